@@ -1,0 +1,1 @@
+"""The simulation engines: ``des`` (SimPy, the reference) and, later, ``vector`` (batch)."""

@@ -1,0 +1,421 @@
+"""Reference engine: the model as SimPy processes, written to be read.
+
+Each convoy is one process that loads, waits for its turn and the ceasefire, travels to
+the checkpoint, is inspected, goes on to reception, unloads and returns. The vehicles of a
+convoy move together, so per-vehicle randomness (loading and unloading) is resolved inside
+the convoy's events: a convoy waits for its slowest vehicle. The ceasefire is a state
+machine driven by callbacks on timers; a dispatcher decides when a new convoy forms.
+
+Simultaneous events follow one order, by SimPy priority: ceasefire changes first
+(``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy formation
+(``LATE``). Timers are set at absolute times (:meth:`Clock.at`), so the times in the
+results are exactly the sums the model defines, the same the batch engine computes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from heapq import heappush
+
+import numpy as np
+import simpy
+
+from sim.boarding import allocate
+from sim.engines.ledger import Ledger
+from sim.records import Replications, TraceEvent, metric_names
+from sim.scenario import MAX_POOL_SIZE, MAX_POOLS, Scenario
+from sim.variates import Variates
+
+URGENT, NORMAL, LATE = 0, 1, 2
+
+
+class Clock(simpy.Environment):
+    """A SimPy environment that can set a timer at an absolute time and priority."""
+
+    def at(self, time: float, priority: int = NORMAL) -> simpy.Event:
+        """An event that fires at ``time`` (hours), not before now.
+
+        ``Environment.schedule`` adds a delay to ``now``; ``now + (time - now)`` may round
+        to a neighbour of ``time``, so the event is pushed at ``time`` itself, as
+        ``schedule`` does internally.
+        """
+        event = simpy.Event(self)
+        event._ok, event._value = True, None
+        heappush(self._queue, (max(time, self._now), priority, next(self._eid), event))
+        return event
+
+
+class Trip:
+    """A convoy's passengers and vehicles and how far it got."""
+
+    def __init__(self, number: int, manifest: list[list[int]], vehicles: list[int]):
+        self.number = number
+        self.manifest = manifest  # people per group per arrival cohort
+        self.vehicles = vehicles  # vehicles per pool
+        self.groups = [sum(cohorts) for cohorts in manifest]
+        self.people = sum(self.groups)
+        self.departed: float | None = None
+        self.at_checkpoint: float | None = None
+
+
+class Evacuation:
+    """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
+
+    def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
+        s = self.scenario = scenario
+        self.variates, self.rep = variates, rep
+        self.env = Clock()
+        self.books = Ledger(scenario, rep, traced)
+        self._drawn: dict[str, np.ndarray] = {}
+        # the pickup: queues by group and arrival cohort (0: there at the start)
+        self.cohort_times = [[0.0] + [t for t, _ in g.arrivals] for g in s.groups]
+        self.queue = [[g.count] + [0] * len(g.arrivals) for g in s.groups]
+        self.idle = [0] * len(s.pools)
+        self.idle_since = [math.inf] * len(s.pools)
+        self.loading = False  # a convoy is forming or waiting to leave the pickup
+        self.in_corridor = 0
+        self.last_departure = -math.inf
+        self.convoys = 0
+        self.evacuated = 0
+        self.before_checkpoint: dict[int, simpy.Process] = {}
+        self._decision_pending = False
+        # the ceasefire
+        self.active = True
+        self.until = 0.0
+        self.resumed = self.env.event()
+        self.negotiated = 0
+        self.breach_index = 0
+        self.breach_left = self._exponential_gap()
+        self.breach_since = 0.0
+        self.breach_timer: simpy.Event | None = None
+        self._schedule_start()
+
+    # -- variates ---------------------------------------------------------------------
+
+    def _u(self, stream: str, index: int) -> float:
+        """The uniform ``index`` of a per-convoy or per-suspension stream."""
+        drawn = self._drawn.get(stream)
+        if drawn is None or index >= len(drawn):
+            size = max(64, 2 * (index + 1))
+            drawn = self._drawn[stream] = self.variates.block(stream, self.rep, 0, size)
+        return float(drawn[index])
+
+    def _slowest(self, stream: str, convoy: int, vehicles: list[int], which: str) -> float:
+        """Hours until the slowest vehicle of a convoy has loaded (or unloaded)."""
+        longest = 0.0
+        for p, n in enumerate(vehicles):
+            if n:
+                first = (convoy * MAX_POOLS + p) * MAX_POOL_SIZE
+                u = self.variates.block(stream, self.rep, first, n).max()
+                dist = getattr(self.scenario.pools[p], which)
+                longest = max(longest, float(dist.ppf(u)))
+        return longest
+
+    def _exponential_gap(self) -> float:
+        u = self._u("breach", self.breach_index)
+        self.breach_index += 1
+        return -math.log1p(-u)
+
+    # -- start: timers for vehicles, people and scheduled suspensions ------------------
+
+    def _schedule_start(self) -> None:
+        env, s = self.env, self.scenario
+        for w in s.ceasefire.windows:
+            timer = env.at(w.start, URGENT)
+            timer.callbacks.append(lambda _, w=w: self.suspend(w.reason or "scheduled", w.end))
+        self._arm_breach()
+        for p, pool in enumerate(s.pools):
+            if pool.count:
+                env.at(pool.available_at).callbacks.append(lambda _, p=p: self._vehicles_arrive(p))
+        for g, group in enumerate(s.groups):
+            for k, (t, n) in enumerate(group.arrivals, start=1):
+                env.at(t).callbacks.append(lambda _, g=g, k=k, n=n: self._people_arrive(g, k, n))
+
+    def _vehicles_arrive(self, p: int) -> None:
+        count = self.scenario.pools[p].count
+        self._make_idle(p, count)
+        vehicles = [0] * len(self.idle)
+        vehicles[p] = count
+        self.books.record(self.env.now, "vehicles_arrive", vehicles=vehicles)
+        self.kick()
+
+    def _people_arrive(self, g: int, cohort: int, n: int) -> None:
+        self.queue[g][cohort] += n
+        self.books.change_waiting(self.env.now, n)
+        groups = [0] * len(self.queue)
+        groups[g] = n
+        self.books.record(self.env.now, "people_arrive", groups=groups)
+        self.kick()
+
+    def _make_idle(self, p: int, n: int) -> None:
+        if self.idle[p] == 0:
+            self.idle_since[p] = self.env.now
+        self.idle[p] += n
+
+    # -- the ceasefire ---------------------------------------------------------------
+
+    def _arm_breach(self) -> None:
+        """While the ceasefire holds, the next breach comes when the hazard runs out."""
+        rate = self.scenario.ceasefire.breach_rate
+        if rate > 0:
+            self.breach_since = self.env.now
+            self.breach_timer = self.env.at(self.env.now + self.breach_left / rate, URGENT)
+            self.breach_timer.callbacks.append(self._breach)
+
+    def _breach(self, timer: simpy.Event) -> None:
+        if timer is not self.breach_timer:  # the ceasefire broke for another reason first
+            return
+        self.breach_timer = None
+        self.breach_left = self._exponential_gap()
+        self.books.counts["breaches"] += 1
+        self.suspend("breach of the ceasefire")
+
+    def suspend(self, cause: str, end: float | None = None) -> None:
+        """The ceasefire breaks; it resumes at ``end`` or after negotiation and guarantees."""
+        env, rules = self.env, self.scenario.ceasefire
+        now = env.now
+        if end is None:
+            k = self.negotiated
+            self.negotiated += 1
+            negotiation = float(rules.negotiation.ppf(self._u("negotiation", k)))
+            guarantee = float(rules.guarantee.ppf(self._u("guarantee", k)))
+            end = now + negotiation + guarantee
+        if not self.active:
+            self.until = max(self.until, end)
+            self.books.suspension_log[-1][1] = self.until
+            return
+        self.active = False
+        self.until = end
+        self.books.counts["suspensions"] += 1
+        self.books.suspension_log.append([now, end])
+        self.books.record(now, "ceasefire_suspended", note=cause)
+        if self.breach_timer is not None:
+            self.breach_left -= rules.breach_rate * (now - self.breach_since)
+            self.breach_timer = None
+        env.at(end, URGENT).callbacks.append(self._resume)
+        if rules.before_checkpoint == "turn_back":
+            for number, convoy in list(self.before_checkpoint.items()):
+                if convoy is not env.active_process:
+                    del self.before_checkpoint[number]
+                    convoy.interrupt()
+
+    def _resume(self, _: simpy.Event) -> None:
+        now = self.env.now
+        if now < self.until:  # extended by a later suspension
+            self.env.at(self.until, URGENT).callbacks.append(self._resume)
+            return
+        self.active = True
+        self.books.suspension_log[-1][1] = now
+        self.books.record(now, "ceasefire_resumes")
+        resumed, self.resumed = self.resumed, self.env.event()
+        resumed.succeed()
+        self._arm_breach()
+        self.kick()
+
+    # -- the dispatcher ----------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Something changed at the pickup: decide about a convoy after this instant's events."""
+        if not self._decision_pending:
+            self._decision_pending = True
+            self.env.at(self.env.now, LATE).callbacks.append(self._decide)
+
+    def _decide(self, event: simpy.Event) -> None:
+        """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``."""
+        self._decision_pending = False
+        s, rules = self.scenario, self.scenario.convoy
+        if not self.active or self.loading or self.in_corridor >= rules.max_in_corridor:
+            return
+        waiting = [sum(cohorts) for cohorts in self.queue]
+        seated, vehicles = allocate(s, waiting, self.idle)
+        boarding = sum(map(sum, seated))
+        if not boarding:
+            return
+        if sum(vehicles) < rules.min_vehicles and boarding < sum(waiting):
+            since = min(self.idle_since[p] for p, n in enumerate(vehicles) if n)
+            deadline = since + rules.max_wait
+            if self.env.now < deadline:
+                if math.isfinite(deadline):
+                    self.env.at(deadline, LATE).callbacks.append(self._decide)
+                return
+        self._form(seated, vehicles)
+
+    def _form(self, seated: list[list[int]], vehicles: list[int]) -> None:
+        now = self.env.now
+        manifest = []
+        for g, cohorts in enumerate(self.queue):
+            take, aboard = sum(seated[g]), []
+            for k, n in enumerate(cohorts):  # first come, first served within the group
+                step = min(n, take)
+                aboard.append(step)
+                cohorts[k] -= step
+                take -= step
+            manifest.append(aboard)
+        for p, n in enumerate(vehicles):
+            self.idle[p] -= n
+        trip = Trip(self.convoys, manifest, vehicles)
+        self.convoys += 1
+        self.loading = True
+        self.books.change_waiting(now, -trip.people)
+        self.books.convoy_busy(trip.number, now, sum(vehicles))
+        self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles)
+        process = self.env.process(self.convoy(trip))
+        self.before_checkpoint[trip.number] = process
+
+    # -- a convoy ------------------------------------------------------------------------
+
+    def convoy(self, trip: Trip) -> Generator[simpy.Event, object, None]:
+        """Load, leave, pass the checkpoint, reach reception, unload and return."""
+        env, s, c = self.env, self.scenario, trip.number
+        route = s.route
+        try:
+            yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
+            while not self.active or env.now < self.last_departure + s.convoy.headway:
+                if not self.active:
+                    if not (yield from self._hold(trip, "at the pickup")):
+                        yield from self._turn_back(trip)
+                        return
+                else:
+                    yield env.at(self.last_departure + s.convoy.headway)
+            self._depart(trip)
+            yield env.at(env.now + float(route.to_checkpoint.ppf(self._u("to_checkpoint", c))))
+            trip.at_checkpoint = env.now
+            self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
+            yield env.at(env.now + float(route.inspection.ppf(self._u("inspection", c))))
+            if self.active and self._u("incident", c) < route.incident_probability:
+                self.books.counts["incidents"] += 1
+                self.books.record(env.now, "incident", c, trip.groups, trip.vehicles)
+                self.suspend("incident at the checkpoint")
+            if not self.active and (
+                s.ceasefire.before_checkpoint == "turn_back"
+                or not (yield from self._hold(trip, "at the checkpoint"))
+            ):
+                yield from self._turn_back(trip)
+                return
+        except simpy.Interrupt:
+            yield from self._turn_back(trip)
+            return
+        del self.before_checkpoint[c]
+        self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
+        yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
+        self._reach_reception(trip)
+        yield env.at(env.now + self._slowest("unload", c, trip.vehicles, "unload_time"))
+        self.books.record(env.now, "unloaded", c, trip.groups, trip.vehicles)
+        yield env.at(env.now + float(route.return_trip.ppf(self._u("return_trip", c))))
+        self._vehicles_back(trip, "vehicles_return")
+
+    def _depart(self, trip: Trip) -> None:
+        now = self.env.now
+        trip.departed = now
+        self.last_departure = now
+        self.loading = False
+        self.in_corridor += 1
+        self.books.departures.append(now)
+        self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles)
+        self.kick()
+
+    def _hold(self, trip: Trip, where: str) -> Generator[simpy.Event, object, bool]:
+        """Wait aboard for the ceasefire to resume; False if ``max_hold`` ran out first."""
+        env = self.env
+        self.books.record(env.now, "held", trip.number, trip.groups, trip.vehicles, where)
+        self.books.change_held(env.now, trip.people)
+        max_hold = self.scenario.ceasefire.max_hold
+        if math.isfinite(max_hold):
+            yield self.resumed | env.at(env.now + max_hold)
+        else:
+            yield self.resumed
+        self.books.change_held(env.now, -trip.people)
+        return self.active
+
+    def _turn_back(self, trip: Trip) -> Generator[simpy.Event, object, None]:
+        """Drive back as far as the convoy came; its people rejoin the queue."""
+        env = self.env
+        self.before_checkpoint.pop(trip.number, None)
+        self.books.counts["turned_back"] += 1
+        self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles)
+        if trip.departed is None:
+            self.loading = False
+            travelled = 0.0
+        elif trip.at_checkpoint is None:
+            travelled = env.now - trip.departed
+        else:
+            travelled = trip.at_checkpoint - trip.departed
+        yield env.at(env.now + travelled)
+        for g, cohorts in enumerate(trip.manifest):
+            for k, n in enumerate(cohorts):
+                self.queue[g][k] += n
+        self.books.change_waiting(env.now, trip.people)
+        if trip.departed is not None:
+            self.in_corridor -= 1
+        self._vehicles_back(trip, "back_at_pickup")
+
+    def _reach_reception(self, trip: Trip) -> None:
+        now, books = self.env.now, self.books
+        self.in_corridor -= 1
+        self.evacuated += trip.people
+        books.receptions.append((now, trip.groups))
+        for g, cohorts in enumerate(trip.manifest):
+            for k, n in enumerate(cohorts):
+                if n:
+                    books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
+        books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
+        if self.evacuated == self.scenario.people:
+            books.cleared_at = now
+            books.record(now, "cleared")
+        self.kick()
+
+    def _vehicles_back(self, trip: Trip, event: str) -> None:
+        now = self.env.now
+        for p, n in enumerate(trip.vehicles):
+            if n:
+                self._make_idle(p, n)
+        self.books.convoy_idle(trip.number, now)
+        self.books.record(now, event, trip.number, trip.groups, trip.vehicles)
+        self.kick()
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self) -> Ledger:
+        """Process events until the horizon, or until everyone is evacuated."""
+        env, horizon = self.env, self.scenario.horizon
+        while True:
+            t = env.peek()
+            if t >= horizon or t > self.books.cleared_at:
+                break
+            env.step()
+        return self.books
+
+
+def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Replications:
+    """Run replications ``first_rep .. first_rep + reps - 1`` with the reference engine.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    reps : int
+        Number of replications.
+    seed : int
+        The run's seed; replication ``r`` uses the variates of ``(seed, r)``, so it gives the
+        same result in any batch.
+    first_rep : int
+        Index of the first replication.
+
+    Returns
+    -------
+    Replications
+    """
+    variates = Variates(seed)
+    names = metric_names(scenario)
+    metrics = {name: np.empty(reps) for name in names}
+    series: dict[str, list[np.ndarray]] = {}
+    trace: list[TraceEvent] = []
+    for i in range(reps):
+        rep = first_rep + i
+        books = Evacuation(scenario, variates, rep, rep < scenario.trace_reps).run()
+        for name, value in books.metrics().items():
+            metrics[name][i] = value
+        for name, values in books.series().items():
+            series.setdefault(name, []).append(values)
+        trace.extend(books.trace)
+    return Replications(metrics, {k: np.vstack(v) for k, v in series.items()}, trace)

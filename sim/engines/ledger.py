@@ -1,0 +1,186 @@
+"""The books of one replication of the reference engine.
+
+The processes in :mod:`sim.engines.des` report what happens; the ledger accumulates
+person-hours between changes, keeps the logs the hourly series and milestones are read
+from, and turns it all into the metrics of :func:`sim.records.metric_names` at the end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.records import TraceEvent, hours_grid, metric_names
+from sim.scenario import Scenario
+
+NAN = math.nan
+
+
+class Ledger:
+    """Accounts of one replication.
+
+    Waiting and held person-hours are integrals of step functions, accumulated each time the
+    number of people waiting at the pickup (``waiting``) or aboard held convoys (``held``)
+    changes; cold exposure weights the same intervals by their cold hours.
+    """
+
+    def __init__(self, scenario: Scenario, rep: int, traced: bool):
+        self.scenario = scenario
+        self.rep = rep
+        self.traced = traced
+        self.trace: list[TraceEvent] = []
+        self.waiting = sum(g.count for g in scenario.groups)
+        self.held = 0
+        self.since = 0.0
+        self.wait_person_hours = 0.0
+        self.held_person_hours = 0.0
+        self.cold_person_hours = 0.0
+        self.peak_queue = self.waiting
+        self.queue_log: list[tuple[float, int]] = [(0.0, self.waiting)]
+        self.suspension_log: list[list[float]] = []
+        # (time, convoy people by group) per convoy reaching reception, in order
+        self.receptions: list[tuple[float, list[int]]] = []
+        # (group, wait in hours, people) for everyone evacuated
+        self.waits: list[tuple[int, float, int]] = []
+        self.departures: list[float] = []
+        self.busy_vehicle_hours = 0.0
+        self.busy: dict[int, tuple[float, int]] = {}
+        self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
+        self.cleared_at = math.inf
+
+    def record(
+        self,
+        time: float,
+        event: str,
+        convoy: int = -1,
+        groups: list[int] | None = None,
+        vehicles: list[int] | None = None,
+        note: str = "",
+    ) -> None:
+        """Add an event to the trace, if this replication is traced."""
+        if not self.traced:
+            return
+        groups = groups or [0] * len(self.scenario.groups)
+        vehicles = vehicles or [0] * len(self.scenario.pools)
+        self.trace.append(
+            TraceEvent(self.rep, time, event, convoy, sum(groups), tuple(groups),
+                       tuple(vehicles), note)
+        )
+
+    def accrue(self, now: float) -> None:
+        """Add the person-hours since the last change, up to ``now``."""
+        if now > self.since:
+            span = now - self.since
+            self.wait_person_hours += self.waiting * span
+            self.held_person_hours += self.held * span
+            exposed = self.waiting + self.held
+            if exposed:
+                cold = self.scenario.weather.cold_hours(self.since, now)
+                self.cold_person_hours += exposed * float(cold)
+            self.since = now
+
+    def change_waiting(self, now: float, delta: int) -> None:
+        """People join (``delta > 0``) or leave the queue at the pickup."""
+        self.accrue(now)
+        self.waiting += delta
+        self.peak_queue = max(self.peak_queue, self.waiting)
+        self.queue_log.append((now, self.waiting))
+
+    def change_held(self, now: float, delta: int) -> None:
+        """People aboard a convoy start (``delta > 0``) or stop being held."""
+        self.accrue(now)
+        self.held += delta
+
+    def convoy_busy(self, convoy: int, now: float, vehicles: int) -> None:
+        """A convoy's vehicles leave the idle pool."""
+        self.busy[convoy] = (now, vehicles)
+
+    def convoy_idle(self, convoy: int, now: float) -> None:
+        """A convoy's vehicles are back at the pickup."""
+        formed, vehicles = self.busy.pop(convoy)
+        self.busy_vehicle_hours += vehicles * (now - formed)
+
+    def metrics(self) -> dict[str, float]:
+        """Every metric of ``metric_names(scenario)`` for this replication."""
+        s = self.scenario
+        end = min(self.cleared_at, s.horizon)
+        self.accrue(end)
+        groups = [g.name for g in s.groups]
+        by_group = np.zeros(len(groups), dtype=np.int64)
+        for _, people in self.receptions:
+            by_group += people
+        m: dict[str, float] = {"evacuated": float(by_group.sum())}
+        m.update({f"evacuated_{g}": float(n) for g, n in zip(groups, by_group, strict=True)})
+        m["convoys"] = float(len(self.receptions))
+        m["convoys_departed"] = float(len(self.departures))
+        m["turned_back"] = float(self.counts["turned_back"])
+        m["first_departure"] = self.departures[0] if self.departures else NAN
+        m["last_departure"] = self.departures[-1] if self.departures else NAN
+        m["first_convoy_people"] = float(sum(self.receptions[0][1])) if self.receptions else NAN
+        m["clearance_time"] = self.cleared_at if self.cleared_at <= s.horizon else NAN
+        m["suspensions"] = float(self.counts["suspensions"])
+        m["suspended_hours"] = sum(min(b, end) - a for a, b in self.suspension_log if a < end)
+        m["breaches"] = float(self.counts["breaches"])
+        m["incidents"] = float(self.counts["incidents"])
+        m["wait_person_hours"] = self.wait_person_hours
+        m["held_person_hours"] = self.held_person_hours
+        m["cold_person_hours"] = self.cold_person_hours
+        m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
+        for g, name in enumerate(groups):
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._wait_summary(g)
+        busy = self.busy_vehicle_hours + sum(n * (end - t) for t, n in self.busy.values())
+        available = sum(p.count * max(0.0, end - p.available_at) for p in s.pools)
+        m["utilisation"] = busy / available if available > 0 else NAN
+        m["peak_queue"] = float(self.peak_queue)
+        for milestone in s.milestones:
+            m.update(self._milestone(milestone, groups))
+        return {name: m[name] for name in metric_names(s)}
+
+    def _wait_summary(self, group: int) -> tuple[float, float]:
+        pairs = sorted((w, n) for g, w, n in self.waits if g == group and n > 0)
+        people = sum(n for _, n in pairs)
+        if not people:
+            return NAN, NAN
+        mean = sum(w * n for w, n in pairs) / people
+        seen = 0
+        for wait, n in pairs:  # the smallest wait that 95% of people do not exceed
+            seen += n
+            if 100 * seen >= 95 * people:
+                return mean, wait
+        raise AssertionError("unreachable")
+
+    def _milestone(self, milestone, groups: list[str]) -> dict[str, float]:
+        if milestone.at is not None:
+            arrived = [p for t, p in self.receptions if t <= milestone.at]
+        elif len(self.receptions) >= milestone.after_convoys:
+            arrived = [p for _, p in self.receptions[: milestone.after_convoys]]
+        else:
+            arrived = None
+        key = milestone.name
+        out: dict[str, float] = {}
+        totals = np.sum(arrived, axis=0) if arrived else np.zeros(len(groups), dtype=np.int64)
+        out[f"evacuated_by_{key}"] = float(totals.sum()) if arrived is not None else NAN
+        for g, name in enumerate(groups):
+            out[f"evacuated_{name}_by_{key}"] = float(totals[g]) if arrived is not None else NAN
+        out[f"convoys_by_{key}"] = float(len(arrived)) if arrived is not None else NAN
+        if milestone.after_convoys is not None:
+            out[f"time_of_{key}"] = (
+                self.receptions[milestone.after_convoys - 1][0] if arrived is not None else NAN
+            )
+        return out
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Cumulative evacuated, waiting and suspended (0/1) at each whole hour."""
+        hours = hours_grid(self.scenario)
+        times = np.array([t for t, _ in self.receptions])
+        counts = np.array([sum(p) for _, p in self.receptions], dtype=float)
+        cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+        evacuated = cumulative[np.searchsorted(times, hours, side="right")]
+        log_t = np.array([t for t, _ in self.queue_log])
+        log_n = np.array([n for _, n in self.queue_log], dtype=float)
+        waiting = log_n[np.searchsorted(log_t, hours, side="right") - 1]
+        suspended = np.zeros_like(hours)
+        for a, b in self.suspension_log:
+            suspended[(hours >= a) & (hours < b)] = 1.0
+        return {"evacuated": evacuated, "waiting": waiting, "suspended": suspended}

@@ -1,0 +1,24 @@
+"""The one exception type for mistakes a user can make."""
+
+
+class ScenarioError(Exception):
+    """A user error: a bad scenario file, a missing file or an impossible value.
+
+    The CLI prints ``str(error)`` as a single line and exits with status 2.
+
+    Parameters
+    ----------
+    source : str
+        The file (or ``--set``) the offending value came from.
+    key : str
+        The dotted key path, e.g. ``fleet.buses.seats``; empty for whole-file problems.
+    message : str
+        What is wrong and what is allowed.
+    """
+
+    def __init__(self, source: str, key: str, message: str):
+        self.source = source
+        self.key = key
+        self.message = message
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {message}")
