@@ -1,0 +1,50 @@
+"""Summaries of per-replication metrics: mean with a 95% confidence interval, quantiles.
+
+Metrics that are undefined in some replications (a clearance time when the enclave was not
+cleared, a wait for a group nobody evacuated) are NaN there; a summary is taken over the
+replications where the metric is defined, and ``n`` says how many those were.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats
+
+
+class Summary(NamedTuple):
+    """Summary of one metric over replications (in the metric's unit).
+
+    ``ci_low`` and ``ci_high`` bound a 95% confidence interval for the mean (Student t);
+    ``p5`` and ``p95`` are the 5th and 95th percentiles of the replications themselves.
+    """
+
+    metric: str
+    n: int
+    mean: float
+    ci_low: float
+    ci_high: float
+    median: float
+    p5: float
+    p95: float
+
+
+def summarise(metric: str, values: np.ndarray) -> Summary:
+    """Summarise one metric's values across replications (NaN where undefined)."""
+    values = np.asarray(values, dtype=float)
+    defined = values[~np.isnan(values)]
+    n = len(defined)
+    if n == 0:
+        return Summary(metric, 0, *[math.nan] * 6)
+    mean = float(defined.mean())
+    spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+    half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
+    p5, median, p95 = np.percentile(defined, [5, 50, 95])
+    return Summary(metric, n, mean, mean - half, mean + half, float(median), float(p5), float(p95))
+
+
+def summarise_all(metrics: dict[str, np.ndarray]) -> list[Summary]:
+    """Summaries of every metric, in the order given."""
+    return [summarise(name, values) for name, values in metrics.items()]
