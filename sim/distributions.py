@@ -122,7 +122,7 @@ class Distribution:
         if not isinstance(spec, dict):
             raise ScenarioError(source, key, _ALLOWED)
         dist = spec.get("dist")
-        if dist not in PARAMETERS:
+        if not isinstance(dist, str) or dist not in PARAMETERS:
             raise ScenarioError(
                 source, f"{key}.dist", f"must be one of {', '.join(PARAMETERS)}, got {dist!r}"
             )
@@ -135,7 +135,8 @@ class Distribution:
         values = {}
         for name in names:
             if name not in spec:
-                raise ScenarioError(source, f"{key}.{name}", f"missing; {dist} needs {names}")
+                needs = ", ".join(names)
+                raise ScenarioError(source, f"{key}.{name}", f"missing; {dist} needs {needs}")
             value = spec[name]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ScenarioError(source, f"{key}.{name}", f"must be a number, got {value!r}")

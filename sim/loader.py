@@ -66,7 +66,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     if not isinstance(start, datetime) or start.tzinfo is not None:
         raise root.error("start", "must be a local date-time, e.g. 2016-12-15T05:00:00")
     root.start = start
-    horizon = root.number("horizon", minimum=0, above=0, maximum=MAX_HORIZON, unit="hours")
+    horizon = root.number("horizon", above=0, maximum=MAX_HORIZON, unit="hours")
     pools = _read_fleet(root.table("fleet"))
     groups = _read_population(root.table("population"), pools)
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
@@ -174,12 +174,25 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
         if group.total > 0 and not any(
             by_name[v].count > 0 and by_name[v].capacity > 0 for v in vehicles
         ):
-            raise t.error("vehicles", f"no vehicles can carry these {group.total} people: "
-                          f"pools {vehicles} have count 0")
+            raise _no_carrier(population.sources, name, group.total, vehicles)
         groups.append(group)
     if not groups:
         raise population.error("", "needs at least one group, e.g. [population.families]")
     return tuple(groups)
+
+
+def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) -> ScenarioError:
+    """People with no vehicle to ride: blame the pool count or the group's ``vehicles``,
+    whichever was set last (a child file or ``--set`` beats its parents)."""
+    rank = {label: i for i, label in enumerate([*sources.chain, "--set"])}
+    keys = [("fleet", v, "count") for v in vehicles] + [("population", group, "vehicles")]
+    key = max(keys, key=lambda k: rank.get(sources.origin(k), -1))
+    return ScenarioError(
+        sources.origin(key),
+        ".".join(key),
+        f"population.{group} ({people} people) can ride only {vehicles}, which have count 0; "
+        "give one of them count >= 1 or list another pool",
+    )
 
 
 def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
@@ -240,8 +253,6 @@ def _read_ceasefire(t: Table, route: Route) -> Ceasefire:
     breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
     max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
-    if before == "turn_back" and "max_hold" in t.data:
-        raise t.error("max_hold", 'only applies when before_checkpoint = "hold"')
     negotiated = (
         breach_rate > 0
         or route.incident_probability > 0

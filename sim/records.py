@@ -70,10 +70,13 @@ def metric_names(scenario: Scenario) -> list[str]:
     """The per-replication metrics of a scenario, in table order.
 
     Units: people for counts, hours for times (from the start) and durations,
-    person-hours for waiting and exposure, a fraction for ``utilisation``.
+    person-hours for waiting and exposure, a fraction for ``utilisation``. People are
+    conserved: ``arrived`` (everyone who reached the pickup by the end of the run) equals
+    ``evacuated + waiting_at_end + aboard_at_end``.
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
+    names += ["arrived", "waiting_at_end", "aboard_at_end"]
     names += [
         "convoys",
         "convoys_departed",

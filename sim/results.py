@@ -179,6 +179,9 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         write_figures(result.scenario, result.replications, staging)
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is not
         os.rename(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -42,8 +42,8 @@ class Table:
         self._known: set[str] = set()
 
     def error(self, name: str, message: str) -> ScenarioError:
-        """A ``ScenarioError`` for key ``name`` of this table."""
-        here = (*self.key, name) if name else self.key
+        """A ``ScenarioError`` for key ``name`` (may be dotted, ``a.0.b``) of this table."""
+        here = (*self.key, *name.split(".")) if name else self.key
         return ScenarioError(self.sources.origin(here), ".".join(here), message)
 
     def has(self, name: str) -> bool:
@@ -140,7 +140,12 @@ class Table:
         if value is default and default is not MISSING:
             return value
         here = (*self.key, name)
-        return Distribution.from_spec(value, self.sources.origin(here), ".".join(here))
+        try:
+            return Distribution.from_spec(value, self.sources.origin(here), ".".join(here))
+        except ScenarioError as error:
+            # A child may set one parameter of its parent's table: name the file that did.
+            source = self.sources.origin(tuple(error.key.split(".")))
+            raise ScenarioError(source, error.key, error.message) from None
 
     def table(self, name: str, default_empty: bool = False) -> Table:
         """A sub-table (an empty one if absent and ``default_empty``)."""

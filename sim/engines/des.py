@@ -142,7 +142,7 @@ class Evacuation:
 
     def _people_arrive(self, g: int, cohort: int, n: int) -> None:
         self.queue[g][cohort] += n
-        self.books.change_waiting(self.env.now, n)
+        self.books.change_waiting(self.env.now, n, boarding=False)
         groups = [0] * len(self.queue)
         groups[g] = n
         self.books.record(self.env.now, "people_arrive", groups=groups)
@@ -257,7 +257,7 @@ class Evacuation:
         trip = Trip(self.convoys, manifest, vehicles)
         self.convoys += 1
         self.loading = True
-        self.books.change_waiting(now, -trip.people)
+        self.books.change_waiting(now, -trip.people, boarding=True)
         self.books.convoy_busy(trip.number, now, sum(vehicles))
         self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles)
         process = self.env.process(self.convoy(trip))
@@ -345,7 +345,7 @@ class Evacuation:
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 self.queue[g][k] += n
-        self.books.change_waiting(env.now, trip.people)
+        self.books.change_waiting(env.now, trip.people, boarding=True)
         if trip.departed is not None:
             self.in_corridor -= 1
         self._vehicles_back(trip, "back_at_pickup")
@@ -354,7 +354,7 @@ class Evacuation:
         now, books = self.env.now, self.books
         self.in_corridor -= 1
         self.evacuated += trip.people
-        books.receptions.append((now, trip.groups))
+        books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 if n:

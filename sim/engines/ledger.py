@@ -48,6 +48,8 @@ class Ledger:
         self.busy: dict[int, tuple[float, int]] = {}
         self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
         self.cleared_at = math.inf
+        self.arrived = self.waiting
+        self.aboard = 0
 
     def record(
         self,
@@ -80,12 +82,22 @@ class Ledger:
                 self.cold_person_hours += exposed * float(cold)
             self.since = now
 
-    def change_waiting(self, now: float, delta: int) -> None:
-        """People join (``delta > 0``) or leave the queue at the pickup."""
+    def change_waiting(self, now: float, delta: int, boarding: bool) -> None:
+        """People join (``delta > 0``) or leave the queue at the pickup, arriving from
+        elsewhere or (``boarding``) to or from a convoy."""
         self.accrue(now)
         self.waiting += delta
+        if boarding:
+            self.aboard -= delta
+        else:
+            self.arrived += delta
         self.peak_queue = max(self.peak_queue, self.waiting)
         self.queue_log.append((now, self.waiting))
+
+    def reception(self, now: float, groups: list[int]) -> None:
+        """A convoy reaches reception: its people, by group, are evacuated."""
+        self.receptions.append((now, groups))
+        self.aboard -= sum(groups)
 
     def change_held(self, now: float, delta: int) -> None:
         """People aboard a convoy start (``delta > 0``) or stop being held."""
@@ -112,6 +124,9 @@ class Ledger:
             by_group += people
         m: dict[str, float] = {"evacuated": float(by_group.sum())}
         m.update({f"evacuated_{g}": float(n) for g, n in zip(groups, by_group, strict=True)})
+        m["arrived"] = float(self.arrived)
+        m["waiting_at_end"] = float(self.waiting)
+        m["aboard_at_end"] = float(self.aboard)
         m["convoys"] = float(len(self.receptions))
         m["convoys_departed"] = float(len(self.departures))
         m["turned_back"] = float(self.counts["turned_back"])

@@ -1,0 +1,82 @@
+"""The ``evacsim`` command as a user meets it: run folders, reproducibility, narration."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from conftest import BASELINE, DETERMINISTIC, evacsim
+
+FILES = ("manifest.json", "replications.csv", "summary.csv", "timeseries.csv", "trace.csv")
+FIGURES = ("evacuated.png", "convoys.png", "queue.png")
+
+
+def test_run_writes_a_complete_run_folder(tmp_path):
+    out = tmp_path / "run"
+    done = evacsim("run", str(BASELINE), "--reps", "20", "--seed", "3", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"Run folder: {out}" in done.stdout
+    assert "evacuated_by_halt" in done.stdout
+    for name in FILES + FIGURES:
+        assert (out / name).stat().st_size > 0, name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["reps"] == 20 and manifest["engine"] == "des"
+    assert manifest["resolved_scenario"]["fleet"]["buses"]["per_convoy"] == 20
+    assert manifest["versions"]["simpy"]
+    with open(out / "replications.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 20 and rows[0]["rep"] == "0"
+    with open(out / "summary.csv") as f:
+        summary = {row["metric"]: row for row in csv.DictReader(f)}
+    assert float(summary["evacuated"]["ci_low"]) <= float(summary["evacuated"]["mean"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_same_scenario_and_seed_give_identical_tables(tmp_path):
+    for name in ("a", "b"):
+        done = evacsim("run", str(BASELINE), "--reps", "30", "--out", str(tmp_path / name))
+        assert done.returncode == 0, done.stderr
+    for table in ("replications.csv", "summary.csv", "timeseries.csv", "trace.csv"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+
+
+def test_run_refuses_to_overwrite_a_folder(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    done = evacsim("run", str(DETERMINISTIC), "--out", str(out))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "already exists" in done.stderr
+    assert not list(out.iterdir())
+
+
+def test_default_run_folder_is_under_results(tmp_path):
+    done = evacsim("run", str(DETERMINISTIC), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (folder,) = (tmp_path / "results" / "deterministic").iterdir()
+    assert (folder / "summary.csv").exists()
+
+
+def test_set_override_reaches_the_run(tmp_path):
+    done = evacsim("run", str(DETERMINISTIC), "--set", "fleet.buses.count=5",
+                   "--out", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["overrides"] == ["fleet.buses.count=5"]
+    assert manifest["resolved_scenario"]["fleet"]["buses"]["count"] == 5
+
+
+def test_narrate_tells_the_deterministic_run():
+    done = evacsim("narrate", str(DETERMINISTIC))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "Thu 15 Dec 06:30  Convoy 1 leaves the pickup: 10 buses, 600 families." in lines
+    assert lines[-1] == "Thu 15 Dec 20:00  Everyone is out: 2,300 people evacuated."
+
+
+def test_narrate_a_replication_of_the_baseline():
+    done = evacsim("narrate", str(BASELINE), "--rep", "4")
+    assert done.returncode == 0, done.stderr
+    assert "The ceasefire is suspended: start delayed" in done.stdout
+    assert "leaves the pickup" in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
