@@ -48,16 +48,26 @@ def describe(scenario: Scenario, trace: list[TraceEvent]) -> list[str]:
     return lines
 
 
+def _count(n: int, plural: str) -> str:
+    """'2 buses', '1 bus': group and pool names are plural nouns."""
+    if n != 1:
+        return f"{n:,} {plural}"
+    for ending, singular in (("ies", "y"), ("ses", "s"), ("s", "")):
+        if plural.endswith(ending):
+            return f"1 {plural[: -len(ending)]}{singular}"
+    return f"1 {plural}"
+
+
 def _people(scenario: Scenario, e: TraceEvent) -> str:
     """'951 people (26 patients, 925 families)', or '600 families' for one group."""
-    parts = [f"{n:,} {g.name}" for g, n in zip(scenario.groups, e.groups, strict=True) if n]
+    parts = [_count(n, g.name) for g, n in zip(scenario.groups, e.groups, strict=True) if n]
     if len(parts) == 1:
         return parts[0]
     return f"{e.people:,} people ({', '.join(parts)})"
 
 
 def _vehicles(scenario: Scenario, e: TraceEvent) -> str:
-    parts = [f"{n} {p.name}" for p, n in zip(scenario.pools, e.vehicles, strict=True) if n]
+    parts = [_count(n, p.name) for p, n in zip(scenario.pools, e.vehicles, strict=True) if n]
     return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
 
 
