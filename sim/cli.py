@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
@@ -34,6 +36,9 @@ HEADLINE = (
     "peak_queue",
 )
 
+#: Metrics that are moments (hours from the start), shown as clock times.
+TIMES = ("first_departure", "last_departure", "clearance_time")
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
@@ -44,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("evacsim: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,14 +148,19 @@ def _table(result: RunResult) -> str:
         if x.n == 0:
             rows.append(f"{name:<28}{'undefined in every replication':>56}")
             continue
-        ci = f"{_fmt(x.ci_low)} – {_fmt(x.ci_high)}" if x.n > 1 else ""
-        rows.append(f"{name:<28}{_fmt(x.mean):>12}{ci:>22}{_fmt(x.p5) + ' – ' + _fmt(x.p95):>22}")
+        clock = s.clock if name in TIMES or name.startswith("time_of_") else None
+        ci = f"{_fmt(x.ci_low, clock)} – {_fmt(x.ci_high, clock)}" if x.n > 1 else ""
+        spread = f"{_fmt(x.p5, clock)} – {_fmt(x.p95, clock)}"
+        rows.append(f"{name:<28}{_fmt(x.mean, clock):>12}{ci:>22}{spread:>22}")
     return "\n".join(rows)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, clock: Callable[[float], datetime] | None = None) -> str:
+    """A number for the terminal, or a moment as day and clock time."""
     if math.isnan(value):
         return "nan"
+    if clock is not None:
+        return clock(value).strftime("%a %H:%M")
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
 
 
