@@ -16,34 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from heapq import heappush
 
 import numpy as np
 import simpy
 
 from sim.boarding import allocate
+from sim.engines.ceasefire import Ceasefire
+from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
 from sim.records import Replications, TraceEvent, metric_names
 from sim.scenario import MAX_POOL_SIZE, MAX_POOLS, Scenario
 from sim.variates import Variates
-
-URGENT, NORMAL, LATE = 0, 1, 2
-
-
-class Clock(simpy.Environment):
-    """A SimPy environment that can set a timer at an absolute time and priority."""
-
-    def at(self, time: float, priority: int = NORMAL) -> simpy.Event:
-        """An event that fires at ``time`` (hours), not before now.
-
-        ``Environment.schedule`` adds a delay to ``now``; ``now + (time - now)`` may round
-        to a neighbour of ``time``, so the event is pushed at ``time`` itself, as
-        ``schedule`` does internally.
-        """
-        event = simpy.Event(self)
-        event._ok, event._value = True, None
-        heappush(self._queue, (max(time, self._now), priority, next(self._eid), event))
-        return event
 
 
 class Trip:
@@ -80,16 +63,10 @@ class Evacuation:
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
         self._decision_pending = False
-        # the ceasefire
-        self.active = True
-        self.until = 0.0
-        self.resumed = self.env.event()
-        self.negotiated = 0
-        self.breach_index = 0
-        self.breach_left = self._exponential_gap()
-        self.breach_since = 0.0
-        self.breach_timer: simpy.Event | None = None
-        self._schedule_start()
+        self.ceasefire = Ceasefire(
+            self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self.kick
+        )
+        self._schedule_arrivals()
 
     # -- variates ---------------------------------------------------------------------
 
@@ -112,19 +89,10 @@ class Evacuation:
                 longest = max(longest, float(dist.ppf(u)))
         return longest
 
-    def _exponential_gap(self) -> float:
-        u = self._u("breach", self.breach_index)
-        self.breach_index += 1
-        return -math.log1p(-u)
+    # -- arrivals of vehicles and people ------------------------------------------------
 
-    # -- start: timers for vehicles, people and scheduled suspensions ------------------
-
-    def _schedule_start(self) -> None:
+    def _schedule_arrivals(self) -> None:
         env, s = self.env, self.scenario
-        for w in s.ceasefire.windows:
-            timer = env.at(w.start, URGENT)
-            timer.callbacks.append(lambda _, w=w: self.suspend(w.reason or "scheduled", w.end))
-        self._arm_breach()
         for p, pool in enumerate(s.pools):
             if pool.count:
                 env.at(pool.available_at).callbacks.append(lambda _, p=p: self._vehicles_arrive(p))
@@ -153,65 +121,13 @@ class Evacuation:
             self.idle_since[p] = self.env.now
         self.idle[p] += n
 
-    # -- the ceasefire ---------------------------------------------------------------
-
-    def _arm_breach(self) -> None:
-        """While the ceasefire holds, the next breach comes when the hazard runs out."""
-        rate = self.scenario.ceasefire.breach_rate
-        if rate > 0:
-            self.breach_since = self.env.now
-            self.breach_timer = self.env.at(self.env.now + self.breach_left / rate, URGENT)
-            self.breach_timer.callbacks.append(self._breach)
-
-    def _breach(self, timer: simpy.Event) -> None:
-        if timer is not self.breach_timer:  # the ceasefire broke for another reason first
-            return
-        self.breach_timer = None
-        self.breach_left = self._exponential_gap()
-        self.books.counts["breaches"] += 1
-        self.suspend("breach of the ceasefire")
-
-    def suspend(self, cause: str, end: float | None = None) -> None:
-        """The ceasefire breaks; it resumes at ``end`` or after negotiation and guarantees."""
-        env, rules = self.env, self.scenario.ceasefire
-        now = env.now
-        if end is None:
-            k = self.negotiated
-            self.negotiated += 1
-            negotiation = float(rules.negotiation.ppf(self._u("negotiation", k)))
-            guarantee = float(rules.guarantee.ppf(self._u("guarantee", k)))
-            end = now + negotiation + guarantee
-        if not self.active:
-            self.until = max(self.until, end)
-            self.books.suspension_log[-1][1] = self.until
-            return
-        self.active = False
-        self.until = end
-        self.books.counts["suspensions"] += 1
-        self.books.suspension_log.append([now, end])
-        self.books.record(now, "ceasefire_suspended", note=cause)
-        if self.breach_timer is not None:
-            self.breach_left -= rules.breach_rate * (now - self.breach_since)
-            self.breach_timer = None
-        env.at(end, URGENT).callbacks.append(self._resume)
-        if rules.before_checkpoint == "turn_back":
+    def _ceasefire_breaks(self) -> None:
+        """Convoys not yet past the checkpoint are turned back, if the scenario says so."""
+        if self.scenario.ceasefire.before_checkpoint == "turn_back":
             for number, convoy in list(self.before_checkpoint.items()):
-                if convoy is not env.active_process:
+                if convoy is not self.env.active_process:  # it handles its own incident
                     del self.before_checkpoint[number]
                     convoy.interrupt()
-
-    def _resume(self, _: simpy.Event) -> None:
-        now = self.env.now
-        if now < self.until:  # extended by a later suspension
-            self.env.at(self.until, URGENT).callbacks.append(self._resume)
-            return
-        self.active = True
-        self.books.suspension_log[-1][1] = now
-        self.books.record(now, "ceasefire_resumes")
-        resumed, self.resumed = self.resumed, self.env.event()
-        resumed.succeed()
-        self._arm_breach()
-        self.kick()
 
     # -- the dispatcher ----------------------------------------------------------------
 
@@ -225,7 +141,7 @@ class Evacuation:
         """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``."""
         self._decision_pending = False
         s, rules = self.scenario, self.scenario.convoy
-        if not self.active or self.loading or self.in_corridor >= rules.max_in_corridor:
+        if not self.ceasefire.active or self.loading or self.in_corridor >= rules.max_in_corridor:
             return
         waiting = [sum(cohorts) for cohorts in self.queue]
         seated, vehicles = allocate(s, waiting, self.idle)
@@ -271,8 +187,8 @@ class Evacuation:
         route = s.route
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
-            while not self.active or env.now < self.last_departure + s.convoy.headway:
-                if not self.active:
+            while not self.ceasefire.active or env.now < self.last_departure + s.convoy.headway:
+                if not self.ceasefire.active:
                     if not (yield from self._hold(trip, "at the pickup")):
                         yield from self._turn_back(trip)
                         return
@@ -283,11 +199,11 @@ class Evacuation:
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
             yield env.at(env.now + float(route.inspection.ppf(self._u("inspection", c))))
-            if self.active and self._u("incident", c) < route.incident_probability:
+            if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
                 self.books.record(env.now, "incident", c, trip.groups, trip.vehicles)
-                self.suspend("incident at the checkpoint")
-            if not self.active and (
+                self.ceasefire.suspend("incident at the checkpoint")
+            if not self.ceasefire.active and (
                 s.ceasefire.before_checkpoint == "turn_back"
                 or not (yield from self._hold(trip, "at the checkpoint"))
             ):
@@ -322,11 +238,11 @@ class Evacuation:
         self.books.change_held(env.now, trip.people)
         max_hold = self.scenario.ceasefire.max_hold
         if math.isfinite(max_hold):
-            yield self.resumed | env.at(env.now + max_hold)
+            yield self.ceasefire.resumed | env.at(env.now + max_hold)
         else:
-            yield self.resumed
+            yield self.ceasefire.resumed
         self.books.change_held(env.now, -trip.people)
-        return self.active
+        return self.ceasefire.active
 
     def _turn_back(self, trip: Trip) -> Generator[simpy.Event, object, None]:
         """Drive back as far as the convoy came; its people rejoin the queue."""

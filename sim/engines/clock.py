@@ -1,0 +1,31 @@
+"""Simulated time for the reference engine: absolute timers and the order of simultaneous events.
+
+Simultaneous events happen in one documented order, by SimPy priority: ceasefire changes
+first (``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy
+formation (``LATE``).
+"""
+
+from __future__ import annotations
+
+from heapq import heappush
+
+import simpy
+
+URGENT, NORMAL, LATE = 0, 1, 2
+
+
+class Clock(simpy.Environment):
+    """A SimPy environment that can set a timer at an absolute time and priority."""
+
+    def at(self, time: float, priority: int = NORMAL) -> simpy.Event:
+        """An event that fires at ``time`` (hours), not before now.
+
+        ``Environment.schedule`` adds a delay to ``now``; ``now + (time - now)`` may round
+        to a neighbour of ``time``, so the event is pushed at ``time`` itself, as
+        ``schedule`` does internally. Times in the results are then exactly the sums the
+        model defines, the same the batch engine computes.
+        """
+        event = simpy.Event(self)
+        event._ok, event._value = True, None
+        heappush(self._queue, (max(time, self._now), priority, next(self._eid), event))
+        return event
