@@ -25,7 +25,7 @@ from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
 from sim.records import Replications, TraceEvent, metric_names
-from sim.scenario import MAX_POOL_SIZE, MAX_POOLS, Scenario
+from sim.scenario import MAX_POOLS, Scenario
 from sim.variates import Variates
 
 
@@ -79,12 +79,16 @@ class Evacuation:
         return float(drawn[index])
 
     def _slowest(self, stream: str, convoy: int, vehicles: list[int], which: str) -> float:
-        """Hours until the slowest vehicle of a convoy has loaded (or unloaded)."""
+        """Hours until the slowest vehicle of a convoy has loaded (or unloaded).
+
+        The largest of ``n`` independent uniforms is distributed as ``u ** (1 / n)`` for
+        one uniform ``u``, and every duration is a non-decreasing transform of its uniform,
+        so one variate per convoy and pool gives the slowest vehicle's time exactly.
+        """
         longest = 0.0
         for p, n in enumerate(vehicles):
             if n:
-                first = (convoy * MAX_POOLS + p) * MAX_POOL_SIZE
-                u = self.variates.block(stream, self.rep, first, n).max()
+                u = self._u(stream, convoy * MAX_POOLS + p) ** (1.0 / n)
                 dist = getattr(self.scenario.pools[p], which)
                 longest = max(longest, float(dist.ppf(u)))
         return longest
