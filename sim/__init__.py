@@ -9,6 +9,7 @@
 
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
+from sim.runner import RunResult, run
 from sim.scenario import Scenario
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario"]
+__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]

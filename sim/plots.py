@@ -151,6 +151,7 @@ def convoy_timeline(scenario: Scenario, result: Replications) -> Figure:
     ax.set_ylim(convoys[-1] + 0.6, convoys[0] - 0.6)  # first convoy on top
     few = len(convoys) <= 20
     ax.yaxis.set_major_locator(FixedLocator(convoys) if few else MaxNLocator(15, integer=True))
+    ax.yaxis.set_major_formatter(lambda value, _: f"{value + 1:g}")  # convoys count from 1
     ax.set_ylabel("convoy", fontsize=FONT)
     ax.set_title(f"{title}\nnumbers: people reaching reception", fontsize=FONT + 2)
     _finish(ax, scenario, spans, ONE_RUN, [(m, "incident") for m in marks[:1]])

@@ -89,11 +89,11 @@ def timeseries_csv(result: RunResult) -> str:
 def trace_csv(result: RunResult) -> str:
     """Every event of the traced replications."""
     scenario = result.scenario
-    header = ["rep", "time_h", "clock", "event", "convoy", "people"]
+    header = ["rep", "time_h", "clock", "event", "convoy", "people"]  # convoys from 1
     header += [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
     rows = (
         [e.rep, number(e.time), scenario.clock(e.time).strftime("%Y-%m-%d %H:%M"), e.event,
-         e.convoy, e.people, *e.groups, *e.vehicles, e.note]
+         e.convoy + 1 if e.convoy >= 0 else "", e.people, *e.groups, *e.vehicles, e.note]
         for e in result.replications.trace
     )
     return csv_text(header, rows)
