@@ -182,8 +182,11 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
 
 
 def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) -> ScenarioError:
-    """People with no vehicle to ride: blame the pool count or the group's ``vehicles``,
-    whichever was set last (a child file or ``--set`` beats its parents)."""
+    """The error for a group no vehicle can carry.
+
+    It names a pool's ``count`` or the group's ``vehicles``, whichever was set last (a
+    child file or ``--set`` beats its parents), as that is where the mistake most likely is.
+    """
     rank = {label: i for i, label in enumerate([*sources.chain, "--set"])}
     keys = [("fleet", v, "count") for v in vehicles] + [("population", group, "vehicles")]
     key = max(keys, key=lambda k: rank.get(sources.origin(k), -1))

@@ -120,6 +120,8 @@ def _apply_override(sources: Sources, expression: str) -> None:
         if isinstance(node, list):
             node = _list_item(node, part, name, here)
         elif isinstance(node, dict):
+            if part not in node:
+                sources.origins[tuple(parts[: depth + 1])] = "--set"
             node = node.setdefault(part, {})
         else:
             raise ScenarioError("--set", here, "is a value, not a table")
@@ -131,6 +133,8 @@ def _apply_override(sources: Sources, expression: str) -> None:
         node[last] = value
     else:
         raise ScenarioError("--set", ".".join(parts[:-1]), "is a value, not a table")
+    for stale in [k for k in sources.origins if k[: len(parts)] == tuple(parts)]:
+        del sources.origins[stale]
     sources.origins[tuple(parts)] = "--set"
 
 
