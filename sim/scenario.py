@@ -16,9 +16,10 @@ from typing import Any
 from sim.distributions import Distribution
 from sim.weather import Weather
 
-#: Limits of the variate indexing (see ``sim.variates``): vehicles of one pool in one convoy,
-#: and pools.
+#: Most vehicles in one pool: a guard against a unit mistake, not a model limit.
 MAX_POOL_SIZE = 4096
+#: Most vehicle pools: the loading and unloading variates of convoy ``c`` and pool ``p`` have
+#: index ``c * MAX_POOLS + p`` in their streams.
 MAX_POOLS = 64
 
 
