@@ -1,0 +1,291 @@
+"""The books of the batch engine: :class:`sim.engines.ledger.Ledger` for R replications.
+
+Every account is an array over replications and is updated with the same operations in
+the same order as the reference engine's ledger, so the two engines agree to rounding.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
+
+if TYPE_CHECKING:
+    from sim.engines.vector import Batch
+
+NAN = np.nan
+
+
+class BatchBooks:
+    """Accounts of a batch of replications."""
+
+    def __init__(self, batch: Batch):
+        s = self.scenario = batch.scenario
+        self.batch = batch
+        R, G = batch.R, batch.G
+        self.traced = batch.rep < s.trace_reps
+        self.trace: list[tuple[int, int, TraceEvent]] = []
+        self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
+        self.arrived = self.waiting.copy()
+        self.peak_queue = self.waiting.copy()
+        self.held = np.zeros(R, dtype=np.int64)
+        self.aboard = np.zeros(R, dtype=np.int64)
+        self.since = np.zeros(R)
+        self.wait_person_hours = np.zeros(R)
+        self.held_person_hours = np.zeros(R)
+        self.cold_person_hours = np.zeros(R)
+        self.evacuated = np.zeros((G, R), dtype=np.int64)
+        self.receptions = np.zeros(R, dtype=np.int64)
+        self.first_convoy_people = np.full(R, NAN)
+        self.departures = np.zeros(R, dtype=np.int64)
+        self.first_departure = np.full(R, NAN)
+        self.last_departure = np.full(R, NAN)
+        self.turned_back = np.zeros(R, dtype=np.int64)
+        self.incidents = np.zeros(R, dtype=np.int64)
+        self.suspensions = np.zeros(R, dtype=np.int64)
+        self.suspended_since = np.zeros(R)
+        self.suspended_hours = np.zeros(R)
+        self.busy_vehicle_hours = np.zeros(R)
+        self.cleared_at = np.full(R, np.inf)
+        self.end = np.full(R, s.horizon)
+        at = [m for m in s.milestones if m.at is not None]
+        self.timed = [(m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64))
+                      for m in at]
+        self.counted = [(m, np.full((G, R), NAN), np.full(R, NAN))
+                        for m in s.milestones if m.after_convoys is not None]
+        self.departed_at = np.zeros((0, R))  # per reception, for waits
+        self.manifests = np.zeros((0, G, batch.K, R), dtype=np.int64)
+        self.hours = hours_grid(s)
+        self.series = {name: np.zeros((R, len(self.hours))) for name in SERIES}
+        self.next_hour = np.zeros(R, dtype=np.int64)
+
+    # -- trace ------------------------------------------------------------------------------
+
+    def record(self, idx: np.ndarray, event: str, convoy: np.ndarray | None = None,
+               groups: np.ndarray | None = None, vehicles: np.ndarray | None = None,
+               note: str | np.ndarray = "") -> None:
+        """Add an event to the trace of the traced replications among ``idx``."""
+        traced = self.traced[idx]
+        if not traced.any():
+            return
+        b = self.batch
+        for i in np.flatnonzero(traced):
+            g = tuple(int(x) for x in groups[:, i]) if groups is not None else (0,) * b.G
+            v = tuple(int(x) for x in vehicles[:, i]) if vehicles is not None else (0,) * b.P
+            c = int(convoy[i]) if convoy is not None else -1
+            text = note if isinstance(note, str) else str(note[i])
+            event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, sum(g), g,
+                                v, text)
+            self.trace.append((event_.rep, len(self.trace), event_))
+
+    def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
+        """Trace an event of the convoys in ``slot`` of replications ``idx``."""
+        if self.traced[idx].any():
+            b = self.batch
+            self.record(idx, event, b.c_number[slot, idx], b.c_groups[slot, :, idx].T,
+                        b.c_vehicles[slot, :, idx].T, note)
+
+    # -- person-hours -------------------------------------------------------------------------
+
+    def accrue(self, idx: np.ndarray, now: np.ndarray | None = None) -> None:
+        """Add the person-hours since the last change, up to ``now``."""
+        now = self.batch.now[idx] if now is None else now
+        span = now - self.since[idx]
+        moved = span > 0
+        if not moved.any():
+            return
+        j, span = idx[moved], span[moved]
+        self.wait_person_hours[j] += self.waiting[j] * span
+        self.held_person_hours[j] += self.held[j] * span
+        exposed = self.waiting[j] + self.held[j]
+        cold = exposed > 0
+        if cold.any():
+            k = j[cold]
+            hours = self.scenario.weather.cold_hours(self.since[k], now[moved][cold])
+            self.cold_person_hours[k] += exposed[cold] * hours
+        self.since[j] = now[moved]
+
+    def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
+        """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
+        self.accrue(idx)
+        self.waiting[idx] += delta
+        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], self.waiting[idx])
+        if boarding:
+            self.aboard[idx] -= delta
+        else:
+            self.arrived[idx] += delta
+
+    def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
+        """People aboard convoys start (``delta > 0``) or stop being held."""
+        self.accrue(idx)
+        self.held[idx] += delta
+
+    # -- convoys and the ceasefire ----------------------------------------------------------
+
+    def departure(self, idx: np.ndarray) -> None:
+        now = self.batch.now[idx]
+        self.departures[idx] += 1
+        first = np.isnan(self.first_departure[idx])
+        self.first_departure[idx[first]] = now[first]
+        self.last_departure[idx] = now
+
+    def reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys reach reception: their people are evacuated."""
+        b, now = self.batch, self.batch.now[idx]
+        groups = b.c_groups[slot, :, idx].T  # (G, n)
+        people = groups.sum(axis=0)
+        self.evacuated[:, idx] += groups
+        self.aboard[idx] -= people
+        n = self.receptions[idx]
+        if n.max() >= len(self.departed_at):
+            more = max(8, len(self.departed_at))
+            self.departed_at = np.concatenate([self.departed_at, np.full((more, b.R), NAN)])
+            self.manifests = np.concatenate(
+                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int64)])
+        self.departed_at[n, idx] = b.c_departed[slot, idx]
+        self.manifests[n, :, :, idx] = b.c_manifest[slot, :, :, idx]
+        first = n == 0
+        self.first_convoy_people[idx[first]] = people[first]
+        self.receptions[idx] += 1
+        for milestone, by_group, convoys in self.timed:
+            on = now <= milestone.at
+            by_group[:, idx[on]] += groups[:, on]
+            convoys[idx[on]] += 1
+        for milestone, by_group, at in self.counted:
+            on = self.receptions[idx] == milestone.after_convoys
+            by_group[:, idx[on]] = self.evacuated[:, idx[on]]
+            at[idx[on]] = now[on]
+
+    def convoy_idle(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        b = self.batch
+        vehicles = b.c_vehicles[slot, :, idx].sum(axis=1)
+        self.busy_vehicle_hours[idx] += vehicles * (b.now[idx] - b.c_formed[slot, idx])
+
+    def suspension_starts(self, idx: np.ndarray) -> None:
+        self.suspensions[idx] += 1
+        self.suspended_since[idx] = self.batch.now[idx]
+
+    def suspension_ends(self, idx: np.ndarray) -> None:
+        self.suspended_hours[idx] += self.batch.now[idx] - self.suspended_since[idx]
+
+    # -- hourly series and the end of a run ------------------------------------------------
+
+    def fill_series(self, idx: np.ndarray, t: np.ndarray) -> None:
+        """Hours before ``t`` keep the state they end with: the current one."""
+        limit = np.minimum(np.ceil(t), len(self.hours)).astype(np.int64)
+        b = self.batch
+        while True:
+            due = self.next_hour[idx] < limit
+            if not due.any():
+                return
+            j = idx[due]
+            h = self.next_hour[j]
+            self.series["evacuated"][j, h] = b.evacuated[j]
+            self.series["waiting"][j, h] = self.waiting[j]
+            self.series["suspended"][j, h] = ~b.active[j]
+            self.next_hour[j] += 1
+
+    def finish(self, idx: np.ndarray) -> None:
+        """Close the books of replications that have reached their end."""
+        b = self.batch
+        end = np.minimum(self.cleared_at[idx], self.scenario.horizon)
+        self.end[idx] = end
+        self.accrue(idx, end)
+        open_ = ~b.active[idx]
+        j = idx[open_]
+        self.suspended_hours[j] += np.minimum(b.until[j], end[open_]) - self.suspended_since[j]
+        hours = self.hours
+        late = hours[None, :] >= self.next_hour[idx][:, None]
+        for name, values in (("evacuated", b.evacuated[idx]), ("waiting", self.waiting[idx])):
+            self.series[name][idx] = np.where(late, values[:, None], self.series[name][idx])
+        still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
+        self.series["suspended"][idx] = np.where(late, still, self.series["suspended"][idx])
+        # vehicles still out count as busy to the end, in the order their convoys formed
+        number = np.where(b.c_number[:, idx] >= 0, b.c_number[:, idx], np.iinfo(np.int64).max)
+        order = np.argsort(number, axis=0)
+        extra = np.zeros(len(idx))
+        cols = np.arange(len(idx))
+        for rank in range(b.slots):
+            slot = order[rank]
+            out = b.c_number[slot, idx] >= 0
+            vehicles = b.c_vehicles[slot, :, idx].sum(axis=1)
+            extra = np.where(out, extra + vehicles * (end - b.c_formed[slot, idx]), extra)
+        self.busy_vehicle_hours[idx] += extra
+        del cols
+
+    def replications(self) -> Replications:
+        """The metrics, series and trace of the whole batch."""
+        trace = [e for _, _, e in sorted(self.trace, key=lambda x: (x[0], x[1]))]
+        return Replications(self.metrics(), self.series, trace)
+
+    def metrics(self) -> dict[str, np.ndarray]:
+        s, b = self.scenario, self.batch
+        end = self.end
+        groups = [g.name for g in s.groups]
+        m: dict[str, np.ndarray] = {"evacuated": self.evacuated.sum(axis=0).astype(float)}
+        for g, name in enumerate(groups):
+            m[f"evacuated_{name}"] = self.evacuated[g].astype(float)
+        m["arrived"] = self.arrived.astype(float)
+        m["waiting_at_end"] = self.waiting.astype(float)
+        m["aboard_at_end"] = self.aboard.astype(float)
+        m["convoys"] = self.receptions.astype(float)
+        m["convoys_departed"] = self.departures.astype(float)
+        m["turned_back"] = self.turned_back.astype(float)
+        m["first_departure"] = self.first_departure
+        m["last_departure"] = self.last_departure
+        m["first_convoy_people"] = self.first_convoy_people
+        m["clearance_time"] = np.where(self.cleared_at <= s.horizon, self.cleared_at, NAN)
+        m["suspensions"] = self.suspensions.astype(float)
+        m["suspended_hours"] = self.suspended_hours
+        m["breaches"] = b.breaches.astype(float)
+        m["incidents"] = self.incidents.astype(float)
+        m["wait_person_hours"] = self.wait_person_hours
+        m["held_person_hours"] = self.held_person_hours
+        m["cold_person_hours"] = self.cold_person_hours
+        m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
+        for g, name in enumerate(groups):
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._waits(g)
+        available = np.zeros(b.R)
+        for p in range(b.P):
+            available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
+        m["peak_queue"] = self.peak_queue.astype(float)
+        for milestone in s.milestones:
+            key = milestone.name
+            if milestone.at is not None:
+                _, by_group, convoys = next(x for x in self.timed if x[0] is milestone)
+                total, by, count = by_group.sum(axis=0), by_group, convoys
+            else:
+                _, by, time = next(x for x in self.counted if x[0] is milestone)
+                total, count = by.sum(axis=0), np.where(np.isnan(time), NAN,
+                                                       milestone.after_convoys)
+            m[f"evacuated_by_{key}"] = total.astype(float)
+            for g, name in enumerate(groups):
+                m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
+            m[f"convoys_by_{key}"] = np.asarray(count, dtype=float)
+            if milestone.after_convoys is not None:
+                m[f"time_of_{key}"] = time
+        return {name: m[name] for name in metric_names(s)}
+
+    def _waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and 95th percentile wait of group ``g``'s evacuated people, hours."""
+        b = self.batch
+        waits = self.departed_at[:, None, :] - b.cohort_times[g][None, :, None]  # (C, K, R)
+        people = self.manifests[:, g]  # (C, K, R)
+        waits = waits.reshape(-1, b.R)
+        people = people.reshape(-1, b.R)
+        waits = np.where(people > 0, waits, np.inf)
+        order = np.argsort(waits, axis=0, kind="stable")
+        waits = np.take_along_axis(waits, order, 0)
+        people = np.take_along_axis(people, order, 0)
+        total = people.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(total > 0, np.where(people > 0, waits * people, 0.0).sum(0) / total,
+                            NAN)
+        seen = np.cumsum(people, axis=0)
+        first = np.argmax(100 * seen >= 95 * total[None, :], axis=0)
+        p95 = np.where(total > 0, np.take_along_axis(waits, first[None, :], 0)[0], NAN)
+        return mean, p95
