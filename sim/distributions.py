@@ -24,6 +24,9 @@ from scipy.special import gammaincinv, ndtri
 
 from sim.errors import ScenarioError
 
+#: A coefficient of variation below this counts as zero: the duration is fixed at its mean.
+CV_FIXED = 1e-9
+
 #: Parameters each distribution takes (all in hours except ``cv``, which has no unit).
 PARAMETERS: dict[str, tuple[str, ...]] = {
     "fixed": ("value",),
@@ -68,7 +71,7 @@ class Distribution:
         p = dict(self.params)
         return (
             self.dist == "fixed"
-            or (self.dist in ("lognormal", "gamma") and p["cv"] == 0)
+            or (self.dist in ("lognormal", "gamma") and p["cv"] < CV_FIXED)
             or (self.dist == "uniform" and p["low"] == p["high"])
             or (self.dist == "triangular" and p["low"] == p["high"])
         )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -32,3 +33,68 @@ def evacsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+durations = st.one_of(
+    st.floats(0.0, 3.0).map(lambda x: f"{x!r}"),
+    st.tuples(st.floats(0.05, 3.0), st.floats(0.0, 1.5)).map(
+        lambda mc: f"{{dist = 'lognormal', mean = {mc[0]!r}, cv = {mc[1]!r}}}"
+    ),
+    st.floats(0.05, 3.0).map(lambda m: f"{{dist = 'exponential', mean = {m!r}}}"),
+    st.tuples(st.floats(0.05, 3.0), st.floats(0.0, 1.5)).map(
+        lambda mc: f"{{dist = 'gamma', mean = {mc[0]!r}, cv = {mc[1]!r}}}"
+    ),
+    st.lists(st.floats(0.0, 3.0), min_size=3, max_size=3).map(sorted).map(
+        lambda t: f"{{dist = 'triangular', low = {t[0]!r}, mode = {t[1]!r}, high = {t[2]!r}}}"
+    ),
+    st.lists(st.floats(0.0, 3.0), min_size=2, max_size=2).map(sorted).map(
+        lambda t: f"{{dist = 'uniform', low = {t[0]!r}, high = {t[1]!r}}}"
+    ),
+)
+
+
+@st.composite
+def windows(draw) -> str:
+    """Scheduled suspensions, some open-ended (negotiated)."""
+    items = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = draw(st.floats(0.0, 40.0))
+        if draw(st.booleans()):
+            items.append(f"{{start = {start!r}, end = {start + draw(st.floats(0.1, 12.0))!r}}}")
+        else:
+            items.append(f"{{start = {start!r}}}")
+    return f"ceasefire.windows=[{', '.join(items)}]"
+
+
+@st.composite
+def random_scenario(draw) -> list[str]:
+    """Overrides of the baseline: tiny or large fleets, heavy suspensions, short horizons."""
+    o = [
+        f"horizon={draw(st.floats(1.0, 60.0))!r}",
+        f"fleet.buses.count={draw(st.integers(1, 40))}",
+        f"fleet.buses.seats={draw(st.integers(1, 80))}",
+        f"fleet.buses.per_convoy={draw(st.integers(1, 40))}",
+        f"fleet.ambulances.count={draw(st.integers(1, 15))}",
+        f"fleet.buses.available_at={draw(st.floats(0.0, 10.0))!r}",
+        f"population.families.count={draw(st.integers(0, 3000))}",
+        f"population.wounded.count={draw(st.integers(0, 200))}",
+        f"population.fighters.count={draw(st.integers(0, 500))}",
+        f"convoy.min_vehicles={draw(st.integers(1, 10))}",
+        f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
+        f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
+        f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
+        f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
+        f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
+        f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",
+        "run.trace_reps=2",
+    ]
+    for leg in ("to_checkpoint", "inspection", "to_reception", "return_trip"):
+        o.append(f"route.{leg}={draw(durations)}")
+    for pool in ("buses", "ambulances"):
+        o.append(f"fleet.{pool}.load_time={draw(durations)}")
+        o.append(f"fleet.{pool}.unload_time={draw(durations)}")
+    o.append(f"ceasefire.negotiation={draw(durations)}")
+    o.append(f"ceasefire.guarantee={draw(durations)}")
+    o.append(draw(windows()))
+    o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
+    return o

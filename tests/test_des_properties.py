@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import BASELINE, all_scenarios
+from conftest import BASELINE, all_scenarios, random_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -69,47 +69,6 @@ def test_seed_changes_the_outcome_and_fixed_seed_repeats_it():
     for name in a.metrics:
         np.testing.assert_array_equal(a.metrics[name], b.metrics[name])
     assert not np.array_equal(a.metrics["evacuated"], c.metrics["evacuated"])
-
-
-durations = st.one_of(
-    st.floats(0.0, 3.0).map(lambda x: f"{x!r}"),
-    st.tuples(st.floats(0.05, 3.0), st.floats(0.0, 1.5)).map(
-        lambda mc: f"{{dist = 'lognormal', mean = {mc[0]!r}, cv = {mc[1]!r}}}"
-    ),
-    st.floats(0.05, 3.0).map(lambda m: f"{{dist = 'exponential', mean = {m!r}}}"),
-)
-
-
-@st.composite
-def random_scenario(draw) -> list[str]:
-    """Overrides of the baseline: tiny or large fleets, heavy suspensions, short horizons."""
-    o = [
-        f"horizon={draw(st.floats(1.0, 60.0))!r}",
-        f"fleet.buses.count={draw(st.integers(1, 40))}",
-        f"fleet.buses.seats={draw(st.integers(1, 80))}",
-        f"fleet.buses.per_convoy={draw(st.integers(1, 40))}",
-        f"fleet.ambulances.count={draw(st.integers(1, 15))}",
-        f"fleet.buses.available_at={draw(st.floats(0.0, 10.0))!r}",
-        f"population.families.count={draw(st.integers(0, 3000))}",
-        f"population.wounded.count={draw(st.integers(0, 200))}",
-        f"population.fighters.count={draw(st.integers(0, 500))}",
-        f"convoy.min_vehicles={draw(st.integers(1, 10))}",
-        f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
-        f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
-        f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
-        f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
-        f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
-        f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",
-        "run.trace_reps=2",
-    ]
-    for leg in ("to_checkpoint", "inspection", "to_reception", "return_trip"):
-        o.append(f"route.{leg}={draw(durations)}")
-    for pool in ("buses", "ambulances"):
-        o.append(f"fleet.{pool}.load_time={draw(durations)}")
-        o.append(f"fleet.{pool}.unload_time={draw(durations)}")
-    o.append(f"ceasefire.negotiation={draw(durations)}")
-    o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
-    return o
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

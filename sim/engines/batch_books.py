@@ -273,6 +273,8 @@ class BatchBooks:
     def _waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
         """Mean and 95th percentile wait of group ``g``'s evacuated people, hours."""
         b = self.batch
+        if not len(self.departed_at):  # no convoy reached reception in any replication
+            return np.full(b.R, NAN), np.full(b.R, NAN)
         waits = self.departed_at[:, None, :] - b.cohort_times[g][None, :, None]  # (C, K, R)
         people = self.manifests[:, g]  # (C, K, R)
         waits = waits.reshape(-1, b.R)

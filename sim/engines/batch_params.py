@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
-from sim.distributions import Distribution
+from sim.distributions import CV_FIXED, Distribution
 from sim.errors import ScenarioError
 from sim.scenario import Scenario
 
@@ -62,9 +62,10 @@ class BatchDistribution:
         if self.dist == "lognormal":
             sigma2 = np.log1p(cv**2)
             mu = np.log(mean) - sigma2 / 2
-            return np.where(cv == 0, mean, np.exp(mu + np.sqrt(sigma2) * ndtri(u)))
-        shape = 1 / np.where(cv == 0, 1.0, cv) ** 2  # gamma
-        return np.where(cv == 0, mean, gammaincinv(shape, u) * (mean / shape))
+            return np.where(cv < CV_FIXED, mean, np.exp(mu + np.sqrt(sigma2) * ndtri(u)))
+        fixed = cv < CV_FIXED
+        shape = 1 / np.where(fixed, 1.0, cv) ** 2  # gamma
+        return np.where(fixed, mean, gammaincinv(shape, u) * (mean / shape))
 
 
 @dataclass

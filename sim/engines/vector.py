@@ -158,6 +158,7 @@ class Batch:
         grow("c_departed", (R,), np.nan, float)
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
+        grow("c_hop", (R,), False, bool)
         self.slots = slots
 
     # -- variates -------------------------------------------------------------------------
@@ -257,8 +258,11 @@ class Batch:
         self.active[j] = True
         self.books.suspension_ends(j)
         self.books.record(j, "ceasefire_resumes")
-        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT))
-        if held.any():  # held convoys move on, in the order they stopped
+        # held convoys still waiting move on, in the order they stopped; one already woken
+        # at this instant (by an earlier resumption or its max_hold) keeps its place
+        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT)) & (
+            self.c_next[:, j] > self.now[j])
+        if held.any():
             order = np.argsort(np.where(held, self.c_hold_seq[:, j], np.iinfo(np.int64).max),
                                axis=0, kind="stable")
             for rank in range(held.sum(0).max()):
@@ -429,8 +433,27 @@ class Batch:
         self.books.change_held(idx, self.c_people[slot, idx])
         self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
+        self.c_hop[slot, idx] = False
+
+    def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Which held convoys act now; the others take one more scheduling hop first.
+
+        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
+        in the reference engine that condition is an event of its own, scheduled when
+        either fires, so the convoy moves one event later than a plain wait would.
+        """
+        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
+        hop = finite & ~self.c_hop[slot, idx]
+        if hop.any():
+            s, j = slot[hop], idx[hop]
+            self.c_hop[s, j] = True
+            self.c_seq[s, j] = self.seq[j]
+            self.seq[j] += 1
+        return ~hop
 
     def _held_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        wake = self._wakes(slot, idx)
+        slot, idx = slot[wake], idx[wake]
         self.books.change_held(idx, -self.c_people[slot, idx])
         on = self.active[idx]
         if on.any():
@@ -462,6 +485,8 @@ class Batch:
             self._pass(slot[~stopped], idx[~stopped])
 
     def _held_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        wake = self._wakes(slot, idx)
+        slot, idx = slot[wake], idx[wake]
         self.books.change_held(idx, -self.c_people[slot, idx])
         on = self.active[idx]
         if on.any():
@@ -528,9 +553,18 @@ class Batch:
         self.c_next[slot, idx] = INF
 
     def _run_deferred(self) -> None:
-        """Turn back convoys interrupted by a suspension, in convoy order."""
+        """Turn back convoys interrupted by a suspension, in convoy order.
+
+        Interruptions are urgent events created after the suspension's resume timer, so a
+        suspension that ends the instant it starts resumes first.
+        """
         while self.deferred:
             hit, idx = self.deferred.pop(0)
+            if len(hit) < self.slots:  # other replications added convoy slots meanwhile
+                hit = np.vstack([hit, np.zeros((self.slots - len(hit), len(idx)), bool)])
+            instant = self.resume_due[idx] == self.now[idx]
+            if instant.any():
+                self._resume(idx[instant])
             number = np.where(hit, self.c_number[:, idx], np.iinfo(np.int64).max)
             order = np.argsort(number, axis=0, kind="stable")
             for rank in range(hit.sum(0).max(initial=0)):

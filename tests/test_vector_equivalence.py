@@ -1,0 +1,89 @@
+"""The batch engine gives the reference engine's result, replication by replication.
+
+Counts agree exactly, times and person-hours to a relative 1e-9, and traced replications
+have the same events in the same order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BASELINE, all_scenarios, random_scenario
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.engines.des import run_des
+from sim.engines.vector import run_vector
+from sim.records import count_metrics
+
+
+def assert_same(scenario, reference, batch) -> None:
+    counts = count_metrics(scenario)
+    for name, expected in reference.metrics.items():
+        got = batch.metrics[name]
+        if name in counts:
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12, err_msg=name)
+    for name, expected in reference.series.items():
+        np.testing.assert_array_equal(batch.series[name], expected, err_msg=name)
+    events = [e._replace(time=0.0) for e in reference.trace]
+    assert [e._replace(time=0.0) for e in batch.trace] == events
+    np.testing.assert_allclose([e.time for e in batch.trace], [e.time for e in reference.trace],
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.name)
+def test_every_scenario_agrees_over_200_replications(path):
+    scenario = sim.load_scenario(path)
+    assert_same(scenario, run_des(scenario, 200, seed=7), run_vector(scenario, 200, seed=7))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=random_scenario(), seed=st.integers(0, 2**32))
+def test_random_scenarios_agree(overrides, seed):
+    scenario = sim.load_scenario(BASELINE, overrides)
+    assert_same(scenario, run_des(scenario, 4, seed=seed), run_vector(scenario, 4, seed=seed))
+
+
+def test_a_replication_alone_equals_it_inside_a_batch():
+    scenario = sim.load_scenario(BASELINE, ["ceasefire.breach_rate=0.2"])
+    batch = run_vector(scenario, 50, seed=3)
+    for rep in (0, 17, 49):
+        alone = run_vector(scenario, 1, seed=3, first_rep=rep)
+        for name, values in batch.metrics.items():
+            np.testing.assert_array_equal(alone.metrics[name], values[rep : rep + 1], name)
+
+
+def test_parameters_may_differ_per_replication():
+    """One batch over several parameter values equals one reference run per value."""
+    scenario = sim.load_scenario(BASELINE)
+    crowding = np.array([1.0, 1.2, 1.5, 2.0, 1.1, 1.3])
+    to_reception = np.array([0.5, 1.0, 1.5, 2.0, 0.8, 1.2])
+    buses = np.array([10, 20, 36, 50, 25, 30])
+    batch = run_vector(scenario, 6, seed=5, parameters={
+        "fleet.buses.crowding": crowding,
+        "route.to_reception.mean": to_reception,
+        "fleet.buses.count": buses,
+    })
+    for rep in range(6):
+        point = sim.load_scenario(BASELINE, [
+            f"fleet.buses.crowding={float(crowding[rep])!r}",
+            f"route.to_reception.mean={float(to_reception[rep])!r}",
+            f"fleet.buses.count={buses[rep]}",
+        ])
+        alone = run_des(point, 1, seed=5, first_rep=rep)
+        for name, values in alone.metrics.items():
+            np.testing.assert_allclose(batch.metrics[name][rep : rep + 1], values, rtol=1e-9,
+                                       err_msg=name)
+
+
+def test_unknown_or_misshapen_parameters_are_refused():
+    scenario = sim.load_scenario(BASELINE)
+    with pytest.raises(sim.ScenarioError, match="fleet.buses.colour"):
+        run_vector(scenario, 3, seed=1, parameters={"fleet.buses.colour": np.ones(3)})
+    with pytest.raises(sim.ScenarioError, match="one value per replication"):
+        run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": np.ones(4)})
+    with pytest.raises(sim.ScenarioError, match="whole numbers"):
+        run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": np.full(3, 2.5)})
