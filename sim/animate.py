@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from sim.engines.des import Evacuation
+from sim.errors import ScenarioError
 from sim.narrate import CLOCK
 from sim.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
 from sim.records import TraceEvent
@@ -156,17 +157,19 @@ def animate(
 
     Raises
     ------
-    ValueError
+    ScenarioError
         For another extension, an MP4 without ffmpeg, or a non-positive step or rate.
     """
     out = Path(out)
     kind = out.suffix.lower()
     if kind not in (".gif", ".mp4"):
-        raise ValueError(f"{out.name}: cannot write {kind or 'no extension'}; use .gif or .mp4")
+        raise ScenarioError(
+            str(out), "", f"cannot write {kind or 'no extension'}; use .gif or .mp4"
+        )
     if kind == ".mp4" and not animation.writers.is_available("ffmpeg"):
-        raise ValueError(f"{out.name}: mp4 needs ffmpeg, which was not found; write a .gif")
+        raise ScenarioError(str(out), "", "mp4 needs ffmpeg, which was not found; write a .gif")
     if fps <= 0 or not minutes_per_frame > 0:
-        raise ValueError("fps and minutes_per_frame must be positive")
+        raise ScenarioError(str(out), "", "fps and minutes_per_frame must be positive")
     trace = Evacuation(scenario, Variates(seed), rep, traced=True).run().trace
     end = next((e.time for e in trace if e.event == "cleared"), scenario.horizon)
     step = max(minutes_per_frame / 60, end / (MAX_FRAMES - 1))

@@ -1,8 +1,9 @@
 """The ``evacsim`` command: a thin shell over the Python API.
 
-    evacsim run SCENARIO [--reps N] [--seed S] [--out DIR] [--set KEY=VALUE ...]
+    evacsim run SCENARIO [--reps N] [--seed S] [--engine vector|des] [--out DIR] [--set ...]
     evacsim validate SCENARIO...
     evacsim narrate SCENARIO [--rep K] [--seed S] [--set KEY=VALUE ...]
+    evacsim animate SCENARIO --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
 
 A mistake in a scenario or an argument prints one line naming the file, the key and what
 is allowed, and exits with status 2 without writing anything.
@@ -16,11 +17,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
+from sim.animate import animate
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.narrate import narrate
-from sim.runner import RunResult, run
+from sim.runner import ENGINES, RunResult, run
 
 #: Metrics shown in the terminal after a run (all are in summary.csv).
 HEADLINE = (
@@ -64,14 +67,25 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def overrides(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--set", dest="overrides", action="append", default=[],
-                       metavar="KEY=VALUE", help="override a scenario value, e.g. "
-                       "fleet.buses.count=40 (repeatable)")
+        p.add_argument(
+            "--set",
+            dest="overrides",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="override a scenario value, e.g. fleet.buses.count=40 (repeatable)",
+        )
 
     p = commands.add_parser("run", help="run replications and write a run folder")
     p.add_argument("scenario", help="scenario file (TOML)")
     p.add_argument("--reps", type=_positive, help="replications (default: the scenario's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
+    p.add_argument(
+        "--engine",
+        choices=tuple(ENGINES),
+        default="vector",
+        help="vector (batch, default) or des (SimPy reference); same results",
+    )
     p.add_argument("--out", help="run folder to create (default: results/<scenario>/<run-id>)")
     overrides(p)
     p.set_defaults(command=_run)
@@ -86,6 +100,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     overrides(p)
     p.set_defaults(command=_narrate)
+
+    p = commands.add_parser("animate", help="animate one replication as a GIF or MP4")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True, help="file to write: .gif, or .mp4 with ffmpeg")
+    p.add_argument("--rep", type=_seed, default=0, help="replication number (default 0)")
+    p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
+    p.add_argument("--minutes-per-frame", type=float, default=10.0, help="default 10")
+    overrides(p)
+    p.set_defaults(command=_animate)
     return parser
 
 
@@ -108,7 +131,7 @@ def _seed(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    result = run(scenario, args.reps, args.seed, overrides=args.overrides)
+    result = run(scenario, args.reps, args.seed, args.engine, overrides=args.overrides)
     folder = result.save(args.out)
     print(_table(result))
     print(f"\nRun folder: {folder}")
@@ -124,8 +147,10 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
             continue
-        print(f"{path}: ok ({len(s.groups)} groups, {s.people:,} people, "
-              f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)")
+        print(
+            f"{path}: ok ({len(s.groups)} groups, {s.people:,} people, "
+            f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
+        )
     return status
 
 
@@ -135,13 +160,28 @@ def _narrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _animate(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario, args.overrides)
+    seed = scenario.seed if args.seed is None else args.seed
+    try:
+        out = animate(
+            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+        )
+    except ValueError as error:  # the file type or a frame setting
+        raise ScenarioError(args.out, "", str(error)) from None
+    print(f"Animation: {out}")
+    return 0
+
+
 def _table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
     names = list(HEADLINE) + [n for n in result.metrics if n.startswith("evacuated_by_")]
-    rows = [f"{s.name}: {result.reps} replications, seed {result.seed}, "
-            f"{result.engine} engine, {result.wall_time:.1f} s",
-            f"{'metric':<28}{'mean':>12}{'95% CI':>22}{'p5–p95':>22}"]
+    rows = [
+        f"{s.name}: {result.reps} replications, seed {result.seed}, "
+        f"{result.engine} engine, {result.wall_time:.1f} s",
+        f"{'metric':<28}{'mean':>12}{'95% CI':>22}{'p5–p95':>22}",
+    ]
     by_name = {x.metric: x for x in result.summaries}
     for name in names:
         x = by_name[name]

@@ -38,6 +38,18 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 
 
+def slowest_uniform(u: np.ndarray | float, n: np.ndarray | int) -> np.ndarray:
+    """The uniform of the slowest of ``n`` vehicles, from one uniform ``u``.
+
+    The largest of ``n`` independent uniforms has distribution function ``x ** n``, so it
+    is distributed as ``u ** (1 / n)``; every duration is a non-decreasing transform of its
+    uniform, so this gives the slowest vehicle's duration exactly in distribution. Written
+    ``exp(log(u) / n)`` because numpy's ``exp`` and ``log`` give the same bits for one
+    value and for an array, while ``power`` does not: both engines must agree to the bit.
+    """
+    return np.exp(np.log(u) / n)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """A non-negative duration distribution, in hours.
@@ -97,9 +109,9 @@ class Distribution:
             falling = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < cut, rising, falling)
         if self.dist == "lognormal":
-            sigma2 = math.log1p(p["cv"] ** 2)
-            mu = math.log(p["mean"]) - sigma2 / 2
-            return np.exp(mu + math.sqrt(sigma2) * ndtri(u))
+            sigma2 = np.log1p(p["cv"] ** 2)
+            mu = np.log(p["mean"]) - sigma2 / 2
+            return np.exp(mu + np.sqrt(sigma2) * ndtri(u))
         shape = 1 / p["cv"] ** 2  # gamma
         return gammaincinv(shape, u) * (p["mean"] / shape)
 
@@ -151,8 +163,7 @@ class Distribution:
 
 
 _ALLOWED = (
-    "must be a duration in hours or a table such as "
-    '{dist = "lognormal", mean = 1.2, cv = 0.3}'
+    'must be a duration in hours or a table such as {dist = "lognormal", mean = 1.2, cv = 0.3}'
 )
 
 

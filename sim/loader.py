@@ -226,8 +226,9 @@ def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
         max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
     )
     if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
-        raise t.error("min_vehicles", f"must be <= the fleet's {fleet_size} vehicles "
-                      "(or set convoy.max_wait)")
+        raise t.error(
+            "min_vehicles", f"must be <= the fleet's {fleet_size} vehicles (or set convoy.max_wait)"
+        )
     t.close()
     return rules
 
@@ -257,9 +258,7 @@ def _read_ceasefire(t: Table, route: Route) -> Ceasefire:
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
     max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
     negotiated = (
-        breach_rate > 0
-        or route.incident_probability > 0
-        or any(w.end is None for w in windows)
+        breach_rate > 0 or route.incident_probability > 0 or any(w.end is None for w in windows)
     )
     delays = {}
     for name in ("negotiation", "guarantee"):

@@ -42,9 +42,7 @@ def describe(scenario: Scenario, trace: list[TraceEvent]) -> list[str]:
             suspended_at = e.time
         text = _sentence(scenario, e, evacuated, e.time - suspended_at)
         stamp = scenario.clock(e.time).strftime(CLOCK)
-        lines += textwrap.wrap(
-            text, WIDTH, initial_indent=f"{stamp}  ", subsequent_indent=indent
-        )
+        lines += textwrap.wrap(text, WIDTH, initial_indent=f"{stamp}  ", subsequent_indent=indent)
     return lines
 
 

@@ -105,7 +105,6 @@ def metric_names(scenario: Scenario) -> list[str]:
     return names
 
 
-
 def count_metrics(scenario: Scenario) -> set[str]:
     """The metrics of ``metric_names`` that count people, convoys or events."""
     names = set(metric_names(scenario))
@@ -121,8 +120,10 @@ def count_metrics(scenario: Scenario) -> set[str]:
     return names - durations
 
 
-#: Hourly series recorded for every replication: state at each whole hour, after its events.
-SERIES = ("evacuated", "waiting", "suspended")
+#: Hourly series recorded for every replication: state at each whole hour, after its events,
+#: with their storage types (people as 32-bit counts, the ceasefire state as 0 or 1), small
+#: enough for a million replications.
+SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
 
 
 @dataclass
@@ -148,6 +149,18 @@ class Replications:
     def reps(self) -> int:
         """Number of replications R."""
         return len(next(iter(self.metrics.values())))
+
+    @classmethod
+    def concatenate(cls, parts: list[Replications]) -> Replications:
+        """Consecutive batches of replications as one."""
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        return cls(
+            {k: np.concatenate([p.metrics[k] for p in parts]) for k in first.metrics},
+            {k: np.concatenate([p.series[k] for p in parts]) for k in first.series},
+            [e for p in parts for e in p.trace],
+        )
 
 
 def hours_grid(scenario: Scenario) -> np.ndarray:

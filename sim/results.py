@@ -92,8 +92,17 @@ def trace_csv(result: RunResult) -> str:
     header = ["rep", "time_h", "clock", "event", "convoy", "people"]  # convoys from 1
     header += [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
     rows = (
-        [e.rep, number(e.time), scenario.clock(e.time).strftime("%Y-%m-%d %H:%M"), e.event,
-         e.convoy + 1 if e.convoy >= 0 else "", e.people, *e.groups, *e.vehicles, e.note]
+        [
+            e.rep,
+            number(e.time),
+            scenario.clock(e.time).strftime("%Y-%m-%d %H:%M"),
+            e.event,
+            e.convoy + 1 if e.convoy >= 0 else "",
+            e.people,
+            *e.groups,
+            *e.vehicles,
+            e.note,
+        ]
         for e in result.replications.trace
     )
     return csv_text(header, rows)
@@ -135,7 +144,10 @@ def _git_commit() -> str | None:
             return None
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here, capture_output=True, text=True, timeout=5,
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -162,6 +174,7 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
         If ``folder`` exists already (runs never overwrite each other).
     """
     from sim.plots import write_figures
+    from sim.report import report_html
 
     folder = Path(folder)
     if folder.exists():
@@ -179,6 +192,8 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         write_figures(result.scenario, result.replications, staging)
+        page = report_html(result, staging, json.loads(files["manifest.json"]))
+        (staging / "report.html").write_text(page, encoding="utf-8")
         umask = os.umask(0)
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is not

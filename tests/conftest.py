@@ -26,7 +26,11 @@ def evacsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "sim.cli", *args],
-        cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=cwd or ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -44,12 +48,12 @@ durations = st.one_of(
     st.tuples(st.floats(0.05, 3.0), st.floats(0.0, 1.5)).map(
         lambda mc: f"{{dist = 'gamma', mean = {mc[0]!r}, cv = {mc[1]!r}}}"
     ),
-    st.lists(st.floats(0.0, 3.0), min_size=3, max_size=3).map(sorted).map(
-        lambda t: f"{{dist = 'triangular', low = {t[0]!r}, mode = {t[1]!r}, high = {t[2]!r}}}"
-    ),
-    st.lists(st.floats(0.0, 3.0), min_size=2, max_size=2).map(sorted).map(
-        lambda t: f"{{dist = 'uniform', low = {t[0]!r}, high = {t[1]!r}}}"
-    ),
+    st.lists(st.floats(0.0, 3.0), min_size=3, max_size=3)
+    .map(sorted)
+    .map(lambda t: f"{{dist = 'triangular', low = {t[0]!r}, mode = {t[1]!r}, high = {t[2]!r}}}"),
+    st.lists(st.floats(0.0, 3.0), min_size=2, max_size=2)
+    .map(sorted)
+    .map(lambda t: f"{{dist = 'uniform', low = {t[0]!r}, high = {t[1]!r}}}"),
 )
 
 

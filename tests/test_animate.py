@@ -9,6 +9,7 @@ from PIL import Image
 
 from sim.animate import BACK, CHECKPOINT, OUT, Place, _Scene, animate, convoy_position
 from sim.engines.des import Evacuation
+from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.variates import Variates
 
@@ -57,20 +58,20 @@ def test_banner_queue_and_held_convoy():
 
 def test_unknown_extension(tmp_path):
     scenario = load_scenario(DETERMINISTIC)
-    with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
+    with pytest.raises(ScenarioError, match=r"\.gif or \.mp4"):
         animate(scenario, 0, 1, tmp_path / "run.avi")
 
 
 @pytest.mark.skipif(animation.writers.is_available("ffmpeg"), reason="ffmpeg is installed")
 def test_mp4_without_ffmpeg(tmp_path):
     scenario = load_scenario(DETERMINISTIC)
-    with pytest.raises(ValueError, match="mp4 needs ffmpeg.*gif"):
+    with pytest.raises(ScenarioError, match="mp4 needs ffmpeg.*gif"):
         animate(scenario, 0, 1, tmp_path / "run.mp4")
     assert not (tmp_path / "run.mp4").exists()
 
 
 def test_bad_step(tmp_path):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ScenarioError, match="positive"):
         animate(load_scenario(DETERMINISTIC), 0, 1, tmp_path / "a.gif", minutes_per_frame=0)
 
 

@@ -23,7 +23,7 @@ def test_docstring_examples(module, monkeypatch):
 def test_run_and_save(tmp_path):
     scenario = sim.load_scenario(SCENARIOS / "workshop" / "deterministic.toml")
     result = sim.run(scenario, reps=4, seed=9)
-    assert result.reps == 4 and result.engine == "des"
+    assert result.reps == 4 and result.engine == "vector"
     assert {s.metric for s in result.summaries} == set(result.metrics)
     folder = result.save(tmp_path / "run")
     assert sorted(os.listdir(folder))[:3] == ["convoys.png", "evacuated.png", "manifest.json"]

@@ -7,7 +7,14 @@ import json
 
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
-FILES = ("manifest.json", "replications.csv", "summary.csv", "timeseries.csv", "trace.csv")
+FILES = (
+    "manifest.json",
+    "replications.csv",
+    "summary.csv",
+    "timeseries.csv",
+    "trace.csv",
+    "report.html",
+)
 FIGURES = ("evacuated.png", "convoys.png", "queue.png")
 
 
@@ -20,7 +27,7 @@ def test_run_writes_a_complete_run_folder(tmp_path):
     for name in FILES + FIGURES:
         assert (out / name).stat().st_size > 0, name
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["seed"] == 3 and manifest["reps"] == 20 and manifest["engine"] == "des"
+    assert manifest["seed"] == 3 and manifest["reps"] == 20 and manifest["engine"] == "vector"
     assert manifest["resolved_scenario"]["fleet"]["buses"]["per_convoy"] == 20
     assert manifest["versions"]["simpy"]
     with open(out / "replications.csv") as f:
@@ -57,8 +64,9 @@ def test_default_run_folder_is_under_results(tmp_path):
 
 
 def test_set_override_reaches_the_run(tmp_path):
-    done = evacsim("run", str(DETERMINISTIC), "--set", "fleet.buses.count=5",
-                   "--out", str(tmp_path / "r"))
+    done = evacsim(
+        "run", str(DETERMINISTIC), "--set", "fleet.buses.count=5", "--out", str(tmp_path / "r")
+    )
     assert done.returncode == 0, done.stderr
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["overrides"] == ["fleet.buses.count=5"]
@@ -80,3 +88,25 @@ def test_narrate_a_replication_of_the_baseline():
     assert "The ceasefire is suspended: start delayed" in done.stdout
     assert "leaves the pickup" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
+
+
+def test_both_engines_write_the_same_tables(tmp_path):
+    for engine in ("vector", "des"):
+        args = ("run", str(BASELINE), "--reps", "40", "--engine", engine)
+        done = evacsim(*args, "--out", str(tmp_path / engine))
+        assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / "des" / "manifest.json").read_text())
+    assert manifest["engine"] == "des"
+    for table in ("replications.csv", "summary.csv", "timeseries.csv", "trace.csv"):
+        vector = (tmp_path / "vector" / table).read_text()
+        assert vector == (tmp_path / "des" / table).read_text(), table
+
+
+def test_animate_writes_a_gif_and_refuses_other_types(tmp_path):
+    done = evacsim(
+        "animate", str(DETERMINISTIC), "--out", str(tmp_path / "a.gif"), "--minutes-per-frame", "60"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.gif").read_bytes()[:6] == b"GIF89a"
+    done = evacsim("animate", str(DETERMINISTIC), "--out", str(tmp_path / "a.avi"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and ".gif or .mp4" in done.stderr

@@ -54,9 +54,7 @@ def test_scheduled_window_holds_convoy_and_contains_no_departure():
     # window 5-9 h: convoy 2 departed at 4.5, reaches the checkpoint at 5.0, is inspected
     # until 5.25, held until 9.0, reaches reception at 9.75 and is back at 11.75; convoys
     # 3 and 4 then form at 11.75 and 15.75 and the last reaches reception at 17.75.
-    _, result = outcome(
-        "ceasefire.windows=[{start = 5.0, end = 9.0, reason = 'halt'}]"
-    )
+    _, result = outcome("ceasefire.windows=[{start = 5.0, end = 9.0, reason = 'halt'}]")
     for rep in range(2):
         departures = [e.time for e in events(result, "convoy_departs", rep)]
         assert not [t for t in departures if 5.0 <= t < 9.0]
@@ -105,9 +103,7 @@ def test_turned_back_passengers_are_not_evacuated():
 
 def test_held_convoy_turns_back_after_max_hold():
     # held at the checkpoint from 5.25; after 2 h it turns back (0.5 h drive) at 7.25
-    _, result = outcome(
-        "ceasefire.windows=[{start = 5.0, end = 9.0}]", "ceasefire.max_hold=2.0"
-    )
+    _, result = outcome("ceasefire.windows=[{start = 5.0, end = 9.0}]", "ceasefire.max_hold=2.0")
     turned = events(result, "turned_back")
     assert [(e.time, e.convoy) for e in turned] == [(7.25, 1)]
     assert [e.time for e in events(result, "back_at_pickup")] == [7.75]

@@ -60,7 +60,11 @@ def evacsim(*args: object, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "OPENBLAS_NUM_THREADS": "1"}
     return subprocess.run(
         [sys.executable, "-m", "sim.cli", *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -84,6 +88,7 @@ def names(line: str, source: object, expect: str) -> bool:
 @pytest.fixture(scope="session")
 def cli_runs(tmp_path_factory) -> dict[Path, tuple[subprocess.CompletedProcess, Path]]:
     """``evacsim run CASE --out <dir>/run`` in an empty ``<dir>``, for every case at once."""
+
     def one(case: Path) -> tuple[subprocess.CompletedProcess, Path]:
         folder = tmp_path_factory.mktemp(case.stem)
         return evacsim("run", case, "--out", folder / "run", cwd=folder), folder
@@ -186,8 +191,10 @@ def test_error_in_child_names_the_child(tmp_path: Path):
         (["nonsense"], "nonsense"),
         (["fleet.buses.count=0"], "fleet.buses.count"),
         (["fleet.buses.seats.x=1"], "fleet.buses.seats"),
-        (['fleet.buses.load_time={dist = "gamma", mean = 1.0, cv = -1}'],
-         "fleet.buses.load_time.cv"),
+        (
+            ['fleet.buses.load_time={dist = "gamma", mean = 1.0, cv = -1}'],
+            "fleet.buses.load_time.cv",
+        ),
         (["colour.red=1"], "colour"),
     ],
 )
@@ -198,8 +205,15 @@ def test_set_mistakes_name_set(overrides: list[str], key: str):
 
 
 def test_set_mistake_in_cli(tmp_path: Path):
-    result = evacsim("run", DETERMINISTIC, "--set", "fleet.buses.count=-1",
-                     "--out", tmp_path / "run", cwd=tmp_path)
+    result = evacsim(
+        "run",
+        DETERMINISTIC,
+        "--set",
+        "fleet.buses.count=-1",
+        "--out",
+        tmp_path / "run",
+        cwd=tmp_path,
+    )
     assert one_error_line(result).startswith("evacsim: error: --set: fleet.buses.count: ")
     assert list(tmp_path.iterdir()) == []
 

@@ -30,8 +30,9 @@ def assert_same(scenario, reference, batch) -> None:
         np.testing.assert_array_equal(batch.series[name], expected, err_msg=name)
     events = [e._replace(time=0.0) for e in reference.trace]
     assert [e._replace(time=0.0) for e in batch.trace] == events
-    np.testing.assert_allclose([e.time for e in batch.trace], [e.time for e in reference.trace],
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        [e.time for e in batch.trace], [e.time for e in reference.trace], rtol=1e-9, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.name)
@@ -62,21 +63,30 @@ def test_parameters_may_differ_per_replication():
     crowding = np.array([1.0, 1.2, 1.5, 2.0, 1.1, 1.3])
     to_reception = np.array([0.5, 1.0, 1.5, 2.0, 0.8, 1.2])
     buses = np.array([10, 20, 36, 50, 25, 30])
-    batch = run_vector(scenario, 6, seed=5, parameters={
-        "fleet.buses.crowding": crowding,
-        "route.to_reception.mean": to_reception,
-        "fleet.buses.count": buses,
-    })
+    batch = run_vector(
+        scenario,
+        6,
+        seed=5,
+        parameters={
+            "fleet.buses.crowding": crowding,
+            "route.to_reception.mean": to_reception,
+            "fleet.buses.count": buses,
+        },
+    )
     for rep in range(6):
-        point = sim.load_scenario(BASELINE, [
-            f"fleet.buses.crowding={float(crowding[rep])!r}",
-            f"route.to_reception.mean={float(to_reception[rep])!r}",
-            f"fleet.buses.count={buses[rep]}",
-        ])
+        point = sim.load_scenario(
+            BASELINE,
+            [
+                f"fleet.buses.crowding={float(crowding[rep])!r}",
+                f"route.to_reception.mean={float(to_reception[rep])!r}",
+                f"fleet.buses.count={buses[rep]}",
+            ],
+        )
         alone = run_des(point, 1, seed=5, first_rep=rep)
         for name, values in alone.metrics.items():
-            np.testing.assert_allclose(batch.metrics[name][rep : rep + 1], values, rtol=1e-9,
-                                       err_msg=name)
+            np.testing.assert_allclose(
+                batch.metrics[name][rep : rep + 1], values, rtol=1e-9, err_msg=name
+            )
 
 
 def test_unknown_or_misshapen_parameters_are_refused():

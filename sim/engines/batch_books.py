@@ -51,21 +51,33 @@ class BatchBooks:
         self.cleared_at = np.full(R, np.inf)
         self.end = np.full(R, s.horizon)
         at = [m for m in s.milestones if m.at is not None]
-        self.timed = [(m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64))
-                      for m in at]
-        self.counted = [(m, np.full((G, R), NAN), np.full(R, NAN))
-                        for m in s.milestones if m.after_convoys is not None]
+        self.timed = [
+            (m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64)) for m in at
+        ]
+        self.counted = [
+            (m, np.full((G, R), NAN), np.full(R, NAN))
+            for m in s.milestones
+            if m.after_convoys is not None
+        ]
         self.departed_at = np.zeros((0, R))  # per reception, for waits
         self.manifests = np.zeros((0, G, batch.K, R), dtype=np.int64)
         self.hours = hours_grid(s)
-        self.series = {name: np.zeros((R, len(self.hours))) for name in SERIES}
+        self.series = {
+            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in SERIES.items()
+        }
         self.next_hour = np.zeros(R, dtype=np.int64)
 
     # -- trace ------------------------------------------------------------------------------
 
-    def record(self, idx: np.ndarray, event: str, convoy: np.ndarray | None = None,
-               groups: np.ndarray | None = None, vehicles: np.ndarray | None = None,
-               note: str | np.ndarray = "") -> None:
+    def record(
+        self,
+        idx: np.ndarray,
+        event: str,
+        convoy: np.ndarray | None = None,
+        groups: np.ndarray | None = None,
+        vehicles: np.ndarray | None = None,
+        note: str | np.ndarray = "",
+    ) -> None:
         """Add an event to the trace of the traced replications among ``idx``."""
         traced = self.traced[idx]
         if not traced.any():
@@ -76,16 +88,23 @@ class BatchBooks:
             v = tuple(int(x) for x in vehicles[:, i]) if vehicles is not None else (0,) * b.P
             c = int(convoy[i]) if convoy is not None else -1
             text = note if isinstance(note, str) else str(note[i])
-            event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, sum(g), g,
-                                v, text)
+            event_ = TraceEvent(
+                int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, sum(g), g, v, text
+            )
             self.trace.append((event_.rep, len(self.trace), event_))
 
     def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
         if self.traced[idx].any():
             b = self.batch
-            self.record(idx, event, b.c_number[slot, idx], b.c_groups[slot, :, idx].T,
-                        b.c_vehicles[slot, :, idx].T, note)
+            self.record(
+                idx,
+                event,
+                b.c_number[slot, idx],
+                b.c_groups[slot, :, idx].T,
+                b.c_vehicles[slot, :, idx].T,
+                note,
+            )
 
     # -- person-hours -------------------------------------------------------------------------
 
@@ -143,7 +162,8 @@ class BatchBooks:
             more = max(8, len(self.departed_at))
             self.departed_at = np.concatenate([self.departed_at, np.full((more, b.R), NAN)])
             self.manifests = np.concatenate(
-                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int64)])
+                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int64)]
+            )
         self.departed_at[n, idx] = b.c_departed[slot, idx]
         self.manifests[n, :, :, idx] = b.c_manifest[slot, :, :, idx]
         first = n == 0
@@ -260,8 +280,10 @@ class BatchBooks:
                 total, by, count = by_group.sum(axis=0), by_group, convoys
             else:
                 _, by, time = next(x for x in self.counted if x[0] is milestone)
-                total, count = by.sum(axis=0), np.where(np.isnan(time), NAN,
-                                                       milestone.after_convoys)
+                total, count = (
+                    by.sum(axis=0),
+                    np.where(np.isnan(time), NAN, milestone.after_convoys),
+                )
             m[f"evacuated_by_{key}"] = total.astype(float)
             for g, name in enumerate(groups):
                 m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
@@ -285,8 +307,9 @@ class BatchBooks:
         people = np.take_along_axis(people, order, 0)
         total = people.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(total > 0, np.where(people > 0, waits * people, 0.0).sum(0) / total,
-                            NAN)
+            mean = np.where(
+                total > 0, np.where(people > 0, waits * people, 0.0).sum(0) / total, NAN
+            )
         seen = np.cumsum(people, axis=0)
         first = np.argmax(100 * seen >= 95 * total[None, :], axis=0)
         p95 = np.where(total > 0, np.take_along_axis(waits, first[None, :], 0)[0], NAN)

@@ -120,8 +120,11 @@ def batch_parameters(
             raise ScenarioError("parameters", key, f"not a numeric scenario input; known: {known}")
         array = np.asarray(array, dtype=float)
         if array.shape != (reps,):
-            raise ScenarioError("parameters", key, f"must have one value per replication "
-                                f"(shape ({reps},)), got shape {array.shape}")
+            raise ScenarioError(
+                "parameters",
+                key,
+                f"must have one value per replication (shape ({reps},)), got shape {array.shape}",
+            )
         if np.isnan(array).any() or (array < 0).any():
             raise ScenarioError("parameters", key, "must be >= 0 in every replication")
         if key.rsplit(".", 1)[-1] in INTEGERS and (array != np.floor(array)).any():

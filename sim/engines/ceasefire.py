@@ -9,9 +9,9 @@ timers, so they take effect before anything else that happens at the same instan
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
+import numpy as np
 import simpy
 
 from sim.engines.clock import URGENT, Clock
@@ -59,15 +59,14 @@ class Ceasefire:
 
     def _hazard_gap(self) -> float:
         """Unit-exponential hazard until the next breach."""
-        return -math.log1p(-self.draw("breach", self.breaches))
+        return float(-np.log1p(-self.draw("breach", self.breaches)))
 
     def _arm_breach(self) -> None:
         """While the ceasefire holds, the next breach comes when the hazard runs out."""
         if self.rules.breach_rate > 0:
             now = self.env.now
             self.hazard_since = now
-            self.breach_timer = self.env.at(now + self.hazard_left / self.rules.breach_rate,
-                                            URGENT)
+            self.breach_timer = self.env.at(now + self.hazard_left / self.rules.breach_rate, URGENT)
             self.breach_timer.callbacks.append(self._breach)
 
     def _breach(self, timer: simpy.Event) -> None:

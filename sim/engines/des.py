@@ -21,10 +21,11 @@ import numpy as np
 import simpy
 
 from sim.boarding import allocate
+from sim.distributions import slowest_uniform
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
-from sim.records import Replications, TraceEvent, metric_names
+from sim.records import SERIES, Replications, TraceEvent, metric_names
 from sim.scenario import MAX_POOLS, Scenario
 from sim.variates import Variates
 
@@ -81,14 +82,13 @@ class Evacuation:
     def _slowest(self, stream: str, convoy: int, vehicles: list[int], which: str) -> float:
         """Hours until the slowest vehicle of a convoy has loaded (or unloaded).
 
-        The largest of ``n`` independent uniforms is distributed as ``u ** (1 / n)`` for
-        one uniform ``u``, and every duration is a non-decreasing transform of its uniform,
-        so one variate per convoy and pool gives the slowest vehicle's time exactly.
+        One variate per convoy and pool gives the slowest vehicle's time exactly, see
+        :func:`sim.distributions.slowest_uniform`.
         """
         longest = 0.0
         for p, n in enumerate(vehicles):
             if n:
-                u = self._u(stream, convoy * MAX_POOLS + p) ** (1.0 / n)
+                u = slowest_uniform(self._u(stream, convoy * MAX_POOLS + p), n)
                 dist = getattr(self.scenario.pools[p], which)
                 longest = max(longest, float(dist.ppf(u)))
         return longest
@@ -338,4 +338,5 @@ def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Rep
         for name, values in books.series().items():
             series.setdefault(name, []).append(values)
         trace.extend(books.trace)
-    return Replications(metrics, {k: np.vstack(v) for k, v in series.items()}, trace)
+    stacked = {k: np.vstack(v).astype(SERIES[k]) for k, v in series.items()}
+    return Replications(metrics, stacked, trace)

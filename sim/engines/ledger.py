@@ -66,8 +66,9 @@ class Ledger:
         groups = groups or [0] * len(self.scenario.groups)
         vehicles = vehicles or [0] * len(self.scenario.pools)
         self.trace.append(
-            TraceEvent(self.rep, time, event, convoy, sum(groups), tuple(groups),
-                       tuple(vehicles), note)
+            TraceEvent(
+                self.rep, time, event, convoy, sum(groups), tuple(groups), tuple(vehicles), note
+            )
         )
 
     def accrue(self, now: float) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.distributions import slowest_uniform
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_params import BatchParameters, batch_parameters, pick
 from sim.records import Replications
@@ -33,8 +34,9 @@ BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
 class Batch:
     """Replications ``first .. first + R - 1`` of one scenario, advanced together."""
 
-    def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, first: int,
-                 reps: int):
+    def __init__(
+        self, scenario: Scenario, params: BatchParameters, seed: int, first: int, reps: int
+    ):
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
@@ -95,8 +97,9 @@ class Batch:
             for leg in ("to_checkpoint", "inspection", "to_reception", "return_trip")
         }
         rules = s.ceasefire
-        self.negotiation = rules.negotiation and params.dist("ceasefire.negotiation",
-                                                            rules.negotiation)
+        self.negotiation = rules.negotiation and params.dist(
+            "ceasefire.negotiation", rules.negotiation
+        )
         self.guarantee = rules.guarantee and params.dist("ceasefire.guarantee", rules.guarantee)
 
     def _arrivals(self, params: BatchParameters) -> None:
@@ -175,7 +178,7 @@ class Batch:
             has = n > 0
             if has.any():
                 j = idx[has]
-                u = self._u(stream, j, number[has] * MAX_POOLS + p) ** (1.0 / n[has])
+                u = slowest_uniform(self._u(stream, j, number[has] * MAX_POOLS + p), n[has])
                 longest[has] = np.maximum(longest[has], dists[p].ppf(u, j))
         return longest
 
@@ -199,10 +202,16 @@ class Batch:
         if on.any():
             j, rate_j = idx[on], np.broadcast_to(rate, idx.shape)[on]
             self.hazard_since[j] = self.now[j]
-            self.breach_due[j] = self.now[j] + self.hazard_left[j] / rate_j
+            with np.errstate(over="ignore"):  # a vanishing rate: no breach, ever
+                self.breach_due[j] = self.now[j] + self.hazard_left[j] / rate_j
 
-    def suspend(self, idx: np.ndarray, cause: str | list[str], end: np.ndarray | None,
-                exclude_slot: np.ndarray | None = None) -> None:
+    def suspend(
+        self,
+        idx: np.ndarray,
+        cause: str | list[str],
+        end: np.ndarray | None,
+        exclude_slot: np.ndarray | None = None,
+    ) -> None:
         """The ceasefire breaks in replications ``idx``; ``end`` NaN means negotiated."""
         now = self.now[idx]
         end = np.full(len(idx), np.nan) if end is None else np.asarray(end, dtype=float)
@@ -211,8 +220,9 @@ class Batch:
             j, k = idx[negotiated], self.negotiated[idx[negotiated]]
             self.negotiated[j] += 1
             delay = self.negotiation.ppf(self._u("negotiation", j, k), j)
-            end[negotiated] = now[negotiated] + delay + self.guarantee.ppf(
-                self._u("guarantee", j, k), j)
+            end[negotiated] = (
+                now[negotiated] + delay + self.guarantee.ppf(self._u("guarantee", j, k), j)
+            )
         was_active = self.active[idx]
         extend = idx[~was_active]
         self.until[extend] = np.maximum(self.until[extend], end[~was_active])
@@ -261,10 +271,12 @@ class Batch:
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
         held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT)) & (
-            self.c_next[:, j] > self.now[j])
+            self.c_next[:, j] > self.now[j]
+        )
         if held.any():
-            order = np.argsort(np.where(held, self.c_hold_seq[:, j], np.iinfo(np.int64).max),
-                               axis=0, kind="stable")
+            order = np.argsort(
+                np.where(held, self.c_hold_seq[:, j], np.iinfo(np.int64).max), axis=0, kind="stable"
+            )
             for rank in range(held.sum(0).max()):
                 slot = order[rank]
                 on = held[slot, np.arange(len(j))]
@@ -311,8 +323,9 @@ class Batch:
     def _decide(self, idx: np.ndarray) -> None:
         now = self.now[idx]
         self.decide_due[idx] = np.where(self.decide_due[idx] == now, INF, self.decide_due[idx])
-        self.deadline_due[idx] = np.where(self.deadline_due[idx] == now, INF,
-                                          self.deadline_due[idx])
+        self.deadline_due[idx] = np.where(
+            self.deadline_due[idx] == now, INF, self.deadline_due[idx]
+        )
         room = pick(self.params["convoy.max_in_corridor"], idx)
         idx = idx[self.active[idx] & ~self.loading[idx] & (self.in_corridor[idx] < room)]
         if not len(idx):
@@ -321,16 +334,19 @@ class Batch:
         seated, vehicles = self._allocate(waiting, idx)
         boarding = seated.sum(axis=(0, 1))
         idx, seated, vehicles, waiting, boarding = (
-            x[..., boarding > 0] for x in (idx, seated, vehicles, waiting, boarding))
+            x[..., boarding > 0] for x in (idx, seated, vehicles, waiting, boarding)
+        )
         short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
-            boarding < waiting.sum(0))
+            boarding < waiting.sum(0)
+        )
         if short.any():
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
             deadline = since + pick(self.params["convoy.max_wait"], j)
             wait = self.now[j] < deadline
             self.deadline_due[j[wait & np.isfinite(deadline)]] = deadline[
-                wait & np.isfinite(deadline)]
+                wait & np.isfinite(deadline)
+            ]
             short[np.flatnonzero(short)[wait]] = True
             short[np.flatnonzero(short)[~wait]] = False
         form = ~short
@@ -373,8 +389,9 @@ class Batch:
         self.c_at_checkpoint[slot, idx] = np.nan
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
         self.books.convoy_event(slot, idx, "convoy_forms")
-        self._set_timer(slot, idx, self.now[idx] + self._slowest("load", slot, idx,
-                                                                 self.load_time), LOADING)
+        self._set_timer(
+            slot, idx, self.now[idx] + self._slowest("load", slot, idx, self.load_time), LOADING
+        )
 
     def _free_slot(self, idx: np.ndarray) -> np.ndarray:
         free = self.c_number[:, idx] < 0
@@ -469,7 +486,8 @@ class Batch:
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         incident = self.active[idx] & (
             self._u("incident", idx, self.c_number[slot, idx])
-            < pick(self.incident_probability, idx))
+            < pick(self.incident_probability, idx)
+        )
         if incident.any():
             j, s = idx[incident], slot[incident]
             self.books.incidents[j] += 1
@@ -496,8 +514,9 @@ class Batch:
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "passes_checkpoint")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("to_reception", slot, idx),
-                        TO_RECEPTION)
+        self._set_timer(
+            slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
+        )
 
     def _turn_back(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
@@ -507,9 +526,11 @@ class Batch:
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
         self.loading[idx[at_pickup]] = False
-        travelled = np.where(at_pickup, 0.0,
-                             np.where(np.isnan(at_checkpoint), now - departed,
-                                      at_checkpoint - departed))
+        travelled = np.where(
+            at_pickup,
+            0.0,
+            np.where(np.isnan(at_checkpoint), now - departed, at_checkpoint - departed),
+        )
         self._set_timer(slot, idx, now + travelled, TURNING_BACK)
 
     def _back_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -529,13 +550,16 @@ class Batch:
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
         self.kick(idx)
-        self._set_timer(slot, idx, self.now[idx] + self._slowest("unload", slot, idx,
-                                                                 self.unload_time), UNLOADING)
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
 
     def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("return_trip", slot, idx),
-                        RETURNING)
+        self._set_timer(slot, idx, self.now[idx] + self._leg("return_trip", slot, idx), RETURNING)
 
     def _returned(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._vehicles_back(slot, idx, "vehicles_return")
@@ -579,8 +603,10 @@ class Batch:
         horizon = self.scenario.horizon
         act = np.arange(self.R)
         while act.size:
-            urgent = np.minimum(np.minimum(self.window_start[self.window_next[act]],
-                                           self.breach_due[act]), self.resume_due[act])
+            urgent = np.minimum(
+                np.minimum(self.window_start[self.window_next[act]], self.breach_due[act]),
+                self.resume_due[act],
+            )
             arrival = self.arrival_times[self.arrival_next[act], act]
             slot_next = self.c_next[:, act]
             convoy_t = slot_next.min(axis=0)
@@ -592,7 +618,8 @@ class Batch:
                 self.books.finish(act[done])
                 keep = ~done
                 act, t, urgent, arrival, convoy_t, normal = (
-                    x[keep] for x in (act, t, urgent, arrival, convoy_t, normal))
+                    x[keep] for x in (act, t, urgent, arrival, convoy_t, normal)
+                )
                 slot_next = slot_next[:, keep]
                 if not act.size:
                     break
