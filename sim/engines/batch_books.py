@@ -60,7 +60,7 @@ class BatchBooks:
             if m.after_convoys is not None
         ]
         self.departed_at = np.zeros((0, R))  # per reception, for waits
-        self.manifests = np.zeros((0, G, batch.K, R), dtype=np.int64)
+        self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
         self.series = {
             name: np.zeros((R, len(self.hours)), dtype) for name, dtype in SERIES.items()
@@ -162,10 +162,10 @@ class BatchBooks:
             more = max(8, len(self.departed_at))
             self.departed_at = np.concatenate([self.departed_at, np.full((more, b.R), NAN)])
             self.manifests = np.concatenate(
-                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int64)]
+                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int32)]
             )
         self.departed_at[n, idx] = b.c_departed[slot, idx]
-        self.manifests[n, :, :, idx] = b.c_manifest[slot, :, :, idx]
+        self.manifests[n, idx] = b.c_manifest[slot, idx]
         first = n == 0
         self.first_convoy_people[idx[first]] = people[first]
         self.receptions[idx] += 1
@@ -297,20 +297,20 @@ class BatchBooks:
         b = self.batch
         if not len(self.departed_at):  # no convoy reached reception in any replication
             return np.full(b.R, NAN), np.full(b.R, NAN)
-        waits = self.departed_at[:, None, :] - b.cohort_times[g][None, :, None]  # (C, K, R)
-        people = self.manifests[:, g]  # (C, K, R)
-        waits = waits.reshape(-1, b.R)
-        people = people.reshape(-1, b.R)
+        cohorts = 1 + len(self.scenario.groups[g].arrivals)
+        starts = b.cohort_times[g, :cohorts]
+        # one row per replication: its (convoy, cohort) records, sorted by wait
+        waits = (self.departed_at.T[:, :, None] - starts[None, None, :]).reshape(b.R, -1)
+        people = self.manifests[:, :, g, :cohorts].transpose(1, 0, 2).reshape(b.R, -1)
         waits = np.where(people > 0, waits, np.inf)
-        order = np.argsort(waits, axis=0, kind="stable")
-        waits = np.take_along_axis(waits, order, 0)
-        people = np.take_along_axis(people, order, 0)
-        total = people.sum(axis=0)
+        order = np.argsort(waits, axis=1, kind="stable")
+        waits = np.take_along_axis(waits, order, 1)
+        people = np.take_along_axis(people, order, 1)
+        total = people.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(
-                total > 0, np.where(people > 0, waits * people, 0.0).sum(0) / total, NAN
-            )
-        seen = np.cumsum(people, axis=0)
-        first = np.argmax(100 * seen >= 95 * total[None, :], axis=0)
-        p95 = np.where(total > 0, np.take_along_axis(waits, first[None, :], 0)[0], NAN)
+            spent = np.where(people > 0, waits * people, 0.0).sum(axis=1)
+            mean = np.where(total > 0, spent / total, NAN)
+        seen = np.cumsum(people, axis=1)
+        first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
+        p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
         return mean, p95

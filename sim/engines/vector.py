@@ -40,6 +40,7 @@ class Batch:
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
+        self._tables: dict[str, np.ndarray] = {}
         self.R = R = reps
         self.rep = first + np.arange(R)
         G, P = len(s.groups), len(s.pools)
@@ -154,7 +155,7 @@ class Batch:
         grow("c_next", (R,), INF, float)
         grow("c_seq", (R,), 0, np.int64)
         grow("c_vehicles", (P, R), 0, np.int64)
-        grow("c_manifest", (G, K, R), 0, np.int64)
+        grow("c_manifest", (R, G, K), 0, np.int32)  # a replication's block is contiguous
         grow("c_groups", (G, R), 0, np.int64)
         grow("c_people", (R,), 0, np.int64)
         grow("c_formed", (R,), 0.0, float)
@@ -169,21 +170,43 @@ class Batch:
     def _u(self, stream: str, idx: np.ndarray, index: np.ndarray | int) -> np.ndarray:
         return self.variates.uniform(stream, self.rep[idx], index)
 
+    def _convoy_u(self, stream: str, idx: np.ndarray, convoy: np.ndarray) -> np.ndarray:
+        """Uniforms of convoys ``convoy`` of replications ``idx`` in a per-convoy stream.
+
+        A replication's convoy variates are drawn 16 convoys at a time into a table, with
+        consecutive indices so one Philox block gives four of them: the same numbers as
+        drawing each alone, for a quarter of the work. Per-pool streams (loading,
+        unloading) hold ``MAX_POOLS`` columns per convoy, of which the pools' are drawn.
+        """
+        table = self._tables.get(stream)
+        width = 0 if table is None else table.shape[1]
+        if convoy.max(initial=-1) >= width:
+            grow = max(16, int(convoy.max()) + 1 - width)
+            reps = self.rep[:, None]
+            if stream in ("load", "unload"):
+                number = np.arange(width, width + grow)[:, None] * MAX_POOLS
+                index = (number + np.arange(self.P)).reshape(1, -1)
+                fresh = self.variates.uniform(stream, reps, index).reshape(self.R, grow, -1)
+            else:
+                fresh = self.variates.uniform(stream, reps, np.arange(width, width + grow)[None])
+            table = fresh if table is None else np.concatenate([table, fresh], axis=1)
+            self._tables[stream] = table
+        return table[idx, convoy]
+
     def _slowest(self, stream: str, slot: np.ndarray, idx: np.ndarray, dists) -> np.ndarray:
         """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
         longest = np.zeros(len(idx))
-        number = self.c_number[slot, idx]
+        drawn = self._convoy_u(stream, idx, self.c_number[slot, idx])  # (n, pools)
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             has = n > 0
             if has.any():
-                j = idx[has]
-                u = slowest_uniform(self._u(stream, j, number[has] * MAX_POOLS + p), n[has])
-                longest[has] = np.maximum(longest[has], dists[p].ppf(u, j))
+                u = slowest_uniform(drawn[has, p], n[has])
+                longest[has] = np.maximum(longest[has], dists[p].ppf(u, idx[has]))
         return longest
 
     def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return self.legs[leg].ppf(self._u(leg, idx, self.c_number[slot, idx]), idx)
+        return self.legs[leg].ppf(self._convoy_u(leg, idx, self.c_number[slot, idx]), idx)
 
     def _hazard_gap(self, idx: np.ndarray) -> np.ndarray:
         return -np.log1p(-self._u("breach", idx, self.breaches[idx]))
@@ -380,7 +403,7 @@ class Batch:
         self.convoys[idx] += 1
         self.loading[idx] = True
         self.c_vehicles[slot, :, idx] = vehicles.T
-        self.c_manifest[slot, :, :, idx] = manifest.transpose(2, 0, 1)
+        self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
         groups = manifest.sum(axis=1)
         self.c_groups[slot, :, idx] = groups.T
         self.c_people[slot, idx] = groups.sum(axis=0)
@@ -485,7 +508,7 @@ class Batch:
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         incident = self.active[idx] & (
-            self._u("incident", idx, self.c_number[slot, idx])
+            self._convoy_u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
         )
         if incident.any():
@@ -534,7 +557,7 @@ class Batch:
         self._set_timer(slot, idx, now + travelled, TURNING_BACK)
 
     def _back_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        self.queue[:, :, idx] += self.c_manifest[slot, :, :, idx].transpose(1, 2, 0)
+        self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
         self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
         departed = ~np.isnan(self.c_departed[slot, idx])
         self.in_corridor[idx[departed]] -= 1
