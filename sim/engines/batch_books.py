@@ -303,12 +303,13 @@ class BatchBooks:
         waits = (self.departed_at.T[:, :, None] - starts[None, None, :]).reshape(b.R, -1)
         people = self.manifests[:, :, g, :cohorts].transpose(1, 0, 2).reshape(b.R, -1)
         waits = np.where(people > 0, waits, np.inf)
-        order = np.argsort(waits, axis=1, kind="stable")
+        order = np.lexsort((people, waits), axis=1)  # as the reference sorts (wait, people)
         waits = np.take_along_axis(waits, order, 1)
         people = np.take_along_axis(people, order, 1)
         total = people.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            spent = np.where(people > 0, waits * people, 0.0).sum(axis=1)
+            # a running sum adds in the reference engine's order, to the same bits
+            spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
             mean = np.where(total > 0, spent / total, NAN)
         seen = np.cumsum(people, axis=1)
         first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
