@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# Engine speed and memory, appended to bench/RESULTS.md (a few minutes).
+bench: $(STAMP)
+	$(BIN)/python bench/engines.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -150,18 +150,6 @@ class Replications:
         """Number of replications R."""
         return len(next(iter(self.metrics.values())))
 
-    @classmethod
-    def concatenate(cls, parts: list[Replications]) -> Replications:
-        """Consecutive batches of replications as one."""
-        if len(parts) == 1:
-            return parts[0]
-        first = parts[0]
-        return cls(
-            {k: np.concatenate([p.metrics[k] for p in parts]) for k in first.metrics},
-            {k: np.concatenate([p.series[k] for p in parts]) for k in first.series},
-            [e for p in parts for e in p.trace],
-        )
-
 
 def hours_grid(scenario: Scenario) -> np.ndarray:
     """The whole hours 0, 1, ..., floor(horizon) of the hourly series."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -142,12 +143,27 @@ def run_chunked(
     if workers is None:
         workers = min(len(sizes), os.cpu_count() or 1)
     if workers <= 1 or len(sizes) == 1:
-        parts = [
+        parts = (
             run_vector(scenario, n, seed, first) for first, n in zip(starts, sizes, strict=True)
-        ]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(
-                pool.map(run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), starts)
-            )
-    return Replications.concatenate(parts)
+        )
+        return _gather(parts, starts, reps)
+    with ProcessPoolExecutor(workers) as pool:
+        parts = pool.map(run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), starts)
+        return _gather(parts, starts, reps)
+
+
+def _gather(parts: Iterable[Replications], starts: range, reps: int) -> Replications:
+    """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
+    metrics: dict[str, np.ndarray] = {}
+    series: dict[str, np.ndarray] = {}
+    trace = []
+    for first, part in zip(starts, parts, strict=True):
+        if not metrics:
+            metrics = {k: np.empty(reps, v.dtype) for k, v in part.metrics.items()}
+            series = {k: np.empty((reps, v.shape[1]), v.dtype) for k, v in part.series.items()}
+        for k, v in part.metrics.items():
+            metrics[k][first : first + len(v)] = v
+        for k, v in part.series.items():
+            series[k][first : first + len(v)] = v
+        trace.extend(part.trace)
+    return Replications(metrics, series, trace)

@@ -6,6 +6,7 @@ the same order as the reference engine's ledger, so the two engines agree to rou
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +24,9 @@ class BatchBooks:
 
     def __init__(self, batch: Batch):
         s = self.scenario = batch.scenario
-        self.batch = batch
+        # the batch owns its books; a strong reference back would make a cycle that keeps
+        # every finished chunk's arrays alive until the cyclic garbage collector runs
+        self.batch = weakref.proxy(batch)
         R, G = batch.R, batch.G
         self.traced = batch.rep < s.trace_reps
         self.trace: list[tuple[int, int, TraceEvent]] = []

@@ -621,8 +621,8 @@ class Batch:
 
     # -- the main loop ----------------------------------------------------------------------
 
-    def run(self) -> BatchBooks:
-        """Advance every replication to its horizon or its clearance."""
+    def run(self) -> Replications:
+        """Advance every replication to its horizon or its clearance; return the results."""
         horizon = self.scenario.horizon
         act = np.arange(self.R)
         while act.size:
@@ -677,7 +677,7 @@ class Batch:
             if is_late.any():
                 self._decide(act[is_late])
             self._run_deferred()
-        return self.books
+        return self.books.replications()
 
 
 def run_vector(
@@ -702,4 +702,4 @@ def run_vector(
         ``(reps,)`` (see :mod:`sim.engines.batch_params`).
     """
     params = batch_parameters(scenario, reps, parameters)
-    return Batch(scenario, params, seed, first_rep, reps).run().replications()
+    return Batch(scenario, params, seed, first_rep, reps).run()
