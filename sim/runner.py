@@ -130,26 +130,49 @@ def run(
 
 
 def run_chunked(
-    scenario: Scenario, reps: int, seed: int, workers: int | None = None
+    scenario: Scenario,
+    reps: int,
+    seed: int,
+    workers: int | None = None,
+    parameters: dict[str, np.ndarray] | None = None,
+    first_rep: int = 0,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
     Each chunk is replications ``first .. first + CHUNK - 1``; a replication's variates
     depend only on the seed and its number, so the result is the same whatever the
     chunking and the number of processes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    reps, seed : int
+    workers : int, optional
+        Processes; by default every core once there are several chunks.
+    parameters : dict of str to ndarray, optional
+        Scenario inputs that differ per replication, each of shape ``(reps,)`` (see
+        :mod:`sim.engines.batch_params`); sweeps and calibration put many parameter points
+        in one run this way.
+    first_rep : int
+        Number of the first replication.
     """
     starts = range(0, reps, CHUNK)
     sizes = [min(CHUNK, reps - first) for first in starts]
+    parts = [
+        None if parameters is None else {k: v[first : first + n] for k, v in parameters.items()}
+        for first, n in zip(starts, sizes, strict=True)
+    ]
+    numbers = [first_rep + first for first in starts]
     if workers is None:
         workers = min(len(sizes), os.cpu_count() or 1)
     if workers <= 1 or len(sizes) == 1:
-        parts = (
-            run_vector(scenario, n, seed, first) for first, n in zip(starts, sizes, strict=True)
-        )
-        return _gather(parts, starts, reps)
+        done = map(run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), numbers, parts)
+        return _gather(done, starts, reps)
     with ProcessPoolExecutor(workers) as pool:
-        parts = pool.map(run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), starts)
-        return _gather(parts, starts, reps)
+        done = pool.map(
+            run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), numbers, parts
+        )
+        return _gather(done, starts, reps)
 
 
 def _gather(parts: Iterable[Replications], starts: range, reps: int) -> Replications:
