@@ -136,6 +136,7 @@ def run_chunked(
     workers: int | None = None,
     parameters: dict[str, np.ndarray] | None = None,
     first_rep: int = 0,
+    rep_ids: np.ndarray | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -155,24 +156,27 @@ def run_chunked(
         in one run this way.
     first_rep : int
         Number of the first replication.
+    rep_ids : ndarray of int, optional
+        Replication numbers, shape ``(reps,)``, instead of ``first_rep`` onwards (see
+        :func:`sim.engines.vector.run_vector`).
     """
+    if rep_ids is None:
+        rep_ids = first_rep + np.arange(reps)
     starts = range(0, reps, CHUNK)
     sizes = [min(CHUNK, reps - first) for first in starts]
     parts = [
         None if parameters is None else {k: v[first : first + n] for k, v in parameters.items()}
         for first, n in zip(starts, sizes, strict=True)
     ]
-    numbers = [first_rep + first for first in starts]
+    numbers = [rep_ids[first : first + n] for first, n in zip(starts, sizes, strict=True)]
+    n = len(sizes)
     if workers is None:
-        workers = min(len(sizes), os.cpu_count() or 1)
-    if workers <= 1 or len(sizes) == 1:
-        done = map(run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), numbers, parts)
-        return _gather(done, starts, reps)
+        workers = min(n, os.cpu_count() or 1)
+    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers)
+    if workers <= 1 or n == 1:
+        return _gather(map(run_vector, *args), starts, reps)
     with ProcessPoolExecutor(workers) as pool:
-        done = pool.map(
-            run_vector, [scenario] * len(sizes), sizes, [seed] * len(sizes), numbers, parts
-        )
-        return _gather(done, starts, reps)
+        return _gather(pool.map(run_vector, *args), starts, reps)
 
 
 def _gather(parts: Iterable[Replications], starts: range, reps: int) -> Replications:

@@ -57,6 +57,16 @@ def test_a_replication_alone_equals_it_inside_a_batch():
             np.testing.assert_array_equal(alone.metrics[name], values[rep : rep + 1], name)
 
 
+def test_replications_may_be_named_in_any_order():
+    """Sweep points sharing a batch reuse replication numbers: each is its own run."""
+    scenario = sim.load_scenario(BASELINE, ["ceasefire.breach_rate=0.2"])
+    batch = run_vector(scenario, 20, seed=3)
+    ids = np.array([17, 0, 17, 3, 0])
+    mixed = run_vector(scenario, len(ids), seed=3, rep_ids=ids)
+    for name, values in batch.metrics.items():
+        np.testing.assert_array_equal(mixed.metrics[name], values[ids], name)
+
+
 def test_parameters_may_differ_per_replication():
     """One batch over several parameter values equals one reference run per value."""
     scenario = sim.load_scenario(BASELINE)

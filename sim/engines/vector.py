@@ -32,17 +32,15 @@ BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
 
 
 class Batch:
-    """Replications ``first .. first + R - 1`` of one scenario, advanced together."""
+    """Replications ``rep_ids`` of one scenario, advanced together."""
 
-    def __init__(
-        self, scenario: Scenario, params: BatchParameters, seed: int, first: int, reps: int
-    ):
+    def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, rep_ids: np.ndarray):
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
         self._tables: dict[str, np.ndarray] = {}
-        self.R = R = reps
-        self.rep = first + np.arange(R)
+        self.rep = np.asarray(rep_ids, dtype=np.int64)
+        self.R = R = len(self.rep)
         G, P = len(s.groups), len(s.pools)
         self.G, self.P = G, P
         cohorts = [[0.0] + [t for t, _ in g.arrivals] for g in s.groups]
@@ -686,6 +684,7 @@ def run_vector(
     seed: int,
     first_rep: int = 0,
     parameters: dict[str, np.ndarray] | None = None,
+    rep_ids: np.ndarray | None = None,
 ) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the batch engine.
 
@@ -700,6 +699,14 @@ def run_vector(
     parameters : dict of str to ndarray, optional
         Numeric scenario inputs that differ per replication, by key path, each of shape
         ``(reps,)`` (see :mod:`sim.engines.batch_params`).
+    rep_ids : ndarray of int, optional
+        Replication numbers, shape ``(reps,)``, instead of the consecutive ones: sweep
+        points sharing one batch each reuse replications ``0 .. n-1`` (common random
+        numbers), and a replication's number alone fixes its variates.
     """
     params = batch_parameters(scenario, reps, parameters)
-    return Batch(scenario, params, seed, first_rep, reps).run()
+    if rep_ids is None:
+        rep_ids = first_rep + np.arange(reps)
+    elif np.shape(rep_ids) != (reps,):
+        raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
+    return Batch(scenario, params, seed, rep_ids).run()
