@@ -20,6 +20,7 @@ from sim.scenario import (
     Ceasefire,
     ConvoyRules,
     Group,
+    Linkage,
     Milestone,
     Pool,
     Reported,
@@ -71,7 +72,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     groups = _read_population(root.table("population"), pools)
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
-    ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route)
+    linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
+    ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
         if root.has("weather")
@@ -102,6 +104,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         route=route,
         ceasefire=ceasefire,
         weather=weather,
+        linkage=linkage,
         milestones=milestones,
         reported=reported,
         reps=reps,
@@ -224,6 +227,7 @@ def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
         max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours"),
         headway=t.number("headway", 0.0, minimum=0, unit="hours"),
         max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
+        departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
     )
     if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
         raise t.error(
@@ -231,6 +235,21 @@ def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
         )
     t.close()
     return rules
+
+
+def _read_hours(t: Table, key: str) -> tuple[float, float]:
+    """Opening and closing hour of day, ``[6, 18]``; ``[22, 6]`` spans midnight."""
+    value = t.raw(key)
+    allowed = "[opening, closing] hours of day in [0, 24], different, e.g. [6, 18]"
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or any(isinstance(x, bool) or not isinstance(x, int | float) for x in value)
+        or not all(0 <= x <= 24 for x in value)
+        or value[0] % 24 == value[1] % 24
+    ):
+        raise t.error(key, f"must be {allowed}, got {value!r}")
+    return float(value[0]), float(value[1])
 
 
 def _read_route(t: Table) -> Route:
@@ -245,7 +264,21 @@ def _read_route(t: Table) -> Route:
     return route
 
 
-def _read_ceasefire(t: Table, route: Route) -> Ceasefire:
+def _read_linkage(t: Table) -> Linkage:
+    linkage = Linkage(
+        site=t.text("site", "the linked site"),
+        people=t.number("people", minimum=0, integer=True, unit="people"),
+        per_convoy=t.number("per_convoy", minimum=1, integer=True, unit="people"),
+        start=t.time("start", 0.0),
+        trip=t.duration("trip"),
+        max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
+        lag_breach_rate=t.number("lag_breach_rate", 0.0, minimum=0, unit="per hour"),
+    )
+    t.close()
+    return linkage
+
+
+def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefire:
     windows = []
     for w in t.tables("windows"):
         start = w.time("start")
@@ -258,7 +291,10 @@ def _read_ceasefire(t: Table, route: Route) -> Ceasefire:
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
     max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
     negotiated = (
-        breach_rate > 0 or route.incident_probability > 0 or any(w.end is None for w in windows)
+        breach_rate > 0
+        or route.incident_probability > 0
+        or any(w.end is None for w in windows)
+        or (linkage is not None and linkage.lag_breach_rate > 0)
     )
     delays = {}
     for name in ("negotiation", "guarantee"):

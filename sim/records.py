@@ -31,6 +31,10 @@ EVENTS = (
     "ceasefire_suspended",
     "ceasefire_resumes",
     "cleared",  # everyone has reached reception
+    "linked_departs",  # a convoy leaves the linked site
+    "linked_arrives",  # its people are safe
+    "linkage_pause",  # this side is ahead of the linked site: no convoy forms here
+    "linkage_resume",  # the linked site has caught up
 )
 
 
@@ -72,7 +76,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     Units: people for counts, hours for times (from the start) and durations,
     person-hours for waiting and exposure, a fraction for ``utilisation``. People are
     conserved: ``arrived`` (everyone who reached the pickup by the end of the run) equals
-    ``evacuated + waiting_at_end + aboard_at_end``.
+    ``evacuated + waiting_at_end + aboard_at_end``. With a linkage, ``linked_evacuated``
+    and ``linked_convoys`` count the linked site's people and convoys, and
+    ``linkage_paused_hours`` the hours this side was ahead by more than the deal allows.
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
@@ -97,6 +103,8 @@ def metric_names(scenario: Scenario) -> list[str]:
     for g in groups:
         names += [f"wait_mean_{g}", f"wait_p95_{g}"]
     names += ["utilisation", "peak_queue"]
+    if scenario.linkage is not None:
+        names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]
@@ -116,6 +124,7 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "cold_person_hours",
         "cold_harm",
         "utilisation",
+        "linkage_paused_hours",
     }
     return names - durations
 

@@ -102,12 +102,16 @@ class ConvoyRules:
         Least hours between two departures.
     max_in_corridor : int
         Most convoys on the road between pickup and reception at once.
+    departure_hours : (float, float) or None
+        Local hours of day ``(opening, closing)`` in which convoys may form, e.g. ``(6, 18)``
+        for no night convoys; closing before opening spans midnight. None: any hour.
     """
 
     min_vehicles: int = 1
     max_wait: float = math.inf
     headway: float = 0.0
     max_in_corridor: int = 1_000_000
+    departure_hours: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,44 @@ class Ceasefire:
 
 
 @dataclass(frozen=True)
+class Linkage:
+    """A coupled evacuation elsewhere, tied to this one by the same deal.
+
+    The linked site (Al-Foua and Kefraya for Aleppo) sends one convoy at a time while the
+    ceasefire holds. Neither side may run ahead of the other: while the share of this
+    side's people evacuated exceeds the linked site's share by more than ``max_lag``, no
+    convoy forms here and the breach hazard rises by ``lag_breach_rate``; while the linked
+    site is ahead by more than ``max_lag``, its convoys wait.
+
+    Attributes
+    ----------
+    site : str
+        Name of the linked site, for narration.
+    people : int
+        People to evacuate from the linked site.
+    per_convoy : int
+        People per linked convoy (the last takes the rest).
+    start : float
+        Hours from the start when the first linked convoy may leave.
+    trip : Distribution
+        Hours from a linked convoy's departure until its people are safe; the next convoy
+        may leave then.
+    max_lag : float
+        Largest difference of evacuated shares (a fraction, 0 to 1) the deal tolerates.
+    lag_breach_rate : float
+        Extra breaches per hour while this side is ahead by more than ``max_lag``.
+    """
+
+    site: str
+    people: int
+    per_convoy: int
+    start: float
+    trip: Distribution
+    max_lag: float
+    lag_breach_rate: float = 0.0
+
+
+@dataclass(frozen=True)
 class Milestone:
     """A moment at which the metrics record what had been evacuated: at a time, or when the
     ``after_convoys``-th convoy reaches reception."""
@@ -195,6 +237,7 @@ class Scenario:
     route: Route
     ceasefire: Ceasefire
     weather: Weather
+    linkage: Linkage | None = None
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
     reps: int = 200
@@ -207,6 +250,11 @@ class Scenario:
     def clock(self, hours: float) -> datetime:
         """The local date-time ``hours`` after the start."""
         return self.start + timedelta(hours=float(hours))
+
+    @property
+    def start_hour(self) -> float:
+        """Local hour of day of the start, e.g. 5.0 for 05:00."""
+        return self.start.hour + self.start.minute / 60 + self.start.second / 3600
 
     @property
     def boarding_order(self) -> tuple[int, ...]:

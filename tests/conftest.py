@@ -17,8 +17,10 @@ BASELINE = SCENARIOS / "aleppo_2016.toml"
 
 
 def all_scenarios() -> list[Path]:
-    """Every scenario file in scenarios/ (what-if files included)."""
-    return sorted(p for p in SCENARIOS.rglob("*.toml") if "calibration" not in p.parts)
+    """Every scenario file in scenarios/ (what-if files included; not sweep or target files)."""
+    return sorted(
+        p for p in SCENARIOS.rglob("*.toml") if not {"calibration", "sweeps"} & set(p.parts)
+    )
 
 
 def evacsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -101,4 +103,17 @@ def random_scenario(draw) -> list[str]:
     o.append(f"ceasefire.guarantee={draw(durations)}")
     o.append(draw(windows()))
     o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
+    if draw(st.booleans()):
+        o += [
+            f"linkage.people={draw(st.integers(0, 3000))}",
+            f"linkage.per_convoy={draw(st.integers(1, 1500))}",
+            f"linkage.start={draw(st.floats(0.0, 20.0))!r}",
+            f"linkage.trip={draw(durations)}",
+            f"linkage.max_lag={draw(st.floats(0.0, 1.0))!r}",
+            f"linkage.lag_breach_rate={draw(st.floats(0.0, 2.0))!r}",
+        ]
+    if draw(st.booleans()):
+        hours = st.floats(0.0, 24.0)
+        opening, closing = draw(st.tuples(hours, hours).filter(lambda h: h[0] % 24 != h[1] % 24))
+        o.append(f"convoy.departure_hours=[{opening!r}, {closing!r}]")
     return o

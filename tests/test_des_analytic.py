@@ -138,3 +138,47 @@ def test_incident_suspends_and_negotiation_ends_it():
     assert resumes[0].time == 1.25 + 1.0 + 0.5
     passes = events(result, "passes_checkpoint")
     assert passes[0].time == 2.75
+
+
+def test_no_convoy_forms_outside_departure_hours():
+    # start 06:00, convoys may form 06:00-12:00: convoys 1 and 2 form at 0 and 4 h (06:00,
+    # 10:00); the buses are back at 8 h (14:00), so convoy 3 waits for 06:00 next day (24 h)
+    # and convoy 4 forms at 28 h, reaching reception at 28 + 2 = 30 h.
+    scenario, result = outcome("horizon=48.0", "convoy.departure_hours=[6, 12]")
+    formed = [e.time for e in events(result, "convoy_forms")]
+    assert formed == [0.0, ROTATION, 24.0, 24.0 + ROTATION]
+    assert list(result.metrics["clearance_time"]) == [24.0 + ROTATION + OUTBOUND] * 2
+    assert all(6 <= scenario.clock(t).hour < 12 for t in formed)
+
+
+LINKED = (
+    "linkage.people=1000",
+    "linkage.per_convoy=500",
+    "linkage.trip=5.0",
+    "linkage.max_lag=0.1",
+)
+
+
+def test_linked_site_and_the_lag_rule_by_hand():
+    # Shares evacuated: here of 2,300, there of 1,000; a side ahead by more than 0.1 waits.
+    #  0 h  linked convoy 1 leaves (500); convoy 1 forms here
+    #  2 h  600 here (0.26 vs 0): ahead, pause; buses back at 4 h but no convoy forms
+    #  5 h  linked convoy 1 arrives (0.26 vs 0.5): resume, convoy 2 forms; the linked side
+    #       is now ahead by 0.24 and waits
+    #  7 h  1,200 here (0.52 vs 0.5): linked convoy 2 leaves, arrives at 12 h
+    #  9 h  buses back, convoy 3 forms; 11 h: 1,800 here (0.78 vs 0.5): pause
+    # 12 h  linked convoy 2 arrives (0.78 vs 1.0): resume; 13 h buses back, convoy 4 forms
+    # 15 h  the last 500 reach reception: clear. Paused 2-5 h and 11-12 h: 4 h.
+    _, result = outcome(*LINKED)
+    m = result.metrics
+    assert list(m["clearance_time"]) == [15.0] * 2
+    assert list(m["linked_evacuated"]) == [1000] * 2
+    assert list(m["linked_convoys"]) == [2] * 2
+    assert list(m["linkage_paused_hours"]) == [4.0] * 2
+    assert [e.time for e in events(result, "convoy_forms")] == [0.0, 5.0, 9.0, 13.0]
+    assert [e.time for e in events(result, "linked_departs")] == [0.0, 7.0]
+    assert [(e.event, e.time) for e in events(result, "linkage_pause")] == [
+        ("linkage_pause", 2.0),
+        ("linkage_pause", 11.0),
+    ]
+    assert [e.time for e in events(result, "linkage_resume")] == [5.0, 12.0]

@@ -43,6 +43,37 @@ def check_invariants(scenario: sim.Scenario, result) -> None:
                 suspended = False
             elif e.event in ("convoy_departs", "convoy_forms", "passes_checkpoint"):
                 assert not suspended, f"{e.event} during a suspension: {e}"
+        check_linkage(scenario, result, trace)
+        hours = scenario.convoy.departure_hours
+        for e in trace:
+            if hours is not None and e.event == "convoy_forms":
+                opening, closing = hours
+                hour = (scenario.start_hour + e.time - opening) % 24
+                assert hour < (closing - opening) % 24 + 1e-6, f"formed out of hours: {e}"
+
+
+def check_linkage(scenario: sim.Scenario, result, trace) -> None:
+    """Linked convoys leave one at a time, never during a suspension or a pause of theirs;
+    no convoy forms here while this side is paused."""
+    linkage = scenario.linkage
+    if linkage is None:
+        return
+    m = result.metrics
+    assert (m["linked_evacuated"] <= linkage.people).all()
+    assert (m["linked_evacuated"] <= m["linked_convoys"] * linkage.per_convoy).all()
+    suspended = paused = travelling = False
+    for e in trace:
+        if e.event in ("ceasefire_suspended", "ceasefire_resumes"):
+            suspended = e.event == "ceasefire_suspended"
+        elif e.event in ("linkage_pause", "linkage_resume"):
+            paused = e.event == "linkage_pause"
+        elif e.event == "linked_departs":
+            assert not (suspended or travelling), e
+            travelling = True
+        elif e.event == "linked_arrives":
+            travelling = False
+        elif e.event == "convoy_forms":
+            assert not paused, f"a convoy formed during a linkage pause: {e}"
 
 
 @pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.name)
@@ -77,3 +108,28 @@ def test_invariants_on_random_scenarios(overrides, seed):
     scenario = sim.load_scenario(BASELINE, overrides)
     result = run_des(scenario, 3, seed=seed)
     check_invariants(scenario, result)
+
+
+def test_a_lagging_linked_site_raises_the_breach_hazard_only_while_it_lags():
+    scenario = sim.load_scenario(
+        BASELINE,
+        [
+            "ceasefire.breach_rate=0.0",
+            "route.incident_probability=0.0",
+            "linkage.people=3000",
+            "linkage.per_convoy=300",
+            "linkage.trip={dist = 'lognormal', mean = 6.0, cv = 0.5}",
+            "linkage.max_lag=0.05",
+            "linkage.lag_breach_rate=2.0",
+            "run.trace_reps=20",
+        ],
+    )
+    result = run_des(scenario, 20, seed=3)
+    assert result.metrics["breaches"].sum() > 0
+    for rep in range(20):
+        paused = False
+        for e in (e for e in result.trace if e.rep == rep):
+            if e.event in ("linkage_pause", "linkage_resume"):
+                paused = e.event == "linkage_pause"
+            elif e.event == "ceasefire_suspended" and e.note == "breach of the ceasefire":
+                assert paused, f"a breach with no lag: {e}"

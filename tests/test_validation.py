@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import all_scenarios
 
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
@@ -27,7 +28,7 @@ from sim.loader import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 MALFORMED = ROOT / "tests" / "malformed"
 DETERMINISTIC = ROOT / "scenarios" / "workshop" / "deterministic.toml"
-VALID = sorted(ROOT.glob("scenarios/**/*.toml"))
+VALID = all_scenarios()
 
 
 def header(path: Path) -> dict[str, str]:

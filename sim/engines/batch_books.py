@@ -52,6 +52,10 @@ class BatchBooks:
         self.suspended_hours = np.zeros(R)
         self.busy_vehicle_hours = np.zeros(R)
         self.cleared_at = np.full(R, np.inf)
+        self.linked_evacuated = np.zeros(R, dtype=np.int64)
+        self.linked_convoys = np.zeros(R, dtype=np.int64)
+        self.paused_since = np.zeros(R)
+        self.paused_hours = np.zeros(R)
         self.end = np.full(R, s.horizon)
         at = [m for m in s.milestones if m.at is not None]
         self.timed = [
@@ -80,8 +84,12 @@ class BatchBooks:
         groups: np.ndarray | None = None,
         vehicles: np.ndarray | None = None,
         note: str | np.ndarray = "",
+        people: np.ndarray | None = None,
     ) -> None:
-        """Add an event to the trace of the traced replications among ``idx``."""
+        """Add an event to the trace of the traced replications among ``idx``.
+
+        ``people`` defaults to the sum of ``groups``; the linked site's events give it alone.
+        """
         traced = self.traced[idx]
         if not traced.any():
             return
@@ -91,9 +99,8 @@ class BatchBooks:
             v = tuple(int(x) for x in vehicles[:, i]) if vehicles is not None else (0,) * b.P
             c = int(convoy[i]) if convoy is not None else -1
             text = note if isinstance(note, str) else str(note[i])
-            event_ = TraceEvent(
-                int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, sum(g), g, v, text
-            )
+            n = sum(g) if people is None else int(people[i])
+            event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, n, g, v, text)
             self.trace.append((event_.rep, len(self.trace), event_))
 
     def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
@@ -193,6 +200,13 @@ class BatchBooks:
     def suspension_ends(self, idx: np.ndarray) -> None:
         self.suspended_hours[idx] += self.batch.now[idx] - self.suspended_since[idx]
 
+    def pause_starts(self, idx: np.ndarray) -> None:
+        """The linkage rule pauses this side."""
+        self.paused_since[idx] = self.batch.now[idx]
+
+    def pause_ends(self, idx: np.ndarray) -> None:
+        self.paused_hours[idx] += self.batch.now[idx] - self.paused_since[idx]
+
     # -- hourly series and the end of a run ------------------------------------------------
 
     def fill_series(self, idx: np.ndarray, t: np.ndarray) -> None:
@@ -219,6 +233,9 @@ class BatchBooks:
         open_ = ~b.active[idx]
         j = idx[open_]
         self.suspended_hours[j] += np.minimum(b.until[j], end[open_]) - self.suspended_since[j]
+        paused = b.ahead[idx]
+        j = idx[paused]
+        self.paused_hours[j] += end[paused] - self.paused_since[j]
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
         for name, values in (("evacuated", b.evacuated[idx]), ("waiting", self.waiting[idx])):
@@ -276,6 +293,9 @@ class BatchBooks:
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)
+        m["linked_evacuated"] = self.linked_evacuated.astype(float)
+        m["linked_convoys"] = self.linked_convoys.astype(float)
+        m["linkage_paused_hours"] = self.paused_hours
         for milestone in s.milestones:
             key = milestone.name
             if milestone.at is not None:

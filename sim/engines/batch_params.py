@@ -20,7 +20,7 @@ from sim.scenario import Scenario
 Value = float | np.ndarray
 
 #: Inputs that count things and must stay whole numbers.
-INTEGERS = ("count", "seats", "per_convoy", "min_vehicles", "max_in_corridor")
+INTEGERS = ("count", "seats", "per_convoy", "min_vehicles", "max_in_corridor", "people")
 
 
 def pick(value: Value, idx: np.ndarray) -> Value:
@@ -114,6 +114,12 @@ def batch_parameters(
         dist = getattr(rules, name)
         for k, v in dist.params if dist else ():
             values[f"ceasefire.{name}.{k}"] = v
+    linkage = scenario.linkage
+    if linkage is not None:
+        for name in ("people", "per_convoy", "start", "max_lag", "lag_breach_rate"):
+            values[f"linkage.{name}"] = float(getattr(linkage, name))
+        for k, v in linkage.trip.params:
+            values[f"linkage.trip.{k}"] = v
     for key, array in (arrays or {}).items():
         if key not in values:
             known = ", ".join(sorted(values))

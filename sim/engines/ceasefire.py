@@ -1,7 +1,8 @@
 """The ceasefire of the reference engine: a state machine, active or suspended.
 
 Suspensions come from scheduled windows, from breaches (a Poisson hazard that runs only
-while the ceasefire is active) and from incidents reported by convoys. A suspension
+while the ceasefire is active, raised while a linked evacuation lags) and from incidents
+reported by convoys. A suspension
 without a set end lasts a negotiation delay plus a security-guarantee delay; a suspension
 that starts while another runs extends it. Changes of state are callbacks on ``URGENT``
 timers, so they take effect before anything else that happens at the same instant.
@@ -49,6 +50,7 @@ class Ceasefire:
         self.resumed = env.event()  # succeeds at the next resumption
         self.negotiated = 0  # negotiated suspensions so far: index of their variates
         self.breaches = 0
+        self.extra_rate = 0.0  # breaches per hour added by the linkage rule
         self.hazard_left = self._hazard_gap()
         self.hazard_since = 0.0
         self.breach_timer: simpy.Event | None = None
@@ -61,12 +63,27 @@ class Ceasefire:
         """Unit-exponential hazard until the next breach."""
         return float(-np.log1p(-self.draw("breach", self.breaches)))
 
+    @property
+    def rate(self) -> float:
+        """Breaches per hour while active."""
+        return self.rules.breach_rate + self.extra_rate
+
+    def set_extra_rate(self, extra: float) -> None:
+        """Change the extra breach rate; the hazard used so far is kept."""
+        if self.active and self.breach_timer is not None:
+            self.hazard_left -= self.rate * (self.env.now - self.hazard_since)
+            self.breach_timer = None
+        self.extra_rate = extra
+        if self.active:
+            self._arm_breach()
+
     def _arm_breach(self) -> None:
         """While the ceasefire holds, the next breach comes when the hazard runs out."""
-        if self.rules.breach_rate > 0:
+        rate = self.rate
+        if rate > 0:
             now = self.env.now
             self.hazard_since = now
-            self.breach_timer = self.env.at(now + self.hazard_left / self.rules.breach_rate, URGENT)
+            self.breach_timer = self.env.at(now + self.hazard_left / rate, URGENT)
             self.breach_timer.callbacks.append(self._breach)
 
     def _breach(self, timer: simpy.Event) -> None:
@@ -97,7 +114,7 @@ class Ceasefire:
         self.books.suspension_log.append([now, end])
         self.books.record(now, "ceasefire_suspended", note=cause)
         if self.breach_timer is not None:
-            self.hazard_left -= rules.breach_rate * (now - self.hazard_since)
+            self.hazard_left -= self.rate * (now - self.hazard_since)
             self.breach_timer = None
         self.env.at(end, URGENT).callbacks.append(self._resume)
         self.on_break()

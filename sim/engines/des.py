@@ -4,7 +4,9 @@ Each convoy is one process that loads, waits for its turn and the ceasefire, tra
 the checkpoint, is inspected, goes on to reception, unloads and returns. The vehicles of a
 convoy move together, so per-vehicle randomness (loading and unloading) is resolved inside
 the convoy's events: a convoy waits for its slowest vehicle. The ceasefire is a state
-machine driven by callbacks on timers; a dispatcher decides when a new convoy forms.
+machine driven by callbacks on timers; a dispatcher decides when a new convoy forms. A
+linked site, if the deal has one, sends its convoys one after another, each side held back
+while it is ahead of the other by more than the deal allows.
 
 Simultaneous events follow one order, by SimPy priority: ceasefire changes first
 (``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy formation
@@ -21,6 +23,7 @@ import numpy as np
 import simpy
 
 from sim.boarding import allocate
+from sim.daylight import gate
 from sim.distributions import slowest_uniform
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
@@ -64,10 +67,17 @@ class Evacuation:
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
         self._decision_pending = False
+        self._opening_pending = -math.inf  # a decision is set for this opening hour
         self.ceasefire = Ceasefire(
-            self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self.kick
+            self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
+        # the linked site: people sent so far, and whether a convoy of it is on its way
+        self.linked_sent = 0
+        self.linked_travelling = False
+        self.ahead = False  # this side is ahead of the linked site beyond the deal's lag
+        if s.linkage is not None:
+            self.env.at(s.linkage.start).callbacks.append(lambda _: self._linked_try())
 
     # -- variates ---------------------------------------------------------------------
 
@@ -133,6 +143,66 @@ class Evacuation:
                     del self.before_checkpoint[number]
                     convoy.interrupt()
 
+    def _resumed(self) -> None:
+        if self.scenario.linkage is not None:
+            self._linked_try()
+        self.kick()
+
+    # -- the linked site -------------------------------------------------------------
+
+    def _gap(self) -> float:
+        """This side's evacuated share minus the linked site's (shares of 1)."""
+        linkage = self.scenario.linkage
+        linked = self.books.linked_evacuated / linkage.people if linkage.people else 1.0
+        own = self.evacuated / self.scenario.people if self.scenario.people else 1.0
+        return own - linked
+
+    def _linked_try(self) -> None:
+        """A linked convoy leaves if none is on its way, the ceasefire holds and the linked
+        site is not ahead by more than the deal allows."""
+        linkage, now = self.scenario.linkage, self.env.now
+        if (
+            now < linkage.start
+            or self.linked_travelling
+            or self.linked_sent >= linkage.people
+            or not self.ceasefire.active
+            or -self._gap() > linkage.max_lag
+        ):
+            return
+        k = self.books.linked_convoys
+        n = min(linkage.per_convoy, linkage.people - self.linked_sent)
+        self.linked_sent += n
+        self.linked_travelling = True
+        self.books.record(now, "linked_departs", k, note=linkage.site, people=n)
+        trip = float(linkage.trip.ppf(self._u("linked_trip", k)))
+        self.env.at(now + trip).callbacks.append(lambda _: self._linked_arrives(k, n))
+
+    def _linked_arrives(self, k: int, n: int) -> None:
+        self.linked_travelling = False
+        self.books.linked_evacuated += n
+        self.books.linked_convoys += 1
+        self.books.record(
+            self.env.now, "linked_arrives", k, note=self.scenario.linkage.site, people=n
+        )
+        self._check_lag()
+        self._linked_try()
+        self.kick()
+
+    def _check_lag(self) -> None:
+        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
+        linkage, now = self.scenario.linkage, self.env.now
+        ahead = self._gap() > linkage.max_lag
+        if ahead == self.ahead:
+            return
+        self.ahead = ahead
+        if ahead:
+            self.books.pause_log.append([now, math.inf])
+            self.books.record(now, "linkage_pause", note=linkage.site)
+        else:
+            self.books.pause_log[-1][1] = now
+            self.books.record(now, "linkage_resume", note=linkage.site)
+        self.ceasefire.set_extra_rate(linkage.lag_breach_rate if ahead else 0.0)
+
     # -- the dispatcher ----------------------------------------------------------------
 
     def kick(self) -> None:
@@ -145,13 +215,25 @@ class Evacuation:
         """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``."""
         self._decision_pending = False
         s, rules = self.scenario, self.scenario.convoy
-        if not self.ceasefire.active or self.loading or self.in_corridor >= rules.max_in_corridor:
+        if (
+            not self.ceasefire.active
+            or self.loading
+            or self.in_corridor >= rules.max_in_corridor
+            or self.ahead
+        ):
             return
         waiting = [sum(cohorts) for cohorts in self.queue]
         seated, vehicles = allocate(s, waiting, self.idle)
         boarding = sum(map(sum, seated))
         if not boarding:
             return
+        if rules.departure_hours is not None:
+            open_now, opening = gate(rules.departure_hours, s.start_hour, self.env.now)
+            if not open_now:
+                if opening != self._opening_pending:
+                    self._opening_pending = float(opening)
+                    self.env.at(float(opening), LATE).callbacks.append(self._decide)
+                return
         if sum(vehicles) < rules.min_vehicles and boarding < sum(waiting):
             since = min(self.idle_since[p] for p, n in enumerate(vehicles) if n)
             deadline = since + rules.max_wait
@@ -283,6 +365,9 @@ class Evacuation:
         if self.evacuated == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
+        if self.scenario.linkage is not None:
+            self._check_lag()
+            self._linked_try()
         self.kick()
 
     def _vehicles_back(self, trip: Trip, event: str) -> None:

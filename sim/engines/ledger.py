@@ -47,6 +47,10 @@ class Ledger:
         self.busy_vehicle_hours = 0.0
         self.busy: dict[int, tuple[float, int]] = {}
         self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
+        self.linked_evacuated = 0
+        self.linked_convoys = 0
+        # [start, end] of each pause by the linkage rule; end is inf while it lasts
+        self.pause_log: list[list[float]] = []
         self.cleared_at = math.inf
         self.arrived = self.waiting
         self.aboard = 0
@@ -59,16 +63,19 @@ class Ledger:
         groups: list[int] | None = None,
         vehicles: list[int] | None = None,
         note: str = "",
+        people: int | None = None,
     ) -> None:
-        """Add an event to the trace, if this replication is traced."""
+        """Add an event to the trace, if this replication is traced.
+
+        ``people`` defaults to the sum of ``groups``; the linked site's events give it alone.
+        """
         if not self.traced:
             return
         groups = groups or [0] * len(self.scenario.groups)
         vehicles = vehicles or [0] * len(self.scenario.pools)
+        people = sum(groups) if people is None else people
         self.trace.append(
-            TraceEvent(
-                self.rep, time, event, convoy, sum(groups), tuple(groups), tuple(vehicles), note
-            )
+            TraceEvent(self.rep, time, event, convoy, people, tuple(groups), tuple(vehicles), note)
         )
 
     def accrue(self, now: float) -> None:
@@ -149,6 +156,9 @@ class Ledger:
         available = sum(p.count * max(0.0, end - p.available_at) for p in s.pools)
         m["utilisation"] = busy / available if available > 0 else NAN
         m["peak_queue"] = float(self.peak_queue)
+        m["linked_evacuated"] = float(self.linked_evacuated)
+        m["linked_convoys"] = float(self.linked_convoys)
+        m["linkage_paused_hours"] = sum(min(b, end) - a for a, b in self.pause_log if a < end)
         for milestone in s.milestones:
             m.update(self._milestone(milestone, groups))
         return {name: m[name] for name in metric_names(s)}

@@ -3,8 +3,9 @@
 The model is the reference engine's (:mod:`sim.engines.des`), event for event. Each pass of
 the main loop handles the next event of every running replication at once: the next event is
 the smallest of a few timers per replication (ceasefire changes, arrivals, one per convoy in
-flight, the dispatcher's decision), taken in the reference engine's order, by time, then
-priority (ceasefire, then arrivals and convoy legs, then convoy formation), then creation.
+flight, the linked site's next convoy, the dispatcher's decision), taken in the reference
+engine's order, by time, then priority (ceasefire, then arrivals, convoy legs and the linked
+site, then convoy formation), then creation.
 Events of one kind are applied with masks over the replications that have them; the Python
 loop runs over events, never over replications or vehicles. Finished replications leave the
 active set.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.daylight import gate
 from sim.distributions import slowest_uniform
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_params import BatchParameters, batch_parameters, pick
@@ -66,6 +68,7 @@ class Batch:
         self.deadline_due = np.full(R, INF)
         self._arrivals(params)
         self._ceasefire_start(params)
+        self._linkage_start(params)
         self.slots = 0
         self._grow_slots(4)
         self.books = BatchBooks(self)
@@ -135,9 +138,30 @@ class Batch:
         self.resume_due = np.full(R, INF)
         self.breach_due = np.full(R, INF)
         self.hazard_since = np.zeros(R)
+        self.extra_rate = np.zeros(R)  # breaches per hour added by the linkage rule
         all_reps = np.arange(R)
         self.hazard_left = self._hazard_gap(all_reps)
         self._arm_breach(all_reps)
+
+    def _linkage_start(self, params: BatchParameters) -> None:
+        """The linked site's first convoy may leave at its start (a timer made now)."""
+        R, linkage = self.R, self.scenario.linkage
+        self.ahead = np.zeros(R, dtype=bool)
+        self.linked_due = np.full(R, INF)
+        if linkage is None:
+            return
+        self.linked_people = params["linkage.people"]
+        self.linked_per_convoy = params["linkage.per_convoy"]
+        self.linked_start = params["linkage.start"]
+        self.max_lag = params["linkage.max_lag"]
+        self.lag_breach_rate = params["linkage.lag_breach_rate"]
+        self.linked_trip = params.dist("linkage.trip", linkage.trip)
+        self.linked_sent = np.zeros(R, dtype=np.int64)
+        self.linked_n = np.zeros(R, dtype=np.int64)  # people in the linked convoy on its way
+        self.linked_travelling = np.zeros(R, dtype=bool)
+        self.linked_due[:] = np.broadcast_to(self.linked_start, (R,))
+        self.linked_seq = self.seq.copy()
+        self.seq += 1
 
     def _grow_slots(self, slots: int) -> None:
         """Room for ``slots`` convoys in flight per replication."""
@@ -217,11 +241,24 @@ class Batch:
 
     # -- the ceasefire ------------------------------------------------------------------
 
+    def _rate(self, idx: np.ndarray) -> np.ndarray:
+        """Breaches per hour while active."""
+        return pick(self.breach_rate, idx) + self.extra_rate[idx]
+
+    def _set_extra_rate(self, idx: np.ndarray, extra: np.ndarray) -> None:
+        """Change the extra breach rate; the hazard used so far is kept."""
+        armed = self.active[idx] & np.isfinite(self.breach_due[idx])
+        a = idx[armed]
+        self.hazard_left[a] -= self._rate(a) * (self.now[a] - self.hazard_since[a])
+        self.breach_due[a] = INF
+        self.extra_rate[idx] = extra
+        self._arm_breach(idx[self.active[idx]])
+
     def _arm_breach(self, idx: np.ndarray) -> None:
-        rate = pick(self.breach_rate, idx)
-        on = np.broadcast_to(np.asarray(rate) > 0, idx.shape)
+        rate = self._rate(idx)
+        on = rate > 0
         if on.any():
-            j, rate_j = idx[on], np.broadcast_to(rate, idx.shape)[on]
+            j, rate_j = idx[on], rate[on]
             self.hazard_since[j] = self.now[j]
             with np.errstate(over="ignore"):  # a vanishing rate: no breach, ever
                 self.breach_due[j] = self.now[j] + self.hazard_left[j] / rate_j
@@ -258,7 +295,7 @@ class Batch:
         armed = np.isfinite(self.breach_due[j])
         if armed.any():
             a = j[armed]
-            self.hazard_left[a] -= pick(self.breach_rate, a) * (self.now[a] - self.hazard_since[a])
+            self.hazard_left[a] -= self._rate(a) * (self.now[a] - self.hazard_since[a])
             self.breach_due[a] = INF
         self.resume_due[j] = self.until[j]
         if self.turn_back_mode:
@@ -305,7 +342,83 @@ class Batch:
                 self.c_seq[slot[on], j[on]] = self.seq[j[on]]
                 self.seq[j[on]] += 1
         self._arm_breach(j)
+        self._linked_try(j)
         self.kick(j)
+
+    # -- the linked site ----------------------------------------------------------------
+
+    def _gap(self, idx: np.ndarray) -> np.ndarray:
+        """This side's evacuated share minus the linked site's (shares of 1)."""
+        people = pick(self.linked_people, idx)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            linked = np.where(people > 0, self.books.linked_evacuated[idx] / people, 1.0)
+        own = self.evacuated[idx] / self.people if self.people else np.ones(len(idx))
+        return own - linked
+
+    def _linked_try(self, idx: np.ndarray) -> None:
+        """A linked convoy leaves where none is on its way, the ceasefire holds and the
+        linked site is not ahead by more than the deal allows."""
+        if self.scenario.linkage is None:
+            return
+        people = pick(self.linked_people, idx)
+        go = (
+            (self.now[idx] >= pick(self.linked_start, idx))
+            & ~self.linked_travelling[idx]
+            & (self.linked_sent[idx] < people)
+            & self.active[idx]
+        )
+        go[go] = ~(-self._gap(idx[go]) > pick(self.max_lag, idx[go]))
+        j = idx[go]
+        if not len(j):
+            return
+        k = self.books.linked_convoys[j]
+        n = np.minimum(
+            pick(self.linked_per_convoy, j), pick(self.linked_people, j) - self.linked_sent[j]
+        )
+        n = n.astype(np.int64)
+        self.linked_sent[j] += n
+        self.linked_n[j] = n
+        self.linked_travelling[j] = True
+        self.books.record(j, "linked_departs", k, note=self.scenario.linkage.site, people=n)
+        trip = self.linked_trip.ppf(self._u("linked_trip", j, k), j)
+        self.linked_due[j] = self.now[j] + trip
+        self.linked_seq[j] = self.seq[j]
+        self.seq[j] += 1
+
+    def _linked_event(self, idx: np.ndarray) -> None:
+        """The linked site's timer: its first convoy may leave, or a convoy arrives."""
+        self.linked_due[idx] = INF
+        travelling = self.linked_travelling[idx]
+        self._linked_try(idx[~travelling])
+        j = idx[travelling]
+        if not len(j):
+            return
+        n = self.linked_n[j]
+        self.linked_travelling[j] = False
+        self.books.linked_evacuated[j] += n
+        self.books.linked_convoys[j] += 1
+        site = self.scenario.linkage.site
+        self.books.record(
+            j, "linked_arrives", self.books.linked_convoys[j] - 1, note=site, people=n
+        )
+        self._check_lag(j)
+        self._linked_try(j)
+        self.kick(j)
+
+    def _check_lag(self, idx: np.ndarray) -> None:
+        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
+        ahead = self._gap(idx) > pick(self.max_lag, idx)
+        changed = ahead != self.ahead[idx]
+        j, ahead = idx[changed], ahead[changed]
+        if not len(j):
+            return
+        self.ahead[j] = ahead
+        site = self.scenario.linkage.site
+        self.books.pause_starts(j[ahead])
+        self.books.record(j[ahead], "linkage_pause", note=site)
+        self.books.pause_ends(j[~ahead])
+        self.books.record(j[~ahead], "linkage_resume", note=site)
+        self._set_extra_rate(j, np.where(ahead, pick(self.lag_breach_rate, j), 0.0))
 
     # -- arrivals -------------------------------------------------------------------------
 
@@ -348,14 +461,27 @@ class Batch:
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
         room = pick(self.params["convoy.max_in_corridor"], idx)
-        idx = idx[self.active[idx] & ~self.loading[idx] & (self.in_corridor[idx] < room)]
+        idx = idx[
+            self.active[idx]
+            & ~self.loading[idx]
+            & (self.in_corridor[idx] < room)
+            & ~self.ahead[idx]
+        ]
         if not len(idx):
             return
         waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
         seated, vehicles = self._allocate(waiting, idx)
         boarding = seated.sum(axis=(0, 1))
+        go = boarding > 0
+        hours = self.scenario.convoy.departure_hours
+        if hours is not None:  # outside departure hours: decide again at the opening
+            open_now, opening = gate(hours, self.scenario.start_hour, self.now[idx])
+            closed = go & ~open_now
+            j = idx[closed]
+            self.deadline_due[j] = np.minimum(self.deadline_due[j], opening[closed])
+            go &= open_now
         idx, seated, vehicles, waiting, boarding = (
-            x[..., boarding > 0] for x in (idx, seated, vehicles, waiting, boarding)
+            x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
         )
         short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
             boarding < waiting.sum(0)
@@ -570,6 +696,9 @@ class Batch:
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
+        if self.scenario.linkage is not None:
+            self._check_lag(idx)
+            self._linked_try(idx)
         self.kick(idx)
         self._set_timer(
             slot,
@@ -631,7 +760,7 @@ class Batch:
             arrival = self.arrival_times[self.arrival_next[act], act]
             slot_next = self.c_next[:, act]
             convoy_t = slot_next.min(axis=0)
-            normal = np.minimum(arrival, convoy_t)
+            normal = np.minimum(np.minimum(arrival, convoy_t), self.linked_due[act])
             late = np.minimum(self.decide_due[act], self.deadline_due[act])
             t = np.minimum(np.minimum(urgent, normal), late)
             done = (t >= horizon) | (t > self.books.cleared_at[act])
@@ -669,9 +798,19 @@ class Batch:
                 if moving.any():
                     jj = j[moving]
                     times = slot_next[:, is_normal][:, moving]
-                    tie = times == convoy_t[is_normal][moving]
+                    tie = times == t[is_normal][moving]
                     seqs = np.where(tie, self.c_seq[:, jj], np.iinfo(np.int64).max)
-                    self._convoy(seqs.argmin(axis=0), jj)
+                    # the linked site's timer goes first if it is due and older
+                    linked = (
+                        (self.linked_due[jj] == self.now[jj])
+                        & (self.linked_seq[jj] < seqs.min(axis=0))
+                        if self.scenario.linkage is not None
+                        else np.zeros(len(jj), bool)
+                    )
+                    if linked.any():
+                        self._linked_event(jj[linked])
+                    if (~linked).any():
+                        self._convoy(seqs.argmin(axis=0)[~linked], jj[~linked])
             if is_late.any():
                 self._decide(act[is_late])
             self._run_deferred()

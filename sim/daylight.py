@@ -1,0 +1,45 @@
+"""Daily hours in which convoys may form (``convoy.departure_hours``).
+
+Both engines call :func:`gate`, with a number or an array of times, and get the same bits:
+a convoy's fate must not depend on the engine.
+
+>>> open_now, next_open = gate((6.0, 18.0), start_hour=5.0, t=0.5)  # 05:30
+>>> bool(open_now), float(next_open)                                # opens at 06:00
+(False, 1.0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: An opening less than this far ahead (hours, about 4 microseconds) counts as now:
+#: rounding may land the opening instant a hair before the opening hour.
+TOLERANCE = 1e-9
+
+
+def gate(
+    hours: tuple[float, float], start_hour: float, t: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether convoys may form at ``t`` and, if not, when they next may.
+
+    Parameters
+    ----------
+    hours : (float, float)
+        Opening and closing hour of day (local); closing before opening spans midnight.
+    start_hour : float
+        Local hour of day of the scenario's start.
+    t : float or ndarray
+        Hours from the start.
+
+    Returns
+    -------
+    open_now : bool or ndarray of bool
+    next_open : float or ndarray
+        Hours from the start of the next opening; ``t`` itself when open now.
+    """
+    opening, closing = hours
+    hour = np.mod(start_hour + t, 24.0)
+    until_open = np.mod(opening - hour, 24.0)
+    since_open = np.mod(hour - opening, 24.0)
+    open_now = (since_open < np.mod(closing - opening, 24.0)) | (until_open < TOLERANCE)
+    return open_now, np.where(open_now, t, t + until_open)
