@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import BASELINE, all_scenarios, random_scenario
+from conftest import BASELINE, DETERMINISTIC, all_scenarios, random_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,6 +97,17 @@ def test_parameters_may_differ_per_replication():
             np.testing.assert_allclose(
                 batch.metrics[name][rep : rep + 1], values, rtol=1e-9, err_msg=name
             )
+
+
+def test_a_fleet_size_sent_whole_follows_its_count():
+    """A pool without per_convoy sends every vehicle, whatever count a batch gives it."""
+    scenario = sim.load_scenario(DETERMINISTIC)
+    counts = np.array([8, 11, 20])
+    batch = run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": counts})
+    for rep, count in enumerate(counts):
+        alone = run_des(sim.load_scenario(DETERMINISTIC, [f"fleet.buses.count={count}"]), 1, 1)
+        for name, values in alone.metrics.items():
+            np.testing.assert_allclose(batch.metrics[name][rep : rep + 1], values, err_msg=name)
 
 
 def test_unknown_or_misshapen_parameters_are_refused():

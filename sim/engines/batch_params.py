@@ -88,6 +88,9 @@ def batch_parameters(
 ) -> BatchParameters:
     """Collect the scenario's numeric inputs, replacing those given as ``(reps,)`` arrays.
 
+    As when loading a file, a pool whose ``per_convoy`` the file leaves out sends all its
+    vehicles: its ``per_convoy`` follows a ``count`` given per replication.
+
     Raises
     ------
     ScenarioError
@@ -136,4 +139,10 @@ def batch_parameters(
         if key.rsplit(".", 1)[-1] in INTEGERS and (array != np.floor(array)).any():
             raise ScenarioError("parameters", key, "must be whole numbers")
         values[key] = array
+    for p in scenario.pools:
+        # a pool whose file leaves per_convoy out sends all its vehicles, as loading does
+        count = arrays.get(f"fleet.{p.name}.count") if arrays else None
+        named = "per_convoy" in scenario.document.get("fleet", {}).get(p.name, {})
+        if count is not None and not named and f"fleet.{p.name}.per_convoy" not in arrays:
+            values[f"fleet.{p.name}.per_convoy"] = np.maximum(values[f"fleet.{p.name}.count"], 1)
     return BatchParameters(values)

@@ -365,7 +365,7 @@ class Evacuation:
         if self.evacuated == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
-        if self.scenario.linkage is not None:
+        elif self.scenario.linkage is not None:  # once clear, the run ends: no more pauses
             self._check_lag()
             self._linked_try()
         self.kick()

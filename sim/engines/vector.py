@@ -696,9 +696,9 @@ class Batch:
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
-        if self.scenario.linkage is not None:
-            self._check_lag(idx)
-            self._linked_try(idx)
+        if self.scenario.linkage is not None:  # once clear, the run ends: no more pauses
+            self._check_lag(idx[~cleared])
+            self._linked_try(idx[~cleared])
         self.kick(idx)
         self._set_timer(
             slot,
