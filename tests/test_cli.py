@@ -78,14 +78,15 @@ def test_narrate_tells_the_deterministic_run():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
-    assert "Thu 15 Dec 06:30  Convoy 1 leaves the pickup: 10 buses, 600 families." in lines
-    assert lines[-1] == "Thu 15 Dec 20:00  Everyone is out: 2,300 people evacuated."
+    assert lines[0] == "Thursday 15 December 2016"
+    assert "06:30  Convoy 1 leaves the pickup: 600 people in 10 buses." in lines
+    assert lines[-1] == "20:00  Everyone is out: 2,300 people evacuated."
 
 
 def test_narrate_a_replication_of_the_baseline():
     done = evacsim("narrate", str(BASELINE), "--rep", "4")
     assert done.returncode == 0, done.stderr
-    assert "The ceasefire is suspended: start delayed" in done.stdout
+    assert "The ceasefire breaks: a scheduled halt (start delayed" in done.stdout
     assert "leaves the pickup" in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 80
 

@@ -1,0 +1,245 @@
+"""The narration: days, clock times, who boarded, why a convoy waited, why the ceasefire broke."""
+
+from __future__ import annotations
+
+from conftest import BASELINE, DETERMINISTIC
+
+import sim
+from sim.narrate import describe, narrate
+from sim.records import TraceEvent
+
+
+def told(*overrides: str, rep: int = 0) -> list[str]:
+    """The deterministic scenario's narration, with its wrapped entries joined back."""
+    lines = narrate(sim.load_scenario(DETERMINISTIC, list(overrides)), rep=rep, seed=1)
+    assert all(len(line) <= 80 for line in lines)
+    return entries(lines)
+
+
+def entries(lines: list[str]) -> list[str]:
+    joined: list[str] = []
+    for line in lines:
+        if line.startswith(" "):
+            joined[-1] += " " + line.strip()
+        else:
+            joined.append(line)
+    return joined
+
+
+def test_days_and_clock_times_and_who_boarded():
+    lines = told("horizon=30.0", "population.families.count=3000")
+    assert lines[:3] == [
+        "Thursday 15 December 2016",
+        "06:00  3,000 families wait at the pickup.",
+        "06:00  10 buses reach the pickup.",
+    ]
+    assert (
+        "06:00  Convoy 1 starts boarding: 600 families in 10 buses; 2,400 people still wait."
+        in lines
+    )
+    assert "22:00  Convoy 5 starts boarding: 600 families in 10 buses; nobody is left waiting." in (
+        lines
+    )
+    friday = lines.index("Friday 16 December 2016")
+    assert lines[friday - 1] == "" and lines[friday + 1].startswith("00:00  Convoy 5 reaches")
+    assert lines[-1] == "00:00  Everyone is out: 3,000 people evacuated."
+
+
+def test_the_end_of_a_run_that_does_not_clear():
+    lines = told("horizon=12.0")
+    assert lines[-1] == (
+        "18:00  The run ends at its horizon (12 h): 1,800 people evacuated, 500 waiting, "
+        "0 aboard convoys."
+    )
+
+
+def test_waited_for_the_ceasefire():
+    lines = told('ceasefire.windows=[{start = 0.0, end = 2.0, reason = "the road is mined"}]')
+    assert (
+        "06:00  The ceasefire breaks: a scheduled halt (the road is mined). It resumes at 08:00."
+        in lines
+    )
+    assert "08:00  The ceasefire resumes after 2 h; 2,300 people wait at the pickup." in lines
+    assert (
+        "08:00  Convoy 1 starts boarding: 600 families in 10 buses; 1,700 people still wait. "
+        "It could not form while the ceasefire was suspended." in lines
+    )
+
+
+def test_waited_for_the_convoy_boarding_before_it():
+    lines = told("fleet.buses.per_convoy=5")
+    assert (
+        "06:30  Convoy 2 starts boarding: 300 families in 5 buses; 1,700 people still wait. "
+        "It waited for convoy 1 to leave: one convoy boards at a time." in lines
+    )
+
+
+def test_waited_for_room_on_the_road():
+    lines = told("fleet.buses.per_convoy=5", "convoy.max_in_corridor=1")
+    assert (
+        "08:00  Convoy 2 starts boarding: 300 families in 5 buses; 1,700 people still wait. "
+        "It waited for room on the road: at most 1 convoy between pickup and reception." in lines
+    )
+
+
+def test_waited_for_a_full_convoy_then_went_with_fewer():
+    lines = told("convoy.min_vehicles=15", "convoy.max_wait=1.0")
+    assert (
+        "07:00  Convoy 1 starts boarding: 600 families in 10 buses; 1,700 people still wait. "
+        "Its vehicles waited 1 h for a convoy of 15 and now go with 10." in lines
+    )
+
+
+def test_waited_for_enough_vehicles():
+    scenario = sim.load_scenario(
+        DETERMINISTIC,
+        ["convoy.min_vehicles=15", "fleet.buses.count=20", "fleet.buses.per_convoy=20"],
+    )
+    buses = [TraceEvent(0, t, "vehicles_arrive", -1, 0, (0,), (10,), "") for t in (0.0, 1.0)]
+    forms = TraceEvent(0, 1.0, "convoy_forms", 0, 1200, (1200,), (20,), "")
+    lines = entries(describe(scenario, [*buses, forms]))
+    assert (
+        "07:00  Convoy 1 starts boarding: 1,200 families in 20 buses; 1,100 people still wait. "
+        "It waited until 15 vehicles could go together, the smallest convoy allowed." in lines
+    )
+
+
+def test_waited_for_the_headway():
+    lines = told("fleet.buses.per_convoy=5", "convoy.headway=1.25")
+    assert (
+        "07:45  Convoy 2 leaves the pickup, 1 h 15 min after convoy 1 (the headway): 300 people "
+        "in 5 buses." in lines
+    )
+    # loading alone set the first departure
+    assert "06:30  Convoy 1 leaves the pickup: 300 people in 5 buses." in lines
+
+
+def test_an_incident_breaks_the_ceasefire_and_a_held_convoy_goes_on():
+    lines = told(
+        "route.incident_probability=1.0", "ceasefire.negotiation=1.0", "ceasefire.guarantee=0.5"
+    )
+    assert "07:15  Incident at the checkpoint during convoy 1's inspection." in lines
+    assert (
+        "07:15  The ceasefire breaks: an incident at the checkpoint. It resumes at 08:45." in lines
+    )
+    assert (
+        "07:15  Convoy 1 is held at the checkpoint with 600 people aboard, until the ceasefire "
+        "resumes." in lines
+    )
+    assert "08:45  Convoy 1 passes the checkpoint after 1 h 30 min held." in lines
+
+
+def test_a_breach_breaks_the_ceasefire_for_good():
+    lines = told(
+        "ceasefire.breach_rate=0.5", "ceasefire.negotiation=30.0", "ceasefire.guarantee=1.0"
+    )
+    breaks = next(line for line in lines if "The ceasefire breaks" in line)
+    assert breaks.endswith(
+        "a breach (at random, 0.5 an hour while it holds). It does not resume before the run ends."
+    )
+
+
+def test_held_at_the_checkpoint_until_max_hold_then_turned_back():
+    lines = told(
+        "ceasefire.windows=[{start = 0.75}]",
+        "ceasefire.negotiation=10.0",
+        "ceasefire.guarantee=1.0",
+        "ceasefire.max_hold=2.0",
+    )
+    assert "06:45  The ceasefire breaks: scheduled. It resumes at 17:45." in lines
+    assert (
+        "07:15  Convoy 1 is held at the checkpoint with 600 people aboard, until the ceasefire "
+        "resumes or 2 h have passed." in lines
+    )
+    assert (
+        "09:15  Convoy 1 turns back with 600 people aboard: after 2 h held, the longest a convoy "
+        "waits." in lines
+    )
+    assert (
+        "09:45  Convoy 1 is back at the pickup; its 600 people rejoin the queue, 2,300 people "
+        "now wait." in lines
+    )
+
+
+def test_turned_back_when_the_ceasefire_breaks():
+    lines = told(
+        "ceasefire.before_checkpoint='turn_back'",
+        "ceasefire.windows=[{start = 0.75}]",
+        "ceasefire.negotiation=2.0",
+        "ceasefire.guarantee=1.0",
+    )
+    assert "06:45  The ceasefire breaks: scheduled. It resumes at 09:45." in lines
+    assert (
+        "06:45  Convoy 1 turns back with 600 people aboard: when the ceasefire breaks, convoys "
+        "not past the checkpoint turn back." in lines
+    )
+    assert (
+        "07:00  Convoy 1 is back at the pickup; its 600 people rejoin the queue, 2,300 people "
+        "now wait." in lines
+    )
+
+
+def test_waited_for_the_departure_hours():
+    lines = told("horizon=48.0", "convoy.departure_hours=[6, 12]")
+    friday = lines.index("Friday 16 December 2016")
+    assert lines[friday + 1] == (
+        "06:00  Convoy 3 starts boarding: 600 families in 10 buses; 500 people still wait. "
+        "Convoys form only between 06:00 and 12:00."
+    )
+
+
+LINKED = (
+    "linkage.site='Al-Foua and Kefraya'",
+    "linkage.people=1000",
+    "linkage.per_convoy=500",
+    "linkage.trip=5.0",
+    "linkage.max_lag=0.1",
+)
+
+
+def test_the_linked_evacuation_pauses_this_side_and_says_why():
+    lines = told(
+        *LINKED,
+        "linkage.lag_breach_rate=0.01",
+        "ceasefire.negotiation=1.0",
+        "ceasefire.guarantee=1.0",
+    )
+    assert "06:00  Linked convoy 1 leaves Al-Foua and Kefraya with 500 people." in lines
+    assert (
+        "08:00  Departures here pause: 26% out here, 0% there, further apart than the deal "
+        "allows (10 points). They wait for the evacuation of Al-Foua and Kefraya to catch up; "
+        "meanwhile breaches are 0.01 an hour likelier." in lines
+    )
+    assert (
+        "11:00  Linked convoy 1 brings 500 people out of Al-Foua and Kefraya (26% out here, "
+        "50% there)." in lines
+    )
+    assert (
+        "11:00  The evacuation of Al-Foua and Kefraya has caught up (26% out here, 50% there): "
+        "convoys may form here again." in lines
+    )
+    assert (
+        "11:00  Convoy 2 starts boarding: 600 families in 10 buses; 1,100 people still wait. "
+        "It waited for the evacuation of Al-Foua and Kefraya to catch up, as the deal "
+        "requires." in lines
+    )
+
+
+def test_an_event_kind_it_does_not_know_gets_a_plain_line():
+    scenario = sim.load_scenario(DETERMINISTIC)
+    trace = [
+        TraceEvent(0, 1.5, "road_mined", -1, 0, (0,), (0,), "north of the checkpoint"),
+        TraceEvent(0, 2.0, "convoy_blessed", 2, 600, (600,), (10,), ""),
+    ]
+    lines = describe(scenario, trace)
+    assert "07:30  Road mined: north of the checkpoint." in lines
+    assert "08:00  Convoy 3: convoy blessed, 600 people." in lines
+
+
+def test_the_batch_engine_trace_tells_the_same_story():
+    scenario = sim.load_scenario(BASELINE)
+    result = sim.run(scenario, reps=3, seed=5)
+    for rep in range(3):
+        lines = describe(scenario, [e for e in result.replications.trace if e.rep == rep])
+        assert lines == narrate(scenario, rep, seed=5)
+        assert max(map(len, lines)) <= 80
