@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-sweep clean calibrate calibrate-check workshop-answers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,23 @@ test: $(STAMP)
 # Engine speed and memory, appended to bench/RESULTS.md (a few minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/engines.py
+
+# A 1,000-point x 1,000-replication sweep of the baseline against the reference engine,
+# appended to bench/RESULTS.md (a few minutes).
+bench-sweep: $(STAMP)
+	$(BIN)/python bench/sweep.py
+
+# Rewrite docs/workshop-answers.md by running the workshop's commands (a few seconds).
+workshop-answers: $(STAMP)
+	$(BIN)/python docs/workshop_answers.py
+
+# Fit the Aleppo baseline to the reported figures: results/calibration/<id>/ (a few minutes).
+calibrate: $(STAMP)
+	$(BIN)/evacsim calibrate scenarios/calibration/aleppo_2016_targets.toml
+
+# Parameter recovery: calibrate against the model's own figures at known values (minutes).
+calibrate-check: $(STAMP)
+	$(BIN)/python bench/calibrate_check.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,9 +7,26 @@
 14.0
 """
 
+from sim.calibration import Calibration, calibrate, load_targets
+from sim.compare import Comparison, compare
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
+from sim.sweeps import SweepResult, load_sweep, sweep
 
-__all__ = ["RunResult", "Scenario", "ScenarioError", "load_scenario", "run"]
+__all__ = [
+    "Calibration",
+    "Comparison",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SweepResult",
+    "calibrate",
+    "compare",
+    "load_scenario",
+    "load_sweep",
+    "load_targets",
+    "run",
+    "sweep",
+]

@@ -4,6 +4,10 @@
     evacsim validate SCENARIO...
     evacsim narrate SCENARIO [--rep K] [--seed S] [--set KEY=VALUE ...]
     evacsim animate SCENARIO --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
+    evacsim compare BASE WHATIF... [--reps N] [--seed S] [--out DIR]
+    evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
+                  [--precision P] [--max-reps N] [--root DIR]
+    evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
 
 A mistake in a scenario or an argument prints one line naming the file, the key and what
 is allowed, and exits with status 2 without writing anything.
@@ -15,15 +19,22 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from sim.animate import animate
+from sim.calibration import calibrate, load_targets
+from sim.calibration.report import calibration_table
+from sim.compare import Comparison, compare
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.narrate import narrate
 from sim.runner import ENGINES, RunResult, run
+from sim.sweeps import SweepResult, load_sweep, sweep
 
 #: Metrics shown in the terminal after a run (all are in summary.csv).
 HEADLINE = (
@@ -37,6 +48,15 @@ HEADLINE = (
     "held_person_hours",
     "cold_person_hours",
     "peak_queue",
+)
+
+#: The figures the Aleppo calibration is checked against
+#: (scenarios/calibration/aleppo_2016_targets.toml) and the statistic shown for each, with
+#: the 5th-95th percentile interval, when the scenario has the metric.
+CALIBRATION = (
+    ("evacuated_by_halt", "mean"),
+    ("convoys_by_halt", "median"),
+    ("evacuated_patients_by_fri_0700", "mean"),
 )
 
 #: Metrics that are moments (hours from the start), shown as clock times.
@@ -109,6 +129,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes-per-frame", type=float, default=10.0, help="default 10")
     overrides(p)
     p.set_defaults(command=_animate)
+
+    p = commands.add_parser("calibrate", help="fit free parameters to reported figures (ABC)")
+    p.add_argument("targets", help="targets file (TOML), e.g. scenarios/calibration/*.toml")
+    p.add_argument("--draws", type=_positive, help="prior draws (default: the file's)")
+    p.add_argument("--seed", type=_seed, help="seed (default: the file's)")
+    p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
+    p.set_defaults(command=_calibrate)
+
+    p = commands.add_parser(
+        "compare", help="paired differences of what-ifs against a base (common random numbers)"
+    )
+    p.add_argument("base", help="base scenario file")
+    p.add_argument("whatifs", nargs="+", metavar="WHATIF", help="what-if scenario files")
+    p.add_argument("--reps", type=_positive, help="replications (default: the base's)")
+    p.add_argument("--seed", type=_seed, help="seed (default: the base's)")
+    p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
+    p.set_defaults(command=_compare)
+
+    p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
+    p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
+    p.add_argument(
+        "--scheduler",
+        default="local",
+        help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
+    )
+    p.add_argument("--workers", type=_positive, help="processes or Dask workers (default: cores)")
+    p.add_argument(
+        "--precision",
+        type=_fraction,
+        help="add replications until every metric's 95%% CI half-width is within this "
+        "fraction of its mean, e.g. 0.02",
+    )
+    p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
+    p.add_argument("--root", default="results", help="results folder (default: results)")
+    p.set_defaults(command=_sweep)
     return parser
 
 
@@ -116,6 +171,16 @@ def _positive(text: str) -> int:
     value = _seed(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, e.g. 0.02, got {text}")
     return value
 
 
@@ -173,6 +238,95 @@ def _animate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    targets = load_targets(args.targets)
+    began = time.perf_counter()
+    calibration = calibrate(targets, args.draws, args.seed)
+    folder = calibration.save(args.out)
+    print(calibration_table(calibration))
+    print(f"\nCalibration took {time.perf_counter() - began:.0f} s. Folder: {folder}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    base = load_scenario(args.base)
+    whatifs = [load_scenario(path) for path in args.whatifs]
+    comparison = compare(base, whatifs, args.reps, args.seed)
+    folder = comparison.save(args.out)
+    print(_compare_table(comparison))
+    print(f"\nCompare folder: {folder}")
+    return 0
+
+
+def _compare_table(comparison: Comparison) -> str:
+    """Headline differences with paired and independent CIs and the variance reduction."""
+    rows = [
+        f"{comparison.base.name} vs what-ifs: {comparison.reps} paired replications, "
+        f"seed {comparison.seed}, {comparison.wall_time:.1f} s",
+        "variance reduction = var(independent estimate) / var(paired estimate)",
+    ]
+    for name in dict.fromkeys(d.whatif for d in comparison.differences):
+        rows += [
+            f"\n{name} - {comparison.base.name}",
+            f"{'metric':<24}{'difference':>12}{'paired 95% CI':>24}"
+            f"{'independent 95% CI':>24}{'var. red.':>11}",
+        ]
+        shown = [d for d in comparison.differences if d.whatif == name]
+        shown = [d for d in shown if d.metric in HEADLINE or d.metric.startswith("evacuated_by")]
+        for d in shown:
+            paired = f"{_fmt(d.ci_low)} – {_fmt(d.ci_high)}"
+            independent = f"{_fmt(d.independent_ci_low)} – {_fmt(d.independent_ci_high)}"
+            reduction = _ratio(d.variance_reduction)
+            pairs = "" if d.pairs == comparison.reps else f"  ({d.pairs} pairs defined)"
+            rows.append(
+                f"{d.metric:<24}{_fmt(d.difference):>12}{paired:>24}{independent:>24}"
+                f"{reduction:>11}{pairs}"
+            )
+    return "\n".join(rows)
+
+
+def _ratio(value: float) -> str:
+    """A variance reduction: ``3.2x``, ``inf`` (paired differences all equal) or ``n/a``."""
+    if math.isnan(value):
+        return "n/a"
+    return "inf" if math.isinf(value) else f"{value:.1f}x"
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    spec = load_sweep(args.file, args.precision, args.max_reps)
+    try:
+        result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
+    except KeyboardInterrupt:
+        print(
+            "evacsim: interrupted; finished chunks are kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(_sweep_report(result))
+    return 0
+
+
+def _sweep_report(result: SweepResult) -> str:
+    """How the sweep went: points, replications, resumed chunks, precision, folder."""
+    spec = result.spec
+    reps = result.reps
+    rows = [
+        f"{spec.name}: {len(result.points)} points ({spec.method}), "
+        f"{int(reps.sum()):,} replications, seed {spec.seed}, {result.wall_time:.1f} s"
+    ]
+    if result.reused:
+        rows.append(f"resumed: {result.reused} of {result.chunks} chunks already done")
+    if spec.precision is not None:
+        met = int(result.precise.sum())
+        rows.append(
+            f"precision {spec.precision:g}: {met} of {len(result.points)} points within it; "
+            f"replications per point {reps.min():,}–{reps.max():,} (median "
+            f"{int(np.median(reps)):,}, cap {spec.max_reps:,})"
+        )
+    rows.append(f"\nSweep folder: {result.folder}")
+    return "\n".join(rows)
+
+
 def _table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
@@ -192,6 +346,12 @@ def _table(result: RunResult) -> str:
         ci = f"{_fmt(x.ci_low, clock)} – {_fmt(x.ci_high, clock)}" if x.n > 1 else ""
         spread = f"{_fmt(x.p5, clock)} – {_fmt(x.p95, clock)}"
         rows.append(f"{name:<28}{_fmt(x.mean, clock):>12}{ci:>22}{spread:>22}")
+    checked = [(by_name[n], stat) for n, stat in CALIBRATION if n in by_name and by_name[n].n]
+    if checked:
+        rows += ["", f"{'calibration figure':<32}{'statistic':>14}{'90% interval':>22}"]
+    for x, stat in checked:
+        value = f"{stat} {_fmt(getattr(x, stat))}"
+        rows.append(f"{x.metric:<32}{value:>14}{f'{_fmt(x.p5)} – {_fmt(x.p95)}':>22}")
     return "\n".join(rows)
 
 

@@ -1,0 +1,69 @@
+"""The workshop kit: its scenarios validate and run, its commands are real, its answers are
+what the code gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import sys
+
+import pytest
+from conftest import ROOT, SCENARIOS, evacsim
+
+import sim
+from sim.cli import _parser
+from sim.narrate import narrate
+
+WORKSHOP = sorted((SCENARIOS / "workshop").glob("*.toml"))
+GUIDE = ROOT / "docs" / "workshop.md"
+ANSWERS = ROOT / "docs" / "workshop-answers.md"
+
+
+def commands(page: str) -> list[str]:
+    """The ``evacsim`` command lines of a page's shell blocks."""
+    blocks = re.findall(r"```sh\n(.*?)```", page, re.S)
+    return [line for block in blocks for line in block.splitlines() if "bin/evacsim " in line]
+
+
+def test_every_workshop_scenario_validates():
+    done = evacsim("validate", *map(str, WORKSHOP))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(": ok (") == len(WORKSHOP) >= 4
+
+
+@pytest.mark.parametrize("path", WORKSHOP, ids=lambda p: p.stem)
+def test_every_workshop_scenario_runs(path):
+    scenario = sim.load_scenario(path)
+    result = sim.run(scenario, reps=5, seed=1)
+    m = result.metrics
+    assert (m["arrived"] == m["evacuated"] + m["waiting_at_end"] + m["aboard_at_end"]).all()
+    assert (m["convoys"] >= 1).all()
+    assert narrate(scenario, rep=0)[0].endswith("2016")  # the first day's heading
+
+
+def test_the_guide_commands_parse_and_name_real_files():
+    lines = commands(GUIDE.read_text())
+    assert len(lines) >= 15
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == ".venv/bin/evacsim", line
+        args = _parser().parse_args(words[1:])
+        named = args.file if words[1] == "sweep" else args.scenario
+        assert (ROOT / named).is_file(), line
+
+
+def test_the_answers_run_the_guide_commands():
+    shown = set(commands(GUIDE.read_text()))
+    answered = commands(ANSWERS.read_text())
+    assert answered and set(answered) <= shown
+
+
+def test_the_answers_page_is_what_the_code_gives(monkeypatch):
+    spec = importlib.util.spec_from_file_location(
+        "workshop_answers", ROOT / "docs" / "workshop_answers.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks itself up there
+    spec.loader.exec_module(module)
+    assert module.answers() == ANSWERS.read_text(), "run `make workshop-answers`"
