@@ -22,13 +22,10 @@ import json
 import math
 import os
 import platform
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
@@ -40,7 +37,7 @@ from scipy import stats
 from sim.errors import ScenarioError
 from sim.plots import DPI, FONT
 from sim.records import Replications
-from sim.results import PACKAGES, csv_text, number
+from sim.results import atomic_folder, csv_text, fresh_folder, number, versions
 from sim.runner import run_chunked
 from sim.scenario import Scenario
 
@@ -119,11 +116,7 @@ class Comparison:
             If ``folder`` exists already.
         """
         target = Path(folder) if folder is not None else self._default_folder()
-        if target.exists():
-            raise ScenarioError(str(target), "", "already exists; choose another --out folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_folder(target) as staging:
             (staging / "differences.csv").write_text(
                 differences_csv(self.differences), encoding="utf-8"
             )
@@ -132,29 +125,12 @@ class Comparison:
             figure = difference_chart(self.differences, self.base.name)
             figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
             figure.clear()
-            staging.chmod(0o755)  # mkdtemp makes it private; results are not
-            os.rename(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return target
 
     def _default_folder(self, root: Path = Path("results")) -> Path:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        base = root / "compare" / f"{stamp}-{self.base.name}-seed{self.seed}"
-        folder, n = base, 1
-        while folder.exists():
-            n += 1
-            folder = base.with_name(f"{base.name}-{n}")
-        return folder
+        return fresh_folder(root / "compare", f"{self.base.name}-seed{self.seed}")
 
     def _manifest(self) -> dict:
-        versions = {"python": platform.python_version()}
-        for package in PACKAGES:
-            try:
-                versions[package] = metadata.version(package)
-            except metadata.PackageNotFoundError:
-                versions[package] = "not installed"
         return {
             "base": self.base.path,
             "whatifs": [w.path for w in self.whatifs],
@@ -165,7 +141,7 @@ class Comparison:
             "engine": "vector",
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "wall_time_s": round(self.wall_time, 3),
-            "versions": versions,
+            "versions": versions(),
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
             "resolved_base": self.base.document,
             "resolved_whatifs": [w.document for w in self.whatifs],

@@ -17,7 +17,8 @@ import platform
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -108,14 +109,19 @@ def trace_csv(result: RunResult) -> str:
     return csv_text(header, rows)
 
 
+def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """Python's version and that of each package, for a manifest."""
+    found = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
 def manifest(result: RunResult) -> dict:
     """What produced a run: scenario (resolved), seed, replications, engine, versions."""
-    versions = {"python": platform.python_version()}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
     return {
         "scenario": result.scenario.name,
         "scenario_file": result.scenario.path,
@@ -126,7 +132,7 @@ def manifest(result: RunResult) -> dict:
         "engine": result.engine,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(result.wall_time, 3),
-        "versions": versions,
+        "versions": versions(),
         "git_commit": _git_commit(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "resolved_scenario": result.scenario.document,
@@ -154,15 +160,44 @@ def _git_commit() -> str | None:
         return None
 
 
-def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
-    """``results/<scenario>/<run-id>``, the run id made of the time and the seed."""
+def fresh_folder(parent: Path, label: str) -> Path:
+    """``parent/<date>-<time>-<label>``, with ``-2``, ``-3``... if that exists already."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / result.scenario.name / f"{stamp}-seed{result.seed}"
+    base = parent / f"{stamp}-{label}"
     folder, n = base, 1
     while folder.exists():
         n += 1
         folder = base.with_name(f"{base.name}-{n}")
     return folder
+
+
+def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
+    """``results/<scenario>/<run-id>``, the run id made of the time and the seed."""
+    return fresh_folder(root / result.scenario.name, f"seed{result.seed}")
+
+
+@contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """A staging folder to fill, renamed to ``folder`` once the block ends without error.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` exists already (results never overwrite each other).
+    """
+    if folder.exists():
+        raise ScenarioError(str(folder), "", "already exists; choose another --out folder")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield staging
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a results folder is not
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def write_run_folder(result: RunResult, folder: Path) -> Path:
@@ -177,11 +212,7 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
     from sim.report import report_html
 
     folder = Path(folder)
-    if folder.exists():
-        raise ScenarioError(str(folder), "", "already exists; choose another --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         files = {
             "replications.csv": replications_csv(result),
             "summary.csv": summary_csv(result.summaries),
@@ -194,11 +225,4 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
         write_figures(result.scenario, result.replications, staging)
         page = report_html(result, staging, json.loads(files["manifest.json"]))
         (staging / "report.html").write_text(page, encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run folder is not
-        os.rename(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder

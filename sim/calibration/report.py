@@ -10,10 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +25,13 @@ from sim.calibration.summary import (
     predictive_checks,
     sensitivity_rows,
 )
-from sim.errors import ScenarioError
-from sim.results import PACKAGES, csv_text, number
+from sim.results import atomic_folder, csv_text, fresh_folder, number, versions
 from sim.scenario import Scenario
 
 
 def default_folder(calibration: Calibration, root: Path = Path("results")) -> Path:
     """``results/calibration/<time>-seed<seed>``, made unique."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / "calibration" / f"{stamp}-seed{calibration.seed}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
+    return fresh_folder(root / "calibration", f"seed{calibration.seed}")
 
 
 def write_calibration(calibration: Calibration, folder: Path) -> Path:
@@ -53,11 +43,7 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         If ``folder`` exists already.
     """
     folder = Path(folder)
-    if folder.exists():
-        raise ScenarioError(str(folder), "", "already exists; choose another --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as staging:
         files = {
             "posterior.csv": posterior_csv(calibration),
             "predictive.csv": predictive_csv(calibration),
@@ -68,13 +54,6 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         write_calibration_figures(calibration, staging)
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a results folder is not
-        os.rename(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
 
 
@@ -123,12 +102,6 @@ def sensitivity_csv(calibration: Calibration) -> str:
 def manifest(calibration: Calibration) -> dict:
     """What produced the folder: targets file, scenario, seed, draws, timings, versions."""
     targets = calibration.targets
-    versions = {"python": platform.python_version()}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
     return {
         "targets_file": targets.path,
         "scenario_file": targets.scenario.path,
@@ -139,7 +112,7 @@ def manifest(calibration: Calibration) -> dict:
         "best_fit": calibration.best,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": {k: round(v, 3) for k, v in calibration.timings.items()},
-        "versions": versions,
+        "versions": versions(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
 

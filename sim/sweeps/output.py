@@ -14,11 +14,10 @@ import os
 import platform
 import tempfile
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.results import PACKAGES, csv_text, number
+from sim.results import PACKAGES, csv_text, number, versions
 from sim.sweeps.figures import sweep_figures
 from sim.sweeps.precision import RULE
 from sim.sweeps.sensitivity import SobolIndex
@@ -52,12 +51,6 @@ def sobol_csv(indices: list[SobolIndex]) -> str:
 def manifest(result: SweepResult, scheduler: str) -> dict:
     """What produced the sweep folder; the scheduler is recorded but changes no result."""
     spec = result.spec
-    versions = {"python": platform.python_version()}
-    for package in (*PACKAGES, "SALib", "distributed"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
     reps = result.reps
     return {
         "sweep": spec.name,
@@ -86,7 +79,7 @@ def manifest(result: SweepResult, scheduler: str) -> dict:
         "scheduler": scheduler,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(result.wall_time, 3),
-        "versions": versions,
+        "versions": versions((*PACKAGES, "SALib", "distributed")),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "resolved": spec.identity(),
     }
