@@ -63,17 +63,29 @@ def read_scenario_file(path: str | Path, overrides: list[str] | None = None) -> 
     return sources
 
 
-def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
-    label = str(path)
+def read_toml(path: str | Path, kind: str = "scenario file") -> dict:
+    """The document in a TOML file.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file if it is missing, unreadable or not valid TOML.
+    """
+    path, label = Path(path), str(path)
     if not path.is_file():
-        raise ScenarioError(label, "", "no such scenario file")
+        raise ScenarioError(label, "", f"no such {kind}")
     try:
         with path.open("rb") as handle:
-            document = tomllib.load(handle)
+            return tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(label, "", f"not valid TOML: {error}") from None
     except OSError as error:
         raise ScenarioError(label, "", f"cannot be read: {error.strerror}") from None
+
+
+def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
+    label = str(path)
+    document = read_toml(path)
     parent = document.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str) or not parent:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +43,7 @@ from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.records import metric_names
 from sim.scenario import Scenario
+from sim.sources import read_toml
 
 #: Prior families: a draw is ``low + u (high - low)``, on a log scale for ``loguniform``.
 PRIORS = ("uniform", "loguniform")
@@ -150,13 +150,7 @@ def load_targets(path: str | Path) -> Targets:
         impossible value, naming the file and the key.
     """
     source = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise ScenarioError(source, "", "no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(source, "", f"not valid TOML: {error}") from None
+    data = read_toml(path, "targets file")
     unknown = sorted(set(data) - SETTINGS)
     if unknown:
         raise ScenarioError(

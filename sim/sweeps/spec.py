@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from sim.loader import load_scenario
 from sim.records import metric_names
 from sim.runner import CHUNK
 from sim.scenario import Scenario
+from sim.sources import read_toml
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -177,13 +177,7 @@ def load_sweep(
     """
     path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise ScenarioError(source, "", "no such sweep file")
-    try:
-        with path.open("rb") as handle:
-            doc = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(source, "", f"not valid TOML: {error}") from None
+    doc = read_toml(path, "sweep file")
 
     def fail(key: str, message: str) -> ScenarioError:
         return ScenarioError(source, key, message)
