@@ -1,6 +1,7 @@
 """The ``evacsim`` command: a thin shell over the Python API.
 
     evacsim run SCENARIO [--reps N] [--seed S] [--engine vector|des] [--out DIR] [--set ...]
+                [--precision P [--metric NAME ...] [--max-reps N]]
     evacsim validate SCENARIO...
     evacsim narrate SCENARIO [--rep K] [--seed S] [--set KEY=VALUE ...]
     evacsim animate SCENARIO --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
@@ -107,6 +108,20 @@ def _parser() -> argparse.ArgumentParser:
         help="vector (batch, default) or des (SimPy reference); same results",
     )
     p.add_argument("--out", help="run folder to create (default: results/<scenario>/<run-id>)")
+    p.add_argument(
+        "--precision",
+        type=_fraction,
+        help="double the replications until each --metric's 95%% CI half-width is within this "
+        "fraction of its mean, e.g. 0.02",
+    )
+    p.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        metavar="NAME",
+        help="a metric --precision applies to (repeatable; default: evacuated)",
+    )
+    p.add_argument("--max-reps", type=_positive, help="most replications with --precision")
     overrides(p)
     p.set_defaults(command=_run)
 
@@ -196,9 +211,25 @@ def _seed(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    result = run(scenario, args.reps, args.seed, args.engine, overrides=args.overrides)
+    result = run(
+        scenario,
+        args.reps,
+        args.seed,
+        args.engine,
+        overrides=args.overrides,
+        precision=args.precision,
+        metrics=args.metrics or ("evacuated",),
+        max_reps=args.max_reps,
+    )
     folder = result.save(args.out)
     print(_table(result))
+    if result.precision is not None:
+        p = result.precision
+        outcome = "met" if p["met"] else f"not met at --max-reps {p['max_reps']:,}"
+        print(
+            f"\nPrecision ±{p['precision']:.1%} (95% CI half-width over mean) for "
+            f"{', '.join(p['metrics'])}: {outcome} with {result.reps:,} replications"
+        )
     print(f"\nRun folder: {folder}")
     return 0
 

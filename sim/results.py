@@ -121,7 +121,9 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
 
 
 def manifest(result: RunResult) -> dict:
-    """What produced a run: scenario (resolved), seed, replications, engine, versions."""
+    """What produced a run: scenario (resolved), seed, replications, engine, versions, and
+    the precision rule when replications were added until it was met."""
+    precision = {} if result.precision is None else {"precision": result.precision}
     return {
         "scenario": result.scenario.name,
         "scenario_file": result.scenario.path,
@@ -135,6 +137,7 @@ def manifest(result: RunResult) -> dict:
         "versions": versions(),
         "git_commit": _git_commit(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        **precision,
         "resolved_scenario": result.scenario.document,
     }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,8 +22,10 @@ import numpy as np
 
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
+from sim.errors import ScenarioError
 from sim.metrics import Summary, summarise_all
-from sim.records import Replications
+from sim.precision import RULE, precise
+from sim.records import Replications, metric_names
 from sim.scenario import Scenario
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
@@ -49,6 +51,9 @@ class RunResult:
         Seconds the engine took.
     overrides : list of str
         The ``--set`` overrides the scenario was loaded with, for the manifest.
+    precision : dict, optional
+        With ``run(..., precision=...)``: the target, the metrics, the replication cap,
+        whether the rule was met and the rule itself, for the manifest.
     """
 
     scenario: Scenario
@@ -58,6 +63,7 @@ class RunResult:
     engine: str
     wall_time: float
     overrides: list[str] = field(default_factory=list)
+    precision: dict | None = None
 
     @property
     def metrics(self) -> dict[str, np.ndarray]:
@@ -95,8 +101,11 @@ def run(
     engine: str = "vector",
     overrides: list[str] | None = None,
     workers: int | None = None,
+    precision: float | None = None,
+    metrics: Sequence[str] = ("evacuated",),
+    max_reps: int | None = None,
 ) -> RunResult:
-    """Run replications of a scenario.
+    """Run replications of a scenario, optionally until the means are precise enough.
 
     Parameters
     ----------
@@ -113,6 +122,19 @@ def run(
     workers : int, optional
         Processes for the batch engine; by default every core once there are several
         chunks of ``CHUNK`` replications. Results do not depend on it.
+    precision : float, optional
+        Relative precision, e.g. 0.02: replications double (``reps`` first) until each of
+        ``metrics`` has a 95% CI half-width within this fraction of its mean, or
+        ``max_reps`` is reached; the rule is :data:`sim.precision.RULE`.
+    metrics : sequence of str
+        The metrics the precision applies to.
+    max_reps : int, optional
+        Most replications with ``precision``; 16 times ``reps`` by default.
+
+    Raises
+    ------
+    ScenarioError
+        For a precision metric the scenario does not have.
     """
     reps = scenario.reps if reps is None else reps
     seed = scenario.seed if seed is None else seed
@@ -120,13 +142,48 @@ def run(
         raise ValueError("reps must be at least 1")
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+
+    def replicate(first: int, n: int) -> Replications:
+        if engine == "vector":
+            return run_chunked(scenario, n, seed, workers, first_rep=first)
+        return run_des(scenario, n, seed, first_rep=first)
+
+    if precision is not None:
+        known = metric_names(scenario)
+        for name in metrics:
+            if name not in known:
+                raise ScenarioError(
+                    "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
+                )
     began = time.perf_counter()
-    if engine == "vector":
-        replications = run_chunked(scenario, reps, seed, workers)
-    else:
-        replications = run_des(scenario, reps, seed)
+    replications = replicate(0, reps)
+    record = None
+    if precision is not None:
+        cap = 16 * reps if max_reps is None else max_reps
+        met = precise({m: replications.metrics[m] for m in metrics}, precision)
+        while not met and replications.reps < cap:
+            n = replications.reps
+            more = replicate(n, min(2 * n, cap) - n)
+            replications = _gather([replications, more], [0, n], n + more.reps)
+            met = precise({m: replications.metrics[m] for m in metrics}, precision)
+        record = {
+            "precision": precision,
+            "metrics": list(metrics),
+            "max_reps": cap,
+            "met": met,
+            "rule": " ".join(RULE.split()),
+        }
     wall = time.perf_counter() - began
-    return RunResult(scenario, replications, seed, reps, engine, wall, list(overrides or []))
+    return RunResult(
+        scenario,
+        replications,
+        seed,
+        replications.reps,
+        engine,
+        wall,
+        list(overrides or []),
+        record,
+    )
 
 
 def run_chunked(
@@ -179,7 +236,7 @@ def run_chunked(
         return _gather(pool.map(run_vector, *args), starts, reps)
 
 
-def _gather(parts: Iterable[Replications], starts: range, reps: int) -> Replications:
+def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> Replications:
     """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
     metrics: dict[str, np.ndarray] = {}
     series: dict[str, np.ndarray] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import BASELINE
+from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
 import sim.runner
@@ -27,3 +27,40 @@ def test_chunks_and_workers_do_not_change_the_result(monkeypatch):
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="vector, des"):
         sim.run(sim.load_scenario(BASELINE), reps=2, engine="fast")
+
+
+def test_replications_double_until_the_mean_is_precise():
+    scenario = sim.load_scenario(BASELINE)
+    result = sim.run(scenario, reps=20, seed=3, precision=0.01, metrics=["evacuated_by_halt"])
+    assert result.precision["met"]
+    assert result.reps in (20, 40, 80, 160, 320)
+    s = next(x for x in result.summaries if x.metric == "evacuated_by_halt")
+    assert (s.ci_high - s.ci_low) / 2 <= 0.01 * abs(s.mean)
+    # the rounds are replications 0..n-1 of one run, nothing else
+    plain = sim.run(scenario, reps=result.reps, seed=3)
+    for name, values in plain.metrics.items():
+        np.testing.assert_array_equal(result.metrics[name], values, err_msg=name)
+    half = sim.run(scenario, reps=result.reps // 2, seed=3).summaries
+    h = next(x for x in half if x.metric == "evacuated_by_halt")
+    assert result.reps == 20 or (h.ci_high - h.ci_low) / 2 > 0.01 * abs(h.mean)
+
+
+def test_precision_stops_at_max_reps_and_says_so():
+    scenario = sim.load_scenario(BASELINE)
+    result = sim.run(scenario, reps=10, seed=1, precision=1e-6, max_reps=30, engine="des")
+    assert (result.reps, result.precision["met"]) == (30, False)
+
+
+def test_a_deterministic_run_is_precise_at_once():
+    result = sim.run(sim.load_scenario(DETERMINISTIC), reps=3, precision=0.02)
+    assert (result.reps, result.precision["met"]) == (3, True)
+
+
+def test_precision_on_an_unknown_metric_is_refused(tmp_path):
+    result = evacsim(
+        "run", str(BASELINE), "--precision", "0.05", "--metric", "evacuatd", "--out",
+        str(tmp_path / "run"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--metric: evacuatd: not a metric" in result.stderr
+    assert not (tmp_path / "run").exists()

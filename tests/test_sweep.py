@@ -10,7 +10,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, SCENARIOS, evacsim
 
 import sim
-from sim.sweeps.precision import precise
+from sim.precision import precise
 from sim.sweeps.run import sweep_id
 
 GRID = f"""
@@ -170,7 +170,7 @@ def test_precision_adds_replications_until_the_rule_holds(tmp_path):
         if n > 4:  # it stopped at the first round that met the rule
             assert not precise({m: v[: n // 2] for m, v in values.items()}, 0.03)
     manifest = json.loads((result.folder / "manifest.json").read_text())
-    assert manifest["precision"]["rule"].startswith("A point is precise enough")
+    assert manifest["precision"]["rule"].startswith("A run (or a sweep point) is precise enough")
 
 
 def test_precision_of_a_deterministic_scenario_needs_one_round(tmp_path):

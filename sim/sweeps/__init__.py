@@ -4,7 +4,7 @@
 - :mod:`~sim.sweeps.design` turns them into points (grid, Latin hypercube, Sobol, Saltelli);
 - :mod:`~sim.sweeps.chunks` cuts the replications into chunks and keeps finished ones;
 - :mod:`~sim.sweeps.executors` runs chunks on local processes or a Dask cluster;
-- :mod:`~sim.sweeps.precision` is the stopping rule of ``--precision``;
+- :mod:`sim.precision` (shared with ``evacsim run``) is the stopping rule of ``--precision``;
 - :mod:`~sim.sweeps.sensitivity` estimates Sobol indices with SALib;
 - :mod:`~sim.sweeps.output` and :mod:`~sim.sweeps.figures` write the sweep's folder;
 - :mod:`~sim.sweeps.run` puts them together in :func:`sweep`.

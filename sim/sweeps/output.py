@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.precision import RULE
 from sim.results import PACKAGES, csv_text, number, versions
 from sim.sweeps.figures import sweep_figures
-from sim.sweeps.precision import RULE
 from sim.sweeps.sensitivity import SobolIndex
 
 if TYPE_CHECKING:

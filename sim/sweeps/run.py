@@ -27,12 +27,12 @@ import numpy as np
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 from sim.metrics import Summary, summarise
+from sim.precision import next_round, precise
 from sim.scenario import Scenario
 from sim.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.sweeps.design import design_points
 from sim.sweeps.executors import Task, open_executor
 from sim.sweeps.output import write_outputs
-from sim.sweeps.precision import next_round, precise
 from sim.sweeps.sensitivity import SobolIndex, sobol_indices
 from sim.sweeps.spec import SweepSpec, load_sweep, override
 

@@ -16,7 +16,7 @@ A sweep file names a base scenario, its axes and a design::
 
 Sampled designs give each axis a range, ``"route.to_reception.mean" = { low = 0.5, high = 2.0 }``,
 and ``design.points``. Optional keys: ``description``, ``set`` (overrides of the base),
-``precision`` and ``max_reps`` (see :mod:`sim.sweeps.precision`) and ``chunk``; ``docs/sweeps.md``
+``precision`` and ``max_reps`` (see :mod:`sim.precision`) and ``chunk``; ``docs/sweeps.md``
 describes them all. Every mistake raises :class:`~sim.errors.ScenarioError` naming the sweep
 file and the key, before anything runs.
 """

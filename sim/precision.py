@@ -1,4 +1,5 @@
-"""Replications to a precision: the stopping rule of ``--precision`` (``RULE``)."""
+"""Replications to a precision: the stopping rule of ``--precision`` (``RULE``), for a run
+(``evacsim run``) and for each point of a sweep."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import numpy as np
 from sim.metrics import summarise
 
 #: The rule, as the manifest and the documentation state it.
-RULE = """A point is precise enough when, for every requested metric, the half-width of the 95%
-confidence interval of its mean (Student t, over the replications where the metric is
-defined) is at most ``precision`` times the absolute mean. A metric whose mean is 0 meets
-the rule only if its half-width is 0 too (every replication gave 0); a metric defined in
-fewer than two replications never meets it. Points that miss the rule double their
-replications (replications n .. 2n - 1 are added) in rounds until they meet it or reach
-``max_reps``."""
+RULE = """A run (or a sweep point) is precise enough when, for every requested metric, the
+half-width of the 95% confidence interval of its mean (Student t, over the replications where
+the metric is defined) is at most ``precision`` times the absolute mean. A metric whose mean
+is 0 meets the rule only if its half-width is 0 too (every replication gave 0); a metric
+defined in fewer than two replications never meets it. A run or point that misses the rule
+doubles its replications (replications n .. 2n - 1 are added) in rounds until it meets it
+or reaches ``max_reps``."""
 
 
 def half_width(values: np.ndarray) -> tuple[float, float]:
