@@ -60,6 +60,9 @@ CALIBRATION = (
     ("evacuated_patients_by_fri_0700", "mean"),
 )
 
+#: Metrics of a linked evacuation, shown when the scenario has one.
+LINKED = ("linked_evacuated", "linked_convoys", "linkage_paused_hours")
+
 #: Metrics that are moments (hours from the start), shown as clock times.
 TIMES = ("first_departure", "last_departure", "clearance_time")
 
@@ -361,7 +364,8 @@ def _sweep_report(result: SweepResult) -> str:
 def _table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
-    names = list(HEADLINE) + [n for n in result.metrics if n.startswith("evacuated_by_")]
+    linked = [n for n in LINKED if n in result.metrics]
+    names = [*HEADLINE, *linked, *(n for n in result.metrics if n.startswith("evacuated_by_"))]
     rows = [
         f"{s.name}: {result.reps} replications, seed {result.seed}, "
         f"{result.engine} engine, {result.wall_time:.1f} s",
