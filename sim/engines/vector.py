@@ -147,7 +147,8 @@ class Batch:
         """The linked site's first convoy may leave at its start (a timer made now)."""
         R, linkage = self.R, self.scenario.linkage
         self.ahead = np.zeros(R, dtype=bool)
-        self.linked_due = np.full(R, INF)
+        self.linked_due = np.full(R, INF)  # never due without a linkage
+        self.linked_seq = np.zeros(R, dtype=np.int64)
         if linkage is None:
             return
         self.linked_people = params["linkage.people"]
@@ -160,7 +161,7 @@ class Batch:
         self.linked_n = np.zeros(R, dtype=np.int64)  # people in the linked convoy on its way
         self.linked_travelling = np.zeros(R, dtype=bool)
         self.linked_due[:] = np.broadcast_to(self.linked_start, (R,))
-        self.linked_seq = self.seq.copy()
+        self.linked_seq[:] = self.seq
         self.seq += 1
 
     def _grow_slots(self, slots: int) -> None:
@@ -801,11 +802,8 @@ class Batch:
                     tie = times == t[is_normal][moving]
                     seqs = np.where(tie, self.c_seq[:, jj], np.iinfo(np.int64).max)
                     # the linked site's timer goes first if it is due and older
-                    linked = (
-                        (self.linked_due[jj] == self.now[jj])
-                        & (self.linked_seq[jj] < seqs.min(axis=0))
-                        if self.scenario.linkage is not None
-                        else np.zeros(len(jj), bool)
+                    linked = (self.linked_due[jj] == self.now[jj]) & (
+                        self.linked_seq[jj] < seqs.min(axis=0)
                     )
                     if linked.any():
                         self._linked_event(jj[linked])
