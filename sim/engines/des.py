@@ -5,8 +5,9 @@ the checkpoint, is inspected, goes on to reception, unloads and returns. The veh
 convoy move together, so per-vehicle randomness (loading and unloading) is resolved inside
 the convoy's events: a convoy waits for its slowest vehicle. The ceasefire is a state
 machine driven by callbacks on timers; a dispatcher decides when a new convoy forms. A
-linked site, if the deal has one, sends its convoys one after another, each side held back
-while it is ahead of the other by more than the deal allows.
+linked site (:mod:`sim.engines.linked_site`), if the deal has one, sends its convoys one
+after another, each side held back while it is ahead of the other by more than the deal
+allows.
 
 Simultaneous events follow one order, by SimPy priority: ceasefire changes first
 (``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy formation
@@ -28,6 +29,7 @@ from sim.distributions import slowest_uniform
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
+from sim.engines.linked_site import LinkedSite
 from sim.records import SERIES, Replications, TraceEvent, metric_names
 from sim.scenario import MAX_POOLS, Scenario
 from sim.variates import Variates
@@ -72,12 +74,13 @@ class Evacuation:
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
-        # the linked site: people sent so far, and whether a convoy of it is on its way
-        self.linked_sent = 0
-        self.linked_travelling = False
-        self.ahead = False  # this side is ahead of the linked site beyond the deal's lag
-        if s.linkage is not None:
-            self.env.at(s.linkage.start).callbacks.append(lambda _: self._linked_try())
+        self.linked = (
+            LinkedSite(
+                self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
+            )
+            if s.linkage is not None
+            else None
+        )
 
     # -- variates ---------------------------------------------------------------------
 
@@ -144,64 +147,13 @@ class Evacuation:
                     convoy.interrupt()
 
     def _resumed(self) -> None:
-        if self.scenario.linkage is not None:
-            self._linked_try()
+        if self.linked is not None:
+            self.linked.try_leave()
         self.kick()
 
-    # -- the linked site -------------------------------------------------------------
-
-    def _gap(self) -> float:
-        """This side's evacuated share minus the linked site's (shares of 1)."""
-        linkage = self.scenario.linkage
-        linked = self.books.linked_evacuated / linkage.people if linkage.people else 1.0
-        own = self.evacuated / self.scenario.people if self.scenario.people else 1.0
-        return own - linked
-
-    def _linked_try(self) -> None:
-        """A linked convoy leaves if none is on its way, the ceasefire holds and the linked
-        site is not ahead by more than the deal allows."""
-        linkage, now = self.scenario.linkage, self.env.now
-        if (
-            now < linkage.start
-            or self.linked_travelling
-            or self.linked_sent >= linkage.people
-            or not self.ceasefire.active
-            or -self._gap() > linkage.max_lag
-        ):
-            return
-        k = self.books.linked_convoys
-        n = min(linkage.per_convoy, linkage.people - self.linked_sent)
-        self.linked_sent += n
-        self.linked_travelling = True
-        self.books.record(now, "linked_departs", k, note=linkage.site, people=n)
-        trip = float(linkage.trip.ppf(self._u("linked_trip", k)))
-        self.env.at(now + trip).callbacks.append(lambda _: self._linked_arrives(k, n))
-
-    def _linked_arrives(self, k: int, n: int) -> None:
-        self.linked_travelling = False
-        self.books.linked_evacuated += n
-        self.books.linked_convoys += 1
-        self.books.record(
-            self.env.now, "linked_arrives", k, note=self.scenario.linkage.site, people=n
-        )
-        self._check_lag()
-        self._linked_try()
-        self.kick()
-
-    def _check_lag(self) -> None:
-        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
-        linkage, now = self.scenario.linkage, self.env.now
-        ahead = self._gap() > linkage.max_lag
-        if ahead == self.ahead:
-            return
-        self.ahead = ahead
-        if ahead:
-            self.books.pause_log.append([now, math.inf])
-            self.books.record(now, "linkage_pause", note=linkage.site)
-        else:
-            self.books.pause_log[-1][1] = now
-            self.books.record(now, "linkage_resume", note=linkage.site)
-        self.ceasefire.set_extra_rate(linkage.lag_breach_rate if ahead else 0.0)
+    def _share(self) -> float:
+        """The share of everyone who ever reaches the pickup that is evacuated."""
+        return self.evacuated / self.scenario.people if self.scenario.people else 1.0
 
     # -- the dispatcher ----------------------------------------------------------------
 
@@ -219,7 +171,7 @@ class Evacuation:
             not self.ceasefire.active
             or self.loading
             or self.in_corridor >= rules.max_in_corridor
-            or self.ahead
+            or (self.linked is not None and self.linked.ahead)
         ):
             return
         waiting = [sum(cohorts) for cohorts in self.queue]
@@ -365,9 +317,9 @@ class Evacuation:
         if self.evacuated == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
-        elif self.scenario.linkage is not None:  # once clear, the run ends: no more pauses
-            self._check_lag()
-            self._linked_try()
+        elif self.linked is not None:  # once clear, the run ends: no more pauses
+            self.linked.check_lag()
+            self.linked.try_leave()
         self.kick()
 
     def _vehicles_back(self, trip: Trip, event: str) -> None:

@@ -1,0 +1,153 @@
+"""The batch engine's ceasefire: active or suspended, for many replications at once.
+
+The state machine of :mod:`sim.engines.ceasefire` with arrays: scheduled windows, breaches
+from a hazard that runs only while active, negotiated resumptions. The state lives on
+:class:`sim.engines.vector.Batch`, which mixes these methods in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engines.batch_convoys import BEFORE_CHECKPOINT, HELD_CHECKPOINT, HELD_PICKUP
+from sim.engines.batch_params import pick
+
+if TYPE_CHECKING:
+    from sim.engines.batch_params import BatchParameters
+    from sim.engines.vector import Batch
+
+INF = np.inf
+
+
+class BatchCeasefire:
+    """Suspensions and resumptions of the ceasefire."""
+
+    def _ceasefire_start(self: Batch, params: BatchParameters) -> None:
+        rules, R = self.scenario.ceasefire, self.R
+        self.active = np.ones(R, dtype=bool)
+        self.until = np.zeros(R)
+        self.negotiated = np.zeros(R, dtype=np.int64)
+        self.breaches = np.zeros(R, dtype=np.int64)
+        self.breach_rate = params["ceasefire.breach_rate"]
+        self.max_hold = params["ceasefire.max_hold"]
+        self.incident_probability = params["route.incident_probability"]
+        self.turn_back_mode = rules.before_checkpoint == "turn_back"
+        self.windows = rules.windows
+        self.window_start = np.array([w.start for w in rules.windows] + [INF])
+        self.window_next = np.zeros(R, dtype=np.int64)
+        self.resume_due = np.full(R, INF)
+        self.breach_due = np.full(R, INF)
+        self.hazard_since = np.zeros(R)
+        self.extra_rate = np.zeros(R)  # breaches per hour added by the linkage rule
+        all_reps = np.arange(R)
+        self.hazard_left = self._hazard_gap(all_reps)
+        self._arm_breach(all_reps)
+
+    def _hazard_gap(self: Batch, idx: np.ndarray) -> np.ndarray:
+        return -np.log1p(-self._u("breach", idx, self.breaches[idx]))
+
+    def _rate(self: Batch, idx: np.ndarray) -> np.ndarray:
+        """Breaches per hour while active."""
+        return pick(self.breach_rate, idx) + self.extra_rate[idx]
+
+    def _set_extra_rate(self: Batch, idx: np.ndarray, extra: np.ndarray) -> None:
+        """Change the extra breach rate; the hazard used so far is kept."""
+        armed = self.active[idx] & np.isfinite(self.breach_due[idx])
+        a = idx[armed]
+        self.hazard_left[a] -= self._rate(a) * (self.now[a] - self.hazard_since[a])
+        self.breach_due[a] = INF
+        self.extra_rate[idx] = extra
+        self._arm_breach(idx[self.active[idx]])
+
+    def _arm_breach(self: Batch, idx: np.ndarray) -> None:
+        rate = self._rate(idx)
+        on = rate > 0
+        if on.any():
+            j, rate_j = idx[on], rate[on]
+            self.hazard_since[j] = self.now[j]
+            with np.errstate(over="ignore"):  # a vanishing rate: no breach, ever
+                self.breach_due[j] = self.now[j] + self.hazard_left[j] / rate_j
+
+    def suspend(
+        self,
+        idx: np.ndarray,
+        cause: str | list[str],
+        end: np.ndarray | None,
+        exclude_slot: np.ndarray | None = None,
+    ) -> None:
+        """The ceasefire breaks in replications ``idx``; ``end`` NaN means negotiated."""
+        now = self.now[idx]
+        end = np.full(len(idx), np.nan) if end is None else np.asarray(end, dtype=float)
+        negotiated = np.isnan(end)
+        if negotiated.any():
+            j, k = idx[negotiated], self.negotiated[idx[negotiated]]
+            self.negotiated[j] += 1
+            delay = self.negotiation.ppf(self._u("negotiation", j, k), j)
+            end[negotiated] = (
+                now[negotiated] + delay + self.guarantee.ppf(self._u("guarantee", j, k), j)
+            )
+        was_active = self.active[idx]
+        extend = idx[~was_active]
+        self.until[extend] = np.maximum(self.until[extend], end[~was_active])
+        j = idx[was_active]
+        if not len(j):
+            return
+        self.active[j] = False
+        self.until[j] = end[was_active]
+        self.books.suspension_starts(j)
+        note = cause if isinstance(cause, str) else np.asarray(cause, dtype=object)[was_active]
+        self.books.record(j, "ceasefire_suspended", note=note)
+        armed = np.isfinite(self.breach_due[j])
+        if armed.any():
+            a = j[armed]
+            self.hazard_left[a] -= self._rate(a) * (self.now[a] - self.hazard_since[a])
+            self.breach_due[a] = INF
+        self.resume_due[j] = self.until[j]
+        if self.turn_back_mode:
+            stage = self.c_stage[:, j]
+            hit = np.isin(stage, BEFORE_CHECKPOINT)
+            if exclude_slot is not None:
+                hit[exclude_slot[was_active], np.arange(len(j))] = False
+            self.deferred.append((hit, j))
+
+    def _window(self: Batch, idx: np.ndarray) -> None:
+        w = self.window_next[idx]
+        self.window_next[idx] += 1
+        ends = np.array([np.nan if x.end is None else x.end for x in self.windows])[w]
+        causes = [self.windows[i].reason or "scheduled" for i in w]
+        self.suspend(idx, causes, ends)
+
+    def _breach(self: Batch, idx: np.ndarray) -> None:
+        self.breach_due[idx] = INF
+        self.breaches[idx] += 1
+        self.hazard_left[idx] = self._hazard_gap(idx)
+        self.suspend(idx, "breach of the ceasefire", None)
+
+    def _resume(self: Batch, idx: np.ndarray) -> None:
+        later = self.now[idx] < self.until[idx]
+        self.resume_due[idx[later]] = self.until[idx[later]]
+        j = idx[~later]
+        self.resume_due[j] = INF
+        self.active[j] = True
+        self.books.suspension_ends(j)
+        self.books.record(j, "ceasefire_resumes")
+        # held convoys still waiting move on, in the order they stopped; one already woken
+        # at this instant (by an earlier resumption or its max_hold) keeps its place
+        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT)) & (
+            self.c_next[:, j] > self.now[j]
+        )
+        if held.any():
+            order = np.argsort(
+                np.where(held, self.c_hold_seq[:, j], np.iinfo(np.int64).max), axis=0, kind="stable"
+            )
+            for rank in range(held.sum(0).max()):
+                slot = order[rank]
+                on = held[slot, np.arange(len(j))]
+                self.c_next[slot[on], j[on]] = self.now[j[on]]
+                self.c_seq[slot[on], j[on]] = self.seq[j[on]]
+                self.seq[j[on]] += 1
+        self._arm_breach(j)
+        self._linked_try(j)
+        self.kick(j)

@@ -1,0 +1,226 @@
+"""The batch engine's convoys: each step of a convoy's trip, for many replications at once.
+
+A convoy in flight sits in a slot ``(slots, R)`` with a timer and a stage, its next event.
+:class:`BatchConvoys` holds the steps; the state lives on :class:`sim.engines.vector.Batch`,
+which mixes these methods in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engines.batch_params import pick
+
+if TYPE_CHECKING:
+    from sim.engines.vector import Batch
+
+INF = np.inf
+
+# convoy stages: what its next event is
+LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
+HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
+BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
+
+
+class BatchConvoys:
+    """Load, leave, pass the checkpoint, reach reception, unload and return, or be held or
+    turned back: the reference engine's ``Evacuation.convoy`` process, step by step."""
+
+    def _convoy(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Each convoy whose timer fired takes its next step."""
+        stage = self.c_stage[slot, idx]
+        for code, step in (
+            (LOADING, self._at_pickup),
+            (HELD_PICKUP, self._held_at_pickup),
+            (TO_CHECKPOINT, self._reach_checkpoint),
+            (INSPECTION, self._inspected),
+            (HELD_CHECKPOINT, self._held_at_checkpoint),
+            (TO_RECEPTION, self._reach_reception),
+            (UNLOADING, self._unloaded),
+            (RETURNING, self._returned),
+            (TURNING_BACK, self._back_at_pickup),
+        ):
+            here = stage == code
+            if here.any():
+                step(slot[here], idx[here])
+
+    def _at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Loaded: leave if the ceasefire holds and the headway has passed."""
+        now = self.now[idx]
+        suspended = ~self.active[idx]
+        if suspended.any():
+            self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
+        ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
+        early = ~suspended & (now < ready)
+        if early.any():
+            self._set_timer(slot[early], idx[early], ready[early], LOADING)
+        go = ~suspended & ~early
+        if go.any():
+            self._depart(slot[go], idx[go])
+
+    def _depart(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        now = self.now[idx]
+        self.c_departed[slot, idx] = now
+        self.last_departure[idx] = now
+        self.loading[idx] = False
+        self.in_corridor[idx] += 1
+        self.books.departure(idx)
+        self.books.convoy_event(slot, idx, "convoy_departs")
+        self.kick(idx)
+        self._set_timer(slot, idx, now + self._leg("to_checkpoint", slot, idx), TO_CHECKPOINT)
+
+    def _hold(self: Batch, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
+        self.books.convoy_event(slot, idx, "held", where)
+        self.books.change_held(idx, self.c_people[slot, idx])
+        self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
+        self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
+        self.c_hop[slot, idx] = False
+
+    def _wakes(self: Batch, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Which held convoys act now; the others take one more scheduling hop first.
+
+        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
+        in the reference engine that condition is an event of its own, scheduled when
+        either fires, so the convoy moves one event later than a plain wait would.
+        """
+        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
+        hop = finite & ~self.c_hop[slot, idx]
+        if hop.any():
+            s, j = slot[hop], idx[hop]
+            self.c_hop[s, j] = True
+            self.c_seq[s, j] = self.seq[j]
+            self.seq[j] += 1
+        return ~hop
+
+    def _held_at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        wake = self._wakes(slot, idx)
+        slot, idx = slot[wake], idx[wake]
+        self.books.change_held(idx, -self.c_people[slot, idx])
+        on = self.active[idx]
+        if on.any():
+            self._at_pickup(slot[on], idx[on])
+        if (~on).any():
+            self._turn_back(slot[~on], idx[~on])
+
+    def _reach_checkpoint(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.c_at_checkpoint[slot, idx] = self.now[idx]
+        self.books.convoy_event(slot, idx, "reaches_checkpoint")
+        self._set_timer(slot, idx, self.now[idx] + self._leg("inspection", slot, idx), INSPECTION)
+
+    def _inspected(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        incident = self.active[idx] & (
+            self._convoy_u("incident", idx, self.c_number[slot, idx])
+            < pick(self.incident_probability, idx)
+        )
+        if incident.any():
+            j, s = idx[incident], slot[incident]
+            self.books.incidents[j] += 1
+            self.books.convoy_event(s, j, "incident")
+            self.suspend(j, "incident at the checkpoint", np.full(len(j), np.nan), exclude_slot=s)
+        stopped = ~self.active[idx]
+        if stopped.any():
+            if self.turn_back_mode:
+                self._turn_back(slot[stopped], idx[stopped])
+            else:
+                self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
+        if (~stopped).any():
+            self._pass(slot[~stopped], idx[~stopped])
+
+    def _held_at_checkpoint(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        wake = self._wakes(slot, idx)
+        slot, idx = slot[wake], idx[wake]
+        self.books.change_held(idx, -self.c_people[slot, idx])
+        on = self.active[idx]
+        if on.any():
+            self._pass(slot[on], idx[on])
+        if (~on).any():
+            self._turn_back(slot[~on], idx[~on])
+
+    def _pass(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.books.convoy_event(slot, idx, "passes_checkpoint")
+        self._set_timer(
+            slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
+        )
+
+    def _turn_back(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
+        now = self.now[idx]
+        self.books.turned_back[idx] += 1
+        self.books.convoy_event(slot, idx, "turned_back")
+        departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
+        at_pickup = np.isnan(departed)
+        self.loading[idx[at_pickup]] = False
+        travelled = np.where(
+            at_pickup,
+            0.0,
+            np.where(np.isnan(at_checkpoint), now - departed, at_checkpoint - departed),
+        )
+        self._set_timer(slot, idx, now + travelled, TURNING_BACK)
+
+    def _back_at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
+        self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
+        departed = ~np.isnan(self.c_departed[slot, idx])
+        self.in_corridor[idx[departed]] -= 1
+        self._vehicles_back(slot, idx, "back_at_pickup")
+
+    def _reach_reception(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.in_corridor[idx] -= 1
+        self.evacuated[idx] += self.c_people[slot, idx]
+        self.books.reception(slot, idx)
+        self.books.convoy_event(slot, idx, "reaches_reception")
+        cleared = self.evacuated[idx] == self.people
+        if cleared.any():
+            self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
+            self.books.record(idx[cleared], "cleared")
+        if self.scenario.linkage is not None:  # once clear, the run ends: no more pauses
+            self._check_lag(idx[~cleared])
+            self._linked_try(idx[~cleared])
+        self.kick(idx)
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
+
+    def _unloaded(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.books.convoy_event(slot, idx, "unloaded")
+        self._set_timer(slot, idx, self.now[idx] + self._leg("return_trip", slot, idx), RETURNING)
+
+    def _returned(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._vehicles_back(slot, idx, "vehicles_return")
+
+    def _vehicles_back(self: Batch, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
+        for p in range(self.P):
+            n = self.c_vehicles[slot, p, idx]
+            if (n > 0).any():
+                self._make_idle(idx[n > 0], p, n[n > 0])
+        self.books.convoy_idle(slot, idx)
+        self.books.convoy_event(slot, idx, event)
+        self.kick(idx)
+        self.c_number[slot, idx] = -1
+        self.c_stage[slot, idx] = 0
+        self.c_next[slot, idx] = INF
+
+    def _run_deferred(self: Batch) -> None:
+        """Turn back convoys interrupted by a suspension, in convoy order.
+
+        Interruptions are urgent events created after the suspension's resume timer, so a
+        suspension that ends the instant it starts resumes first.
+        """
+        while self.deferred:
+            hit, idx = self.deferred.pop(0)
+            if len(hit) < self.slots:  # other replications added convoy slots meanwhile
+                hit = np.vstack([hit, np.zeros((self.slots - len(hit), len(idx)), bool)])
+            instant = self.resume_due[idx] == self.now[idx]
+            if instant.any():
+                self._resume(idx[instant])
+            number = np.where(hit, self.c_number[:, idx], np.iinfo(np.int64).max)
+            order = np.argsort(number, axis=0, kind="stable")
+            for rank in range(hit.sum(0).max(initial=0)):
+                slot = order[rank]
+                on = hit[slot, np.arange(len(idx))]
+                self._turn_back(slot[on], idx[on])

@@ -1,0 +1,148 @@
+"""The batch engine's pickup: arrivals, and the dispatcher that forms convoys.
+
+The state lives on :class:`sim.engines.vector.Batch`, which mixes these methods in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.daylight import gate
+from sim.engines.batch_convoys import LOADING
+from sim.engines.batch_params import pick
+
+if TYPE_CHECKING:
+    from sim.engines.vector import Batch
+
+INF = np.inf
+
+
+class BatchPickup:
+    """People and vehicles arriving, and the decision to form a convoy."""
+
+    def _arrive(self: Batch, idx: np.ndarray) -> None:
+        event = self.arrival_order[self.arrival_next[idx], idx]
+        self.arrival_next[idx] += 1
+        kind, who, cohort, n = self.arrival_kind[event].T
+        vehicles = kind == 0
+        for p in np.unique(who[vehicles]):
+            j = idx[vehicles & (who == p)]
+            self._make_idle(j, p, self.count[p, j])
+            counts = np.zeros((self.P, len(j)), dtype=np.int64)
+            counts[p] = self.count[p, j]
+            self.books.record(j, "vehicles_arrive", vehicles=counts)
+        people = ~vehicles
+        if people.any():
+            j, g, k, m = idx[people], who[people], cohort[people], n[people]
+            self.queue[g, k, j] += m
+            self.books.change_waiting(j, m, boarding=False)
+            groups = np.zeros((self.G, len(j)), dtype=np.int64)
+            groups[g, np.arange(len(j))] = m
+            self.books.record(j, "people_arrive", groups=groups)
+        self.kick(idx)
+
+    def _make_idle(self: Batch, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+        first = self.idle[p, idx] == 0
+        self.idle_since[p, idx[first]] = self.now[idx[first]]
+        self.idle[p, idx] += n
+
+    def kick(self: Batch, idx: np.ndarray) -> None:
+        """Decide about a convoy after this instant's events."""
+        self.decide_due[idx] = np.minimum(self.decide_due[idx], self.now[idx])
+
+    def _decide(self: Batch, idx: np.ndarray) -> None:
+        now = self.now[idx]
+        self.decide_due[idx] = np.where(self.decide_due[idx] == now, INF, self.decide_due[idx])
+        self.deadline_due[idx] = np.where(
+            self.deadline_due[idx] == now, INF, self.deadline_due[idx]
+        )
+        room = pick(self.params["convoy.max_in_corridor"], idx)
+        idx = idx[
+            self.active[idx]
+            & ~self.loading[idx]
+            & (self.in_corridor[idx] < room)
+            & ~self.ahead[idx]
+        ]
+        if not len(idx):
+            return
+        waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        seated, vehicles = self._allocate(waiting, idx)
+        boarding = seated.sum(axis=(0, 1))
+        go = boarding > 0
+        hours = self.scenario.convoy.departure_hours
+        if hours is not None:  # outside departure hours: decide again at the opening
+            open_now, opening = gate(hours, self.scenario.start_hour, self.now[idx])
+            closed = go & ~open_now
+            j = idx[closed]
+            self.deadline_due[j] = np.minimum(self.deadline_due[j], opening[closed])
+            go &= open_now
+        idx, seated, vehicles, waiting, boarding = (
+            x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
+        )
+        short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
+            boarding < waiting.sum(0)
+        )
+        if short.any():
+            j = idx[short]
+            since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
+            deadline = since + pick(self.params["convoy.max_wait"], j)
+            wait = self.now[j] < deadline
+            self.deadline_due[j[wait & np.isfinite(deadline)]] = deadline[
+                wait & np.isfinite(deadline)
+            ]
+            short[np.flatnonzero(short)[wait]] = True
+            short[np.flatnonzero(short)[~wait]] = False
+        form = ~short
+        if form.any():
+            self._form(idx[form], seated[..., form], vehicles[:, form])
+
+    def _allocate(
+        self: Batch, waiting: np.ndarray, idx: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Seats by group and pool, and vehicles by pool: see :func:`sim.boarding.allocate`."""
+        capacity = self.capacity[:, idx]
+        free = np.minimum(self.idle[:, idx], self.per_convoy[:, idx]) * capacity
+        seated = np.zeros((self.G, self.P, len(idx)), dtype=np.int64)
+        for g in self.order:
+            left = waiting[g].copy()
+            for p in self.carriers[g]:
+                take = np.minimum(left, free[p])
+                seated[g, p] += take
+                free[p] -= take
+                left -= take
+        vehicles = -(-seated.sum(axis=0) // capacity)
+        return seated, vehicles
+
+    def _form(self: Batch, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray) -> None:
+        take = seated.sum(axis=1)  # (G, n)
+        queue = self.queue[:, :, idx]
+        before = np.cumsum(queue, axis=1) - queue
+        manifest = np.clip(take[:, None, :] - before, 0, queue)  # first come, first served
+        self.queue[:, :, idx] -= manifest
+        self.idle[:, idx] -= vehicles
+        slot = self._free_slot(idx)
+        self.c_number[slot, idx] = self.convoys[idx]
+        self.convoys[idx] += 1
+        self.loading[idx] = True
+        self.c_vehicles[slot, :, idx] = vehicles.T
+        self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
+        groups = manifest.sum(axis=1)
+        self.c_groups[slot, :, idx] = groups.T
+        self.c_people[slot, idx] = groups.sum(axis=0)
+        self.c_formed[slot, idx] = self.now[idx]
+        self.c_departed[slot, idx] = np.nan
+        self.c_at_checkpoint[slot, idx] = np.nan
+        self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
+        self.books.convoy_event(slot, idx, "convoy_forms")
+        self._set_timer(
+            slot, idx, self.now[idx] + self._slowest("load", slot, idx, self.load_time), LOADING
+        )
+
+    def _free_slot(self: Batch, idx: np.ndarray) -> np.ndarray:
+        free = self.c_number[:, idx] < 0
+        if not free.any(axis=0).all():
+            self._grow_slots(2 * self.slots)
+            free = self.c_number[:, idx] < 0
+        return free.argmax(axis=0)
