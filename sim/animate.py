@@ -24,11 +24,11 @@ from PIL import Image
 
 from sim.engines.des import Evacuation
 from sim.errors import ScenarioError
-from sim.narrate import CLOCK
 from sim.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
 from sim.records import TraceEvent
 from sim.scenario import Scenario
 from sim.variates import Variates
+from sim.wording import CLOCK
 
 WIDTH, HEIGHT, DPI = 12.8, 7.2, 80  # inches, inches, dots per inch: 1024 x 576 pixels
 FONT = 16  # points; the clock and counters are larger

@@ -30,10 +30,9 @@ from sim.engines.des import Evacuation
 from sim.records import TraceEvent
 from sim.scenario import Scenario
 from sim.variates import Variates
+from sim.wording import convoy_name, duration, hour_of_day, people_phrase, vehicles_phrase
 
 WIDTH = 80
-#: A moment with its day, as figures and the report show it: ``Thu 15 Dec 14:30``.
-CLOCK = "%a %d %b %H:%M"
 STAMP = "%H:%M  "
 INDENT = " " * len("00:00  ")
 #: Two times closer than this (hours, about 4 ms) are the same instant.
@@ -168,7 +167,7 @@ class Narrator:
         who = f"{self._people(e.groups)} in {self._vehicles(e.vehicles)}"
         left = sum(self.pickup.waiting)
         rest = f"{left:,} people still wait" if left else "nobody is left waiting"
-        return f"{_convoy(e)} starts boarding: {who}; {rest}.{why}"
+        return f"{convoy_name(e.convoy)} starts boarding: {who}; {rest}.{why}"
 
     def _why_only_now(self, e: TraceEvent) -> str:
         """Why the convoy did not form before this instant, if someone could have boarded."""
@@ -192,10 +191,12 @@ class Narrator:
             return f" It waited for the evacuation of {site} to catch up, as the deal requires."
         hours = rules.departure_hours
         if hours is not None and not gate(hours, s.start_hour, e.time - SAME)[0]:
-            return f" Convoys form only between {_hour(hours[0])} and {_hour(hours[1])}."
+            return (
+                f" Convoys form only between {hour_of_day(hours[0])} and {hour_of_day(hours[1])}."
+            )
         if sum(e.vehicles) < rules.min_vehicles and e.people < sum(self.pickup.waiting):
             return (
-                f" Its vehicles waited {_duration(rules.max_wait)} for a convoy of "
+                f" Its vehicles waited {duration(rules.max_wait)} for a convoy of "
                 f"{rules.min_vehicles} and now go with {sum(e.vehicles)}."
             )
         if sum(vehicles) < rules.min_vehicles:
@@ -210,8 +211,8 @@ class Narrator:
         limit = self.scenario.ceasefire.max_hold
         until = "until the ceasefire resumes"
         if math.isfinite(limit):
-            until += f" or {_duration(limit)} have passed"
-        return f"{_convoy(e)} is held {e.note} with {e.people:,} people aboard, {until}."
+            until += f" or {duration(limit)} have passed"
+        return f"{convoy_name(e.convoy)} is held {e.note} with {e.people:,} people aboard, {until}."
 
     def _convoy_departs(self, e: TraceEvent) -> str:
         self.pickup.boarding = None
@@ -222,45 +223,46 @@ class Narrator:
         headway = self.scenario.convoy.headway
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
-            why = f" after {_duration(e.time - since)} waiting aboard for the ceasefire"
+            why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
         elif (
             previous is not None
             and headway > 0
             and e.time > self.formed[e.convoy] + SAME
             and abs(e.time - (previous[1] + headway)) < SAME
         ):
-            why = f", {_duration(headway)} after convoy {previous[0] + 1} (the headway)"
+            why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
         return (
-            f"{_convoy(e)} leaves the pickup{why}: {e.people:,} "
+            f"{convoy_name(e.convoy)} leaves the pickup{why}: {e.people:,} "
             f"{'person' if e.people == 1 else 'people'} in {self._vehicles(e.vehicles)}."
         )
 
     # -- the road ---------------------------------------------------------------------------
 
     def _reaches_checkpoint(self, e: TraceEvent) -> str:
-        return f"{_convoy(e)} reaches the checkpoint; inspection begins."
+        return f"{convoy_name(e.convoy)} reaches the checkpoint; inspection begins."
 
     def _incident(self, e: TraceEvent) -> str:
-        return f"Incident at the checkpoint during {_convoy(e).lower()}'s inspection."
+        return f"Incident at the checkpoint during {convoy_name(e.convoy).lower()}'s inspection."
 
     def _passes_checkpoint(self, e: TraceEvent) -> str:
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
-            return f"{_convoy(e)} passes the checkpoint after {_duration(e.time - since)} held."
-        return f"{_convoy(e)} passes the checkpoint."
+            held = duration(e.time - since)
+            return f"{convoy_name(e.convoy)} passes the checkpoint after {held} held."
+        return f"{convoy_name(e.convoy)} passes the checkpoint."
 
     def _turned_back(self, e: TraceEvent) -> str:
         rules = self.scenario.ceasefire
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
-            why = f"after {_duration(e.time - since)} held, the longest a convoy waits"
+            why = f"after {duration(e.time - since)} held, the longest a convoy waits"
         elif rules.before_checkpoint == "turn_back":
             why = "when the ceasefire breaks, convoys not past the checkpoint turn back"
         else:
             why = "the ceasefire is suspended"
         if e.convoy not in self.departed:
             self.pickup.boarding = None
-        return f"{_convoy(e)} turns back with {e.people:,} people aboard: {why}."
+        return f"{convoy_name(e.convoy)} turns back with {e.people:,} people aboard: {why}."
 
     def _back_at_pickup(self, e: TraceEvent) -> str:
         self._queue(e.groups, +1)
@@ -268,25 +270,25 @@ class Narrator:
         if e.convoy in self.departed:
             self.pickup.in_corridor -= 1
         return (
-            f"{_convoy(e)} is back at the pickup; its {e.people:,} people rejoin the queue, "
-            f"{self._waiting()} people now wait."
+            f"{convoy_name(e.convoy)} is back at the pickup; its {e.people:,} people rejoin "
+            f"the queue, {self._waiting()} people now wait."
         )
 
     def _reaches_reception(self, e: TraceEvent) -> str:
         self.pickup.in_corridor -= 1
         self.evacuated += e.people
         return (
-            f"{_convoy(e)} reaches reception: {e.people:,} people are out "
+            f"{convoy_name(e.convoy)} reaches reception: {e.people:,} people are out "
             f"({self.evacuated:,} so far)."
         )
 
     def _unloaded(self, e: TraceEvent) -> str:
-        return f"{_convoy(e)} has unloaded; its vehicles head back."
+        return f"{convoy_name(e.convoy)} has unloaded; its vehicles head back."
 
     def _vehicles_return(self, e: TraceEvent) -> str:
         self.pickup.add_vehicles(e.vehicles)
         verb = "is" if sum(e.vehicles) == 1 else "are"
-        return f"{_convoy(e)}'s {self._vehicles(e.vehicles)} {verb} back at the pickup."
+        return f"{convoy_name(e.convoy)}'s {self._vehicles(e.vehicles)} {verb} back at the pickup."
 
     def _cleared(self, e: TraceEvent) -> str:
         return f"Everyone is out: {self.evacuated:,} people evacuated."
@@ -329,7 +331,7 @@ class Narrator:
     def _ceasefire_resumes(self, e: TraceEvent) -> str:
         self.pickup.active = True
         return (
-            f"The ceasefire resumes after {_duration(e.time - self.suspended_at)}; "
+            f"The ceasefire resumes after {duration(e.time - self.suspended_at)}; "
             f"{self._waiting()} people wait at the pickup."
         )
 
@@ -374,7 +376,7 @@ class Narrator:
     def _unknown(self, e: TraceEvent) -> str:
         text = e.event.replace("_", " ").capitalize()
         if e.convoy >= 0:
-            text = f"{_convoy(e)}: {text.lower()}"
+            text = f"{convoy_name(e.convoy)}: {text.lower()}"
         if e.people:
             text += f", {e.people:,} people"
         return f"{text}: {e.note}." if e.note else f"{text}."
@@ -396,47 +398,11 @@ class Narrator:
         for g, n in enumerate(groups):
             self.pickup.waiting[g] += sign * n
 
-    def _waiting(self) -> str:
-        return f"{sum(self.pickup.waiting):,}"
-
     def _people(self, groups: tuple[int, ...] | list[int]) -> str:
-        """'951 people (26 patients, 925 families)', or '600 families' for one group."""
-        parts = [_count(n, g.name) for g, n in zip(self.scenario.groups, groups, strict=True) if n]
-        if len(parts) == 1:
-            return parts[0]
-        return f"{sum(groups):,} people ({', '.join(parts)})"
+        return people_phrase(self.scenario.groups, groups)
 
     def _vehicles(self, vehicles: tuple[int, ...]) -> str:
-        """'20 buses and 13 ambulances'."""
-        pools = self.scenario.pools
-        parts = [_count(n, p.name) for p, n in zip(pools, vehicles, strict=True) if n]
-        return " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
+        return vehicles_phrase(self.scenario.pools, vehicles)
 
-
-def _convoy(e: TraceEvent) -> str:
-    """Convoys are numbered from 1 for readers (from 0 in the trace)."""
-    return f"Convoy {e.convoy + 1}"
-
-
-def _count(n: int, plural: str) -> str:
-    """'2 buses', '1 bus': group and pool names are plural nouns."""
-    if n != 1:
-        return f"{n:,} {plural}"
-    for ending, singular in (("ies", "y"), ("ses", "s"), ("s", "")):
-        if plural.endswith(ending):
-            return f"1 {plural[: -len(ending)]}{singular}"
-    return f"1 {plural}"
-
-
-def _hour(hour: float) -> str:
-    """'06:00', '18:30': an hour of the day."""
-    h, m = divmod(round(hour * 60), 60)
-    return f"{h:02d}:{m:02d}"
-
-
-def _duration(hours: float) -> str:
-    """'2 h 05 min', '45 min', '6 h'."""
-    h, m = divmod(round(hours * 60), 60)
-    if not h:
-        return f"{m} min"
-    return f"{h} h" if not m else f"{h} h {m:02d} min"
+    def _waiting(self) -> str:
+        return f"{sum(self.pickup.waiting):,}"

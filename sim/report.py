@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.metrics import Summary
-from sim.narrate import CLOCK, describe
+from sim.narrate import describe
+from sim.wording import CLOCK
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
