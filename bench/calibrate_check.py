@@ -36,9 +36,9 @@ def known_point(priors, where: float) -> dict[str, float]:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))
-    from sim.calibration import calibrate, load_targets
-    from sim.calibration.recovery import covered, synthetic_targets
-    from sim.calibration.summary import fitted
+    from sim.studies.calibration import calibrate, load_targets
+    from sim.studies.calibration.recovery import covered, synthetic_targets
+    from sim.studies.calibration.summary import fitted
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=32768, help="prior draws per point")

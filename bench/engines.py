@@ -61,7 +61,7 @@ def case(engine: str, reps: int, workers: int) -> dict:
 
     import sim
     from sim.engines.des import run_des
-    from sim.runner import CHUNK, run_chunked
+    from sim.studies.runner import CHUNK, run_chunked
 
     scenario = sim.load_scenario(SCENARIO)
     peak, stop = [rss_bytes(os.getpid())], threading.Event()

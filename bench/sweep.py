@@ -29,8 +29,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402  (after the path: the checkout, not an installed copy)
-from sim.sweeps.design import design_points  # noqa: E402
-from sim.sweeps.spec import override  # noqa: E402
+from sim.studies.sweeps.design import design_points  # noqa: E402
+from sim.studies.sweeps.spec import override  # noqa: E402
 
 SWEEP = """
 name = "bench"

@@ -4,7 +4,7 @@ Run ``make workshop-answers`` (or ``python docs/workshop_answers.py`` with the p
 installed) to rewrite the file. Each exercise's commands are the ones ``docs/workshop.md``
 shows; they run here through the Python API the command line calls (``evacsim run`` is
 ``sim.run(sim.load_scenario(path, sets), reps, seed)``, ``evacsim narrate`` is
-``sim.narrate.narrate``), so the numbers are the ones a participant sees. Numbers are
+``sim.views.narrate.narrate``), so the numbers are the ones a participant sees. Numbers are
 rounded the same way every time; ``tests/test_workshop.py`` checks that the checked-in
 file is what this script writes, so a model change that moves an answer fails until the
 answers are regenerated (and their explanations reread).
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.metrics import Summary
-from sim.narrate import narrate
+from sim.outputs.metrics import Summary
+from sim.views.narrate import narrate
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "workshop-answers.md"

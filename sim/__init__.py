@@ -7,13 +7,13 @@
 14.0
 """
 
-from sim.calibration import Calibration, calibrate, load_targets
-from sim.compare import Comparison, compare
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.runner import RunResult, run
-from sim.scenario import Scenario
-from sim.sweeps import SweepResult, load_sweep, sweep
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.studies.calibration import Calibration, calibrate, load_targets
+from sim.studies.compare import Comparison, compare
+from sim.studies.runner import RunResult, run
+from sim.studies.sweeps import SweepResult, load_sweep, sweep
 
 __all__ = [
     "Calibration",

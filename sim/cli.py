@@ -1,4 +1,4 @@
-"""The ``evacsim`` command: a thin shell over the Python API (tables in :mod:`sim.tables`).
+"""The ``evacsim`` command: a thin shell over the Python API (tables in :mod:`sim.views.tables`).
 
     evacsim run SCENARIO [--reps N] [--seed S] [--engine vector|des] [--out DIR] [--set ...]
                 [--precision P [--metric NAME ...] [--max-reps N]]
@@ -23,16 +23,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.animate import animate
-from sim.calibration import calibrate, load_targets
-from sim.calibration.report import calibration_table
-from sim.compare import compare
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.narrate import narrate
-from sim.runner import ENGINES, run
-from sim.sweeps import load_sweep, sweep
-from sim.tables import compare_table, run_table, sweep_report
+from sim.inputs.loader import load_scenario
+from sim.studies.calibration import calibrate, load_targets
+from sim.studies.calibration.report import calibration_table
+from sim.studies.compare import compare
+from sim.studies.runner import ENGINES, run
+from sim.studies.sweeps import load_sweep, sweep
+from sim.views.animate import animate
+from sim.views.narrate import narrate
+from sim.views.tables import compare_table, run_table, sweep_report
 
 
 def main(argv: Sequence[str] | None = None) -> int:

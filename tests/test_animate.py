@@ -1,4 +1,4 @@
-"""Tests for sim.animate: GIFs of a replication, the errors, and where convoys are drawn."""
+"""Tests for sim.views.animate: GIFs of a replication, the errors, and where convoys are drawn."""
 
 from pathlib import Path
 
@@ -7,11 +7,11 @@ import pytest
 from matplotlib import animation
 from PIL import Image
 
-from sim.animate import BACK, CHECKPOINT, OUT, Place, _Scene, animate, convoy_position
 from sim.engines.des import Evacuation
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.variates import Variates
+from sim.inputs.loader import load_scenario
+from sim.model.variates import Variates
+from sim.views.animate import BACK, CHECKPOINT, OUT, Place, _Scene, animate, convoy_position
 
 DETERMINISTIC = Path(__file__).parent.parent / "scenarios" / "workshop" / "deterministic.toml"
 HALT = "ceasefire.windows=[{start = 5.0, end = 9.0, reason = 'halt'}]"

@@ -9,11 +9,11 @@ import pytest
 from conftest import ROOT, SCENARIOS
 
 import sim
-import sim.distributions
-import sim.narrate
+import sim.model.distributions
+import sim.views.narrate
 
 
-@pytest.mark.parametrize("module", [sim, sim.distributions, sim.narrate])
+@pytest.mark.parametrize("module", [sim, sim.model.distributions, sim.views.narrate])
 def test_docstring_examples(module, monkeypatch):
     monkeypatch.chdir(ROOT)
     failures, _ = doctest.testmod(module, raise_on_error=False, verbose=False)

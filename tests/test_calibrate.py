@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import BASELINE, SCENARIOS, evacsim
 
-from sim.calibration import calibrate, load_targets
-from sim.calibration.abc import distances, prior_draws
-from sim.calibration.recovery import covered, synthetic_targets
-from sim.calibration.report import posterior_csv
 from sim.errors import ScenarioError
+from sim.studies.calibration import calibrate, load_targets
+from sim.studies.calibration.abc import distances, prior_draws
+from sim.studies.calibration.recovery import covered, synthetic_targets
+from sim.studies.calibration.report import posterior_csv
 
 ALEPPO_TARGETS = SCENARIOS / "calibration" / "aleppo_2016_targets.toml"
 

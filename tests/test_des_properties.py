@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engines.des import run_des
-from sim.records import metric_names
+from sim.outputs.records import metric_names
 
 
 def check_invariants(scenario: sim.Scenario, result) -> None:

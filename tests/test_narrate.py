@@ -5,8 +5,8 @@ from __future__ import annotations
 from conftest import BASELINE, DETERMINISTIC
 
 import sim
-from sim.narrate import describe, narrate
-from sim.records import TraceEvent
+from sim.outputs.records import TraceEvent
+from sim.views.narrate import describe, narrate
 
 
 def told(*overrides: str, rep: int = 0) -> list[str]:

@@ -1,4 +1,4 @@
-"""Tests for sim.plots: the PNGs of a run folder, their determinism, and the convoy legs."""
+"""Tests for sim.views.plots: the PNGs of a run folder, their determinism, and the convoy legs."""
 
 from pathlib import Path
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sim.engines.des import run_des
-from sim.loader import load_scenario
-from sim.plots import (
+from sim.inputs.loader import load_scenario
+from sim.views.plots import (
     _clock_label,
     _convoy_legs,
     _hourly_spans,

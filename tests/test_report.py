@@ -1,4 +1,4 @@
-"""Tests for sim.report: the self-contained report.html of a run folder."""
+"""Tests for sim.views.report: the self-contained report.html of a run folder."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from matplotlib.image import imsave
 
 import sim
-from sim.narrate import describe
-from sim.plots import write_figures
-from sim.report import report_html
+from sim.views.narrate import describe
+from sim.views.plots import write_figures
+from sim.views.report import report_html
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "aleppo_2016.toml"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -7,16 +7,16 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
-import sim.runner
+import sim.studies.runner
 from sim.engines.vector import run_vector
 
 
 def test_chunks_and_workers_do_not_change_the_result(monkeypatch):
     scenario = sim.load_scenario(BASELINE, ["ceasefire.breach_rate=0.1"])
     whole = run_vector(scenario, 900, seed=4)
-    monkeypatch.setattr(sim.runner, "CHUNK", 250)
+    monkeypatch.setattr(sim.studies.runner, "CHUNK", 250)
     for workers in (1, 2):
-        chunked = sim.runner.run_chunked(scenario, 900, seed=4, workers=workers)
+        chunked = sim.studies.runner.run_chunked(scenario, 900, seed=4, workers=workers)
         for name, values in whole.metrics.items():
             np.testing.assert_array_equal(chunked.metrics[name], values, err_msg=name)
         for name, values in whole.series.items():

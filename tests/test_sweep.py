@@ -10,8 +10,8 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, SCENARIOS, evacsim
 
 import sim
-from sim.precision import precise
-from sim.sweeps.run import sweep_id
+from sim.studies.precision import precise
+from sim.studies.sweeps.run import sweep_id
 
 GRID = f"""
 name = "grid"
@@ -118,7 +118,7 @@ def test_sampled_designs_stay_in_range_and_round_counts(tmp_path):
             "route.to_reception.mean" = {{ low = 0.5, high = 2.0 }}
         """
         spec = sim.load_sweep(write(tmp_path, text))
-        from sim.sweeps.design import design_points
+        from sim.studies.sweeps.design import design_points
 
         found = design_points(spec)
         assert len(found) == points and found == design_points(spec)

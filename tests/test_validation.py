@@ -23,7 +23,7 @@ import pytest
 from conftest import all_scenarios
 
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
+from sim.inputs.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 MALFORMED = ROOT / "tests" / "malformed"

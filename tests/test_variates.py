@@ -1,10 +1,10 @@
-"""Tests for sim.variates: Philox4x64-10 against numpy and Random123, and the uniforms."""
+"""Tests for sim.model.variates: Philox4x64-10 against numpy and Random123, and the uniforms."""
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from sim.variates import STREAMS, Variates, _mulhilo, _to_unit, philox4x64, seed_key, uniforms
+from sim.model.variates import STREAMS, Variates, _mulhilo, _to_unit, philox4x64, seed_key, uniforms
 
 MAX64 = 2**64 - 1
 

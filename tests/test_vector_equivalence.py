@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import sim
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
-from sim.records import count_metrics
+from sim.outputs.records import count_metrics
 
 
 def assert_same(scenario, reference, batch) -> None:

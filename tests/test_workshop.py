@@ -13,7 +13,7 @@ from conftest import ROOT, SCENARIOS, evacsim
 
 import sim
 from sim.cli import _parser
-from sim.narrate import narrate
+from sim.views.narrate import narrate
 
 WORKSHOP = sorted((SCENARIOS / "workshop").glob("*.toml"))
 GUIDE = ROOT / "docs" / "workshop.md"

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
+from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
 
 if TYPE_CHECKING:
     from sim.engines.vector import Batch

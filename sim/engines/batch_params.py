@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
-from sim.distributions import CV_FIXED, Distribution
 from sim.errors import ScenarioError
-from sim.scenario import Scenario
+from sim.inputs.scenario import Scenario
+from sim.model.distributions import CV_FIXED, Distribution
 
 Value = float | np.ndarray
 
@@ -32,7 +32,7 @@ def pick(value: Value, idx: np.ndarray) -> Value:
 class BatchDistribution:
     """A duration distribution whose parameters may differ per replication.
 
-    Its ``ppf`` gives exactly :meth:`sim.distributions.Distribution.ppf` for scalar
+    Its ``ppf`` gives exactly :meth:`sim.model.distributions.Distribution.ppf` for scalar
     parameters (the same operations in the same order).
     """
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.daylight import gate
 from sim.engines.batch_convoys import LOADING
 from sim.engines.batch_params import pick
+from sim.model.daylight import gate
 
 if TYPE_CHECKING:
     from sim.engines.vector import Batch
@@ -101,7 +101,7 @@ class BatchPickup:
     def _allocate(
         self: Batch, waiting: np.ndarray, idx: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Seats by group and pool, and vehicles by pool: see :func:`sim.boarding.allocate`."""
+        """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`)."""
         capacity = self.capacity[:, idx]
         free = np.minimum(self.idle[:, idx], self.per_convoy[:, idx]) * capacity
         seated = np.zeros((self.G, self.P, len(idx)), dtype=np.int64)

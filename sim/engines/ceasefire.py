@@ -17,7 +17,7 @@ import simpy
 
 from sim.engines.clock import URGENT, Clock
 from sim.engines.ledger import Ledger
-from sim.scenario import Ceasefire as Rules
+from sim.inputs.scenario import Ceasefire as Rules
 
 
 class Ceasefire:
@@ -26,7 +26,7 @@ class Ceasefire:
     Parameters
     ----------
     env : Clock
-    rules : sim.scenario.Ceasefire
+    rules : sim.inputs.scenario.Ceasefire
     draw : callable
         ``draw(stream, index)``: the replication's uniform ``index`` of a stream.
     books : Ledger

@@ -23,16 +23,16 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
-from sim.boarding import allocate
-from sim.daylight import gate
-from sim.distributions import slowest_uniform
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
-from sim.records import SERIES, Replications, TraceEvent, metric_names
-from sim.scenario import MAX_POOLS, Scenario
-from sim.variates import Variates
+from sim.inputs.scenario import MAX_POOLS, Scenario
+from sim.model.boarding import allocate
+from sim.model.daylight import gate
+from sim.model.distributions import slowest_uniform
+from sim.model.variates import Variates
+from sim.outputs.records import SERIES, Replications, TraceEvent, metric_names
 
 
 class Trip:
@@ -96,7 +96,7 @@ class Evacuation:
         """Hours until the slowest vehicle of a convoy has loaded (or unloaded).
 
         One variate per convoy and pool gives the slowest vehicle's time exactly, see
-        :func:`sim.distributions.slowest_uniform`.
+        :func:`sim.model.distributions.slowest_uniform`.
         """
         longest = 0.0
         for p, n in enumerate(vehicles):

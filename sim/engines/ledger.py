@@ -2,7 +2,7 @@
 
 The processes in :mod:`sim.engines.des` report what happens; the ledger accumulates
 person-hours between changes, keeps the logs the hourly series and milestones are read
-from, and turns it all into the metrics of :func:`sim.records.metric_names` at the end.
+from, and turns it all into the metrics of :func:`sim.outputs.records.metric_names` at the end.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from sim.records import TraceEvent, hours_grid, metric_names
-from sim.scenario import Scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent, hours_grid, metric_names
 
 NAN = math.nan
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock
 from sim.engines.ledger import Ledger
-from sim.scenario import Linkage
+from sim.inputs.scenario import Linkage
 
 
 class LinkedSite:
@@ -25,7 +25,7 @@ class LinkedSite:
     Parameters
     ----------
     env : Clock
-    linkage : sim.scenario.Linkage
+    linkage : sim.inputs.scenario.Linkage
     draw : callable
         ``draw(stream, index)``: the replication's uniform ``index`` of a stream.
     books : Ledger

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.distributions import slowest_uniform
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
-from sim.records import Replications
-from sim.scenario import MAX_POOLS, Scenario
-from sim.variates import Variates
+from sim.inputs.scenario import MAX_POOLS, Scenario
+from sim.model.distributions import slowest_uniform
+from sim.model.variates import Variates
+from sim.outputs.records import Replications
 
 INF = np.inf
 

@@ -1,0 +1,380 @@
+"""Read a scenario file and build a validated :class:`~sim.inputs.scenario.Scenario`.
+
+Each ``_read_*`` function reads one section of the file through :class:`~sim.inputs.schema.Table`,
+so unknown keys, wrong types and out-of-range values fail with the file, the key and what
+is allowed. Checks that span sections (vehicles that exist, a fleet that can carry
+everyone) come last.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.inputs.scenario import (
+    MAX_POOL_SIZE,
+    MAX_POOLS,
+    Ceasefire,
+    ConvoyRules,
+    Group,
+    Linkage,
+    Milestone,
+    Pool,
+    Reported,
+    Route,
+    Scenario,
+    Window,
+)
+from sim.inputs.schema import Table
+from sim.inputs.sources import Sources, read_scenario_file
+from sim.model.weather import Weather, no_weather
+
+#: Longest horizon accepted, hours (a year): a guard against a unit mistake.
+MAX_HORIZON = 24 * 366
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file (TOML). ``extends = "parent.toml"`` inside it deep-merges a parent.
+    overrides : list of str, optional
+        ``KEY=VALUE`` settings applied last, e.g. ``["fleet.buses.count=40"]``; the value is
+        read as TOML, or as a string if it is not valid TOML.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, the key and what is allowed.
+    """
+    sources = read_scenario_file(path, overrides)
+    root = Table(sources.data, (), sources)
+    start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")
+    if isinstance(start, str):
+        try:
+            start = datetime.fromisoformat(start)
+        except ValueError:
+            start = None
+    if not isinstance(start, datetime) or start.tzinfo is not None:
+        raise root.error("start", "must be a local date-time, e.g. 2016-12-15T05:00:00")
+    root.start = start
+    horizon = root.number("horizon", above=0, maximum=MAX_HORIZON, unit="hours")
+    pools = _read_fleet(root.table("fleet"))
+    groups = _read_population(root.table("population"), pools)
+    convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
+    route = _read_route(root.table("route"))
+    linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
+    ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
+    weather = (
+        _read_weather(root.table("weather"), start, horizon)
+        if root.has("weather")
+        else no_weather(horizon)
+    )
+    milestones = tuple(_read_milestone(t) for t in root.tables("milestones"))
+    names = [m.name for m in milestones]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise root.error(f"milestones.{i}.name", f"duplicate milestone name {name!r}")
+    reported = tuple(_read_reported(t) for t in root.tables("reported"))
+    run = root.table("run", default_empty=True)
+    reps = run.number("reps", 200, minimum=1, integer=True)
+    seed = run.number("seed", 1, minimum=0, integer=True)
+    trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
+    run.close()
+    name = root.text("name", Path(path).stem)
+    description = root.text("description", "")
+    root.close()
+    return Scenario(
+        name=name,
+        description=description,
+        start=start,
+        horizon=horizon,
+        groups=groups,
+        pools=pools,
+        convoy=convoy,
+        route=route,
+        ceasefire=ceasefire,
+        weather=weather,
+        linkage=linkage,
+        milestones=milestones,
+        reported=reported,
+        reps=reps,
+        seed=seed,
+        trace_reps=trace_reps,
+        path=str(path),
+        files=tuple(sources.chain),
+        document=plain_document(sources),
+    )
+
+
+def plain_document(sources: Sources) -> dict[str, Any]:
+    """The merged scenario document with date-times as ISO strings, ready for JSON."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return value
+
+    return plain(sources.data)
+
+
+def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
+    pools = []
+    for name, t in fleet.named_tables():
+        count = t.number("count", minimum=0, maximum=MAX_POOL_SIZE, integer=True, unit="vehicles")
+        pool = Pool(
+            name=name,
+            count=count,
+            seats=t.number("seats", minimum=1, integer=True, unit="people"),
+            crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
+            available_at=t.time("available_at", 0.0),
+            per_convoy=t.number("per_convoy", max(count, 1), minimum=1, integer=True),
+            load_time=t.duration("load_time"),
+            unload_time=t.duration("unload_time"),
+        )
+        t.close()
+        pools.append(pool)
+    if not pools:
+        raise fleet.error("", "needs at least one vehicle pool, e.g. [fleet.buses]")
+    if len(pools) > MAX_POOLS:
+        raise fleet.error("", f"at most {MAX_POOLS} vehicle pools")
+    return tuple(pools)
+
+
+def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, ...]:
+    by_name = {p.name: p for p in pools}
+    groups = []
+    for order, (name, t) in enumerate(population.named_tables()):
+        count = t.number("count", 0, minimum=0, integer=True, unit="people")
+        priority = t.number("priority", order + 1, integer=True)
+        vehicles = t.raw("vehicles", allowed=f"a list of vehicle pools from {list(by_name)}")
+        if (
+            not isinstance(vehicles, list)
+            or not vehicles
+            or not all(isinstance(v, str) for v in vehicles)
+            or len(set(vehicles)) != len(vehicles)
+        ):
+            raise t.error("vehicles", f"must be a list of distinct pool names from {list(by_name)}")
+        for v in vehicles:
+            if v not in by_name:
+                raise t.error("vehicles", f"unknown vehicle pool {v!r}; fleet has {list(by_name)}")
+        arrivals = _read_arrivals(t)
+        group = Group(name, count, priority, tuple(vehicles), arrivals)
+        t.close()
+        if group.total > 0 and not any(
+            by_name[v].count > 0 and by_name[v].capacity > 0 for v in vehicles
+        ):
+            raise _no_carrier(population.sources, name, group.total, vehicles)
+        groups.append(group)
+    if not groups:
+        raise population.error("", "needs at least one group, e.g. [population.families]")
+    return tuple(groups)
+
+
+def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) -> ScenarioError:
+    """The error for a group no vehicle can carry.
+
+    It names a pool's ``count`` or the group's ``vehicles``, whichever was set last (a
+    child file or ``--set`` beats its parents), as that is where the mistake most likely is.
+    """
+    rank = {label: i for i, label in enumerate([*sources.chain, "--set"])}
+    keys = [("fleet", v, "count") for v in vehicles] + [("population", group, "vehicles")]
+    key = max(keys, key=lambda k: rank.get(sources.origin(k), -1))
+    return ScenarioError(
+        sources.origin(key),
+        ".".join(key),
+        f"population.{group} ({people} people) can ride only {vehicles}, which have count 0; "
+        "give one of them count >= 1 or list another pool",
+    )
+
+
+def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
+    """Arrival batches: ``{at, count}`` or ``{start, end, every, count}`` (count per batch)."""
+    batches: list[tuple[float, int]] = []
+    for t in group.tables("arrivals"):
+        count = t.number("count", minimum=0, integer=True, unit="people per batch")
+        if t.has("at"):
+            batches.append((t.time("at"), count))
+        else:
+            first = t.time("start")
+            last = t.time("end")
+            every = t.number("every", above=0, unit="hours")
+            if last <= first:
+                raise t.error("end", "must be after start")
+            n = math.ceil((last - first) / every - 1e-9)
+            batches.extend((first + k * every, count) for k in range(n))
+        t.close()
+    return tuple(sorted(batches, key=lambda b: b[0]))
+
+
+def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
+    fleet_size = sum(p.count for p in pools)
+    rules = ConvoyRules(
+        min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
+        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours"),
+        headway=t.number("headway", 0.0, minimum=0, unit="hours"),
+        max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
+        departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
+    )
+    if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
+        raise t.error(
+            "min_vehicles", f"must be <= the fleet's {fleet_size} vehicles (or set convoy.max_wait)"
+        )
+    t.close()
+    return rules
+
+
+def _read_hours(t: Table, key: str) -> tuple[float, float]:
+    """Opening and closing hour of day, ``[6, 18]``; ``[22, 6]`` spans midnight."""
+    value = t.raw(key)
+    allowed = "[opening, closing] hours of day in [0, 24], different, e.g. [6, 18]"
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or any(isinstance(x, bool) or not isinstance(x, int | float) for x in value)
+        or not all(0 <= x <= 24 for x in value)
+        or value[0] % 24 == value[1] % 24
+    ):
+        raise t.error(key, f"must be {allowed}, got {value!r}")
+    return float(value[0]), float(value[1])
+
+
+def _read_route(t: Table) -> Route:
+    route = Route(
+        to_checkpoint=t.duration("to_checkpoint"),
+        inspection=t.duration("inspection"),
+        to_reception=t.duration("to_reception"),
+        return_trip=t.duration("return_trip"),
+        incident_probability=t.number("incident_probability", 0.0, minimum=0, maximum=1),
+    )
+    t.close()
+    return route
+
+
+def _read_linkage(t: Table) -> Linkage:
+    linkage = Linkage(
+        site=t.text("site", "the linked site"),
+        people=t.number("people", minimum=0, integer=True, unit="people"),
+        per_convoy=t.number("per_convoy", minimum=1, integer=True, unit="people"),
+        start=t.time("start", 0.0),
+        trip=t.duration("trip"),
+        max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
+        lag_breach_rate=t.number("lag_breach_rate", 0.0, minimum=0, unit="per hour"),
+    )
+    t.close()
+    return linkage
+
+
+def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefire:
+    windows = []
+    for w in t.tables("windows"):
+        start = w.time("start")
+        end = w.time("end", None)
+        if end is not None and end <= start:
+            raise w.error("end", "must be after start")
+        windows.append(Window(start, end, w.text("reason", "")))
+        w.close()
+    breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
+    before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
+    max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
+    negotiated = (
+        breach_rate > 0
+        or route.incident_probability > 0
+        or any(w.end is None for w in windows)
+        or (linkage is not None and linkage.lag_breach_rate > 0)
+    )
+    delays = {}
+    for name in ("negotiation", "guarantee"):
+        if negotiated or t.has(name):
+            delays[name] = t.duration(name)
+    ceasefire = Ceasefire(
+        breach_rate=breach_rate,
+        negotiation=delays.get("negotiation"),
+        guarantee=delays.get("guarantee"),
+        before_checkpoint=before,
+        max_hold=max_hold,
+        windows=tuple(sorted(windows, key=lambda w: w.start)),
+    )
+    t.close()
+    return ceasefire
+
+
+def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
+    def profile(value: Any, key: str) -> tuple[tuple[float, float], ...]:
+        allowed = "a list of [hour of day, °C] pairs with hours increasing in [0, 24)"
+        points = []
+        if not isinstance(value, list) or not value:
+            raise t.error(key, f"must be {allowed}")
+        for point in value:
+            if (
+                not isinstance(point, list)
+                or len(point) != 2
+                or any(isinstance(x, bool) or not isinstance(x, int | float) for x in point)
+                or not 0 <= point[0] < 24
+                or (points and point[0] <= points[-1][0])
+            ):
+                raise t.error(key, f"must be {allowed}, got {point!r}")
+            points.append((float(point[0]), float(point[1])))
+        return tuple(points)
+
+    days = t.raw("days", None)
+    if days is None:
+        profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
+    elif isinstance(days, list) and days and not t.has("daily"):
+        profiles = tuple(profile(d, f"days.{i}") for i, d in enumerate(days))
+    else:
+        raise t.error("days", "must be a non-empty list of daily profiles, without 'daily'")
+    weather = Weather(
+        days=profiles,
+        cold_below=t.number("cold_below", 0.0, unit="°C"),
+        harm_per_person_hour=t.number("harm_per_person_hour", 0.0, minimum=0),
+        start_hour=start.hour + start.minute / 60 + start.second / 3600,
+        horizon=horizon,
+    )
+    t.close()
+    return weather
+
+
+def _read_milestone(t: Table) -> Milestone:
+    name = t.text("name")
+    if not name.isidentifier():
+        raise t.error("name", f"must be letters, digits and underscores, got {name!r}")
+    has_at, has_after = t.has("at"), t.has("after_convoys")
+    if has_at == has_after:
+        raise t.error("at", "give exactly one of 'at' (a time) and 'after_convoys' (a count)")
+    milestone = Milestone(
+        name=name,
+        at=t.time("at") if has_at else None,
+        after_convoys=t.number("after_convoys", minimum=1, integer=True) if has_after else None,
+    )
+    t.close()
+    return milestone
+
+
+def _read_reported(t: Table) -> Reported:
+    value = t.number("evacuated", minimum=0, unit="people")
+    reported = Reported(
+        at=t.time("at"),
+        evacuated=value,
+        low=t.number("low", value, minimum=0, maximum=value),
+        high=t.number("high", value, minimum=value),
+        source=t.text("source", ""),
+    )
+    t.close()
+    return reported
+
+
+__all__ = ["ScenarioError", "load_scenario"]

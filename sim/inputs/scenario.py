@@ -1,0 +1,273 @@
+"""The scenario: every input of the model, validated and immutable.
+
+A scenario describes the people at the pickup, the vehicles, the convoy rules, the route,
+the ceasefire and the weather. :func:`sim.inputs.loader.load_scenario` builds one from a TOML file.
+All times are hours from ``start``. The defaults of optional inputs are the defaults of
+these dataclasses, and ``docs/scenario.md`` lists them with their units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sim.model.distributions import Distribution
+from sim.model.weather import Weather
+
+#: Most vehicles in one pool: a guard against a unit mistake, not a model limit.
+MAX_POOL_SIZE = 4096
+#: Most vehicle pools: the loading and unloading variates of convoy ``c`` and pool ``p`` have
+#: index ``c * MAX_POOLS + p`` in their streams.
+MAX_POOLS = 64
+
+
+@dataclass(frozen=True)
+class Group:
+    """People waiting at the pickup who board together by priority.
+
+    Attributes
+    ----------
+    name : str
+    count : int
+        People at the pickup at the start.
+    priority : int
+        Boarding priority; lower boards first, ties by file order.
+    vehicles : tuple of str
+        Pools allowed to carry the group, in order of preference.
+    arrivals : tuple of (float, int)
+        Later arrivals at the pickup as (hours from start, people), in time order.
+    """
+
+    name: str
+    count: int
+    priority: int
+    vehicles: tuple[str, ...]
+    arrivals: tuple[tuple[float, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        """Everyone in the group who ever reaches the pickup."""
+        return self.count + sum(n for _, n in self.arrivals)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Identical vehicles shuttling between pickup and reception.
+
+    Attributes
+    ----------
+    name : str
+    count : int
+        Vehicles in the pool.
+    seats : int
+        Seats per vehicle.
+    crowding : float
+        Load factor (>= 1): a vehicle carries ``floor(seats * crowding)`` people.
+    available_at : float
+        Hours from start when the vehicles first reach the pickup.
+    per_convoy : int
+        Most vehicles of this pool in one convoy.
+    load_time, unload_time : Distribution
+        Hours to board and to unload one vehicle; a convoy waits for its slowest vehicle.
+    """
+
+    name: str
+    count: int
+    seats: int
+    crowding: float
+    available_at: float
+    per_convoy: int
+    load_time: Distribution
+    unload_time: Distribution
+
+    @property
+    def capacity(self) -> int:
+        """People per vehicle."""
+        return math.floor(self.seats * self.crowding + 1e-9)
+
+
+@dataclass(frozen=True)
+class ConvoyRules:
+    """When a convoy may form at the pickup.
+
+    Attributes
+    ----------
+    min_vehicles : int
+        Vehicles a convoy waits for before it forms...
+    max_wait : float
+        ...unless idle vehicles have waited this many hours; then it forms with what there is.
+    headway : float
+        Least hours between two departures.
+    max_in_corridor : int
+        Most convoys on the road between pickup and reception at once.
+    departure_hours : (float, float) or None
+        Local hours of day ``(opening, closing)`` in which convoys may form, e.g. ``(6, 18)``
+        for no night convoys; closing before opening spans midnight. None: any hour.
+    """
+
+    min_vehicles: int = 1
+    max_wait: float = math.inf
+    headway: float = 0.0
+    max_in_corridor: int = 1_000_000
+    departure_hours: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """The legs of a round trip, each a duration per convoy (hours).
+
+    ``incident_probability`` is the chance that an inspection ends in an incident, which
+    suspends the ceasefire.
+    """
+
+    to_checkpoint: Distribution
+    inspection: Distribution
+    to_reception: Distribution
+    return_trip: Distribution
+    incident_probability: float = 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """A scheduled suspension: from ``start`` to ``end`` hours, or negotiated if ``end`` is None."""
+
+    start: float
+    end: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ceasefire:
+    """The ceasefire state machine.
+
+    Attributes
+    ----------
+    breach_rate : float
+        Breaches per hour while the ceasefire is active.
+    negotiation, guarantee : Distribution or None
+        Hours to renegotiate after a suspension and to obtain security guarantees; a
+        negotiated suspension lasts their sum.
+    before_checkpoint : {"hold", "turn_back"}
+        What happens to convoys not yet past the checkpoint when the ceasefire breaks.
+    max_hold : float
+        Held convoys turn back after this many hours.
+    windows : tuple of Window
+    """
+
+    breach_rate: float = 0.0
+    negotiation: Distribution | None = None
+    guarantee: Distribution | None = None
+    before_checkpoint: str = "hold"
+    max_hold: float = math.inf
+    windows: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """A coupled evacuation elsewhere, tied to this one by the same deal.
+
+    The linked site (Al-Foua and Kefraya for Aleppo) sends one convoy at a time while the
+    ceasefire holds. Neither side may run ahead of the other: while the share of this
+    side's people evacuated exceeds the linked site's share by more than ``max_lag``, no
+    convoy forms here and the breach hazard rises by ``lag_breach_rate``; while the linked
+    site is ahead by more than ``max_lag``, its convoys wait.
+
+    Attributes
+    ----------
+    site : str
+        Name of the linked site, for narration.
+    people : int
+        People to evacuate from the linked site.
+    per_convoy : int
+        People per linked convoy (the last takes the rest).
+    start : float
+        Hours from the start when the first linked convoy may leave.
+    trip : Distribution
+        Hours from a linked convoy's departure until its people are safe; the next convoy
+        may leave then.
+    max_lag : float
+        Largest difference of evacuated shares (a fraction, 0 to 1) the deal tolerates.
+    lag_breach_rate : float
+        Extra breaches per hour while this side is ahead by more than ``max_lag``.
+    """
+
+    site: str
+    people: int
+    per_convoy: int
+    start: float
+    trip: Distribution
+    max_lag: float
+    lag_breach_rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A moment at which the metrics record what had been evacuated: at a time, or when the
+    ``after_convoys``-th convoy reaches reception."""
+
+    name: str
+    at: float | None
+    after_convoys: int | None
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A reported cumulative figure to mark on the charts (people, with its range)."""
+
+    at: float
+    evacuated: float
+    low: float
+    high: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. Build it with :func:`load_scenario`."""
+
+    name: str
+    description: str
+    start: datetime
+    horizon: float
+    groups: tuple[Group, ...]
+    pools: tuple[Pool, ...]
+    convoy: ConvoyRules
+    route: Route
+    ceasefire: Ceasefire
+    weather: Weather
+    linkage: Linkage | None = None
+    milestones: tuple[Milestone, ...] = ()
+    reported: tuple[Reported, ...] = ()
+    reps: int = 200
+    seed: int = 1
+    trace_reps: int = 3
+    path: str = ""
+    files: tuple[str, ...] = ()
+    document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def clock(self, hours: float) -> datetime:
+        """The local date-time ``hours`` after the start."""
+        return self.start + timedelta(hours=float(hours))
+
+    @property
+    def start_hour(self) -> float:
+        """Local hour of day of the start, e.g. 5.0 for 05:00."""
+        return self.start.hour + self.start.minute / 60 + self.start.second / 3600
+
+    @property
+    def boarding_order(self) -> tuple[int, ...]:
+        """Group indices in boarding order: priority, then file order."""
+        return tuple(sorted(range(len(self.groups)), key=lambda g: self.groups[g].priority))
+
+    @property
+    def carriers(self) -> tuple[tuple[int, ...], ...]:
+        """For each group, the indices of the pools allowed to carry it, in preference order."""
+        index = {p.name: i for i, p in enumerate(self.pools)}
+        return tuple(tuple(index[v] for v in g.vehicles) for g in self.groups)
+
+    @property
+    def people(self) -> int:
+        """Everyone who ever reaches the pickup."""
+        return sum(g.total for g in self.groups)

@@ -1,0 +1,188 @@
+"""Typed, path-aware reading of a scenario document.
+
+:class:`Table` wraps one TOML table. Each accessor takes a key, checks its type and range,
+and remembers that the key is known; :meth:`Table.close` then refuses any key nobody asked
+for, so a typo fails loudly instead of being ignored. Every error names the file that set
+the key, the dotted key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.inputs.sources import Key, Sources
+from sim.model.distributions import Distribution
+
+MISSING: Any = object()
+
+
+class Table:
+    """One table of a scenario document, read key by key.
+
+    Parameters
+    ----------
+    data : dict
+        The table's contents.
+    key : tuple of str
+        Its path from the document root.
+    sources : Sources
+        Where values came from, for error messages.
+    start : datetime, optional
+        The scenario's start, to turn date-times into hours.
+    """
+
+    def __init__(self, data: dict, key: Key, sources: Sources, start: datetime | None = None):
+        self.data = data
+        self.key = key
+        self.sources = sources
+        self.start = start
+        self._known: set[str] = set()
+
+    def error(self, name: str, message: str) -> ScenarioError:
+        """A ``ScenarioError`` for key ``name`` (may be dotted, ``a.0.b``) of this table."""
+        here = (*self.key, *name.split(".")) if name else self.key
+        return ScenarioError(self.sources.origin(here), ".".join(here), message)
+
+    def has(self, name: str) -> bool:
+        """Whether the table sets ``name`` (which then counts as known)."""
+        self._known.add(name)
+        return name in self.data
+
+    def _get(self, name: str, default: Any, allowed: str) -> Any:
+        self._known.add(name)
+        if name in self.data:
+            return self.data[name]
+        if default is MISSING:
+            raise self.error(name, f"missing; expected {allowed}")
+        return default
+
+    def number(
+        self,
+        name: str,
+        default: Any = MISSING,
+        *,
+        minimum: float | None = None,
+        above: float | None = None,
+        maximum: float | None = None,
+        integer: bool = False,
+        unit: str = "",
+    ) -> Any:
+        """A number, optionally an integer, within the given bounds."""
+        kind = "an integer" if integer else "a number"
+        bounds = []
+        if minimum is not None:
+            bounds.append(f">= {minimum:g}")
+        if above is not None:
+            bounds.append(f"> {above:g}")
+        if maximum is not None:
+            bounds.append(f"<= {maximum:g}")
+        allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
+        value = self._get(name, default, allowed)
+        if value is default and default is not MISSING:
+            return value
+        numeric = int if integer else int | float
+        if isinstance(value, bool) or not isinstance(value, numeric):
+            raise self.error(name, f"must be {allowed}, got {value!r}")
+        if not math.isfinite(value) or (
+            (minimum is not None and value < minimum)
+            or (above is not None and value <= above)
+            or (maximum is not None and value > maximum)
+        ):
+            raise self.error(name, f"must be {allowed}, got {value!r}")
+        return value if integer else float(value)
+
+    def text(self, name: str, default: Any = MISSING, choices: tuple[str, ...] = ()) -> Any:
+        """A string, optionally one of ``choices``."""
+        allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
+        value = self._get(name, default, allowed)
+        if value is default and default is not MISSING:
+            return value
+        if not isinstance(value, str) or (choices and value not in choices):
+            raise self.error(name, f"must be {allowed}, got {value!r}")
+        return value
+
+    def time(self, name: str, default: Any = MISSING) -> Any:
+        """A moment as hours from the scenario start: a local date-time or a number >= 0."""
+        allowed = "a local date-time (2016-12-15T14:30:00) or hours from start >= 0"
+        value = self._get(name, default, allowed)
+        if value is default and default is not MISSING:
+            return value
+        return self.to_hours(name, value, allowed)
+
+    def to_hours(self, name: str, value: Any, allowed: str) -> float:
+        """Convert a date-time or a number of hours into hours from the scenario start."""
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise self.error(name, f"must be {allowed}, got {value!r}") from None
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                raise self.error(name, "must be a local date-time without a UTC offset")
+            if self.start is None:
+                raise self.error(name, "a date-time needs the scenario's start")
+            hours = (value - self.start).total_seconds() / 3600
+            if hours < 0:
+                raise self.error(name, f"must not be before the scenario start {self.start}")
+            return hours
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(name, f"must be {allowed}, got {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise self.error(name, f"must be {allowed}, got {value!r}")
+        return float(value)
+
+    def duration(self, name: str, default: Any = MISSING) -> Any:
+        """A duration distribution, hours (see :mod:`sim.model.distributions`)."""
+        value = self._get(name, default, 'a duration table, e.g. {dist = "fixed", value = 1.0}')
+        if value is default and default is not MISSING:
+            return value
+        here = (*self.key, name)
+        try:
+            return Distribution.from_spec(value, self.sources.origin(here), ".".join(here))
+        except ScenarioError as error:
+            # A child may set one parameter of its parent's table: name the file that did.
+            source = self.sources.origin(tuple(error.key.split(".")))
+            raise ScenarioError(source, error.key, error.message) from None
+
+    def table(self, name: str, default_empty: bool = False) -> Table:
+        """A sub-table (an empty one if absent and ``default_empty``)."""
+        value = self._get(name, {} if default_empty else MISSING, "a table")
+        if not isinstance(value, dict):
+            raise self.error(name, f"must be a table, got {value!r}")
+        return Table(value, (*self.key, name), self.sources, self.start)
+
+    def tables(self, name: str) -> list[Table]:
+        """An array of tables (empty if absent)."""
+        value = self._get(name, [], "an array of tables")
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.error(name, f"must be an array of tables ([[{name}]]), got {value!r}")
+        return [
+            Table(v, (*self.key, name, str(i)), self.sources, self.start)
+            for i, v in enumerate(value)
+        ]
+
+    def named_tables(self) -> list[tuple[str, Table]]:
+        """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order."""
+        out = []
+        for name, value in self.data.items():
+            if not isinstance(value, dict):
+                raise self.error(name, f"must be a table ([{'.'.join((*self.key, name))}])")
+            if not name.isidentifier():
+                raise self.error(name, "names must be letters, digits and underscores")
+            self._known.add(name)
+            out.append((name, Table(value, (*self.key, name), self.sources, self.start)))
+        return out
+
+    def raw(self, name: str, default: Any = MISSING, allowed: str = "a value") -> Any:
+        """A value read without conversion; the caller checks it."""
+        return self._get(name, default, allowed)
+
+    def close(self) -> None:
+        """Refuse keys that no accessor asked for."""
+        unknown = [k for k in self.data if k not in self._known]
+        if unknown:
+            allowed = ", ".join(sorted(self._known)) or "none"
+            raise self.error(unknown[0], f"unknown key; allowed here: {allowed}")

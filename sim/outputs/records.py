@@ -1,0 +1,165 @@
+"""What an engine hands back for each replication: metrics, hourly series and event trace.
+
+Both engines produce exactly these records, so everything downstream (summaries, run
+folders, figures, narration) is engine-agnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.inputs.scenario import Scenario
+
+#: Event kinds of the trace, in the order a convoy meets them, then pickup and ceasefire events.
+EVENTS = (
+    "convoy_forms",  # vehicles take people aboard and start loading
+    "held",  # a loaded convoy cannot move on because the ceasefire is suspended
+    "convoy_departs",
+    "reaches_checkpoint",
+    "incident",  # the inspection ends in an incident
+    "passes_checkpoint",
+    "turned_back",  # people aboard head back to the pickup
+    "back_at_pickup",  # a turned-back convoy's people rejoin the queue
+    "reaches_reception",  # its people count as evacuated
+    "unloaded",
+    "vehicles_return",  # the convoy's vehicles are back at the pickup, idle
+    "vehicles_arrive",  # a pool's vehicles first reach the pickup
+    "people_arrive",
+    "ceasefire_suspended",
+    "ceasefire_resumes",
+    "cleared",  # everyone has reached reception
+    "linked_departs",  # a convoy leaves the linked site
+    "linked_arrives",  # its people are safe
+    "linkage_pause",  # this side is ahead of the linked site: no convoy forms here
+    "linkage_resume",  # the linked site has caught up
+)
+
+
+class TraceEvent(NamedTuple):
+    """One event of a traced replication.
+
+    Attributes
+    ----------
+    rep : int
+    time : float
+        Hours from the scenario start.
+    event : str
+        One of ``EVENTS``.
+    convoy : int
+        Convoy number from 0, or -1 for events of no convoy.
+    people : int
+        People concerned (aboard, arriving, evacuated), 0 if none.
+    groups : tuple of int
+        ``people`` by population group, in scenario order.
+    vehicles : tuple of int
+        Vehicles concerned by pool, in scenario order.
+    note : str
+        The cause of a suspension, where a convoy is held, and the like.
+    """
+
+    rep: int
+    time: float
+    event: str
+    convoy: int
+    people: int
+    groups: tuple[int, ...]
+    vehicles: tuple[int, ...]
+    note: str
+
+
+def metric_names(scenario: Scenario) -> list[str]:
+    """The per-replication metrics of a scenario, in table order.
+
+    Units: people for counts, hours for times (from the start) and durations,
+    person-hours for waiting and exposure, a fraction for ``utilisation``. People are
+    conserved: ``arrived`` (everyone who reached the pickup by the end of the run) equals
+    ``evacuated + waiting_at_end + aboard_at_end``. With a linkage, ``linked_evacuated``
+    and ``linked_convoys`` count the linked site's people and convoys, and
+    ``linkage_paused_hours`` the hours this side was ahead by more than the deal allows.
+    """
+    groups = [g.name for g in scenario.groups]
+    names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
+    names += ["arrived", "waiting_at_end", "aboard_at_end"]
+    names += [
+        "convoys",
+        "convoys_departed",
+        "turned_back",
+        "first_departure",
+        "last_departure",
+        "first_convoy_people",
+        "clearance_time",
+        "suspensions",
+        "suspended_hours",
+        "breaches",
+        "incidents",
+        "wait_person_hours",
+        "held_person_hours",
+        "cold_person_hours",
+        "cold_harm",
+    ]
+    for g in groups:
+        names += [f"wait_mean_{g}", f"wait_p95_{g}"]
+    names += ["utilisation", "peak_queue"]
+    if scenario.linkage is not None:
+        names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
+    for m in scenario.milestones:
+        names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
+        names += [f"convoys_by_{m.name}"]
+        if m.after_convoys is not None:
+            names += [f"time_of_{m.name}"]
+    return names
+
+
+def count_metrics(scenario: Scenario) -> set[str]:
+    """The metrics of ``metric_names`` that count people, convoys or events."""
+    names = set(metric_names(scenario))
+    durations = {n for n in names if n.startswith(("wait_", "time_of_", "first_d", "last_d"))}
+    durations |= {
+        "clearance_time",
+        "suspended_hours",
+        "held_person_hours",
+        "cold_person_hours",
+        "cold_harm",
+        "utilisation",
+        "linkage_paused_hours",
+    }
+    return names - durations
+
+
+#: Hourly series recorded for every replication: state at each whole hour, after its events,
+#: with their storage types (people as 32-bit counts, the ceasefire state as 0 or 1), small
+#: enough for a million replications.
+SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
+
+
+@dataclass
+class Replications:
+    """The outcome of R replications of one scenario.
+
+    Attributes
+    ----------
+    metrics : dict of str to ndarray
+        Each of ``metric_names(scenario)`` -> float array of shape (R,).
+    series : dict of str to ndarray
+        Each of ``SERIES`` -> array of shape (R, H + 1): cumulative evacuated, people waiting
+        at the pickup, and 1.0 if the ceasefire is suspended, at hours 0, 1, ..., H.
+    trace : list of TraceEvent
+        Every event of the first ``trace_reps`` replications, in time order per replication.
+    """
+
+    metrics: dict[str, np.ndarray]
+    series: dict[str, np.ndarray]
+    trace: list[TraceEvent] = field(default_factory=list)
+
+    @property
+    def reps(self) -> int:
+        """Number of replications R."""
+        return len(next(iter(self.metrics.values())))
+
+
+def hours_grid(scenario: Scenario) -> np.ndarray:
+    """The whole hours 0, 1, ..., floor(horizon) of the hourly series."""
+    return np.arange(int(np.floor(scenario.horizon)) + 1, dtype=float)

@@ -1,0 +1,115 @@
+"""What a calibration found, as numbers: the fitted parameters, the predictive check of each
+target and the sensitivity of the fit to disputed figures."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from sim.studies.calibration.abc import QUANTILES, Calibration, Refit
+from sim.studies.calibration.targets import Prior, Target
+
+
+class Fitted(NamedTuple):
+    """One free parameter after calibration (in its scenario unit).
+
+    ``p5``, ``median``, ``p95`` summarise the posterior draws; ``shrinkage`` is the width of
+    their 90% interval over the prior's (near 1: the figures say little about it); ``best``
+    is the refined point a scenario file takes.
+    """
+
+    prior: Prior
+    p5: float
+    median: float
+    p95: float
+    shrinkage: float
+    best: float
+
+
+class TargetCheck(NamedTuple):
+    """One target against the model: 5th, 50th and 95th percentiles of the metric over the
+    posterior draws and over the best fit's replications, and the best fit's mean."""
+
+    metric: str
+    unit: str
+    value: float
+    low: float
+    high: float
+    source: str
+    posterior: tuple[float, float, float]
+    best: tuple[float, float, float]
+    best_mean: float
+
+    @property
+    def met(self) -> bool:
+        """Whether the reported value lies inside the posterior draws' 90% interval."""
+        return self.posterior[0] <= self.value <= self.posterior[2]
+
+
+def fitted(calibration: Calibration, refit: Refit | None = None) -> list[Fitted]:
+    """The parameters' posterior summaries for ``refit`` (default: the main fit)."""
+    refit = calibration.fit if refit is None else refit
+    post = calibration.values[refit.accepted]
+    rows = []
+    for i, p in enumerate(calibration.targets.priors):
+        p5, median, p95 = np.percentile(post[:, i], QUANTILES)
+        prior_p5, prior_p95 = np.percentile(calibration.values[:, i], [5, 95])
+        width = prior_p95 - prior_p5
+        shrinkage = (p95 - p5) / width if width > 0 else np.nan
+        rows.append(Fitted(p, p5, median, p95, float(shrinkage), calibration.best[p.path]))
+    return rows
+
+
+def predictive_checks(calibration: Calibration) -> list[TargetCheck]:
+    """Each target's reported value and range against the model's 90% intervals."""
+    targets = calibration.targets
+    posterior = calibration.simulated[calibration.fit.accepted]
+    checks = []
+    for j, t in enumerate(targets.targets):
+        best = calibration.best_run.metrics[t.metric]
+        checks.append(
+            TargetCheck(
+                t.metric,
+                unit(t),
+                t.value,
+                t.low,
+                t.high,
+                t.source,
+                _quantiles(posterior[:, j]),
+                _quantiles(best),
+                float(np.nanmean(best)),
+            )
+        )
+    return checks
+
+
+def unit(target: Target) -> str:
+    """The unit of a target's metric, as a report writes it."""
+    name = target.metric
+    if is_moment(name):
+        return "hours from the start"
+    if "people" in name or name.startswith(("evacuated", "arrived", "waiting", "aboard")):
+        return "people"
+    return "convoys" if "convoys" in name else "count"
+
+
+def is_moment(metric: str) -> bool:
+    """Whether a metric is a moment (hours from the scenario start), shown as a clock time."""
+    return metric in ("first_departure", "last_departure", "clearance_time") or metric.startswith(
+        "time_of_"
+    )
+
+
+def sensitivity_rows(calibration: Calibration) -> list[tuple[str, float, list[Fitted]]]:
+    """``(metric, value, fitted)`` for the file's values, then for each disputed value."""
+    main = [("", np.nan, fitted(calibration))]
+    return main + [(r.metric, r.value, fitted(calibration, r)) for r in calibration.sensitivity]
+
+
+def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return (np.nan, np.nan, np.nan)
+    p5, p50, p95 = np.percentile(values, QUANTILES)
+    return (float(p5), float(p50), float(p95))

@@ -1,0 +1,322 @@
+"""Paired what-if comparisons under common random numbers.
+
+A comparison runs the base scenario and each what-if with the same seed and the same
+replication numbers 0 .. n-1. Variates are indexed by stream, replication and convoy, so
+replication r of the what-if meets the same breaches, delays and loading times as
+replication r of the base wherever the two scenarios agree, and the paired differences
+``whatif[r] - base[r]`` vary far less than the scenarios do. How much less is measured, not
+assumed: each what-if also runs on replications n .. 2n-1, an independent sample, and the
+two estimates of the difference are set side by side::
+
+    import sim
+    base = sim.load_scenario("scenarios/aleppo_2016.toml")
+    more = sim.load_scenario("scenarios/aleppo_2016.toml", ["fleet.buses.count=60"])
+    comparison = sim.compare(base, [more], reps=500)
+    comparison.differences      # mean difference, 95% CI, variance reduction per metric
+    comparison.save()           # results/compare/<id>/
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from scipy import stats
+
+from sim.errors import ScenarioError
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import Replications
+from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
+from sim.studies.runner import run_chunked
+from sim.views.plots import DPI, FONT
+
+#: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
+HEADLINE = (
+    "evacuated",
+    "convoys",
+    "clearance_time",
+    "suspended_hours",
+    "wait_person_hours",
+    "held_person_hours",
+    "cold_person_hours",
+    "peak_queue",
+)
+
+
+class Difference(NamedTuple):
+    """The effect of a what-if on one metric (in the metric's unit).
+
+    ``difference`` is the mean of the paired differences ``whatif[r] - base[r]`` over the
+    ``pairs`` replications where both are defined, with a 95% Student t interval
+    (``ci_low``, ``ci_high``). ``independent_*`` estimate the same difference from the
+    what-if's independent replications n .. 2n-1 (Welch interval).
+    ``variance_reduction`` is the variance of the independent estimate over that of the
+    paired one: how many times more replications independent sampling would need for the
+    same precision (inf when every paired difference is the same; NaN when both are).
+    """
+
+    whatif: str
+    metric: str
+    pairs: int
+    base_mean: float
+    whatif_mean: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    independent_difference: float
+    independent_ci_low: float
+    independent_ci_high: float
+    variance_reduction: float
+
+
+@dataclass
+class Comparison:
+    """A base scenario, its what-ifs, and the differences they make.
+
+    Attributes
+    ----------
+    base : Scenario
+    whatifs : list of Scenario
+    reps, seed : int
+    differences : list of Difference
+        One per what-if and metric common to the base and that what-if.
+    paired : dict of str to Replications
+        Replications 0 .. n-1 of the base (under its name) and of each what-if (under its
+        label).
+    wall_time : float
+        Seconds the engine runs took.
+    """
+
+    base: Scenario
+    whatifs: list[Scenario]
+    reps: int
+    seed: int
+    differences: list[Difference]
+    paired: dict[str, Replications]
+    wall_time: float
+
+    def save(self, folder: str | Path | None = None) -> Path:
+        """Write ``manifest.json``, ``differences.csv`` and ``differences.png`` atomically
+        (default folder ``results/compare/<id>``); return the folder.
+
+        Raises
+        ------
+        ScenarioError
+            If ``folder`` exists already.
+        """
+        target = Path(folder) if folder is not None else self._default_folder()
+        with atomic_folder(target) as staging:
+            (staging / "differences.csv").write_text(
+                differences_csv(self.differences), encoding="utf-8"
+            )
+            manifest = json.dumps(self._manifest(), indent=2) + "\n"
+            (staging / "manifest.json").write_text(manifest, encoding="utf-8")
+            figure = difference_chart(self.differences, self.base.name)
+            figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
+            figure.clear()
+        return target
+
+    def _default_folder(self, root: Path = Path("results")) -> Path:
+        return fresh_folder(root / "compare", f"{self.base.name}-seed{self.seed}")
+
+    def _manifest(self) -> dict:
+        return {
+            "base": self.base.path,
+            "whatifs": [w.path for w in self.whatifs],
+            "reps": self.reps,
+            "seed": self.seed,
+            "paired_replications": [0, self.reps - 1],
+            "independent_replications": [self.reps, 2 * self.reps - 1],
+            "engine": "vector",
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_time_s": round(self.wall_time, 3),
+            "versions": versions(),
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+            "resolved_base": self.base.document,
+            "resolved_whatifs": [w.document for w in self.whatifs],
+        }
+
+
+def compare(
+    base: Scenario,
+    whatifs: Sequence[Scenario],
+    reps: int | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+) -> Comparison:
+    """Paired differences of each what-if against the base, under common random numbers.
+
+    Parameters
+    ----------
+    base : Scenario
+    whatifs : sequence of Scenario
+        Labelled by name (see :func:`labels`).
+    reps : int, optional
+        Replications per scenario (at least 2); the base's ``run.reps`` by default. Each
+        what-if runs twice as many: the paired ones and an independent sample.
+    seed : int, optional
+        The base's ``run.seed`` by default.
+    workers : int, optional
+        Processes for the batch engine (see :func:`sim.studies.runner.run_chunked`).
+
+    Raises
+    ------
+    ScenarioError
+        Too few replications, no what-if, or two what-ifs with the same label.
+    """
+    reps = base.reps if reps is None else reps
+    seed = base.seed if seed is None else seed
+    if reps < 2:
+        raise ScenarioError("--reps", "", f"a comparison needs at least 2 replications, got {reps}")
+    if not whatifs:
+        raise ScenarioError("compare", "", "name at least one what-if scenario")
+    names = labels(base, whatifs)
+    began = time.perf_counter()
+    before = run_chunked(base, reps, seed, workers)
+    paired = {base.name: before}
+    differences = []
+    for name, whatif in zip(names, whatifs, strict=True):
+        same = run_chunked(whatif, reps, seed, workers)
+        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps)
+        paired[name] = same
+        for metric in base_metrics(before, same):
+            differences.append(
+                difference(
+                    name,
+                    metric,
+                    before.metrics[metric],
+                    same.metrics[metric],
+                    independent.metrics[metric],
+                )
+            )
+    wall = time.perf_counter() - began
+    return Comparison(base, list(whatifs), reps, seed, differences, paired, wall)
+
+
+def labels(base: Scenario, whatifs: Sequence[Scenario]) -> list[str]:
+    """What-ifs by name, or by file name where the name is the base's (a what-if file that
+    ``extends`` the base inherits its name).
+
+    Raises
+    ------
+    ScenarioError
+        If two what-ifs would share a label.
+    """
+    names = [w.name if w.name != base.name or not w.path else Path(w.path).stem for w in whatifs]
+    if base.name in names or len(set(names)) < len(names):
+        raise ScenarioError(
+            "compare", "name", f"what-ifs need distinct names, not the base's: {names}"
+        )
+    return names
+
+
+def base_metrics(base: Replications, whatif: Replications) -> list[str]:
+    """The metrics both scenarios have, in the base's order."""
+    return [m for m in base.metrics if m in whatif.metrics]
+
+
+def difference(
+    whatif: str, metric: str, base: np.ndarray, same: np.ndarray, independent: np.ndarray
+) -> Difference:
+    """Paired and independent estimates of ``mean(whatif) - mean(base)`` for one metric.
+
+    Parameters
+    ----------
+    base, same : ndarray
+        The metric in replications 0 .. n-1 of the base and of the what-if (NaN where
+        undefined); pairs are the replications where both are defined.
+    independent : ndarray
+        The metric in the what-if's replications n .. 2n-1.
+    """
+    both = ~np.isnan(base) & ~np.isnan(same)
+    d = same[both] - base[both]
+    pairs = len(d)
+    mean = float(d.mean()) if pairs else math.nan
+    paired_var = float(d.var(ddof=1)) / pairs if pairs > 1 else math.nan
+    half = _t(pairs - 1) * math.sqrt(paired_var) if pairs > 1 else math.nan
+
+    b, w = base[~np.isnan(base)], independent[~np.isnan(independent)]
+    if len(b) > 1 and len(w) > 1:
+        vb, vw = b.var(ddof=1) / len(b), w.var(ddof=1) / len(w)
+        independent_var = float(vb + vw)
+        if independent_var > 0:  # Welch-Satterthwaite degrees of freedom
+            dof = independent_var**2 / (vb**2 / (len(b) - 1) + vw**2 / (len(w) - 1))
+        else:
+            dof = len(b) + len(w) - 2
+        ind_mean = float(w.mean() - b.mean())
+        ind_half = _t(dof) * math.sqrt(independent_var)
+    else:
+        independent_var = ind_mean = ind_half = math.nan
+    if paired_var > 0:
+        reduction = independent_var / paired_var
+    elif paired_var == 0 and independent_var > 0:
+        reduction = math.inf
+    else:
+        reduction = math.nan
+    return Difference(
+        whatif,
+        metric,
+        pairs,
+        float(base[both].mean()) if pairs else math.nan,
+        float(same[both].mean()) if pairs else math.nan,
+        mean,
+        mean - half,
+        mean + half,
+        ind_mean,
+        ind_mean - ind_half,
+        ind_mean + ind_half,
+        reduction,
+    )
+
+
+def _t(dof: float) -> float:
+    """The 97.5% quantile of Student t: the 95% two-sided multiplier."""
+    return float(stats.t.ppf(0.975, dof))
+
+
+def differences_csv(differences: list[Difference]) -> str:
+    """One row per what-if and metric."""
+    rows = ([d.whatif, d.metric, d.pairs, *map(number, d[3:])] for d in differences)
+    return csv_text(list(Difference._fields), rows)
+
+
+def difference_chart(differences: list[Difference], base: str) -> Figure:
+    """The headline differences, one panel per metric in its own unit and scale, one row
+    per what-if: the paired 95% CI (thick) over the independent one (thin)."""
+    shown = [d for d in differences if d.metric in HEADLINE and math.isfinite(d.difference)]
+    metrics = [m for m in HEADLINE if any(d.metric == m for d in shown)]
+    whatifs = list(dict.fromkeys(d.whatif for d in differences))
+    height = 0.6 + len(metrics) * (0.35 + 0.3 * len(whatifs))
+    figure = Figure(figsize=(10.0, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(
+        f"What-if minus {base}: paired 95% CI (thick), independent 95% CI (thin)", fontsize=FONT
+    )
+    panels = figure.subplots(max(len(metrics), 1), 1, squeeze=False)[:, 0]
+    for ax, metric in zip(panels, metrics, strict=False):
+        rows = {d.whatif: d for d in shown if d.metric == metric}
+        for k, name in enumerate(whatifs):
+            if name not in rows:
+                continue
+            d = rows[name]
+            low, high = d.independent_ci_low, d.independent_ci_high
+            ax.plot([low, high], [k, k], color=f"C{k}", lw=1.2, alpha=0.7)
+            ax.plot([d.ci_low, d.ci_high], [k, k], color=f"C{k}", lw=6, solid_capstyle="butt")
+            ax.plot(d.difference, k, "o", color="black", ms=3)
+        ax.axvline(0, color="0.5", lw=0.8)
+        ax.set_yticks(range(len(whatifs)), whatifs, fontsize=FONT - 3)
+        ax.set_ylim(len(whatifs) - 0.5, -0.5)
+        ax.set_ylabel(metric, fontsize=FONT - 2, rotation=0, ha="right", va="center")
+        ax.tick_params(axis="x", labelsize=FONT - 3)
+    return figure

@@ -1,0 +1,253 @@
+"""Running a scenario: replications, their summaries and the run folder.
+
+``run`` is what the CLI's ``evacsim run`` calls; a notebook calls it directly::
+
+    import sim
+    result = sim.run(sim.load_scenario("scenarios/aleppo_2016.toml"), reps=200)
+    result.summaries            # mean, 95% CI and quantiles per metric
+    result.save()               # results/aleppo_2016/<run-id>/
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from sim.engines.des import run_des
+from sim.engines.vector import run_vector
+from sim.errors import ScenarioError
+from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import Summary, summarise_all
+from sim.outputs.records import Replications, metric_names
+from sim.studies.precision import RULE, precise
+
+#: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
+ENGINES = {"vector": run_vector, "des": run_des}
+
+#: Replications per batch-engine chunk: bounds memory (a few kB per replication in flight)
+#: while keeping numpy's per-call overhead small.
+CHUNK = 10_000
+
+
+@dataclass
+class RunResult:
+    """Replications of one scenario and what produced them.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    replications : Replications
+        Metrics per replication, hourly series and the event trace.
+    seed, reps : int
+    engine : str
+    wall_time : float
+        Seconds the engine took.
+    overrides : list of str
+        The ``--set`` overrides the scenario was loaded with, for the manifest.
+    precision : dict, optional
+        With ``run(..., precision=...)``: the target, the metrics, the replication cap,
+        whether the rule was met and the rule itself, for the manifest.
+    """
+
+    scenario: Scenario
+    replications: Replications
+    seed: int
+    reps: int
+    engine: str
+    wall_time: float
+    overrides: list[str] = field(default_factory=list)
+    precision: dict | None = None
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Per-replication metric arrays, shape (reps,)."""
+        return self.replications.metrics
+
+    @property
+    def rep_ids(self) -> range:
+        """The replication numbers (their variates are indexed by these)."""
+        return range(self.reps)
+
+    @cached_property
+    def summaries(self) -> list[Summary]:
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
+        return summarise_all(self.metrics)
+
+    def to_frame(self):
+        """The per-replication metrics as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.metrics).rename_axis("rep")
+
+    def save(self, folder: str | Path | None = None) -> Path:
+        """Write the run folder (default ``results/<scenario>/<run-id>``); return its path."""
+        from sim.outputs.results import default_folder, write_run_folder
+
+        target = Path(folder) if folder is not None else default_folder(self)
+        return write_run_folder(self, target)
+
+
+def run(
+    scenario: Scenario,
+    reps: int | None = None,
+    seed: int | None = None,
+    engine: str = "vector",
+    overrides: list[str] | None = None,
+    workers: int | None = None,
+    precision: float | None = None,
+    metrics: Sequence[str] = ("evacuated",),
+    max_reps: int | None = None,
+) -> RunResult:
+    """Run replications of a scenario, optionally until the means are precise enough.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    reps : int, optional
+        Replications; the scenario's ``run.reps`` by default.
+    seed : int, optional
+        The run's seed; the scenario's ``run.seed`` by default.
+    engine : {"vector", "des"}
+        ``vector``, the batch engine, or ``des``, the SimPy reference engine. Both give the
+        same result for every replication.
+    overrides : list of str, optional
+        Recorded in the manifest only (apply them with ``load_scenario``).
+    workers : int, optional
+        Processes for the batch engine; by default every core once there are several
+        chunks of ``CHUNK`` replications. Results do not depend on it.
+    precision : float, optional
+        Relative precision, e.g. 0.02: replications double (``reps`` first) until each of
+        ``metrics`` has a 95% CI half-width within this fraction of its mean, or
+        ``max_reps`` is reached; the rule is :data:`sim.studies.precision.RULE`.
+    metrics : sequence of str
+        The metrics the precision applies to.
+    max_reps : int, optional
+        Most replications with ``precision``; 16 times ``reps`` by default.
+
+    Raises
+    ------
+    ScenarioError
+        For a precision metric the scenario does not have.
+    """
+    reps = scenario.reps if reps is None else reps
+    seed = scenario.seed if seed is None else seed
+    if reps < 1:
+        raise ValueError("reps must be at least 1")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+
+    def replicate(first: int, n: int) -> Replications:
+        if engine == "vector":
+            return run_chunked(scenario, n, seed, workers, first_rep=first)
+        return run_des(scenario, n, seed, first_rep=first)
+
+    if precision is not None:
+        known = metric_names(scenario)
+        for name in metrics:
+            if name not in known:
+                raise ScenarioError(
+                    "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
+                )
+    began = time.perf_counter()
+    replications = replicate(0, reps)
+    record = None
+    if precision is not None:
+        cap = 16 * reps if max_reps is None else max_reps
+        met = precise({m: replications.metrics[m] for m in metrics}, precision)
+        while not met and replications.reps < cap:
+            n = replications.reps
+            more = replicate(n, min(2 * n, cap) - n)
+            replications = _gather([replications, more], [0, n], n + more.reps)
+            met = precise({m: replications.metrics[m] for m in metrics}, precision)
+        record = {
+            "precision": precision,
+            "metrics": list(metrics),
+            "max_reps": cap,
+            "met": met,
+            "rule": " ".join(RULE.split()),
+        }
+    wall = time.perf_counter() - began
+    return RunResult(
+        scenario,
+        replications,
+        seed,
+        replications.reps,
+        engine,
+        wall,
+        list(overrides or []),
+        record,
+    )
+
+
+def run_chunked(
+    scenario: Scenario,
+    reps: int,
+    seed: int,
+    workers: int | None = None,
+    parameters: dict[str, np.ndarray] | None = None,
+    first_rep: int = 0,
+    rep_ids: np.ndarray | None = None,
+) -> Replications:
+    """The batch engine over ``reps`` replications in chunks, on several processes.
+
+    Each chunk is replications ``first .. first + CHUNK - 1``; a replication's variates
+    depend only on the seed and its number, so the result is the same whatever the
+    chunking and the number of processes.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    reps, seed : int
+    workers : int, optional
+        Processes; by default every core once there are several chunks.
+    parameters : dict of str to ndarray, optional
+        Scenario inputs that differ per replication, each of shape ``(reps,)`` (see
+        :mod:`sim.engines.batch_params`); sweeps and calibration put many parameter points
+        in one run this way.
+    first_rep : int
+        Number of the first replication.
+    rep_ids : ndarray of int, optional
+        Replication numbers, shape ``(reps,)``, instead of ``first_rep`` onwards (see
+        :func:`sim.engines.vector.run_vector`).
+    """
+    if rep_ids is None:
+        rep_ids = first_rep + np.arange(reps)
+    starts = range(0, reps, CHUNK)
+    sizes = [min(CHUNK, reps - first) for first in starts]
+    parts = [
+        None if parameters is None else {k: v[first : first + n] for k, v in parameters.items()}
+        for first, n in zip(starts, sizes, strict=True)
+    ]
+    numbers = [rep_ids[first : first + n] for first, n in zip(starts, sizes, strict=True)]
+    n = len(sizes)
+    if workers is None:
+        workers = min(n, os.cpu_count() or 1)
+    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers)
+    if workers <= 1 or n == 1:
+        return _gather(map(run_vector, *args), starts, reps)
+    with ProcessPoolExecutor(workers) as pool:
+        return _gather(pool.map(run_vector, *args), starts, reps)
+
+
+def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> Replications:
+    """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
+    metrics: dict[str, np.ndarray] = {}
+    series: dict[str, np.ndarray] = {}
+    trace = []
+    for first, part in zip(starts, parts, strict=True):
+        if not metrics:
+            metrics = {k: np.empty(reps, v.dtype) for k, v in part.metrics.items()}
+            series = {k: np.empty((reps, v.shape[1]), v.dtype) for k, v in part.series.items()}
+        for k, v in part.metrics.items():
+            metrics[k][first : first + len(v)] = v
+        for k, v in part.series.items():
+            series[k][first : first + len(v)] = v
+        trace.extend(part.trace)
+    return Replications(metrics, series, trace)

@@ -1,0 +1,16 @@
+"""Parameter sweeps: a sweep file's points run as batch-engine chunks, on any executor.
+
+- :mod:`~sim.studies.sweeps.spec` reads and checks sweep files;
+- :mod:`~sim.studies.sweeps.design` turns them into points (grid, Latin hypercube, Sobol, Saltelli);
+- :mod:`~sim.studies.sweeps.chunks` cuts the replications into chunks and keeps finished ones;
+- :mod:`~sim.studies.sweeps.executors` runs chunks on local processes or a Dask cluster;
+- :mod:`~sim.studies.precision` (shared with ``evacsim run``): the stopping rule of ``--precision``;
+- :mod:`~sim.studies.sweeps.sensitivity` estimates Sobol indices with SALib;
+- :mod:`~sim.studies.sweeps.output`, :mod:`~sim.studies.sweeps.figures` write the sweep's folder;
+- :mod:`~sim.studies.sweeps.run` puts them together in :func:`sweep`.
+"""
+
+from sim.studies.sweeps.run import SweepResult, sweep
+from sim.studies.sweeps.spec import SweepSpec, load_sweep
+
+__all__ = ["SweepResult", "SweepSpec", "load_sweep", "sweep"]

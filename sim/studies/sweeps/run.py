@@ -1,0 +1,248 @@
+"""Running a sweep: points, scenario variants, chunks on an executor, resume, precision.
+
+``sweep`` is what ``evacsim sweep`` calls; a notebook calls it directly::
+
+    import sim
+    result = sim.sweep("scenarios/sweeps/buses.toml")
+    result.folder          # results/sweeps/buses/<id>/ with points.csv and figures
+
+The sweep's folder is named by a hash of everything the results depend on (the resolved
+sweep file and base scenario, the package version), so rerunning the same file finds the
+chunks it finished before and computes only the rest, while a changed file gets a new
+folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import Summary, summarise
+from sim.studies.precision import next_round, precise
+from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
+from sim.studies.sweeps.design import design_points
+from sim.studies.sweeps.executors import Task, open_executor
+from sim.studies.sweeps.output import write_outputs
+from sim.studies.sweeps.sensitivity import SobolIndex, sobol_indices
+from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
+
+
+@dataclass
+class SweepResult:
+    """The outcome of a sweep.
+
+    Attributes
+    ----------
+    spec : SweepSpec
+    folder : Path
+        ``results/sweeps/<name>/<id>/``.
+    points : list of dict
+        Axis values of each point, in design order.
+    values : dict of str to list of ndarray
+        Each metric's value per replication (0, 1, ...) at each point.
+    summaries : dict of str to list of Summary
+        Each metric's mean, 95% CI and quantiles at each point.
+    sobol : list of SobolIndex
+        Sobol indices (``saltelli`` designs only).
+    chunks, reused : int
+        Chunks in the sweep, and how many of them an earlier run had finished.
+    wall_time : float
+        Seconds this run took.
+    """
+
+    spec: SweepSpec
+    folder: Path
+    points: list[dict[str, object]]
+    values: dict[str, list[np.ndarray]]
+    summaries: dict[str, list[Summary]]
+    sobol: list[SobolIndex] = field(default_factory=list)
+    chunks: int = 0
+    reused: int = 0
+    wall_time: float = 0.0
+
+    @property
+    def reps(self) -> np.ndarray:
+        """Replications run at each point."""
+        first = next(iter(self.values.values()))
+        return np.array([len(v) for v in first])
+
+    @property
+    def precise(self) -> np.ndarray:
+        """Whether each point meets the precision rule (all True without ``precision``)."""
+        if self.spec.precision is None:
+            return np.ones(len(self.points), bool)
+        return np.array(
+            [
+                precise({m: v[p] for m, v in self.values.items()}, self.spec.precision)
+                for p in range(len(self.points))
+            ]
+        )
+
+
+def sweep(
+    spec: SweepSpec | str | Path,
+    scheduler: str = "local",
+    workers: int | None = None,
+    root: str | Path = "results",
+    progress: bool = False,
+) -> SweepResult:
+    """Run a sweep, reusing any chunks a previous run of the same sweep finished.
+
+    Parameters
+    ----------
+    spec : SweepSpec, str or Path
+        A sweep file or its loaded spec (see :func:`sim.studies.sweeps.spec.load_sweep`).
+    scheduler : str
+        ``local`` (processes on this machine), ``dask-local`` or ``tcp://HOST:PORT`` (Dask).
+        Results do not depend on it.
+    workers : int, optional
+        Processes (``local``) or Dask workers (``dask-local``); every core by default.
+    root : str or Path
+        The results folder; the sweep writes ``<root>/sweeps/<name>/<id>/``.
+    progress : bool
+        Show a progress bar with ETA on standard error.
+
+    Raises
+    ------
+    ScenarioError
+        A bad sweep file, a point the base scenario does not accept, or a bad scheduler.
+    """
+    began = time.perf_counter()
+    if not isinstance(spec, SweepSpec):
+        spec = load_sweep(spec)
+    points = design_points(spec)
+    variants, scenarios = scenario_variants(spec, points)
+    folder = Path(root) / "sweeps" / spec.name / sweep_id(spec)
+    store = ChunkStore(folder / "chunks")
+    collected: list[tuple[Chunk, dict[str, np.ndarray]]] = []
+    total = reused = 0
+    requests = [(p, 0, spec.reps) for p in range(len(points))]
+    with open_executor(scheduler, workers) as executor, _bar(progress) as bar:
+        for round_ in itertools.count():
+            chunks = layout(requests, variants, round_, spec.chunk)
+            bar.total = (bar.total or 0) + sum(len(c.reps) for c in chunks)
+            missing = []
+            for chunk in chunks:
+                found = store.load(chunk)
+                if found is None:
+                    missing.append(chunk)
+                else:
+                    collected.append((chunk, found))
+                    bar.update(len(chunk.reps))
+            total += len(chunks)
+            reused += len(chunks) - len(missing)
+            tasks = [chunk_task(c, spec, points, scenarios) for c in missing]
+            for chunk, metrics in executor.run(missing, tasks):
+                store.save(chunk, metrics)
+                collected.append((chunk, metrics))
+                bar.update(len(chunk.reps))
+            if spec.precision is None:
+                break
+            values = per_point(collected, spec.metrics, len(points))
+            requests = next_round(requests, values, spec.precision, spec.max_reps)
+            if not requests:
+                break
+    values = per_point(collected, spec.metrics, len(points))
+    summaries = {m: [summarise(m, v) for v in values[m]] for m in spec.metrics}
+    sobol = []
+    if spec.method == "saltelli":
+        means = {m: np.array([s.mean for s in summaries[m]]) for m in spec.metrics}
+        sobol = sobol_indices(spec, means)
+    wall = time.perf_counter() - began
+    result = SweepResult(spec, folder, points, values, summaries, sobol, total, reused, wall)
+    write_outputs(result, scheduler)
+    return result
+
+
+def chunk_task(
+    chunk: Chunk, spec: SweepSpec, points: list[dict[str, object]], scenarios: list[Scenario]
+) -> Task:
+    """The arguments of :func:`~sim.studies.sweeps.executors.simulate_chunk` for one chunk: its
+    variant's scenario and each numeric axis as one value per replication."""
+    keys = [a.key for a in spec.axes if a.batch]
+    parameters = {k: np.array([points[p][k] for p in chunk.points], float) for k in keys}
+    return scenarios[chunk.variant], spec.seed, parameters, chunk.reps, spec.metrics
+
+
+def scenario_variants(
+    spec: SweepSpec, points: list[dict[str, object]]
+) -> tuple[list[int], list[Scenario]]:
+    """Check every point against the base scenario; group points by their non-batch values.
+
+    Returns
+    -------
+    variants : list of int
+        The variant of each point.
+    scenarios : list of Scenario
+        One scenario per variant: the base with the point's non-batch axis values.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the sweep file, the point and what the base scenario does not accept.
+    """
+    scenario_keys = [a.key for a in spec.axes if not a.batch]
+    axis_keys = {a.key.removesuffix(".value") for a in spec.axes}
+    index: dict[tuple, int] = {}
+    scenarios: list[Scenario] = []
+    variants = []
+    checked: set[str] = set()
+    for i, point in enumerate(points):
+        settings = [override(k, v) for k, v in point.items()]
+        signature = json.dumps(settings)
+        if signature not in checked:
+            try:
+                load_scenario(spec.base, [*spec.overrides, *settings])
+            except ScenarioError as error:
+                key = f"axes.{error.key}" if error.key in axis_keys else error.key
+                raise ScenarioError(
+                    spec.path, key, f"point {i} ({', '.join(settings)}): {error.message}"
+                ) from None
+            checked.add(signature)
+        key = tuple(point[k] for k in scenario_keys)
+        if key not in index:
+            index[key] = len(scenarios)
+            settings = [override(k, point[k]) for k in scenario_keys]
+            scenarios.append(load_scenario(spec.base, [*spec.overrides, *settings]))
+        variants.append(index[key])
+    return variants, scenarios
+
+
+def per_point(
+    collected: list[tuple[Chunk, dict[str, np.ndarray]]], metrics: tuple[str, ...], n: int
+) -> dict[str, list[np.ndarray]]:
+    """Each metric's values at each point, ordered by replication number."""
+    points = np.concatenate([c.points for c, _ in collected])
+    reps = np.concatenate([c.reps for c, _ in collected])
+    order = np.lexsort((reps, points))
+    cuts = np.searchsorted(points[order], np.arange(1, n))
+    return {m: np.split(np.concatenate([v[m] for _, v in collected])[order], cuts) for m in metrics}
+
+
+def sweep_id(spec: SweepSpec) -> str:
+    """Twelve hex digits of a hash of what the results depend on."""
+    try:
+        version = metadata.version("evacsim")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        version = "not installed"
+    identity = {"sweep": spec.identity(), "evacsim": version}
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _bar(progress: bool):
+    """A tqdm progress bar over replications on standard error (silent if not wanted)."""
+    from tqdm import tqdm
+
+    # disable=None: no bar when standard error is not a terminal (logs, pipes, tests)
+    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if progress else True, delay=0.5)

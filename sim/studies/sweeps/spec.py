@@ -1,0 +1,324 @@
+"""Sweep files: what to vary, how to sample it, and what to measure.
+
+A sweep file names a base scenario, its axes and a design::
+
+    name = "buses"
+    base = "../aleppo_2016.toml"        # relative to the sweep file
+    reps = 200                          # replications per point
+    seed = 1
+    metrics = ["evacuated_by_halt", "cold_person_hours"]
+
+    [design]
+    method = "grid"                     # grid | lhs | sobol | saltelli
+
+    [axes]
+    "fleet.buses.count" = [20, 30, 40, 50]
+
+Sampled designs give each axis a range, ``"route.to_reception.mean" = { low = 0.5, high = 2.0 }``,
+and ``design.points``. Optional keys: ``description``, ``set`` (overrides of the base),
+``precision`` and ``max_reps`` (see :mod:`sim.studies.precision`) and ``chunk``; ``docs/sweeps.md``
+describes them all. Every mistake raises :class:`~sim.errors.ScenarioError` naming the sweep
+file and the key, before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.engines.batch_params import INTEGERS, batch_parameters
+from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.inputs.sources import read_toml
+from sim.outputs.records import metric_names
+from sim.studies.runner import CHUNK
+
+#: Designs: a full grid of listed values, or points sampled from ranges.
+METHODS = ("grid", "lhs", "sobol", "saltelli")
+
+#: Cap on replications per point in precision mode, as a multiple of ``reps``, by default.
+MAX_REPS_FACTOR = 16
+
+TOP_KEYS = {
+    "name",
+    "description",
+    "base",
+    "set",
+    "reps",
+    "seed",
+    "metrics",
+    "precision",
+    "max_reps",
+    "chunk",
+    "design",
+    "axes",
+}
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One input a sweep varies.
+
+    Attributes
+    ----------
+    key : str
+        Scenario key path, e.g. ``fleet.buses.count``.
+    values : tuple
+        Grid values (empty for a sampled axis).
+    low, high : float
+        Range of a sampled axis (NaN for a grid axis), in the key's unit.
+    batch : bool
+        True for a numeric batch-engine input (:mod:`sim.engines.batch_params`), whose points
+        share one batch; False for any other scenario key, loaded as one scenario per value.
+    integer : bool
+        True for inputs that count things: sampled values are rounded to whole numbers.
+    """
+
+    key: str
+    values: tuple
+    low: float
+    high: float
+    batch: bool
+    integer: bool
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep file.
+
+    Attributes
+    ----------
+    path : str
+        The sweep file.
+    name, description : str
+    base : Path
+        The base scenario file.
+    overrides : tuple of str
+        ``KEY=VALUE`` settings applied to the base scenario (the file's ``set``).
+    scenario : Scenario
+        The base scenario with ``overrides`` applied.
+    method : str
+        One of ``METHODS``.
+    points : int
+        Sampled points (``lhs``, ``sobol``) or the Saltelli base sample N; 0 for a grid.
+    axes : tuple of Axis
+    reps : int
+        Replications per point (the first round in precision mode).
+    seed : int
+        Seed of the replications and of the sampler.
+    metrics : tuple of str
+    precision : float or None
+        Target relative half-width of every metric's 95% CI (e.g. 0.02), or None.
+    max_reps : int
+        Most replications per point in precision mode.
+    chunk : int
+        Most replications per chunk, the unit of work an executor runs and a resumed sweep
+        skips (``sim.studies.runner.CHUNK`` by default: bounded memory, small numpy overhead).
+    """
+
+    path: str
+    name: str
+    description: str
+    base: Path
+    overrides: tuple[str, ...]
+    scenario: Scenario
+    method: str
+    points: int
+    axes: tuple[Axis, ...]
+    reps: int
+    seed: int
+    metrics: tuple[str, ...]
+    precision: float | None
+    max_reps: int
+    chunk: int = CHUNK
+
+    def identity(self) -> dict[str, Any]:
+        """Everything the results depend on, as plain data (hashed into the sweep id)."""
+        return {
+            "base": self.scenario.document,
+            "set": list(self.overrides),
+            "method": self.method,
+            "points": self.points,
+            "axes": [
+                {"key": a.key, "values": list(a.values), "low": a.low, "high": a.high}
+                for a in self.axes
+            ],
+            "reps": self.reps,
+            "seed": self.seed,
+            "metrics": list(self.metrics),
+            "precision": self.precision,
+            "max_reps": self.max_reps,
+            "chunk": self.chunk,
+        }
+
+
+def load_sweep(
+    path: str | Path, precision: float | None = None, max_reps: int | None = None
+) -> SweepSpec:
+    """Read and check a sweep file.
+
+    Parameters
+    ----------
+    path : str or Path
+    precision : float, optional
+        Overrides the file's ``precision``.
+    max_reps : int, optional
+        Overrides the file's ``max_reps``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the sweep file (or the base scenario) and the key.
+    """
+    path = Path(path)
+    source = str(path)
+    doc = read_toml(path, "sweep file")
+
+    def fail(key: str, message: str) -> ScenarioError:
+        return ScenarioError(source, key, message)
+
+    unknown = sorted(set(doc) - TOP_KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
+    name = doc.get("name", path.stem)
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
+        raise fail("name", "must be a non-empty text without slashes")
+    base_text = doc.get("base")
+    if not isinstance(base_text, str) or not base_text:
+        raise fail("base", "must name the base scenario file, relative to the sweep file")
+    base = path.parent / base_text
+    if not base.is_file():
+        raise fail("base", f"no such scenario file: {base}")
+    overrides = doc.get("set", [])
+    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
+        raise fail("set", 'must be a list of "KEY=VALUE" texts')
+    scenario = load_scenario(base, overrides)
+
+    reps = _whole(doc.get("reps", scenario.reps), "reps", 2, fail)
+    seed = _whole(doc.get("seed", scenario.seed), "seed", 0, fail)
+    metrics = doc.get("metrics")
+    known = metric_names(scenario)
+    if not isinstance(metrics, list) or not metrics:
+        raise fail("metrics", 'must list the metrics to summarise, e.g. ["evacuated"]')
+    for metric in metrics:
+        if metric not in known:
+            raise fail(
+                "metrics", f"{metric!r} is not a metric of {base}; known: {', '.join(known)}"
+            )
+    precision = doc.get("precision") if precision is None else precision
+    if precision is not None and (
+        isinstance(precision, bool)
+        or not isinstance(precision, int | float)
+        or not 0 < precision < 1
+    ):
+        raise fail("precision", f"must be a fraction between 0 and 1, e.g. 0.02, got {precision!r}")
+    cap = doc.get("max_reps", MAX_REPS_FACTOR * reps) if max_reps is None else max_reps
+    cap = _whole(cap, "max_reps", reps, fail)
+    chunk = _whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
+
+    design = doc.get("design", {})
+    if not isinstance(design, dict):
+        raise fail("design", "must be a table with method (and points)")
+    extra = sorted(set(design) - {"method", "points"})
+    if extra:
+        raise fail(f"design.{extra[0]}", "unknown key; allowed: method, points")
+    method = design.get("method", "grid")
+    if method not in METHODS:
+        raise fail("design.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    axes = _read_axes(doc.get("axes"), scenario, method, fail)
+    points = 0
+    if method != "grid":
+        points = _whole(design.get("points"), "design.points", 1, fail)
+        if method in ("sobol", "saltelli") and points & (points - 1):
+            raise fail("design.points", f"must be a power of 2 for {method}, got {points}")
+    elif "points" in design:
+        raise fail("design.points", "a grid has one point per combination of axis values")
+    return SweepSpec(
+        source,
+        name,
+        str(doc.get("description", "")),
+        base,
+        tuple(overrides),
+        scenario,
+        method,
+        points,
+        axes,
+        reps,
+        seed,
+        tuple(metrics),
+        None if precision is None else float(precision),
+        cap,
+        chunk,
+    )
+
+
+def _read_axes(
+    table: Any, scenario: Scenario, method: str, fail: Callable[[str, str], ScenarioError]
+) -> tuple[Axis, ...]:
+    if not isinstance(table, dict) or not table:
+        raise fail("axes", 'must be a table of key paths, e.g. "fleet.buses.count" = [20, 40]')
+    numeric = batch_parameters(scenario, 1).values
+    axes = []
+    for key, spec in table.items():
+        where = f"axes.{key}"
+        batch = key in numeric
+        integer = key.rsplit(".", 1)[-1] in INTEGERS
+        if method == "grid":
+            if not isinstance(spec, list) or not spec:
+                raise fail(where, "a grid axis lists its values, e.g. [20, 30, 40]")
+            if len(set(map(json.dumps, spec))) != len(spec):
+                raise fail(where, "lists a value twice")
+            if batch:
+                for value in spec:
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        raise fail(where, f"must list numbers, got {value!r}")
+                    if integer and value != math.floor(value):
+                        raise fail(where, f"counts things: values must be whole, got {value!r}")
+            axes.append(Axis(key, tuple(spec), math.nan, math.nan, batch, integer))
+            continue
+        if not batch:
+            raise fail(
+                where,
+                f"is not a numeric batch-engine input, so it can only be a grid axis; "
+                f"ranges are allowed for: {', '.join(sorted(numeric))}",
+            )
+        if not isinstance(spec, dict) or set(spec) != {"low", "high"}:
+            raise fail(where, f"a {method} axis is a range, e.g. {{ low = 0.5, high = 2.0 }}")
+        low, high = spec["low"], spec["high"]
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)):
+            raise fail(where, "low and high must be numbers")
+        if not low < high:
+            raise fail(where, f"low must be below high, got {low!r} and {high!r}")
+        axes.append(Axis(key, (), float(low), float(high), True, integer))
+    return tuple(axes)
+
+
+def _whole(value: Any, key: str, least: int, fail: Callable[[str, str], ScenarioError]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise fail(key, f"must be a whole number >= {least}, got {value!r}")
+    return value
+
+
+def override(key: str, value: Any) -> str:
+    """The ``KEY=VALUE`` text that sets ``key`` to ``value`` in a scenario file.
+
+    A distribution written as a bare number is a fixed one, whose batch key ends in
+    ``.value``; the file sets the number itself.
+    """
+    if key.endswith(".value"):
+        key = key.removesuffix(".value")
+    if isinstance(value, float) and key.rsplit(".", 1)[-1] in INTEGERS:
+        value = int(value)
+    text = json.dumps(value) if isinstance(value, str) else _toml(value)
+    return f"{key}={text}"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)

@@ -1,0 +1,300 @@
+"""Figures of a run folder: the fan chart, the convoy timeline and the pickup queue.
+
+Every chart has a clock-time x axis (local date-times from ``scenario.start``; the data
+are hours from the start) and shades the hours when the ceasefire was suspended. Figures
+are plain :class:`matplotlib.figure.Figure` objects on the Agg canvas: no pyplot state is
+touched, nothing stays registered, and the same inputs always give the same PNG bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import Replications, TraceEvent, hours_grid
+
+FONT = 12  # points, for tick labels, axis labels and legends; titles are larger
+WIDTH, HEIGHT, DPI = 10.0, 6.0, 150  # inches, inches, dots per inch
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: (major, minor) tick steps in hours; the smallest major step giving <= MAX_TICKS is used
+TICK_STEPS = ((1, 0.25), (2, 0.5), (3, 1), (6, 1), (12, 3), (24, 6), (48, 12), (168, 24))
+MAX_TICKS = 6
+SUSPENDED, MAX_ALPHA = "#d62728", 0.25
+SHARE, ONE_RUN = "ceasefire suspended (share of runs)", "ceasefire suspended"
+BAND, MEDIAN = "#3182bd", "#08519c"
+LEGEND = {"fontsize": FONT - 1, "frameon": False}
+TEXT = {"fontsize": FONT - 1, "path_effects": [withStroke(linewidth=3, foreground="white")]}
+NO_TRACE = "No event trace for replication 0 (run.trace_reps = 0)"
+#: Convoy legs: the trace event that opens each leg, its label and colour. Unloading and
+#: return are light, so the people counts written over them stay readable.
+LEGS = {
+    "convoy_forms": ("loading", "#4292c6"),
+    "held": ("held", "#fd8d3c"),
+    "convoy_departs": ("to checkpoint", "#74c476"),
+    "reaches_checkpoint": ("inspection", "#807dba"),
+    "passes_checkpoint": ("to reception", "#238b45"),
+    "turned_back": ("turned back", "#8c2d04"),
+    "reaches_reception": ("unloading", "#fee391"),
+    "unloaded": ("return", "#d9d9d9"),
+}
+#: Trace events that end a convoy's leg without opening another
+ENDS = {"incident", "back_at_pickup", "vehicles_return"}
+Span = tuple[float, float, float]  # (start, end) in hours from the start, share of runs
+
+
+def write_figures(scenario: Scenario, result: Replications, folder: Path) -> list[Path]:
+    """Write every figure of a run folder as PNG into `folder`; return the paths written.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    result : Replications
+        The replications of ``scenario``: hourly series and the trace of replication 0.
+    folder : Path
+        Created if missing; receives ``evacuated.png``, ``convoys.png`` and ``queue.png``.
+
+    Returns
+    -------
+    list of Path
+        The files written, in that order.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    charts = {"evacuated": fan_chart, "convoys": convoy_timeline, "queue": queue_chart}
+    paths = []
+    for name, chart in charts.items():
+        figure = chart(scenario, result)
+        paths.append(folder / f"{name}.png")
+        figure.savefig(paths[-1], dpi=DPI, metadata={"Software": None})
+        figure.clear()  # free the artists now; the figure was never registered with pyplot
+    return paths
+
+
+def fan_chart(scenario: Scenario, result: Replications) -> Figure:
+    """Cumulative people evacuated against clock time: median, 50% and 90% of runs.
+
+    Hours are shaded by the share of runs in which the ceasefire was suspended, and the
+    figures of ``scenario.reported`` (people, with their ranges) are marked with sources.
+    """
+    fig, ax = _figure()
+    _fan(ax, hours_grid(scenario), result.series["evacuated"], "evacuated")
+    ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
+    for i, r in enumerate(scenario.reported):
+        yerr = [[r.evacuated - r.low], [r.high - r.evacuated]]
+        label = "reported (range)" if i == 0 else None
+        ax.errorbar(r.at, r.evacuated, yerr, fmt="D", ms=7, c="k", capsize=5, label=label)
+        left = r.at > 0.75 * scenario.horizon  # keep the label inside the axes
+        place = {"xytext": (-8, 8), "ha": "right"} if left else {"xytext": (8, 8)}
+        at = (r.at, r.evacuated)
+        ax.annotate(_short(r.source), at, textcoords="offset points", **place, **TEXT)
+    ax.set_ylim(0, 1.08 * max([scenario.people, *(r.high for r in scenario.reported)]))
+    ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT)
+    ax.set_title(f"{scenario.name}: people evacuated, {result.reps} runs", fontsize=FONT + 2)
+    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    return fig
+
+
+def queue_chart(scenario: Scenario, result: Replications) -> Figure:
+    """People waiting at the pickup against clock time: median, 90% of runs, replication 0.
+
+    Suspensions are shaded as in :func:`fan_chart`.
+    """
+    fig, ax = _figure()
+    hours, waiting = hours_grid(scenario), result.series["waiting"]
+    _fan(ax, hours, waiting, "waiting", inner=False)
+    ax.plot(hours, waiting[0], c="k", lw=0.9, label="replication 0")
+    ax.set_ylim(0, 1.1 * max(float(waiting.max()), 1.0))
+    ax.set_ylabel("people waiting at the pickup", fontsize=FONT)
+    ax.set_title(f"{scenario.name}: queue at the pickup, {result.reps} runs", fontsize=FONT + 2)
+    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    return fig
+
+
+def convoy_timeline(scenario: Scenario, result: Replications) -> Figure:
+    """The legs of every convoy of replication 0 against clock time, one row per convoy.
+
+    Rows are the trace's convoy numbers, first on top. The suspensions of that replication
+    are shaded and its incidents marked; each convoy's people are written right of its
+    arrival at reception where there is room. Legs still running when the replication ends
+    (at the horizon, or when everyone is evacuated) are drawn to that end.
+    """
+    trace = [e for e in result.trace if e.rep == 0]
+    convoys = sorted({e.convoy for e in trace if e.convoy >= 0})
+    fig, ax = _figure(min(max(2.2 + 0.4 * len(convoys), HEIGHT), 14.0))
+    title = f"{scenario.name}: convoys of replication 0 (of {result.reps} runs)"
+    spans = _trace_spans(scenario, trace)
+    if not convoys:
+        why = "No convoy formed in replication 0" if trace else NO_TRACE
+        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", fontsize=FONT + 1, c="0.3")
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=FONT + 2)
+        _finish(ax, scenario, spans, ONE_RUN)
+        return fig
+    end = next((e.time for e in trace if e.event == "cleared"), scenario.horizon)
+    legs, arrivals = _convoy_legs(trace, convoys, end)
+    for label, colour in LEGS.values():
+        if legs[label]:
+            rows, starts, stops = np.array(legs[label]).T
+            ax.barh(rows, stops - starts, left=starts, height=0.62, color=colour, label=label)
+    incidents = [(e.time, e.convoy) for e in trace if e.event == "incident"]
+    marks = ax.plot(*zip(*incidents, strict=True), "X", c="k", ms=10, ls="") if incidents else []
+    ax.set_ylim(convoys[-1] + 0.6, convoys[0] - 0.6)  # first convoy on top
+    few = len(convoys) <= 20
+    ax.yaxis.set_major_locator(FixedLocator(convoys) if few else MaxNLocator(15, integer=True))
+    ax.yaxis.set_major_formatter(lambda value, _: f"{value + 1:g}")  # convoys count from 1
+    ax.set_ylabel("convoy", fontsize=FONT)
+    ax.set_title(f"{title}\nnumbers: people reaching reception", fontsize=FONT + 2)
+    _finish(ax, scenario, spans, ONE_RUN, [(m, "incident") for m in marks[:1]])
+    _label_arrivals(ax, arrivals, len(convoys))
+    return fig
+
+
+def _convoy_legs(
+    trace: list[TraceEvent], convoys: list[int], end: float
+) -> tuple[dict[str, list[tuple[int, float, float]]], list[tuple[int, float, int]]]:
+    """(convoy, start, stop) of each leg by leg label, and (convoy, time, people) arrivals."""
+    legs: dict[str, list[tuple[int, float, float]]] = {label: [] for label, _ in LEGS.values()}
+    arrivals = []
+    for c in convoys:
+        leg, since = None, 0.0
+        for e in (e for e in trace if e.convoy == c):
+            if leg is not None and e.time > since:
+                legs[leg].append((c, since, e.time))
+            if e.event in LEGS:
+                leg, since = LEGS[e.event][0], e.time
+            elif e.event in ENDS:
+                leg = None
+            if e.event == "reaches_reception":
+                arrivals.append((c, e.time, e.people))
+        if leg is not None and end > since:
+            legs[leg].append((c, since, end))
+    return legs, arrivals
+
+
+# -- shared helpers ----------------------------------------------------------------------
+
+
+def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
+    """A figure of ``height`` inches on the Agg canvas, with one axes."""
+    fig = Figure(figsize=(WIDTH, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.tick_params(labelsize=FONT)
+    return fig, ax
+
+
+def _fan(ax: Axes, hours: np.ndarray, series: np.ndarray, what: str, inner: bool = True) -> None:
+    """Median line and 90% band (and 50% band if ``inner``) over runs of an (R, H+1) series."""
+    p5, p25, p50, p75, p95 = np.percentile(series, [5, 25, 50, 75, 95], axis=0)
+    ax.fill_between(hours, p5, p95, color=BAND, alpha=0.18, lw=0, label="90% of runs")
+    if inner:
+        ax.fill_between(hours, p25, p75, color=BAND, alpha=0.38, lw=0, label="50% of runs")
+    ax.plot(hours, p50, c=MEDIAN, lw=2.2, label=f"median {what}")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+
+
+def _finish(
+    ax: Axes, scenario: Scenario, spans: Iterable[Span], shading: str = SHARE, extra: Iterable = ()
+) -> None:
+    """Clock-time x axis, suspension shading, and the legend below the plot (hiding nothing).
+
+    ``extra`` (handle, label) pairs join the legend after the labelled artists of ``ax``.
+    """
+    _clock_axis(ax, scenario)
+    shade = _shade_suspensions(ax, spans, shading)
+    handles, labels = ax.get_legend_handles_labels()
+    for handle, label in [*extra, *([(shade, shading)] if shade else [])]:
+        handles.append(handle)
+        labels.append(label)
+    if handles:
+        ncol = min(len(handles), 4)
+        ax.figure.legend(handles, labels, loc="outside lower center", ncol=ncol, **LEGEND)
+
+
+def _clock_axis(ax: Axes, scenario: Scenario) -> None:
+    """Ticks at round clock times over [0, horizon] hours, labelled like ``Thu 15 14:00``."""
+    horizon, start = scenario.horizon, scenario.start
+    major, minor = next((s for s in TICK_STEPS if horizon / s[0] <= MAX_TICKS), TICK_STEPS[-1])
+    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = (start - midnight).total_seconds() / 3600  # clock hours at the start
+
+    def steps(step: float) -> np.ndarray:  # multiples of step (or of days) of clock time
+        align = min(step, 24)
+        return np.arange(math.ceil(offset / align - 1e-9) * align - offset, horizon + 1e-9, step)
+
+    ticks = steps(major)
+    ax.set_xlim(0, horizon)
+    ax.xaxis.set_major_locator(FixedLocator(ticks if len(ticks) > 1 else [0, horizon]))
+    ax.xaxis.set_minor_locator(FixedLocator(steps(minor)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: _clock_label(scenario, h)))
+    ax.set_xlabel(f"local time (start {_clock_label(scenario, 0)} {start:%b %Y})", fontsize=FONT)
+    ax.grid(axis="x", color="0.85", lw=0.8)
+    ax.set_axisbelow(True)
+
+
+def _clock_label(scenario: Scenario, hours: float) -> str:
+    """The clock time ``hours`` after the start, e.g. ``Thu 15 14:00`` (whatever the locale)."""
+    t = scenario.clock(round(hours * 60) / 60)
+    return f"{DAYS[t.weekday()]} {t.day} {t:%H:%M}"
+
+
+def _shade_suspensions(ax: Axes, spans: Iterable[Span], label: str) -> Patch | None:
+    """Shade each span with opacity proportional to its share of runs suspended.
+
+    Returns the legend handle (the opacity of a suspension in every run), or None if
+    nothing was shaded.
+    """
+    shaded = False
+    for a, b, share in spans:
+        if share > 0 and b > a:
+            ax.axvspan(a, b, color=SUSPENDED, alpha=MAX_ALPHA * share, lw=0, zorder=0)
+            shaded = True
+    return Patch(color=SUSPENDED, alpha=MAX_ALPHA, label=label) if shaded else None
+
+
+def _hourly_spans(scenario: Scenario, suspended: np.ndarray) -> list[Span]:
+    """Hour intervals [h, h + 1) with the share of runs suspended at hour h (series 0/1)."""
+    share = suspended.mean(axis=0)
+    ends = np.minimum(hours_grid(scenario) + 1, scenario.horizon)
+    spans: list[Span] = []
+    for h, s in enumerate(share.tolist()):
+        if spans and spans[-1][2] == s:  # merge equal neighbours
+            spans[-1] = (spans[-1][0], float(ends[h]), s)
+        else:
+            spans.append((float(h), float(ends[h]), s))
+    return spans
+
+
+def _trace_spans(scenario: Scenario, trace: list[TraceEvent]) -> list[Span]:
+    """The suspensions of one traced run (to the horizon if it never resumed), share 1."""
+    starts = [e.time for e in trace if e.event == "ceasefire_suspended"]
+    stops = [e.time for e in trace if e.event == "ceasefire_resumes"] + [scenario.horizon]
+    return [(a, b, 1.0) for a, b in zip(starts, stops[: len(starts)], strict=True)]
+
+
+def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int) -> None:
+    """Write each convoy's people right of its arrival, where it fits in the row and axes."""
+    ax.figure.draw_without_rendering()  # settle the layout to measure the texts
+    renderer = ax.figure.canvas.get_renderer()
+    box = ax.get_window_extent(renderer)
+    for convoy, time, people in arrivals:
+        text = ax.text(time, convoy, f" {people:,}", va="center", **TEXT)
+        text.set_in_layout(False)
+        extent = text.get_window_extent(renderer)
+        if extent.x1 > box.x1 or extent.height > box.height / rows:
+            text.remove()
+
+
+def _short(source: str, most: int = 32) -> str:
+    """A source name cut to ``most`` characters."""
+    return source if len(source) <= most else source[: most - 1] + "…"
