@@ -80,7 +80,7 @@ def random_scenario(draw) -> list[str]:
         f"fleet.buses.count={draw(st.integers(1, 40))}",
         f"fleet.buses.seats={draw(st.integers(1, 80))}",
         f"fleet.buses.per_convoy={draw(st.integers(1, 40))}",
-        f"fleet.ambulances.count={draw(st.integers(1, 15))}",
+        f"fleet.ambulances.count={draw(st.integers(0, 15))}",
         f"fleet.buses.available_at={draw(st.floats(0.0, 10.0))!r}",
         f"population.families.count={draw(st.integers(0, 3000))}",
         f"population.wounded.count={draw(st.integers(0, 200))}",
@@ -89,6 +89,8 @@ def random_scenario(draw) -> list[str]:
         f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
         f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
         f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
+        "convoy.when_corridor_full="
+        f"'{draw(st.sampled_from(['wait_to_depart', 'wait_to_form']))}'",
         f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",
@@ -102,7 +104,8 @@ def random_scenario(draw) -> list[str]:
     o.append(f"ceasefire.negotiation={draw(durations)}")
     o.append(f"ceasefire.guarantee={draw(durations)}")
     o.append(draw(windows()))
-    o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
+    o.append("ceasefire.max_hold=" + draw(st.one_of(st.floats(0.1, 5.0).map(repr), st.just("inf"))))
+    o.append(f"ceasefire.max_hold_counts='{draw(st.sampled_from(['total', 'each']))}'")
     if draw(st.booleans()):
         o += [
             f"linkage.people={draw(st.integers(0, 3000))}",

@@ -41,6 +41,8 @@ class BatchPickup:
             groups = np.zeros((self.G, len(j)), dtype=np.int64)
             groups[g, np.arange(len(j))] = m
             self.books.record(j, "people_arrive", groups=groups)
+            if self.scenario.linkage is not None:  # more people here: this side's share falls
+                self._check_lag(j)
         self.kick(idx)
 
     def _make_idle(self: Batch, idx: np.ndarray, p: int, n: np.ndarray) -> None:
@@ -58,13 +60,10 @@ class BatchPickup:
         self.deadline_due[idx] = np.where(
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
-        room = pick(self.params["convoy.max_in_corridor"], idx)
-        idx = idx[
-            self.active[idx]
-            & ~self.loading[idx]
-            & (self.in_corridor[idx] < room)
-            & ~self.ahead[idx]
-        ]
+        may = self.active[idx] & ~self.loading[idx] & ~self.ahead[idx]
+        if self.scenario.convoy.when_corridor_full == "wait_to_form":
+            may &= self.in_corridor[idx] < pick(self.params["convoy.max_in_corridor"], idx)
+        idx = idx[may]
         if not len(idx):
             return
         waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
@@ -134,6 +133,7 @@ class BatchPickup:
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
+        self.c_hold_hours[slot, idx] = 0.0
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
         self.books.convoy_event(slot, idx, "convoy_forms")
         self._set_timer(

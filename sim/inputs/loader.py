@@ -221,17 +221,23 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
 
 
 def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
-    fleet_size = sum(p.count for p in pools)
     rules = ConvoyRules(
         min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
-        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours"),
+        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours", unlimited=True),
         headway=t.number("headway", 0.0, minimum=0, unit="hours"),
         max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
+        when_corridor_full=t.text(
+            "when_corridor_full", "wait_to_depart", choices=("wait_to_depart", "wait_to_form")
+        ),
     )
-    if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
+    # the largest convoy: each pool sends at most per_convoy of its vehicles
+    largest = sum(min(p.count, p.per_convoy) for p in pools)
+    if rules.min_vehicles > largest and math.isinf(rules.max_wait):
         raise t.error(
-            "min_vehicles", f"must be <= the fleet's {fleet_size} vehicles (or set convoy.max_wait)"
+            "min_vehicles",
+            f"must be <= {largest}, the largest possible convoy (each pool's per_convoy, at "
+            "most its count, added up), or set convoy.max_wait",
         )
     t.close()
     return rules
@@ -289,7 +295,8 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         w.close()
     breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
-    max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
+    max_hold = t.number("max_hold", math.inf, above=0, unit="hours", unlimited=True)
+    max_hold_counts = t.text("max_hold_counts", "total", choices=("total", "each"))
     negotiated = (
         breach_rate > 0
         or route.incident_probability > 0
@@ -306,6 +313,7 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         guarantee=delays.get("guarantee"),
         before_checkpoint=before,
         max_hold=max_hold,
+        max_hold_counts=max_hold_counts,
         windows=tuple(sorted(windows, key=lambda w: w.start)),
     )
     t.close()
