@@ -89,8 +89,7 @@ def random_scenario(draw) -> list[str]:
         f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
         f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
         f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
-        "convoy.when_corridor_full="
-        f"'{draw(st.sampled_from(['wait_to_depart', 'wait_to_form']))}'",
+        f"convoy.when_corridor_full='{draw(st.sampled_from(['wait_to_depart', 'wait_to_form']))}'",
         f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",

@@ -78,6 +78,8 @@ class Pickup:
         The convoy forming or loaded at the pickup (one at a time).
     in_corridor : int
         Convoys that left the pickup and have not reached reception or come back.
+    room_at : float
+        When a full corridor last had room again (a convoy left the road).
     active : bool
         The ceasefire holds.
     paused : bool
@@ -88,6 +90,7 @@ class Pickup:
     idle: list[int]
     boarding: int | None = None
     in_corridor: int = 0
+    room_at: float = -math.inf
     active: bool = True
     paused: bool = False
 
@@ -180,7 +183,10 @@ class Narrator:
         if before.boarding is not None:
             boarding = before.boarding + 1
             return f" It waited for convoy {boarding} to leave: one convoy boards at a time."
-        if before.in_corridor >= rules.max_in_corridor:
+        if (
+            rules.when_corridor_full == "wait_to_form"
+            and before.in_corridor >= rules.max_in_corridor
+        ):
             return (
                 f" It waited for room on the road: at most {rules.max_in_corridor} "
                 f"{'convoy' if rules.max_in_corridor == 1 else 'convoys'} between pickup and "
@@ -208,10 +214,13 @@ class Narrator:
 
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
-        limit = self.scenario.ceasefire.max_hold
+        rules = self.scenario.ceasefire
+        limit = rules.max_hold
         until = "until the ceasefire resumes"
         if math.isfinite(limit):
-            until += f" or {duration(limit)} have passed"
+            until += f" or it has been held {duration(limit)}"
+            if rules.max_hold_counts == "total":
+                until += " in all"
         return f"{convoy_name(e.convoy)} is held {e.note} with {e.people:,} people aboard, {until}."
 
     def _convoy_departs(self, e: TraceEvent) -> str:
@@ -220,14 +229,22 @@ class Narrator:
         self.departed.add(e.convoy)
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
-        headway = self.scenario.convoy.headway
-        if e.convoy in self.held:
+        rules = self.scenario.convoy
+        headway = rules.headway
+        waited = e.time > self.formed[e.convoy] + SAME
+        if waited and abs(e.time - self.pickup.room_at) < SAME and e.convoy not in self.held:
+            m = rules.max_in_corridor
+            why = (
+                f" as soon as there is room on the road (at most {m} "
+                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"
+            )
+        elif e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
         elif (
             previous is not None
             and headway > 0
-            and e.time > self.formed[e.convoy] + SAME
+            and waited
             and abs(e.time - (previous[1] + headway)) < SAME
         ):
             why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
@@ -268,14 +285,19 @@ class Narrator:
         self._queue(e.groups, +1)
         self.pickup.add_vehicles(e.vehicles)
         if e.convoy in self.departed:
-            self.pickup.in_corridor -= 1
+            self._leave_corridor(e.time)
         return (
             f"{convoy_name(e.convoy)} is back at the pickup; its {e.people:,} people rejoin "
             f"the queue, {self._waiting()} people now wait."
         )
 
-    def _reaches_reception(self, e: TraceEvent) -> str:
+    def _leave_corridor(self, time: float) -> None:
+        if self.pickup.in_corridor >= self.scenario.convoy.max_in_corridor:
+            self.pickup.room_at = time
         self.pickup.in_corridor -= 1
+
+    def _reaches_reception(self, e: TraceEvent) -> str:
+        self._leave_corridor(e.time)
         self.evacuated += e.people
         return (
             f"{convoy_name(e.convoy)} reaches reception: {e.people:,} people are out "
