@@ -32,6 +32,7 @@ from typing import Any
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
@@ -176,7 +177,7 @@ def load_sweep(
     ScenarioError
         Naming the sweep file (or the base scenario) and the key.
     """
-    path = Path(path)
+    path = locate(path, "sweep")
     source = str(path)
     doc = read_toml(path, "sweep file")
 
