@@ -7,14 +7,11 @@ the same order as the reference engine's ledger, so the two engines agree to rou
 from __future__ import annotations
 
 import weakref
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engines.batch_state import BatchState
 from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
-
-if TYPE_CHECKING:
-    from sim.engines.vector import Batch
 
 NAN = np.nan
 
@@ -22,7 +19,7 @@ NAN = np.nan
 class BatchBooks:
     """Accounts of a batch of replications."""
 
-    def __init__(self, batch: Batch):
+    def __init__(self, batch: BatchState):
         s = self.scenario = batch.scenario
         # the batch owns its books; a strong reference back would make a cycle that keeps
         # every finished chunk's arrays alive until the cyclic garbage collector runs
