@@ -25,6 +25,8 @@ from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
@@ -221,18 +223,33 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
-def _narrate(args: argparse.Namespace) -> int:
+def _traced(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]]:
+    """The scenario, the seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
     scenario = load_scenario(args.scenario, args.overrides)
-    print("\n".join(narrate(scenario, args.rep, args.seed)))
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return scenario, seed, result.replications.trace
+
+
+def _narrate(args: argparse.Namespace) -> int:
+    scenario, _, trace = _traced(args)
+    print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.seed if args.seed is None else args.seed
+    scenario, seed, trace = _traced(args)
     try:
         out = animate(
-            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+            scenario,
+            trace,
+            Path(args.out),
+            rep=args.rep,
+            label=f"replication {args.rep}, seed {seed}",
+            minutes_per_frame=args.minutes_per_frame,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None
