@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import (
     MAX_POOL_SIZE,
     MAX_POOLS,
@@ -34,6 +36,8 @@ from sim.model.weather import Weather, no_weather
 
 #: Longest horizon accepted, hours (a year): a guard against a unit mistake.
 MAX_HORIZON = 24 * 366
+#: Longest description, characters (it heads the report page).
+MAX_DESCRIPTION = 2_000
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -42,7 +46,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     Parameters
     ----------
     path : str or Path
-        The scenario file (TOML). ``extends = "parent.toml"`` inside it deep-merges a parent.
+        The scenario file (TOML), or the name of a bundled one such as ``aleppo_2016`` (see
+        :mod:`sim.inputs.library`). ``extends = "parent.toml"`` inside it deep-merges a parent.
     overrides : list of str, optional
         ``KEY=VALUE`` settings applied last, e.g. ``["fleet.buses.count=40"]``; the value is
         read as TOML, or as a string if it is not valid TOML.
@@ -56,6 +61,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     ScenarioError
         Naming the file, the key and what is allowed.
     """
+    path = locate(path)
     sources = read_scenario_file(path, overrides)
     root = Table(sources.data, (), sources)
     start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")
@@ -90,8 +96,12 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     seed = run.number("seed", 1, minimum=0, integer=True)
     trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
     run.close()
-    name = root.text("name", Path(path).stem)
+    name = root.text("name", folder_name(Path(path).stem))
+    if not is_folder_name(name):
+        raise root.error("name", f"must be {NAME_RULE} (it names the run folder), got {name!r}")
     description = root.text("description", "")
+    if len(description) > MAX_DESCRIPTION:
+        raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
     return Scenario(
         name=name,

@@ -166,6 +166,30 @@ def animate(
         If the trace has no event of replication ``rep`` (it was not traced).
     """
     out = Path(out)
+    check_animation(out, fps, minutes_per_frame)
+    events = [e for e in trace if e.rep == rep]
+    if not events:
+        raise ValueError(f"replication {rep} is not in the trace: run it with trace=[{rep}]")
+    end = next((e.time for e in events if e.event == "cleared"), scenario.horizon)
+    step = max(minutes_per_frame / 60, end / (MAX_FRAMES - 1))
+    times = [*np.arange(0.0, end, step), *[end] * (round(HOLD * fps) + 1)]
+    scene = _Scene(scenario, events, end, label or f"replication {rep}")
+    movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
+    writer = _Gif(fps=fps) if out.suffix.lower() == ".gif" else animation.FFMpegWriter(fps=fps)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    movie.save(out, writer=writer, dpi=DPI)
+    return out
+
+
+def check_animation(out: Path, fps: int = 10, minutes_per_frame: float = 10.0) -> None:
+    """Refuse, before anything is run or drawn, an animation :func:`animate` cannot write.
+
+    Raises
+    ------
+    ScenarioError
+        For an extension other than ``.gif`` and ``.mp4``, an MP4 without ffmpeg, or a
+        non-positive step or rate.
+    """
     kind = out.suffix.lower()
     if kind not in (".gif", ".mp4"):
         raise ScenarioError(
@@ -175,18 +199,6 @@ def animate(
         raise ScenarioError(str(out), "", "mp4 needs ffmpeg, which was not found; write a .gif")
     if fps <= 0 or not minutes_per_frame > 0:
         raise ScenarioError(str(out), "", "fps and minutes_per_frame must be positive")
-    events = [e for e in trace if e.rep == rep]
-    if not events:
-        raise ValueError(f"replication {rep} is not in the trace: run it with trace=[{rep}]")
-    end = next((e.time for e in events if e.event == "cleared"), scenario.horizon)
-    step = max(minutes_per_frame / 60, end / (MAX_FRAMES - 1))
-    times = [*np.arange(0.0, end, step), *[end] * (round(HOLD * fps) + 1)]
-    scene = _Scene(scenario, events, end, label or f"replication {rep}")
-    movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
-    writer = _Gif(fps=fps) if kind == ".gif" else animation.FFMpegWriter(fps=fps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    movie.save(out, writer=writer, dpi=DPI)
-    return out
 
 
 class _Gif(animation.PillowWriter):
