@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
+from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
 
 if TYPE_CHECKING:
     from sim.engines.vector import Batch
@@ -70,7 +70,7 @@ class BatchBooks:
         self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
         self.series = {
-            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in SERIES.items()
+            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in series_types(s).items()
         }
         self.next_hour = np.zeros(R, dtype=np.int64)
 
@@ -222,6 +222,9 @@ class BatchBooks:
             self.series["evacuated"][j, h] = b.evacuated[j]
             self.series["waiting"][j, h] = self.waiting[j]
             self.series["suspended"][j, h] = ~b.active[j]
+            if b.crossing_on:
+                for name, values in b._crossing_state(j).items():
+                    self.series[name][j, h] = values
             self.next_hour[j] += 1
 
     def finish(self, idx: np.ndarray) -> None:
@@ -238,7 +241,10 @@ class BatchBooks:
         self.paused_hours[j] += end[paused] - self.paused_since[j]
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
-        for name, values in (("evacuated", b.evacuated[idx]), ("waiting", self.waiting[idx])):
+        state = {"evacuated": b.evacuated[idx], "waiting": self.waiting[idx]}
+        if b.crossing_on:
+            state.update(b._crossing_state(idx))
+        for name, values in state.items():
             self.series[name][idx] = np.where(late, values[:, None], self.series[name][idx])
         still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
         self.series["suspended"][idx] = np.where(late, still, self.series["suspended"][idx])
@@ -296,6 +302,8 @@ class BatchBooks:
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
+        if b.crossing_on:
+            m.update(b._crossing_metrics(end))
         for milestone in s.milestones:
             key = milestone.name
             if milestone.at is not None:
