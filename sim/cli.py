@@ -9,6 +9,12 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim scenarios
+    evacsim init DIR
+    evacsim --version
+
+SCENARIO (and a sweep or targets FILE) is a path, or the name of a bundled file such as
+``aleppo_2016`` or ``what-if/double_fleet`` (``evacsim scenarios`` lists them).
 
 A mistake in a scenario or an argument prints one line naming the file, the key and what
 is allowed, and exits with status 2 without writing anything.
@@ -23,7 +29,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import sim
 from sim.errors import ScenarioError
+from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
@@ -56,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evacsim", description="Simulate humanitarian evacuations by convoy."
     )
+    parser.add_argument("--version", action="version", version=f"evacsim {sim.__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def overrides(p: argparse.ArgumentParser) -> None:
@@ -150,6 +159,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
     p.add_argument("--root", default="results", help="results folder (default: results)")
     p.set_defaults(command=_sweep)
+
+    p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
+    p.set_defaults(command=_scenarios)
+
+    p = commands.add_parser(
+        "init", help="copy the bundled scenarios and the workshop into a folder to edit"
+    )
+    p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
+    p.set_defaults(command=_init)
     return parser
 
 
@@ -271,6 +289,33 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return 130
     print(sweep_report(result))
+    return 0
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    found = entries()
+    width = max(len(e.name) for e in found)
+    print(f"Bundled with evacsim {sim.__version__}:")
+    for kind, title in (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets")):
+        print(f"\n{title} (evacsim {_COMMAND[kind]} NAME)")
+        for e in (e for e in found if e.kind == kind):
+            line = f"  {e.name:<{width}}  {e.description}".rstrip()
+            print(line if len(line) <= 100 else line[:99] + "…")
+    print("\nevacsim init DIR copies them (and the workshop) into DIR to edit.")
+    print(f"Library: {library_root()}")
+    return 0
+
+
+#: The command that reads each kind of library file.
+_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate"}
+
+
+def _init(args: argparse.Namespace) -> int:
+    folder = copy_library(args.folder)
+    n = sum(1 for _ in (folder / "scenarios").rglob("*.toml"))
+    print(f"Copied {n} scenario files to {folder / 'scenarios'}", end="")
+    print(" and the workshop to workshop.md" if (folder / "workshop.md").exists() else "")
+    print(f"Try: cd {folder} && evacsim run scenarios/aleppo_2016.toml")
     return 0
 
 

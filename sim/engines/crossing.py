@@ -8,7 +8,9 @@ crossing, and its lane goes to the next one. Without a ``[crossing]`` table the 
 unlimited and a convoy's service time is its inspection: the model of earlier versions.
 
 The crossing also keeps its own books: vehicles that passed the checkpoint, by pool, and
-vehicles queueing for a lane, as metrics and hourly series (:func:`crossing_metric_names`).
+vehicles queueing for a lane, as the metrics and hourly series that
+:func:`~sim.outputs.records.metric_names` and :func:`~sim.outputs.records.series_types` list
+for a scenario with a crossing.
 """
 
 from __future__ import annotations
@@ -88,12 +90,11 @@ class Crossing:
         """``trip`` leaves its lane; the first convoy queueing takes it and starts."""
         self.busy.discard(trip.number)
         if self.queue and len(self.busy) < self.lanes:
-            waiting, turn, service = self.queue.popleft()
-            self.busy.add(waiting.number)
-            self._change_queue(-sum(waiting.vehicles))
+            first, turn, service = self.queue.popleft()
+            self.busy.add(first.number)
+            self._change_queue(-sum(first.vehicles))
             now = self.env.now
-            self.books.record(now, "inspection_starts", waiting.number, waiting.groups,
-                              waiting.vehicles)  # fmt: skip
+            self.books.record(now, "inspection_starts", first.number, first.groups, first.vehicles)
             self.env.fire(turn, now + service)
 
     def withdraw(self, trip: Passage) -> None:
@@ -126,7 +127,7 @@ class Crossing:
     # -- books ------------------------------------------------------------------------------
 
     def metrics(self, end: float, pools: list[str]) -> dict[str, float]:
-        """The crossing's metrics up to ``end`` (hours), by :func:`crossing_metric_names`."""
+        """The crossing's metrics, its queue counted up to ``end`` (hours)."""
         self._accrue(end)
         m = {f"crossed_{name}": float(n) for name, n in zip(pools, self.crossed, strict=True)}
         m["crossing_queue_peak"] = float(self.peak_queue)

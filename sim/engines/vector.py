@@ -15,8 +15,8 @@ vehicles ``(pools, R)``, convoys in flight in slots ``(slots, R)``. This module 
 set-up, the variates and the main loop; the events are mixed in by concept: the pickup and
 its dispatcher (:mod:`~sim.engines.batch_pickup`), convoys
 (:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), the
-ceasefire (:mod:`~sim.engines.batch_ceasefire`) and
-the linked site (:mod:`~sim.engines.batch_linkage`).
+ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
+(:mod:`~sim.engines.batch_linkage`).
 """
 
 from __future__ import annotations

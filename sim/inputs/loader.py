@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
 from sim.inputs.scenario import (
     MAX_POOL_SIZE,
     MAX_POOLS,
@@ -43,7 +44,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     Parameters
     ----------
     path : str or Path
-        The scenario file (TOML). ``extends = "parent.toml"`` inside it deep-merges a parent.
+        The scenario file (TOML), or the name of a bundled one such as ``aleppo_2016`` (see
+        :mod:`sim.inputs.library`). ``extends = "parent.toml"`` inside it deep-merges a parent.
     overrides : list of str, optional
         ``KEY=VALUE`` settings applied last, e.g. ``["fleet.buses.count=40"]``; the value is
         read as TOML, or as a string if it is not valid TOML.
@@ -57,6 +59,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     ScenarioError
         Naming the file, the key and what is allowed.
     """
+    path = locate(path)
     sources = read_scenario_file(path, overrides)
     root = Table(sources.data, (), sources)
     start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")

@@ -32,6 +32,7 @@ from typing import Any
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
@@ -175,7 +176,7 @@ def load_sweep(
     ScenarioError
         Naming the sweep file (or the base scenario) and the key.
     """
-    path = Path(path)
+    path = locate(path, "sweep")
     source = str(path)
     doc = read_toml(path, "sweep file")
 
