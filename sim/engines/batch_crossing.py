@@ -91,4 +91,5 @@ class BatchCrossing(BatchPart):
 
     def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys' vehicles are past the checkpoint."""
-        self.books.passes_crossing(slot, idx)
+        if self.crossing_on:
+            self.books.passes_crossing(slot, idx)
