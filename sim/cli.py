@@ -33,6 +33,7 @@ import sim
 from sim.errors import ScenarioError
 from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
+from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
@@ -41,6 +42,9 @@ from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+
+#: Where run, compare and calibration folders go unless ``--out`` says otherwise.
+RESULTS = Path("results")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,6 +204,7 @@ def _seed(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_out(args.out, RESULTS / scenario.name)
     result = run(
         scenario,
         args.reps,
@@ -211,6 +216,7 @@ def _run(args: argparse.Namespace) -> int:
         max_reps=args.max_reps,
     )
     folder = result.save(args.out)
+    _moved(args.out, folder)
     print(run_table(result))
     if result.precision is not None:
         p = result.precision
@@ -221,6 +227,20 @@ def _run(args: argparse.Namespace) -> int:
         )
     print(f"\nRun folder: {folder}")
     return 0
+
+
+def _check_out(out: str | None, default_parent: Path) -> None:
+    """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
+    if out is None:
+        check_destination(default_parent, new=False)
+    else:
+        check_destination(Path(out))
+
+
+def _moved(out: str | None, folder: Path) -> None:
+    """Say so when ``--out`` was taken by another process while this one computed."""
+    if out is not None and folder != Path(out):
+        print(f"evacsim: note: {out} appeared during the run; wrote {folder}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -248,6 +268,7 @@ def _narrate(args: argparse.Namespace) -> int:
 def _animate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     seed = scenario.seed if args.seed is None else args.seed
+    check_destination(Path(args.out).parent, new=False)
     try:
         out = animate(
             scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
@@ -260,9 +281,11 @@ def _animate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
+    _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
     calibration = calibrate(targets, args.draws, args.seed)
     folder = calibration.save(args.out)
+    _moved(args.out, folder)
     print(calibration_table(calibration))
     print(f"\nCalibration took {time.perf_counter() - began:.0f} s. Folder: {folder}")
     return 0
@@ -271,8 +294,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
+    _check_out(args.out, RESULTS / "compare")
     comparison = compare(base, whatifs, args.reps, args.seed)
     folder = comparison.save(args.out)
+    _moved(args.out, folder)
     print(compare_table(comparison))
     print(f"\nCompare folder: {folder}")
     return 0
@@ -280,6 +305,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, args.precision, args.max_reps)
+    check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import (
     MAX_POOL_SIZE,
     MAX_POOLS,
@@ -36,6 +37,8 @@ from sim.model.weather import Weather, no_weather
 
 #: Longest horizon accepted, hours (a year): a guard against a unit mistake.
 MAX_HORIZON = 24 * 366
+#: Longest description, characters (it heads the report page).
+MAX_DESCRIPTION = 2_000
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -95,8 +98,12 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     seed = run.number("seed", 1, minimum=0, integer=True)
     trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
     run.close()
-    name = root.text("name", Path(path).stem)
+    name = root.text("name", folder_name(Path(path).stem))
+    if not is_folder_name(name):
+        raise root.error("name", f"must be {NAME_RULE} (it names the run folder), got {name!r}")
     description = root.text("description", "")
+    if len(description) > MAX_DESCRIPTION:
+        raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
     return Scenario(
         name=name,
