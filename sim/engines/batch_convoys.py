@@ -18,7 +18,8 @@ INF = np.inf
 # convoy stages: what its next event is
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
-BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
+CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
 class BatchConvoys(BatchPart):
@@ -107,9 +108,11 @@ class BatchConvoys(BatchPart):
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("inspection", slot, idx), INSPECTION)
+        self._enter_crossing(slot, idx)
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        if self.crossing_on:
+            self._release_lane(slot, idx)
         incident = self.active[idx] & (
             self._convoy_u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
@@ -139,6 +142,7 @@ class BatchConvoys(BatchPart):
             self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._crossed(slot, idx)
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
@@ -146,6 +150,7 @@ class BatchConvoys(BatchPart):
 
     def _turn_back(self, slot: np.ndarray, idx: np.ndarray, why: str) -> None:
         """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
+        self._leave_crossing(slot, idx)
         now = self.now[idx]
         self.books.turned_back[idx] += 1
         self.books.convoy_event(slot, idx, "turned_back", why)

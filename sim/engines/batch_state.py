@@ -78,7 +78,17 @@ class BatchState:
     c_hold_seq: np.ndarray  # (slots, R) order the held convoys stopped in
     c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
     c_headway: np.ndarray  # (slots, R) its last wait at the pickup was for the headway
+    c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
+    c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
+    c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
+
+    # -- the crossing (batch_crossing.py) -----------------------------------------------------
+    crossing_on: bool  # the scenario has a [crossing]
+    lanes: Value  # inspection lanes (INF: unlimited)
+    vehicles_per_hour: Value  # per lane (INF: no time per vehicle)
+    lanes_busy: np.ndarray  # (R,) lanes holding a convoy
+    crossing_tickets: np.ndarray  # (R,) places in the queue handed out
 
     # -- the ceasefire (batch_ceasefire.py) ---------------------------------------------------
     active: np.ndarray  # (R,) the ceasefire holds

@@ -31,7 +31,7 @@ from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
-from sim.outputs.records import SERIES, TraceEvent, hours_grid
+from sim.outputs.records import TraceEvent, hours_grid, series_types
 
 if TYPE_CHECKING:
     from sim.studies.runner import RunResult
@@ -77,7 +77,7 @@ def timeseries_csv(result: RunResult) -> str:
     hours = hours_grid(scenario)
     header = ["hour", "clock"]
     blocks = []
-    for name in SERIES:
+    for name in series_types(scenario):
         values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
         quantiles = np.percentile(values, [5, 50, 95], axis=0)
