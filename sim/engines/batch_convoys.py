@@ -11,14 +11,19 @@ import numpy as np
 
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
+from sim.outputs.records import HEADWAY, HELD_TOO_LONG, ROOM, TURN_BACK_RULE
 
 INF = np.inf
 
 # convoy stages: what its next event is
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
-WAITING_ROOM = 10  # loaded, waiting for room in the corridor; no timer
-BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, INSPECTION)
+CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
+
+#: What a loaded convoy waited for last before it left, by code (``c_waited_for``).
+LEFT_AFTER = np.array(["", HEADWAY, ROOM], dtype=object)
+BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
 class BatchConvoys(BatchPart):
@@ -53,6 +58,7 @@ class BatchConvoys(BatchPart):
         ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
         early = ~suspended & (now < ready)
         if early.any():
+            self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
         full = (
             ~suspended
@@ -60,6 +66,7 @@ class BatchConvoys(BatchPart):
             & (self.in_corridor[idx] >= pick(self.params["convoy.max_in_corridor"], idx))
         )
         if full.any():  # woken by _leave_corridor
+            self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
             self.c_stage[slot[full], idx[full]] = WAITING_ROOM
             self.c_next[slot[full], idx[full]] = INF
         go = ~suspended & ~early & ~full
@@ -85,12 +92,14 @@ class BatchConvoys(BatchPart):
         self.loading[idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
-        self.books.convoy_event(slot, idx, "convoy_departs")
+        why = LEFT_AFTER[self.c_waited_for[slot, idx]] if self.books.any_traced else ""
+        self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
         self._set_timer(slot, idx, now + self._leg("to_checkpoint", slot, idx), TO_CHECKPOINT)
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        self.c_waited_for[slot, idx] = 0
         self.books.change_held(idx, self.c_people[slot, idx])
         if self.scenario.ceasefire.max_hold_counts == "each":
             self.c_hold_hours[slot, idx] = 0.0
@@ -146,14 +155,16 @@ class BatchConvoys(BatchPart):
         if on.any():
             self._at_pickup(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("inspection", slot, idx), INSPECTION)
+        self._enter_crossing(slot, idx)
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        if self.crossing_on:
+            self._release_lane(slot, idx)
         incident = self.active[idx] & (
             self._convoy_u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
@@ -166,7 +177,7 @@ class BatchConvoys(BatchPart):
         stopped = ~self.active[idx]
         if stopped.any():
             if self.turn_back_mode:
-                self._turn_back(slot[stopped], idx[stopped])
+                self._turn_back(slot[stopped], idx[stopped], TURN_BACK_RULE)
             else:
                 self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
         if (~stopped).any():
@@ -181,19 +192,21 @@ class BatchConvoys(BatchPart):
         if on.any():
             self._pass(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._crossed(slot, idx)
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
         )
 
-    def _turn_back(self, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _turn_back(self, slot: np.ndarray, idx: np.ndarray, why: str) -> None:
         """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
+        self._leave_crossing(slot, idx)
         now = self.now[idx]
         self.books.turned_back[idx] += 1
-        self.books.convoy_event(slot, idx, "turned_back")
+        self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
         self.loading[idx[at_pickup]] = False
@@ -268,4 +281,4 @@ class BatchConvoys(BatchPart):
             for rank in range(hit.sum(0).max(initial=0)):
                 slot = order[rank]
                 on = hit[slot, np.arange(len(idx))]
-                self._turn_back(slot[on], idx[on])
+                self._turn_back(slot[on], idx[on], TURN_BACK_RULE)

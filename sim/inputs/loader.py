@@ -21,6 +21,7 @@ from sim.inputs.scenario import (
     MAX_POOLS,
     Ceasefire,
     ConvoyRules,
+    Crossing,
     Group,
     Linkage,
     Milestone,
@@ -78,6 +79,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     groups = _read_population(root.table("population"), pools)
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
+    crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     weather = (
@@ -115,6 +117,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        crossing=crossing,
         milestones=milestones,
         reported=reported,
         reps=reps,
@@ -278,6 +281,16 @@ def _read_route(t: Table) -> Route:
     )
     t.close()
     return route
+
+
+def _read_crossing(t: Table) -> Crossing:
+    """Inspection lanes and their throughput; either may be left unlimited."""
+    lanes = t.number("lanes", math.inf, minimum=1, integer=True, unit="lanes")
+    per_hour = t.number("vehicles_per_hour", math.inf, above=0, unit="vehicles per hour per lane")
+    if math.isinf(lanes) and math.isfinite(per_hour):
+        raise t.error("lanes", "missing; vehicles_per_hour is a throughput per lane, set lanes too")
+    t.close()
+    return Crossing(lanes=float(lanes), vehicles_per_hour=per_hour)
 
 
 def _read_linkage(t: Table) -> Linkage:
