@@ -12,21 +12,26 @@ from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.studies.calibration import Calibration, calibrate, load_targets
 from sim.studies.compare import Comparison, compare
+from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
 from sim.studies.runner import RunResult, run
 from sim.studies.sweeps import SweepResult, load_sweep, sweep
 
 __all__ = [
     "Calibration",
     "Comparison",
+    "OptimiseResult",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StudySpec",
     "SweepResult",
     "calibrate",
     "compare",
     "load_scenario",
+    "load_study",
     "load_sweep",
     "load_targets",
+    "optimise",
     "run",
     "sweep",
 ]

@@ -9,6 +9,7 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
 
 A mistake in a scenario or an argument prints one line naming the file, the key and what
 is allowed, and exits with status 2 without writing anything.
@@ -28,6 +29,7 @@ from sim.inputs.loader import load_scenario
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
+from sim.studies.optimise import load_study, optimise
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate
@@ -150,6 +152,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
     p.add_argument("--root", default="results", help="results folder (default: results)")
     p.set_defaults(command=_sweep)
+
+    p = commands.add_parser(
+        "optimise", help="search a study's plans, then certify the best feasible one"
+    )
+    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
+    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
+    p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
+    p.add_argument("--workers", type=_positive, help="processes (default: cores)")
+    p.set_defaults(command=_optimise)
     return parser
 
 
@@ -271,6 +283,21 @@ def _sweep(args: argparse.Namespace) -> int:
         )
         return 130
     print(sweep_report(result))
+    return 0
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    spec = load_study(args.study, args.budget, args.seed)
+    try:
+        result = optimise(spec, out=args.out, workers=args.workers, progress=True)
+    except KeyboardInterrupt:
+        print(
+            "evacsim: interrupted; the search is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(result.statement)
+    print(f"\nOptimise folder: {result.folder}")
     return 0
 
 
