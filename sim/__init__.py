@@ -7,6 +7,8 @@
 14.0
 """
 
+from importlib import metadata
+
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -15,6 +17,11 @@ from sim.studies.compare import Comparison, compare
 from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
 from sim.studies.runner import RunResult, run
 from sim.studies.sweeps import SweepResult, load_sweep, sweep
+
+try:
+    __version__ = metadata.version("evacsim")
+except metadata.PackageNotFoundError:  # a checkout on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Calibration",
@@ -34,4 +41,5 @@ __all__ = [
     "optimise",
     "run",
     "sweep",
+    "__version__",
 ]

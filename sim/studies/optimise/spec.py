@@ -50,7 +50,9 @@ import numpy as np
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
 from sim.model.variates import Variates
@@ -378,6 +380,7 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
     Parameters
     ----------
     path : str or Path
+        A study file, or the name of a bundled one (``optimise/deterministic_fleet``).
     budget : int, optional
         Overrides the file's ``budget`` (replications for the search).
     seed : int, optional
@@ -388,7 +391,7 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
     ScenarioError
         Naming the study file (or the base scenario) and the key.
     """
-    path = Path(path)
+    path = locate(path, "study")
     source = str(path)
     doc = read_toml(path, "study file")
 
@@ -396,9 +399,9 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
         return ScenarioError(source, key, message)
 
     _no_unknown(doc, TOP_KEYS, "", fail)
-    name = doc.get("name", path.stem)
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
-        raise fail("name", "must be a non-empty text without slashes")
+    name = doc.get("name", folder_name(path.stem, "study"))
+    if not isinstance(name, str) or not is_folder_name(name):
+        raise fail("name", f"must be {NAME_RULE} (it names the study's folder), got {name!r}")
     base_text = doc.get("base")
     if not isinstance(base_text, str) or not base_text:
         raise fail("base", "must name the base scenario file, relative to the study file")
