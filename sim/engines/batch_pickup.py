@@ -29,11 +29,12 @@ class BatchPickup:
         vehicles = kind == 0
         for p in np.unique(who[vehicles]):
             j = idx[vehicles & (who == p)]
+            j = j[self.count[p, j] > 0]  # an empty pool never arrives
             self._make_idle(j, p, self.count[p, j])
             counts = np.zeros((self.P, len(j)), dtype=np.int64)
             counts[p] = self.count[p, j]
             self.books.record(j, "vehicles_arrive", vehicles=counts)
-        people = ~vehicles
+        people = kind == 1
         if people.any():
             j, g, k, m = idx[people], who[people], cohort[people], n[people]
             self.queue[g, k, j] += m
@@ -41,6 +42,9 @@ class BatchPickup:
             groups = np.zeros((self.G, len(j)), dtype=np.int64)
             groups[g, np.arange(len(j))] = m
             self.books.record(j, "people_arrive", groups=groups)
+        later = kind > 1
+        if later.any():
+            self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
 
     def _make_idle(self: Batch, idx: np.ndarray, p: int, n: np.ndarray) -> None:
@@ -60,7 +64,7 @@ class BatchPickup:
         )
         room = pick(self.params["convoy.max_in_corridor"], idx)
         idx = idx[
-            self.active[idx]
+            (self.active[idx] | self.board_while_suspended[idx])
             & ~self.loading[idx]
             & (self.in_corridor[idx] < room)
             & ~self.ahead[idx]
@@ -81,13 +85,11 @@ class BatchPickup:
         idx, seated, vehicles, waiting, boarding = (
             x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
         )
-        short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
-            boarding < waiting.sum(0)
-        )
+        short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < waiting.sum(0))
         if short.any():
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
-            deadline = since + pick(self.params["convoy.max_wait"], j)
+            deadline = since + self.max_wait[j]
             wait = self.now[j] < deadline
             self.deadline_due[j[wait & np.isfinite(deadline)]] = deadline[
                 wait & np.isfinite(deadline)

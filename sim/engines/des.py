@@ -27,6 +27,7 @@ from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
+from sim.engines.timetable import Timetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.boarding import allocate
 from sim.model.daylight import gate
@@ -48,7 +49,7 @@ class Trip:
         self.at_checkpoint: float | None = None
 
 
-class Evacuation:
+class Evacuation(Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -74,6 +75,7 @@ class Evacuation:
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
+        self._schedule_timetable()
         self.linked = (
             LinkedSite(
                 self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
@@ -105,6 +107,14 @@ class Evacuation:
                 dist = getattr(self.scenario.pools[p], which)
                 longest = max(longest, float(dist.ppf(u)))
         return longest
+
+    def _leg(self, leg: str, convoy: int) -> float:
+        """Hours of a leg of the route starting now, slowed (or sped up) by the period's
+        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads."""
+        rules = self.rules
+        factor = rules.inspection_factor if leg == "inspection" else rules.travel_factor
+        dist = getattr(self.scenario.route, leg)
+        return float(dist.ppf(self._u(leg, convoy))) * factor
 
     # -- arrivals of vehicles and people ------------------------------------------------
 
@@ -166,21 +176,22 @@ class Evacuation:
     def _decide(self, event: simpy.Event) -> None:
         """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``."""
         self._decision_pending = False
-        s, rules = self.scenario, self.scenario.convoy
+        s, rules = self.scenario, self.rules
         if (
-            not self.ceasefire.active
+            not (self.ceasefire.active or rules.board_while_suspended)
             or self.loading
-            or self.in_corridor >= rules.max_in_corridor
+            or self.in_corridor >= s.convoy.max_in_corridor
             or (self.linked is not None and self.linked.ahead)
         ):
             return
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, vehicles = allocate(s, waiting, self.idle)
+        seated, vehicles = allocate(s, waiting, self.idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
         if not boarding:
             return
-        if rules.departure_hours is not None:
-            open_now, opening = gate(rules.departure_hours, s.start_hour, self.env.now)
+        hours = s.convoy.departure_hours
+        if hours is not None:
+            open_now, opening = gate(hours, s.start_hour, self.env.now)
             if not open_now:
                 if opening != self._opening_pending:
                     self._opening_pending = float(opening)
@@ -225,18 +236,18 @@ class Evacuation:
         route = s.route
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
-            while not self.ceasefire.active or env.now < self.last_departure + s.convoy.headway:
+            while not self.ceasefire.active or env.now < self.last_departure + self.rules.headway:
                 if not self.ceasefire.active:
                     if not (yield from self._hold(trip, "at the pickup")):
                         yield from self._turn_back(trip)
                         return
                 else:
-                    yield env.at(self.last_departure + s.convoy.headway)
+                    yield env.at(self.last_departure + self.rules.headway)
             self._depart(trip)
-            yield env.at(env.now + float(route.to_checkpoint.ppf(self._u("to_checkpoint", c))))
+            yield env.at(env.now + self._leg("to_checkpoint", c))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
-            yield env.at(env.now + float(route.inspection.ppf(self._u("inspection", c))))
+            yield env.at(env.now + self._leg("inspection", c))
             if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
                 self.books.record(env.now, "incident", c, trip.groups, trip.vehicles)
@@ -252,11 +263,11 @@ class Evacuation:
             return
         del self.before_checkpoint[c]
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
+        yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
         yield env.at(env.now + self._slowest("unload", c, trip.vehicles, "unload_time"))
         self.books.record(env.now, "unloaded", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.return_trip.ppf(self._u("return_trip", c))))
+        yield env.at(env.now + self._leg("return_trip", c))
         self._vehicles_back(trip, "vehicles_return")
 
     def _depart(self, trip: Trip) -> None:
@@ -314,7 +325,7 @@ class Evacuation:
                 if n:
                     books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
-        if self.evacuated == self.scenario.people:
+        if self.evacuated + self.left == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
         elif self.linked is not None:  # once clear, the run ends: no more pauses
@@ -326,7 +337,7 @@ class Evacuation:
         now = self.env.now
         for p, n in enumerate(trip.vehicles):
             if n:
-                self._make_idle(p, n)
+                self._come_back(p, n)
         self.books.convoy_idle(trip.number, now)
         self.books.record(now, event, trip.number, trip.groups, trip.vehicles)
         self.kick()
