@@ -67,3 +67,14 @@ def test_the_answers_page_is_what_the_code_gives(monkeypatch):
     monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks itself up there
     spec.loader.exec_module(module)
     assert module.answers() == ANSWERS.read_text(), "run `make workshop-answers`"
+
+
+def test_the_file_participants_open_keeps_exercise_1s_answer_to_itself():
+    """Exercise 1 asks for the clearance time by hand: the scenario file must not work it
+    out; the answers page does."""
+    opened = (SCENARIOS / "workshop" / "deterministic.toml").read_text()
+    for giveaway in ("14.0", "14 h", "20:00", "ceil(", "= 60", "4 convoys", "rotation"):
+        assert giveaway not in opened, giveaway
+    answers = (ROOT / "docs" / "workshop-answers.md").read_text()
+    exercise = answers.split("## Exercise 1", 1)[1].split("## Exercise 2", 1)[0]
+    assert "ceil(2,300 / 600) = 4 convoys" in exercise and "= 4.0 h" in exercise

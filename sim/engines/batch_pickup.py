@@ -1,28 +1,25 @@
 """The batch engine's pickup: arrivals, and the dispatcher that forms convoys.
 
-The state lives on :class:`sim.engines.vector.Batch`, which mixes these methods in.
+The state it reads and the other parts' methods it calls are declared on
+:class:`~sim.engines.batch_part.BatchPart`; :class:`sim.engines.vector.Batch` assembles the parts.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.engines.batch_convoys import LOADING
 from sim.engines.batch_params import pick
+from sim.engines.batch_part import BatchPart
 from sim.model.daylight import gate
-
-if TYPE_CHECKING:
-    from sim.engines.vector import Batch
 
 INF = np.inf
 
 
-class BatchPickup:
+class BatchPickup(BatchPart):
     """People and vehicles arriving, and the decision to form a convoy."""
 
-    def _arrive(self: Batch, idx: np.ndarray) -> None:
+    def _arrive(self, idx: np.ndarray) -> None:
         event = self.arrival_order[self.arrival_next[idx], idx]
         self.arrival_next[idx] += 1
         kind, who, cohort, n = self.arrival_kind[event].T
@@ -47,16 +44,16 @@ class BatchPickup:
             self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
 
-    def _make_idle(self: Batch, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+    def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         first = self.idle[p, idx] == 0
         self.idle_since[p, idx[first]] = self.now[idx[first]]
         self.idle[p, idx] += n
 
-    def kick(self: Batch, idx: np.ndarray) -> None:
+    def kick(self, idx: np.ndarray) -> None:
         """Decide about a convoy after this instant's events."""
         self.decide_due[idx] = np.minimum(self.decide_due[idx], self.now[idx])
 
-    def _decide(self: Batch, idx: np.ndarray) -> None:
+    def _decide(self, idx: np.ndarray) -> None:
         now = self.now[idx]
         self.decide_due[idx] = np.where(self.decide_due[idx] == now, INF, self.decide_due[idx])
         self.deadline_due[idx] = np.where(
@@ -100,9 +97,7 @@ class BatchPickup:
         if form.any():
             self._form(idx[form], seated[..., form], vehicles[:, form])
 
-    def _allocate(
-        self: Batch, waiting: np.ndarray, idx: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _allocate(self, waiting: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`)."""
         capacity = self.capacity[:, idx]
         free = np.minimum(self.idle[:, idx], self.per_convoy[:, idx]) * capacity
@@ -117,7 +112,7 @@ class BatchPickup:
         vehicles = -(-seated.sum(axis=0) // capacity)
         return seated, vehicles
 
-    def _form(self: Batch, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray) -> None:
+    def _form(self, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray) -> None:
         take = seated.sum(axis=1)  # (G, n)
         queue = self.queue[:, :, idx]
         before = np.cumsum(queue, axis=1) - queue
@@ -142,7 +137,7 @@ class BatchPickup:
             slot, idx, self.now[idx] + self._slowest("load", slot, idx, self.load_time), LOADING
         )
 
-    def _free_slot(self: Batch, idx: np.ndarray) -> np.ndarray:
+    def _free_slot(self, idx: np.ndarray) -> np.ndarray:
         free = self.c_number[:, idx] < 0
         if not free.any(axis=0).all():
             self._grow_slots(2 * self.slots)

@@ -3,29 +3,26 @@
 As in the reference engine (:mod:`sim.engines.timetable`): every change is an entry of the
 arrivals calendar, after the arrivals of vehicles and people, in the same order. The
 operating rules in force (:mod:`sim.model.periods`) are arrays over replications. The state
-lives on :class:`sim.engines.vector.Batch`, which mixes these methods in.
+is declared on :class:`~sim.engines.batch_state.BatchState`; :class:`sim.engines.vector.Batch`
+assembles the parts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from sim.engines.batch_params import BatchParameters
+from sim.engines.batch_part import BatchPart
 from sim.model.periods import SCALAR_RULES
-
-if TYPE_CHECKING:
-    from sim.engines.batch_params import BatchParameters
-    from sim.engines.vector import Batch
 
 #: Kinds of entries in the arrivals calendar, after vehicles (0) and people (1).
 FLEET_CHANGE, PERIOD, GIVE_UP = 2, 3, 4
 
 
-class BatchTimetable:
+class BatchTimetable(BatchPart):
     """Entries and losses of vehicles, periods, and people giving up, for R replications."""
 
-    def _rules_start(self: Batch, params: BatchParameters) -> None:
+    def _rules_start(self, params: BatchParameters) -> None:
         """The rules in force before any period, one value per replication."""
         R, s = self.R, self.scenario
 
@@ -45,7 +42,7 @@ class BatchTimetable:
             if group.leaving is not None:
                 self.leave_share[g] = params[f"population.{group.name}.leaving.share"]
 
-    def _timetable_rows(self: Batch, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+    def _timetable_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
         """The calendar entries of the timetable: (times of shape (R,), kind), in order."""
         s, R = self.scenario, self.R
         rows = []
@@ -63,7 +60,9 @@ class BatchTimetable:
                     rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k, 0)))
         return rows
 
-    def _timetable(self: Batch, idx, kind, who, index) -> None:
+    def _timetable(
+        self, idx: np.ndarray, kind: np.ndarray, who: np.ndarray, index: np.ndarray
+    ) -> None:
         """Apply the timetable entries due in replications ``idx``."""
         fleet = kind == FLEET_CHANGE
         if fleet.any():
@@ -75,7 +74,7 @@ class BatchTimetable:
         if leave.any():
             self._give_up(idx[leave], who[leave], index[leave])
 
-    def _fleet_change(self: Batch, idx: np.ndarray, pool: np.ndarray, change: np.ndarray) -> None:
+    def _fleet_change(self, idx: np.ndarray, pool: np.ndarray, change: np.ndarray) -> None:
         for c in np.unique(change):
             on = change == c
             j, p, fleet_change = idx[on], int(pool[on][0]), self.change_notes[c]
@@ -95,7 +94,7 @@ class BatchTimetable:
                 counts[p] = gone
                 self.books.record(j, "vehicles_lost", vehicles=counts, note=fleet_change.reason)
 
-    def _come_back(self: Batch, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+    def _come_back(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
         gone = np.minimum(self.to_lose[p, idx], n)
         lost = gone > 0
@@ -110,7 +109,7 @@ class BatchTimetable:
         if back.any():
             self._make_idle(idx[back], p, (n - gone)[back])
 
-    def _period_starts(self: Batch, idx: np.ndarray, q: int) -> None:
+    def _period_starts(self, idx: np.ndarray, q: int) -> None:
         s = self.scenario
         period = s.periods[q]
         index = {p.name: i for i, p in enumerate(s.pools)}
@@ -125,7 +124,7 @@ class BatchTimetable:
                 getattr(self, key)[idx] = value
         self.books.record(idx, "period_starts", note=period.name)
 
-    def _give_up(self: Batch, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray) -> None:
+    def _give_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray) -> None:
         waiting = self.queue[group, cohort, idx]
         n = np.floor(self.leave_share[group, idx] * waiting).astype(np.int64)
         some = n > 0

@@ -25,6 +25,7 @@ import simpy
 
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
+from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
 from sim.engines.timetable import Timetable
@@ -33,7 +34,13 @@ from sim.model.boarding import allocate
 from sim.model.daylight import gate
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
-from sim.outputs.records import SERIES, Replications, TraceEvent, metric_names
+from sim.outputs.records import (
+    Replications,
+    TraceEvent,
+    hours_grid,
+    metric_names,
+    series_types,
+)
 
 
 class Trip:
@@ -69,6 +76,7 @@ class Evacuation(Timetable):
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
+        self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
         self.ceasefire = Ceasefire(
@@ -247,7 +255,8 @@ class Evacuation(Timetable):
             yield env.at(env.now + self._leg("to_checkpoint", c))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
-            yield env.at(env.now + self._leg("inspection", c))
+            yield self.crossing.inspect(trip, self._leg("inspection", c))
+            self.crossing.release(trip)
             if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
                 self.books.record(env.now, "incident", c, trip.groups, trip.vehicles)
@@ -259,9 +268,11 @@ class Evacuation(Timetable):
                 yield from self._turn_back(trip)
                 return
         except simpy.Interrupt:
+            self.crossing.withdraw(trip)
             yield from self._turn_back(trip)
             return
         del self.before_checkpoint[c]
+        self.crossing.passed(trip)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
@@ -354,6 +365,21 @@ class Evacuation(Timetable):
             env.step()
         return self.books
 
+    def metrics(self) -> dict[str, float]:
+        """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""
+        s, m = self.scenario, self.books.metrics()
+        if s.crossing is not None:
+            end = min(self.books.cleared_at, s.horizon)
+            m.update(self.crossing.metrics(end, [p.name for p in s.pools]))
+        return {name: m[name] for name in metric_names(s)}
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Every hourly series of ``series_types(scenario)``; call after :meth:`run`."""
+        s, series = self.scenario, self.books.series()
+        if s.crossing is not None:
+            series.update(self.crossing.series(hours_grid(s), [p.name for p in s.pools]))
+        return series
+
 
 def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the reference engine.
@@ -380,11 +406,13 @@ def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Rep
     trace: list[TraceEvent] = []
     for i in range(reps):
         rep = first_rep + i
-        books = Evacuation(scenario, variates, rep, rep < scenario.trace_reps).run()
-        for name, value in books.metrics().items():
+        evacuation = Evacuation(scenario, variates, rep, rep < scenario.trace_reps)
+        books = evacuation.run()
+        for name, value in evacuation.metrics().items():
             metrics[name][i] = value
-        for name, values in books.series().items():
+        for name, values in evacuation.series().items():
             series.setdefault(name, []).append(values)
         trace.extend(books.trace)
-    stacked = {k: np.vstack(v).astype(SERIES[k]) for k, v in series.items()}
+    types = series_types(scenario)
+    stacked = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
     return Replications(metrics, stacked, trace)

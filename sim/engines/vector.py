@@ -14,8 +14,9 @@ State is laid out as ``(entities, replications)``: queues ``(groups, cohorts, R)
 vehicles ``(pools, R)``, convoys in flight in slots ``(slots, R)``. This module holds the
 set-up, the variates and the main loop; the events are mixed in by concept: the pickup and
 its dispatcher (:mod:`~sim.engines.batch_pickup`), convoys
-(:mod:`~sim.engines.batch_convoys`), the ceasefire (:mod:`~sim.engines.batch_ceasefire`) and
-the linked site (:mod:`~sim.engines.batch_linkage`).
+(:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), the
+ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
+(:mod:`~sim.engines.batch_linkage`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
+from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
@@ -37,7 +39,7 @@ from sim.outputs.records import Replications
 INF = np.inf
 
 
-class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage, BatchTimetable):
+class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage, BatchTimetable):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
     def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, rep_ids: np.ndarray):
@@ -74,6 +76,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage, BatchTimeta
         self._arrivals(params)
         self._ceasefire_start(params)
         self._linkage_start(params)
+        self._crossing_start(params)
         self.slots = 0
         self._grow_slots(4)
         self.books = BatchBooks(self)
@@ -154,6 +157,9 @@ class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage, BatchTimeta
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
         grow("c_hop", (R,), False, bool)
+        grow("c_lane", (R,), False, bool)  # holds an inspection lane
+        grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
+        grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
         self.slots = slots
 
     # -- variates -------------------------------------------------------------------------

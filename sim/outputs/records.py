@@ -19,6 +19,8 @@ EVENTS = (
     "held",  # a loaded convoy cannot move on because the ceasefire is suspended
     "convoy_departs",
     "reaches_checkpoint",
+    "queues_at_crossing",  # every inspection lane is busy: the convoy waits its turn
+    "inspection_starts",  # a queueing convoy takes a lane that has freed
     "incident",  # the inspection ends in an incident
     "passes_checkpoint",
     "turned_back",  # people aboard head back to the pickup
@@ -83,7 +85,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     group has a leaving rule, else 0) counts the people who gave up waiting. With a
     linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
     convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
-    allows.
+    allows. With a crossing, ``crossed_<pool>`` counts the pool's vehicle passages through
+    the checkpoint, ``crossing_queue_peak`` the most vehicles queueing for a lane at once and
+    ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing.
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
@@ -112,6 +116,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += ["utilisation", "peak_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
+    if scenario.crossing is not None:
+        names += [f"crossed_{p.name}" for p in scenario.pools]
+        names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]
@@ -132,6 +139,7 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "cold_harm",
         "utilisation",
         "linkage_paused_hours",
+        "crossing_queue_vehicle_hours",
     }
     return names - durations
 
@@ -140,6 +148,19 @@ def count_metrics(scenario: Scenario) -> set[str]:
 #: with their storage types (people as 32-bit counts, the ceasefire state as 0 or 1), small
 #: enough for a million replications.
 SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
+
+
+def series_types(scenario: Scenario) -> dict[str, type]:
+    """The hourly series of a scenario with their storage types, in table order.
+
+    ``SERIES`` always; with a crossing also ``crossed_<pool>`` (vehicles of the pool that
+    passed the checkpoint so far) and ``crossing_queue`` (vehicles queueing for a lane).
+    """
+    types = dict(SERIES)
+    if scenario.crossing is not None:
+        types.update({f"crossed_{p.name}": np.int32 for p in scenario.pools})
+        types["crossing_queue"] = np.int32
+    return types
 
 
 @dataclass

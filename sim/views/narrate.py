@@ -118,6 +118,9 @@ class Narrator:
         self.suspensions = 0
         # the k-th suspension ends at the k-th resumption: they alternate in the trace
         self.resumptions = [e.time for e in trace if e.event == "ceasefire_resumes"]
+        # convoys that found every inspection lane busy, by (convoy, time)
+        self.queueing = {(e.convoy, e.time) for e in trace if e.event == "queues_at_crossing"}
+        self.queued_since: dict[int, float] = {}
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
@@ -239,7 +242,22 @@ class Narrator:
     # -- the road ---------------------------------------------------------------------------
 
     def _reaches_checkpoint(self, e: TraceEvent) -> str:
+        if (e.convoy, e.time) in self.queueing:
+            return f"{convoy_name(e.convoy)} reaches the checkpoint."
         return f"{convoy_name(e.convoy)} reaches the checkpoint; inspection begins."
+
+    def _queues_at_crossing(self, e: TraceEvent) -> str:
+        lanes = self.scenario.crossing.lanes
+        busy = "its lane is" if lanes == 1 else f"all {lanes:.0f} inspection lanes are"
+        self.queued_since[e.convoy] = e.time
+        return f"{convoy_name(e.convoy)} waits its turn at the crossing: {busy} busy."
+
+    def _inspection_starts(self, e: TraceEvent) -> str:
+        waited = duration(e.time - self.queued_since.pop(e.convoy, e.time))
+        return (
+            f"{convoy_name(e.convoy)} takes a freed lane after {waited} in the queue; "
+            "its inspection begins."
+        )
 
     def _incident(self, e: TraceEvent) -> str:
         return f"Incident at the checkpoint during {convoy_name(e.convoy).lower()}'s inspection."
