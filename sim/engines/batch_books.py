@@ -25,7 +25,8 @@ class BatchBooks:
         # every finished chunk's arrays alive until the cyclic garbage collector runs
         self.batch = weakref.proxy(batch)
         R, G = batch.R, batch.G
-        self.traced = batch.rep < s.trace_reps
+        self.traced = np.isin(batch.rep, batch.traced_reps)
+        self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
         self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
         self.arrived = self.waiting.copy()
@@ -109,7 +110,9 @@ class BatchBooks:
             event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, n, g, v, text)
             self.trace.append((event_.rep, len(self.trace), event_))
 
-    def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
+    def convoy_event(
+        self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
+    ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
         if self.traced[idx].any():
             b = self.batch

@@ -67,6 +67,10 @@ class BatchPart(BatchState, ABC):
     def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` wait at the pickup."""
 
+    @abstractmethod
+    def _suspended(self, idx: np.ndarray) -> None:
+        """The ceasefire broke: the dispatcher's reason to wait, for the trace."""
+
     # -- the timetable: fleet changes, periods, people giving up ------------------------------
 
     @abstractmethod

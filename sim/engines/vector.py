@@ -21,6 +21,8 @@ ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from sim.engines.batch_books import BatchBooks
@@ -42,12 +44,20 @@ INF = np.inf
 class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage, BatchTimetable):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
-    def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, rep_ids: np.ndarray):
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: BatchParameters,
+        seed: int,
+        rep_ids: np.ndarray,
+        traced: Iterable[int] | None = None,
+    ):
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
         self._tables: dict[str, np.ndarray] = {}
         self.rep = np.asarray(rep_ids, dtype=np.int64)
+        self.traced_reps = np.arange(s.trace_reps) if traced is None else np.array(list(traced))
         self.R = R = len(self.rep)
         G, P = len(s.groups), len(s.pools)
         self.G, self.P = G, P
@@ -73,6 +83,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self.seq = np.zeros(R, dtype=np.int64)  # timers created: ties go to the oldest
         self.decide_due = np.full(R, INF)
         self.deadline_due = np.full(R, INF)
+        self.waited = np.zeros(R, dtype=np.int64)  # traced replications only
+        self.waited_since = np.zeros(R)
         self._arrivals(params)
         self._ceasefire_start(params)
         self._linkage_start(params)
@@ -157,6 +169,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
         grow("c_hop", (R,), False, bool)
+        grow("c_headway", (R,), False, bool)
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
@@ -289,6 +302,7 @@ def run_vector(
     first_rep: int = 0,
     parameters: dict[str, np.ndarray] | None = None,
     rep_ids: np.ndarray | None = None,
+    traced: Iterable[int] | None = None,
 ) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the batch engine.
 
@@ -307,10 +321,13 @@ def run_vector(
         Replication numbers, shape ``(reps,)``, instead of the consecutive ones: sweep
         points sharing one batch each reuse replications ``0 .. n-1`` (common random
         numbers), and a replication's number alone fixes its variates.
+    traced : iterable of int, optional
+        The replication numbers whose events are traced; the first ``run.trace_reps`` by
+        default.
     """
     params = batch_parameters(scenario, reps, parameters)
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
     elif np.shape(rep_ids) != (reps,):
         raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
-    return Batch(scenario, params, seed, rep_ids).run()
+    return Batch(scenario, params, seed, rep_ids, traced).run()

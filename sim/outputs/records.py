@@ -42,6 +42,34 @@ EVENTS = (
     "linkage_resume",  # the linked site has caught up
 )
 
+# -- reasons: the ``note`` of an event says why, in words both engines write ------------------
+
+#: Why a convoy formed only when it did (the note of ``convoy_forms``): the reason the
+#: dispatcher last declined to form one although people and vehicles were there for it, in
+#: the order the dispatcher checks them; ``""`` if it formed as soon as it could.
+SUSPENDED = "ceasefire suspended"
+BOARDING = "another convoy boarding"  # one convoy boards at a time
+CORRIDOR = "corridor full"  # max_in_corridor convoys between pickup and reception
+LINKED_BEHIND = "linked site behind"  # the linkage rule pauses this side
+CLOSED = "outside departure hours"
+TOO_FEW = "too few vehicles"  # fewer than min_vehicles, max_wait not yet over
+MAX_WAIT = "max_wait over"  # it goes with fewer than min_vehicles
+WAITED = ("", SUSPENDED, BOARDING, CORRIDOR, LINKED_BEHIND, CLOSED, TOO_FEW, MAX_WAIT)
+
+#: Why a convoy left later than it had loaded (the note of ``convoy_departs``), besides
+#: being held (its ``held`` event says so).
+HEADWAY = "headway"
+
+#: Why a convoy turned back (the note of ``turned_back``).
+HELD_TOO_LONG = "held for max_hold"  # held, and the ceasefire had not resumed
+TURN_BACK_RULE = "ceasefire broke before the checkpoint"  # before_checkpoint = "turn_back"
+
+#: The causes of a suspension (the note of ``ceasefire_suspended``): a breach, an incident,
+#: or a scheduled window, told by its reason (``SCHEDULED`` if it has none).
+BREACH = "breach of the ceasefire"
+INCIDENT = "incident at the checkpoint"
+SCHEDULED = "scheduled"
+
 
 class TraceEvent(NamedTuple):
     """One event of a traced replication.
@@ -62,7 +90,10 @@ class TraceEvent(NamedTuple):
     vehicles : tuple of int
         Vehicles concerned by pool, in scenario order.
     note : str
-        The cause of a suspension, where a convoy is held, and the like.
+        Where a convoy is held, the site of a linked convoy, and the reasons: why a convoy
+        formed only then (``WAITED``), left after its headway (``HEADWAY``) or turned back
+        (``HELD_TOO_LONG``, ``TURN_BACK_RULE``), why the ceasefire broke (``BREACH``,
+        ``INCIDENT`` or a window's reason).
     """
 
     rep: int
