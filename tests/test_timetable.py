@@ -173,3 +173,21 @@ def test_people_are_conserved_in_every_replication(path):
         m["arrived"], m["evacuated"] + m["waiting_at_end"] + m["aboard_at_end"] + left
     )
     assert (m["arrived"] <= scenario.people).all()
+
+
+def test_narration_tells_losses_leavers_and_periods():
+    from sim.views.narrate import narrate
+
+    scenario = sim.load_scenario(
+        DETERMINISTIC,
+        [
+            "fleet.buses.changes=[{at = 5.0, leave = 4, reason = 'burned'}]",
+            "population.families.leaving={after = 5.0, share = 0.5}",
+            "periods=[{start = 3.0, name = 'snow', travel_factor = 1.5}]",
+        ],
+    )
+    text = "\n".join(narrate(scenario, run_des(scenario, 1, seed=1).trace))
+    assert "New operating rules (snow) apply from now on." in text
+    assert "give up waiting and go home" in text
+    assert "Vehicles are lost (burned); none is at the pickup" in text
+    assert "4 buses leave the operation: as they come back." in text
