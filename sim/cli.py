@@ -34,6 +34,8 @@ import sim
 from sim.errors import ScenarioError
 from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent
 from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
@@ -41,7 +43,7 @@ from sim.studies.compare import compare
 from sim.studies.optimise import load_study, optimise
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
-from sim.views.animate import animate
+from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
 
@@ -270,19 +272,36 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
+    """The seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return seed, result.replications.trace
+
+
 def _narrate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    print("\n".join(narrate(scenario, args.rep, args.seed)))
+    _, trace = _traced(scenario, args)
+    print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.seed if args.seed is None else args.seed
     check_destination(Path(args.out).parent, new=False)
+    check_animation(Path(args.out), minutes_per_frame=args.minutes_per_frame)
+    seed, trace = _traced(scenario, args)
     try:
         out = animate(
-            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+            scenario,
+            trace,
+            Path(args.out),
+            rep=args.rep,
+            label=f"replication {args.rep}, seed {seed}",
+            minutes_per_frame=args.minutes_per_frame,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None

@@ -29,8 +29,9 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
+from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
-from sim.outputs.records import hours_grid, series_types
+from sim.outputs.records import TraceEvent, hours_grid, series_types
 
 if TYPE_CHECKING:
     from sim.studies.runner import RunResult
@@ -92,8 +93,6 @@ def timeseries_csv(result: RunResult) -> str:
 def trace_csv(result: RunResult) -> str:
     """Every event of the traced replications."""
     scenario = result.scenario
-    header = ["rep", "time_h", "clock", "event", "convoy", "people"]  # convoys from 1
-    header += [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
     rows = (
         [
             e.rep,
@@ -108,7 +107,58 @@ def trace_csv(result: RunResult) -> str:
         ]
         for e in result.replications.trace
     )
-    return csv_text(header, rows)
+    return csv_text(trace_csv_header(scenario), rows)
+
+
+def trace_csv_header(scenario: Scenario) -> list[str]:
+    """The columns of ``trace.csv``: convoys are numbered from 1 there, people and vehicles
+    are given by group and by pool."""
+    header = ["rep", "time_h", "clock", "event", "convoy", "people"]
+    return header + [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
+
+
+def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
+    """The trace a run folder recorded, as the engine handed it back.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run folder, or its ``trace.csv``.
+    scenario : Scenario
+        The scenario of the run (its groups and pools name the columns).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or its columns are not those of ``scenario``.
+    """
+    path = Path(path)
+    file = path / "trace.csv" if path.is_dir() else path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    G, P = len(scenario.groups), len(scenario.pools)
+    expected = trace_csv_header(scenario)
+    if header != expected:
+        raise ScenarioError(
+            str(file), "", f"is not the trace of this scenario: columns {', '.join(expected)}"
+        )
+    return [
+        TraceEvent(
+            int(row[0]),
+            float(row[1]),
+            row[3],
+            int(row[4]) - 1 if row[4] else -1,
+            int(row[5]),
+            tuple(int(x) for x in row[6 : 6 + G]),
+            tuple(int(x) for x in row[6 + G : 6 + G + P]),
+            row[6 + G + P],
+        )
+        for row in rows
+    ]
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
