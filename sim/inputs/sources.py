@@ -125,10 +125,7 @@ def _apply_override(sources: Sources, expression: str) -> None:
     name = name.strip()
     if not sep or not name:
         raise ScenarioError("--set", expression, "expected KEY=VALUE, e.g. fleet.buses.count=40")
-    try:
-        value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
+    value = parse_value(text)
     parts = name.split(".")
     node: Any = sources.data
     for depth, part in enumerate(parts[:-1]):
@@ -152,6 +149,14 @@ def _apply_override(sources: Sources, expression: str) -> None:
     for stale in [k for k in sources.origins if k[: len(parts)] == tuple(parts)]:
         del sources.origins[stale]
     sources.origins[tuple(parts)] = "--set"
+
+
+def parse_value(text: str) -> Any:
+    """The value of ``KEY=VALUE`` text: read as TOML, or a string if it is not valid TOML."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
 
 
 def _list_item(items: list, part: str, name: str, here: str) -> Any:
@@ -181,22 +186,22 @@ def _toml(table: dict, path: tuple[str, ...] = ()) -> list[str]:
             for item in value:
                 later += ["", f"[[{name}]]", *_toml(item, (*path, key))]
         else:
-            lines.append(f"{_key(key)} = {_value(value)}")
+            lines.append(f"{_key(key)} = {toml_value(value)}")
     return lines + later
 
 
 def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
 
 
-def _value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     """One TOML value; date-time strings stay bare, as a scenario file writes them."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return value if DATETIME.match(value) else json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     return repr(value)  # numbers, including inf and nan, as TOML writes them
