@@ -309,7 +309,7 @@ function chart(body) {
       { series: [9, 7], fill: "rgba(49,130,189,0.3)" },
     ],
     scales: { y: { range: (u, lo, hi) => [0, Math.max(hi, u.answer.people) * 1.08] } },
-    axes: [{}, { label: "people evacuated (cumulative)", size: 70,
+    axes: [{ values: (u, ticks) => ticks.map(clockTick) }, { label: "people evacuated (cumulative)", size: 70,
       values: (u, ticks) => ticks.map((t) => t.toLocaleString("en")) }],
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
@@ -319,6 +319,16 @@ function chart(body) {
   plot.evacsim = body.x.length;
   plot.answer = body;
   plot.redraw();
+}
+
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function clockTick(ts) { // the scenario's local clock, as the figures write it: Thu 15 Dec, 06:00
+  const d = new Date(ts * 1e3);
+  const hm = `${String(d.getUTCHours()).padStart(2, "0")}:${String(d.getUTCMinutes()).padStart(2, "0")}`;
+  if (hm !== "00:00") return hm;
+  return `${DAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]}`;
 }
 
 function shadeSuspensions(u) {
@@ -355,6 +365,8 @@ function markFigures(u) {
   ctx.stroke();
   ctx.setLineDash([]);
   ctx.fillStyle = "#333";
+  ctx.textAlign = "left";
+  ctx.textBaseline = "alphabetic";
   ctx.font = `${11 * dpr}px system-ui`;
   ctx.fillText(`everyone (${body.people.toLocaleString("en")})`, u.bbox.left + 6 * dpr, yAll - 4 * dpr);
   for (const r of body.reported) {
