@@ -7,6 +7,8 @@
 14.0
 """
 
+from importlib import metadata
+
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -14,6 +16,11 @@ from sim.studies.calibration import Calibration, calibrate, load_targets
 from sim.studies.compare import Comparison, compare
 from sim.studies.runner import RunResult, run
 from sim.studies.sweeps import SweepResult, load_sweep, sweep
+
+try:
+    __version__ = metadata.version("evacsim")
+except metadata.PackageNotFoundError:  # a checkout on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Calibration",
@@ -29,4 +36,5 @@ __all__ = [
     "load_targets",
     "run",
     "sweep",
+    "__version__",
 ]

@@ -10,6 +10,12 @@
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
     evacsim serve [SCENARIO] [--port 8050] [--host 127.0.0.1] [--library DIR]
+    evacsim scenarios
+    evacsim init DIR
+    evacsim --version
+
+SCENARIO (and a sweep or targets FILE) is a path, or the name of a bundled file such as
+``aleppo_2016`` or ``what-if/double_fleet`` (``evacsim scenarios`` lists them).
 
 A mistake in a scenario or an argument prints one line naming the file, the key and what
 is allowed, and exits with status 2 without writing anything.
@@ -24,16 +30,24 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import sim
 from sim.errors import ScenarioError
+from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent
+from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
-from sim.views.animate import animate
+from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+
+#: Where run, compare and calibration folders go unless ``--out`` says otherwise.
+RESULTS = Path("results")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evacsim", description="Simulate humanitarian evacuations by convoy."
     )
+    parser.add_argument("--version", action="version", version=f"evacsim {sim.__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def overrides(p: argparse.ArgumentParser) -> None:
@@ -160,10 +175,16 @@ def _parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for a class)",
     )
-    p.add_argument(
-        "--library", default="scenarios", help="folder of scenarios offered (default scenarios)"
-    )
+    p.add_argument("--library", help="folder of scenarios offered (default: the bundled ones)")
     p.set_defaults(command=_serve)
+    p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
+    p.set_defaults(command=_scenarios)
+
+    p = commands.add_parser(
+        "init", help="copy the bundled scenarios and the workshop into a folder to edit"
+    )
+    p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
+    p.set_defaults(command=_init)
     return parser
 
 
@@ -196,6 +217,7 @@ def _seed(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_out(args.out, RESULTS / scenario.name)
     result = run(
         scenario,
         args.reps,
@@ -207,6 +229,7 @@ def _run(args: argparse.Namespace) -> int:
         max_reps=args.max_reps,
     )
     folder = result.save(args.out)
+    _moved(args.out, folder)
     print(run_table(result))
     if result.precision is not None:
         p = result.precision
@@ -217,6 +240,20 @@ def _run(args: argparse.Namespace) -> int:
         )
     print(f"\nRun folder: {folder}")
     return 0
+
+
+def _check_out(out: str | None, default_parent: Path) -> None:
+    """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
+    if out is None:
+        check_destination(default_parent, new=False)
+    else:
+        check_destination(Path(out))
+
+
+def _moved(out: str | None, folder: Path) -> None:
+    """Say so when ``--out`` was taken by another process while this one computed."""
+    if out is not None and folder != Path(out):
+        print(f"evacsim: note: {out} appeared during the run; wrote {folder}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -235,18 +272,36 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
+    """The seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return seed, result.replications.trace
+
+
 def _narrate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    print("\n".join(narrate(scenario, args.rep, args.seed)))
+    _, trace = _traced(scenario, args)
+    print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.seed if args.seed is None else args.seed
+    check_destination(Path(args.out).parent, new=False)
+    check_animation(Path(args.out), minutes_per_frame=args.minutes_per_frame)
+    seed, trace = _traced(scenario, args)
     try:
         out = animate(
-            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+            scenario,
+            trace,
+            Path(args.out),
+            rep=args.rep,
+            label=f"replication {args.rep}, seed {seed}",
+            minutes_per_frame=args.minutes_per_frame,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None
@@ -256,9 +311,11 @@ def _animate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
+    _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
     calibration = calibrate(targets, args.draws, args.seed)
     folder = calibration.save(args.out)
+    _moved(args.out, folder)
     print(calibration_table(calibration))
     print(f"\nCalibration took {time.perf_counter() - began:.0f} s. Folder: {folder}")
     return 0
@@ -267,8 +324,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
+    _check_out(args.out, RESULTS / "compare")
     comparison = compare(base, whatifs, args.reps, args.seed)
     folder = comparison.save(args.out)
+    _moved(args.out, folder)
     print(compare_table(comparison))
     print(f"\nCompare folder: {folder}")
     return 0
@@ -276,6 +335,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, args.precision, args.max_reps)
+    check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
     except KeyboardInterrupt:
@@ -292,6 +352,32 @@ def _serve(args: argparse.Namespace) -> int:
     from sim.face.page import serve  # the page's libraries are an optional extra
 
     serve(args.scenario, args.host, args.port, args.library)  # until Ctrl-C
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    found = entries()
+    width = max(len(e.name) for e in found)
+    print(f"Bundled with evacsim {sim.__version__}:")
+    for kind, title in (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets")):
+        print(f"\n{title} (evacsim {_COMMAND[kind]} NAME)")
+        for e in (e for e in found if e.kind == kind):
+            line = f"  {e.name:<{width}}  {e.description}".rstrip()
+            print(line if len(line) <= 100 else line[:99] + "…")
+    print("\nevacsim init DIR copies them (and the workshop) into DIR to edit.")
+    print(f"Library: {library_root()}")
+    return 0
+
+
+#: The command that reads each kind of library file.
+_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate"}
+
+
+def _init(args: argparse.Namespace) -> int:
+    folder = copy_library(args.folder)
+    n = sum(1 for _ in (folder / "scenarios").rglob("*.toml"))
+    print(f"Copied {n} scenario files to {folder / 'scenarios'}", end="")
+    print(" and the workshop to workshop.md" if (folder / "workshop.md").exists() else "")
+    print(f"Try: cd {folder} && evacsim run scenarios/aleppo_2016.toml")
     return 0
 
 

@@ -35,7 +35,7 @@ SETTINGS = {"fleet.buses.count": "50", "convoy.headway": "1.0"}
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app(Library(Path("scenarios"), BASE), workers=1)
+    app = create_app(Library(first=BASE), workers=1)
     with TestClient(app) as c:
         yield c
 

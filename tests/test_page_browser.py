@@ -90,7 +90,7 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{server}/?base=aleppo_2016.toml&reps=600")
+    page.goto(f"{server}/?base=aleppo_2016&reps=600")
     first = ready(page, 600)
     assert first["same"] and page.locator("#chart canvas").count() == 1
     assert shown(page, "evacuated_by_halt") == 0.0
@@ -117,7 +117,7 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
 def test_a_url_restores_a_state(server, browser):
     page = browser.new_page()
     levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22"
-    page.goto(f"{server}/?base=aleppo_2016.toml&seed=9&reps=300&{levers}")
+    page.goto(f"{server}/?base=aleppo_2016&seed=9&reps=300&{levers}")
     got = ready(page, 300)
     assert got["seed"] == 9
     assert got["changes"] == {"convoy.headway": 1, "ceasefire.before_checkpoint": "turn_back"}
@@ -128,7 +128,7 @@ def test_a_url_restores_a_state(server, browser):
 
 def test_the_download_validates_and_extends_the_base(server, browser, tmp_path):
     page = browser.new_page(accept_downloads=True)
-    page.goto(f"{server}/?base=aleppo_2016.toml&reps=300&fleet.ambulances.count=40")
+    page.goto(f"{server}/?base=aleppo_2016&reps=300&fleet.ambulances.count=40")
     ready(page, 300)
     with page.expect_download() as info:
         page.click("#download")
@@ -145,7 +145,7 @@ def test_the_download_validates_and_extends_the_base(server, browser, tmp_path):
 
 def test_a_bad_value_shows_the_schemas_error(server, browser):
     page = browser.new_page()
-    page.goto(f"{server}/?base=aleppo_2016.toml&reps=300&fleet.buses.count=-3")
+    page.goto(f"{server}/?base=aleppo_2016&reps=300&fleet.buses.count=-3")
     page.wait_for_selector("#error:not([hidden])", timeout=WAIT)
     assert page.inner_text("#error") == (
         "--set: fleet.buses.count: must be an integer >= 0 and <= 4096 vehicles, got -3"

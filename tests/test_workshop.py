@@ -35,11 +35,12 @@ def test_every_workshop_scenario_validates():
 @pytest.mark.parametrize("path", WORKSHOP, ids=lambda p: p.stem)
 def test_every_workshop_scenario_runs(path):
     scenario = sim.load_scenario(path)
-    result = sim.run(scenario, reps=5, seed=1)
+    result = sim.run(scenario, reps=5, seed=1, trace=[0])
     m = result.metrics
     assert (m["arrived"] == m["evacuated"] + m["waiting_at_end"] + m["aboard_at_end"]).all()
     assert (m["convoys"] >= 1).all()
-    assert narrate(scenario, rep=0)[0].endswith("2016")  # the first day's heading
+    heading = narrate(scenario, result.replications.trace, rep=0)[0]
+    assert heading.endswith("2016")  # the first day's heading
 
 
 def test_the_guide_commands_parse_and_name_real_files():
@@ -67,3 +68,14 @@ def test_the_answers_page_is_what_the_code_gives(monkeypatch):
     monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclass looks itself up there
     spec.loader.exec_module(module)
     assert module.answers() == ANSWERS.read_text(), "run `make workshop-answers`"
+
+
+def test_the_file_participants_open_keeps_exercise_1s_answer_to_itself():
+    """Exercise 1 asks for the clearance time by hand: the scenario file must not work it
+    out; the answers page does."""
+    opened = (SCENARIOS / "workshop" / "deterministic.toml").read_text()
+    for giveaway in ("14.0", "14 h", "20:00", "ceil(", "= 60", "4 convoys", "rotation"):
+        assert giveaway not in opened, giveaway
+    answers = (ROOT / "docs" / "workshop-answers.md").read_text()
+    exercise = answers.split("## Exercise 1", 1)[1].split("## Exercise 2", 1)[0]
+    assert "ceil(2,300 / 600) = 4 convoys" in exercise and "= 4.0 h" in exercise

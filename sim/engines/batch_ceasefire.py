@@ -1,30 +1,26 @@
 """The batch engine's ceasefire: active or suspended, for many replications at once.
 
 The state machine of :mod:`sim.engines.ceasefire` with arrays: scheduled windows, breaches
-from a hazard that runs only while active, negotiated resumptions. The state lives on
-:class:`sim.engines.vector.Batch`, which mixes these methods in.
+from a hazard that runs only while active, negotiated resumptions, over the state declared
+on :class:`~sim.engines.batch_part.BatchPart`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.engines.batch_convoys import BEFORE_CHECKPOINT, HELD_CHECKPOINT, HELD_PICKUP
-from sim.engines.batch_params import pick
-
-if TYPE_CHECKING:
-    from sim.engines.batch_params import BatchParameters
-    from sim.engines.vector import Batch
+from sim.engines.batch_params import BatchParameters, pick
+from sim.engines.batch_part import BatchPart
+from sim.outputs.records import BREACH, SCHEDULED
 
 INF = np.inf
 
 
-class BatchCeasefire:
+class BatchCeasefire(BatchPart):
     """Suspensions and resumptions of the ceasefire."""
 
-    def _ceasefire_start(self: Batch, params: BatchParameters) -> None:
+    def _ceasefire_start(self, params: BatchParameters) -> None:
         rules, R = self.scenario.ceasefire, self.R
         self.active = np.ones(R, dtype=bool)
         self.until = np.zeros(R)
@@ -45,14 +41,14 @@ class BatchCeasefire:
         self.hazard_left = self._hazard_gap(all_reps)
         self._arm_breach(all_reps)
 
-    def _hazard_gap(self: Batch, idx: np.ndarray) -> np.ndarray:
+    def _hazard_gap(self, idx: np.ndarray) -> np.ndarray:
         return -np.log1p(-self._u("breach", idx, self.breaches[idx]))
 
-    def _rate(self: Batch, idx: np.ndarray) -> np.ndarray:
+    def _rate(self, idx: np.ndarray) -> np.ndarray:
         """Breaches per hour while active."""
         return pick(self.breach_rate, idx) + self.extra_rate[idx]
 
-    def _set_extra_rate(self: Batch, idx: np.ndarray, extra: np.ndarray) -> None:
+    def _set_extra_rate(self, idx: np.ndarray, extra: np.ndarray) -> None:
         """Change the extra breach rate; the hazard used so far is kept."""
         armed = self.active[idx] & np.isfinite(self.breach_due[idx])
         a = idx[armed]
@@ -61,7 +57,7 @@ class BatchCeasefire:
         self.extra_rate[idx] = extra
         self._arm_breach(idx[self.active[idx]])
 
-    def _arm_breach(self: Batch, idx: np.ndarray) -> None:
+    def _arm_breach(self, idx: np.ndarray) -> None:
         rate = self._rate(idx)
         on = rate > 0
         if on.any():
@@ -99,6 +95,7 @@ class BatchCeasefire:
         self.books.suspension_starts(j)
         note = cause if isinstance(cause, str) else np.asarray(cause, dtype=object)[was_active]
         self.books.record(j, "ceasefire_suspended", note=note)
+        self._suspended(j)
         armed = np.isfinite(self.breach_due[j])
         if armed.any():
             a = j[armed]
@@ -112,20 +109,20 @@ class BatchCeasefire:
                 hit[exclude_slot[was_active], np.arange(len(j))] = False
             self.deferred.append((hit, j))
 
-    def _window(self: Batch, idx: np.ndarray) -> None:
+    def _window(self, idx: np.ndarray) -> None:
         w = self.window_next[idx]
         self.window_next[idx] += 1
         ends = np.array([np.nan if x.end is None else x.end for x in self.windows])[w]
-        causes = [self.windows[i].reason or "scheduled" for i in w]
+        causes = [self.windows[i].reason or SCHEDULED for i in w]
         self.suspend(idx, causes, ends)
 
-    def _breach(self: Batch, idx: np.ndarray) -> None:
+    def _breach(self, idx: np.ndarray) -> None:
         self.breach_due[idx] = INF
         self.breaches[idx] += 1
         self.hazard_left[idx] = self._hazard_gap(idx)
-        self.suspend(idx, "breach of the ceasefire", None)
+        self.suspend(idx, BREACH, None)
 
-    def _resume(self: Batch, idx: np.ndarray) -> None:
+    def _resume(self, idx: np.ndarray) -> None:
         later = self.now[idx] < self.until[idx]
         self.resume_due[idx[later]] = self.until[idx[later]]
         j = idx[~later]

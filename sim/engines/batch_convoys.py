@@ -1,34 +1,32 @@
 """The batch engine's convoys: each step of a convoy's trip, for many replications at once.
 
 A convoy in flight sits in a slot ``(slots, R)`` with a timer and a stage, its next event.
-:class:`BatchConvoys` holds the steps; the state lives on :class:`sim.engines.vector.Batch`,
-which mixes these methods in.
+:class:`BatchConvoys` holds the steps, over the state declared on
+:class:`~sim.engines.batch_part.BatchPart`; :class:`sim.engines.vector.Batch` assembles the parts.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.engines.batch_params import pick
-
-if TYPE_CHECKING:
-    from sim.engines.vector import Batch
+from sim.engines.batch_part import BatchPart
+from sim.outputs.records import HEADWAY, HELD_TOO_LONG, TURN_BACK_RULE
 
 INF = np.inf
 
 # convoy stages: what its next event is
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
-BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
+CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
-class BatchConvoys:
+class BatchConvoys(BatchPart):
     """Load, leave, pass the checkpoint, reach reception, unload and return, or be held or
     turned back: the reference engine's ``Evacuation.convoy`` process, step by step."""
 
-    def _convoy(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _convoy(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Each convoy whose timer fired takes its next step."""
         stage = self.c_stage[slot, idx]
         for code, step in (
@@ -46,7 +44,7 @@ class BatchConvoys:
             if here.any():
                 step(slot[here], idx[here])
 
-    def _at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Loaded: leave if the ceasefire holds and the headway has passed."""
         now = self.now[idx]
         suspended = ~self.active[idx]
@@ -55,30 +53,33 @@ class BatchConvoys:
         ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
         early = ~suspended & (now < ready)
         if early.any():
+            self.c_headway[slot[early], idx[early]] = True
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
         go = ~suspended & ~early
         if go.any():
             self._depart(slot[go], idx[go])
 
-    def _depart(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _depart(self, slot: np.ndarray, idx: np.ndarray) -> None:
         now = self.now[idx]
         self.c_departed[slot, idx] = now
         self.last_departure[idx] = now
         self.loading[idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
-        self.books.convoy_event(slot, idx, "convoy_departs")
+        why = np.where(self.c_headway[slot, idx], HEADWAY, "") if self.books.any_traced else ""
+        self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
         self._set_timer(slot, idx, now + self._leg("to_checkpoint", slot, idx), TO_CHECKPOINT)
 
-    def _hold(self: Batch, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
+    def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        self.c_headway[slot, idx] = False
         self.books.change_held(idx, self.c_people[slot, idx])
         self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
         self.c_hop[slot, idx] = False
 
-    def _wakes(self: Batch, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
 
         A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
@@ -94,7 +95,7 @@ class BatchConvoys:
             self.seq[j] += 1
         return ~hop
 
-    def _held_at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _held_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         wake = self._wakes(slot, idx)
         slot, idx = slot[wake], idx[wake]
         self.books.change_held(idx, -self.c_people[slot, idx])
@@ -102,14 +103,16 @@ class BatchConvoys:
         if on.any():
             self._at_pickup(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
-    def _reach_checkpoint(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("inspection", slot, idx), INSPECTION)
+        self._enter_crossing(slot, idx)
 
-    def _inspected(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        if self.crossing_on:
+            self._release_lane(slot, idx)
         incident = self.active[idx] & (
             self._convoy_u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
@@ -122,13 +125,13 @@ class BatchConvoys:
         stopped = ~self.active[idx]
         if stopped.any():
             if self.turn_back_mode:
-                self._turn_back(slot[stopped], idx[stopped])
+                self._turn_back(slot[stopped], idx[stopped], TURN_BACK_RULE)
             else:
                 self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
         if (~stopped).any():
             self._pass(slot[~stopped], idx[~stopped])
 
-    def _held_at_checkpoint(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _held_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         wake = self._wakes(slot, idx)
         slot, idx = slot[wake], idx[wake]
         self.books.change_held(idx, -self.c_people[slot, idx])
@@ -136,19 +139,21 @@ class BatchConvoys:
         if on.any():
             self._pass(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
-    def _pass(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._crossed(slot, idx)
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
         )
 
-    def _turn_back(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _turn_back(self, slot: np.ndarray, idx: np.ndarray, why: str) -> None:
         """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
+        self._leave_crossing(slot, idx)
         now = self.now[idx]
         self.books.turned_back[idx] += 1
-        self.books.convoy_event(slot, idx, "turned_back")
+        self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
         self.loading[idx[at_pickup]] = False
@@ -159,14 +164,14 @@ class BatchConvoys:
         )
         self._set_timer(slot, idx, now + travelled, TURNING_BACK)
 
-    def _back_at_pickup(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _back_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
         self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
         departed = ~np.isnan(self.c_departed[slot, idx])
         self.in_corridor[idx[departed]] -= 1
         self._vehicles_back(slot, idx, "back_at_pickup")
 
-    def _reach_reception(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.in_corridor[idx] -= 1
         self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
@@ -186,14 +191,14 @@ class BatchConvoys:
             UNLOADING,
         )
 
-    def _unloaded(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")
         self._set_timer(slot, idx, self.now[idx] + self._leg("return_trip", slot, idx), RETURNING)
 
-    def _returned(self: Batch, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _returned(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._vehicles_back(slot, idx, "vehicles_return")
 
-    def _vehicles_back(self: Batch, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
+    def _vehicles_back(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             if (n > 0).any():
@@ -205,7 +210,7 @@ class BatchConvoys:
         self.c_stage[slot, idx] = 0
         self.c_next[slot, idx] = INF
 
-    def _run_deferred(self: Batch) -> None:
+    def _run_deferred(self) -> None:
         """Turn back convoys interrupted by a suspension, in convoy order.
 
         Interruptions are urgent events created after the suspension's resume timer, so a
@@ -223,4 +228,4 @@ class BatchConvoys:
             for rank in range(hit.sum(0).max(initial=0)):
                 slot = order[rank]
                 on = hit[slot, np.arange(len(idx))]
-                self._turn_back(slot[on], idx[on])
+                self._turn_back(slot[on], idx[on], TURN_BACK_RULE)

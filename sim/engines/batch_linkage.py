@@ -2,29 +2,23 @@
 
 As in the reference engine (:class:`sim.engines.des.Evacuation`): one linked convoy at a
 time, a side ahead by more than ``max_lag`` waits, and the breach hazard rises while this
-side is ahead. The state lives on :class:`sim.engines.vector.Batch`, which mixes these
-methods in.
+side is ahead; over the state declared on :class:`~sim.engines.batch_part.BatchPart`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.engines.batch_params import pick
-
-if TYPE_CHECKING:
-    from sim.engines.batch_params import BatchParameters
-    from sim.engines.vector import Batch
+from sim.engines.batch_params import BatchParameters, pick
+from sim.engines.batch_part import BatchPart
 
 INF = np.inf
 
 
-class BatchLinkage:
+class BatchLinkage(BatchPart):
     """The linked site's convoys and the lag rule."""
 
-    def _linkage_start(self: Batch, params: BatchParameters) -> None:
+    def _linkage_start(self, params: BatchParameters) -> None:
         """The linked site's first convoy may leave at its start (a timer made now)."""
         R, linkage = self.R, self.scenario.linkage
         self.ahead = np.zeros(R, dtype=bool)
@@ -45,7 +39,7 @@ class BatchLinkage:
         self.linked_seq[:] = self.seq
         self.seq += 1
 
-    def _gap(self: Batch, idx: np.ndarray) -> np.ndarray:
+    def _gap(self, idx: np.ndarray) -> np.ndarray:
         """This side's evacuated share minus the linked site's (shares of 1)."""
         people = pick(self.linked_people, idx)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -53,7 +47,7 @@ class BatchLinkage:
         own = self.evacuated[idx] / self.people if self.people else np.ones(len(idx))
         return own - linked
 
-    def _linked_try(self: Batch, idx: np.ndarray) -> None:
+    def _linked_try(self, idx: np.ndarray) -> None:
         """A linked convoy leaves where none is on its way, the ceasefire holds and the
         linked site is not ahead by more than the deal allows."""
         if self.scenario.linkage is None:
@@ -83,7 +77,7 @@ class BatchLinkage:
         self.linked_seq[j] = self.seq[j]
         self.seq[j] += 1
 
-    def _linked_event(self: Batch, idx: np.ndarray) -> None:
+    def _linked_event(self, idx: np.ndarray) -> None:
         """The linked site's timer: its first convoy may leave, or a convoy arrives."""
         self.linked_due[idx] = INF
         travelling = self.linked_travelling[idx]
@@ -103,7 +97,7 @@ class BatchLinkage:
         self._linked_try(j)
         self.kick(j)
 
-    def _check_lag(self: Batch, idx: np.ndarray) -> None:
+    def _check_lag(self, idx: np.ndarray) -> None:
         """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
         ahead = self._gap(idx) > pick(self.max_lag, idx)
         changed = ahead != self.ahead[idx]

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import (
     MAX_POOL_SIZE,
     MAX_POOLS,
     Ceasefire,
     ConvoyRules,
+    Crossing,
     Group,
     Linkage,
     Milestone,
@@ -34,6 +37,8 @@ from sim.model.weather import Weather, no_weather
 
 #: Longest horizon accepted, hours (a year): a guard against a unit mistake.
 MAX_HORIZON = 24 * 366
+#: Longest description, characters (it heads the report page).
+MAX_DESCRIPTION = 2_000
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -42,7 +47,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     Parameters
     ----------
     path : str or Path
-        The scenario file (TOML). ``extends = "parent.toml"`` inside it deep-merges a parent.
+        The scenario file (TOML), or the name of a bundled one such as ``aleppo_2016`` (see
+        :mod:`sim.inputs.library`). ``extends = "parent.toml"`` inside it deep-merges a parent.
     overrides : list of str, optional
         ``KEY=VALUE`` settings applied last, e.g. ``["fleet.buses.count=40"]``; the value is
         read as TOML, or as a string if it is not valid TOML.
@@ -56,6 +62,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     ScenarioError
         Naming the file, the key and what is allowed.
     """
+    path = locate(path)
     sources = read_scenario_file(path, overrides)
     root = Table(sources.data, (), sources)
     start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")
@@ -72,6 +79,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     groups = _read_population(root.table("population"), pools)
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
+    crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     weather = (
@@ -90,8 +98,12 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     seed = run.number("seed", 1, minimum=0, integer=True)
     trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
     run.close()
-    name = root.text("name", Path(path).stem)
+    name = root.text("name", folder_name(Path(path).stem))
+    if not is_folder_name(name):
+        raise root.error("name", f"must be {NAME_RULE} (it names the run folder), got {name!r}")
     description = root.text("description", "")
+    if len(description) > MAX_DESCRIPTION:
+        raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
     return Scenario(
         name=name,
@@ -105,6 +117,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        crossing=crossing,
         milestones=milestones,
         reported=reported,
         reps=reps,
@@ -262,6 +275,16 @@ def _read_route(t: Table) -> Route:
     )
     t.close()
     return route
+
+
+def _read_crossing(t: Table) -> Crossing:
+    """Inspection lanes and their throughput; either may be left unlimited."""
+    lanes = t.number("lanes", math.inf, minimum=1, integer=True, unit="lanes")
+    per_hour = t.number("vehicles_per_hour", math.inf, above=0, unit="vehicles per hour per lane")
+    if math.isinf(lanes) and math.isfinite(per_hour):
+        raise t.error("lanes", "missing; vehicles_per_hour is a throughput per lane, set lanes too")
+    t.close()
+    return Crossing(lanes=float(lanes), vehicles_per_hour=per_hour)
 
 
 def _read_linkage(t: Table) -> Linkage:

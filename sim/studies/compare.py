@@ -116,7 +116,8 @@ class Comparison:
             If ``folder`` exists already.
         """
         target = Path(folder) if folder is not None else self._default_folder()
-        with atomic_folder(target) as staging:
+        writer = atomic_folder(target)
+        with writer as staging:
             (staging / "differences.csv").write_text(
                 differences_csv(self.differences), encoding="utf-8"
             )
@@ -125,7 +126,7 @@ class Comparison:
             figure = difference_chart(self.differences, self.base.name)
             figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
             figure.clear()
-        return target
+        return writer.folder
 
     def _default_folder(self, root: Path = Path("results")) -> Path:
         return fresh_folder(root / "compare", f"{self.base.name}-seed{self.seed}")

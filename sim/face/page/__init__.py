@@ -22,7 +22,7 @@ def serve(
     scenario: str | Path | None = None,
     host: str = "127.0.0.1",
     port: int = 8050,
-    library: str | Path = "scenarios",
+    library: str | Path | None = None,
     workers: int | None = None,
 ) -> None:
     """Serve the page until interrupted.
@@ -30,13 +30,15 @@ def serve(
     Parameters
     ----------
     scenario : str or Path, optional
-        The scenario the page opens with; the library's first by default.
+        The scenario the page opens with (a path or a bundled name); the library's first by
+        default.
     host : str
         The address to listen on: this machine only by default; ``0.0.0.0`` lets a class on
         the same network reach it.
     port : int
-    library : str or Path
-        Folder of scenario files offered on the page (those that validate).
+    library : str or Path, optional
+        Folder of scenario files offered on the page (those that validate); the bundled
+        library by default.
     workers : int, optional
         Engine processes; one per core by default.
 
@@ -60,7 +62,8 @@ def serve(
     from sim.face.page.whatif import Library
 
     first = Path(scenario) if scenario is not None else None
-    pages = create_app(Library(Path(library), first), workers)
+    folder = Path(library) if library is not None else None
+    pages = create_app(Library(folder, first), workers)
     with socket.socket() as probe:  # a taken port is a user's error, not a traceback
         try:
             probe.bind((host, port))

@@ -39,7 +39,8 @@ from sim.face.page.levers import levers
 from sim.face.page.runs import Cancelled, Runs, Tickets, digest
 from sim.face.page.whatif import MAX_REPS, Library, State, resolve
 from sim.inputs.loader import load_scenario
-from sim.outputs.records import metric_names
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent, metric_names
 from sim.studies.runner import run_chunked
 from sim.views.animate import animate
 from sim.views.narrate import narrate
@@ -165,8 +166,11 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     async def replication(request: Request) -> Response:
         s, w = whatif_of(request)
         rep = rep_of(request, s)
-        lines = await asyncio.wrap_future(state["pool"].submit(narrate, w.whatif, rep, w.seed))
-        return JSONResponse({"rep": rep, "seed": w.seed, "narration": lines})
+        pool: Executor = state["pool"]
+        trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
+        return JSONResponse(
+            {"rep": rep, "seed": w.seed, "narration": narrate(w.whatif, trace, rep)}
+        )
 
     async def animation(request: Request) -> Response:
         s, w = whatif_of(request)
@@ -174,7 +178,10 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         key = (digest(w.whatif), w.seed, rep)
         if key not in animations:
             pool: Executor = state["pool"]
-            gif = await asyncio.wrap_future(pool.submit(animation_bytes, w.whatif, rep, w.seed))
+            trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
+            gif = await asyncio.wrap_future(
+                pool.submit(animation_bytes, w.whatif, trace, rep, w.seed)
+            )
             animations[key] = gif
             while len(animations) > MOST_ANIMATIONS:
                 animations.popitem(last=False)
@@ -201,9 +208,17 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     )
 
 
-def animation_bytes(scenario, rep: int, seed: int) -> bytes:
+def traced(scenario: Scenario, rep: int, seed: int) -> list[TraceEvent]:
+    """The event trace of replication ``rep`` alone (the same as inside any run)."""
+    return run_chunked(scenario, 1, seed, 1, first_rep=rep, traced=[rep]).trace
+
+
+def animation_bytes(scenario: Scenario, trace: list[TraceEvent], rep: int, seed: int) -> bytes:
     """The GIF of ``evacsim animate`` for one replication, as bytes (run in a worker)."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "replication.gif"
-        animate(scenario, rep, seed, out, fps=8, minutes_per_frame=MINUTES_PER_FRAME)
+        label = f"replication {rep}, seed {seed}"
+        animate(
+            scenario, trace, out, rep=rep, label=label, fps=8, minutes_per_frame=MINUTES_PER_FRAME
+        )
         return out.read_bytes()

@@ -278,7 +278,7 @@ def changed(scenario: Scenario, settings: dict[str, str]) -> dict[str, Any]:
     out = {}
     for key, lever in by_key.items():
         if key in settings:
-            value = parse_value(settings[key])
+            value = parse_value(settings[key], key)
             if not _same(value, lever.base):
                 out[key] = value
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.face.page.levers import changed
+from sim.inputs.library import library_root, locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import toml_text, toml_value
@@ -89,31 +91,36 @@ def _whole(text: str, key: str, least: int, most: int) -> int:
 class Library:
     """The scenario files the page offers: a folder's files that validate, and uploads.
 
+    Names are as ``evacsim scenarios`` lists them: a file's path in the folder without
+    ``.toml`` (``aleppo_2016``, ``what-if/double_fleet``).
+
     Parameters
     ----------
-    root : Path
+    root : Path, optional
         Searched recursively for ``*.toml`` files that load as scenarios (sweep and targets
-        files do not, and are left out).
+        files do not, and are left out); the bundled library by default.
     first : Path, optional
         A scenario to offer first (``evacsim serve SCENARIO``), wherever it lives.
     """
 
-    def __init__(self, root: Path | None, first: Path | None = None):
+    def __init__(self, root: Path | None = None, first: Path | None = None):
+        root = library_root() if root is None else root
         self.files: dict[str, Path] = {}
         self._uploads = Path(tempfile.mkdtemp(prefix="evacsim-page-"))
         if first is not None:
+            first = locate(first)
             load_scenario(first)  # a bad file given on the command line is the user's error
-            self.files[first.name] = first
-        candidates = sorted(root.rglob("*.toml")) if root is not None and root.is_dir() else []
+        candidates = sorted(root.rglob("*.toml")) if root.is_dir() else []
         for path in candidates:
-            name = path.relative_to(root).as_posix()
-            if name in self.files or path.resolve() == (first and first.resolve()):
-                continue
             try:
                 load_scenario(path)
             except ScenarioError:
                 continue
-            self.files[name] = path
+            self.files[path.relative_to(root).with_suffix("").as_posix()] = path
+        if first is not None:
+            known = [n for n, p in self.files.items() if p.resolve() == first.resolve()]
+            name = known[0] if known else first.stem
+            self.files = {name: first, **{n: p for n, p in self.files.items() if n != name}}
         if not self.files:
             raise ScenarioError(str(root), "", "no scenario file found for the page")
         self.default = next(iter(self.files))
@@ -216,8 +223,11 @@ class WhatIf:
         return "\n".join(head) + ("\n\n" + body if body else "") + "\n"
 
     def command(self, reps: int) -> str:
-        """The ``evacsim compare`` command that gives the same paired differences."""
-        base = Path(self.base.path)
+        """The ``evacsim compare`` command that gives the same paired differences, from the
+        folder the page was started in."""
+        base = Path(os.path.relpath(Path(self.base.path).resolve()))
+        if base.parts[:1] == ("..",):
+            base = Path(self.base.path).resolve()
         return (
             f"evacsim compare {base.as_posix()} {(base.parent / self.file_name).as_posix()} "
             f"--reps {reps} --seed {self.seed}"

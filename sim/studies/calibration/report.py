@@ -43,7 +43,8 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         If ``folder`` exists already.
     """
     folder = Path(folder)
-    with atomic_folder(folder) as staging:
+    writer = atomic_folder(folder)
+    with writer as staging:
         files = {
             "posterior.csv": posterior_csv(calibration),
             "predictive.csv": predictive_csv(calibration),
@@ -54,7 +55,7 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         write_calibration_figures(calibration, staging)
-    return folder
+    return writer.folder
 
 
 def posterior_csv(calibration: Calibration) -> str:

@@ -40,6 +40,7 @@ import numpy as np
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
+from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
@@ -149,6 +150,7 @@ def load_targets(path: str | Path) -> Targets:
         For a missing or malformed file, an unknown key, metric or parameter path, or an
         impossible value, naming the file and the key.
     """
+    path = locate(path, "targets")
     source = str(path)
     data = read_toml(path, "targets file")
     unknown = sorted(set(data) - SETTINGS)

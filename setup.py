@@ -1,0 +1,41 @@
+"""Build configuration that pyproject.toml cannot state: the scenario library in the wheel.
+
+The library stays in the repository's top-level ``scenarios/`` folder, where users and the
+docs find it; the wheel carries it as ``sim/scenarios/`` (with the workshop's handout,
+``docs/workshop.md``), so a pip install can run ``evacsim run aleppo_2016`` from anywhere.
+Every other setting is in pyproject.toml.
+"""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+LIBRARY = Path("scenarios")
+
+
+class BuildWithHandout(build_py):
+    """``build_py`` that also puts the workshop's handout beside the bundled library."""
+
+    def run(self) -> None:
+        super().run()
+        if not self.editable_mode:  # an editable install reads docs/ in the checkout
+            target = Path(self.build_lib) / "sim" / "scenarios" / "workshop.md"
+            self.copy_file("docs/workshop.md", str(target))
+
+
+# Every folder of the library is a package of data (no code), so that setuptools ships its
+# files without asking whether it was meant to be importable.
+folders = sorted(p for p in [LIBRARY, *LIBRARY.rglob("*")] if p.is_dir())
+library = {".".join(("sim", *p.parts)): p.as_posix() for p in folders}
+
+setup(
+    packages=[*find_packages(include=["sim", "sim.*"]), *library],
+    package_dir=library,
+    package_data={
+        "sim": ["py.typed"],
+        "sim.face.page": ["static/*", "static/vendor/*"],  # the page's HTML, script and uPlot
+        **{name: ["*.toml"] for name in library},
+    },
+    cmdclass={"build_py": BuildWithHandout},
+)

@@ -1,0 +1,120 @@
+"""What each part of the batch engine offers the others.
+
+:class:`sim.engines.vector.Batch` is assembled from parts by concept (pickup, convoys,
+ceasefire, linked site), each a class over :class:`BatchPart`: the shared state
+(:class:`~sim.engines.batch_state.BatchState`), the books, and the few methods one part
+calls on another, declared here so that each part reads, and type-checks, on its own. A
+method a part adds for another part's use is declared here too; ``Batch`` cannot be made
+while one is missing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.engines.batch_books import BatchBooks
+from sim.engines.batch_params import BatchDistribution
+from sim.engines.batch_state import BatchState
+
+
+class BatchPart(BatchState, ABC):
+    """The state, the books and the methods the parts of a batch share."""
+
+    books: BatchBooks
+
+    # -- the batch (vector.py): variates and timers ---------------------------------------------
+
+    @abstractmethod
+    def _u(self, stream: str, idx: np.ndarray, index: np.ndarray | int) -> np.ndarray:
+        """Uniforms of replications ``idx`` at ``index`` of ``stream``."""
+
+    @abstractmethod
+    def _convoy_u(self, stream: str, idx: np.ndarray, convoy: np.ndarray) -> np.ndarray:
+        """Uniforms of convoys ``convoy`` of replications ``idx`` in a per-convoy stream."""
+
+    @abstractmethod
+    def _slowest(
+        self,
+        stream: str,
+        slot: np.ndarray,
+        idx: np.ndarray,
+        dists: Sequence[BatchDistribution],
+    ) -> np.ndarray:
+        """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
+
+    @abstractmethod
+    def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Hours the convoys in ``slot`` take on route leg ``leg``."""
+
+    @abstractmethod
+    def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
+        """The convoys in ``slot`` take step ``stage`` at ``at`` hours."""
+
+    @abstractmethod
+    def _grow_slots(self, slots: int) -> None:
+        """Room for ``slots`` convoys in flight per replication."""
+
+    # -- the pickup -------------------------------------------------------------------------
+
+    @abstractmethod
+    def kick(self, idx: np.ndarray) -> None:
+        """Decide about a convoy after this instant's events."""
+
+    @abstractmethod
+    def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+        """``n`` vehicles of pool ``p`` wait at the pickup."""
+
+    @abstractmethod
+    def _suspended(self, idx: np.ndarray) -> None:
+        """The ceasefire broke: the dispatcher's reason to wait, for the trace."""
+
+    # -- the crossing ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys at the checkpoint take an inspection lane, or queue for one."""
+
+    @abstractmethod
+    def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' inspections end: their lanes go to the first convoys queueing."""
+
+    @abstractmethod
+    def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys turning back leave the queue for a lane, or their lane."""
+
+    @abstractmethod
+    def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' vehicles are past the checkpoint."""
+
+    # -- the ceasefire ----------------------------------------------------------------------
+
+    @abstractmethod
+    def suspend(
+        self,
+        idx: np.ndarray,
+        cause: str | list[str],
+        end: np.ndarray | None,
+        exclude_slot: np.ndarray | None = None,
+    ) -> None:
+        """The ceasefire breaks in replications ``idx``; ``end`` NaN means negotiated."""
+
+    @abstractmethod
+    def _resume(self, idx: np.ndarray) -> None:
+        """The ceasefire's resume timer fires."""
+
+    @abstractmethod
+    def _set_extra_rate(self, idx: np.ndarray, extra: np.ndarray) -> None:
+        """Change the breach rate the linkage rule adds (per hour)."""
+
+    # -- the linked site --------------------------------------------------------------------
+
+    @abstractmethod
+    def _check_lag(self, idx: np.ndarray) -> None:
+        """Pause this side while it is ahead of the linked site beyond the deal."""
+
+    @abstractmethod
+    def _linked_try(self, idx: np.ndarray) -> None:
+        """A linked convoy leaves if the deal allows it."""

@@ -1,0 +1,125 @@
+"""The batch engine's state: every array the parts of :class:`sim.engines.vector.Batch` share.
+
+One declaration, read by the type checker and by a newcomer: what the batch holds, its
+shape and its unit. Arrays over replications have shape ``(R,)``; per-entity state is laid
+out as ``(entities, R)``. The values are set by :class:`~sim.engines.vector.Batch` and by
+the parts' ``_start`` methods; this class only names them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines.batch_params import BatchDistribution, BatchParameters, Value
+from sim.inputs.scenario import Scenario, Window
+from sim.model.variates import Variates
+
+
+class BatchState:
+    """The arrays of R replications advanced together (declarations only)."""
+
+    # -- the batch (vector.py) --------------------------------------------------------------
+    scenario: Scenario
+    params: BatchParameters
+    variates: Variates
+    rep: np.ndarray  # (R,) replication numbers: a replication's variates
+    traced_reps: np.ndarray  # replication numbers whose events are traced
+    R: int  # replications
+    G: int  # groups of people
+    P: int  # vehicle pools
+    K: int  # cohorts per group: the people there at the start, then each arrival batch
+    cohort_times: np.ndarray  # (G, K) hours each cohort reaches the pickup
+    order: tuple[int, ...]  # groups in boarding order
+    carriers: tuple[tuple[int, ...], ...]  # per group, the pools that may carry it
+    people: int  # people to evacuate
+    now: np.ndarray  # (R,) hours
+    seq: np.ndarray  # (R,) timers created so far: simultaneous timers go oldest first
+    # fleet, per pool (P, R)
+    count: np.ndarray  # vehicles
+    available_at: np.ndarray  # hours a pool reaches the pickup
+    per_convoy: np.ndarray  # vehicles a convoy takes at most
+    capacity: np.ndarray  # people per vehicle, crowding included
+    load_time: list[BatchDistribution]  # per pool, hours
+    unload_time: list[BatchDistribution]  # per pool, hours
+    legs: dict[str, BatchDistribution]  # route legs, hours
+    # arrivals of vehicle pools and people batches, sorted by time per replication
+    arrival_kind: np.ndarray  # (events, 4): kind (0 vehicles, 1 people), pool or group, cohort, n
+    arrival_times: np.ndarray  # (events + 1, R) hours, the last INF
+    arrival_order: np.ndarray  # (events, R)
+    arrival_next: np.ndarray  # (R,) index of the next arrival
+
+    # -- the pickup (batch_pickup.py) ---------------------------------------------------------
+    queue: np.ndarray  # (G, K, R) people waiting, by cohort
+    idle: np.ndarray  # (P, R) vehicles at the pickup
+    idle_since: np.ndarray  # (P, R) hours since the pool has had an idle vehicle
+    loading: np.ndarray  # (R,) a convoy is loading
+    decide_due: np.ndarray  # (R,) hours of the dispatcher's next decision
+    deadline_due: np.ndarray  # (R,) hours a short convoy stops waiting (max_wait, opening)
+    convoys: np.ndarray  # (R,) convoys formed
+    waited: np.ndarray  # (R,) why no convoy formed at the last decision: index of WAITED
+    waited_since: np.ndarray  # (R,) hours: since when it has had a reason
+
+    # -- convoys in flight, in slots (batch_convoys.py) ---------------------------------------
+    slots: int
+    in_corridor: np.ndarray  # (R,) convoys on the road before reception
+    last_departure: np.ndarray  # (R,) hours
+    evacuated: np.ndarray  # (R,) people at reception
+    c_number: np.ndarray  # (slots, R) convoy number, -1 for a free slot
+    c_stage: np.ndarray  # (slots, R) what the convoy's next event is
+    c_next: np.ndarray  # (slots, R) hours of its next event
+    c_seq: np.ndarray  # (slots, R) creation order of that timer
+    c_vehicles: np.ndarray  # (slots, P, R)
+    c_manifest: np.ndarray  # (slots, R, G, K) people aboard by group and cohort
+    c_groups: np.ndarray  # (slots, G, R) people aboard by group
+    c_people: np.ndarray  # (slots, R)
+    c_formed: np.ndarray  # (slots, R) hours
+    c_departed: np.ndarray  # (slots, R) hours, NaN before it leaves
+    c_at_checkpoint: np.ndarray  # (slots, R) hours, NaN before the checkpoint
+    c_hold_seq: np.ndarray  # (slots, R) order the held convoys stopped in
+    c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
+    c_headway: np.ndarray  # (slots, R) its last wait at the pickup was for the headway
+    c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
+    c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
+    c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
+    deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
+
+    # -- the crossing (batch_crossing.py) -----------------------------------------------------
+    crossing_on: bool  # the scenario has a [crossing]
+    lanes: Value  # inspection lanes (INF: unlimited)
+    vehicles_per_hour: Value  # per lane (INF: no time per vehicle)
+    lanes_busy: np.ndarray  # (R,) lanes holding a convoy
+    crossing_tickets: np.ndarray  # (R,) places in the queue handed out
+
+    # -- the ceasefire (batch_ceasefire.py) ---------------------------------------------------
+    active: np.ndarray  # (R,) the ceasefire holds
+    until: np.ndarray  # (R,) hours the suspension ends
+    negotiated: np.ndarray  # (R,) negotiations drawn
+    breaches: np.ndarray  # (R,) breaches drawn
+    breach_rate: Value  # per hour
+    max_hold: Value  # hours
+    incident_probability: Value
+    turn_back_mode: bool
+    windows: tuple[Window, ...]
+    window_start: np.ndarray  # (windows + 1,) hours, the last INF
+    window_next: np.ndarray  # (R,)
+    resume_due: np.ndarray  # (R,) hours
+    breach_due: np.ndarray  # (R,) hours
+    hazard_since: np.ndarray  # (R,) hours
+    hazard_left: np.ndarray  # (R,) unit-exponential hazard still to run before a breach
+    extra_rate: np.ndarray  # (R,) breaches per hour added by the linkage rule
+    negotiation: BatchDistribution | None  # hours
+    guarantee: BatchDistribution | None  # hours
+
+    # -- the linked site (batch_linkage.py) ---------------------------------------------------
+    ahead: np.ndarray  # (R,) this side is ahead beyond the deal: paused
+    linked_due: np.ndarray  # (R,) hours of the linked site's next event
+    linked_seq: np.ndarray  # (R,) creation order of that timer
+    linked_people: Value
+    linked_per_convoy: Value
+    linked_start: Value  # hours
+    max_lag: Value  # share of 1
+    lag_breach_rate: Value  # per hour
+    linked_trip: BatchDistribution  # hours
+    linked_sent: np.ndarray  # (R,) people sent from the linked site
+    linked_n: np.ndarray  # (R,) people in the linked convoy on its way
+    linked_travelling: np.ndarray  # (R,)

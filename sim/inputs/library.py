@@ -1,0 +1,156 @@
+"""The scenario library that ships with evacsim: find a file by name, list, copy to edit.
+
+The library is the repository's ``scenarios/`` folder (the Aleppo baseline, its what-ifs,
+the workshop, sweeps and calibration targets). A wheel carries it as ``sim/scenarios/``
+with the workshop's handout beside it, so a pip install can run
+``evacsim run aleppo_2016`` from any folder; a checkout uses ``scenarios/`` itself.
+
+A *name* is a library file's path without ``.toml``, relative to the library
+(``aleppo_2016``, ``what-if/double_fleet``, ``workshop/sweeps/fleet``), or its last part
+when no other file shares it (``double_fleet``). A path to an existing file always wins
+over a name.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import NamedTuple
+
+from sim.errors import ScenarioError
+
+#: What a TOML file of the library is, by the keys only that kind has.
+KINDS = ("scenario", "sweep", "targets")
+#: The workshop's handout: beside the bundled library, or in a checkout's docs/.
+HANDOUT = "workshop.md"
+
+
+class Entry(NamedTuple):
+    """One file of the library.
+
+    Attributes
+    ----------
+    name : str
+        Its path without ``.toml``, relative to the library, with ``/`` separators.
+    kind : str
+        One of ``KINDS``.
+    description : str
+        The file's ``description`` ("" if it has none).
+    path : Path
+    """
+
+    name: str
+    kind: str
+    description: str
+    path: Path
+
+
+def library_root() -> Path:
+    """The folder of the bundled scenarios: ``sim/scenarios`` in a wheel, ``scenarios/`` in a
+    checkout (an editable install included)."""
+    package = Path(__file__).resolve().parent.parent
+    bundled = package / "scenarios"
+    if bundled.is_dir():
+        return bundled
+    checkout = package.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "scenarios").is_dir():
+        return checkout / "scenarios"
+    raise ScenarioError("evacsim", "", "the scenario library is missing from this install")
+
+
+def handout() -> Path | None:
+    """The workshop's handout (``docs/workshop.md``), or None if this install lacks it."""
+    root = library_root()
+    for candidate in (root / HANDOUT, root.parent / "docs" / HANDOUT):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def file_kind(document: dict) -> str:
+    """``sweep`` for a document with ``base`` and ``axes``, ``targets`` for one with
+    ``targets`` and ``parameters``, ``scenario`` otherwise."""
+    if "axes" in document and "base" in document:
+        return "sweep"
+    if "targets" in document and "parameters" in document:
+        return "targets"
+    return "scenario"
+
+
+def entries() -> list[Entry]:
+    """Every file of the library, by name."""
+    root = library_root()
+    found = []
+    for path in sorted(root.rglob("*.toml")):
+        try:
+            with path.open("rb") as handle:
+                document = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError):
+            continue  # `evacsim validate` says what is wrong with it
+        description = document.get("description", "")
+        name = path.relative_to(root).with_suffix("").as_posix()
+        found.append(Entry(name, file_kind(document), str(description), path))
+    return found
+
+
+def locate(text: str | Path, kind: str = "scenario") -> Path:
+    """The file ``text`` names: an existing path as it is, else a library file of ``kind``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``text`` is neither an existing file nor the name of one library file of
+        ``kind``; the message lists the names that are.
+    """
+    path = Path(text)
+    try:
+        is_file = path.is_file()
+    except OSError:  # a name too long for the file system: its reader says so
+        return path
+    if is_file or path.suffix:
+        return path  # a path: its reader says if it is missing
+    known = [e for e in entries() if e.kind == kind]
+    name = path.as_posix()
+    exact = [e for e in known if e.name == name]
+    if not exact:
+        exact = [e for e in known if e.name.rsplit("/", 1)[-1] == name]
+    if len(exact) == 1:
+        return exact[0].path
+    names = ", ".join(e.name for e in (exact or known))
+    why = "names several bundled files" if exact else f"no such file nor bundled {kind}"
+    raise ScenarioError(str(text), "", f"{why}; bundled: {names} (see `evacsim scenarios`)")
+
+
+def copy_library(folder: str | Path) -> Path:
+    """Copy the library to ``folder/scenarios`` and the workshop handout to
+    ``folder/workshop.md``, all at once; return ``folder``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` holds a ``scenarios`` folder or a ``workshop.md`` already (nothing is
+        overwritten and nothing half-copied).
+    """
+    folder = Path(folder)
+    for name in ("scenarios", HANDOUT):
+        if (folder / name).exists():
+            raise ScenarioError(str(folder / name), "", "already exists; choose another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".evacsim-init.", dir=folder))
+    try:
+        shutil.copytree(library_root(), staging / "scenarios", ignore=_not_toml)
+        guide = handout()
+        if guide is not None:
+            shutil.copyfile(guide, staging / HANDOUT)
+        for item in sorted(staging.iterdir()):
+            item.rename(folder / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _not_toml(directory: str, names: list[str]) -> list[str]:
+    """For ``copytree``: skip everything but TOML files and folders."""
+    return [n for n in names if not n.endswith(".toml") and not (Path(directory) / n).is_dir()]
