@@ -50,7 +50,7 @@ class BatchConvoys(BatchPart):
         suspended = ~self.active[idx]
         if suspended.any():
             self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
-        ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
+        ready = self.last_departure[idx] + self.headway[idx]
         early = ~suspended & (now < ready)
         if early.any():
             self.c_headway[slot[early], idx[early]] = True
@@ -176,7 +176,7 @@ class BatchConvoys(BatchPart):
         self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
-        cleared = self.evacuated[idx] == self.people
+        cleared = self.evacuated[idx] + self.left[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
@@ -202,7 +202,7 @@ class BatchConvoys(BatchPart):
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             if (n > 0).any():
-                self._make_idle(idx[n > 0], p, n[n > 0])
+                self._come_back(idx[n > 0], p, n[n > 0])
         self.books.convoy_idle(slot, idx)
         self.books.convoy_event(slot, idx, event)
         self.kick(idx)

@@ -28,6 +28,7 @@ from sim.engines.clock import LATE, Clock
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
+from sim.engines.timetable import Timetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.boarding import allocate
 from sim.model.daylight import gate
@@ -66,7 +67,7 @@ class Trip:
         self.at_checkpoint: float | None = None
 
 
-class Evacuation:
+class Evacuation(Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -95,6 +96,7 @@ class Evacuation:
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
+        self._schedule_timetable()
         self.linked = (
             LinkedSite(
                 self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
@@ -126,6 +128,14 @@ class Evacuation:
                 dist = getattr(self.scenario.pools[p], which)
                 longest = max(longest, float(dist.ppf(u)))
         return longest
+
+    def _leg(self, leg: str, convoy: int) -> float:
+        """Hours of a leg of the route starting now, slowed (or sped up) by the period's
+        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads."""
+        rules = self.rules
+        factor = rules.inspection_factor if leg == "inspection" else rules.travel_factor
+        dist = getattr(self.scenario.route, leg)
+        return float(dist.ppf(self._u(leg, convoy))) * factor
 
     # -- arrivals of vehicles and people ------------------------------------------------
 
@@ -161,8 +171,8 @@ class Evacuation:
 
     def _ceasefire_breaks(self) -> None:
         """Convoys not yet past the checkpoint are turned back, if the scenario says so."""
-        if self._could_board():  # the dispatcher's reason to wait from now on
-            self._wait(SUSPENDED)
+        if not self.rules.board_while_suspended and self._could_board():
+            self._wait(SUSPENDED)  # the dispatcher's reason to wait from now on
         if self.scenario.ceasefire.before_checkpoint == "turn_back":
             for number, convoy in list(self.before_checkpoint.items()):
                 if convoy is not self.env.active_process:  # it handles its own incident
@@ -194,16 +204,17 @@ class Evacuation:
         at the instant the wait began.
         """
         self._decision_pending = False
-        s, rules = self.scenario, self.scenario.convoy
+        s, rules = self.scenario, self.rules
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, vehicles = allocate(s, waiting, self.idle)
+        seated, vehicles = allocate(s, waiting, self.idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
         blocked = self._blocked()
         if blocked or not boarding:
             self._wait(blocked if boarding else "")
             return
-        if rules.departure_hours is not None:
-            open_now, opening = gate(rules.departure_hours, s.start_hour, self.env.now)
+        hours = s.convoy.departure_hours
+        if hours is not None:
+            open_now, opening = gate(hours, s.start_hour, self.env.now)
             if not open_now:
                 if opening != self._opening_pending:
                     self._opening_pending = float(opening)
@@ -225,7 +236,7 @@ class Evacuation:
 
     def _blocked(self) -> str:
         """Why no convoy may form now, whoever waits (``records.WAITED``), or ``""``."""
-        if not self.ceasefire.active:
+        if not (self.ceasefire.active or self.rules.board_while_suspended):
             return SUSPENDED
         if self.loading:
             return BOARDING
@@ -245,7 +256,8 @@ class Evacuation:
     def _could_board(self) -> bool:
         """Someone waiting has a seat in the idle vehicles."""
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, _ = allocate(self.scenario, waiting, self.idle)
+        rules = self.rules
+        seated, _ = allocate(self.scenario, waiting, self.idle, rules.per_convoy, rules.capacity)
         return sum(map(sum, seated)) > 0
 
     def _form(self, seated: list[list[int]], vehicles: list[int], why: str) -> None:
@@ -281,7 +293,7 @@ class Evacuation:
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
             headway = False  # its last wait was for the headway since the last departure
-            while not self.ceasefire.active or env.now < self.last_departure + s.convoy.headway:
+            while not self.ceasefire.active or env.now < self.last_departure + self.rules.headway:
                 if not self.ceasefire.active:
                     headway = False
                     if not (yield from self._hold(trip, "at the pickup")):
@@ -289,12 +301,12 @@ class Evacuation:
                         return
                 else:
                     headway = True
-                    yield env.at(self.last_departure + s.convoy.headway)
+                    yield env.at(self.last_departure + self.rules.headway)
             self._depart(trip, HEADWAY if headway else "")
-            yield env.at(env.now + float(route.to_checkpoint.ppf(self._u("to_checkpoint", c))))
+            yield env.at(env.now + self._leg("to_checkpoint", c))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
-            yield self.crossing.inspect(trip, float(route.inspection.ppf(self._u("inspection", c))))
+            yield self.crossing.inspect(trip, self._leg("inspection", c))
             self.crossing.release(trip)
             if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
@@ -314,11 +326,11 @@ class Evacuation:
         del self.before_checkpoint[c]
         self.crossing.passed(trip)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
+        yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
         yield env.at(env.now + self._slowest("unload", c, trip.vehicles, "unload_time"))
         self.books.record(env.now, "unloaded", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.return_trip.ppf(self._u("return_trip", c))))
+        yield env.at(env.now + self._leg("return_trip", c))
         self._vehicles_back(trip, "vehicles_return")
 
     def _depart(self, trip: Trip, why: str) -> None:
@@ -376,7 +388,7 @@ class Evacuation:
                 if n:
                     books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
-        if self.evacuated == self.scenario.people:
+        if self.evacuated + self.left == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
         elif self.linked is not None:  # once clear, the run ends: no more pauses
@@ -388,7 +400,7 @@ class Evacuation:
         now = self.env.now
         for p, n in enumerate(trip.vehicles):
             if n:
-                self._make_idle(p, n)
+                self._come_back(p, n)
         self.books.convoy_idle(trip.number, now)
         self.books.record(now, event, trip.number, trip.groups, trip.vehicles)
         self.kick()

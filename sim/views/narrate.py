@@ -139,6 +139,24 @@ class Narrator:
         self._queue(e.groups, +1)
         return f"{self._people(e.groups)} arrive at the pickup; {self._waiting()} people now wait."
 
+    def _people_leave(self, e: TraceEvent) -> str:
+        self._queue(e.groups, -1)
+        return (
+            f"{self._people(e.groups)} give up waiting and go home; "
+            f"{self._waiting()} people still wait."
+        )
+
+    def _vehicles_lost(self, e: TraceEvent) -> str:
+        if not sum(e.vehicles):
+            return f"Vehicles are lost ({e.note}); none is at the pickup: the next back will go."
+        why = "as they come back" if e.note == "on return" else e.note
+        verb = "leaves" if sum(e.vehicles) == 1 else "leave"
+        return f"{self._vehicles(e.vehicles)} {verb} the operation: {why}."
+
+    def _period_starts(self, e: TraceEvent) -> str:
+        name = f" ({e.note})" if e.note else ""
+        return f"New operating rules{name} apply from now on."
+
     def _convoy_forms(self, e: TraceEvent) -> str:
         why = self._why_only_now(e)
         self._queue(e.groups, -1)
