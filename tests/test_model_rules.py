@@ -146,3 +146,35 @@ def test_the_share_counts_people_at_the_pickup_not_later_arrivals():
     )
     assert times(result, "linkage_pause") == [2.0, 11.0]
     assert times(result, "linkage_resume") == [5.0, 12.0]
+
+
+def test_convoys_and_people_are_counted_as_they_leave_cross_and_arrive():
+    # convoy 1 leaves at 0.5, passes the checkpoint at 1.25 and reaches reception at 2.0
+    result = both(
+        "milestones=[{name = 'a', at = 1.0}, {name = 'b', at = 1.5}, {name = 'c', at = 2.0}]"
+    )
+    m = result.metrics
+    counts = {
+        key: [m[f"{kind}_by_{key}"][0] for kind in ("departed", "crossed", "evacuated")]
+        for key in "abc"
+    }
+    assert counts == {"a": [600, 0, 0], "b": [600, 600, 0], "c": [600, 600, 600]}
+    convoys = {
+        key: [
+            m[f"{kind}_by_{key}"][0] for kind in ("convoys_departed", "convoys_crossed", "convoys")
+        ]
+        for key in "abc"
+    }
+    assert convoys == {"a": [1, 0, 0], "b": [1, 1, 0], "c": [1, 1, 1]}
+    # by the end: four departures, crossings and arrivals of 2,300 people
+    assert [m[k][0] for k in ("people_departed", "people_crossed", "evacuated")] == [2300] * 3
+    assert [m[k][0] for k in ("convoys_departed", "convoys_crossed", "convoys")] == [4] * 3
+
+
+def test_a_convoy_turned_back_has_not_left():
+    # the convoy leaves at 1.75 and turns back at the checkpoint at 3.25 (HELD_TWICE)
+    result = both(*HELD_TWICE, "milestones=[{name = 'a', at = 3.0}, {name = 'b', at = 3.5}]")
+    m = result.metrics
+    assert (m["departed_by_a"][0], m["convoys_departed_by_a"][0]) == (600, 1)
+    assert (m["departed_by_b"][0], m["convoys_departed_by_b"][0]) == (0, 0)
+    assert m["crossed_by_b"][0] == 0

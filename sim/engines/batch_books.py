@@ -62,6 +62,11 @@ class BatchBooks:
         self.timed = [
             (m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64)) for m in at
         ]
+        self.people_departed = np.zeros(R, dtype=np.int64)  # less those turned back since
+        self.people_crossed = np.zeros(R, dtype=np.int64)
+        self.convoys_crossed = np.zeros(R, dtype=np.int64)
+        # per time milestone: people and convoys departed (net), crossed, at or before it
+        self.road = [(m, *(np.zeros(R, dtype=np.int64) for _ in range(4))) for m in at]
         self.counted = [
             (m, np.full((G, R), NAN), np.full(R, NAN))
             for m in s.milestones
@@ -199,6 +204,25 @@ class BatchBooks:
 
     # -- convoys and the ceasefire ----------------------------------------------------------
 
+    def on_the_road(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
+        """Convoys leave the pickup (``convoys = 1``) or turn back after leaving (-1)."""
+        now = self.batch.now[idx]
+        self.people_departed[idx] += people
+        for milestone, by_people, by_convoys, _, _ in self.road:
+            on = now <= milestone.at
+            by_people[idx[on]] += people[on]
+            by_convoys[idx[on]] += convoys
+
+    def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """Convoys pass the checkpoint."""
+        now = self.batch.now[idx]
+        self.people_crossed[idx] += people
+        self.convoys_crossed[idx] += 1
+        for milestone, _, _, by_people, by_convoys in self.road:
+            on = now <= milestone.at
+            by_people[idx[on]] += people[on]
+            by_convoys[idx[on]] += 1
+
     def departure(self, idx: np.ndarray) -> None:
         now = self.batch.now[idx]
         self.departures[idx] += 1
@@ -326,6 +350,9 @@ class BatchBooks:
         m["left"] = self.left.astype(float)
         m["convoys"] = self.receptions.astype(float)
         m["convoys_departed"] = self.departures.astype(float)
+        m["people_departed"] = self.people_departed.astype(float)
+        m["convoys_crossed"] = self.convoys_crossed.astype(float)
+        m["people_crossed"] = self.people_crossed.astype(float)
         m["turned_back"] = self.turned_back.astype(float)
         m["first_departure"] = self.first_departure
         m["last_departure"] = self.last_departure
@@ -372,6 +399,14 @@ class BatchBooks:
             for g, name in enumerate(groups):
                 m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
             m[f"convoys_by_{key}"] = np.asarray(count, dtype=float)
+            if milestone.at is not None:
+                _, departed, convoys_departed, crossed, convoys_crossed = next(
+                    x for x in self.road if x[0] is milestone
+                )
+                m[f"departed_by_{key}"] = departed.astype(float)
+                m[f"convoys_departed_by_{key}"] = convoys_departed.astype(float)
+                m[f"crossed_by_{key}"] = crossed.astype(float)
+                m[f"convoys_crossed_by_{key}"] = convoys_crossed.astype(float)
             if milestone.after_convoys is not None:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}

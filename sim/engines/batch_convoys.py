@@ -92,6 +92,7 @@ class BatchConvoys(BatchPart):
         self.loading[idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
+        self.books.on_the_road(idx, self.c_people[slot, idx], 1)
         why = LEFT_AFTER[self.c_waited_for[slot, idx]] if self.books.any_traced else ""
         self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
@@ -196,6 +197,7 @@ class BatchConvoys(BatchPart):
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._crossed(slot, idx)
+        self.books.crossed_checkpoint(idx, self.c_people[slot, idx])
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
@@ -209,6 +211,8 @@ class BatchConvoys(BatchPart):
         self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
+        if (~at_pickup).any():  # their people have not left after all
+            self.books.on_the_road(idx[~at_pickup], -self.c_people[slot, idx][~at_pickup], -1)
         self.loading[idx[at_pickup]] = False
         travelled = np.where(
             at_pickup,

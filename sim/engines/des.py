@@ -342,6 +342,7 @@ class Evacuation(Timetable):
             return
         del self.before_checkpoint[c]
         self.crossing.passed(trip)
+        self.books.crossing_log.append((env.now, trip.people))
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
@@ -357,6 +358,7 @@ class Evacuation(Timetable):
         self.loading = False
         self.in_corridor += 1
         self.books.departures.append(now)
+        self.books.road_log.append((now, trip.people, 1))
         self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles, why)
         self.kick()
 
@@ -393,6 +395,8 @@ class Evacuation(Timetable):
         self.before_checkpoint.pop(trip.number, None)
         self.books.counts["turned_back"] += 1
         self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
+        if trip.departed is not None:  # its people have not left after all
+            self.books.road_log.append((env.now, -trip.people, -1))
         if trip.departed is None:
             self.loading = False
             self.room = None  # it may have been waiting for room to leave

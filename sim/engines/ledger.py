@@ -44,6 +44,10 @@ class Ledger:
         # (group, wait in hours, people) for everyone evacuated
         self.waits: list[tuple[int, float, int]] = []
         self.departures: list[float] = []
+        # (time, people, convoys) of each departure (+) and each turn-back after one (-)
+        self.road_log: list[tuple[float, int, int]] = []
+        # (time, people) of each convoy past the checkpoint
+        self.crossing_log: list[tuple[float, int]] = []
         self.busy_vehicle_hours = 0.0
         self.busy: dict[int, tuple[float, int]] = {}
         self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
@@ -159,6 +163,9 @@ class Ledger:
         m["left"] = float(self.left)
         m["convoys"] = float(len(self.receptions))
         m["convoys_departed"] = float(len(self.departures))
+        m["people_departed"] = float(sum(p for _, p, _ in self.road_log))
+        m["convoys_crossed"] = float(len(self.crossing_log))
+        m["people_crossed"] = float(sum(p for _, p in self.crossing_log))
         m["turned_back"] = float(self.counts["turned_back"])
         m["first_departure"] = self.departures[0] if self.departures else NAN
         m["last_departure"] = self.departures[-1] if self.departures else NAN
@@ -214,6 +221,13 @@ class Ledger:
         for g, name in enumerate(groups):
             out[f"evacuated_{name}_by_{key}"] = float(totals[g]) if arrived is not None else NAN
         out[f"convoys_by_{key}"] = float(len(arrived)) if arrived is not None else NAN
+        if milestone.at is not None:  # left the pickup (and not turned back) or crossed by then
+            road = [(p, c) for t, p, c in self.road_log if t <= milestone.at]
+            crossed = [p for t, p in self.crossing_log if t <= milestone.at]
+            out[f"departed_by_{key}"] = float(sum(p for p, _ in road))
+            out[f"convoys_departed_by_{key}"] = float(sum(c for _, c in road))
+            out[f"crossed_by_{key}"] = float(sum(crossed))
+            out[f"convoys_crossed_by_{key}"] = float(len(crossed))
         if milestone.after_convoys is not None:
             out[f"time_of_{key}"] = (
                 self.receptions[milestone.after_convoys - 1][0] if arrived is not None else NAN

@@ -130,6 +130,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += [
         "convoys",
         "convoys_departed",
+        "people_departed",
+        "convoys_crossed",
+        "people_crossed",
         "turned_back",
         "first_departure",
         "last_departure",
@@ -155,6 +158,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]
+        if m.at is not None:
+            names += [f"departed_by_{m.name}", f"convoys_departed_by_{m.name}"]
+            names += [f"crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
         if m.after_convoys is not None:
             names += [f"time_of_{m.name}"]
     return names

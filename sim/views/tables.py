@@ -33,8 +33,8 @@ HEADLINE = (
 #: (scenarios/calibration/aleppo_2016_targets.toml) and the statistic shown for each, with
 #: the 5th-95th percentile interval, when the scenario has the metric.
 CALIBRATION = (
-    ("evacuated_by_halt", "mean"),
-    ("convoys_by_halt", "median"),
+    ("departed_by_halt", "mean"),
+    ("convoys_departed_by_halt", "median"),
     ("evacuated_patients_by_fri_0700", "mean"),
 )
 
