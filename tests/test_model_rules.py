@@ -178,3 +178,34 @@ def test_a_convoy_turned_back_has_not_left():
     assert (m["departed_by_a"][0], m["convoys_departed_by_a"][0]) == (600, 1)
     assert (m["departed_by_b"][0], m["convoys_departed_by_b"][0]) == (0, 0)
     assert m["crossed_by_b"][0] == 0
+
+
+def test_the_peak_queue_is_one_people_stood_in_and_the_mean_is_time_weighted():
+    # 2,300 wait at 0 h for no time at all: the first convoy boards 600 that instant; then
+    # 1,700 for 4 h, 1,100 for 4 h, 500 for 4 h, nobody for the last 2 h to clearance at 14 h
+    m = both().metrics
+    assert list(m["peak_queue"]) == [1700, 1700]
+    assert list(m["mean_queue"]) == pytest.approx([(1700 + 1100 + 500) * 4 / 14] * 2)
+
+
+def test_people_aboard_a_convoy_that_has_not_left_are_exposed_to_cold():
+    # always below freezing: every convoy's people sit aboard 0.5 h while it loads
+    m = both("weather.daily=[[0, -5.0]]").metrics
+    boarded = 0.5 * (3 * 600 + 500)
+    assert list(m["boarded_person_hours"]) == [boarded] * 2
+    assert list(m["cold_person_hours"]) == [13_200 + boarded] * 2
+    assert list(m["held_person_hours"]) == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("horizon", "last"),
+    [(11.0, 11.0), (13.0, 12.5)],  # the last 500 still wait at 11 h; at 13 h they left at 12.5
+)
+def test_censored_waits_count_those_not_yet_out(horizon, last):
+    # convoys leave at 0.5, 4.5 and 8.5 h with 600 each and reach reception by 10 h
+    m = both(f"horizon={horizon}").metrics
+    assert list(m["wait_mean_families"]) == [4.5, 4.5]  # the evacuated only
+    assert list(m["wait_p95_families"]) == [8.5, 8.5]
+    censored = (600 * (0.5 + 4.5 + 8.5) + 500 * last) / 2300
+    assert list(m["wait_censored_mean_families"]) == pytest.approx([censored] * 2)
+    assert list(m["wait_censored_p95_families"]) == [last, last]

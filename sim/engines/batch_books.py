@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from sim.engines.batch_state import BatchState
+from sim.engines.batch_state import RETURNING, TURNING_BACK, UNLOADING, BatchState
 from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
 
 NAN = np.nan
@@ -30,7 +30,9 @@ class BatchBooks:
         self.trace: list[tuple[int, int, TraceEvent]] = []
         self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
         self.arrived = self.waiting.copy()
-        self.peak_queue = self.waiting.copy()
+        self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
+        self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held
+        self.boarded_person_hours = np.zeros(R)
         self.held = np.zeros(R, dtype=np.int64)
         self.aboard = np.zeros(R, dtype=np.int64)
         self.left = np.zeros(R, dtype=np.int64)
@@ -72,6 +74,9 @@ class BatchBooks:
             for m in s.milestones
             if m.after_convoys is not None
         ]
+        # people of each (group, cohort) who gave up, and their wait until then (hours)
+        self.gone = np.zeros((G, batch.K, R), dtype=np.int64)
+        self.gone_wait = np.zeros((G, batch.K, R))
         self.departed_at = np.zeros((0, R))  # per reception, for waits
         self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
@@ -140,9 +145,11 @@ class BatchBooks:
         if not moved.any():
             return
         j, span = idx[moved], span[moved]
+        self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
         self.wait_person_hours[j] += self.waiting[j] * span
         self.held_person_hours[j] += self.held[j] * span
-        exposed = self.waiting[j] + self.held[j]
+        self.boarded_person_hours[j] += self.boarded[j] * span
+        exposed = self.waiting[j] + self.held[j] + self.boarded[j]
         cold = exposed > 0
         if cold.any():
             k = j[cold]
@@ -154,7 +161,6 @@ class BatchBooks:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
         self.accrue(idx)
         self.waiting[idx] += delta
-        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], self.waiting[idx])
         if boarding:
             self.aboard[idx] -= delta
         else:
@@ -170,6 +176,11 @@ class BatchBooks:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed[idx] += vehicles
         self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
+
+    def change_boarded(self, idx: np.ndarray, delta: np.ndarray) -> None:
+        """People board convoys at the pickup, or stop waiting aboard them there."""
+        self.accrue(idx)
+        self.boarded[idx] += delta
 
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""
@@ -364,10 +375,15 @@ class BatchBooks:
         m["incidents"] = self.incidents.astype(float)
         m["wait_person_hours"] = self.wait_person_hours
         m["held_person_hours"] = self.held_person_hours
+        m["boarded_person_hours"] = self.boarded_person_hours
         m["cold_person_hours"] = self.cold_person_hours
         m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
         for g, name in enumerate(groups):
-            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._waits(g)
+            evacuated = self._evacuated_waits(g)
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(*evacuated)
+            censored = self._censored_waits(g, *evacuated)
+            key = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
+            m[key[0]], m[key[1]] = wait_summary(*censored)
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
@@ -376,6 +392,7 @@ class BatchBooks:
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)
+        m["mean_queue"] = self.wait_person_hours / end
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
@@ -411,26 +428,64 @@ class BatchBooks:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}
 
-    def _waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and 95th percentile wait of group ``g``'s evacuated people, hours."""
+    def _evacuated_waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Waits (hours) and people of group ``g``'s evacuated, one row per replication:
+        its (convoy, cohort) records."""
         b = self.batch
-        if not len(self.departed_at):  # no convoy reached reception in any replication
-            return np.full(b.R, NAN), np.full(b.R, NAN)
         cohorts = 1 + len(self.scenario.groups[g].arrivals)
         starts = b.cohort_times[g, :cohorts]
-        # one row per replication: its (convoy, cohort) records, sorted by wait
         waits = (self.departed_at.T[:, :, None] - starts[None, None, :]).reshape(b.R, -1)
         people = self.manifests[:, :, g, :cohorts].transpose(1, 0, 2).reshape(b.R, -1)
-        waits = np.where(people > 0, waits, np.inf)
-        order = np.lexsort((people, waits), axis=1)  # as the reference sorts (wait, people)
-        waits = np.take_along_axis(waits, order, 1)
-        people = np.take_along_axis(people, order, 1)
-        total = people.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # a running sum adds in the reference engine's order, to the same bits
-            spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
-            mean = np.where(total > 0, spent / total, NAN)
-        seen = np.cumsum(people, axis=1)
-        first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
-        p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
-        return mean, p95
+        return waits, people
+
+    def _censored_waits(
+        self, g: int, waits: np.ndarray, people: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The evacuated's records, and those of group ``g``'s people who gave up (wait until
+        then) or are not out at the end: at the pickup or turned back (wait until the end),
+        or on a convoy on its way (wait until it left)."""
+        b = self.batch
+        cohorts = 1 + len(self.scenario.groups[g].arrivals)
+        starts = b.cohort_times[g, :cohorts]
+        so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
+        parts_w = [waits, self.gone_wait[g, :cohorts].T, so_far]
+        parts_n = [people, self.gone[g, :cohorts].T, b.queue[g, :cohorts].T]
+        aboard = (b.c_number >= 0) & ~np.isin(b.c_stage, (UNLOADING, RETURNING))  # (slots, R)
+        on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
+        left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
+        slot_w = np.where(on_way[:, :, None], left, so_far[None])
+        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, g, :cohorts], 0)
+        parts_w.append(slot_w.transpose(1, 0, 2).reshape(b.R, -1))
+        parts_n.append(slot_n.transpose(1, 0, 2).reshape(b.R, -1))
+        return np.concatenate(parts_w, axis=1), np.concatenate(parts_n, axis=1)
+
+    def gave_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray):
+        """``n`` people of ``(group, cohort)`` give up waiting now."""
+        b = self.batch
+        self.gone[group, cohort, idx] += n
+        self.gone_wait[group, cohort, idx] = b.now[idx] - b.cohort_times[group, cohort]
+
+
+def wait_summary(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and 95th percentile wait per replication, hours, from records of (wait, people)
+    per row; NaN where nobody.
+
+    As :func:`sim.engines.ledger.wait_summary`: records sorted by (wait, people), the mean a
+    running sum in that order (to the same bits), the 95th percentile the smallest wait
+    95% of the people do not exceed.
+    """
+    R = len(waits)
+    if not waits.shape[1]:  # no records in any replication
+        return np.full(R, NAN), np.full(R, NAN)
+    waits = np.where(people > 0, waits, np.inf)
+    order = np.lexsort((people, waits), axis=1)
+    waits = np.take_along_axis(waits, order, 1)
+    people = np.take_along_axis(people, order, 1)
+    total = people.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
+        mean = np.where(total > 0, spent / total, NAN)
+    seen = np.cumsum(people, axis=1)
+    first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
+    p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
+    return mean, p95

@@ -134,6 +134,7 @@ class BatchTimetable(BatchPart):
         self.queue[g, k, j] -= n
         self.left[j] += n
         self.books.people_leave(j, n)
+        self.books.gave_up(j, g, k, n)
         groups = np.zeros((self.G, len(j)), dtype=np.int64)
         groups[g, np.arange(len(j))] = n
         self.books.record(j, "people_leave", groups=groups)

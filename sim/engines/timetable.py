@@ -91,6 +91,7 @@ class Timetable:
             self.queue[g][cohort] -= n
             self.left += n
             self.books.people_leave(now, n)
+            self.books.gave_up.append((g, now - self.cohort_times[g][cohort], n))
             groups = [0] * len(self.queue)
             groups[g] = n
             self.books.record(now, "people_leave", groups=groups)

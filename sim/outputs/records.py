@@ -144,12 +144,14 @@ def metric_names(scenario: Scenario) -> list[str]:
         "incidents",
         "wait_person_hours",
         "held_person_hours",
+        "boarded_person_hours",
         "cold_person_hours",
         "cold_harm",
     ]
     for g in groups:
         names += [f"wait_mean_{g}", f"wait_p95_{g}"]
-    names += ["utilisation", "peak_queue"]
+        names += [f"wait_censored_mean_{g}", f"wait_censored_p95_{g}"]
+    names += ["utilisation", "peak_queue", "mean_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
     if scenario.crossing is not None:
@@ -174,9 +176,11 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "clearance_time",
         "suspended_hours",
         "held_person_hours",
+        "boarded_person_hours",
         "cold_person_hours",
         "cold_harm",
         "utilisation",
+        "mean_queue",
         "linkage_paused_hours",
         "crossing_queue_vehicle_hours",
     }
