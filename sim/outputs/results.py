@@ -94,7 +94,7 @@ def trace_csv(result: RunRecord) -> str:
         [
             e.rep,
             number(e.time),
-            scenario.clock(e.time).strftime("%Y-%m-%d %H:%M"),
+            scenario.shown(e.time).strftime("%Y-%m-%d %H:%M"),
             e.event,
             e.convoy + 1 if e.convoy >= 0 else "",
             e.people,

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary, summarise_all
-from sim.outputs.records import Replications
+from sim.outputs.records import Replications, count_metrics
 
 
 @dataclass
@@ -54,8 +54,9 @@ class RunRecord:
 
     @cached_property
     def summaries(self) -> list[Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
-        return summarise_all(self.metrics)
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric (percentiles of
+        counts are counts)."""
+        return summarise_all(self.metrics, count_metrics(self.scenario))
 
     def to_frame(self):
         """The per-replication metrics as a pandas DataFrame (needs pandas)."""

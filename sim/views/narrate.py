@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import (
@@ -390,7 +390,7 @@ class Narrator:
 
     def _clock(self, hours: float) -> datetime:
         """The local time of ``hours``, to the nearest minute, as every line shows it."""
-        return self.scenario.start + timedelta(minutes=round(hours * 60))
+        return self.scenario.shown(hours)
 
     def _when(self, hours: float, now: float) -> str:
         """A later moment: its clock time, with the day if it is not today."""
