@@ -111,7 +111,9 @@ def run_table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
     linked = [n for n in LINKED if n in result.metrics]
-    crossing = [n for n in result.metrics if n.startswith(("crossed_", "crossing_"))]
+    crossing = [
+        n for n in result.metrics if n.startswith(("crossed_", "crossing_")) and "_by_" not in n
+    ]
     names = [*HEADLINE, *linked, *crossing]
     names += [n for n in result.metrics if n.startswith(("departed_by_", "evacuated_by_"))]
     rows = [
