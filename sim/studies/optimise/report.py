@@ -33,7 +33,7 @@ from sim.outputs.results import PACKAGES, atomic_folder, csv_text, number, versi
 from sim.studies.compare import Difference
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.figures import figures
-from sim.studies.optimise.spec import Constraint
+from sim.studies.optimise.spec import Constraint, shown
 
 if TYPE_CHECKING:
     from sim.studies.optimise.run import OptimiseResult
@@ -197,7 +197,7 @@ def report_md(result: OptimiseResult) -> str:
         front = sorted(pareto_front([t for t in result.trials if t.feasible], sign),
                        key=lambda t: t.objectives[0])  # fmt: skip
         header = ["trial", *(d.key for d in spec.decisions), *(o.metric for o in spec.objectives)]
-        rows = [[t.number, *(t.plan[d.key] for d in spec.decisions),
+        rows = [[t.number, *(shown(t.plan[d.key]) for d in spec.decisions),
                  *(_fmt(v) for v in t.objectives)] for t in front]  # fmt: skip
         lines += _table(header, rows) + ["", "See `pareto.png`."]
     lines += ["", "## Certification", ""]
@@ -220,7 +220,7 @@ def report_md(result: OptimiseResult) -> str:
     rows = []
     for i, t in enumerate(result.shortlist):
         rows.append(
-            [f"trial {t.number}", *(t.plan[d.key] for d in spec.decisions),
+            [f"trial {t.number}", *(shown(t.plan[d.key]) for d in spec.decisions),
              _fmt(t.objectives[c.objective]), int(s.used[i]),
              _fmt(spec.ranked.sign * s.means[i]), _outcome(result, s.exits[i])]
         )  # fmt: skip

@@ -29,7 +29,7 @@ from sim.studies.optimise.certify import certify, shortlist
 from sim.studies.optimise.evaluate import Evaluator, Plan
 from sim.studies.optimise.search import Trial, search
 from sim.studies.optimise.selection import Selection
-from sim.studies.optimise.spec import StudySpec, load_study
+from sim.studies.optimise.spec import StudySpec, load_study, shown
 
 if TYPE_CHECKING:
     from sim.outputs.records import Replications
@@ -103,7 +103,7 @@ class OptimiseResult:
                 f"No plan of the shortlist of {len(self.shortlist)} is feasible: each was "
                 "found to violate a constraint."
             )
-        plan = ", ".join(f"{k} = {v}" for k, v in (self.chosen or {}).items())
+        plan = ", ".join(f"{k} = {shown(v)}" for k, v in (self.chosen or {}).items())
         if not s.certified:
             return (
                 f"Plan {self.label} ({plan}) leads, but the certification reached "
@@ -173,7 +173,7 @@ def optimise(
     evaluator = Evaluator(spec, workers)
     trials = search(spec, work / "optuna.log", evaluator, progress)
     short = shortlist(spec, trials)
-    selection = certify(spec, [t.plan for t in short], evaluator)
+    selection = certify(spec, [t.plan for t in short], evaluator, progress)
     chosen = None if selection.chosen is None else short[selection.chosen].plan
     first = spec.reps + spec.certify.max_reps
     runs: list[Replications | None] = [None, None]
