@@ -30,13 +30,7 @@ def shortlist(spec: StudySpec, trials: list[Trial]) -> list[Trial]:
     difference, e.g. a headway that never binds, and comparing the two would only spend
     replications on telling a plan from itself.
     """
-    seen, distinct = set(), []
-    for t in sorted(trials, key=lambda t: t.number):
-        plan = json.dumps([t.plan[d.key] for d in spec.decisions])
-        outcome = json.dumps([*t.objectives, *t.estimates])
-        if t.defined and plan not in seen and outcome not in seen:
-            seen |= {plan, outcome}
-            distinct.append(t)
+    distinct = distinct_trials(spec, trials)
     ranked = spec.certify.objective
     sign = [o.sign for o in spec.objectives]
 
@@ -50,6 +44,20 @@ def shortlist(spec: StudySpec, trials: list[Trial]) -> list[Trial]:
         return sorted(feasible, key=score)[: spec.certify.shortlist]
     closest = sorted(distinct, key=lambda t: (sum(max(v, 0) for v in t.violations), score(t)))
     return closest[: spec.certify.shortlist]
+
+
+def distinct_trials(spec: StudySpec, trials: list[Trial]) -> list[Trial]:
+    """The defined trials, each plan once and each outcome once (the earliest trial), by
+    number: a sampler may propose a plan again, and plans whose decisions made no
+    difference on the search's replications have exactly the same estimates."""
+    seen, distinct = set(), []
+    for t in sorted(trials, key=lambda t: t.number):
+        plan = json.dumps([t.plan[d.key] for d in spec.decisions])
+        outcome = json.dumps([*t.objectives, *t.estimates])
+        if t.defined and plan not in seen and outcome not in seen:
+            seen |= {plan, outcome}
+            distinct.append(t)
+    return distinct
 
 
 def pareto_front(trials: list[Trial], sign: list[float]) -> list[Trial]:
