@@ -166,6 +166,17 @@ def test_the_command_gives_the_pages_numbers(client, tmp_path, capsys):
         )
 
 
+def test_the_teaching_view_tells_and_animates_one_replication(client, capsys):
+    params = {"base": "workshop/deterministic", "rep": 1, "seed": 4}
+    told = client.get("/api/replication", params=params).json()
+    assert main(["narrate", "workshop/deterministic", "--rep", "1", "--seed", "4"]) == 0
+    assert told["narration"] == capsys.readouterr().out.splitlines()
+    gif = client.get("/api/animation.gif", params=params)
+    assert gif.status_code == 200 and gif.content.startswith(b"GIF89a")
+    bad = client.get("/api/replication", params={**params, "rep": "-1"})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("page: rep: ")
+
+
 def test_levers_mark_the_bases_values_and_only_changes_count():
     base = sim.load_scenario(BASE)
     by_key = {lever.key: lever for lever in levers(base)}
@@ -174,6 +185,7 @@ def test_levers_mark_the_bases_values_and_only_changes_count():
     assert by_key["ceasefire.negotiation.mean"].base == 1.5
     assert by_key["ceasefire.before_checkpoint"].choices == ("hold", "turn_back")
     assert by_key["convoy.departure_hours"].base is None
+    assert by_key["crossing.lanes"].base == math.inf  # no [crossing]: unlimited
     assert changed(base, {"fleet.buses.count": "38", "convoy.headway": "2"}) == {
         "convoy.headway": 2
     }

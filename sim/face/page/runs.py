@@ -83,8 +83,8 @@ class Runs:
                 if cancelled():
                     raise Cancelled
                 key = (fingerprint, seed, first, reps - first)
-                block, seconds = await self._run(key, scenario)
-                ran, cpu = ran + reps - first, cpu + seconds
+                block, n, seconds = await self._run(key, scenario)
+                ran, cpu = ran + n, cpu + seconds
             take = min(block.reps, reps - first)
             parts.append(block if take == block.reps else head(block, take, first))
             first += take
@@ -98,10 +98,11 @@ class Runs:
         self.blocks.move_to_end(key)
         return self.blocks[key]
 
-    async def _run(self, key: Key, scenario: Scenario) -> tuple[Replications, float]:
+    async def _run(self, key: Key, scenario: Scenario) -> tuple[Replications, int, float]:
+        """A block, the replications this request ran for it and their CPU seconds."""
         if key in self.running:  # the same block for another browser: wait for it
             block, _ = await asyncio.shield(self.running[key])
-            return block, 0.0
+            return block, 0, 0.0
         _, seed, first, n = key
         future = asyncio.wrap_future(self.executor.submit(timed_run, scenario, n, seed, first))
         self.running[key] = future
@@ -112,7 +113,7 @@ class Runs:
         self.ran += n
         self.cpu += cpu
         self._keep(key, block)
-        return block, cpu
+        return block, n, cpu
 
     def _keep(self, key: Key, block: Replications) -> None:
         self.blocks[key] = block

@@ -24,6 +24,7 @@ function readState() {
     base: q.get("base") || "",
     seed: q.get("seed") || "",
     reps: q.get("reps") || "1000",
+    precision: q.get("precision") || "",
     metrics: q.getAll("metric"),
     settings,
   };
@@ -34,6 +35,7 @@ function query(state, reps) {
   q.set("base", state.base);
   if (state.seed !== "") q.set("seed", state.seed);
   q.set("reps", String(reps ?? state.reps));
+  if (state.precision) q.set("precision", state.precision);
   for (const m of state.metrics) q.append("metric", m);
   for (const [k, v] of Object.entries(state.settings)) q.set(k, v);
   return q;
@@ -190,7 +192,7 @@ async function loadBase() {
   $("base").value = body.base;
   $("seed").placeholder = String(body.seed);
   $("seed").value = state.seed;
-  $("reps").value = state.reps;
+  $("reps").value = state.precision ? "p" + state.precision : state.reps;
   for (const group of ["planner", "teacher"]) {
     $(group).replaceChildren(...body.levers.filter((l) => l.group === group).map(leverControl));
   }
@@ -206,14 +208,29 @@ function changed(delay = 120) {
   timer = setTimeout(ask, delay);
 }
 
+// The replications of each answer: a first one, then the refined one; with a precision,
+// doubling until the first metric's 95% CI half-width is within that share of its base mean.
+function nextReps(n, body) {
+  if (!state.precision) {
+    const reps = Number(state.reps);
+    return n === 0 ? Math.min(FIRST_REPS, reps) : n < reps ? reps : null;
+  }
+  if (n === 0) return FIRST_REPS;
+  const d = body.differences[0];
+  const half = d && d.ci_low !== null ? (d.ci_high - d.ci_low) / 2 : Infinity;
+  const enough = d && half <= Number(state.precision) * Math.abs(d.base_mean ?? 0);
+  return enough || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
+}
+
+let shownReps = 0; // the replications of the answer on the page (the download's)
+
 async function ask() {
   if (inFlight) inFlight.abort();
   const controller = (inFlight = new AbortController());
   const mine = ++seq;
-  const reps = Number(state.reps);
-  const stages = reps > FIRST_REPS ? [FIRST_REPS, reps] : [reps];
   document.body.dataset.status = "running";
-  for (const [i, n] of stages.entries()) {
+  let n = nextReps(0, null);
+  while (n !== null) {
     const q = query(state, n);
     q.set("client", client);
     q.set("seq", String(mine));
@@ -232,15 +249,19 @@ async function ask() {
     }
     showError(null);
     draw(body);
-    const last = i === stages.length - 1;
+    shownReps = body.reps;
     const ms = (performance.now() - began).toFixed(0);
+    const next = nextReps(n, body);
+    const goal = state.precision ? ` (refining to ±${Number(state.precision) * 100}% of the base)` : "";
     $("status").textContent = `${body.reps.toLocaleString("en")} paired replications, seed ` +
-      `${body.seed}: ${ms} ms to this page (${body.timing.replications_run.toLocaleString("en")} ` +
-      `run, the rest from the cache)` + (last ? "" : "; refining…");
+      `${body.seed}: ${ms} ms to this page, ${body.timing.replications_run.toLocaleString("en")} ` +
+      `run (${body.timing.engine_cpu_s.toFixed(2)} s engine CPU), the rest from the cache` +
+      (next === null ? "" : "; refining…" + goal);
     window.evacsimTimings = window.evacsimTimings || [];
     window.evacsimTimings.push({ seq: mine, reps: body.reps, ms: Number(ms), server: body.timing });
-    if (last) document.body.dataset.status = "ready";
+    n = next;
   }
+  document.body.dataset.status = "ready";
 }
 
 function showError(message) {
@@ -396,7 +417,7 @@ function markFigures(u) {
 // ---------------------------------------------------------------- sharing, teaching
 
 async function download() {
-  const r = await fetch("/api/whatif.toml?" + query(state).toString());
+  const r = await fetch("/api/whatif.toml?" + query(state, shownReps || state.reps).toString());
   if (!r.ok) return showError((await r.json()).error);
   const name = (r.headers.get("Content-Disposition") || "").match(/filename="(.+)"/)?.[1] || "whatif.toml";
   const url = URL.createObjectURL(await r.blob());
@@ -431,7 +452,7 @@ async function upload(file) {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   await listScenarios(body.base);
-  state = { base: body.base, seed: "", reps: state.reps, metrics: [], settings: {} };
+  state = { ...state, base: body.base, seed: "", metrics: [], settings: {} };
   await loadBase();
 }
 
@@ -446,11 +467,16 @@ async function listScenarios(extra) {
 async function main() {
   await listScenarios(state.base);
   $("base").addEventListener("change", () => {
-    state = { base: $("base").value, seed: "", reps: state.reps, metrics: [], settings: {} };
+    state = { ...state, base: $("base").value, seed: "", metrics: [], settings: {} };
     loadBase();
   });
   $("seed").addEventListener("change", () => { state.seed = $("seed").value.trim(); changed(0); });
-  $("reps").addEventListener("change", () => { state.reps = $("reps").value; changed(0); });
+  $("reps").addEventListener("change", () => {
+    const v = $("reps").value;
+    state.precision = v.startsWith("p") ? v.slice(1) : "";
+    state.reps = v.startsWith("p") ? "1000" : v;
+    changed(0);
+  });
   $("reset").addEventListener("click", () => { state.settings = {}; loadBase(); });
   $("download").addEventListener("click", download);
   $("copy").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
