@@ -171,7 +171,10 @@ def test_escapes_user_text_and_reproduces(tmp_path: Path) -> None:
     assert "<h1>b-x</h1>" in page and "&lt;i&gt;a &amp; b&lt;/i&gt;" in page
     footer = page[page.index("<footer>") :]
     assert "evacsim run" in footer and "--reps 3 --seed 7" in footer
-    assert escape("""--set 'description="<i>a & b</i>"'""") in footer and "--set run.trace_reps=1" in footer
+    assert (
+        escape("""--set 'description="<i>a & b</i>"'""") in footer
+        and "--set run.trace_reps=1" in footer
+    )
     assert "0123abc" in page and "2016-12-17T05:00:00+00:00" in page and "0.1.0" in page
 
 
