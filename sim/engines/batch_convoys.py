@@ -18,6 +18,8 @@ INF = np.inf
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
 CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+# private columns' stages (batch_private.py); they share CROSSING_QUEUE
+PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
 BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
@@ -42,6 +44,9 @@ class BatchConvoys(BatchPart):
             here = stage == code
             if here.any():
                 step(slot[here], idx[here])
+        private = stage >= PRIVATE_TO_CHECKPOINT
+        if private.any():
+            self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Loaded: leave if the ceasefire holds and the headway has passed."""
@@ -104,7 +109,7 @@ class BatchConvoys(BatchPart):
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._enter_crossing(slot, idx)
+        self._enter_crossing(slot, idx, self._leg("inspection", slot, idx))
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         if self.crossing_on:
@@ -169,9 +174,19 @@ class BatchConvoys(BatchPart):
 
     def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.in_corridor[idx] -= 1
-        self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
+        self._people_safe(idx, self.c_people[slot, idx])
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
+
+    def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People of convoys or private columns have reached reception."""
+        self.evacuated[idx] += people
         cleared = self.evacuated[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
@@ -180,12 +195,6 @@ class BatchConvoys(BatchPart):
             self._check_lag(idx[~cleared])
             self._linked_try(idx[~cleared])
         self.kick(idx)
-        self._set_timer(
-            slot,
-            idx,
-            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
-            UNLOADING,
-        )
 
     def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")

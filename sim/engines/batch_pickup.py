@@ -30,7 +30,10 @@ class BatchPickup(BatchPart):
             counts = np.zeros((self.P, len(j)), dtype=np.int64)
             counts[p] = self.count[p, j]
             self.books.record(j, "vehicles_arrive", vehicles=counts)
-        people = ~vehicles
+        column = kind == 2
+        if column.any():
+            self._private_due(idx[column], who[column])
+        people = ~vehicles & ~column
         if people.any():
             j, g, k, m = idx[people], who[people], cohort[people], n[people]
             self.queue[g, k, j] += m

@@ -79,6 +79,17 @@ class BatchState:
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
 
+    c_private: np.ndarray  # (slots, R) a private column's stream, -1 for a convoy
+    c_private_n: np.ndarray  # (slots, R) a private column's vehicles
+
+    # -- private vehicles (batch_private.py) --------------------------------------------------
+    column_stream: np.ndarray  # (columns,) each column's stream
+    column_vehicles: np.ndarray  # (columns,) vehicles in each column
+    column_order: np.ndarray  # (columns,) the order columns fall due
+    column_pending: np.ndarray  # (columns, R) due while the ceasefire was suspended
+    column_takes: list[tuple[int, ...]]  # per stream, the groups it takes, in order
+    column_load: list[BatchDistribution]  # per stream, people per vehicle
+
     # -- the crossing (batch_crossing.py) -----------------------------------------------------
     crossing_on: bool  # the scenario has a [crossing]
     lanes: Value  # inspection lanes (INF: unlimited)

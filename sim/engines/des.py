@@ -28,6 +28,7 @@ from sim.engines.clock import LATE, Clock
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
+from sim.engines.private import PrivateVehicles
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.boarding import allocate
 from sim.model.daylight import gate
@@ -54,6 +55,13 @@ class Trip:
         self.departed: float | None = None
         self.at_checkpoint: float | None = None
 
+    traced = True  # the crossing traces a convoy's queueing
+
+    @property
+    def size(self) -> int:
+        """Vehicles in the convoy."""
+        return sum(self.vehicles)
+
 
 class Evacuation:
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
@@ -75,13 +83,14 @@ class Evacuation:
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
-        self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
+        self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
         self.ceasefire = Ceasefire(
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
+        self.private = PrivateVehicles(self)
         self.linked = (
             LinkedSite(
                 self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
@@ -155,6 +164,7 @@ class Evacuation:
                     convoy.interrupt()
 
     def _resumed(self) -> None:
+        self.private.resumed()
         if self.linked is not None:
             self.linked.try_leave()
         self.kick()
@@ -261,7 +271,7 @@ class Evacuation:
             yield from self._turn_back(trip)
             return
         del self.before_checkpoint[c]
-        self.crossing.passed(trip)
+        self.crossing.passed(trip.vehicles)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
         self._reach_reception(trip)
@@ -318,13 +328,18 @@ class Evacuation:
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books
         self.in_corridor -= 1
-        self.evacuated += trip.people
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 if n:
                     books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
+        self.people_safe(trip.people)
+
+    def people_safe(self, people: int) -> None:
+        """``people`` of a convoy or a private column have reached reception."""
+        now, books = self.env.now, self.books
+        self.evacuated += people
         if self.evacuated == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
@@ -357,16 +372,16 @@ class Evacuation:
     def metrics(self) -> dict[str, float]:
         """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""
         s, m = self.scenario, self.books.metrics()
-        if s.crossing is not None:
+        if s.crossers:
             end = min(self.books.cleared_at, s.horizon)
-            m.update(self.crossing.metrics(end, [p.name for p in s.pools]))
+            m.update(self.crossing.metrics(end, s.crossers))
         return {name: m[name] for name in metric_names(s)}
 
     def series(self) -> dict[str, np.ndarray]:
         """Every hourly series of ``series_types(scenario)``; call after :meth:`run`."""
         s, series = self.scenario, self.books.series()
-        if s.crossing is not None:
-            series.update(self.crossing.series(hours_grid(s), [p.name for p in s.pools]))
+        if s.crossers:
+            series.update(self.crossing.series(hours_grid(s), s.crossers))
         return series
 
 
