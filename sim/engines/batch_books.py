@@ -25,13 +25,17 @@ class BatchBooks:
         # every finished chunk's arrays alive until the cyclic garbage collector runs
         self.batch = weakref.proxy(batch)
         R, G = batch.R, batch.G
-        self.traced = batch.rep < s.trace_reps
+        self.traced = np.isin(batch.rep, batch.traced_reps)
+        self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
         self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
         self.arrived = self.waiting.copy()
         self.peak_queue = self.waiting.copy()
         self.held = np.zeros(R, dtype=np.int64)
         self.aboard = np.zeros(R, dtype=np.int64)
+        self.left = np.zeros(R, dtype=np.int64)
+        self.fleet_changed = np.zeros(R, dtype=np.int64)
+        self.fleet_changed_at = np.zeros(R)
         self.since = np.zeros(R)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
@@ -109,7 +113,9 @@ class BatchBooks:
             event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, n, g, v, text)
             self.trace.append((event_.rep, len(self.trace), event_))
 
-    def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
+    def convoy_event(
+        self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
+    ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
         if self.traced[idx].any():
             b = self.batch
@@ -151,6 +157,17 @@ class BatchBooks:
             self.aboard[idx] -= delta
         else:
             self.arrived[idx] += delta
+
+    def people_leave(self, idx: np.ndarray, n: np.ndarray) -> None:
+        """People give up waiting at the pickup and go home."""
+        self.accrue(idx)
+        self.waiting[idx] -= n
+        self.left[idx] += n
+
+    def fleet_change(self, idx: np.ndarray, vehicles: np.ndarray) -> None:
+        """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
+        self.fleet_changed[idx] += vehicles
+        self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
 
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""
@@ -331,6 +348,7 @@ class BatchBooks:
         m["arrived"] = self.arrived.astype(float)
         m["waiting_at_end"] = self.waiting.astype(float)
         m["aboard_at_end"] = self.aboard.astype(float)
+        m["left"] = self.left.astype(float)
         m["convoys"] = self.receptions.astype(float)
         m["convoys_departed"] = self.departures.astype(float)
         m["turned_back"] = self.turned_back.astype(float)
@@ -351,6 +369,8 @@ class BatchBooks:
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
+        if any(p.changes for p in s.pools):
+            available = available + (self.fleet_changed * end - self.fleet_changed_at)
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)

@@ -25,6 +25,8 @@ from sim.engines.batch_part import BatchPart
 from sim.inputs.scenario import MAX_COLUMN
 
 INF = np.inf
+#: Kind of a private column in the arrivals calendar, after the timetable's kinds.
+PRIVATE_COLUMN = 5
 
 
 class BatchPrivate(BatchPart):
@@ -109,7 +111,7 @@ class BatchPrivate(BatchPart):
         self.c_at_checkpoint[slot, idx] = np.nan
         self.books.change_waiting(idx, -taken, boarding=True)
         self._column_event(slot, idx, "private_departs")
-        trip = self.legs["to_checkpoint"].ppf(self._u("private_to_checkpoint", idx, column), idx)
+        trip = self._leg("to_checkpoint", slot, idx, "private_to_checkpoint")
         self._set_timer(slot, idx, now + trip, PRIVATE_TO_CHECKPOINT)
 
     def _column_event(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
@@ -141,8 +143,8 @@ class BatchPrivate(BatchPart):
 
     def _column_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
-        u = self._u("private_inspection", idx, self.c_number[slot, idx])
-        self._enter_crossing(slot, idx, self.legs["inspection"].ppf(u, idx))
+        inspection = self._leg("inspection", slot, idx, "private_inspection")
+        self._enter_crossing(slot, idx, inspection)
 
     def _column_inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._release_lane(slot, idx)
@@ -165,8 +167,7 @@ class BatchPrivate(BatchPart):
         if on.any():
             s, j = slot[on], idx[on]
             self._crossed(s, j)
-            u = self._u("private_to_reception", j, self.c_number[s, j])
-            trip = self.legs["to_reception"].ppf(u, j)
+            trip = self._leg("to_reception", s, j, "private_to_reception")
             self._set_timer(s, j, self.now[j] + trip, PRIVATE_TO_RECEPTION)
 
     def _column_arrives(self, slot: np.ndarray, idx: np.ndarray) -> None:

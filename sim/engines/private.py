@@ -90,14 +90,12 @@ class PrivateVehicles:
         e.books.change_waiting(now, -taken, boarding=True)
         note = f"{s.private[stream].name}: {used} vehicles"
         e.books.record(now, "private_departs", -1, column.groups, note=note)
-        trip = float(s.route.to_checkpoint.ppf(e._u("private_to_checkpoint", k)))
+        trip = e._leg("to_checkpoint", k, "private_to_checkpoint")
         e.env.at(now + trip).callbacks.append(lambda _: self._at_checkpoint(column))
 
     def _at_checkpoint(self, column: Column) -> None:
         e = self.evac
-        inspection = float(
-            e.scenario.route.inspection.ppf(e._u("private_inspection", column.number))
-        )
+        inspection = e._leg("inspection", column.number, "private_inspection")
         e.crossing.inspect(column, inspection).callbacks.append(lambda _: self._inspected(column))
 
     def _inspected(self, column: Column) -> None:
@@ -125,7 +123,7 @@ class PrivateVehicles:
     def _pass(self, column: Column) -> None:
         e, s = self.evac, self.evac.scenario
         e.crossing.passed([column.size], len(s.pools) + column.stream)
-        trip = float(s.route.to_reception.ppf(e._u("private_to_reception", column.number)))
+        trip = e._leg("to_reception", column.number, "private_to_reception")
         e.env.at(e.env.now + trip).callbacks.append(lambda _: self._arrives(column))
 
     def _arrives(self, column: Column) -> None:

@@ -22,6 +22,8 @@ ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from sim.engines.batch_books import BatchBooks
@@ -31,7 +33,8 @@ from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
-from sim.engines.batch_private import BatchPrivate
+from sim.engines.batch_private import PRIVATE_COLUMN, BatchPrivate
+from sim.engines.batch_timetable import BatchTimetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
@@ -40,15 +43,31 @@ from sim.outputs.records import Replications
 INF = np.inf
 
 
-class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefire, BatchLinkage):
+class Batch(
+    BatchPickup,
+    BatchConvoys,
+    BatchCrossing,
+    BatchPrivate,
+    BatchCeasefire,
+    BatchLinkage,
+    BatchTimetable,
+):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
-    def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, rep_ids: np.ndarray):
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: BatchParameters,
+        seed: int,
+        rep_ids: np.ndarray,
+        traced: Iterable[int] | None = None,
+    ):
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
         self._tables: dict[str, np.ndarray] = {}
         self.rep = np.asarray(rep_ids, dtype=np.int64)
+        self.traced_reps = np.arange(s.trace_reps) if traced is None else np.array(list(traced))
         self.R = R = len(self.rep)
         G, P = len(s.groups), len(s.pools)
         self.G, self.P = G, P
@@ -59,6 +78,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
         self.carriers = s.carriers
         self._pool_params(params)
         self._dists(params)
+        self._rules_start(params)
         self.now = np.zeros(R)
         self.queue = np.zeros((G, K, R), dtype=np.int64)
         self.queue[:, 0, :] = np.array([g.count for g in s.groups])[:, None]
@@ -73,6 +93,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
         self.seq = np.zeros(R, dtype=np.int64)  # timers created: ties go to the oldest
         self.decide_due = np.full(R, INF)
         self.deadline_due = np.full(R, INF)
+        self.waited = np.zeros(R, dtype=np.int64)  # traced replications only
+        self.waited_since = np.zeros(R)
         self._arrivals(params)
         self._ceasefire_start(params)
         self._linkage_start(params)
@@ -95,7 +117,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
         self.count = column("count").astype(np.int64)
         self.available_at = column("available_at")
         self.per_convoy = column("per_convoy").astype(np.int64)
-        self.capacity = np.floor(column("seats") * column("crowding") + 1e-9).astype(np.int64)
+        self.seats = column("seats")
+        self.capacity = np.floor(self.seats * column("crowding") + 1e-9).astype(np.int64)
 
     def _dists(self, params: BatchParameters) -> None:
         s = self.scenario
@@ -114,8 +137,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
         self.guarantee = rules.guarantee and params.dist("ceasefire.guarantee", rules.guarantee)
 
     def _arrivals(self, params: BatchParameters) -> None:
-        """Vehicle pools, people batches, then private columns, in creation order, sorted by
-        time per rep."""
+        """Vehicle pools, people batches, the timetable (fleet changes, periods, people giving
+        up), then private columns, in creation order, sorted by time per rep."""
         s, R = self.scenario, self.R
         times, kinds = [], []
         for p, pool in enumerate(s.pools):
@@ -125,9 +148,12 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
             for k, (t, n) in enumerate(group.arrivals, start=1):
                 times.append(np.full(R, t))
                 kinds.append((1, g, k, n))
+        for at, kind in self._timetable_rows(params):
+            times.append(at)
+            kinds.append(kind)
         for c, (t, _, _) in enumerate(s.private_columns):
             times.append(np.full(R, t))
-            kinds.append((2, c, 0, 0))
+            kinds.append((PRIVATE_COLUMN, c, 0, 0))
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 4)
         times = np.array(times).reshape(-1, R)
         order = np.argsort(times, axis=0, kind="stable")
@@ -157,6 +183,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
         grow("c_hop", (R,), False, bool)
+        grow("c_headway", (R,), False, bool)
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
@@ -204,8 +231,14 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchPrivate, BatchCeasefi
                 longest[has] = np.maximum(longest[has], dists[p].ppf(u, idx[has]))
         return longest
 
-    def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return self.legs[leg].ppf(self._convoy_u(leg, idx, self.c_number[slot, idx]), idx)
+    def _leg(
+        self, leg: str, slot: np.ndarray, idx: np.ndarray, stream: str | None = None
+    ) -> np.ndarray:
+        """Hours of a leg starting now, times the period's inspection or travel factor;
+        ``stream`` names the variates' stream if it is not the leg's (private columns)."""
+        factor = self.inspection_factor if leg == "inspection" else self.travel_factor
+        u = self._convoy_u(stream or leg, idx, self.c_number[slot, idx])
+        return self.legs[leg].ppf(u, idx) * factor[idx]
 
     def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
         self.c_next[slot, idx] = at
@@ -288,6 +321,7 @@ def run_vector(
     first_rep: int = 0,
     parameters: dict[str, np.ndarray] | None = None,
     rep_ids: np.ndarray | None = None,
+    traced: Iterable[int] | None = None,
 ) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the batch engine.
 
@@ -306,10 +340,13 @@ def run_vector(
         Replication numbers, shape ``(reps,)``, instead of the consecutive ones: sweep
         points sharing one batch each reuse replications ``0 .. n-1`` (common random
         numbers), and a replication's number alone fixes its variates.
+    traced : iterable of int, optional
+        The replication numbers whose events are traced; the first ``run.trace_reps`` by
+        default.
     """
     params = batch_parameters(scenario, reps, parameters)
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
     elif np.shape(rep_ids) != (reps,):
         raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
-    return Batch(scenario, params, seed, rep_ids).run()
+    return Batch(scenario, params, seed, rep_ids, traced).run()
