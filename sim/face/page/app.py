@@ -69,7 +69,7 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     async def lifespan(app: Starlette):
         # spawn, not fork: the server's threads and event loop stay out of the workers
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        state["runs"] = Runs(pool)
+        state["runs"] = Runs(pool, workers)
         state["pool"] = pool
         # warm the workers (imports) and the cache with the default base's first answer
         first = load_scenario(library.path(library.default))
