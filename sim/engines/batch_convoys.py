@@ -17,6 +17,7 @@ from sim.engines.batch_state import (
     HELD_PICKUP,
     INSPECTION,
     LOADING,
+    PRIVATE_TO_CHECKPOINT,
     RETURNING,
     TO_CHECKPOINT,
     TO_RECEPTION,
@@ -54,6 +55,9 @@ class BatchConvoys(BatchPart):
             here = stage == code
             if here.any():
                 step(slot[here], idx[here])
+        private = stage >= PRIVATE_TO_CHECKPOINT
+        if private.any():
+            self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Loaded: leave if the ceasefire holds, the headway has passed and the corridor
@@ -174,7 +178,7 @@ class BatchConvoys(BatchPart):
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._enter_crossing(slot, idx)
+        self._enter_crossing(slot, idx, self._leg("inspection", slot, idx))
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         if self.crossing_on:
@@ -244,9 +248,19 @@ class BatchConvoys(BatchPart):
 
     def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._leave_corridor(idx)
-        self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
+        self._people_safe(idx, self.c_people[slot, idx])
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
+
+    def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People of convoys or private columns have reached reception."""
+        self.evacuated[idx] += people
         cleared = self.evacuated[idx] + self.left[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
@@ -255,12 +269,6 @@ class BatchConvoys(BatchPart):
             self._check_lag(idx[~cleared])
             self._linked_try(idx[~cleared])
         self.kick(idx)
-        self._set_timer(
-            slot,
-            idx,
-            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
-            UNLOADING,
-        )
 
     def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")

@@ -152,6 +152,32 @@ def levers(scenario: Scenario) -> list[Lever]:
             12 if c.max_in_corridor > 12 else max(2 * c.max_in_corridor, 4),
         ),
     ]
+    crossing = s.crossing
+    lanes = math.inf if crossing is None else crossing.lanes
+    per_hour = math.inf if crossing is None else crossing.vehicles_per_hour
+    out += [
+        Lever(
+            "crossing.lanes",
+            "crossing: inspection lanes",
+            "lanes",
+            "integer",
+            PLANNER,
+            int(lanes) if math.isfinite(lanes) else lanes,
+            1,
+            max(2 * lanes, 6) if math.isfinite(lanes) else 6,
+        ),
+        Lever(
+            "crossing.vehicles_per_hour",
+            "crossing: vehicles through a lane",
+            "vehicles per hour",
+            "number",
+            PLANNER,
+            per_hour,
+            5,
+            _top(per_hour, 120),
+            5,
+        ),
+    ]
     out += [
         Lever(
             f"population.{g.name}.priority",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ FIRST_REPS = 300
 #: Largest scenario file the page accepts, bytes.
 MAX_UPLOAD = 256 * 1024
 #: Keys of the query that are not levers.
-FIELDS = ("base", "seed", "reps", "metric", "rep", "client", "seq")
+FIELDS = ("base", "seed", "reps", "precision", "metric", "rep", "client", "seq")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class State:
         Replications of the refined answer (the first answer uses fewer).
     metrics : tuple of str
         Metrics of the table; empty: the page's choice.
+    precision : float or None
+        With a precision the page doubles the replications (up to ``MAX_REPS``) until the
+        first metric's paired 95% CI half-width is within this share of its base mean.
     """
 
     base: str
@@ -59,6 +63,7 @@ class State:
     seed: int | None = None
     reps: int = 1000
     metrics: tuple[str, ...] = ()
+    precision: float | None = None
 
     @classmethod
     def from_query(cls, query: Mapping[str, str], metrics: list[str], default: str) -> State:
@@ -75,7 +80,9 @@ class State:
             raise ScenarioError("page", unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}")
         seed = _whole(query["seed"], "seed", 0, 2**63 - 1) if query.get("seed") else None
         reps = _whole(query.get("reps", "1000"), "reps", MIN_REPS, MAX_REPS)
-        return cls(query.get("base") or default, settings, seed, reps, tuple(metrics))
+        precision = _share(query["precision"]) if query.get("precision") else None
+        base = query.get("base") or default
+        return cls(base, settings, seed, reps, tuple(metrics), precision)
 
 
 def _whole(text: str, key: str, least: int, most: int) -> int:
@@ -85,6 +92,18 @@ def _whole(text: str, key: str, least: int, most: int) -> int:
         value = None
     if value is None or not least <= value <= most:
         raise ScenarioError("page", key, f"must be a whole number {least}..{most:,}, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise ScenarioError(
+            "page", "precision", f"must be a share in (0, 1), e.g. 0.01, got {text!r}"
+        )
     return value
 
 
@@ -215,12 +234,23 @@ class WhatIf:
             f"# A what-if of {self.base.name} written by the evacsim page: only the changed keys.",
             f"# Save it beside {Path(self.base.path).name}; the page's numbers come from",
             f"#   {self.command(reps)}",
+            *self._bundled_hint(),
             f'extends = "{Path(self.base.path).name}"',
             f"name = {json.dumps(f'{self.base.name}_whatif')}",
             f"description = {json.dumps(f'{self.base.name} with: {said}')}",
         ]
         body = toml_text(tree).rstrip("\n") if tree else ""
         return "\n".join(head) + ("\n\n" + body if body else "") + "\n"
+
+    def _bundled_hint(self) -> list[str]:
+        """For a base from an installed library: how to get a copy to save the file beside."""
+        base = Path(self.base.path).resolve()
+        root = library_root().resolve()
+        if not base.is_relative_to(root) or (root.parent / "pyproject.toml").is_file():
+            return []  # a checkout's scenarios/, or the user's own file
+        folder = base.parent.relative_to(root).as_posix()
+        where = "DIR/scenarios" + ("" if folder == "." else f"/{folder}")
+        return [f"# (A bundled scenario: `evacsim init DIR` copies it; save this file in {where}.)"]
 
     def command(self, reps: int) -> str:
         """The ``evacsim compare`` command that gives the same paired differences, from the

@@ -24,6 +24,7 @@ function readState() {
     base: q.get("base") || "",
     seed: q.get("seed") || "",
     reps: q.get("reps") || "1000",
+    precision: q.get("precision") || "",
     metrics: q.getAll("metric"),
     settings,
   };
@@ -34,6 +35,7 @@ function query(state, reps) {
   q.set("base", state.base);
   if (state.seed !== "") q.set("seed", state.seed);
   q.set("reps", String(reps ?? state.reps));
+  if (state.precision) q.set("precision", state.precision);
   for (const m of state.metrics) q.append("metric", m);
   for (const [k, v] of Object.entries(state.settings)) q.set(k, v);
   return q;
@@ -68,12 +70,12 @@ function baseText(lever) {
   return lever.kind === "choice" ? JSON.stringify(b) : String(b);
 }
 
-function setLever(lever, text) {
+function setLever(lever, text, delay = 120) {
   if (text === baseText(lever) || text === "") delete state.settings[lever.key];
   else state.settings[lever.key] = text;
   const div = document.querySelector(`.lever[data-key="${lever.key}"]`);
   if (div) div.classList.toggle("changed", lever.key in state.settings);
-  changed();
+  changed(delay);
 }
 
 function leverControl(lever) {
@@ -129,9 +131,10 @@ function leverControl(lever) {
     box.value = current ?? String(lever.base);
     slider.value = isFinite(Number(box.value)) ? box.value : lever.high;
     slider.addEventListener("input", () => { box.value = slider.value; setLever(lever, slider.value); });
+    slider.addEventListener("change", () => setLever(lever, slider.value, 0)); // let go: at once
     box.addEventListener("change", () => {
       if (isFinite(Number(box.value))) slider.value = box.value;
-      setLever(lever, box.value.trim());
+      setLever(lever, box.value.trim(), 0);
     });
     reset.addEventListener("click", () => {
       box.value = String(lever.base);
@@ -190,7 +193,7 @@ async function loadBase() {
   $("base").value = body.base;
   $("seed").placeholder = String(body.seed);
   $("seed").value = state.seed;
-  $("reps").value = state.reps;
+  $("reps").value = state.precision ? "p" + state.precision : state.reps;
   for (const group of ["planner", "teacher"]) {
     $(group).replaceChildren(...body.levers.filter((l) => l.group === group).map(leverControl));
   }
@@ -206,14 +209,29 @@ function changed(delay = 120) {
   timer = setTimeout(ask, delay);
 }
 
+// The replications of each answer: a first one, then the refined one; with a precision,
+// doubling until the first metric's 95% CI half-width is within that share of its base mean.
+function nextReps(n, body) {
+  if (!state.precision) {
+    const reps = Number(state.reps);
+    return n === 0 ? Math.min(FIRST_REPS, reps) : n < reps ? reps : null;
+  }
+  if (n === 0) return FIRST_REPS;
+  const d = body.differences[0];
+  const half = d && d.ci_low !== null ? (d.ci_high - d.ci_low) / 2 : Infinity;
+  const enough = d && half <= Number(state.precision) * Math.abs(d.base_mean ?? 0);
+  return enough || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
+}
+
+let shownReps = 0; // the replications of the answer on the page (the download's)
+
 async function ask() {
   if (inFlight) inFlight.abort();
   const controller = (inFlight = new AbortController());
   const mine = ++seq;
-  const reps = Number(state.reps);
-  const stages = reps > FIRST_REPS ? [FIRST_REPS, reps] : [reps];
   document.body.dataset.status = "running";
-  for (const [i, n] of stages.entries()) {
+  let n = nextReps(0, null);
+  while (n !== null) {
     const q = query(state, n);
     q.set("client", client);
     q.set("seq", String(mine));
@@ -232,15 +250,19 @@ async function ask() {
     }
     showError(null);
     draw(body);
-    const last = i === stages.length - 1;
+    shownReps = body.reps;
     const ms = (performance.now() - began).toFixed(0);
+    const next = nextReps(n, body);
+    const goal = state.precision ? ` (refining to ±${Number(state.precision) * 100}% of the base)` : "";
     $("status").textContent = `${body.reps.toLocaleString("en")} paired replications, seed ` +
-      `${body.seed}: ${ms} ms to this page (${body.timing.replications_run.toLocaleString("en")} ` +
-      `run, the rest from the cache)` + (last ? "" : "; refining…");
+      `${body.seed}: ${ms} ms to this page, ${body.timing.replications_run.toLocaleString("en")} ` +
+      `run (${body.timing.engine_cpu_s.toFixed(2)} s engine CPU), the rest from the cache` +
+      (next === null ? "" : "; refining…" + goal);
     window.evacsimTimings = window.evacsimTimings || [];
     window.evacsimTimings.push({ seq: mine, reps: body.reps, ms: Number(ms), server: body.timing });
-    if (last) document.body.dataset.status = "ready";
+    n = next;
   }
+  document.body.dataset.status = "ready";
 }
 
 function showError(message) {
@@ -262,6 +284,7 @@ function signed(value, unit) {
 
 function draw(body) {
   window.evacsimAnswer = body;
+  (window.evacsimDrawn = window.evacsimDrawn || []).push({ reps: body.reps, at: performance.now() });
   $("words").textContent = body.same ? "The what-if is the base: move a control." : body.words;
   const rows = body.differences.map((d) => {
     const tr = document.createElement("tr");
@@ -270,7 +293,7 @@ function draw(body) {
     tr.dataset.ciLow = String(d.ci_low);
     tr.dataset.ciHigh = String(d.ci_high);
     const sure = d.ci_low !== null && (d.ci_low > 0 || d.ci_high < 0);
-    const cls = sure ? (d.difference > 0 ? "up" : "down") : "";
+    const cls = sure ? "clear" : ""; // the CI excludes zero (better or worse is the reader's call)
     tr.innerHTML = `<td>${d.label}</td><td>${d.unit}</td><td>${fmt(d.base_mean, d.unit)}</td>` +
       `<td>${fmt(d.whatif_mean, d.unit)}</td><td class="${cls}">${signed(d.difference, d.unit)}</td>` +
       `<td>${signed(d.ci_low, d.unit)} to ${signed(d.ci_high, d.unit)}</td>`;
@@ -396,7 +419,7 @@ function markFigures(u) {
 // ---------------------------------------------------------------- sharing, teaching
 
 async function download() {
-  const r = await fetch("/api/whatif.toml?" + query(state).toString());
+  const r = await fetch("/api/whatif.toml?" + query(state, shownReps || state.reps).toString());
   if (!r.ok) return showError((await r.json()).error);
   const name = (r.headers.get("Content-Disposition") || "").match(/filename="(.+)"/)?.[1] || "whatif.toml";
   const url = URL.createObjectURL(await r.blob());
@@ -418,10 +441,24 @@ async function showReplication() {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   $("narration").textContent = body.narration.join("\n");
+  $("one-run").textContent = oneRun(body);
   const img = $("animation");
   img.onload = () => { $("rep-status").textContent = `replication ${rep}, seed ${body.seed}`; };
   img.src = "/api/animation.gif?" + q.toString();
   img.hidden = false;
+}
+
+// One replication set against all of them: the "why one run is not enough" moment.
+function oneRun(body) {
+  const answer = window.evacsimAnswer;
+  const one = body.metrics[0];
+  const all = answer && answer.differences.find((d) => d.metric === one?.metric);
+  if (!one || !all) return "";
+  return `Replication ${body.rep}: ${fmt(one.value, one.unit)} ${one.unit} (${one.label}). ` +
+    `Over the what-if's ${answer.reps.toLocaleString("en")} replications: mean ` +
+    `${fmt(all.whatif_mean, all.unit)}, 90% of them between ${fmt(all.whatif_p5, all.unit)} and ` +
+    `${fmt(all.whatif_p95, all.unit)}. One run is one draw of the breaches, delays and loading ` +
+    "times; try replications 0, 1, 2.";
 }
 
 async function upload(file) {
@@ -431,7 +468,7 @@ async function upload(file) {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   await listScenarios(body.base);
-  state = { base: body.base, seed: "", reps: state.reps, metrics: [], settings: {} };
+  state = { ...state, base: body.base, seed: "", metrics: [], settings: {} };
   await loadBase();
 }
 
@@ -446,11 +483,16 @@ async function listScenarios(extra) {
 async function main() {
   await listScenarios(state.base);
   $("base").addEventListener("change", () => {
-    state = { base: $("base").value, seed: "", reps: state.reps, metrics: [], settings: {} };
+    state = { ...state, base: $("base").value, seed: "", metrics: [], settings: {} };
     loadBase();
   });
   $("seed").addEventListener("change", () => { state.seed = $("seed").value.trim(); changed(0); });
-  $("reps").addEventListener("change", () => { state.reps = $("reps").value; changed(0); });
+  $("reps").addEventListener("change", () => {
+    const v = $("reps").value;
+    state.precision = v.startsWith("p") ? v.slice(1) : "";
+    state.reps = v.startsWith("p") ? "1000" : v;
+    changed(0);
+  });
   $("reset").addEventListener("click", () => { state.settings = {}; loadBase(); });
   $("download").addEventListener("click", download);
   $("copy").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
