@@ -149,4 +149,4 @@ def _fmt(value: float, clock: Callable[[float], datetime] | None = None) -> str:
         return "nan"
     if clock is not None:
         return clock(value).strftime("%a %H:%M")
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 or value.is_integer() else f"{value:.2f}"
