@@ -171,6 +171,9 @@ def test_the_teaching_view_tells_and_animates_one_replication(client, capsys):
     told = client.get("/api/replication", params=params).json()
     assert main(["narrate", "workshop/deterministic", "--rep", "1", "--seed", "4"]) == 0
     assert told["narration"] == capsys.readouterr().out.splitlines()
+    alone = sim.run(sim.load_scenario("workshop/deterministic"), reps=2, seed=4)
+    first = told["metrics"][0]
+    assert first["value"] == alone.metrics[first["metric"]][1]
     gif = client.get("/api/animation.gif", params=params)
     assert gif.status_code == 200 and gif.content.startswith(b"GIF89a")
     bad = client.get("/api/replication", params={**params, "rep": "-1"})

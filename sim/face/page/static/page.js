@@ -441,10 +441,24 @@ async function showReplication() {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   $("narration").textContent = body.narration.join("\n");
+  $("one-run").textContent = oneRun(body);
   const img = $("animation");
   img.onload = () => { $("rep-status").textContent = `replication ${rep}, seed ${body.seed}`; };
   img.src = "/api/animation.gif?" + q.toString();
   img.hidden = false;
+}
+
+// One replication set against all of them: the "why one run is not enough" moment.
+function oneRun(body) {
+  const answer = window.evacsimAnswer;
+  const one = body.metrics[0];
+  const all = answer && answer.differences.find((d) => d.metric === one?.metric);
+  if (!one || !all) return "";
+  return `Replication ${body.rep}: ${fmt(one.value, one.unit)} ${one.unit} (${one.label}). ` +
+    `Over the what-if's ${answer.reps.toLocaleString("en")} replications: mean ` +
+    `${fmt(all.whatif_mean, all.unit)}, 90% of them between ${fmt(all.whatif_p5, all.unit)} and ` +
+    `${fmt(all.whatif_p95, all.unit)}. One run is one draw of the breaches, delays and loading ` +
+    "times; try replications 0, 1, 2.";
 }
 
 async function upload(file) {
