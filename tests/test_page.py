@@ -189,6 +189,14 @@ def test_levers_mark_the_bases_values_and_only_changes_count():
     assert by_key["ceasefire.before_checkpoint"].choices == ("hold", "turn_back")
     assert by_key["convoy.departure_hours"].base is None
     assert by_key["crossing.lanes"].base == math.inf  # no [crossing]: unlimited
+    assert by_key["fleet.buses.crowding"].base == 1.32
+    assert by_key["ceasefire.board_while_suspended"].base is False
+    assert "linkage.max_lag" not in by_key
+    linked = {lever.key for lever in levers(sim.load_scenario("what-if/linked_foua_kefraya"))}
+    assert {"linkage.max_lag", "linkage.lag_breach_rate"} <= linked
+    assert changed(base, {"ceasefire.board_while_suspended": "true"}) == {
+        "ceasefire.board_while_suspended": True
+    }
     assert changed(base, {"fleet.buses.count": "38", "convoy.headway": "2"}) == {
         "convoy.headway": 2
     }

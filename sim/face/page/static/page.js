@@ -52,6 +52,7 @@ function writeURL() {
 function fmtBase(lever) {
   const b = lever.base;
   if (b === null) return "any hour";
+  if (typeof b === "boolean") return b ? "yes" : "no";
   if (Array.isArray(b)) return `${b[0]}–${b[1]} h`;
   if (b === "inf") return "no limit";
   if (typeof b === "number" && b >= 1e6) return "no limit";
@@ -99,6 +100,15 @@ function leverControl(lever) {
     select.addEventListener("change", () => setLever(lever, tomlOf(lever, select.value)));
     reset.addEventListener("click", () => { select.value = lever.base; setLever(lever, baseText(lever)); });
     row.append(select, reset);
+  } else if (lever.kind === "boolean") {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = lever.key;
+    box.setAttribute("aria-label", lever.label);
+    box.checked = current ? current === "true" : lever.base;
+    box.addEventListener("change", () => setLever(lever, String(box.checked), 0));
+    reset.addEventListener("click", () => { box.checked = lever.base; setLever(lever, baseText(lever)); });
+    row.append(box, reset);
   } else if (lever.kind === "hours") {
     const on = document.createElement("input");
     on.type = "checkbox";
