@@ -104,6 +104,8 @@ def periods(draw) -> str:
             "travel_factor": lambda: repr(draw(st.floats(0.2, 3.0))),
             "inspection_factor": lambda: repr(draw(st.floats(0.2, 5.0))),
             "board_while_suspended": lambda: str(draw(st.booleans())).lower(),
+            "max_hold": lambda: repr(draw(st.sampled_from([0.1, 1.0, 3.0, float("inf")]))),
+            "send_home": lambda: f"{{families = {draw(st.floats(0.0, 1.0))!r}}}",
         }
         chosen = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, unique=True))
         keys += [f"{k} = {options[k]()}" for k in chosen]

@@ -75,19 +75,21 @@ class BatchConvoys(BatchPart):
         self.books.convoy_event(slot, idx, "held", where)
         self.c_headway[slot, idx] = False
         self.books.change_held(idx, self.c_people[slot, idx])
-        self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
+        limit = self.max_hold[idx]
+        self._set_timer(slot, idx, self.now[idx] + limit, stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
-        self.c_hop[slot, idx] = False
+        # held with no limit, it waits for the resumption alone: no hop to take
+        self.c_hop[slot, idx] = ~np.isfinite(limit)
 
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
 
-        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
-        in the reference engine that condition is an event of its own, scheduled when
-        either fires, so the convoy moves one event later than a plain wait would.
+        A convoy held with a finite ``max_hold`` (the one in force when it stopped) waits
+        for the resumption *or* its timer; in the reference engine that condition is an
+        event of its own, scheduled when either fires, so the convoy moves one event later
+        than a plain wait would.
         """
-        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
-        hop = finite & ~self.c_hop[slot, idx]
+        hop = ~self.c_hop[slot, idx]
         if hop.any():
             s, j = slot[hop], idx[hop]
             self.c_hop[s, j] = True

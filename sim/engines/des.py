@@ -348,7 +348,7 @@ class Evacuation(Timetable):
         env = self.env
         self.books.record(env.now, "held", trip.number, trip.groups, trip.vehicles, where)
         self.books.change_held(env.now, trip.people)
-        max_hold = self.scenario.ceasefire.max_hold
+        max_hold = self.rules.max_hold
         if math.isfinite(max_hold):
             yield self.ceasefire.resumed | env.at(env.now + max_hold)
         else:
