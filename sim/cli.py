@@ -9,6 +9,7 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
     evacsim --version
@@ -39,6 +40,7 @@ from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
+from sim.studies.optimise import load_study, optimise
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate, check_animation
@@ -166,6 +168,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default="results", help="results folder (default: results)")
     p.set_defaults(command=_sweep)
 
+    p = commands.add_parser(
+        "optimise", help="search a study's plans, then certify the best feasible one"
+    )
+    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
+    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
+    p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
+    p.add_argument("--workers", type=_positive, help="processes (default: cores)")
+    p.set_defaults(command=_optimise)
     p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
     p.set_defaults(command=_scenarios)
 
@@ -337,11 +348,27 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimise(args: argparse.Namespace) -> int:
+    spec = load_study(args.study, args.budget, args.seed)
+    try:
+        result = optimise(spec, out=args.out, workers=args.workers, progress=True)
+    except KeyboardInterrupt:
+        print(
+            "evacsim: interrupted; the search is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(result.statement)
+    print(f"\nOptimise folder: {result.folder}")
+    return 0
+
+
 def _scenarios(args: argparse.Namespace) -> int:
     found = entries()
     width = max(len(e.name) for e in found)
     print(f"Bundled with evacsim {sim.__version__}:")
-    for kind, title in (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets")):
+    kinds = (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets"))
+    for kind, title in (*kinds, ("study", "studies")):
         print(f"\n{title} (evacsim {_COMMAND[kind]} NAME)")
         for e in (e for e in found if e.kind == kind):
             line = f"  {e.name:<{width}}  {e.description}".rstrip()
@@ -352,7 +379,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 #: The command that reads each kind of library file.
-_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate"}
+_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate", "study": "optimise"}
 
 
 def _init(args: argparse.Namespace) -> int:

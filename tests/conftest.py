@@ -17,9 +17,12 @@ BASELINE = SCENARIOS / "aleppo_2016.toml"
 
 
 def all_scenarios() -> list[Path]:
-    """Every scenario file in scenarios/ (what-if files included; not sweep or target files)."""
+    """Every scenario file in scenarios/ (what-if files included; not sweep, target or study
+    files)."""
     return sorted(
-        p for p in SCENARIOS.rglob("*.toml") if not {"calibration", "sweeps"} & set(p.parts)
+        p
+        for p in SCENARIOS.rglob("*.toml")
+        if not {"calibration", "sweeps", "optimise"} & set(p.parts)
     )
 
 
