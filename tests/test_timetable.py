@@ -220,3 +220,17 @@ def test_a_period_lets_held_convoys_wait_longer(engine):
     assert lifted.metrics["held_person_hours"][0] == 600 * (1.0 + 1.0 + 1.5)
     for result in (limited, lifted):
         assert [e.time for e in events(result, "convoy_departs")][:1] == [5.0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_slows_the_crossing(engine):
+    # One lane; from 3.0 it passes 20 vehicles an hour, so a convoy of 10 buses holds it for
+    # its inspection 0.25 + 10 / 20 = 0.75 h. Convoy 0 crossed before; convoys 1 and 2 take
+    # 4.5 h a rotation (forming at 4.0 and 8.5), and the last, 9 buses with 500 people, forms
+    # at 13.0 and reaches reception 0.5 + 0.5 + (0.25 + 9 / 20) + 0.75 h later.
+    result = outcome(
+        engine, "crossing.lanes=1", "periods=[{start = 3.0, crossing = {vehicles_per_hour = 20.0}}]"
+    )
+    forms = [e.time for e in events(result, "convoy_forms")]
+    assert forms == [0.0, 4.0, 8.5, 13.0]
+    assert result.metrics["clearance_time"][0] == pytest.approx(13.0 + 0.5 + 0.5 + 0.7 + 0.75)

@@ -122,6 +122,10 @@ class BatchTimetable(BatchPart):
             value = getattr(period, key)
             if value is not None:
                 getattr(self, key)[idx] = value
+        if period.crossing_vehicles_per_hour is not None:
+            per_hour = np.array(np.broadcast_to(self.vehicles_per_hour, (self.R,)), dtype=float)
+            per_hour[idx] = period.crossing_vehicles_per_hour
+            self.vehicles_per_hour = per_hour
         self.books.record(idx, "period_starts", note=period.name)
         groups = {g.name: i for i, g in enumerate(s.groups)}
         sent = np.zeros(len(idx), dtype=np.int64)

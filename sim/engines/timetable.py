@@ -83,6 +83,8 @@ class Timetable:
     def _period_starts(self: Evacuation, period: Period) -> None:
         s, now = self.scenario, self.env.now
         self.rules.apply(period, s)
+        if period.crossing_vehicles_per_hour is not None:
+            self.crossing.vehicles_per_hour = period.crossing_vehicles_per_hour
         self.books.record(now, "period_starts", note=period.name)
         index = {g.name: i for i, g in enumerate(s.groups)}
         sent = 0

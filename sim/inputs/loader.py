@@ -86,7 +86,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
-    periods = _read_periods(root.tables("periods"), pools, groups, convoy)
+    periods = _read_periods(root.tables("periods"), pools, groups, convoy, crossing)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
         if root.has("weather")
@@ -388,7 +388,11 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
 
 
 def _read_periods(
-    tables: list[Table], pools: tuple[Pool, ...], people: tuple[Group, ...], convoy: ConvoyRules
+    tables: list[Table],
+    pools: tuple[Pool, ...],
+    people: tuple[Group, ...],
+    convoy: ConvoyRules,
+    crossing: Crossing | None,
 ) -> tuple[Period, ...]:
     """Scheduled changes of the operating rules, in time order (ties in file order)."""
     names = [p.name for p in pools]
@@ -411,6 +415,7 @@ def _read_periods(
             inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
             board_while_suspended=t.flag("board_while_suspended", None),
             max_hold=_max_hold(t),
+            crossing_vehicles_per_hour=_crossing_throughput(t, crossing),
             send_home=_by_name(t, "send_home", groups, "population group", minimum=0, maximum=1),
         )
         t.close()
@@ -418,9 +423,10 @@ def _read_periods(
             period.per_convoy
             or period.crowding
             or period.send_home
+            or period.crossing_vehicles_per_hour is not None
             or any(getattr(period, k) is not None for k in SCALAR_RULES)
         ):
-            rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES, "send_home"))
+            rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES, "crossing", "send_home"))
             raise t.error("start", f"a period must change at least one rule: {rules}")
         max_wait = period.max_wait if period.max_wait is not None else max_wait
         min_vehicles = period.min_vehicles or min_vehicles
@@ -431,6 +437,18 @@ def _read_periods(
             )
         periods.append(period)
     return tuple(periods)
+
+
+def _crossing_throughput(t: Table, crossing: Crossing | None) -> float | None:
+    """A period's ``crossing = {vehicles_per_hour}``: the lanes' throughput from then on."""
+    if not t.has("crossing"):
+        return None
+    table = t.table("crossing")
+    if crossing is None or math.isinf(crossing.lanes):
+        raise t.error("crossing", "needs a [crossing] with lanes, whose throughput it changes")
+    per_hour = table.number("vehicles_per_hour", above=0, unit="vehicles per hour per lane")
+    table.close()
+    return per_hour
 
 
 def _max_hold(t: Table) -> float | None:

@@ -212,6 +212,9 @@ class Period:
         Multiplies the duration of every inspection that starts in the period.
     board_while_suspended, max_hold : bool or None, float or None
         As in :class:`Ceasefire`; ``max_hold`` for convoys held from the start on.
+    crossing_vehicles_per_hour : float or None
+        Vehicles a lane of the crossing passes per hour (``crossing.vehicles_per_hour``),
+        for convoys reaching the checkpoint from the start on; needs a ``[crossing]``.
     send_home : tuple of (str, float)
         Not a lasting rule but an event: when the period starts, this share (0 to 1) of
         each named group's people waiting at the pickup, cohort by cohort, is sent home
@@ -229,6 +232,7 @@ class Period:
     inspection_factor: float | None = None
     board_while_suspended: bool | None = None
     max_hold: float | None = None
+    crossing_vehicles_per_hour: float | None = None
     send_home: tuple[tuple[str, float], ...] = ()
 
 
