@@ -32,6 +32,10 @@ library = {".".join(("sim", *p.parts)): p.as_posix() for p in folders}
 setup(
     packages=[*find_packages(include=["sim", "sim.*"]), *library],
     package_dir=library,
-    package_data={"sim": ["py.typed"], **{name: ["*.toml"] for name in library}},
+    package_data={
+        "sim": ["py.typed"],
+        "sim.face.page": ["static/*", "static/vendor/*"],  # the page's HTML, script and uPlot
+        **{name: ["*.toml"] for name in library},
+    },
     cmdclass={"build_py": BuildWithHandout},
 )

@@ -23,7 +23,7 @@ import shutil
 import tomllib
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -33,10 +33,8 @@ from sim.outputs.results import PACKAGES, atomic_folder, csv_text, number, versi
 from sim.studies.compare import Difference
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.figures import figures
+from sim.studies.optimise.result import OptimiseResult
 from sim.studies.optimise.spec import Constraint
-
-if TYPE_CHECKING:
-    from sim.studies.optimise.run import OptimiseResult
 
 
 class Estimate(NamedTuple):
