@@ -14,7 +14,7 @@ from sim.studies.compare import Difference
 from sim.studies.optimise.evaluate import Plan
 from sim.studies.optimise.search import Trial
 from sim.studies.optimise.selection import Selection
-from sim.studies.optimise.spec import StudySpec
+from sim.studies.optimise.spec import StudySpec, shown
 
 
 @dataclass
@@ -74,7 +74,7 @@ class OptimiseResult:
                 f"No plan of the shortlist of {len(self.shortlist)} is feasible: each was "
                 "found to violate a constraint."
             )
-        plan = ", ".join(f"{k} = {v}" for k, v in (self.chosen or {}).items())
+        plan = ", ".join(f"{k} = {shown(v)}" for k, v in (self.chosen or {}).items())
         if not s.certified:
             return (
                 f"Plan {self.label} ({plan}) leads, but the certification reached "

@@ -98,7 +98,7 @@ def optimise(
     evaluator = Evaluator(spec, workers)
     trials = search(spec, work / "optuna.log", evaluator, progress)
     short = shortlist(spec, trials)
-    selection = certify(spec, [t.plan for t in short], evaluator)
+    selection = certify(spec, [t.plan for t in short], evaluator, progress)
     chosen = None if selection.chosen is None else short[selection.chosen].plan
     first = spec.reps + spec.certify.max_reps
     runs: list[Replications | None] = [None, None]
