@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-sweep bench-selection clean calibrate calibrate-check workshop-answers
+.PHONY: run test lint serve bench bench-sweep bench-selection clean calibrate calibrate-check workshop-answers
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# The what-if page on http://127.0.0.1:8050/ (docs/page.md); Ctrl-C stops it.
+serve: $(STAMP)
+	$(BIN)/evacsim serve scenarios/aleppo_2016.toml
 
 # Engine speed and memory, appended to bench/RESULTS.md (a few minutes).
 bench: $(STAMP)

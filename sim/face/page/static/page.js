@@ -505,7 +505,14 @@ async function main() {
   });
   $("reset").addEventListener("click", () => { state.settings = {}; loadBase(); });
   $("download").addEventListener("click", download);
-  $("copy").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
+  $("copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(location.href); // needs a secure page: 127.0.0.1
+      $("copy").textContent = "Link copied";
+    } catch (e) {
+      prompt("Copy this link to the state:", location.href); // another machine of a class
+    }
+  });
   $("show-rep").addEventListener("click", showReplication);
   $("upload").addEventListener("change", (e) => e.target.files[0] && upload(e.target.files[0]));
   window.addEventListener("resize", () => plot && plot.setSize({ width: $("chart").clientWidth, height: 380 }));
