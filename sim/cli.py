@@ -33,9 +33,10 @@ from pathlib import Path
 
 import sim
 from sim.errors import ScenarioError
-from sim.inputs.library import copy_library, entries, library_root
+from sim.inputs.library import copy_library, entries, file_kind, library_root
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.inputs.sources import read_toml
 from sim.outputs.records import TraceEvent
 from sim.outputs.results import check_destination, read_manifest, read_trace
 from sim.studies.calibration import calibrate, load_targets
@@ -47,6 +48,7 @@ from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+from sim.views.wording import count
 
 #: Where run, compare and calibration folders go unless ``--out`` says otherwise.
 RESULTS = Path("results")
@@ -272,6 +274,16 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
+            if _is_study(path):
+                spec = load_study(path)
+                parts = [
+                    count(len(spec.decisions), "decisions"),
+                    count(len(spec.uncertainties), "uncertainties"),
+                    count(len(spec.constraints), "constraints"),
+                    f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
+                ]
+                print(f"{path}: ok (study: {', '.join(parts)})")
+                continue
             s = load_scenario(path)
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
@@ -282,6 +294,14 @@ def _validate(args: argparse.Namespace) -> int:
             f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
         )
     return status
+
+
+def _is_study(path: str) -> bool:
+    """Whether ``path`` is an ``evacsim optimise`` study file (its reader says if not TOML)."""
+    try:
+        return file_kind(read_toml(path)) == "study"
+    except ScenarioError:
+        return False
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:

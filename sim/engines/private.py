@@ -15,14 +15,39 @@ events exactly as the batch engine's (:mod:`sim.engines.batch_private`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from sim.inputs.scenario import MAX_COLUMN
+from sim.engines.ceasefire import Ceasefire
+from sim.engines.clock import Clock
+from sim.engines.crossing import Crossing
+from sim.engines.ledger import Ledger
+from sim.inputs.scenario import MAX_COLUMN, Scenario
+from sim.model.variates import Variates
 
-if TYPE_CHECKING:
-    from sim.engines.des import Evacuation
+
+class Evacuation(Protocol):
+    """What the columns use of the replication they run in (:class:`sim.engines.des.Evacuation`)."""
+
+    scenario: Scenario
+    variates: Variates
+    rep: int
+    env: Clock
+    books: Ledger
+    ceasefire: Ceasefire
+    crossing: Crossing
+    queue: list[list[int]]  # people waiting, per group and arrival cohort
+    cohort_times: list[list[float]]  # hours each cohort reached the pickup
+
+    def kick(self) -> None:
+        """Decide about a convoy after this instant's events."""
+
+    def _leg(self, leg: str, convoy: int, stream: str | None = None) -> float:
+        """Hours of a leg of the route starting now."""
+
+    def people_safe(self, people: int) -> None:
+        """``people`` have reached reception."""
 
 
 class Column:

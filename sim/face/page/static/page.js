@@ -52,6 +52,7 @@ function writeURL() {
 function fmtBase(lever) {
   const b = lever.base;
   if (b === null) return "any hour";
+  if (typeof b === "boolean") return b ? "yes" : "no";
   if (Array.isArray(b)) return `${b[0]}–${b[1]} h`;
   if (b === "inf") return "no limit";
   if (typeof b === "number" && b >= 1e6) return "no limit";
@@ -99,6 +100,15 @@ function leverControl(lever) {
     select.addEventListener("change", () => setLever(lever, tomlOf(lever, select.value)));
     reset.addEventListener("click", () => { select.value = lever.base; setLever(lever, baseText(lever)); });
     row.append(select, reset);
+  } else if (lever.kind === "boolean") {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = lever.key;
+    box.setAttribute("aria-label", lever.label);
+    box.checked = current ? current === "true" : lever.base;
+    box.addEventListener("change", () => setLever(lever, String(box.checked), 0));
+    reset.addEventListener("click", () => { box.checked = lever.base; setLever(lever, baseText(lever)); });
+    row.append(box, reset);
   } else if (lever.kind === "hours") {
     const on = document.createElement("input");
     on.type = "checkbox";
@@ -441,10 +451,24 @@ async function showReplication() {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   $("narration").textContent = body.narration.join("\n");
+  $("one-run").textContent = oneRun(body);
   const img = $("animation");
   img.onload = () => { $("rep-status").textContent = `replication ${rep}, seed ${body.seed}`; };
   img.src = "/api/animation.gif?" + q.toString();
   img.hidden = false;
+}
+
+// One replication set against all of them: the "why one run is not enough" moment.
+function oneRun(body) {
+  const answer = window.evacsimAnswer;
+  const one = body.metrics[0];
+  const all = answer && answer.differences.find((d) => d.metric === one?.metric);
+  if (!one || !all) return "";
+  return `Replication ${body.rep}: ${fmt(one.value, one.unit)} ${one.unit} (${one.label}). ` +
+    `Over the what-if's ${answer.reps.toLocaleString("en")} replications: mean ` +
+    `${fmt(all.whatif_mean, all.unit)}, 90% of them between ${fmt(all.whatif_p5, all.unit)} and ` +
+    `${fmt(all.whatif_p95, all.unit)}. One run is one draw of the breaches, delays and loading ` +
+    "times; try replications 0, 1, 2.";
 }
 
 async function upload(file) {
@@ -481,7 +505,14 @@ async function main() {
   });
   $("reset").addEventListener("click", () => { state.settings = {}; loadBase(); });
   $("download").addEventListener("click", download);
-  $("copy").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
+  $("copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(location.href); // needs a secure page: 127.0.0.1
+      $("copy").textContent = "Link copied";
+    } catch (e) {
+      prompt("Copy this link to the state:", location.href); // another machine of a class
+    }
+  });
   $("show-rep").addEventListener("click", showReplication);
   $("upload").addEventListener("change", (e) => e.target.files[0] && upload(e.target.files[0]));
   window.addEventListener("resize", () => plot && plot.setSize({ width: $("chart").clientWidth, height: 380 }));
