@@ -15,6 +15,19 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.limits import (
+    MAX_ARRIVAL_BATCHES,
+    MAX_CELSIUS,
+    MAX_CONVOYS,
+    MAX_HORIZON,
+    MAX_HOURS,
+    MAX_PEOPLE,
+    MAX_RATE,
+    MAX_REPS,
+    MAX_SEATS,
+    MAX_SEED,
+    MAX_TRACE_REPS,
+)
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import (
     MAX_POOL_SIZE,
@@ -34,8 +47,6 @@ from sim.inputs.schema import Table
 from sim.inputs.sources import Sources, read_scenario_file
 from sim.model.weather import Weather, no_weather
 
-#: Longest horizon accepted, hours (a year): a guard against a unit mistake.
-MAX_HORIZON = 24 * 366
 #: Longest description, characters (it heads the report page).
 MAX_DESCRIPTION = 2_000
 
@@ -79,6 +90,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
+    _check_size(root, groups, pools, linkage)
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
@@ -92,9 +104,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
             raise root.error(f"milestones.{i}.name", f"duplicate milestone name {name!r}")
     reported = tuple(_read_reported(t) for t in root.tables("reported"))
     run = root.table("run", default_empty=True)
-    reps = run.number("reps", 200, minimum=1, integer=True)
-    seed = run.number("seed", 1, minimum=0, integer=True)
-    trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
+    reps = run.number("reps", 200, minimum=1, maximum=MAX_REPS, integer=True)
+    seed = run.number("seed", 1, minimum=0, maximum=MAX_SEED, integer=True)
+    trace_reps = run.number("trace_reps", 3, minimum=0, maximum=MAX_TRACE_REPS, integer=True)
     run.close()
     name = root.text("name", folder_name(Path(path).stem))
     if not is_folder_name(name):
@@ -141,6 +153,37 @@ def plain_document(sources: Sources) -> dict[str, Any]:
     return plain(sources.data)
 
 
+def _check_size(
+    root: Table, groups: tuple[Group, ...], pools: tuple[Pool, ...], linkage: Linkage | None
+) -> None:
+    """Refuse a scenario too large to hold or to finish: more than ``MAX_PEOPLE`` people,
+    or more than ``MAX_CONVOYS`` convoys needed at a site in one replication (at least its
+    people over the seats of its largest convoy)."""
+    people = sum(g.total for g in groups)
+    linked = 0 if linkage is None else linkage.people
+    if people + linked > MAX_PEOPLE:
+        raise root.error(
+            "population",
+            f"{people + linked:,} people in all (groups, arrivals and the linked site); "
+            f"at most {MAX_PEOPLE:,}",
+        )
+    seats = sum(min(p.per_convoy, p.count) * p.capacity for p in pools)
+    if seats and math.ceil(people / seats) > MAX_CONVOYS:
+        raise root.error(
+            "fleet",
+            f"{people:,} people need at least {math.ceil(people / seats):,} convoys of at most "
+            f"{seats:,} seats in each replication; at most {MAX_CONVOYS:,} (more seats per "
+            "convoy: count, per_convoy, seats)",
+        )
+    if linkage is not None and math.ceil(linked / linkage.per_convoy) > MAX_CONVOYS:
+        raise root.error(
+            "linkage.per_convoy",
+            f"{linked:,} people in convoys of {linkage.per_convoy:,} make "
+            f"{math.ceil(linked / linkage.per_convoy):,} linked convoys in each replication; "
+            f"at most {MAX_CONVOYS:,}",
+        )
+
+
 def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
     pools = []
     for name, t in fleet.named_tables():
@@ -148,10 +191,12 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
         pool = Pool(
             name=name,
             count=count,
-            seats=t.number("seats", minimum=1, integer=True, unit="people"),
+            seats=t.number("seats", minimum=1, maximum=MAX_SEATS, integer=True, unit="people"),
             crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
             available_at=t.time("available_at", 0.0),
-            per_convoy=t.number("per_convoy", max(count, 1), minimum=1, integer=True),
+            per_convoy=t.number(
+                "per_convoy", max(count, 1), minimum=1, maximum=MAX_POOL_SIZE, integer=True
+            ),
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),
         )
@@ -168,8 +213,8 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
     by_name = {p.name: p for p in pools}
     groups = []
     for order, (name, t) in enumerate(population.named_tables()):
-        count = t.number("count", 0, minimum=0, integer=True, unit="people")
-        priority = t.number("priority", order + 1, integer=True)
+        count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
+        priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
         vehicles = t.raw("vehicles", allowed=f"a list of vehicle pools from {list(by_name)}")
         if (
             not isinstance(vehicles, list)
@@ -215,7 +260,9 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
     """Arrival batches: ``{at, count}`` or ``{start, end, every, count}`` (count per batch)."""
     batches: list[tuple[float, int]] = []
     for t in group.tables("arrivals"):
-        count = t.number("count", minimum=0, integer=True, unit="people per batch")
+        count = t.number(
+            "count", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people per batch"
+        )
         if t.has("at"):
             batches.append((t.time("at"), count))
         else:
@@ -225,6 +272,12 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
             if last <= first:
                 raise t.error("end", "must be after start")
             n = math.ceil((last - first) / every - 1e-9)
+            if len(batches) + n > MAX_ARRIVAL_BATCHES:
+                raise t.error(
+                    "every",
+                    f"gives {len(batches) + n:,} arrival batches for this group; at most "
+                    f"{MAX_ARRIVAL_BATCHES:,} (a longer every, or fewer, larger batches)",
+                )
             batches.extend((first + k * every, count) for k in range(n))
         t.close()
     return tuple(sorted(batches, key=lambda b: b[0]))
@@ -234,9 +287,11 @@ def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
     fleet_size = sum(p.count for p in pools)
     rules = ConvoyRules(
         min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
-        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours"),
-        headway=t.number("headway", 0.0, minimum=0, unit="hours"),
-        max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
+        max_wait=t.number("max_wait", math.inf, minimum=0, maximum=MAX_HOURS, unit="hours"),
+        headway=t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours"),
+        max_in_corridor=t.number(
+            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True
+        ),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
     )
     if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
@@ -277,12 +332,16 @@ def _read_route(t: Table) -> Route:
 def _read_linkage(t: Table) -> Linkage:
     linkage = Linkage(
         site=t.text("site", "the linked site"),
-        people=t.number("people", minimum=0, integer=True, unit="people"),
-        per_convoy=t.number("per_convoy", minimum=1, integer=True, unit="people"),
+        people=t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"),
+        per_convoy=t.number(
+            "per_convoy", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people"
+        ),
         start=t.time("start", 0.0),
         trip=t.duration("trip"),
         max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
-        lag_breach_rate=t.number("lag_breach_rate", 0.0, minimum=0, unit="per hour"),
+        lag_breach_rate=t.number(
+            "lag_breach_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour"
+        ),
     )
     t.close()
     return linkage
@@ -297,9 +356,9 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
             raise w.error("end", "must be after start")
         windows.append(Window(start, end, w.text("reason", "")))
         w.close()
-    breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
+    breach_rate = t.number("breach_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
-    max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
+    max_hold = t.number("max_hold", math.inf, above=0, maximum=MAX_HOURS, unit="hours")
     negotiated = (
         breach_rate > 0
         or route.incident_probability > 0
@@ -324,7 +383,10 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
 
 def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
     def profile(value: Any, key: str) -> tuple[tuple[float, float], ...]:
-        allowed = "a list of [hour of day, °C] pairs with hours increasing in [0, 24)"
+        allowed = (
+            "a list of [hour of day, °C] pairs with hours increasing in [0, 24) and "
+            f"°C within ±{MAX_CELSIUS:g}"
+        )
         points = []
         if not isinstance(value, list) or not value:
             raise t.error(key, f"must be {allowed}")
@@ -334,6 +396,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
                 or len(point) != 2
                 or any(isinstance(x, bool) or not isinstance(x, int | float) for x in point)
                 or not 0 <= point[0] < 24
+                or not -MAX_CELSIUS <= point[1] <= MAX_CELSIUS
                 or (points and point[0] <= points[-1][0])
             ):
                 raise t.error(key, f"must be {allowed}, got {point!r}")
@@ -349,8 +412,10 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
         raise t.error("days", "must be a non-empty list of daily profiles, without 'daily'")
     weather = Weather(
         days=profiles,
-        cold_below=t.number("cold_below", 0.0, unit="°C"),
-        harm_per_person_hour=t.number("harm_per_person_hour", 0.0, minimum=0),
+        cold_below=t.number(
+            "cold_below", 0.0, minimum=-MAX_CELSIUS, maximum=MAX_CELSIUS, unit="°C"
+        ),
+        harm_per_person_hour=t.number("harm_per_person_hour", 0.0, minimum=0, maximum=1),
         start_hour=start.hour + start.minute / 60 + start.second / 3600,
         horizon=horizon,
     )
@@ -375,12 +440,12 @@ def _read_milestone(t: Table) -> Milestone:
 
 
 def _read_reported(t: Table) -> Reported:
-    value = t.number("evacuated", minimum=0, unit="people")
+    value = t.number("evacuated", minimum=0, maximum=MAX_PEOPLE, unit="people")
     reported = Reported(
         at=t.time("at"),
         evacuated=value,
         low=t.number("low", value, minimum=0, maximum=value),
-        high=t.number("high", value, minimum=value),
+        high=t.number("high", value, minimum=value, maximum=MAX_PEOPLE),
         source=t.text("source", ""),
     )
     t.close()

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.limits import LARGEST, MAX_HOURS
 from sim.inputs.sources import Key, Sources
 from sim.model.distributions import Distribution
 
@@ -70,7 +71,10 @@ class Table:
         integer: bool = False,
         unit: str = "",
     ) -> Any:
-        """A number, optionally an integer, within the given bounds."""
+        """A number, optionally an integer, within the given bounds (at most
+        :data:`~sim.inputs.limits.LARGEST` when ``maximum`` is not given)."""
+        if maximum is None:
+            maximum = LARGEST
         kind = "an integer" if integer else "a number"
         bounds = []
         if minimum is not None:
@@ -127,11 +131,15 @@ class Table:
             hours = (value - self.start).total_seconds() / 3600
             if hours < 0:
                 raise self.error(name, f"must not be before the scenario start {self.start}")
+            if hours > MAX_HOURS:
+                raise self.error(name, f"must be within {MAX_HOURS:,} hours of the start")
             return hours
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(name, f"must be {allowed}, got {value!r}")
         if not math.isfinite(value) or value < 0:
             raise self.error(name, f"must be {allowed}, got {value!r}")
+        if value > MAX_HOURS:
+            raise self.error(name, f"must be at most {MAX_HOURS:,} hours from start, got {value!r}")
         return float(value)
 
     def duration(self, name: str, default: Any = MISSING) -> Any:
