@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
+from sim.studies.processes import stop_on_signals
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate
@@ -52,13 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.command(args)
+        with stop_on_signals():
+            return args.command(args)
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("evacsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -214,6 +217,7 @@ def _run(args: argparse.Namespace) -> int:
         precision=args.precision,
         metrics=args.metrics or ("evacuated",),
         max_reps=args.max_reps,
+        progress=True,
     )
     folder = result.save(args.out)
     _moved(args.out, folder)
@@ -308,13 +312,19 @@ def _sweep(args: argparse.Namespace) -> int:
     check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(sweep_report(result))
+    if result.damaged:
+        print(
+            f"evacsim: note: {result.damaged} damaged chunk files were computed again "
+            f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +25,9 @@ from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary, summarise_all
 from sim.outputs.records import Replications, metric_names
+from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise
+from sim.studies.processes import worker_pool
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
 ENGINES = {"vector": run_vector, "des": run_des}
@@ -34,6 +35,8 @@ ENGINES = {"vector": run_vector, "des": run_des}
 #: Replications per batch-engine chunk: bounds memory (a few kB per replication in flight)
 #: while keeping numpy's per-call overhead small.
 CHUNK = 10_000
+#: Replications per reference-engine call: how often its progress is shown.
+DES_BLOCK = 10
 
 
 @dataclass
@@ -104,6 +107,7 @@ def run(
     precision: float | None = None,
     metrics: Sequence[str] = ("evacuated",),
     max_reps: int | None = None,
+    progress: bool = False,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
 
@@ -130,11 +134,16 @@ def run(
         The metrics the precision applies to.
     max_reps : int, optional
         Most replications with ``precision``; 16 times ``reps`` by default.
+    progress : bool
+        Show replications done, their rate and the time left on standard error (when it
+        is a terminal), chunk by chunk (batch engine) or block by block (reference engine).
 
     Raises
     ------
     ScenarioError
-        For a precision metric the scenario does not have.
+        For a precision metric the scenario does not have, or more replications than the
+        memory of the machine can hold (refused before any runs; see
+        :mod:`sim.studies.budget`).
     """
     reps = scenario.reps if reps is None else reps
     seed = scenario.seed if seed is None else seed
@@ -144,9 +153,13 @@ def run(
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
 
     def replicate(first: int, n: int) -> Replications:
+        bar.total += n
+        bar.refresh()
         if engine == "vector":
-            return run_chunked(scenario, n, seed, workers, first_rep=first)
-        return run_des(scenario, n, seed, first_rep=first)
+            return run_chunked(scenario, n, seed, workers, first_rep=first, done=bar.update)
+        starts = range(0, n, DES_BLOCK)
+        blocks = (run_des(scenario, min(DES_BLOCK, n - a), seed, first + a) for a in starts)
+        return _gather(blocks, starts, n, bar.update)
 
     if precision is not None:
         known = metric_names(scenario)
@@ -155,17 +168,21 @@ def run(
                 raise ScenarioError(
                     "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
                 )
+    cap = 16 * reps if max_reps is None else max_reps
+    most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
+    check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
     began = time.perf_counter()
-    replications = replicate(0, reps)
-    record = None
-    if precision is not None:
-        cap = 16 * reps if max_reps is None else max_reps
-        met = precise({m: replications.metrics[m] for m in metrics}, precision)
+    bar = progress_bar(progress)
+    with bar:
+        replications = replicate(0, reps)
+        met = precision is None or precise({m: replications.metrics[m] for m in metrics}, precision)
         while not met and replications.reps < cap:
             n = replications.reps
             more = replicate(n, min(2 * n, cap) - n)
             replications = _gather([replications, more], [0, n], n + more.reps)
             met = precise({m: replications.metrics[m] for m in metrics}, precision)
+    record = None
+    if precision is not None:
         record = {
             "precision": precision,
             "metrics": list(metrics),
@@ -194,6 +211,7 @@ def run_chunked(
     parameters: dict[str, np.ndarray] | None = None,
     first_rep: int = 0,
     rep_ids: np.ndarray | None = None,
+    done: Callable[[int], object] | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -216,6 +234,8 @@ def run_chunked(
     rep_ids : ndarray of int, optional
         Replication numbers, shape ``(reps,)``, instead of ``first_rep`` onwards (see
         :func:`sim.engines.vector.run_vector`).
+    done : callable, optional
+        Called with the number of replications of each chunk as it is gathered.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -231,12 +251,25 @@ def run_chunked(
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers)
     if workers <= 1 or n == 1:
-        return _gather(map(run_vector, *args), starts, reps)
-    with ProcessPoolExecutor(workers) as pool:
-        return _gather(pool.map(run_vector, *args), starts, reps)
+        return _gather(map(run_vector, *args), starts, reps, done)
+    with worker_pool(workers) as pool:
+        return _gather(pool.map(run_vector, *args), starts, reps, done)
 
 
-def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> Replications:
+def progress_bar(show: bool):
+    """A tqdm bar over replications on standard error, silent unless ``show`` and standard
+    error is a terminal (logs, pipes and tests see nothing)."""
+    from tqdm import tqdm
+
+    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if show else True, delay=0.5)
+
+
+def _gather(
+    parts: Iterable[Replications],
+    starts: Sequence[int],
+    reps: int,
+    done: Callable[[int], object] | None = None,
+) -> Replications:
     """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
     metrics: dict[str, np.ndarray] = {}
     series: dict[str, np.ndarray] = {}
@@ -250,4 +283,6 @@ def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> 
         for k, v in part.series.items():
             series[k][first : first + len(v)] = v
         trace.extend(part.trace)
+        if done is not None:
+            done(part.reps)
     return Replications(metrics, series, trace)
