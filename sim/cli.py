@@ -9,6 +9,7 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
     evacsim --version
@@ -34,14 +35,17 @@ import sim
 from sim.errors import ScenarioError
 from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent
 from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
+from sim.studies.optimise import load_study, optimise
 from sim.studies.processes import stop_on_signals
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
-from sim.views.animate import animate
+from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
 
@@ -167,6 +171,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default="results", help="results folder (default: results)")
     p.set_defaults(command=_sweep)
 
+    p = commands.add_parser(
+        "optimise", help="search a study's plans, then certify the best feasible one"
+    )
+    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
+    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
+    p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
+    p.add_argument("--workers", type=_positive, help="processes (default: cores)")
+    p.set_defaults(command=_optimise)
     p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
     p.set_defaults(command=_scenarios)
 
@@ -263,19 +276,36 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
+    """The seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return seed, result.replications.trace
+
+
 def _narrate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    print("\n".join(narrate(scenario, args.rep, args.seed)))
+    _, trace = _traced(scenario, args)
+    print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.seed if args.seed is None else args.seed
     check_destination(Path(args.out).parent, new=False)
+    check_animation(Path(args.out), minutes_per_frame=args.minutes_per_frame)
+    seed, trace = _traced(scenario, args)
     try:
         out = animate(
-            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+            scenario,
+            trace,
+            Path(args.out),
+            rep=args.rep,
+            label=f"replication {args.rep}, seed {seed}",
+            minutes_per_frame=args.minutes_per_frame,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None
@@ -328,11 +358,27 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _optimise(args: argparse.Namespace) -> int:
+    spec = load_study(args.study, args.budget, args.seed)
+    try:
+        result = optimise(spec, out=args.out, workers=args.workers, progress=True)
+    except KeyboardInterrupt as interrupt:
+        print(
+            "evacsim: interrupted; the search is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+    print(result.statement)
+    print(f"\nOptimise folder: {result.folder}")
+    return 0
+
+
 def _scenarios(args: argparse.Namespace) -> int:
     found = entries()
     width = max(len(e.name) for e in found)
     print(f"Bundled with evacsim {sim.__version__}:")
-    for kind, title in (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets")):
+    kinds = (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets"))
+    for kind, title in (*kinds, ("study", "studies")):
         print(f"\n{title} (evacsim {_COMMAND[kind]} NAME)")
         for e in (e for e in found if e.kind == kind):
             line = f"  {e.name:<{width}}  {e.description}".rstrip()
@@ -343,7 +389,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 #: The command that reads each kind of library file.
-_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate"}
+_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate", "study": "optimise"}
 
 
 def _init(args: argparse.Namespace) -> int:

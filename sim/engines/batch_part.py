@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.engines.batch_books import BatchBooks
-from sim.engines.batch_params import BatchDistribution
+from sim.engines.batch_params import BatchDistribution, BatchParameters
 from sim.engines.batch_state import BatchState
 
 
@@ -66,6 +66,48 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` wait at the pickup."""
+
+    @abstractmethod
+    def _suspended(self, idx: np.ndarray) -> None:
+        """The ceasefire broke: the dispatcher's reason to wait, for the trace."""
+
+    # -- the timetable: fleet changes, periods, people giving up ------------------------------
+
+    @abstractmethod
+    def _rules_start(self, params: BatchParameters) -> None:
+        """The operating rules in force before any period."""
+
+    @abstractmethod
+    def _timetable_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+        """The timetable's entries of the arrivals calendar: (times (R,), kind), in order."""
+
+    @abstractmethod
+    def _timetable(
+        self, idx: np.ndarray, kind: np.ndarray, who: np.ndarray, index: np.ndarray
+    ) -> None:
+        """Apply the timetable entries due in replications ``idx``."""
+
+    @abstractmethod
+    def _come_back(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+        """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
+
+    # -- the crossing ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys at the checkpoint take an inspection lane, or queue for one."""
+
+    @abstractmethod
+    def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' inspections end: their lanes go to the first convoys queueing."""
+
+    @abstractmethod
+    def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys turning back leave the queue for a lane, or their lane."""
+
+    @abstractmethod
+    def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' vehicles are past the checkpoint."""
 
     # -- the ceasefire ----------------------------------------------------------------------
 

@@ -24,6 +24,26 @@ MAX_POOLS = 64
 
 
 @dataclass(frozen=True)
+class Leaving:
+    """People who give up waiting at the pickup and go home (they stay in the enclave).
+
+    Each cohort of a group (the people there at the start, and each arrival batch) that
+    still has people waiting ``after`` hours after it reached the pickup loses
+    ``floor(share * waiting)`` of them, once.
+
+    Attributes
+    ----------
+    after : float
+        Hours a cohort waits before some of it gives up.
+    share : float
+        Share (0 to 1) of the cohort's people still waiting who give up then.
+    """
+
+    after: float
+    share: float
+
+
+@dataclass(frozen=True)
 class Group:
     """People waiting at the pickup who board together by priority.
 
@@ -38,6 +58,8 @@ class Group:
         Pools allowed to carry the group, in order of preference.
     arrivals : tuple of (float, int)
         Later arrivals at the pickup as (hours from start, people), in time order.
+    leaving : Leaving or None
+        Who gives up waiting; None: nobody leaves the queue.
     """
 
     name: str
@@ -45,11 +67,33 @@ class Group:
     priority: int
     vehicles: tuple[str, ...]
     arrivals: tuple[tuple[float, int], ...] = ()
+    leaving: Leaving | None = None
 
     @property
     def total(self) -> int:
         """Everyone in the group who ever reaches the pickup."""
         return self.count + sum(n for _, n in self.arrivals)
+
+
+@dataclass(frozen=True)
+class FleetChange:
+    """Vehicles of a pool that enter the operation, or leave it, at a moment.
+
+    Attributes
+    ----------
+    at : float
+        Hours from start.
+    vehicles : int
+        Vehicles that reach the pickup (> 0), or leave the operation (< 0: burned, broken
+        down, withdrawn). Leaving vehicles are taken from those idle at the pickup; any
+        shortfall from the first to come back.
+    reason : str
+        For narration, e.g. "burned".
+    """
+
+    at: float
+    vehicles: int
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +115,8 @@ class Pool:
         Most vehicles of this pool in one convoy.
     load_time, unload_time : Distribution
         Hours to board and to unload one vehicle; a convoy waits for its slowest vehicle.
+    changes : tuple of FleetChange
+        Later entries and losses of vehicles, in time order.
     """
 
     name: str
@@ -81,11 +127,22 @@ class Pool:
     per_convoy: int
     load_time: Distribution
     unload_time: Distribution
+    changes: tuple[FleetChange, ...] = ()
 
     @property
     def capacity(self) -> int:
         """People per vehicle."""
-        return math.floor(self.seats * self.crowding + 1e-9)
+        return capacity(self.seats, self.crowding)
+
+    @property
+    def most(self) -> int:
+        """Most vehicles the pool can ever have: its count and every later entry."""
+        return self.count + sum(c.vehicles for c in self.changes if c.vehicles > 0)
+
+
+def capacity(seats: int, crowding: float) -> int:
+    """People per vehicle of ``seats`` seats at load factor ``crowding``."""
+    return math.floor(seats * crowding + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -130,6 +187,68 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Period:
+    """From ``start`` on, the operating rules it sets replace those in force.
+
+    Rules a period leaves out (None, or a pool it does not name) stay as they were: the
+    rules in force are the scenario's, updated by every period started so far, in order.
+
+    Attributes
+    ----------
+    start : float
+        Hours from start.
+    name : str
+        For narration, e.g. "snow".
+    per_convoy : tuple of (str, int)
+        Most vehicles per convoy, by pool name.
+    crowding : tuple of (str, float)
+        Load factor by pool name: people per vehicle ``floor(seats * crowding)``.
+    min_vehicles, max_wait, headway
+        As in :class:`ConvoyRules`.
+    travel_factor : float or None
+        Multiplies the duration of every road leg (to the checkpoint, to reception, the
+        return trip) that starts in the period, e.g. 1.5 for snow.
+    inspection_factor : float or None
+        Multiplies the duration of every inspection that starts in the period.
+    board_while_suspended : bool or None
+        As in :class:`Ceasefire`.
+    """
+
+    start: float
+    name: str = ""
+    per_convoy: tuple[tuple[str, int], ...] = ()
+    crowding: tuple[tuple[str, float], ...] = ()
+    min_vehicles: int | None = None
+    max_wait: float | None = None
+    headway: float | None = None
+    travel_factor: float | None = None
+    inspection_factor: float | None = None
+    board_while_suspended: bool | None = None
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The checkpoint as a limited server: inspection lanes that convoys queue for.
+
+    A convoy reaching the checkpoint takes a free lane, or waits first come, first served
+    until one frees. It holds its lane for its inspection (``route.inspection``) plus
+    ``vehicles / vehicles_per_hour``: its vehicles pass the lane one after another. With
+    every lane busy, the crossing passes at most ``lanes * vehicles_per_hour`` vehicles an
+    hour, whatever the fleet.
+
+    Attributes
+    ----------
+    lanes : float
+        Inspection lanes, a whole number >= 1 (``math.inf``: unlimited, nobody queues).
+    vehicles_per_hour : float
+        Vehicles one lane passes per hour (``math.inf``: no time per vehicle).
+    """
+
+    lanes: float = math.inf
+    vehicles_per_hour: float = math.inf
+
+
+@dataclass(frozen=True)
 class Window:
     """A scheduled suspension: from ``start`` to ``end`` hours, or negotiated if ``end`` is None."""
 
@@ -154,6 +273,9 @@ class Ceasefire:
     max_hold : float
         Held convoys turn back after this many hours.
     windows : tuple of Window
+    board_while_suspended : bool
+        Whether a convoy may form and load while the ceasefire is suspended; its people
+        then wait aboard, held, until it may leave.
     """
 
     breach_rate: float = 0.0
@@ -162,6 +284,7 @@ class Ceasefire:
     before_checkpoint: str = "hold"
     max_hold: float = math.inf
     windows: tuple[Window, ...] = ()
+    board_while_suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,6 +361,8 @@ class Scenario:
     ceasefire: Ceasefire
     weather: Weather
     linkage: Linkage | None = None
+    periods: tuple[Period, ...] = ()
+    crossing: Crossing | None = None
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
     reps: int = 200
@@ -271,3 +396,8 @@ class Scenario:
     def people(self) -> int:
         """Everyone who ever reaches the pickup."""
         return sum(g.total for g in self.groups)
+
+    @property
+    def leaving(self) -> bool:
+        """Whether some people may give up waiting (the metrics then count them)."""
+        return any(g.leaving is not None for g in self.groups)

@@ -108,6 +108,15 @@ class Table:
             raise self.error(name, f"must be {allowed}, got {value!r}")
         return value
 
+    def flag(self, name: str, default: Any = MISSING) -> Any:
+        """A boolean, ``true`` or ``false``."""
+        value = self._get(name, default, "true or false")
+        if value is default and default is not MISSING:
+            return value
+        if not isinstance(value, bool):
+            raise self.error(name, f"must be true or false, got {value!r}")
+        return value
+
     def time(self, name: str, default: Any = MISSING) -> Any:
         """A moment as hours from the scenario start: a local date-time or a number >= 0."""
         allowed = "a local date-time (2016-12-15T14:30:00) or hours from start >= 0"

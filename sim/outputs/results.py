@@ -23,17 +23,15 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
+from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
-from sim.outputs.records import SERIES, hours_grid
-
-if TYPE_CHECKING:
-    from sim.studies.runner import RunResult
+from sim.outputs.records import TraceEvent, hours_grid, series_types
+from sim.outputs.run import RunRecord
 
 PACKAGES = ("evacsim", "simpy", "numpy", "scipy", "matplotlib")
 
@@ -56,7 +54,7 @@ def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
     return buffer.getvalue()
 
 
-def replications_csv(result: RunResult) -> str:
+def replications_csv(result: RunRecord) -> str:
     """One row per replication, one column per metric."""
     names = list(result.replications.metrics)
     columns = [result.replications.metrics[n] for n in names]
@@ -70,13 +68,13 @@ def summary_csv(summaries: list[Summary]) -> str:
     return csv_text(list(Summary._fields), rows)
 
 
-def timeseries_csv(result: RunResult) -> str:
+def timeseries_csv(result: RunRecord) -> str:
     """Hourly mean and quantiles of each series across replications."""
     scenario = result.scenario
     hours = hours_grid(scenario)
     header = ["hour", "clock"]
     blocks = []
-    for name in SERIES:
+    for name in series_types(scenario):
         values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
         quantiles = np.percentile(values, [5, 50, 95], axis=0)
@@ -89,11 +87,9 @@ def timeseries_csv(result: RunResult) -> str:
     return csv_text(header, rows)
 
 
-def trace_csv(result: RunResult) -> str:
+def trace_csv(result: RunRecord) -> str:
     """Every event of the traced replications."""
     scenario = result.scenario
-    header = ["rep", "time_h", "clock", "event", "convoy", "people"]  # convoys from 1
-    header += [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
     rows = (
         [
             e.rep,
@@ -108,7 +104,58 @@ def trace_csv(result: RunResult) -> str:
         ]
         for e in result.replications.trace
     )
-    return csv_text(header, rows)
+    return csv_text(trace_csv_header(scenario), rows)
+
+
+def trace_csv_header(scenario: Scenario) -> list[str]:
+    """The columns of ``trace.csv``: convoys are numbered from 1 there, people and vehicles
+    are given by group and by pool."""
+    header = ["rep", "time_h", "clock", "event", "convoy", "people"]
+    return header + [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
+
+
+def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
+    """The trace a run folder recorded, as the engine handed it back.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run folder, or its ``trace.csv``.
+    scenario : Scenario
+        The scenario of the run (its groups and pools name the columns).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or its columns are not those of ``scenario``.
+    """
+    path = Path(path)
+    file = path / "trace.csv" if path.is_dir() else path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    G, P = len(scenario.groups), len(scenario.pools)
+    expected = trace_csv_header(scenario)
+    if header != expected:
+        raise ScenarioError(
+            str(file), "", f"is not the trace of this scenario: columns {', '.join(expected)}"
+        )
+    return [
+        TraceEvent(
+            int(row[0]),
+            float(row[1]),
+            row[3],
+            int(row[4]) - 1 if row[4] else -1,
+            int(row[5]),
+            tuple(int(x) for x in row[6 : 6 + G]),
+            tuple(int(x) for x in row[6 + G : 6 + G + P]),
+            row[6 + G + P],
+        )
+        for row in rows
+    ]
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
@@ -122,7 +169,7 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
     return found
 
 
-def manifest(result: RunResult) -> dict:
+def manifest(result: RunRecord) -> dict:
     """What produced a run: scenario (resolved), seed, replications, engine, versions, and
     the precision rule when replications were added until it was met."""
     precision = {} if result.precision is None else {"precision": result.precision}
@@ -180,7 +227,7 @@ def fresh_folder(parent: Path, label: str) -> Path:
     return folder
 
 
-def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
+def default_folder(result: RunRecord, root: Path = Path("results")) -> Path:
     """``results/<scenario>/<run-id>``, the run id made of the time and the seed.
 
     Raises
@@ -323,33 +370,20 @@ def _write_error(folder: Path, error: OSError) -> ScenarioError:
     return ScenarioError(str(folder), "", f"cannot be written: {reason}; nothing was left behind")
 
 
-def write_run_folder(result: RunResult, folder: Path) -> Path:
-    """Write every file of a run folder at ``folder``, atomically; return ``folder``.
+def write_tables(result: RunRecord, folder: Path) -> dict:
+    """Write the tables and ``manifest.json`` of a run folder into ``folder`` (a staging
+    folder of :class:`atomic_folder`); return the manifest as written.
 
-    If another run took ``folder`` meanwhile, the files go to ``folder-2`` (and so on):
-    the path returned is where they are.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` exists already (runs never overwrite each other), or the files cannot
-        be written (nothing is left behind).
+    The figures and ``report.html`` are views of the same run, drawn beside these by
+    :meth:`sim.studies.runner.RunResult.save`.
     """
-    from sim.views.plots import write_figures
-    from sim.views.report import report_html
-
-    writer = atomic_folder(Path(folder))
-    with writer as staging:
-        files = {
-            "replications.csv": replications_csv(result),
-            "summary.csv": summary_csv(result.summaries),
-            "timeseries.csv": timeseries_csv(result),
-            "trace.csv": trace_csv(result),
-            "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
-        }
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        write_figures(result.scenario, result.replications, staging)
-        page = report_html(result, staging, json.loads(files["manifest.json"]))
-        (staging / "report.html").write_text(page, encoding="utf-8")
-    return writer.folder
+    files = {
+        "replications.csv": replications_csv(result),
+        "summary.csv": summary_csv(result.summaries),
+        "timeseries.csv": timeseries_csv(result),
+        "trace.csv": trace_csv(result),
+        "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return json.loads(files["manifest.json"])

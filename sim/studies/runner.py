@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +21,14 @@ from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary, summarise_all
 from sim.outputs.records import Replications, metric_names
+from sim.outputs.results import atomic_folder, default_folder, write_tables
+from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise
 from sim.studies.processes import worker_pool
+from sim.views.plots import write_figures
+from sim.views.report import report_html
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
 ENGINES = {"vector": run_vector, "des": run_des}
@@ -39,62 +40,31 @@ CHUNK = 10_000
 DES_BLOCK = 10
 
 
-@dataclass
-class RunResult:
-    """Replications of one scenario and what produced them.
-
-    Attributes
-    ----------
-    scenario : Scenario
-    replications : Replications
-        Metrics per replication, hourly series and the event trace.
-    seed, reps : int
-    engine : str
-    wall_time : float
-        Seconds the engine took.
-    overrides : list of str
-        The ``--set`` overrides the scenario was loaded with, for the manifest.
-    precision : dict, optional
-        With ``run(..., precision=...)``: the target, the metrics, the replication cap,
-        whether the rule was met and the rule itself, for the manifest.
-    """
-
-    scenario: Scenario
-    replications: Replications
-    seed: int
-    reps: int
-    engine: str
-    wall_time: float
-    overrides: list[str] = field(default_factory=list)
-    precision: dict | None = None
-
-    @property
-    def metrics(self) -> dict[str, np.ndarray]:
-        """Per-replication metric arrays, shape (reps,)."""
-        return self.replications.metrics
-
-    @property
-    def rep_ids(self) -> range:
-        """The replication numbers (their variates are indexed by these)."""
-        return range(self.reps)
-
-    @cached_property
-    def summaries(self) -> list[Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
-        return summarise_all(self.metrics)
-
-    def to_frame(self):
-        """The per-replication metrics as a pandas DataFrame (needs pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.metrics).rename_axis("rep")
+class RunResult(RunRecord):
+    """A run of :func:`run`: its replications, what produced them, and its folder."""
 
     def save(self, folder: str | Path | None = None) -> Path:
-        """Write the run folder (default ``results/<scenario>/<run-id>``); return its path."""
-        from sim.outputs.results import default_folder, write_run_folder
+        """Write the run folder (default ``results/<scenario>/<run-id>``); return its path.
 
+        The folder holds the tables and manifest (:mod:`sim.outputs.results`), the figures
+        (:mod:`sim.views.plots`) and ``report.html`` (:mod:`sim.views.report`), written
+        atomically: all of them, or nothing. If another run took the folder meanwhile, the
+        files go to ``folder-2`` (and so on): the path returned is where they are.
+
+        Raises
+        ------
+        ScenarioError
+            If the folder exists already (runs never overwrite each other), or the files
+            cannot be written (nothing is left behind).
+        """
         target = Path(folder) if folder is not None else default_folder(self)
-        return write_run_folder(self, target)
+        writer = atomic_folder(target)
+        with writer as staging:
+            manifest = write_tables(self, staging)
+            write_figures(self.scenario, self.replications, staging)
+            page = report_html(self, staging, manifest)
+            (staging / "report.html").write_text(page, encoding="utf-8")
+        return writer.folder
 
 
 def run(
@@ -107,6 +77,7 @@ def run(
     precision: float | None = None,
     metrics: Sequence[str] = ("evacuated",),
     max_reps: int | None = None,
+    trace: Sequence[int] | None = None,
     progress: bool = False,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
@@ -134,6 +105,9 @@ def run(
         The metrics the precision applies to.
     max_reps : int, optional
         Most replications with ``precision``; 16 times ``reps`` by default.
+    trace : sequence of int, optional
+        The replications whose every event is kept (for narration, animation, the convoy
+        timeline); the scenario's first ``run.trace_reps`` by default.
     progress : bool
         Show replications done, their rate and the time left on standard error (when it
         is a terminal), chunk by chunk (batch engine) or block by block (reference engine).
@@ -156,9 +130,14 @@ def run(
         bar.total += n
         bar.refresh()
         if engine == "vector":
-            return run_chunked(scenario, n, seed, workers, first_rep=first, done=bar.update)
+            return run_chunked(
+                scenario, n, seed, workers, first_rep=first, traced=trace, done=bar.update
+            )
         starts = range(0, n, DES_BLOCK)
-        blocks = (run_des(scenario, min(DES_BLOCK, n - a), seed, first + a) for a in starts)
+        blocks = (
+            run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
+            for a in starts
+        )
         return _gather(blocks, starts, n, bar.update)
 
     if precision is not None:
@@ -211,6 +190,7 @@ def run_chunked(
     parameters: dict[str, np.ndarray] | None = None,
     first_rep: int = 0,
     rep_ids: np.ndarray | None = None,
+    traced: Sequence[int] | None = None,
     done: Callable[[int], object] | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
@@ -234,6 +214,9 @@ def run_chunked(
     rep_ids : ndarray of int, optional
         Replication numbers, shape ``(reps,)``, instead of ``first_rep`` onwards (see
         :func:`sim.engines.vector.run_vector`).
+    traced : sequence of int, optional
+        The replication numbers whose events are traced; the first ``run.trace_reps`` by
+        default.
     done : callable, optional
         Called with the number of replications of each chunk as it is gathered.
     """
@@ -249,7 +232,7 @@ def run_chunked(
     n = len(sizes)
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
-    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers)
+    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
     if workers <= 1 or n == 1:
         return _gather(map(run_vector, *args), starts, reps, done)
     with worker_pool(workers) as pool:

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sim.outputs.metrics import Summary
+from sim.outputs.results import manifest as make_manifest
+from sim.outputs.run import RunRecord
 from sim.views.narrate import describe
 from sim.views.wording import CLOCK
-
-if TYPE_CHECKING:
-    from sim.studies.runner import RunResult
 
 #: Headline metrics and their labels; ``evacuated_by_<milestone>`` rows follow them.
 KEY = {
@@ -66,12 +65,12 @@ NUM = ' class="num"'
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?$")
 
 
-def report_html(result: RunResult, folder: Path, manifest: dict | None = None) -> str:
+def report_html(result: RunRecord, folder: Path, manifest: dict | None = None) -> str:
     """A single self-contained HTML page for a run folder.
 
     Parameters
     ----------
-    result : RunResult
+    result : RunRecord
         The run the folder holds.
     folder : Path
         The run folder (or its staging folder); every ``*.png`` in it is embedded, in the
@@ -87,8 +86,6 @@ def report_html(result: RunResult, folder: Path, manifest: dict | None = None) -
         the resolved scenario, and how to reproduce the run.
     """
     if manifest is None:
-        from sim.outputs.results import manifest as make_manifest
-
         manifest = make_manifest(result)
     body = [
         _header(result, manifest),
@@ -132,7 +129,7 @@ def _num(value: float, clock: Callable[[float], datetime] | None = None) -> str:
     return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.2f}"
 
 
-def _header(result: RunResult, manifest: dict) -> str:
+def _header(result: RunRecord, manifest: dict) -> str:
     s = result.scenario
     facts = {
         "replications": f"{result.reps:,}",
@@ -151,7 +148,7 @@ def _header(result: RunResult, manifest: dict) -> str:
     )
 
 
-def _key_results(result: RunResult) -> str:
+def _key_results(result: RunRecord) -> str:
     s, by_name = result.scenario, {x.metric: x for x in result.summaries}
     names = [n for n in KEY if n in by_name]
     names += [n for n in by_name if n.startswith("evacuated_by_")]
@@ -188,14 +185,14 @@ def _all_metrics(summaries: list[Summary]) -> str:
     return f'<p class="note">{UNITS}</p>\n' + _table(list(Summary._fields), rows, set(range(1, 8)))
 
 
-def _narration(result: RunResult) -> str:
+def _narration(result: RunRecord) -> str:
     trace = [e for e in result.replications.trace if e.rep == 0]
     if not trace:
         return '<p class="note">No event trace for replication 0 (run.trace_reps = 0).</p>'
     return "<pre>" + escape("\n".join(describe(result.scenario, trace))) + "</pre>"
 
 
-def _scenario(result: RunResult) -> str:
+def _scenario(result: RunRecord) -> str:
     def items(texts: list[str] | tuple[str, ...]) -> str:
         return "".join(f"<li><code>{escape(x)}</code></li>" for x in texts) or "<li>none</li>"
 
@@ -242,7 +239,7 @@ def _value(value: Any) -> str:
     return repr(value)  # numbers, including inf and nan, as TOML writes them
 
 
-def _reproduce(result: RunResult) -> str:
+def _reproduce(result: RunRecord) -> str:
     """The command that reproduces the run."""
     words = ["evacsim", "run", result.scenario.path or "SCENARIO.toml", "--reps", str(result.reps)]
     words += ["--seed", str(result.seed), *(w for o in result.overrides for w in ("--set", o))]

@@ -17,8 +17,8 @@ import numpy as np
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
-from sim.studies.calibration.abc import Calibration
 from sim.studies.calibration.figures import write_calibration_figures
+from sim.studies.calibration.record import CalibrationRecord
 from sim.studies.calibration.summary import (
     Fitted,
     TargetCheck,
@@ -29,12 +29,12 @@ from sim.studies.calibration.summary import (
 )
 
 
-def default_folder(calibration: Calibration, root: Path = Path("results")) -> Path:
+def default_folder(calibration: CalibrationRecord, root: Path = Path("results")) -> Path:
     """``results/calibration/<time>-seed<seed>``, made unique."""
     return fresh_folder(root / "calibration", f"seed{calibration.seed}")
 
 
-def write_calibration(calibration: Calibration, folder: Path) -> Path:
+def write_calibration(calibration: CalibrationRecord, folder: Path) -> Path:
     """Write the calibration folder at ``folder`` atomically; return ``folder``.
 
     Raises
@@ -58,7 +58,7 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
     return writer.folder
 
 
-def posterior_csv(calibration: Calibration) -> str:
+def posterior_csv(calibration: CalibrationRecord) -> str:
     """The accepted draws, closest first: draw number (its replication), distance, the
     parameter values and the targets' metrics in its replication."""
     targets = calibration.targets
@@ -77,7 +77,7 @@ def posterior_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def predictive_csv(calibration: Calibration) -> str:
+def predictive_csv(calibration: CalibrationRecord) -> str:
     """One row per target: the reported value and range against the model's intervals."""
     header = ["target", "unit", "reported", "low", "high", "posterior_p5", "posterior_median"]
     header += ["posterior_p95", "best_mean", "best_p5", "best_median", "best_p95", "met"]
@@ -89,7 +89,7 @@ def predictive_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def sensitivity_csv(calibration: Calibration) -> str:
+def sensitivity_csv(calibration: CalibrationRecord) -> str:
     """Posterior median and 90% interval of each parameter, for each variant of the figures."""
     header = ["variant", "parameter", "p5", "median", "p95"]
     rows = (
@@ -100,7 +100,7 @@ def sensitivity_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def manifest(calibration: Calibration) -> dict:
+def manifest(calibration: CalibrationRecord) -> dict:
     """What produced the folder: targets file, scenario, seed, draws, timings, versions."""
     targets = calibration.targets
     return {
@@ -118,7 +118,7 @@ def manifest(calibration: Calibration) -> dict:
     }
 
 
-def report_md(calibration: Calibration, folder: Path) -> str:
+def report_md(calibration: CalibrationRecord, folder: Path) -> str:
     """The calibration as a Markdown page: method, fit, predictive check, sensitivity."""
     targets = calibration.targets
     scenario = targets.scenario
@@ -190,7 +190,7 @@ def report_md(calibration: Calibration, folder: Path) -> str:
     return "\n".join(lines)
 
 
-def _sensitivity(calibration: Calibration) -> list[str]:
+def _sensitivity(calibration: CalibrationRecord) -> list[str]:
     variants = sensitivity_rows(calibration)
     if len(variants) == 1:
         return []
@@ -240,7 +240,7 @@ def _num(value: float) -> str:
     return f"{value:.3g}"
 
 
-def calibration_table(calibration: Calibration) -> str:
+def calibration_table(calibration: CalibrationRecord) -> str:
     """The fitted parameters and the predictive check as text for the terminal."""
     scenario = calibration.targets.scenario
     draws, kept = len(calibration.values), len(calibration.fit.accepted)

@@ -15,15 +15,12 @@ import platform
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sim.outputs.results import PACKAGES, csv_text, number, versions
 from sim.studies.precision import RULE
 from sim.studies.sweeps.figures import sweep_figures
+from sim.studies.sweeps.result import SweepResult
 from sim.studies.sweeps.sensitivity import SobolIndex
-
-if TYPE_CHECKING:
-    from sim.studies.sweeps.run import SweepResult
 
 
 def points_csv(result: SweepResult) -> str:

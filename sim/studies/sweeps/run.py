@@ -19,7 +19,6 @@ import itertools
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -28,72 +27,17 @@ import numpy as np
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary, summarise
+from sim.outputs.metrics import summarise
 from sim.studies.budget import check_memory, sweep_bytes
-from sim.studies.precision import next_round, precise
+from sim.studies.precision import next_round
 from sim.studies.runner import progress_bar
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
 from sim.studies.sweeps.output import write_outputs
-from sim.studies.sweeps.sensitivity import SobolIndex, sobol_indices
+from sim.studies.sweeps.result import SweepResult
+from sim.studies.sweeps.sensitivity import sobol_indices
 from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
-
-
-@dataclass
-class SweepResult:
-    """The outcome of a sweep.
-
-    Attributes
-    ----------
-    spec : SweepSpec
-    folder : Path
-        ``results/sweeps/<name>/<id>/``.
-    points : list of dict
-        Axis values of each point, in design order.
-    values : dict of str to list of ndarray
-        Each metric's value per replication (0, 1, ...) at each point.
-    summaries : dict of str to list of Summary
-        Each metric's mean, 95% CI and quantiles at each point.
-    sobol : list of SobolIndex
-        Sobol indices (``saltelli`` designs only).
-    chunks, reused : int
-        Chunks in the sweep, and how many of them an earlier run had finished.
-    wall_time : float
-        Seconds this run took.
-    damaged : int
-        Chunk files an earlier run left that failed their check (moved to
-        ``chunks/damaged/``) and were computed again.
-    """
-
-    spec: SweepSpec
-    folder: Path
-    points: list[dict[str, object]]
-    values: dict[str, list[np.ndarray]]
-    summaries: dict[str, list[Summary]]
-    sobol: list[SobolIndex] = field(default_factory=list)
-    chunks: int = 0
-    reused: int = 0
-    wall_time: float = 0.0
-    damaged: int = 0
-
-    @property
-    def reps(self) -> np.ndarray:
-        """Replications run at each point."""
-        first = next(iter(self.values.values()))
-        return np.array([len(v) for v in first])
-
-    @property
-    def precise(self) -> np.ndarray:
-        """Whether each point meets the precision rule (all True without ``precision``)."""
-        if self.spec.precision is None:
-            return np.ones(len(self.points), bool)
-        return np.array(
-            [
-                precise({m: v[p] for m, v in self.values.items()}, self.spec.precision)
-                for p in range(len(self.points))
-            ]
-        )
 
 
 def sweep(

@@ -1,0 +1,64 @@
+"""A run's replications and what produced them: the record a run folder is written from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import Summary, summarise_all
+from sim.outputs.records import Replications
+
+
+@dataclass
+class RunRecord:
+    """Replications of one scenario and what produced them: what a run folder is written
+    from (:class:`sim.studies.runner.RunResult` adds ``save``).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    replications : Replications
+        Metrics per replication, hourly series and the event trace.
+    seed, reps : int
+    engine : str
+    wall_time : float
+        Seconds the engine took.
+    overrides : list of str
+        The ``--set`` overrides the scenario was loaded with, for the manifest.
+    precision : dict, optional
+        With ``run(..., precision=...)``: the target, the metrics, the replication cap,
+        whether the rule was met and the rule itself, for the manifest.
+    """
+
+    scenario: Scenario
+    replications: Replications
+    seed: int
+    reps: int
+    engine: str
+    wall_time: float
+    overrides: list[str] = field(default_factory=list)
+    precision: dict | None = None
+
+    @property
+    def metrics(self) -> dict[str, np.ndarray]:
+        """Per-replication metric arrays, shape (reps,)."""
+        return self.replications.metrics
+
+    @property
+    def rep_ids(self) -> range:
+        """The replication numbers (their variates are indexed by these)."""
+        return range(self.reps)
+
+    @cached_property
+    def summaries(self) -> list[Summary]:
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
+        return summarise_all(self.metrics)
+
+    def to_frame(self):
+        """The per-replication metrics as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.metrics).rename_axis("rep")
