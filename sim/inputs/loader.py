@@ -9,7 +9,7 @@ everyone) come last.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
             start = None
     if not isinstance(start, datetime) or start.tzinfo is not None:
         raise root.error("start", "must be a local date-time, e.g. 2016-12-15T05:00:00")
+    if start > datetime.max - timedelta(hours=MAX_HOURS):  # every clock time must exist
+        raise root.error("start", f"must leave {MAX_HOURS:,} hours before the year 10000")
     root.start = start
     horizon = root.number("horizon", above=0, maximum=MAX_HORIZON, unit="hours")
     pools = _read_fleet(root.table("fleet"))
