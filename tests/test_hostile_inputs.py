@@ -268,3 +268,21 @@ def test_the_most_people_fit_the_hourly_series_in_both_engines():
         assert a.replications.series[name].min() >= 0
     assert np.array_equal(a.metrics["evacuated"], b.metrics["evacuated"])
     assert a.metrics["evacuated"].min() > 9_000_000
+
+
+def test_breaches_that_would_never_end_name_the_number():
+    overrides = ["ceasefire.breach_rate=3600", "horizon=100"]
+    overrides += ["ceasefire.negotiation=0", "ceasefire.guarantee=0"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, overrides)
+    assert (info.value.source, info.value.key) == ("--set", "ceasefire.breach_rate")
+    assert "about 360,000 suspensions" in info.value.message
+    load_scenario(BASELINE, ["ceasefire.breach_rate=3600"])  # negotiation takes hours: fine
+
+
+def test_an_every_so_small_the_batches_cannot_be_counted():
+    arrivals = "population.families.arrivals=[{start = 0, end = 10, every = 5e-324, count = 1}]"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, [arrivals])
+    assert info.value.key == "population.families.arrivals.0.every"
+    assert "inf arrival batches" in info.value.message

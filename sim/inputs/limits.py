@@ -27,6 +27,9 @@ MAX_ARRIVAL_BATCHES = 10_000
 #: Most convoys a scenario may need at each site in one replication; the least it needs is
 #: its people over the seats of the largest convoy. Beyond this a run takes hours.
 MAX_CONVOYS = 10_000
+#: Most suspensions a scenario may imply in one replication: the horizon over the mean time
+#: from one breach to the next (breach gap, then negotiation and guarantee).
+MAX_SUSPENSIONS = 10_000
 #: Lowest and highest temperature, °C.
 MAX_CELSIUS = 100.0
 #: Most replications of a run, and most traced replications.

@@ -26,6 +26,7 @@ from sim.inputs.limits import (
     MAX_REPS,
     MAX_SEATS,
     MAX_SEED,
+    MAX_SUSPENSIONS,
     MAX_TRACE_REPS,
 )
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
@@ -100,6 +101,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     _check_size(root, groups, pools, linkage)
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
+    _check_suspensions(root, ceasefire, linkage, horizon)
     periods = _read_periods(root.tables("periods"), pools, convoy)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
@@ -192,6 +194,26 @@ def _check_size(
             f"{linked:,} people in convoys of {linkage.per_convoy:,} make "
             f"{math.ceil(linked / linkage.per_convoy):,} linked convoys in each replication; "
             f"at most {MAX_CONVOYS:,}",
+        )
+
+
+def _check_suspensions(
+    root: Table, ceasefire: Ceasefire, linkage: Linkage | None, horizon: float
+) -> None:
+    """Refuse breach rates that imply more than ``MAX_SUSPENSIONS`` suspensions in one
+    replication: the horizon over the mean time from one breach to the next (the mean gap
+    between breaches while active, then the mean negotiation and guarantee)."""
+    rate = ceasefire.breach_rate + (0.0 if linkage is None else linkage.lag_breach_rate)
+    if rate == 0:
+        return
+    pause = sum(d.mean for d in (ceasefire.negotiation, ceasefire.guarantee) if d is not None)
+    expected = horizon / (1 / rate + pause)
+    if expected > MAX_SUSPENSIONS:
+        raise root.error(
+            "ceasefire.breach_rate",
+            f"implies about {expected:,.0f} suspensions in each replication ({rate:g} breaches "
+            f"an hour, {pause:g} h to renegotiate, {horizon:g} h); at most "
+            f"{MAX_SUSPENSIONS:,}: a lower rate or longer negotiation and guarantee",
         )
 
 
@@ -311,13 +333,14 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
             every = t.number("every", above=0, unit="hours")
             if last <= first:
                 raise t.error("end", "must be after start")
-            n = math.ceil((last - first) / every - 1e-9)
-            if len(batches) + n > MAX_ARRIVAL_BATCHES:
+            steps = (last - first) / every  # infinite for a tiny enough every
+            if not len(batches) + steps <= MAX_ARRIVAL_BATCHES:
                 raise t.error(
                     "every",
-                    f"gives {len(batches) + n:,} arrival batches for this group; at most "
+                    f"gives {len(batches) + steps:,.0f} arrival batches for this group; at most "
                     f"{MAX_ARRIVAL_BATCHES:,} (a longer every, or fewer, larger batches)",
                 )
+            n = math.ceil(steps - 1e-9)
             if t.has("count") == t.has("total"):
                 raise t.error("count", "give exactly one of 'count' (per batch) and 'total'")
             if t.has("count"):
