@@ -28,10 +28,17 @@ class BuildWithHandout(build_py):
 # files without asking whether it was meant to be importable.
 folders = sorted(p for p in [LIBRARY, *LIBRARY.rglob("*")] if p.is_dir())
 library = {".".join(("sim", *p.parts)): p.as_posix() for p in folders}
+# The page's static files are data folders inside the package, shipped the same way.
+STATIC = Path("sim/face/page/static")
+static = [".".join(p.parts) for p in sorted([STATIC, *STATIC.rglob("*")]) if p.is_dir()]
 
 setup(
-    packages=[*find_packages(include=["sim", "sim.*"]), *library],
+    packages=[*find_packages(include=["sim", "sim.*"]), *static, *library],
     package_dir=library,
-    package_data={"sim": ["py.typed"], **{name: ["*.toml"] for name in library}},
+    package_data={
+        "sim": ["py.typed"],
+        **{name: ["*"] for name in static},  # the page's HTML, script and uPlot
+        **{name: ["*.toml"] for name in library},
+    },
     cmdclass={"build_py": BuildWithHandout},
 )

@@ -9,6 +9,7 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim serve [SCENARIO] [--port 8050] [--host 127.0.0.1] [--library DIR]
     evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
@@ -170,6 +171,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
     p.add_argument("--root", default="results", help="results folder (default: results)")
     p.set_defaults(command=_sweep)
+
+    p = commands.add_parser("serve", help="the what-if page in a browser (needs evacsim[page])")
+    p.add_argument("scenario", nargs="?", help="scenario the page opens with (default: the first)")
+    p.add_argument("--port", type=_positive, default=8050, help="default 8050")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for a class)",
+    )
+    p.add_argument("--library", help="folder of scenarios offered (default: the bundled ones)")
+    p.set_defaults(command=_serve)
 
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
@@ -355,6 +367,13 @@ def _sweep(args: argparse.Namespace) -> int:
             f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
             file=sys.stderr,
         )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sim.face.page import serve  # the page's libraries are an optional extra
+
+    serve(args.scenario, args.host, args.port, args.library)  # until Ctrl-C
     return 0
 
 

@@ -132,6 +132,7 @@ def random_scenario(draw) -> list[str]:
         f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
         f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
         f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
+        f"convoy.when_corridor_full='{draw(st.sampled_from(['wait_to_depart', 'wait_to_form']))}'",
         f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",
@@ -145,7 +146,8 @@ def random_scenario(draw) -> list[str]:
     o.append(f"ceasefire.negotiation={draw(durations)}")
     o.append(f"ceasefire.guarantee={draw(durations)}")
     o.append(draw(windows()))
-    o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
+    o.append("ceasefire.max_hold=" + draw(st.one_of(st.floats(0.1, 5.0).map(repr), st.just("inf"))))
+    o.append(f"ceasefire.max_hold_counts='{draw(st.sampled_from(['total', 'each']))}'")
     o.append(f"ceasefire.board_while_suspended={str(draw(st.booleans())).lower()}")
     # fleets that change, periods with their own rules, people who give up
     changes = draw(fleet_changes("buses", buses))

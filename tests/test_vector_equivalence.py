@@ -59,7 +59,12 @@ def test_random_scenarios_agree(overrides, seed):
 REASONS = {
     records.SUSPENDED: ["ceasefire.windows=[{start = 0.0, end = 2.0, reason = 'mined'}]"],
     records.BOARDING: ["fleet.buses.per_convoy=5"],
-    records.CORRIDOR: ["fleet.buses.per_convoy=5", "convoy.max_in_corridor=1"],
+    records.CORRIDOR: [
+        "fleet.buses.per_convoy=5",
+        "convoy.max_in_corridor=1",
+        "convoy.when_corridor_full='wait_to_form'",
+    ],
+    records.ROOM: ["fleet.buses.per_convoy=5", "convoy.max_in_corridor=1"],
     records.LINKED_BEHIND: [
         "linkage.site='Al-Foua'",
         "linkage.people=1000",

@@ -52,6 +52,8 @@ class BatchPickup(BatchPart):
             groups = np.zeros((self.G, len(j)), dtype=np.int64)
             groups[g, np.arange(len(j))] = m
             self.books.record(j, "people_arrive", groups=groups)
+            if self.scenario.linkage is not None:  # more people here: this side's share falls
+                self._check_lag(j)
         later = kind > 1
         if later.any():
             self._timetable(idx[later], kind[later], who[later], cohort[later])
@@ -72,15 +74,13 @@ class BatchPickup(BatchPart):
         self.deadline_due[idx] = np.where(
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
-        room = pick(self.params["convoy.max_in_corridor"], idx)
         if self.books.any_traced:
             self._note_blocked(idx)
-        idx = idx[
-            (self.active[idx] | self.board_while_suspended[idx])
-            & ~self.loading[idx]
-            & (self.in_corridor[idx] < room)
-            & ~self.ahead[idx]
-        ]
+        may = (self.active[idx] | self.board_while_suspended[idx]) & ~self.loading[idx]
+        may &= ~self.ahead[idx]
+        if self.scenario.convoy.when_corridor_full == "wait_to_form":
+            may &= self.in_corridor[idx] < pick(self.params["convoy.max_in_corridor"], idx)
+        idx = idx[may]
         if not len(idx):
             return
         waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
@@ -124,12 +124,13 @@ class BatchPickup(BatchPart):
         if not len(t):
             return
         room = pick(self.params["convoy.max_in_corridor"], t)
+        when_full = self.scenario.convoy.when_corridor_full
         why = np.select(
             [
                 ~self._could_board(t),
                 ~(self.active[t] | self.board_while_suspended[t]),
                 self.loading[t],
-                self.in_corridor[t] >= room,
+                (self.in_corridor[t] >= room) & (when_full == "wait_to_form"),
                 self.ahead[t],
             ],
             [0, WHY[SUSPENDED], WHY[BOARDING], WHY[CORRIDOR], WHY[LINKED_BEHIND]],
@@ -198,7 +199,8 @@ class BatchPickup(BatchPart):
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
-        self.c_headway[slot, idx] = False
+        self.c_hold_hours[slot, idx] = 0.0
+        self.c_waited_for[slot, idx] = 0
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
         why: str | np.ndarray = ""
         if self.books.any_traced:

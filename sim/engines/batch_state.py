@@ -79,10 +79,13 @@ class BatchState:
     c_at_checkpoint: np.ndarray  # (slots, R) hours, NaN before the checkpoint
     c_hold_seq: np.ndarray  # (slots, R) order the held convoys stopped in
     c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
-    c_headway: np.ndarray  # (slots, R) its last wait at the pickup was for the headway
+    c_waited_for: np.ndarray  # (slots, R) what it last waited for at the pickup (LEFT_AFTER)
     c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
     c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
+    c_hold_hours: np.ndarray  # (slots, R) hours held so far, against max_hold
+    c_hold_start: np.ndarray  # (slots, R) when the current hold's wait began
+    c_hold_until: np.ndarray  # (slots, R) when the convoy's max_hold is spent
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
 
     # -- the rules in force and the timetable (batch_timetable.py) ---------------------------

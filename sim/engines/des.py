@@ -43,6 +43,7 @@ from sim.outputs.records import (
     INCIDENT,
     LINKED_BEHIND,
     MAX_WAIT,
+    ROOM,
     SUSPENDED,
     TOO_FEW,
     TURN_BACK_RULE,
@@ -65,6 +66,7 @@ class Trip:
         self.people = sum(self.groups)
         self.departed: float | None = None
         self.at_checkpoint: float | None = None
+        self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
 
 
 class Evacuation(Timetable):
@@ -87,6 +89,7 @@ class Evacuation(Timetable):
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
+        self.room: simpy.Event | None = None  # the loaded convoy waits on it for room to leave
         self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
@@ -162,6 +165,8 @@ class Evacuation(Timetable):
         groups = [0] * len(self.queue)
         groups[g] = n
         self.books.record(self.env.now, "people_arrive", groups=groups)
+        if self.linked is not None:  # more people here: this side's share falls
+            self.linked.check_lag()
         self.kick()
 
     def _make_idle(self, p: int, n: int) -> None:
@@ -185,8 +190,12 @@ class Evacuation(Timetable):
         self.kick()
 
     def _share(self) -> float:
-        """The share of everyone who ever reaches the pickup that is evacuated."""
-        return self.evacuated / self.scenario.people if self.scenario.people else 1.0
+        """The share evacuated of the people who have reached the pickup so far.
+
+        People who will arrive later do not count: the deal can only weigh who is there.
+        """
+        arrived = self.books.arrived
+        return self.evacuated / arrived if arrived else 1.0
 
     # -- the dispatcher ----------------------------------------------------------------
 
@@ -240,7 +249,8 @@ class Evacuation(Timetable):
             return SUSPENDED
         if self.loading:
             return BOARDING
-        if self.in_corridor >= self.scenario.convoy.max_in_corridor:
+        rules = self.scenario.convoy
+        if rules.when_corridor_full == "wait_to_form" and self.in_corridor >= rules.max_in_corridor:
             return CORRIDOR
         if self.linked is not None and self.linked.ahead:
             return LINKED_BEHIND
@@ -292,17 +302,24 @@ class Evacuation(Timetable):
         route = s.route
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
-            headway = False  # its last wait was for the headway since the last departure
-            while not self.ceasefire.active or env.now < self.last_departure + self.rules.headway:
+            # leave once the ceasefire holds, the headway has passed and the corridor has room
+            why = ""  # what it last waited for at the pickup, besides a hold
+            while True:
                 if not self.ceasefire.active:
-                    headway = False
+                    why = ""
                     if not (yield from self._hold(trip, "at the pickup")):
                         yield from self._turn_back(trip, HELD_TOO_LONG)
                         return
-                else:
-                    headway = True
+                elif env.now < self.last_departure + self.rules.headway:
+                    why = HEADWAY
                     yield env.at(self.last_departure + self.rules.headway)
-            self._depart(trip, HEADWAY if headway else "")
+                elif self.in_corridor >= s.convoy.max_in_corridor:
+                    why = ROOM
+                    self.room = env.event()
+                    yield self.room
+                else:
+                    break
+            self._depart(trip, why)
             yield env.at(env.now + self._leg("to_checkpoint", c))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
@@ -344,15 +361,29 @@ class Evacuation(Timetable):
         self.kick()
 
     def _hold(self, trip: Trip, where: str) -> Generator[simpy.Event, object, bool]:
-        """Wait aboard for the ceasefire to resume; False if ``max_hold`` ran out first."""
-        env = self.env
+        """Wait aboard for the ceasefire to resume; False if ``max_hold`` ran out first.
+
+        The convoy moves on only if the ceasefire is active when it wakes: a suspension
+        that starts at the instant of a resumption, before the convoy acts, keeps it held.
+        It is turned back only when its ``max_hold`` is spent: the hours of this hold, or
+        of all its holds with ``max_hold_counts = "total"``.
+        """
+        env, rules = self.env, self.scenario.ceasefire
         self.books.record(env.now, "held", trip.number, trip.groups, trip.vehicles, where)
         self.books.change_held(env.now, trip.people)
-        max_hold = self.scenario.ceasefire.max_hold
-        if math.isfinite(max_hold):
-            yield self.ceasefire.resumed | env.at(env.now + max_hold)
-        else:
-            yield self.ceasefire.resumed
+        if rules.max_hold_counts == "each":
+            trip.hold_hours = 0.0
+        while not self.ceasefire.active:
+            start = env.now
+            if math.isfinite(rules.max_hold):
+                deadline = start + (rules.max_hold - trip.hold_hours)
+                yield self.ceasefire.resumed | env.at(deadline)
+            else:
+                deadline = math.inf
+                yield self.ceasefire.resumed
+            trip.hold_hours += env.now - start
+            if not self.ceasefire.active and env.now >= deadline:
+                break
         self.books.change_held(env.now, -trip.people)
         return self.ceasefire.active
 
@@ -364,6 +395,7 @@ class Evacuation(Timetable):
         self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
         if trip.departed is None:
             self.loading = False
+            self.room = None  # it may have been waiting for room to leave
             travelled = 0.0
         elif trip.at_checkpoint is None:
             travelled = env.now - trip.departed
@@ -375,12 +407,19 @@ class Evacuation(Timetable):
                 self.queue[g][k] += n
         self.books.change_waiting(env.now, trip.people, boarding=True)
         if trip.departed is not None:
-            self.in_corridor -= 1
+            self._leave_corridor()
         self._vehicles_back(trip, "back_at_pickup")
+
+    def _leave_corridor(self) -> None:
+        """A convoy is off the road: a loaded convoy waiting for room may leave."""
+        self.in_corridor -= 1
+        if self.room is not None:
+            room, self.room = self.room, None
+            room.succeed()
 
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books
-        self.in_corridor -= 1
+        self._leave_corridor()
         self.evacuated += trip.people
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
@@ -408,11 +447,11 @@ class Evacuation(Timetable):
     # -- running ---------------------------------------------------------------------------
 
     def run(self) -> Ledger:
-        """Process events until the horizon, or until everyone is evacuated."""
+        """Process events up to and including the horizon, or until everyone is evacuated."""
         env, horizon = self.env, self.scenario.horizon
         while True:
             t = env.peek()
-            if t >= horizon or t > self.books.cleared_at:
+            if t > horizon or t > self.books.cleared_at:  # the horizon's instant counts
                 break
             env.step()
         return self.books

@@ -1,9 +1,9 @@
 """The reference engine's timetable: fleet changes, periods and people who give up.
 
-Mixed into :class:`sim.engines.des.Evacuation`. Every change is a timer set when the
-replication starts, after the arrivals of vehicles and people, so changes at the same
-instant happen in this order: the pools' entries and losses (pool by pool, in time order),
-the periods, then people giving up (group by group, cohort by cohort).
+Mixed into :class:`sim.engines.des.Evacuation`, whose state it declares. Every change is a
+timer set when the replication starts, after the arrivals of vehicles and people, so changes
+at the same instant happen in this order: the pools' entries and losses (pool by pool, in
+time order), the periods, then people giving up (group by group, cohort by cohort).
 
 - A pool's vehicles **enter** in batches, or **leave** (burned, broken down, withdrawn):
   leaving vehicles are taken from those idle at the pickup; any shortfall leaves with the
@@ -17,19 +17,35 @@ the periods, then people giving up (group by group, cohort by cohort).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from abc import ABC, abstractmethod
 
-from sim.inputs.scenario import FleetChange, Period
+from sim.engines.clock import Clock
+from sim.engines.ledger import Ledger
+from sim.inputs.scenario import FleetChange, Period, Scenario
 from sim.model.periods import Rules
 
-if TYPE_CHECKING:
-    from sim.engines.des import Evacuation
 
-
-class Timetable:
+class Timetable(ABC):
     """Scheduled changes of one replication of the reference engine."""
 
-    def _schedule_timetable(self: Evacuation) -> None:
+    # the state of sim.engines.des.Evacuation the changes work on
+    env: Clock
+    scenario: Scenario
+    books: Ledger
+    idle: list[int]  # vehicles at the pickup, per pool
+    queue: list[list[int]]  # people waiting, per group and arrival cohort
+    cohort_times: list[list[float]]  # hours each cohort reached the pickup
+    evacuated: int
+
+    @abstractmethod
+    def kick(self) -> None:
+        """Something changed at the pickup: decide about a convoy after this instant."""
+
+    @abstractmethod
+    def _make_idle(self, p: int, n: int) -> None:
+        """``n`` vehicles of pool ``p`` wait at the pickup."""
+
+    def _schedule_timetable(self) -> None:
         env, s = self.env, self.scenario
         self.rules = Rules.initial(s)
         self.to_lose = [0] * len(s.pools)  # vehicles to leave as they come back, by pool
@@ -48,7 +64,7 @@ class Timetable:
                         lambda _, g=g, k=k: self._give_up(g, k)
                     )
 
-    def _fleet_change(self: Evacuation, p: int, change: FleetChange) -> None:
+    def _fleet_change(self, p: int, change: FleetChange) -> None:
         now = self.env.now
         vehicles = [0] * len(self.idle)
         if change.vehicles > 0:
@@ -66,7 +82,7 @@ class Timetable:
             self.books.record(now, "vehicles_lost", vehicles=vehicles, note=change.reason)
         self.kick()
 
-    def _come_back(self: Evacuation, p: int, n: int) -> None:
+    def _come_back(self, p: int, n: int) -> None:
         """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
         gone = min(self.to_lose[p], n)
         if gone:
@@ -79,12 +95,12 @@ class Timetable:
         if n > gone:
             self._make_idle(p, n - gone)
 
-    def _period_starts(self: Evacuation, period: Period) -> None:
+    def _period_starts(self, period: Period) -> None:
         self.rules.apply(period, self.scenario)
         self.books.record(self.env.now, "period_starts", note=period.name)
         self.kick()
 
-    def _give_up(self: Evacuation, g: int, cohort: int) -> None:
+    def _give_up(self, g: int, cohort: int) -> None:
         s, now = self.scenario, self.env.now
         n = math.floor(s.groups[g].leaving.share * self.queue[g][cohort])
         if n:

@@ -131,7 +131,9 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         s, R = self.scenario, self.R
         times, kinds = [], []
         for p, pool in enumerate(s.pools):
-            times.append(np.broadcast_to(params[f"fleet.{pool.name}.available_at"], (R,)))
+            # an empty pool never arrives, as in the reference engine
+            at = np.broadcast_to(params[f"fleet.{pool.name}.available_at"], (R,))
+            times.append(np.where(self.count[p] > 0, at, INF))
             kinds.append((0, p, 0, 0))
         for g, group in enumerate(s.groups):
             for k, (t, n) in enumerate(group.arrivals, start=1):
@@ -168,8 +170,11 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         grow("c_departed", (R,), np.nan, float)
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
+        grow("c_hold_hours", (R,), 0.0, float)  # hours held so far, against max_hold
+        grow("c_hold_start", (R,), 0.0, float)  # when the current wait began
+        grow("c_hold_until", (R,), INF, float)  # when max_hold is spent
         grow("c_hop", (R,), False, bool)
-        grow("c_headway", (R,), False, bool)
+        grow("c_waited_for", (R,), 0, np.int8)
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
@@ -244,7 +249,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
             normal = np.minimum(np.minimum(arrival, convoy_t), self.linked_due[act])
             late = np.minimum(self.decide_due[act], self.deadline_due[act])
             t = np.minimum(np.minimum(urgent, normal), late)
-            done = (t >= horizon) | (t > self.books.cleared_at[act])
+            done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
             if done.any():
                 self.books.finish(act[done])
                 keep = ~done

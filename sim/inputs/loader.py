@@ -368,22 +368,40 @@ def _read_leaving(t: Table) -> Leaving:
 
 
 def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
-    fleet_size = sum(p.most for p in pools)
     rules = ConvoyRules(
         min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
-        max_wait=t.number("max_wait", math.inf, minimum=0, maximum=MAX_HOURS, unit="hours"),
+        max_wait=t.number(
+            "max_wait", math.inf, minimum=0, maximum=MAX_HOURS, unit="hours", unlimited=True
+        ),
         headway=t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours"),
         max_in_corridor=t.number(
             "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True
         ),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
+        when_corridor_full=t.text(
+            "when_corridor_full", "wait_to_depart", choices=("wait_to_depart", "wait_to_form")
+        ),
     )
-    if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
-        raise t.error(
-            "min_vehicles", f"must be <= the fleet's {fleet_size} vehicles (or set convoy.max_wait)"
-        )
+    _check_convoy_can_form(t, rules.min_vehicles, rules.max_wait, pools, {})
     t.close()
     return rules
+
+
+def _check_convoy_can_form(
+    t: Table, min_vehicles: int, max_wait: float, pools: tuple[Pool, ...], per_convoy: dict
+) -> None:
+    """Refuse a ``min_vehicles`` no convoy can reach when nothing else lets one form.
+
+    The largest convoy takes from each pool its ``per_convoy`` (``per_convoy`` maps the
+    pools a period has changed), at most the most vehicles the pool ever has.
+    """
+    largest = sum(min(p.most, per_convoy.get(p.name, p.per_convoy)) for p in pools)
+    if min_vehicles > largest and math.isinf(max_wait):
+        raise t.error(
+            "min_vehicles",
+            f"must be <= {largest}, the largest possible convoy (each pool's per_convoy, at "
+            "most its vehicles, added up), or set max_wait",
+        )
 
 
 def _read_hours(t: Table, key: str) -> tuple[float, float]:
@@ -452,7 +470,10 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         w.close()
     breach_rate = t.number("breach_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
-    max_hold = t.number("max_hold", math.inf, above=0, maximum=MAX_HOURS, unit="hours")
+    max_hold = t.number(
+        "max_hold", math.inf, above=0, maximum=MAX_HOURS, unit="hours", unlimited=True
+    )
+    max_hold_counts = t.text("max_hold_counts", "total", choices=("total", "each"))
     negotiated = (
         breach_rate > 0
         or route.incident_probability > 0
@@ -470,6 +491,7 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         guarantee=delays.get("guarantee"),
         before_checkpoint=before,
         max_hold=max_hold,
+        max_hold_counts=max_hold_counts,
         windows=tuple(sorted(windows, key=lambda w: w.start)),
     )
     t.close()
@@ -481,8 +503,8 @@ def _read_periods(
 ) -> tuple[Period, ...]:
     """Scheduled changes of the operating rules, in time order (ties in file order)."""
     names = [p.name for p in pools]
-    fleet_size = sum(p.most for p in pools)
     min_vehicles, max_wait = convoy.min_vehicles, convoy.max_wait
+    per_convoy: dict[str, int] = {}  # as the periods so far have set it
     periods = []
     for t in sorted(tables, key=lambda t: t.time("start")):
         period = Period(
@@ -507,11 +529,8 @@ def _read_periods(
             raise t.error("start", f"a period must change at least one rule: {rules}")
         max_wait = period.max_wait if period.max_wait is not None else max_wait
         min_vehicles = period.min_vehicles or min_vehicles
-        if min_vehicles > fleet_size and math.isinf(max_wait):
-            raise t.error(
-                "min_vehicles",
-                f"must be <= the fleet's {fleet_size} vehicles at most (or set max_wait)",
-            )
+        per_convoy.update(period.per_convoy)
+        _check_convoy_can_form(t, min_vehicles, max_wait, pools, per_convoy)
         periods.append(period)
     return tuple(periods)
 

@@ -162,6 +162,10 @@ class ConvoyRules:
     departure_hours : (float, float) or None
         Local hours of day ``(opening, closing)`` in which convoys may form, e.g. ``(6, 18)``
         for no night convoys; closing before opening spans midnight. None: any hour.
+    when_corridor_full : {"wait_to_depart", "wait_to_form"}
+        While ``max_in_corridor`` convoys are on the road, the next convoy forms and loads
+        and only its departure waits for room (``"wait_to_depart"``), or no convoy forms
+        until there is room (``"wait_to_form"``, the rule of earlier versions).
     """
 
     min_vehicles: int = 1
@@ -169,6 +173,7 @@ class ConvoyRules:
     headway: float = 0.0
     max_in_corridor: int = 1_000_000
     departure_hours: tuple[float, float] | None = None
+    when_corridor_full: str = "wait_to_depart"
 
 
 @dataclass(frozen=True)
@@ -272,6 +277,9 @@ class Ceasefire:
         What happens to convoys not yet past the checkpoint when the ceasefire breaks.
     max_hold : float
         Held convoys turn back after this many hours.
+    max_hold_counts : {"total", "each"}
+        What ``max_hold`` limits: the hours a convoy has been held in all (at the pickup and
+        at the checkpoint together), or each hold on its own.
     windows : tuple of Window
     board_while_suspended : bool
         Whether a convoy may form and load while the ceasefire is suspended; its people
@@ -283,6 +291,7 @@ class Ceasefire:
     guarantee: Distribution | None = None
     before_checkpoint: str = "hold"
     max_hold: float = math.inf
+    max_hold_counts: str = "total"
     windows: tuple[Window, ...] = ()
     board_while_suspended: bool = False
 

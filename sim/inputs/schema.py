@@ -70,9 +70,14 @@ class Table:
         maximum: float | None = None,
         integer: bool = False,
         unit: str = "",
+        unlimited: bool = False,
     ) -> Any:
         """A number, optionally an integer, within the given bounds (at most
-        :data:`~sim.inputs.limits.LARGEST` when ``maximum`` is not given)."""
+        :data:`~sim.inputs.limits.LARGEST` when ``maximum`` is not given).
+
+        With ``unlimited``, ``inf`` is allowed too and means no limit (a child file may so
+        lift a limit its parent set).
+        """
         if maximum is None:
             maximum = LARGEST
         kind = "an integer" if integer else "a number"
@@ -84,9 +89,13 @@ class Table:
         if maximum is not None:
             bounds.append(f"<= {maximum:g}")
         allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
+        if unlimited:
+            allowed += ", or inf for no limit"
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
+        if unlimited and value == math.inf and not isinstance(value, bool):
+            return math.inf
         numeric = int if integer else int | float
         if isinstance(value, bool) or not isinstance(value, numeric):
             raise self.error(name, f"must be {allowed}, got {value!r}")

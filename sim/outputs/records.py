@@ -57,8 +57,9 @@ MAX_WAIT = "max_wait over"  # it goes with fewer than min_vehicles
 WAITED = ("", SUSPENDED, BOARDING, CORRIDOR, LINKED_BEHIND, CLOSED, TOO_FEW, MAX_WAIT)
 
 #: Why a convoy left later than it had loaded (the note of ``convoy_departs``), besides
-#: being held (its ``held`` event says so).
+#: being held (its ``held`` event says so): what it waited for last.
 HEADWAY = "headway"
+ROOM = "room in the corridor"  # max_in_corridor convoys were on the road
 
 #: Why a convoy turned back (the note of ``turned_back``).
 HELD_TOO_LONG = "held for max_hold"  # held, and the ceasefire had not resumed
@@ -91,7 +92,8 @@ class TraceEvent(NamedTuple):
         Vehicles concerned by pool, in scenario order.
     note : str
         Where a convoy is held, the site of a linked convoy, and the reasons: why a convoy
-        formed only then (``WAITED``), left after its headway (``HEADWAY``) or turned back
+        formed only then (``WAITED``), left after its headway or room on the road (``HEADWAY``,
+        ``ROOM``) or turned back
         (``HELD_TOO_LONG``, ``TURN_BACK_RULE``), why the ceasefire broke (``BREACH``,
         ``INCIDENT`` or a window's reason).
     """

@@ -39,6 +39,7 @@ from sim.outputs.records import (
     INCIDENT,
     LINKED_BEHIND,
     MAX_WAIT,
+    ROOM,
     SCHEDULED,
     SUSPENDED,
     TOO_FEW,
@@ -204,19 +205,29 @@ class Narrator:
 
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
-        limit = self.scenario.ceasefire.max_hold
+        rules = self.scenario.ceasefire
+        limit = rules.max_hold
         until = "until the ceasefire resumes"
         if math.isfinite(limit):
-            until += f" or {duration(limit)} have passed"
+            until += f" or it has been held {duration(limit)}"
+            if rules.max_hold_counts == "total":
+                until += " in all"
         return f"{convoy_name(e.convoy)} is held {e.note} with {e.people:,} people aboard, {until}."
 
     def _convoy_departs(self, e: TraceEvent) -> str:
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
-        headway = self.scenario.convoy.headway
+        rules = self.scenario.convoy
+        headway = rules.headway
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
+        elif e.note == ROOM:
+            m = rules.max_in_corridor
+            why = (
+                f" as soon as there is room on the road (at most {m} "
+                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"
+            )
         elif e.note == HEADWAY and previous is not None:
             why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
         return (

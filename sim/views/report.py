@@ -5,16 +5,14 @@ escaped, and the same inputs always give the same page."""
 from __future__ import annotations
 
 import base64
-import json
 import math
-import re
 import shlex
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import Any
 
+from sim.inputs.sources import toml_text
 from sim.outputs.metrics import Summary
 from sim.outputs.results import manifest as make_manifest
 from sim.outputs.run import RunRecord
@@ -62,7 +60,6 @@ pre { background: #f7f7f7; padding: .7rem; overflow-x: auto; font-size: 85%; }
   pre { white-space: pre-wrap; } h2 { break-after: avoid; } }
 """
 NUM = ' class="num"'
-DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?$")
 
 
 def report_html(result: RunRecord, folder: Path, manifest: dict | None = None) -> str:
@@ -196,47 +193,13 @@ def _scenario(result: RunRecord) -> str:
     def items(texts: list[str] | tuple[str, ...]) -> str:
         return "".join(f"<li><code>{escape(x)}</code></li>" for x in texts) or "<li>none</li>"
 
-    toml = escape("\n".join(_toml(result.scenario.document)))
+    toml = escape(toml_text(result.scenario.document).rstrip("\n"))
     return (
         '<p class="note">The resolved scenario (after <code>extends</code> and <code>--set'
         f"</code>), as TOML.</p>\n<pre>{toml}</pre>\n<p>Read from:</p><ul>"
         f"{items(result.scenario.files)}</ul>\n<p>Overrides (<code>--set</code>):</p><ul>"
         f"{items(result.overrides)}</ul>"
     )
-
-
-def _toml(table: dict, path: tuple[str, ...] = ()) -> list[str]:
-    """A resolved scenario as TOML text: values first, then tables and arrays of tables."""
-    lines, later = [], []
-    for key, value in table.items():
-        name = ".".join(_key(k) for k in (*path, key))
-        nested = isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values())
-        if isinstance(value, dict) and (not path or nested):
-            inner = _toml(value, (*path, key))  # no header for a table holding only tables
-            later += inner if inner[:1] == [""] else ["", f"[{name}]", *inner]
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for item in value:
-                later += ["", f"[[{name}]]", *_toml(item, (*path, key))]
-        else:
-            lines.append(f"{_key(key)} = {_value(value)}")
-    return lines + later
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
-
-
-def _value(value: Any) -> str:
-    """One TOML value; date-time strings stay bare, as a scenario file writes them."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value if DATETIME.match(value) else json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    return repr(value)  # numbers, including inf and nan, as TOML writes them
 
 
 def _reproduce(result: RunRecord) -> str:

@@ -11,7 +11,8 @@
 - :mod:`~sim.studies.optimise.run` puts them together in :func:`optimise`.
 """
 
-from sim.studies.optimise.run import OptimiseResult, optimise
+from sim.studies.optimise.result import OptimiseResult
+from sim.studies.optimise.run import optimise
 from sim.studies.optimise.spec import StudySpec, load_study
 
 __all__ = ["OptimiseResult", "StudySpec", "load_study", "optimise"]

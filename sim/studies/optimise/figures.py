@@ -8,7 +8,6 @@ as PNG bytes, as in :mod:`sim.studies.sweeps.figures`.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,10 +15,8 @@ from matplotlib.figure import Figure
 
 from sim.outputs.records import hours_grid
 from sim.studies.optimise.certify import pareto_front
+from sim.studies.optimise.result import OptimiseResult
 from sim.views.plots import DPI, FONT, _clock_axis
-
-if TYPE_CHECKING:
-    from sim.studies.optimise.run import OptimiseResult
 
 
 def figures(result: OptimiseResult) -> dict[str, bytes]:

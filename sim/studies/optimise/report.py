@@ -23,7 +23,7 @@ import shutil
 import tomllib
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -31,12 +31,10 @@ from scipy import stats
 from sim.outputs.metrics import summarise
 from sim.outputs.results import PACKAGES, atomic_folder, csv_text, number, versions
 from sim.studies.compare import Difference
-from sim.studies.optimise.certify import pareto_front
+from sim.studies.optimise.certify import distinct_trials, pareto_front
 from sim.studies.optimise.figures import figures
-from sim.studies.optimise.spec import Constraint
-
-if TYPE_CHECKING:
-    from sim.studies.optimise.run import OptimiseResult
+from sim.studies.optimise.result import OptimiseResult
+from sim.studies.optimise.spec import Constraint, shown
 
 
 class Estimate(NamedTuple):
@@ -194,10 +192,11 @@ def report_md(result: OptimiseResult) -> str:
     if len(spec.objectives) == 2:
         lines += ["", "### Pareto front (feasible trials)", ""]
         sign = [o.sign for o in spec.objectives]
-        front = sorted(pareto_front([t for t in result.trials if t.feasible], sign),
+        feasible = [t for t in distinct_trials(spec, result.trials) if t.feasible]
+        front = sorted(pareto_front(feasible, sign),
                        key=lambda t: t.objectives[0])  # fmt: skip
         header = ["trial", *(d.key for d in spec.decisions), *(o.metric for o in spec.objectives)]
-        rows = [[t.number, *(t.plan[d.key] for d in spec.decisions),
+        rows = [[t.number, *(shown(t.plan[d.key]) for d in spec.decisions),
                  *(_fmt(v) for v in t.objectives)] for t in front]  # fmt: skip
         lines += _table(header, rows) + ["", "See `pareto.png`."]
     lines += ["", "## Certification", ""]
@@ -220,7 +219,7 @@ def report_md(result: OptimiseResult) -> str:
     rows = []
     for i, t in enumerate(result.shortlist):
         rows.append(
-            [f"trial {t.number}", *(t.plan[d.key] for d in spec.decisions),
+            [f"trial {t.number}", *(shown(t.plan[d.key]) for d in spec.decisions),
              _fmt(t.objectives[c.objective]), int(s.used[i]),
              _fmt(spec.ranked.sign * s.means[i]), _outcome(result, s.exits[i])]
         )  # fmt: skip
@@ -230,9 +229,11 @@ def report_md(result: OptimiseResult) -> str:
         first = result.report_first
         lines += ["", "## The chosen plan against the base", ""]
         lines += [
-            f"Measured afresh on replications {first}-{first + n - 1}, the same for both "
-            "(paired differences, 95% CIs); `differences.csv` also has the independent-sample "
-            "estimate and the variance reduction of pairing. See `fan.png`.",
+            f"Measured afresh on replications {first}-{first + n - 1}, the same for both, "
+            "each with the study's uncertainties drawn (so the base here is not the base "
+            "scenario's own run); paired differences with 95% CIs. `differences.csv` also "
+            "has the independent-sample estimate and the variance reduction of pairing. "
+            "See `fan.png`.",
             "",
         ]
         header = ["metric", "base", "chosen", "difference", "95% CI"]

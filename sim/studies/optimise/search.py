@@ -8,10 +8,12 @@ NSGA-II) read the same way: each constraint's value is ``(estimate - bound) / to
 at most 0 when the trial's estimate meets it, in units of the constraint's own tolerance so
 that constraints in different units can be added.
 
-Optuna keeps the study in a journal file (``optuna.log``), one line per change, appended
-and flushed: a search killed at any moment resumes from it. Each trial's sampler is seeded
-by the study's seed and the trial's number, and a batch cut short by a kill is completed
-and evaluated on resume, so a resumed search gives the same trials as one never stopped.
+Optuna keeps the study in a journal file (``optuna.log``, :mod:`.journal`), one line per
+change, appended and flushed: a search killed at any moment resumes from it. Each trial's
+sampler is seeded by the study's seed and the trial's number, and a batch cut short by a
+kill is completed (parameters a kill kept Optuna from writing are proposed again by the
+same seeded sampler) and evaluated on resume, so a resumed search gives the same trials as
+one never stopped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.studies.optimise.evaluate import Evaluator, Plan
+from sim.studies.optimise.journal import held, storage
 from sim.studies.optimise.spec import StudySpec
 
 #: The study's name inside its journal.
@@ -98,20 +101,20 @@ def search(
         A progress bar over trials on standard error.
     """
     optuna = optuna_module(spec)
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    with _quiet(optuna):
-        backend = optuna.storages.journal.JournalFileBackend(str(journal))
-        storage = optuna.storages.journal.JournalStorage(backend)
+    with held(journal.parent, spec.path), _quiet(optuna):
         directions = ["maximize" if o.sense == "maximise" else "minimize" for o in spec.objectives]
         study = optuna.create_study(
-            storage=storage, study_name=STUDY, directions=directions, load_if_exists=True
+            storage=storage(optuna, journal),
+            study_name=STUDY,
+            directions=directions,
+            load_if_exists=True,
         )
         space = distributions(optuna, spec)
         with _bar(progress, spec.trials) as bar:
             bar.update(sum(t.state.is_finished() for t in study.get_trials(deepcopy=False)))
             while True:
                 trials = study.get_trials(deepcopy=False)
-                running = [t.number for t in trials if t.state.name == "RUNNING"]
+                running = [t for t in trials if t.state.name == "RUNNING"]
                 n = len(trials)
                 if running:  # a batch cut short by a kill: complete it first
                     stop = min(((n - 1) // spec.batch + 1) * spec.batch, spec.trials)
@@ -119,13 +122,23 @@ def search(
                     break
                 else:
                     stop = min(n + spec.batch, spec.trials)
-                numbers = list(running)
+                batch = [_resume(optuna, study, t, spec, space) for t in running]
                 for number in range(n, stop):
                     study.sampler = sampler(optuna, spec, number)
-                    numbers.append(study.ask(space).number)
-                _evaluate(optuna, study, numbers, spec, evaluator)
-                bar.update(len(numbers))
+                    batch.append(study.ask(space))
+                _evaluate(optuna, study, batch, spec, evaluator)
+                bar.update(len(batch))
         return [_record(t, spec) for t in study.get_trials(deepcopy=False)]
+
+
+def _resume(optuna: Any, study: Any, frozen: Any, spec: StudySpec, space: dict) -> Any:
+    """A trial a killed search had asked: its parameters completed by the sampler that
+    proposed it (a kill can land between Optuna's writes of one trial's parameters)."""
+    study.sampler = sampler(optuna, spec, frozen.number)
+    trial = optuna.trial.Trial(study, frozen._trial_id)
+    for key, distribution in space.items():
+        trial._suggest(key, distribution)  # the stored value if it was written
+    return trial
 
 
 def distributions(optuna: Any, spec: StudySpec) -> dict[str, Any]:
@@ -159,11 +172,9 @@ def sampler(optuna: Any, spec: StudySpec, number: int) -> Any:
 
 
 def _evaluate(
-    optuna: Any, study: Any, numbers: list[int], spec: StudySpec, evaluator: Evaluator
+    optuna: Any, study: Any, trials: list[Any], spec: StudySpec, evaluator: Evaluator
 ) -> None:
-    """Run trials ``numbers`` as one batch of the engine and tell Optuna their values."""
-    frozen = {t.number: t for t in study.get_trials(deepcopy=False)}
-    trials = [optuna.trial.Trial(study, frozen[n]._trial_id) for n in numbers]
+    """Run ``trials`` as one batch of the engine and tell Optuna their values."""
     outcomes = evaluator.outcomes([dict(t.params) for t in trials], 0, spec.reps)
     for i, trial in enumerate(trials):
         objectives = outcomes.objectives[i]
@@ -209,6 +220,8 @@ def _quiet(optuna: Any) -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            # a resumed trial's constraints may be written already, with the same values
+            warnings.filterwarnings("ignore", "The constraint value is ignored")
             yield
     finally:
         optuna.logging.set_verbosity(before)

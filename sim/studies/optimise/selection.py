@@ -151,8 +151,8 @@ def select(
     alive = np.ones(k, bool)
     exits = ["in contention"] * k
     used = np.full(k, n0)
-    feasible = np.full((k, s), None, dtype=object)
     met = np.zeros((k, s), bool)  # decided as met
+    broken = np.zeros((k, s), bool)  # decided as violated
     for i in np.flatnonzero(np.isnan(x).any(axis=1) | np.isnan(y).any(axis=(1, 2))):
         alive[i] = False
         exits[i] = "undefined in the first stage (NaN)"
@@ -180,18 +180,16 @@ def select(
         if s:
             gap = total_y - r * bounds  # (k, s)
             reach = np.maximum(0, h2f * s2_cons / (2 * tolerances) - tolerances * r / 2)
-            for i in np.flatnonzero(alive):
-                for c in range(s):
-                    if met[i, c] or feasible[i, c] is False:
-                        continue
-                    if gap[i, c] <= -reach[i, c]:
-                        feasible[i, c], met[i, c] = True, True
-                    elif gap[i, c] >= reach[i, c]:
-                        feasible[i, c] = False
-                        alive[i] = False
-                        exits[i] = f"constraint {c} violated after {r} replications"
-                        used[i] = r
-                        break
+            open_ = alive[:, None] & ~met
+            below = gap <= -reach
+            met |= open_ & below
+            violated = open_ & ~below & (gap >= reach)
+            for i in np.flatnonzero(violated.any(axis=1)):
+                c = int(np.flatnonzero(violated[i])[0])
+                broken[i, c] = True
+                alive[i] = False
+                exits[i] = f"constraint {c} violated after {r} replications"
+                used[i] = r
         known = alive & met.all(axis=1)
         margin = np.maximum(0, h2 * s2_pair / (2 * delta) - delta * r / 2)
         beaten = (total_d < -margin) & known[None, :] & alive[:, None]
@@ -240,6 +238,7 @@ def select(
     if not certified:
         chosen = _best_unfinished(alive, met, total_x / np.maximum(used, 1))
     means = total_x / np.maximum(used, 1)
+    feasible = np.where(met, True, np.where(broken, False, None))
     return Selection(chosen, certified, used, simulated, exits, feasible, means, fixed_n, h2, h2f)
 
 

@@ -674,6 +674,11 @@ def _certify(table: Any, objectives: int, reps: int, fail: Fail) -> Certify:
     return Certify(shortlist, float(alpha), float(delta), first, cap, ranked)
 
 
+def shown(value: object) -> str:
+    """A decision's value as reports show it: reals to 4 significant digits."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _metric(metric: Any, known: list[str], where: str, fail: Fail) -> str:
     if not isinstance(metric, str) or metric not in known:
         raise fail(where, f"{metric!r} is not a metric of the base; known: {', '.join(known)}")
