@@ -140,3 +140,11 @@ def test_a_sweep_beyond_the_memory_is_refused_before_any_point_is_made(tmp_path:
 
 def test_available_memory_reads_this_machine():
     assert 0 < budget.available_bytes() < 2**63 - 1
+
+
+def test_calibration_draws_beyond_the_memory_are_refused(capsys):
+    from sim.cli import main
+
+    targets = SCENARIOS / "calibration" / "aleppo_2016_targets.toml"
+    assert main(["calibrate", str(targets), "--draws", "1000000000", "--out", "x"]) == 2
+    assert "2,000,000,000 draws need about" in capsys.readouterr().err
