@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import BEFORE_CHECKPOINT, HELD_CHECKPOINT, HELD_PICKUP
+from sim.engines.batch_convoys import (
+    BEFORE_CHECKPOINT,
+    HELD_CHECKPOINT,
+    HELD_PICKUP,
+    PRIVATE_HELD,
+)
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
 from sim.outputs.records import BREACH, SCHEDULED
@@ -27,7 +32,8 @@ class BatchCeasefire(BatchPart):
         self.negotiated = np.zeros(R, dtype=np.int64)
         self.breaches = np.zeros(R, dtype=np.int64)
         self.breach_rate = params["ceasefire.breach_rate"]
-        self.max_hold = params["ceasefire.max_hold"]
+        # hours a held convoy waits before it turns back; a period may change it
+        self.max_hold = np.array(np.broadcast_to(params["ceasefire.max_hold"], (R,)), dtype=float)
         self.incident_probability = params["route.incident_probability"]
         self.turn_back_mode = rules.before_checkpoint == "turn_back"
         self.windows = rules.windows
@@ -104,7 +110,7 @@ class BatchCeasefire(BatchPart):
         self.resume_due[j] = self.until[j]
         if self.turn_back_mode:
             stage = self.c_stage[:, j]
-            hit = np.isin(stage, BEFORE_CHECKPOINT)
+            hit = np.isin(stage, BEFORE_CHECKPOINT) & (self.c_private[:, j] < 0)  # convoys only
             if exclude_slot is not None:
                 hit[exclude_slot[was_active], np.arange(len(j))] = False
             self.deferred.append((hit, j))
@@ -132,7 +138,7 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_resumes")
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
-        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT)) & (
+        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)) & (
             self.c_next[:, j] > self.now[j]
         )
         if held.any():
@@ -146,5 +152,6 @@ class BatchCeasefire(BatchPart):
                 self.c_seq[slot[on], j[on]] = self.seq[j[on]]
                 self.seq[j[on]] += 1
         self._arm_breach(j)
+        self._private_resume(j)
         self._linked_try(j)
         self.kick(j)

@@ -23,6 +23,8 @@ WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
 
 #: What a loaded convoy waited for last before it left, by code (``c_waited_for``).
 LEFT_AFTER = np.array(["", HEADWAY, ROOM], dtype=object)
+# private columns' stages (batch_private.py); they share CROSSING_QUEUE
+PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
 BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
@@ -47,6 +49,9 @@ class BatchConvoys(BatchPart):
             here = stage == code
             if here.any():
                 step(slot[here], idx[here])
+        private = stage >= PRIVATE_TO_CHECKPOINT
+        if private.any():
+            self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Loaded: leave if the ceasefire holds, the headway has passed and the corridor
@@ -107,13 +112,14 @@ class BatchConvoys(BatchPart):
 
     def _hold_wait(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> None:
         """Wait for the resumption, or until the convoy's ``max_hold`` is spent."""
-        now = self.now[idx]
-        until = now + (pick(self.max_hold, idx) - self.c_hold_hours[slot, idx])
+        now, limit = self.now[idx], self.max_hold[idx]  # the limit in force (a period's)
+        until = now + (limit - self.c_hold_hours[slot, idx])
         self.c_hold_start[slot, idx] = now
         self.c_hold_until[slot, idx] = until
         self._set_timer(slot, idx, np.maximum(until, now), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
-        self.c_hop[slot, idx] = False
+        # with no limit it waits for the resumption alone: no scheduling hop to take
+        self.c_hop[slot, idx] = ~np.isfinite(limit)
 
     def _released(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> np.ndarray:
         """Held convoys that woke: which move on or turn back (the others wait again).
@@ -133,12 +139,12 @@ class BatchConvoys(BatchPart):
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
 
-        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
-        in the reference engine that condition is an event of its own, scheduled when
-        either fires, so the convoy moves one event later than a plain wait would.
+        A convoy waiting with a finite ``max_hold`` (the one in force when its wait began)
+        waits for the resumption *or* its timer; in the reference engine that condition is an
+        event of its own, scheduled when either fires, so the convoy moves one event later
+        than a plain wait would.
         """
-        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
-        hop = finite & ~self.c_hop[slot, idx]
+        hop = ~self.c_hop[slot, idx]
         if hop.any():
             s, j = slot[hop], idx[hop]
             self.c_hop[s, j] = True
@@ -160,7 +166,7 @@ class BatchConvoys(BatchPart):
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._enter_crossing(slot, idx)
+        self._enter_crossing(slot, idx, self._leg("inspection", slot, idx))
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         if self.crossing_on:
@@ -226,9 +232,19 @@ class BatchConvoys(BatchPart):
 
     def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._leave_corridor(idx)
-        self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
+        self._people_safe(idx, self.c_people[slot, idx])
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
+
+    def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People of convoys or private columns have reached reception."""
+        self.evacuated[idx] += people
         cleared = self.evacuated[idx] + self.left[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
@@ -237,12 +253,6 @@ class BatchConvoys(BatchPart):
             self._check_lag(idx[~cleared])
             self._linked_try(idx[~cleared])
         self.kick(idx)
-        self._set_timer(
-            slot,
-            idx,
-            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
-            UNLOADING,
-        )
 
     def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")

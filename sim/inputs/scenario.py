@@ -21,6 +21,9 @@ MAX_POOL_SIZE = 4096
 #: Most vehicle pools: the loading and unloading variates of convoy ``c`` and pool ``p`` have
 #: index ``c * MAX_POOLS + p`` in their streams.
 MAX_POOLS = 64
+#: Most vehicles in one private column: the loads of column ``c`` have indices
+#: ``c * MAX_COLUMN .. c * MAX_COLUMN + vehicles - 1`` in their stream.
+MAX_COLUMN = 4096
 
 
 @dataclass(frozen=True)
@@ -215,8 +218,15 @@ class Period:
         return trip) that starts in the period, e.g. 1.5 for snow.
     inspection_factor : float or None
         Multiplies the duration of every inspection that starts in the period.
-    board_while_suspended : bool or None
-        As in :class:`Ceasefire`.
+    board_while_suspended, max_hold : bool or None, float or None
+        As in :class:`Ceasefire`; ``max_hold`` for convoys held from the start on.
+    crossing_vehicles_per_hour : float or None
+        Vehicles a lane of the crossing passes per hour (``crossing.vehicles_per_hour``),
+        for convoys reaching the checkpoint from the start on; needs a ``[crossing]``.
+    send_home : tuple of (str, float)
+        Not a lasting rule but an event: when the period starts, this share (0 to 1) of
+        each named group's people waiting at the pickup, cohort by cohort, is sent home
+        (``floor(share * waiting)``); they stay in the enclave.
     """
 
     start: float
@@ -229,6 +239,9 @@ class Period:
     travel_factor: float | None = None
     inspection_factor: float | None = None
     board_while_suspended: bool | None = None
+    max_hold: float | None = None
+    crossing_vehicles_per_hour: float | None = None
+    send_home: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +264,33 @@ class Crossing:
 
     lanes: float = math.inf
     vehicles_per_hour: float = math.inf
+
+
+@dataclass(frozen=True)
+class PrivateStream:
+    """Private vehicles (cars, vans, pickups) that leave the enclave once, in columns.
+
+    A column of ``vehicles`` comes at its time; its vehicles take people waiting at the
+    pickup, from ``groups`` in that order, first come first served within a group, each
+    vehicle ``load`` people (rounded to a whole person, at least one). The column uses the
+    route and the crossing but not the loading place, the headway or the corridor, and its
+    vehicles never come back.
+
+    Attributes
+    ----------
+    name : str
+    groups : tuple of str
+        Groups that may leave in these vehicles, in the order they take seats.
+    load : Distribution
+        People per vehicle.
+    columns : tuple of (float, int)
+        (hours from start, vehicles) of each column, in time order.
+    """
+
+    name: str
+    groups: tuple[str, ...]
+    load: Distribution
+    columns: tuple[tuple[float, int], ...]
 
 
 @dataclass(frozen=True)
@@ -372,6 +412,7 @@ class Scenario:
     linkage: Linkage | None = None
     periods: tuple[Period, ...] = ()
     crossing: Crossing | None = None
+    private: tuple[PrivateStream, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
     reps: int = 200
@@ -402,11 +443,28 @@ class Scenario:
         return tuple(tuple(index[v] for v in g.vehicles) for g in self.groups)
 
     @property
+    def private_columns(self) -> tuple[tuple[float, int, int], ...]:
+        """Every private column as (hours from start, stream index, vehicles), numbered by
+        position: stream by stream in file order, each in time order."""
+        return tuple((t, k, n) for k, stream in enumerate(self.private) for t, n in stream.columns)
+
+    @property
+    def crossers(self) -> tuple[str, ...]:
+        """Pools then private streams whose passages through the checkpoint are counted:
+        all of them with a crossing or private vehicles, else none."""
+        if self.crossing is None and not self.private:
+            return ()
+        return tuple(p.name for p in self.pools) + tuple(s.name for s in self.private)
+
+    @property
     def people(self) -> int:
         """Everyone who ever reaches the pickup."""
         return sum(g.total for g in self.groups)
 
     @property
     def leaving(self) -> bool:
-        """Whether some people may give up waiting (the metrics then count them)."""
-        return any(g.leaving is not None for g in self.groups)
+        """Whether some people may give up waiting or be sent home (the metrics then count
+        them as ``left``)."""
+        return any(g.leaving is not None for g in self.groups) or any(
+            p.send_home for p in self.periods
+        )

@@ -114,6 +114,23 @@ def trace_csv_header(scenario: Scenario) -> list[str]:
     return header + [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
 
 
+def read_manifest(folder: str | Path) -> dict:
+    """The ``manifest.json`` of a run folder.
+
+    Raises
+    ------
+    ScenarioError
+        If the folder has no readable manifest.
+    """
+    file = Path(folder) / "manifest.json"
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise ScenarioError(str(file), "", f"is not JSON ({error.msg})") from None
+
+
 def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
     """The trace a run folder recorded, as the engine handed it back.
 
