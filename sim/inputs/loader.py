@@ -239,6 +239,7 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),
             changes=changes,
+            loading_place=_read_place(t),
         )
         t.close()
         pools.append(pool)
@@ -271,6 +272,14 @@ def _read_fleet_changes(pool: Table, count: int) -> tuple[FleetChange, ...]:
             "changes", f"{lost} vehicles leave but the pool never has more than {entered}"
         )
     return ordered
+
+
+def _read_place(t: Table) -> str:
+    """A pool's loading place: a name it shares with the pools that load there."""
+    place = t.text("loading_place", "pickup")
+    if not place.isidentifier():
+        raise t.error("loading_place", f"must be letters, digits and underscores, got {place!r}")
+    return place
 
 
 def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, ...]:
