@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -33,20 +34,23 @@ from pathlib import Path
 
 import sim
 from sim.errors import ScenarioError
-from sim.inputs.library import copy_library, entries, library_root
+from sim.inputs.library import copy_library, entries, file_kind, library_root
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.inputs.sources import read_toml
 from sim.outputs.records import TraceEvent
 from sim.outputs.results import check_destination, read_manifest, read_trace
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
 from sim.studies.optimise import load_study, optimise
+from sim.studies.processes import stop_on_signals
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+from sim.views.wording import count
 
 #: Where run, compare and calibration folders go unless ``--out`` says otherwise.
 RESULTS = Path("results")
@@ -57,13 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.command(args)
+        with stop_on_signals():
+            return args.command(args)
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("evacsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -183,8 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
     )
-    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
-    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("study", help="study file (TOML) or bundled name, e.g. optimise/aleppo_plan")
+    p.add_argument(
+        "--budget", type=_positive, help="replications for the search (default: the study's)"
+    )
     p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=_positive, help="processes (default: cores)")
@@ -239,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
         precision=args.precision,
         metrics=args.metrics or ("evacuated",),
         max_reps=args.max_reps,
+        progress=True,
     )
     folder = result.save(args.out)
     _moved(args.out, folder)
@@ -272,6 +280,16 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
+            if _is_study(path):
+                spec = load_study(path)
+                parts = [
+                    count(len(spec.decisions), "decisions"),
+                    count(len(spec.uncertainties), "uncertainties"),
+                    count(len(spec.constraints), "constraints"),
+                    f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
+                ]
+                print(f"{path}: ok (study: {', '.join(parts)})")
+                continue
             s = load_scenario(path)
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
@@ -282,6 +300,14 @@ def _validate(args: argparse.Namespace) -> int:
             f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
         )
     return status
+
+
+def _is_study(path: str) -> bool:
+    """Whether ``path`` is an ``evacsim optimise`` study file (its reader says if not TOML)."""
+    try:
+        return file_kind(read_toml(path)) == "study"
+    except ScenarioError:
+        return False
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
@@ -373,13 +399,19 @@ def _sweep(args: argparse.Namespace) -> int:
     check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(sweep_report(result))
+    if result.damaged:
+        print(
+            f"evacsim: note: {result.damaged} damaged chunk files were computed again "
+            f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -394,12 +426,12 @@ def _optimise(args: argparse.Namespace) -> int:
     spec = load_study(args.study, args.budget, args.seed)
     try:
         result = optimise(spec, out=args.out, workers=args.workers, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; the search is kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(result.statement)
     print(f"\nOptimise folder: {result.folder}")
     return 0

@@ -113,19 +113,44 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
     reps = [t["reps"] for t in page.evaluate("window.evacsimTimings")]
     assert reps[-2:] == [300, 600]
     assert page.inner_text("#words").startswith("+")
+    # a change made while a run is in flight cancels it: only the last setting is drawn
+    aborted = []
+    page.on("requestfailed", lambda r: aborted.append(r.url))
+    drawn = page.evaluate("window.evacsimDrawn.length")
+    with page.expect_request(lambda r: "fleet.buses.count=44" in r.url):
+        box.fill("44")
+        box.dispatch_event("change")
+    box.fill("46")  # the answer for 44 is in flight
+    box.dispatch_event("change")
+    page.wait_for_function("window.evacsimAnswer.changes['fleet.buses.count'] === 46")
+    ready(page, 600)
+    assert any("fleet.buses.count=44" in url for url in aborted)
+    assert all(
+        d["reps"] in (300, 600) for d in page.evaluate(f"window.evacsimDrawn.slice({drawn})")
+    )
+    assert page.evaluate("window.evacsimAnswer.changes") == {"fleet.buses.count": 46}
     assert not errors
 
 
 def test_a_url_restores_a_state(server, browser):
     page = browser.new_page()
-    levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22"
+    levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22&crossing.lanes=1"
     page.goto(f"{server}/?base=aleppo_2016&seed=9&precision=0.01&{levers}")
     got = ready(page, 300)  # 300 replications give the halt's difference to within ±1%
     assert got["seed"] == 9
-    assert got["changes"] == {"convoy.headway": 1, "ceasefire.before_checkpoint": "turn_back"}
+    assert got["changes"] == {
+        "convoy.headway": 1,
+        "ceasefire.before_checkpoint": "turn_back",
+        "crossing.lanes": 1,
+    }
     assert page.input_value('.lever[data-key="convoy.headway"] input[type=text]') == "1"
     assert page.input_value('.lever[data-key="ceasefire.before_checkpoint"] select') == "turn_back"
-    assert page.locator(".lever.changed").count() == 2
+    assert page.locator(".lever.changed").count() == 3
+    box = page.locator('.lever[data-key="ceasefire.board_while_suspended"] input')
+    assert not box.is_checked()
+    box.check()
+    page.wait_for_function("window.evacsimAnswer.changes['ceasefire.board_while_suspended']")
+    assert "ceasefire.board_while_suspended=true" in page.url
     assert page.input_value("#reps") == "p0.01"
 
 

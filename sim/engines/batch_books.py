@@ -74,9 +74,8 @@ class BatchBooks:
             for m in s.milestones
             if m.after_convoys is not None
         ]
-        # people of each (group, cohort) who gave up, and their wait until then (hours)
-        self.gone = np.zeros((G, batch.K, R), dtype=np.int64)
-        self.gone_wait = np.zeros((G, batch.K, R))
+        # people who went home: (group, replications, people, their wait until then in hours)
+        self.gone: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
         self.evacuated_private = np.zeros(R, dtype=np.int64)
         self.records = np.zeros(R, dtype=np.int64)  # receptions of convoys and columns
@@ -475,8 +474,13 @@ class BatchBooks:
         cohorts = 1 + len(self.scenario.groups[g].arrivals)
         starts = b.cohort_times[g, :cohorts]
         so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
-        parts_w = [waits, self.gone_wait[g, :cohorts].T, so_far]
-        parts_n = [people, self.gone[g, :cohorts].T, b.queue[g, :cohorts].T]
+        parts_w, parts_n = [waits, so_far], [people, b.queue[g, :cohorts].T]
+        for group, reps, n, wait in self.gone:
+            if group == g:
+                column_n, column_w = np.zeros((b.R, 1), dtype=np.int64), np.zeros((b.R, 1))
+                column_n[reps, 0], column_w[reps, 0] = n, wait
+                parts_n.append(column_n)
+                parts_w.append(column_w)
         aboard = (b.c_number >= 0) & ~np.isin(b.c_stage, (UNLOADING, RETURNING))  # (slots, R)
         on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
         left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
@@ -487,10 +491,12 @@ class BatchBooks:
         return np.concatenate(parts_w, axis=1), np.concatenate(parts_n, axis=1)
 
     def gave_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray):
-        """``n`` people of ``(group, cohort)`` give up waiting now."""
+        """``n`` people of ``(group, cohort)`` (arrays over ``idx``) go home now."""
         b = self.batch
-        self.gone[group, cohort, idx] += n
-        self.gone_wait[group, cohort, idx] = b.now[idx] - b.cohort_times[group, cohort]
+        wait = b.now[idx] - b.cohort_times[group, cohort]
+        for g in np.unique(group):
+            on = group == g
+            self.gone.append((int(g), idx[on], n[on], wait[on]))
 
 
 def wait_summary(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -66,7 +66,7 @@ class BatchConvoys(BatchPart):
         suspended = ~self.active[idx]
         if suspended.any():
             self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
-        ready = self.last_departure[idx] + self.headway[idx]
+        ready = self.last_departure[self.c_place[slot, idx], idx] + self.headway[idx]
         early = ~suspended & (now < ready)
         if early.any():
             self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
@@ -80,6 +80,8 @@ class BatchConvoys(BatchPart):
             self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
             self.c_stage[slot[full], idx[full]] = WAITING_ROOM
             self.c_next[slot[full], idx[full]] = INF
+            self.c_room[slot[full], idx[full]] = self.room_tickets[idx[full]]
+            self.room_tickets[idx[full]] += 1
         go = ~suspended & ~early & ~full
         if go.any():
             self._depart(slot[go], idx[go])
@@ -90,7 +92,8 @@ class BatchConvoys(BatchPart):
         waiting = self.c_stage[:, idx] == WAITING_ROOM
         has = waiting.any(axis=0)
         if has.any():
-            slot, j = waiting.argmax(axis=0)[has], idx[has]
+            first = np.where(waiting, self.c_room[:, idx], np.iinfo(np.int64).max).argmin(axis=0)
+            slot, j = first[has], idx[has]
             self.c_stage[slot, j] = LOADING
             self.c_next[slot, j] = self.now[j]
             self.c_seq[slot, j] = self.seq[j]
@@ -99,8 +102,9 @@ class BatchConvoys(BatchPart):
     def _depart(self, slot: np.ndarray, idx: np.ndarray) -> None:
         now = self.now[idx]
         self.c_departed[slot, idx] = now
-        self.last_departure[idx] = now
-        self.loading[idx] = False
+        place = self.c_place[slot, idx]
+        self.last_departure[place, idx] = now
+        self.loading[place, idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
         self.books.change_boarded(idx, -self.c_people[slot, idx])
@@ -122,13 +126,14 @@ class BatchConvoys(BatchPart):
 
     def _hold_wait(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> None:
         """Wait for the resumption, or until the convoy's ``max_hold`` is spent."""
-        now = self.now[idx]
-        until = now + (pick(self.max_hold, idx) - self.c_hold_hours[slot, idx])
+        now, limit = self.now[idx], self.max_hold[idx]  # the limit in force (a period's)
+        until = now + (limit - self.c_hold_hours[slot, idx])
         self.c_hold_start[slot, idx] = now
         self.c_hold_until[slot, idx] = until
         self._set_timer(slot, idx, np.maximum(until, now), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
-        self.c_hop[slot, idx] = False
+        # with no limit it waits for the resumption alone: no scheduling hop to take
+        self.c_hop[slot, idx] = ~np.isfinite(limit)
 
     def _released(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> np.ndarray:
         """Held convoys that woke: which move on or turn back (the others wait again).
@@ -151,12 +156,12 @@ class BatchConvoys(BatchPart):
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
 
-        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
-        in the reference engine that condition is an event of its own, scheduled when
-        either fires, so the convoy moves one event later than a plain wait would.
+        A convoy waiting with a finite ``max_hold`` (the one in force when its wait began)
+        waits for the resumption *or* its timer; in the reference engine that condition is an
+        event of its own, scheduled when either fires, so the convoy moves one event later
+        than a plain wait would.
         """
-        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
-        hop = finite & ~self.c_hop[slot, idx]
+        hop = ~self.c_hop[slot, idx]
         if hop.any():
             s, j = slot[hop], idx[hop]
             self.c_hop[s, j] = True
@@ -231,7 +236,7 @@ class BatchConvoys(BatchPart):
         self.books.change_boarded(idx[at_pickup], -self.c_people[slot, idx][at_pickup])
         if (~at_pickup).any():  # their people have not left after all
             self.books.on_the_road(idx[~at_pickup], -self.c_people[slot, idx][~at_pickup], -1)
-        self.loading[idx[at_pickup]] = False
+        self.loading[self.c_place[slot[at_pickup], idx[at_pickup]], idx[at_pickup]] = False
         travelled = np.where(
             at_pickup,
             0.0,
