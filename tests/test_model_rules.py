@@ -209,3 +209,10 @@ def test_censored_waits_count_those_not_yet_out(horizon, last):
     censored = (600 * (0.5 + 4.5 + 8.5) + 500 * last) / 2300
     assert list(m["wait_censored_mean_families"]) == pytest.approx([censored] * 2)
     assert list(m["wait_censored_p95_families"]) == [last, last]
+
+
+def test_a_run_that_ends_at_once_has_no_mean_queue():
+    # everyone goes home at hour 0: the run ends there, over no time
+    m = both("population.families.leaving={after = 0.0, share = 1.0}").metrics
+    assert list(m["clearance_time"]) == [0.0, 0.0]
+    assert all(v != v for v in m["mean_queue"])  # NaN

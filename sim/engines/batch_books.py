@@ -416,7 +416,8 @@ class BatchBooks:
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)
-        m["mean_queue"] = self.wait_person_hours / end
+        with np.errstate(invalid="ignore", divide="ignore"):  # a run of no time: NaN
+            m["mean_queue"] = np.where(end > 0, self.wait_person_hours / end, NAN)
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
@@ -490,7 +491,9 @@ class BatchBooks:
         parts_n.append(slot_n.transpose(1, 0, 2).reshape(b.R, -1))
         return np.concatenate(parts_w, axis=1), np.concatenate(parts_n, axis=1)
 
-    def gave_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray):
+    def gave_up(
+        self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray
+    ) -> None:
         """``n`` people of ``(group, cohort)`` (arrays over ``idx``) go home now."""
         b = self.batch
         wait = b.now[idx] - b.cohort_times[group, cohort]

@@ -230,7 +230,7 @@ class Ledger:
             available += self.fleet_changed * end - self.fleet_changed_at
         m["utilisation"] = busy / available if available > 0 else NAN
         m["peak_queue"] = float(self.peak_queue)
-        m["mean_queue"] = self.wait_person_hours / end
+        m["mean_queue"] = self.wait_person_hours / end if end > 0 else NAN  # a run of no time
         m["linked_evacuated"] = float(self.linked_evacuated)
         m["linked_convoys"] = float(self.linked_convoys)
         m["linkage_paused_hours"] = in_order(min(b, end) - a for a, b in self.pause_log if a < end)
