@@ -16,6 +16,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.scenario import (
+    MAX_HORIZON,
     MAX_POOL_SIZE,
     MAX_POOLS,
     Ceasefire,
@@ -32,9 +33,6 @@ from sim.inputs.scenario import (
 from sim.inputs.schema import Table
 from sim.inputs.sources import Sources, read_scenario_file
 from sim.model.weather import Weather, no_weather
-
-#: Longest horizon accepted, hours (a year): a guard against a unit mistake.
-MAX_HORIZON = 24 * 366
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -318,7 +316,7 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
 def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
     def profile(value: Any, key: str) -> tuple[tuple[float, float], ...]:
         allowed = "a list of [hour of day, °C] pairs with hours increasing in [0, 24)"
-        points = []
+        points: list[tuple[float, float]] = []
         if not isinstance(value, list) or not value:
             raise t.error(key, f"must be {allowed}")
         for point in value:
@@ -334,6 +332,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
         return tuple(points)
 
     days = t.raw("days", None)
+    profiles: tuple[tuple[tuple[float, float], ...], ...]
     if days is None:
         profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
     elif isinstance(days, list) and days and not t.has("daily"):

@@ -17,6 +17,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,8 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import ScenarioError
+from sim.inputs.record import scenario_from_record, scenario_record
 from sim.outputs.metrics import Summary
-from sim.outputs.records import SERIES, hours_grid
+from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid
 
 if TYPE_CHECKING:
     from sim.studies.runner import RunResult
@@ -139,6 +141,7 @@ def manifest(result: RunResult) -> dict:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         **precision,
         "resolved_scenario": result.scenario.document,
+        "scenario_values": scenario_record(result.scenario),
     }
 
 
@@ -218,14 +221,105 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
     with atomic_folder(folder) as staging:
         files = {
             "replications.csv": replications_csv(result),
-            "summary.csv": summary_csv(result.summaries),
+            "summary.csv": summary_csv(list(result.summaries.values())),
             "timeseries.csv": timeseries_csv(result),
             "trace.csv": trace_csv(result),
             "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
         }
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
+        (staging / "series.npz").write_bytes(arrays_npz(result.replications.series))
         write_figures(result.scenario, result.replications, staging)
         page = report_html(result, staging, json.loads(files["manifest.json"]))
         (staging / "report.html").write_text(page, encoding="utf-8")
     return folder
+
+
+def arrays_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """Arrays as an ``.npz`` file (``numpy.load`` reads it) whose bytes depend only on the
+    arrays: entries in the given order, with a fixed date."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, values in arrays.items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, np.ascontiguousarray(values), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entry.getvalue())
+    return buffer.getvalue()
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, by name."""
+    with np.load(path, allow_pickle=False) as found:
+        return {name: found[name] for name in found.files}
+
+
+def read_manifest(folder: Path, kind: str) -> dict:
+    """A results folder's manifest.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` has no readable ``manifest.json``.
+    """
+    path = Path(folder) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ScenarioError(str(folder), "", f"not a {kind} folder: {error}") from None
+
+
+def read_run_folder(folder: str | Path) -> RunResult:
+    """The :class:`~sim.studies.runner.RunResult` whose :meth:`save` wrote ``folder``:
+    the same scenario values, metrics per replication, hourly series and trace.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a run folder this version can read.
+    """
+    from sim.studies.runner import RunResult
+
+    folder = Path(folder)
+    info = read_manifest(folder, "run")
+    if "scenario_values" not in info or not (folder / "series.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a run folder, or one written before evacsim could read them back"
+        )
+    scenario = scenario_from_record(info["scenario_values"], info.get("resolved_scenario", {}))
+    with (folder / "replications.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    names, table = rows[0][1:], np.array([row[1:] for row in rows[1:]], dtype=float)
+    metrics = {name: table[:, i].copy() for i, name in enumerate(names)}
+    series = read_npz(folder / "series.npz")
+    trace = read_trace(folder / "trace.csv", len(scenario.groups), len(scenario.pools))
+    return RunResult(
+        scenario,
+        Replications(metrics, series, trace),
+        int(info["seed"]),
+        int(info["reps"]),
+        str(info["engine"]),
+        float(info.get("wall_time_s", 0.0)),
+        list(info.get("overrides", [])),
+        info.get("precision"),
+    )
+
+
+def read_trace(path: Path, groups: int, pools: int) -> list[TraceEvent]:
+    """The events of ``trace.csv`` (see :func:`trace_csv`)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    return [
+        TraceEvent(
+            int(row[0]),
+            float(row[1]),
+            row[3],
+            int(row[4]) - 1 if row[4] else -1,
+            int(row[5]),
+            tuple(int(x) for x in row[6 : 6 + groups]),
+            tuple(int(x) for x in row[6 + groups : 6 + groups + pools]),
+            row[6 + groups + pools],
+        )
+        for row in rows
+    ]

@@ -17,16 +17,19 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary, summarise_all
 from sim.outputs.records import Replications, metric_names
 from sim.studies.precision import RULE, precise
+from sim.views.notebook import SUMMARY_HEADER, UNITS, html_table, pandas, summary_rows
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
 ENGINES = {"vector": run_vector, "des": run_des}
@@ -76,15 +79,31 @@ class RunResult:
         return range(self.reps)
 
     @cached_property
-    def summaries(self) -> list[Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
-        return summarise_all(self.metrics)
+    def summaries(self) -> dict[str, Summary]:
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name."""
+        return {s.metric: s for s in summarise_all(self.metrics)}
 
-    def to_frame(self):
-        """The per-replication metrics as a pandas DataFrame (needs pandas)."""
-        import pandas as pd
+    def to_frame(self) -> Any:
+        """The per-replication metrics as a pandas DataFrame, one row per replication.
 
-        return pd.DataFrame(self.metrics).rename_axis("rep")
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        frame = pandas().DataFrame(self.metrics, index=list(self.rep_ids))
+        return frame.rename_axis("rep")
+
+    def __repr__(self) -> str:
+        overrides = f", overrides={self.overrides!r}" if self.overrides else ""
+        return (
+            f"RunResult({self.scenario.name!r}, reps={self.reps}, seed={self.seed}, "
+            f"engine={self.engine!r}{overrides}, metrics={len(self.metrics)})"
+        )
+
+    def _repr_html_(self) -> str:
+        caption = f"{self!r}"
+        return html_table(caption, SUMMARY_HEADER, summary_rows(self.summaries.values()), UNITS)
 
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the run folder (default ``results/<scenario>/<run-id>``); return its path."""
@@ -95,7 +114,7 @@ class RunResult:
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     reps: int | None = None,
     seed: int | None = None,
     engine: str = "vector",
@@ -109,7 +128,9 @@ def run(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, str or Path
+        A scenario, or a scenario file or the name of a bundled one (``"aleppo_2016"``),
+        read with :func:`sim.load_scenario` and ``overrides``.
     reps : int, optional
         Replications; the scenario's ``run.reps`` by default.
     seed : int, optional
@@ -118,7 +139,8 @@ def run(
         ``vector``, the batch engine, or ``des``, the SimPy reference engine. Both give the
         same result for every replication.
     overrides : list of str, optional
-        Recorded in the manifest only (apply them with ``load_scenario``).
+        ``KEY=VALUE`` settings: applied when ``scenario`` is a file or a name, and recorded
+        in the manifest (a ``Scenario`` given as such was read with them already).
     workers : int, optional
         Processes for the batch engine; by default every core once there are several
         chunks of ``CHUNK`` replications. Results do not depend on it.
@@ -136,6 +158,8 @@ def run(
     ScenarioError
         For a precision metric the scenario does not have.
     """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, list(overrides or []))
     reps = scenario.reps if reps is None else reps
     seed = scenario.seed if seed is None else seed
     if reps < 1:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sim.engines.des import Evacuation
-from sim.inputs.scenario import Scenario
+from sim.inputs.scenario import Linkage, Scenario
 from sim.model.boarding import allocate
 from sim.model.daylight import gate
 from sim.model.variates import Variates
@@ -121,7 +121,8 @@ class Narrator:
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
-        s, out, day = self.scenario, [], None
+        s, day = self.scenario, None
+        out: list[str] = []
         start = (0.0, self._opening())
         told = [(e.time, self._tell(e)) for e in self.trace]
         if not any(e.event == "cleared" for e in self.trace):
@@ -187,7 +188,7 @@ class Narrator:
                 "reception."
             )
         if before.paused:
-            site = self.scenario.linkage.site
+            site = self._linkage.site
             return f" It waited for the evacuation of {site} to catch up, as the deal requires."
         hours = rules.departure_hours
         if hours is not None and not gate(hours, s.start_hour, e.time - SAME)[0]:
@@ -315,8 +316,8 @@ class Narrator:
 
     def _cause(self, e: TraceEvent) -> str:
         rules = self.scenario.ceasefire
-        linkage = self.scenario.linkage
-        if e.note == BREACH and self.pickup.paused and linkage.lag_breach_rate > 0:
+        if e.note == BREACH and self.pickup.paused and self._linkage.lag_breach_rate > 0:
+            linkage = self._linkage
             rate = rules.breach_rate + linkage.lag_breach_rate
             return f"a breach (at random, {rate:g} an hour while this side is ahead)"
         if e.note == BREACH:
@@ -349,7 +350,7 @@ class Narrator:
 
     def _linkage_pause(self, e: TraceEvent) -> str:
         self.pickup.paused = True
-        linkage = self.scenario.linkage
+        linkage = self._linkage
         text = (
             f"Departures here pause: {self._shares()}, further apart than the deal allows "
             f"({100 * linkage.max_lag:.0f} points). They wait for the evacuation of {e.note} "
@@ -366,9 +367,16 @@ class Narrator:
             "here again."
         )
 
+    @property
+    def _linkage(self) -> Linkage:
+        """The scenario's linkage: linkage events happen only in scenarios that have one."""
+        if self.scenario.linkage is None:
+            raise RuntimeError("a linkage event in a scenario without a linkage")
+        return self.scenario.linkage
+
     def _shares(self) -> str:
         """'26% out here, 50% there': the shares of people the linkage rule compares."""
-        s, linkage = self.scenario, self.scenario.linkage
+        s, linkage = self.scenario, self._linkage
         here = self.evacuated / s.people if s.people else 1.0
         there = self.linked_evacuated / linkage.people if linkage.people else 1.0
         return f"{100 * here:.0f}% out here, {100 * there:.0f}% there"

@@ -110,7 +110,7 @@ def run_table(result: RunResult) -> str:
         f"{result.engine} engine, {result.wall_time:.1f} s",
         f"{'metric':<28}{'mean':>12}{'95% CI':>22}{'p5–p95':>22}",
     ]
-    by_name = {x.metric: x for x in result.summaries}
+    by_name = result.summaries
     for name in names:
         x = by_name[name]
         if x.n == 0:

@@ -25,14 +25,16 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
 from sim.outputs.records import Replications
-from sim.studies.calibration.targets import Targets
+from sim.studies.calibration.targets import Targets, load_targets
 from sim.studies.runner import run_chunked
+from sim.views.notebook import html_table, pandas
 
 #: Differential evolution: candidates per free parameter and generations. Each candidate
 #: costs ``refine_reps`` replications, so a generation is a single batch.
@@ -114,6 +116,37 @@ class Calibration:
         """Parameter values of the kept draws, shape (accepted, parameters)."""
         return self.values[self.fit.accepted]
 
+    def to_frame(self) -> Any:
+        """The posterior sample, closest draw first: distance, parameter values and the
+        targets' metrics, as a pandas DataFrame indexed by draw.
+
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        kept = self.fit.accepted
+        columns = {"distance": self.distance[kept]}
+        columns.update({p.path: self.values[kept, i] for i, p in enumerate(self.targets.priors)})
+        columns.update(
+            {t.metric: self.simulated[kept, i] for i, t in enumerate(self.targets.targets)}
+        )
+        return pandas().DataFrame(columns, index=kept).rename_axis("draw")
+
+    def __repr__(self) -> str:
+        return (
+            f"Calibration({Path(self.targets.path).name!r}, draws={len(self.values)}, "
+            f"accepted={len(self.fit.accepted)}, seed={self.seed}, best={self.best})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for i, p in enumerate(self.targets.priors):
+            low, median, high = np.percentile(self.posterior[:, i], QUANTILES)
+            rows.append([p.path, self.best[p.path], median, low, high])
+        header = ("parameter", "best fit", "posterior median", "p5", "p95")
+        return html_table(repr(self), header, rows)
+
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the calibration folder (default ``results/calibration/<id>``); return it."""
         from sim.studies.calibration.report import default_folder, write_calibration
@@ -123,7 +156,7 @@ class Calibration:
 
 
 def calibrate(
-    targets: Targets,
+    targets: Targets | str | Path,
     draws: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
@@ -133,8 +166,8 @@ def calibrate(
 
     Parameters
     ----------
-    targets : Targets
-        From :func:`sim.studies.calibration.load_targets`.
+    targets : Targets, str or Path
+        From :func:`sim.studies.calibration.load_targets`, or a targets file or bundled name.
     draws : int, optional
         Prior draws (default: the file's), rounded up to a power of two, the sizes at
         which a Sobol' sequence is balanced.
@@ -150,6 +183,8 @@ def calibrate(
     -------
     Calibration
     """
+    if not isinstance(targets, Targets):
+        targets = load_targets(targets)
     draws = targets.draws if draws is None else draws
     seed = targets.seed if seed is None else seed
     timings = {}

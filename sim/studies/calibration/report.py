@@ -8,6 +8,7 @@ seed give the same bytes. ``report.md`` and ``manifest.json`` also record wall t
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 from datetime import UTC, datetime
@@ -15,8 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
-from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
+from sim.outputs.records import Replications
+from sim.outputs.results import (
+    arrays_npz,
+    atomic_folder,
+    csv_text,
+    fresh_folder,
+    number,
+    read_manifest,
+    read_npz,
+    versions,
+)
 from sim.studies.calibration.abc import Calibration
 from sim.studies.calibration.figures import write_calibration_figures
 from sim.studies.calibration.summary import (
@@ -53,8 +66,60 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         }
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
+        (staging / "draws.npz").write_bytes(arrays_npz(_arrays(calibration)))
         write_calibration_figures(calibration, staging)
     return folder
+
+
+def _arrays(calibration: Calibration) -> dict[str, np.ndarray]:
+    """Every array of a calibration, for ``draws.npz``."""
+    c = calibration
+    arrays = {"values": c.values, "simulated": c.simulated, "distance": c.distance}
+    arrays["accepted/fit"] = c.fit.accepted
+    arrays.update({f"accepted/{i}": r.accepted for i, r in enumerate(c.sensitivity)})
+    for label, run in (("series", c.series), ("best_run", c.best_run)):
+        arrays.update({f"{label}/metrics/{k}": v for k, v in run.metrics.items()})
+        arrays.update({f"{label}/series/{k}": v for k, v in run.series.items()})
+    return arrays
+
+
+def read_calibration_folder(folder: str | Path) -> Calibration:
+    """The :class:`~sim.studies.calibration.abc.Calibration` that wrote ``folder``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a calibration folder this version can read.
+    """
+    from sim.studies.calibration.abc import Refit
+    from sim.studies.calibration.targets import Targets
+
+    folder = Path(folder)
+    info = read_manifest(folder, "calibration")
+    if "targets_values" not in info or not (folder / "draws.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a calibration folder, or one written before evacsim read them"
+        )
+    targets = from_record(Targets, info["targets_values"])
+    a = read_npz(folder / "draws.npz")
+
+    def replications(label: str) -> Replications:
+        def part(kind: str) -> dict[str, np.ndarray]:
+            prefix = f"{label}/{kind}/"
+            return {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}
+
+        return Replications(part("metrics"), part("series"))
+
+    def refit(entry: dict, key: str) -> Refit:
+        return Refit(entry["metric"], float(entry["value"]), a[key], float(entry["epsilon"]))
+
+    sensitivity = [refit(e, f"accepted/{i}") for i, e in enumerate(info["refits"])]
+    return Calibration(
+        targets, int(info["seed"]), a["values"], a["simulated"], a["distance"],
+        refit({"metric": "", "value": math.nan, "epsilon": info["epsilon"]}, "accepted/fit"),
+        sensitivity, replications("series"), info["best_fit"], replications("best_run"),
+        {k: float(v) for k, v in info["wall_time_s"].items()},
+    )  # fmt: skip
 
 
 def posterior_csv(calibration: Calibration) -> str:
@@ -114,6 +179,11 @@ def manifest(calibration: Calibration) -> dict:
         "wall_time_s": {k: round(v, 3) for k, v in calibration.timings.items()},
         "versions": versions(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "targets_values": record(targets),
+        "refits": [
+            {"metric": r.metric, "value": r.value, "epsilon": r.epsilon}
+            for r in calibration.sensitivity
+        ],
     }
 
 

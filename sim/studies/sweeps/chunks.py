@@ -17,6 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def layout(
     size : int
         Most replications per chunk.
     """
-    chunks = []
+    chunks: list[Chunk] = []
     for variant in sorted({variants[p] for p, _, _ in requests}):
         mine = [(p, a, b) for p, a, b in requests if variants[p] == variant]
         points = np.concatenate([np.full(b - a, p) for p, a, b in mine])
@@ -100,7 +101,8 @@ class ChunkStore:
         handle, temporary = tempfile.mkstemp(prefix=f".{chunk.name}.", dir=self.folder)
         try:
             with os.fdopen(handle, "wb") as f:
-                np.savez(f, point=chunk.points, rep=chunk.reps, **metrics)
+                arrays: dict[str, Any] = {"point": chunk.points, "rep": chunk.reps, **metrics}
+                np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(temporary, self.path(chunk))

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import AbstractContextManager, ExitStack
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +81,7 @@ class DaskExecutor(AbstractContextManager):
         self.address = address
         self.workers = workers or os.cpu_count() or 1
         self._stack = ExitStack()
-        self.client = None
+        self.client: Any = None  # a distributed.Client once entered
 
     def __enter__(self) -> DaskExecutor:
         distributed = self._distributed
