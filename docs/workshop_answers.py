@@ -67,6 +67,13 @@ class Run:
         return _result(self).metrics[metric]
 
 
+def _told(run: Run, rep: int) -> list[str]:
+    """The narration of replication ``rep``, as ``evacsim narrate`` tells it."""
+    scenario = run.load()
+    trace = sim.run(scenario, rep + 1, run.seed, trace=[rep]).replications.trace
+    return narrate(scenario, trace, rep)
+
+
 @cache
 def _result(run: Run) -> sim.RunResult:
     return sim.run(run.load(), run.reps, run.seed)
@@ -199,9 +206,8 @@ def exercise_3() -> str:
     hold = Run(CEASEFIRE, reps=500)
     turn = Run(CEASEFIRE, reps=500, sets=("ceasefire.before_checkpoint='turn_back'",))
     calm = Run(RANDOM, reps=500)
-    s = hold.load()
     rep = int(np.flatnonzero(hold.values("suspensions") > 0)[0])
-    story = _excerpt(narrate(s, rep, hold.seed), "The ceasefire", "held", "turns back")
+    story = _excerpt(_told(hold, rep), "The ceasefire", "held", "turns back")
     told = f"{EVACSIM} narrate {CEASEFIRE} --rep {rep} --seed {hold.seed}"
     cleared = {r: r.summary("clearance_time").n for r in (hold, turn)}
 
@@ -304,9 +310,8 @@ def exercise_5() -> str:
     deal = Run(LINKED, reps=500)
     looser = Run(LINKED, reps=500, sets=("linkage.max_lag=0.4",))
     free = Run(LINKED, reps=500, sets=("linkage.max_lag=1.0",))
-    s = deal.load()
     told = f"{EVACSIM} narrate {LINKED} --seed {deal.seed}"
-    story = _excerpt(narrate(s, 0, deal.seed), "Departures here pause", "caught up", most=2)
+    story = _excerpt(_told(deal, 0), "Departures here pause", "caught up", most=2)
 
     def row(label: str, r: Run) -> list[str]:
         m = r.summary

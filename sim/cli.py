@@ -33,14 +33,20 @@ import sim
 from sim.errors import ScenarioError
 from sim.inputs.library import copy_library, entries, library_root
 from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent
+from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
-from sim.views.animate import animate
+from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+
+#: Where run, compare and calibration folders go unless ``--out`` says otherwise.
+RESULTS = Path("results")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,6 +206,7 @@ def _seed(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
+    _check_out(args.out, RESULTS / scenario.name)
     result = run(
         scenario,
         args.reps,
@@ -211,6 +218,7 @@ def _run(args: argparse.Namespace) -> int:
         max_reps=args.max_reps,
     )
     folder = result.save(args.out)
+    _moved(args.out, folder)
     print(run_table(result))
     if result.precision is not None:
         p = result.precision
@@ -221,6 +229,20 @@ def _run(args: argparse.Namespace) -> int:
         )
     print(f"\nRun folder: {folder}")
     return 0
+
+
+def _check_out(out: str | None, default_parent: Path) -> None:
+    """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
+    if out is None:
+        check_destination(default_parent, new=False)
+    else:
+        check_destination(Path(out))
+
+
+def _moved(out: str | None, folder: Path) -> None:
+    """Say so when ``--out`` was taken by another process while this one computed."""
+    if out is not None and folder != Path(out):
+        print(f"evacsim: note: {out} appeared during the run; wrote {folder}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -239,18 +261,36 @@ def _validate(args: argparse.Namespace) -> int:
     return status
 
 
+def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
+    """The seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return seed, result.replications.trace
+
+
 def _narrate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    print("\n".join(narrate(scenario, args.rep, args.seed)))
+    _, trace = _traced(scenario, args)
+    print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
-    seed = scenario.seed if args.seed is None else args.seed
+    check_destination(Path(args.out).parent, new=False)
+    check_animation(Path(args.out), minutes_per_frame=args.minutes_per_frame)
+    seed, trace = _traced(scenario, args)
     try:
         out = animate(
-            scenario, args.rep, seed, Path(args.out), minutes_per_frame=args.minutes_per_frame
+            scenario,
+            trace,
+            Path(args.out),
+            rep=args.rep,
+            label=f"replication {args.rep}, seed {seed}",
+            minutes_per_frame=args.minutes_per_frame,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None
@@ -260,9 +300,11 @@ def _animate(args: argparse.Namespace) -> int:
 
 def _calibrate(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
+    _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
     calibration = calibrate(targets, args.draws, args.seed)
     folder = calibration.save(args.out)
+    _moved(args.out, folder)
     print(calibration_table(calibration))
     print(f"\nCalibration took {time.perf_counter() - began:.0f} s. Folder: {folder}")
     return 0
@@ -271,8 +313,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
+    _check_out(args.out, RESULTS / "compare")
     comparison = compare(base, whatifs, args.reps, args.seed)
     folder = comparison.save(args.out)
+    _moved(args.out, folder)
     print(compare_table(comparison))
     print(f"\nCompare folder: {folder}")
     return 0
@@ -280,6 +324,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, args.precision, args.max_reps)
+    check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
     except KeyboardInterrupt:

@@ -21,4 +21,12 @@ class ScenarioError(Exception):
         self.key = key
         self.message = message
         where = f"{source}: {key}" if key else source
-        super().__init__(f"{where}: {message}")
+        super().__init__(one_line(f"{where}: {message}"))
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters escaped (``\\n``, ``\\x00``),
+    so a key or a file name holding them cannot split an error into several lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

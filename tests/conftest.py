@@ -112,6 +112,10 @@ def random_scenario(draw) -> list[str]:
             f"linkage.max_lag={draw(st.floats(0.0, 1.0))!r}",
             f"linkage.lag_breach_rate={draw(st.floats(0.0, 2.0))!r}",
         ]
+    if draw(st.booleans()):  # a crossing that may set the pace
+        o.append(f"crossing.lanes={draw(st.integers(1, 3))}")
+        if draw(st.booleans()):
+            o.append(f"crossing.vehicles_per_hour={draw(st.floats(0.5, 200.0))!r}")
     if draw(st.booleans()):
         hours = st.floats(0.0, 24.0)
         opening, closing = draw(st.tuples(hours, hours).filter(lambda h: h[0] % 24 != h[1] % 24))

@@ -7,10 +7,9 @@ import pytest
 from matplotlib import animation
 from PIL import Image
 
-from sim.engines.des import Evacuation
+import sim
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
-from sim.model.variates import Variates
 from sim.views.animate import BACK, CHECKPOINT, OUT, Place, _Scene, animate, convoy_position
 
 DETERMINISTIC = Path(__file__).parent.parent / "scenarios" / "workshop" / "deterministic.toml"
@@ -18,13 +17,14 @@ HALT = "ceasefire.windows=[{start = 5.0, end = 9.0, reason = 'halt'}]"
 
 
 def trace_of(overrides: list[str] | None = None):
+    """The scenario and the trace of its replication 0, seed 1."""
     scenario = load_scenario(DETERMINISTIC, overrides)
-    return scenario, Evacuation(scenario, Variates(1), 0, traced=True).run().trace
+    return scenario, sim.run(scenario, reps=1, seed=1, trace=[0]).replications.trace
 
 
 def test_gif_of_a_short_run(tmp_path):
-    scenario = load_scenario(DETERMINISTIC, ["horizon=16"])
-    out = animate(scenario, 0, 1, tmp_path / "run.gif", minutes_per_frame=30)
+    scenario, trace = trace_of(["horizon=16"])
+    out = animate(scenario, trace, tmp_path / "run.gif", minutes_per_frame=30)
     assert out == tmp_path / "run.gif"
     with Image.open(out) as gif:
         assert gif.format == "GIF"
@@ -34,8 +34,8 @@ def test_gif_of_a_short_run(tmp_path):
 
 
 def test_a_suspension_animates(tmp_path):
-    scenario = load_scenario(DETERMINISTIC, [HALT, "horizon=12"])
-    out = animate(scenario, 0, 1, tmp_path / "halt.gif", minutes_per_frame=45)
+    scenario, trace = trace_of([HALT, "horizon=12"])
+    out = animate(scenario, trace, tmp_path / "halt.gif", minutes_per_frame=45)
     with Image.open(out) as gif:
         assert gif.n_frames > 1
 
@@ -57,22 +57,22 @@ def test_banner_queue_and_held_convoy():
 
 
 def test_unknown_extension(tmp_path):
-    scenario = load_scenario(DETERMINISTIC)
+    scenario, trace = trace_of()
     with pytest.raises(ScenarioError, match=r"\.gif or \.mp4"):
-        animate(scenario, 0, 1, tmp_path / "run.avi")
+        animate(scenario, trace, tmp_path / "run.avi")
 
 
 @pytest.mark.skipif(animation.writers.is_available("ffmpeg"), reason="ffmpeg is installed")
 def test_mp4_without_ffmpeg(tmp_path):
-    scenario = load_scenario(DETERMINISTIC)
+    scenario, trace = trace_of()
     with pytest.raises(ScenarioError, match="mp4 needs ffmpeg.*gif"):
-        animate(scenario, 0, 1, tmp_path / "run.mp4")
+        animate(scenario, trace, tmp_path / "run.mp4")
     assert not (tmp_path / "run.mp4").exists()
 
 
 def test_bad_step(tmp_path):
     with pytest.raises(ScenarioError, match="positive"):
-        animate(load_scenario(DETERMINISTIC), 0, 1, tmp_path / "a.gif", minutes_per_frame=0)
+        animate(*trace_of(), tmp_path / "a.gif", minutes_per_frame=0)
 
 
 def test_positions_on_the_deterministic_timetable():

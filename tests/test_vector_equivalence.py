@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import sim
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
+from sim.outputs import records
 from sim.outputs.records import count_metrics
 
 
@@ -46,6 +47,70 @@ def test_every_scenario_agrees_over_200_replications(path):
 def test_random_scenarios_agree(overrides, seed):
     scenario = sim.load_scenario(BASELINE, overrides)
     assert_same(scenario, run_des(scenario, 4, seed=seed), run_vector(scenario, 4, seed=seed))
+
+
+#: Overrides of the deterministic scenario that make each reason of the trace happen.
+REASONS = {
+    records.SUSPENDED: ["ceasefire.windows=[{start = 0.0, end = 2.0, reason = 'mined'}]"],
+    records.BOARDING: ["fleet.buses.per_convoy=5"],
+    records.CORRIDOR: ["fleet.buses.per_convoy=5", "convoy.max_in_corridor=1"],
+    records.LINKED_BEHIND: [
+        "linkage.site='Al-Foua'",
+        "linkage.people=1000",
+        "linkage.per_convoy=500",
+        "linkage.trip=5.0",
+        "linkage.max_lag=0.1",
+    ],
+    records.CLOSED: ["horizon=48.0", "convoy.departure_hours=[6, 12]"],
+    records.TOO_FEW: [
+        "fleet.vans={count = 10, seats = 10, available_at = 1.0, load_time = 0.5, "
+        "unload_time = 0.25}",
+        "population.families.vehicles=['buses', 'vans']",
+        "convoy.min_vehicles=15",
+        "convoy.max_wait=5.0",
+    ],
+    records.MAX_WAIT: ["convoy.min_vehicles=15", "convoy.max_wait=1.0"],
+    records.HEADWAY: ["fleet.buses.per_convoy=5", "convoy.headway=1.25"],
+    records.HELD_TOO_LONG: [
+        "ceasefire.windows=[{start = 0.75}]",
+        "ceasefire.negotiation=10.0",
+        "ceasefire.guarantee=1.0",
+        "ceasefire.max_hold=2.0",
+    ],
+    records.TURN_BACK_RULE: [
+        "ceasefire.before_checkpoint='turn_back'",
+        "ceasefire.windows=[{start = 0.75}]",
+        "ceasefire.negotiation=2.0",
+        "ceasefire.guarantee=1.0",
+    ],
+    records.BREACH: [
+        "ceasefire.breach_rate=0.5",
+        "ceasefire.negotiation=30.0",
+        "ceasefire.guarantee=1.0",
+    ],
+    records.INCIDENT: [
+        "route.incident_probability=1.0",
+        "ceasefire.negotiation=1.0",
+        "ceasefire.guarantee=0.5",
+    ],
+}
+
+
+@pytest.mark.parametrize("reason", REASONS, ids=lambda r: r.replace(" ", "_"))
+def test_both_engines_give_the_same_reasons(reason):
+    """Each reason the narration tells is in both engines' traces, on the same event."""
+    scenario = sim.load_scenario(DETERMINISTIC, ["run.trace_reps=2", *REASONS[reason]])
+    reference, batch = run_des(scenario, 2, seed=1), run_vector(scenario, 2, seed=1)
+    assert_same(scenario, reference, batch)
+    assert reason in {e.note for e in reference.trace}
+
+
+def test_the_reasons_are_traced_for_any_replication_asked_for():
+    scenario = sim.load_scenario(DETERMINISTIC, REASONS[records.BOARDING])
+    reference = run_des(scenario, 12, seed=1, traced=[11, 4])
+    assert {e.rep for e in reference.trace} == {4, 11}
+    assert_same(scenario, reference, run_vector(scenario, 12, seed=1, traced=[4, 11]))
+    assert records.BOARDING in {e.note for e in reference.trace if e.rep == 11}
 
 
 def test_a_replication_alone_equals_it_inside_a_batch():

@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from sim.engines.batch_state import BatchState
-from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid, metric_names
+from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
 
 NAN = np.nan
 
@@ -25,7 +25,8 @@ class BatchBooks:
         # every finished chunk's arrays alive until the cyclic garbage collector runs
         self.batch = weakref.proxy(batch)
         R, G = batch.R, batch.G
-        self.traced = batch.rep < s.trace_reps
+        self.traced = np.isin(batch.rep, batch.traced_reps)
+        self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
         self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
         self.arrived = self.waiting.copy()
@@ -67,9 +68,15 @@ class BatchBooks:
         self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
         self.series = {
-            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in SERIES.items()
+            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in series_types(s).items()
         }
         self.next_hour = np.zeros(R, dtype=np.int64)
+        # the crossing: vehicle passages by pool, and vehicles queueing for a lane
+        self.crossed = np.zeros((batch.P, R), dtype=np.int64)
+        self.crossing_queued = np.zeros(R, dtype=np.int64)
+        self.crossing_since = np.zeros(R)
+        self.crossing_vehicle_hours = np.zeros(R)
+        self.crossing_peak = np.zeros(R, dtype=np.int64)
 
     # -- trace ------------------------------------------------------------------------------
 
@@ -100,7 +107,9 @@ class BatchBooks:
             event_ = TraceEvent(int(b.rep[idx[i]]), float(b.now[idx[i]]), event, c, n, g, v, text)
             self.trace.append((event_.rep, len(self.trace), event_))
 
-    def convoy_event(self, slot: np.ndarray, idx: np.ndarray, event: str, note: str = "") -> None:
+    def convoy_event(
+        self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
+    ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
         if self.traced[idx].any():
             b = self.batch
@@ -147,6 +156,32 @@ class BatchBooks:
         """People aboard convoys start (``delta > 0``) or stop being held."""
         self.accrue(idx)
         self.held[idx] += delta
+
+    # -- the crossing ----------------------------------------------------------------------
+
+    def passes_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' vehicles are past the checkpoint."""
+        self.crossed[:, idx] += self.batch.c_vehicles[slot, :, idx].T
+
+    def change_crossing_queue(self, idx: np.ndarray, delta: np.ndarray) -> None:
+        """Vehicles join (``delta > 0``) or leave the queue for an inspection lane."""
+        self._accrue_crossing(idx, self.batch.now[idx])
+        self.crossing_queued[idx] += delta
+        self.crossing_peak[idx] = np.maximum(self.crossing_peak[idx], self.crossing_queued[idx])
+
+    def _accrue_crossing(self, idx: np.ndarray, now: np.ndarray) -> None:
+        span = now - self.crossing_since[idx]
+        moved = span > 0
+        j = idx[moved]
+        self.crossing_vehicle_hours[j] += self.crossing_queued[j] * span[moved]
+        self.crossing_since[j] = now[moved]
+
+    def _crossing_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """The crossing's hourly series' current values for replications ``idx``."""
+        pools = self.scenario.pools
+        state = {f"crossed_{p.name}": self.crossed[i, idx] for i, p in enumerate(pools)}
+        state["crossing_queue"] = self.crossing_queued[idx]
+        return state
 
     # -- convoys and the ceasefire ----------------------------------------------------------
 
@@ -219,6 +254,9 @@ class BatchBooks:
             self.series["evacuated"][j, h] = b.evacuated[j]
             self.series["waiting"][j, h] = self.waiting[j]
             self.series["suspended"][j, h] = ~b.active[j]
+            if b.crossing_on:
+                for name, values in self._crossing_state(j).items():
+                    self.series[name][j, h] = values
             self.next_hour[j] += 1
 
     def finish(self, idx: np.ndarray) -> None:
@@ -235,7 +273,11 @@ class BatchBooks:
         self.paused_hours[j] += end[paused] - self.paused_since[j]
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
-        for name, values in (("evacuated", b.evacuated[idx]), ("waiting", self.waiting[idx])):
+        state = {"evacuated": b.evacuated[idx], "waiting": self.waiting[idx]}
+        if b.crossing_on:
+            state.update(self._crossing_state(idx))
+            self._accrue_crossing(idx, end)
+        for name, values in state.items():
             self.series[name][idx] = np.where(late, values[:, None], self.series[name][idx])
         still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
         self.series["suspended"][idx] = np.where(late, still, self.series["suspended"][idx])
@@ -293,6 +335,11 @@ class BatchBooks:
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
+        if b.crossing_on:
+            for p, pool in enumerate(s.pools):
+                m[f"crossed_{pool.name}"] = self.crossed[p].astype(float)
+            m["crossing_queue_peak"] = self.crossing_peak.astype(float)
+            m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
         for milestone in s.milestones:
             key = milestone.name
             if milestone.at is not None:

@@ -12,6 +12,7 @@ import numpy as np
 from sim.engines.batch_convoys import BEFORE_CHECKPOINT, HELD_CHECKPOINT, HELD_PICKUP
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
+from sim.outputs.records import BREACH, SCHEDULED
 
 INF = np.inf
 
@@ -94,6 +95,7 @@ class BatchCeasefire(BatchPart):
         self.books.suspension_starts(j)
         note = cause if isinstance(cause, str) else np.asarray(cause, dtype=object)[was_active]
         self.books.record(j, "ceasefire_suspended", note=note)
+        self._suspended(j)
         armed = np.isfinite(self.breach_due[j])
         if armed.any():
             a = j[armed]
@@ -111,14 +113,14 @@ class BatchCeasefire(BatchPart):
         w = self.window_next[idx]
         self.window_next[idx] += 1
         ends = np.array([np.nan if x.end is None else x.end for x in self.windows])[w]
-        causes = [self.windows[i].reason or "scheduled" for i in w]
+        causes = [self.windows[i].reason or SCHEDULED for i in w]
         self.suspend(idx, causes, ends)
 
     def _breach(self, idx: np.ndarray) -> None:
         self.breach_due[idx] = INF
         self.breaches[idx] += 1
         self.hazard_left[idx] = self._hazard_gap(idx)
-        self.suspend(idx, "breach of the ceasefire", None)
+        self.suspend(idx, BREACH, None)
 
     def _resume(self, idx: np.ndarray) -> None:
         later = self.now[idx] < self.until[idx]

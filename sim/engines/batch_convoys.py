@@ -11,13 +11,15 @@ import numpy as np
 
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
+from sim.outputs.records import HEADWAY, HELD_TOO_LONG, TURN_BACK_RULE
 
 INF = np.inf
 
 # convoy stages: what its next event is
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
-BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, INSPECTION)
+CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
 class BatchConvoys(BatchPart):
@@ -51,6 +53,7 @@ class BatchConvoys(BatchPart):
         ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
         early = ~suspended & (now < ready)
         if early.any():
+            self.c_headway[slot[early], idx[early]] = True
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
         go = ~suspended & ~early
         if go.any():
@@ -63,12 +66,14 @@ class BatchConvoys(BatchPart):
         self.loading[idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
-        self.books.convoy_event(slot, idx, "convoy_departs")
+        why = np.where(self.c_headway[slot, idx], HEADWAY, "") if self.books.any_traced else ""
+        self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
         self._set_timer(slot, idx, now + self._leg("to_checkpoint", slot, idx), TO_CHECKPOINT)
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        self.c_headway[slot, idx] = False
         self.books.change_held(idx, self.c_people[slot, idx])
         self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
@@ -98,14 +103,16 @@ class BatchConvoys(BatchPart):
         if on.any():
             self._at_pickup(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._set_timer(slot, idx, self.now[idx] + self._leg("inspection", slot, idx), INSPECTION)
+        self._enter_crossing(slot, idx)
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        if self.crossing_on:
+            self._release_lane(slot, idx)
         incident = self.active[idx] & (
             self._convoy_u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
@@ -118,7 +125,7 @@ class BatchConvoys(BatchPart):
         stopped = ~self.active[idx]
         if stopped.any():
             if self.turn_back_mode:
-                self._turn_back(slot[stopped], idx[stopped])
+                self._turn_back(slot[stopped], idx[stopped], TURN_BACK_RULE)
             else:
                 self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
         if (~stopped).any():
@@ -132,19 +139,21 @@ class BatchConvoys(BatchPart):
         if on.any():
             self._pass(slot[on], idx[on])
         if (~on).any():
-            self._turn_back(slot[~on], idx[~on])
+            self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._crossed(slot, idx)
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
         )
 
-    def _turn_back(self, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _turn_back(self, slot: np.ndarray, idx: np.ndarray, why: str) -> None:
         """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
+        self._leave_crossing(slot, idx)
         now = self.now[idx]
         self.books.turned_back[idx] += 1
-        self.books.convoy_event(slot, idx, "turned_back")
+        self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
         self.loading[idx[at_pickup]] = False
@@ -219,4 +228,4 @@ class BatchConvoys(BatchPart):
             for rank in range(hit.sum(0).max(initial=0)):
                 slot = order[rank]
                 on = hit[slot, np.arange(len(idx))]
-                self._turn_back(slot[on], idx[on])
+                self._turn_back(slot[on], idx[on], TURN_BACK_RULE)

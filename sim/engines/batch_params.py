@@ -20,7 +20,7 @@ from sim.model.distributions import CV_FIXED, Distribution
 Value = float | np.ndarray
 
 #: Inputs that count things and must stay whole numbers.
-INTEGERS = ("count", "seats", "per_convoy", "min_vehicles", "max_in_corridor", "people")
+INTEGERS = ("count", "seats", "per_convoy", "min_vehicles", "max_in_corridor", "people", "lanes")
 
 
 def pick(value: Value, idx: np.ndarray) -> Value:
@@ -123,6 +123,10 @@ def batch_parameters(
             values[f"linkage.{name}"] = float(getattr(linkage, name))
         for k, v in linkage.trip.params:
             values[f"linkage.trip.{k}"] = v
+    crossing = scenario.crossing
+    if crossing is not None:
+        values["crossing.lanes"] = crossing.lanes
+        values["crossing.vehicles_per_hour"] = crossing.vehicles_per_hour
     for key, array in (arrays or {}).items():
         if key not in values:
             known = ", ".join(sorted(values))

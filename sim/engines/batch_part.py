@@ -67,6 +67,28 @@ class BatchPart(BatchState, ABC):
     def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` wait at the pickup."""
 
+    @abstractmethod
+    def _suspended(self, idx: np.ndarray) -> None:
+        """The ceasefire broke: the dispatcher's reason to wait, for the trace."""
+
+    # -- the crossing ----------------------------------------------------------------------
+
+    @abstractmethod
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys at the checkpoint take an inspection lane, or queue for one."""
+
+    @abstractmethod
+    def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' inspections end: their lanes go to the first convoys queueing."""
+
+    @abstractmethod
+    def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys turning back leave the queue for a lane, or their lane."""
+
+    @abstractmethod
+    def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' vehicles are past the checkpoint."""
+
     # -- the ceasefire ----------------------------------------------------------------------
 
     @abstractmethod

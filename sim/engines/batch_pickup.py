@@ -12,6 +12,19 @@ from sim.engines.batch_convoys import LOADING
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
 from sim.model.daylight import gate
+from sim.outputs.records import (
+    BOARDING,
+    CLOSED,
+    CORRIDOR,
+    LINKED_BEHIND,
+    MAX_WAIT,
+    SUSPENDED,
+    TOO_FEW,
+    WAITED,
+)
+
+# the dispatcher's reasons to wait, as indices of records.WAITED
+WHY = {why: code for code, why in enumerate(WAITED)}
 
 INF = np.inf
 
@@ -56,6 +69,8 @@ class BatchPickup(BatchPart):
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
         room = pick(self.params["convoy.max_in_corridor"], idx)
+        if self.books.any_traced:
+            self._note_blocked(idx)
         idx = idx[
             self.active[idx]
             & ~self.loading[idx]
@@ -74,6 +89,7 @@ class BatchPickup(BatchPart):
             closed = go & ~open_now
             j = idx[closed]
             self.deadline_due[j] = np.minimum(self.deadline_due[j], opening[closed])
+            self._note(j, CLOSED)
             go &= open_now
         idx, seated, vehicles, waiting, boarding = (
             x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
@@ -81,6 +97,7 @@ class BatchPickup(BatchPart):
         short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
             boarding < waiting.sum(0)
         )
+        few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
         if short.any():
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
@@ -91,9 +108,57 @@ class BatchPickup(BatchPart):
             ]
             short[np.flatnonzero(short)[wait]] = True
             short[np.flatnonzero(short)[~wait]] = False
+            self._note(j[wait], TOO_FEW)
         form = ~short
         if form.any():
-            self._form(idx[form], seated[..., form], vehicles[:, form])
+            self._form(idx[form], seated[..., form], vehicles[:, form], few[form])
+
+    # -- the dispatcher's reasons, for the trace --------------------------------------------
+
+    def _note_blocked(self, idx: np.ndarray) -> None:
+        """Keep why no convoy may form in traced replications ``idx``, where someone could
+        board (the reference engine's ``Evacuation._blocked``, in its order)."""
+        t = idx[self.books.traced[idx]]
+        if not len(t):
+            return
+        room = pick(self.params["convoy.max_in_corridor"], t)
+        why = np.select(
+            [
+                ~self._could_board(t),
+                ~self.active[t],
+                self.loading[t],
+                self.in_corridor[t] >= room,
+                self.ahead[t],
+            ],
+            [0, WHY[SUSPENDED], WHY[BOARDING], WHY[CORRIDOR], WHY[LINKED_BEHIND]],
+            default=-1,  # not blocked: the rest of the decision says
+        )
+        self._wait(t[why >= 0], why[why >= 0])
+
+    def _note(self, idx: np.ndarray, why: str) -> None:
+        """Keep ``why`` as the reason to wait of the traced replications among ``idx``."""
+        if self.books.any_traced:
+            t = idx[self.books.traced[idx]]
+            self._wait(t, np.full(len(t), WHY[why]))
+
+    def _wait(self, t: np.ndarray, code: np.ndarray) -> None:
+        """Traced replications ``t`` do not form a convoy now, for reasons ``code``
+        (indices of ``WAITED``; 0: nobody could board)."""
+        starts = (self.waited[t] == 0) & (code != 0)
+        self.waited_since[t[starts]] = self.now[t[starts]]
+        self.waited[t] = code
+
+    def _could_board(self, idx: np.ndarray) -> np.ndarray:
+        """Someone waiting has a seat in the idle vehicles, per replication of ``idx``."""
+        seated, _ = self._allocate(self.queue[:, :, idx].sum(axis=1), idx)
+        return seated.sum(axis=(0, 1)) > 0
+
+    def _suspended(self, idx: np.ndarray) -> None:
+        """The ceasefire broke: from now on, the reason to wait where someone could board."""
+        if self.books.any_traced:
+            t = idx[self.books.traced[idx]]
+            t = t[self._could_board(t)]
+            self._wait(t, np.full(len(t), WHY[SUSPENDED]))
 
     def _allocate(self, waiting: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`)."""
@@ -110,7 +175,9 @@ class BatchPickup(BatchPart):
         vehicles = -(-seated.sum(axis=0) // capacity)
         return seated, vehicles
 
-    def _form(self, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray) -> None:
+    def _form(
+        self, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray, few: np.ndarray
+    ) -> None:
         take = seated.sum(axis=1)  # (G, n)
         queue = self.queue[:, :, idx]
         before = np.cumsum(queue, axis=1) - queue
@@ -129,8 +196,17 @@ class BatchPickup(BatchPart):
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
+        self.c_headway[slot, idx] = False
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
-        self.books.convoy_event(slot, idx, "convoy_forms")
+        why: str | np.ndarray = ""
+        if self.books.any_traced:
+            code = np.where(self.waited_since[idx] < self.now[idx], self.waited[idx], 0)
+            code[few & (code == WHY[TOO_FEW])] = WHY[MAX_WAIT]
+            why = np.asarray(WAITED, dtype=object)[code]
+            t = idx[self.books.traced[idx]]
+            self.waited[t] = 0  # a new wait begins
+            self._wait(t, np.where(self._could_board(t), WHY[BOARDING], 0))
+        self.books.convoy_event(slot, idx, "convoy_forms", why)
         self._set_timer(
             slot, idx, self.now[idx] + self._slowest("load", slot, idx, self.load_time), LOADING
         )

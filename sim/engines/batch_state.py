@@ -23,6 +23,7 @@ class BatchState:
     params: BatchParameters
     variates: Variates
     rep: np.ndarray  # (R,) replication numbers: a replication's variates
+    traced_reps: np.ndarray  # replication numbers whose events are traced
     R: int  # replications
     G: int  # groups of people
     P: int  # vehicle pools
@@ -55,6 +56,8 @@ class BatchState:
     decide_due: np.ndarray  # (R,) hours of the dispatcher's next decision
     deadline_due: np.ndarray  # (R,) hours a short convoy stops waiting (max_wait, opening)
     convoys: np.ndarray  # (R,) convoys formed
+    waited: np.ndarray  # (R,) why no convoy formed at the last decision: index of WAITED
+    waited_since: np.ndarray  # (R,) hours: since when it has had a reason
 
     # -- convoys in flight, in slots (batch_convoys.py) ---------------------------------------
     slots: int
@@ -74,7 +77,18 @@ class BatchState:
     c_at_checkpoint: np.ndarray  # (slots, R) hours, NaN before the checkpoint
     c_hold_seq: np.ndarray  # (slots, R) order the held convoys stopped in
     c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
+    c_headway: np.ndarray  # (slots, R) its last wait at the pickup was for the headway
+    c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
+    c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
+    c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
+
+    # -- the crossing (batch_crossing.py) -----------------------------------------------------
+    crossing_on: bool  # the scenario has a [crossing]
+    lanes: Value  # inspection lanes (INF: unlimited)
+    vehicles_per_hour: Value  # per lane (INF: no time per vehicle)
+    lanes_busy: np.ndarray  # (R,) lanes holding a convoy
+    crossing_tickets: np.ndarray  # (R,) places in the queue handed out
 
     # -- the ceasefire (batch_ceasefire.py) ---------------------------------------------------
     active: np.ndarray  # (R,) the ceasefire holds

@@ -18,6 +18,7 @@ import simpy
 from sim.engines.clock import URGENT, Clock
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import Ceasefire as Rules
+from sim.outputs.records import BREACH, SCHEDULED
 
 
 class Ceasefire:
@@ -56,7 +57,7 @@ class Ceasefire:
         self.breach_timer: simpy.Event | None = None
         for w in rules.windows:
             timer = env.at(w.start, URGENT)
-            timer.callbacks.append(lambda _, w=w: self.suspend(w.reason or "scheduled", w.end))
+            timer.callbacks.append(lambda _, w=w: self.suspend(w.reason or SCHEDULED, w.end))
         self._arm_breach()
 
     def _hazard_gap(self) -> float:
@@ -93,7 +94,7 @@ class Ceasefire:
         self.breaches += 1
         self.hazard_left = self._hazard_gap()
         self.books.counts["breaches"] += 1
-        self.suspend("breach of the ceasefire")
+        self.suspend(BREACH)
 
     def suspend(self, cause: str, end: float | None = None) -> None:
         """The ceasefire breaks; it resumes at ``end`` or after negotiation and guarantees."""

@@ -25,7 +25,10 @@ class Clock(simpy.Environment):
         ``schedule`` does internally. Times in the results are then exactly the sums the
         model defines, the same the batch engine computes.
         """
-        event = simpy.Event(self)
+        return self.fire(simpy.Event(self), time, priority)
+
+    def fire(self, event: simpy.Event, time: float, priority: int = NORMAL) -> simpy.Event:
+        """Make an event a process already waits on fire at ``time`` (hours), as :meth:`at`."""
         event._ok, event._value = True, None
         heappush(self._queue, (max(time, self._now), priority, next(self._eid), event))
         return event

@@ -18,13 +18,14 @@ results are exactly the sums the model defines, the same the batch engine comput
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 
 import numpy as np
 import simpy
 
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import LATE, Clock
+from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
 from sim.inputs.scenario import MAX_POOLS, Scenario
@@ -32,7 +33,24 @@ from sim.model.boarding import allocate
 from sim.model.daylight import gate
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
-from sim.outputs.records import SERIES, Replications, TraceEvent, metric_names
+from sim.outputs.records import (
+    BOARDING,
+    CLOSED,
+    CORRIDOR,
+    HEADWAY,
+    HELD_TOO_LONG,
+    INCIDENT,
+    LINKED_BEHIND,
+    MAX_WAIT,
+    SUSPENDED,
+    TOO_FEW,
+    TURN_BACK_RULE,
+    Replications,
+    TraceEvent,
+    hours_grid,
+    metric_names,
+    series_types,
+)
 
 
 class Trip:
@@ -68,8 +86,11 @@ class Evacuation:
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
+        self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
+        self.waited = ""  # why no convoy formed at the last decision (records.WAITED)
+        self.waited_since = 0.0  # hours: since when it has had a reason
         self.ceasefire = Ceasefire(
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
@@ -140,6 +161,8 @@ class Evacuation:
 
     def _ceasefire_breaks(self) -> None:
         """Convoys not yet past the checkpoint are turned back, if the scenario says so."""
+        if self._could_board():  # the dispatcher's reason to wait from now on
+            self._wait(SUSPENDED)
         if self.scenario.ceasefire.before_checkpoint == "turn_back":
             for number, convoy in list(self.before_checkpoint.items()):
                 if convoy is not self.env.active_process:  # it handles its own incident
@@ -164,20 +187,20 @@ class Evacuation:
             self.env.at(self.env.now, LATE).callbacks.append(self._decide)
 
     def _decide(self, event: simpy.Event) -> None:
-        """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``."""
+        """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``.
+
+        When people and vehicles are there for a convoy but it may not form, the reason is
+        kept (``waited``): the convoy that forms next tells it in the trace, unless it forms
+        at the instant the wait began.
+        """
         self._decision_pending = False
         s, rules = self.scenario, self.scenario.convoy
-        if (
-            not self.ceasefire.active
-            or self.loading
-            or self.in_corridor >= rules.max_in_corridor
-            or (self.linked is not None and self.linked.ahead)
-        ):
-            return
         waiting = [sum(cohorts) for cohorts in self.queue]
         seated, vehicles = allocate(s, waiting, self.idle)
         boarding = sum(map(sum, seated))
-        if not boarding:
+        blocked = self._blocked()
+        if blocked or not boarding:
+            self._wait(blocked if boarding else "")
             return
         if rules.departure_hours is not None:
             open_now, opening = gate(rules.departure_hours, s.start_hour, self.env.now)
@@ -185,17 +208,47 @@ class Evacuation:
                 if opening != self._opening_pending:
                     self._opening_pending = float(opening)
                     self.env.at(float(opening), LATE).callbacks.append(self._decide)
+                self._wait(CLOSED)
                 return
+        why = self.waited if self.waited_since < self.env.now else ""
         if sum(vehicles) < rules.min_vehicles and boarding < sum(waiting):
             since = min(self.idle_since[p] for p, n in enumerate(vehicles) if n)
             deadline = since + rules.max_wait
             if self.env.now < deadline:
                 if math.isfinite(deadline):
                     self.env.at(deadline, LATE).callbacks.append(self._decide)
+                self._wait(TOO_FEW)
                 return
-        self._form(seated, vehicles)
+            if why == TOO_FEW:
+                why = MAX_WAIT
+        self._form(seated, vehicles, why)
 
-    def _form(self, seated: list[list[int]], vehicles: list[int]) -> None:
+    def _blocked(self) -> str:
+        """Why no convoy may form now, whoever waits (``records.WAITED``), or ``""``."""
+        if not self.ceasefire.active:
+            return SUSPENDED
+        if self.loading:
+            return BOARDING
+        if self.in_corridor >= self.scenario.convoy.max_in_corridor:
+            return CORRIDOR
+        if self.linked is not None and self.linked.ahead:
+            return LINKED_BEHIND
+        return ""
+
+    def _wait(self, why: str) -> None:
+        """The dispatcher does not form a convoy now, for reason ``why`` (``""``: nobody
+        could board)."""
+        if why and not self.waited:
+            self.waited_since = self.env.now
+        self.waited = why
+
+    def _could_board(self) -> bool:
+        """Someone waiting has a seat in the idle vehicles."""
+        waiting = [sum(cohorts) for cohorts in self.queue]
+        seated, _ = allocate(self.scenario, waiting, self.idle)
+        return sum(map(sum, seated)) > 0
+
+    def _form(self, seated: list[list[int]], vehicles: list[int], why: str) -> None:
         now = self.env.now
         manifest = []
         for g, cohorts in enumerate(self.queue):
@@ -213,9 +266,11 @@ class Evacuation:
         self.loading = True
         self.books.change_waiting(now, -trip.people, boarding=True)
         self.books.convoy_busy(trip.number, now, sum(vehicles))
-        self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles)
+        self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles, why)
         process = self.env.process(self.convoy(trip))
         self.before_checkpoint[trip.number] = process
+        self.waited = ""  # a new wait begins
+        self._wait(BOARDING if self._could_board() else "")
 
     # -- a convoy ------------------------------------------------------------------------
 
@@ -225,32 +280,39 @@ class Evacuation:
         route = s.route
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
+            headway = False  # its last wait was for the headway since the last departure
             while not self.ceasefire.active or env.now < self.last_departure + s.convoy.headway:
                 if not self.ceasefire.active:
+                    headway = False
                     if not (yield from self._hold(trip, "at the pickup")):
-                        yield from self._turn_back(trip)
+                        yield from self._turn_back(trip, HELD_TOO_LONG)
                         return
                 else:
+                    headway = True
                     yield env.at(self.last_departure + s.convoy.headway)
-            self._depart(trip)
+            self._depart(trip, HEADWAY if headway else "")
             yield env.at(env.now + float(route.to_checkpoint.ppf(self._u("to_checkpoint", c))))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
-            yield env.at(env.now + float(route.inspection.ppf(self._u("inspection", c))))
+            yield self.crossing.inspect(trip, float(route.inspection.ppf(self._u("inspection", c))))
+            self.crossing.release(trip)
             if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
                 self.books.record(env.now, "incident", c, trip.groups, trip.vehicles)
-                self.ceasefire.suspend("incident at the checkpoint")
-            if not self.ceasefire.active and (
-                s.ceasefire.before_checkpoint == "turn_back"
-                or not (yield from self._hold(trip, "at the checkpoint"))
-            ):
-                yield from self._turn_back(trip)
-                return
+                self.ceasefire.suspend(INCIDENT)
+            if not self.ceasefire.active:
+                if s.ceasefire.before_checkpoint == "turn_back":
+                    yield from self._turn_back(trip, TURN_BACK_RULE)
+                    return
+                if not (yield from self._hold(trip, "at the checkpoint")):
+                    yield from self._turn_back(trip, HELD_TOO_LONG)
+                    return
         except simpy.Interrupt:
-            yield from self._turn_back(trip)
+            self.crossing.withdraw(trip)
+            yield from self._turn_back(trip, TURN_BACK_RULE)
             return
         del self.before_checkpoint[c]
+        self.crossing.passed(trip)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
         self._reach_reception(trip)
@@ -259,14 +321,14 @@ class Evacuation:
         yield env.at(env.now + float(route.return_trip.ppf(self._u("return_trip", c))))
         self._vehicles_back(trip, "vehicles_return")
 
-    def _depart(self, trip: Trip) -> None:
+    def _depart(self, trip: Trip, why: str) -> None:
         now = self.env.now
         trip.departed = now
         self.last_departure = now
         self.loading = False
         self.in_corridor += 1
         self.books.departures.append(now)
-        self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles)
+        self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles, why)
         self.kick()
 
     def _hold(self, trip: Trip, where: str) -> Generator[simpy.Event, object, bool]:
@@ -282,12 +344,12 @@ class Evacuation:
         self.books.change_held(env.now, -trip.people)
         return self.ceasefire.active
 
-    def _turn_back(self, trip: Trip) -> Generator[simpy.Event, object, None]:
+    def _turn_back(self, trip: Trip, why: str) -> Generator[simpy.Event, object, None]:
         """Drive back as far as the convoy came; its people rejoin the queue."""
         env = self.env
         self.before_checkpoint.pop(trip.number, None)
         self.books.counts["turned_back"] += 1
-        self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles)
+        self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
         if trip.departed is None:
             self.loading = False
             travelled = 0.0
@@ -343,8 +405,29 @@ class Evacuation:
             env.step()
         return self.books
 
+    def metrics(self) -> dict[str, float]:
+        """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""
+        s, m = self.scenario, self.books.metrics()
+        if s.crossing is not None:
+            end = min(self.books.cleared_at, s.horizon)
+            m.update(self.crossing.metrics(end, [p.name for p in s.pools]))
+        return {name: m[name] for name in metric_names(s)}
 
-def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Replications:
+    def series(self) -> dict[str, np.ndarray]:
+        """Every hourly series of ``series_types(scenario)``; call after :meth:`run`."""
+        s, series = self.scenario, self.books.series()
+        if s.crossing is not None:
+            series.update(self.crossing.series(hours_grid(s), [p.name for p in s.pools]))
+        return series
+
+
+def run_des(
+    scenario: Scenario,
+    reps: int,
+    seed: int,
+    first_rep: int = 0,
+    traced: Iterable[int] | None = None,
+) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the reference engine.
 
     Parameters
@@ -357,6 +440,8 @@ def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Rep
         same result in any batch.
     first_rep : int
         Index of the first replication.
+    traced : iterable of int, optional
+        The replications whose events are traced; the first ``run.trace_reps`` by default.
 
     Returns
     -------
@@ -367,13 +452,16 @@ def run_des(scenario: Scenario, reps: int, seed: int, first_rep: int = 0) -> Rep
     metrics = {name: np.empty(reps) for name in names}
     series: dict[str, list[np.ndarray]] = {}
     trace: list[TraceEvent] = []
+    traced = set(range(scenario.trace_reps) if traced is None else traced)
     for i in range(reps):
         rep = first_rep + i
-        books = Evacuation(scenario, variates, rep, rep < scenario.trace_reps).run()
-        for name, value in books.metrics().items():
+        evacuation = Evacuation(scenario, variates, rep, rep in traced)
+        books = evacuation.run()
+        for name, value in evacuation.metrics().items():
             metrics[name][i] = value
-        for name, values in books.series().items():
+        for name, values in evacuation.series().items():
             series.setdefault(name, []).append(values)
         trace.extend(books.trace)
-    stacked = {k: np.vstack(v).astype(SERIES[k]) for k, v in series.items()}
+    types = series_types(scenario)
+    stacked = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
     return Replications(metrics, stacked, trace)

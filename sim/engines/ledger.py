@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from sim.inputs.scenario import Scenario
-from sim.outputs.records import TraceEvent, hours_grid, metric_names
+from sim.outputs.records import TraceEvent, hours_grid
 
 NAN = math.nan
 
@@ -122,7 +122,11 @@ class Ledger:
         self.busy_vehicle_hours += vehicles * (now - formed)
 
     def metrics(self) -> dict[str, float]:
-        """Every metric of ``metric_names(scenario)`` for this replication."""
+        """The metrics the ledger keeps for this replication, by name.
+
+        The engine adds those kept elsewhere (the crossing's) and orders them by
+        ``metric_names(scenario)``.
+        """
         s = self.scenario
         end = min(self.cleared_at, s.horizon)
         self.accrue(end)
@@ -161,7 +165,7 @@ class Ledger:
         m["linkage_paused_hours"] = sum(min(b, end) - a for a, b in self.pause_log if a < end)
         for milestone in s.milestones:
             m.update(self._milestone(milestone, groups))
-        return {name: m[name] for name in metric_names(s)}
+        return m
 
     def _wait_summary(self, group: int) -> tuple[float, float]:
         pairs = sorted((w, n) for g, w, n in self.waits if g == group and n > 0)

@@ -14,17 +14,21 @@ State is laid out as ``(entities, replications)``: queues ``(groups, cohorts, R)
 vehicles ``(pools, R)``, convoys in flight in slots ``(slots, R)``. This module holds the
 set-up, the variates and the main loop; the events are mixed in by concept: the pickup and
 its dispatcher (:mod:`~sim.engines.batch_pickup`), convoys
-(:mod:`~sim.engines.batch_convoys`), the ceasefire (:mod:`~sim.engines.batch_ceasefire`) and
-the linked site (:mod:`~sim.engines.batch_linkage`).
+(:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), the
+ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
+(:mod:`~sim.engines.batch_linkage`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
+from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
@@ -36,15 +40,23 @@ from sim.outputs.records import Replications
 INF = np.inf
 
 
-class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage):
+class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
-    def __init__(self, scenario: Scenario, params: BatchParameters, seed: int, rep_ids: np.ndarray):
+    def __init__(
+        self,
+        scenario: Scenario,
+        params: BatchParameters,
+        seed: int,
+        rep_ids: np.ndarray,
+        traced: Iterable[int] | None = None,
+    ):
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
         self._tables: dict[str, np.ndarray] = {}
         self.rep = np.asarray(rep_ids, dtype=np.int64)
+        self.traced_reps = np.arange(s.trace_reps) if traced is None else np.array(list(traced))
         self.R = R = len(self.rep)
         G, P = len(s.groups), len(s.pools)
         self.G, self.P = G, P
@@ -69,9 +81,12 @@ class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage):
         self.seq = np.zeros(R, dtype=np.int64)  # timers created: ties go to the oldest
         self.decide_due = np.full(R, INF)
         self.deadline_due = np.full(R, INF)
+        self.waited = np.zeros(R, dtype=np.int64)  # traced replications only
+        self.waited_since = np.zeros(R)
         self._arrivals(params)
         self._ceasefire_start(params)
         self._linkage_start(params)
+        self._crossing_start(params)
         self.slots = 0
         self._grow_slots(4)
         self.books = BatchBooks(self)
@@ -147,6 +162,10 @@ class Batch(BatchPickup, BatchConvoys, BatchCeasefire, BatchLinkage):
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
         grow("c_hop", (R,), False, bool)
+        grow("c_headway", (R,), False, bool)
+        grow("c_lane", (R,), False, bool)  # holds an inspection lane
+        grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
+        grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
         self.slots = slots
 
     # -- variates -------------------------------------------------------------------------
@@ -273,6 +292,7 @@ def run_vector(
     first_rep: int = 0,
     parameters: dict[str, np.ndarray] | None = None,
     rep_ids: np.ndarray | None = None,
+    traced: Iterable[int] | None = None,
 ) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the batch engine.
 
@@ -291,10 +311,13 @@ def run_vector(
         Replication numbers, shape ``(reps,)``, instead of the consecutive ones: sweep
         points sharing one batch each reuse replications ``0 .. n-1`` (common random
         numbers), and a replication's number alone fixes its variates.
+    traced : iterable of int, optional
+        The replication numbers whose events are traced; the first ``run.trace_reps`` by
+        default.
     """
     params = batch_parameters(scenario, reps, parameters)
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
     elif np.shape(rep_ids) != (reps,):
         raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
-    return Batch(scenario, params, seed, rep_ids).run()
+    return Batch(scenario, params, seed, rep_ids, traced).run()

@@ -105,7 +105,11 @@ def locate(text: str | Path, kind: str = "scenario") -> Path:
         ``kind``; the message lists the names that are.
     """
     path = Path(text)
-    if path.is_file() or path.suffix:
+    try:
+        is_file = path.is_file()
+    except OSError:  # a name too long for the file system: its reader says so
+        return path
+    if is_file or path.suffix:
         return path  # a path: its reader says if it is missing
     known = [e for e in entries() if e.kind == kind]
     name = path.as_posix()

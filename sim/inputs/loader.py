@@ -15,12 +15,14 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import (
     MAX_HORIZON,
     MAX_POOL_SIZE,
     MAX_POOLS,
     Ceasefire,
     ConvoyRules,
+    Crossing,
     Group,
     Linkage,
     Milestone,
@@ -33,6 +35,9 @@ from sim.inputs.scenario import (
 from sim.inputs.schema import Table
 from sim.inputs.sources import Sources, read_scenario_file
 from sim.model.weather import Weather, no_weather
+
+#: Longest description, characters (it heads the report page).
+MAX_DESCRIPTION = 2_000
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -73,6 +78,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     groups = _read_population(root.table("population"), pools)
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
+    crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     weather = (
@@ -91,8 +97,12 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     seed = run.number("seed", 1, minimum=0, integer=True)
     trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
     run.close()
-    name = root.text("name", Path(path).stem)
+    name = root.text("name", folder_name(Path(path).stem))
+    if not is_folder_name(name):
+        raise root.error("name", f"must be {NAME_RULE} (it names the run folder), got {name!r}")
     description = root.text("description", "")
+    if len(description) > MAX_DESCRIPTION:
+        raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
     return Scenario(
         name=name,
@@ -106,6 +116,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        crossing=crossing,
         milestones=milestones,
         reported=reported,
         reps=reps,
@@ -263,6 +274,16 @@ def _read_route(t: Table) -> Route:
     )
     t.close()
     return route
+
+
+def _read_crossing(t: Table) -> Crossing:
+    """Inspection lanes and their throughput; either may be left unlimited."""
+    lanes = t.number("lanes", math.inf, minimum=1, integer=True, unit="lanes")
+    per_hour = t.number("vehicles_per_hour", math.inf, above=0, unit="vehicles per hour per lane")
+    if math.isinf(lanes) and math.isfinite(per_hour):
+        raise t.error("lanes", "missing; vehicles_per_hour is a throughput per lane, set lanes too")
+    t.close()
+    return Crossing(lanes=float(lanes), vehicles_per_hour=per_hour)
 
 
 def _read_linkage(t: Table) -> Linkage:

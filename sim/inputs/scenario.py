@@ -174,6 +174,28 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Crossing:
+    """The checkpoint as a limited server: inspection lanes that convoys queue for.
+
+    A convoy reaching the checkpoint takes a free lane, or waits first come, first served
+    until one frees. It holds its lane for its inspection (``route.inspection``) plus
+    ``vehicles / vehicles_per_hour``: its vehicles pass the lane one after another. With
+    every lane busy, the crossing passes at most ``lanes * vehicles_per_hour`` vehicles an
+    hour, whatever the fleet.
+
+    Attributes
+    ----------
+    lanes : float
+        Inspection lanes, a whole number >= 1 (``math.inf``: unlimited, nobody queues).
+    vehicles_per_hour : float
+        Vehicles one lane passes per hour (``math.inf``: no time per vehicle).
+    """
+
+    lanes: float = math.inf
+    vehicles_per_hour: float = math.inf
+
+
+@dataclass(frozen=True)
 class Window:
     """A scheduled suspension: from ``start`` to ``end`` hours, or negotiated if ``end`` is None."""
 
@@ -296,6 +318,7 @@ class Scenario:
     ceasefire: Ceasefire
     weather: Weather
     linkage: Linkage | None = None
+    crossing: Crossing | None = None
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
     reps: int = 200

@@ -7,6 +7,7 @@ passed.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,16 @@ from typing import Any
 from sim.errors import ScenarioError
 
 Key = tuple[str, ...]
+
+#: Largest file read, bytes: scenario, sweep and targets files are a few kB; anything this
+#: big is a mistake (a data file passed by accident), refused before it is parsed.
+MAX_FILE_BYTES = 1_000_000
+#: Deepest nesting of arrays and inline tables (the Python TOML reader recurses on them).
+MAX_NESTING = 32
+#: Most parts in one dotted key (``a.b.c`` has 3; the TOML reader is quadratic in them).
+MAX_KEY_PARTS = 32
+#: Longest ``extends`` path, characters.
+MAX_PATH_CHARS = 1024
 
 
 @dataclass
@@ -66,21 +77,86 @@ def read_scenario_file(path: str | Path, overrides: list[str] | None = None) -> 
 def read_toml(path: str | Path, kind: str = "scenario file") -> dict:
     """The document in a TOML file.
 
+    The file is checked before it is parsed: at most ``MAX_FILE_BYTES``, UTF-8 text,
+    arrays and inline tables nested at most ``MAX_NESTING`` deep and dotted keys of at most
+    ``MAX_KEY_PARTS`` parts, so no file can exhaust the reader's memory or recursion.
+
     Raises
     ------
     ScenarioError
-        Naming the file if it is missing, unreadable or not valid TOML.
+        Naming the file if it is missing, unreadable, too large, not UTF-8 or not valid TOML.
     """
     path, label = Path(path), str(path)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a NUL in the name, a name too long for the file system
+        is_file = False
+    if not is_file:
         raise ScenarioError(label, "", f"no such {kind}")
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(label, "", f"not valid TOML: {error}") from None
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ScenarioError(label, "", f"cannot be read: {error.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(label, "", f"larger than {MAX_FILE_BYTES:,} bytes; is it a {kind}?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ScenarioError(
+            label, "", f"not UTF-8 text (byte {error.start + 1}, line {line}); save it as UTF-8"
+        ) from None
+    return parse_toml(text, label)
+
+
+def parse_toml(text: str, label: str) -> dict:
+    """Parse TOML text after checking its nesting depth and dotted-key length.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``label`` and the line of the problem.
+    """
+    problem = _too_deep(text)
+    if problem:
+        raise ScenarioError(label, "", problem)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(label, "", f"not valid TOML: {error}") from None
+
+
+#: Strings (multi-line first) and comments, which may hold any bracket or dot.
+_SKIPPED = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*',
+    re.DOTALL,
+)
+
+
+def _too_deep(text: str) -> str:
+    """What makes ``text`` too deep for the reader (empty if nothing): strings and comments
+    are skipped, then brackets are counted and dots between separators."""
+    bare = _SKIPPED.sub(lambda m: "\n" * m[0].count("\n") or " ", text)
+    depth = dots = 0
+    line = 1
+    for char in bare:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"line {line}: arrays or tables nested more than {MAX_NESTING} deep"
+            dots = 0
+        elif char in "]}":
+            depth -= 1
+            dots = 0
+        elif char == ".":
+            dots += 1
+            if dots >= MAX_KEY_PARTS:
+                return f"line {line}: a dotted key of more than {MAX_KEY_PARTS} parts"
+        elif char in "=,\n":
+            dots = 0
+            line += char == "\n"
+    return ""
 
 
 def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
@@ -90,13 +166,25 @@ def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(label, "extends", "must be the path of another scenario file")
-        parent_path = (path.parent / parent).resolve()
-        if parent_path in stack or parent_path == path.resolve():
-            cycle = " -> ".join(str(p) for p in (*stack, path.resolve(), parent_path))
+        if "\0" in parent or len(parent) > MAX_PATH_CHARS:
+            raise ScenarioError(
+                label,
+                "extends",
+                f"must be a file path without NUL, at most {MAX_PATH_CHARS} characters",
+            )
+        try:
+            parent_path = (path.parent / parent).resolve()
+            here = path.resolve()
+            found = parent_path.is_file()
+        except (OSError, RuntimeError) as error:  # a symlink loop, a name too long
+            reason = getattr(error, "strerror", None) or "a symbolic link loop"
+            raise ScenarioError(label, "extends", f"cannot follow {parent!r}: {reason}") from None
+        if parent_path in stack or parent_path == here:
+            cycle = " -> ".join(str(p) for p in (*stack, here, parent_path))
             raise ScenarioError(label, "extends", f"cyclic inheritance: {cycle}")
-        if not parent_path.is_file():
+        if not found:
             raise ScenarioError(label, "extends", f"no such scenario file: {parent}")
-        _read(parent_path, sources, (*stack, path.resolve()))
+        _read(parent_path, sources, (*stack, here))
     _merge(sources.data, document, (), label, sources.origins)
     sources.chain.append(label)
 
@@ -121,11 +209,18 @@ def _apply_override(sources: Sources, expression: str) -> None:
     name = name.strip()
     if not sep or not name:
         raise ScenarioError("--set", expression, "expected KEY=VALUE, e.g. fleet.buses.count=40")
+    parts = name.split(".")
+    if len(parts) > MAX_KEY_PARTS or not all(parts):
+        raise ScenarioError(
+            "--set", name, f"KEY must be 1 to {MAX_KEY_PARTS} non-empty parts joined by dots"
+        )
+    problem = _too_deep(text)
+    if problem:
+        raise ScenarioError("--set", name, problem.removeprefix("line 1: "))
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         value = text.strip()
-    parts = name.split(".")
     node: Any = sources.data
     for depth, part in enumerate(parts[:-1]):
         here = ".".join(parts[: depth + 1])
@@ -151,6 +246,6 @@ def _apply_override(sources: Sources, expression: str) -> None:
 
 
 def _list_item(items: list, part: str, name: str, here: str) -> Any:
-    if not part.isdigit() or int(part) >= len(items):
+    if not (part.isascii() and part.isdigit()) or int(part) >= len(items):
         raise ScenarioError("--set", here, f"list index must be 0..{len(items) - 1}")
     return items[int(part)]

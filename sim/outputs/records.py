@@ -19,6 +19,8 @@ EVENTS = (
     "held",  # a loaded convoy cannot move on because the ceasefire is suspended
     "convoy_departs",
     "reaches_checkpoint",
+    "queues_at_crossing",  # every inspection lane is busy: the convoy waits its turn
+    "inspection_starts",  # a queueing convoy takes a lane that has freed
     "incident",  # the inspection ends in an incident
     "passes_checkpoint",
     "turned_back",  # people aboard head back to the pickup
@@ -36,6 +38,34 @@ EVENTS = (
     "linkage_pause",  # this side is ahead of the linked site: no convoy forms here
     "linkage_resume",  # the linked site has caught up
 )
+
+# -- reasons: the ``note`` of an event says why, in words both engines write ------------------
+
+#: Why a convoy formed only when it did (the note of ``convoy_forms``): the reason the
+#: dispatcher last declined to form one although people and vehicles were there for it, in
+#: the order the dispatcher checks them; ``""`` if it formed as soon as it could.
+SUSPENDED = "ceasefire suspended"
+BOARDING = "another convoy boarding"  # one convoy boards at a time
+CORRIDOR = "corridor full"  # max_in_corridor convoys between pickup and reception
+LINKED_BEHIND = "linked site behind"  # the linkage rule pauses this side
+CLOSED = "outside departure hours"
+TOO_FEW = "too few vehicles"  # fewer than min_vehicles, max_wait not yet over
+MAX_WAIT = "max_wait over"  # it goes with fewer than min_vehicles
+WAITED = ("", SUSPENDED, BOARDING, CORRIDOR, LINKED_BEHIND, CLOSED, TOO_FEW, MAX_WAIT)
+
+#: Why a convoy left later than it had loaded (the note of ``convoy_departs``), besides
+#: being held (its ``held`` event says so).
+HEADWAY = "headway"
+
+#: Why a convoy turned back (the note of ``turned_back``).
+HELD_TOO_LONG = "held for max_hold"  # held, and the ceasefire had not resumed
+TURN_BACK_RULE = "ceasefire broke before the checkpoint"  # before_checkpoint = "turn_back"
+
+#: The causes of a suspension (the note of ``ceasefire_suspended``): a breach, an incident,
+#: or a scheduled window, told by its reason (``SCHEDULED`` if it has none).
+BREACH = "breach of the ceasefire"
+INCIDENT = "incident at the checkpoint"
+SCHEDULED = "scheduled"
 
 
 class TraceEvent(NamedTuple):
@@ -57,7 +87,10 @@ class TraceEvent(NamedTuple):
     vehicles : tuple of int
         Vehicles concerned by pool, in scenario order.
     note : str
-        The cause of a suspension, where a convoy is held, and the like.
+        Where a convoy is held, the site of a linked convoy, and the reasons: why a convoy
+        formed only then (``WAITED``), left after its headway (``HEADWAY``) or turned back
+        (``HELD_TOO_LONG``, ``TURN_BACK_RULE``), why the ceasefire broke (``BREACH``,
+        ``INCIDENT`` or a window's reason).
     """
 
     rep: int
@@ -79,6 +112,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     ``evacuated + waiting_at_end + aboard_at_end``. With a linkage, ``linked_evacuated``
     and ``linked_convoys`` count the linked site's people and convoys, and
     ``linkage_paused_hours`` the hours this side was ahead by more than the deal allows.
+    With a crossing, ``crossed_<pool>`` counts the pool's vehicle passages through the
+    checkpoint, ``crossing_queue_peak`` the most vehicles queueing for a lane at once and
+    ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing.
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
@@ -105,6 +141,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += ["utilisation", "peak_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
+    if scenario.crossing is not None:
+        names += [f"crossed_{p.name}" for p in scenario.pools]
+        names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]
@@ -125,6 +164,7 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "cold_harm",
         "utilisation",
         "linkage_paused_hours",
+        "crossing_queue_vehicle_hours",
     }
     return names - durations
 
@@ -133,6 +173,19 @@ def count_metrics(scenario: Scenario) -> set[str]:
 #: with their storage types (people as 32-bit counts, the ceasefire state as 0 or 1), small
 #: enough for a million replications.
 SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
+
+
+def series_types(scenario: Scenario) -> dict[str, type]:
+    """The hourly series of a scenario with their storage types, in table order.
+
+    ``SERIES`` always; with a crossing also ``crossed_<pool>`` (vehicles of the pool that
+    passed the checkpoint so far) and ``crossing_queue`` (vehicles queueing for a lane).
+    """
+    types: dict[str, type] = dict(SERIES)
+    if scenario.crossing is not None:
+        types.update({f"crossed_{p.name}": np.int32 for p in scenario.pools})
+        types["crossing_queue"] = np.int32
+    return types
 
 
 @dataclass

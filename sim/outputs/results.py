@@ -10,6 +10,7 @@ run leaves no half-written folder.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -18,8 +19,8 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,9 +29,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.errors import ScenarioError
+from sim.inputs.names import NAME_RULE, is_folder_name
 from sim.inputs.record import scenario_from_record, scenario_record
+from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
-from sim.outputs.records import SERIES, Replications, TraceEvent, hours_grid
+from sim.outputs.records import Replications, TraceEvent, hours_grid, series_types
 
 if TYPE_CHECKING:
     from sim.studies.runner import RunResult
@@ -76,7 +79,7 @@ def timeseries_csv(result: RunResult) -> str:
     hours = hours_grid(scenario)
     header = ["hour", "clock"]
     blocks = []
-    for name in SERIES:
+    for name in series_types(scenario):
         values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
         quantiles = np.percentile(values, [5, 50, 95], axis=0)
@@ -92,8 +95,6 @@ def timeseries_csv(result: RunResult) -> str:
 def trace_csv(result: RunResult) -> str:
     """Every event of the traced replications."""
     scenario = result.scenario
-    header = ["rep", "time_h", "clock", "event", "convoy", "people"]  # convoys from 1
-    header += [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
     rows = (
         [
             e.rep,
@@ -108,7 +109,58 @@ def trace_csv(result: RunResult) -> str:
         ]
         for e in result.replications.trace
     )
-    return csv_text(header, rows)
+    return csv_text(trace_csv_header(scenario), rows)
+
+
+def trace_csv_header(scenario: Scenario) -> list[str]:
+    """The columns of ``trace.csv``: convoys are numbered from 1 there, people and vehicles
+    are given by group and by pool."""
+    header = ["rep", "time_h", "clock", "event", "convoy", "people"]
+    return header + [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
+
+
+def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
+    """The trace a run folder recorded, as the engine handed it back.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run folder, or its ``trace.csv``.
+    scenario : Scenario
+        The scenario of the run (its groups and pools name the columns).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or its columns are not those of ``scenario``.
+    """
+    path = Path(path)
+    file = path / "trace.csv" if path.is_dir() else path
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, [])
+    G, P = len(scenario.groups), len(scenario.pools)
+    expected = trace_csv_header(scenario)
+    if header != expected:
+        raise ScenarioError(
+            str(file), "", f"is not the trace of this scenario: columns {', '.join(expected)}"
+        )
+    return [
+        TraceEvent(
+            int(row[0]),
+            float(row[1]),
+            row[3],
+            int(row[4]) - 1 if row[4] else -1,
+            int(row[5]),
+            tuple(int(x) for x in row[6 : 6 + G]),
+            tuple(int(x) for x in row[6 + G : 6 + G + P]),
+            row[6 + G + P],
+        )
+        for row in rows
+    ]
 
 
 def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
@@ -167,58 +219,181 @@ def _git_commit() -> str | None:
 
 
 def fresh_folder(parent: Path, label: str) -> Path:
-    """``parent/<date>-<time>-<label>``, with ``-2``, ``-3``... if that exists already."""
+    """``parent/<date>-<time>-<label>``, with ``-2``, ``-3``... if that exists already.
+
+    Two runs may pick the same name in the same second; :class:`atomic_folder` settles
+    that when it renames, so the name is a proposal, not a reservation.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = parent / f"{stamp}-{label}"
     folder, n = base, 1
-    while folder.exists():
+    while os.path.lexists(folder):
         n += 1
         folder = base.with_name(f"{base.name}-{n}")
     return folder
 
 
 def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
-    """``results/<scenario>/<run-id>``, the run id made of the time and the seed."""
-    return fresh_folder(root / result.scenario.name, f"seed{result.seed}")
-
-
-@contextmanager
-def atomic_folder(folder: Path) -> Iterator[Path]:
-    """A staging folder to fill, renamed to ``folder`` once the block ends without error.
+    """``results/<scenario>/<run-id>``, the run id made of the time and the seed.
 
     Raises
     ------
     ScenarioError
-        If ``folder`` exists already (results never overwrite each other).
+        If the scenario's name is not a folder name (a scenario built in Python rather
+        than loaded), as a run folder never leaves the results root.
     """
-    if folder.exists():
-        raise ScenarioError(str(folder), "", "already exists; choose another --out folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    name = result.scenario.name
+    if not is_folder_name(name):
+        raise ScenarioError("scenario", "name", f"must be {NAME_RULE}, got {name!r}")
+    return fresh_folder(root / name, f"seed{result.seed}")
+
+
+def check_destination(folder: Path, new: bool = True) -> None:
+    """Refuse a destination that cannot be written, before anything is computed.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to create (``new``), or one that may exist already and will hold the
+        new folder (the results root).
+    new : bool
+        Whether ``folder`` must not exist yet.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` exists (``new``) or is not a folder, if a parent is a file or a
+        broken symbolic link, if nothing can be created in the nearest existing parent
+        (tried with an empty folder, removed at once), or if a name is too long.
+    """
+    label = str(folder)
+    if "\0" in label:
+        raise ScenarioError(label, "", "a path cannot contain a NUL character")
     try:
-        yield staging
-        umask = os.umask(0)
-        os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a results folder is not
-        os.rename(staging, folder)
-    except BaseException:
+        if os.path.lexists(folder):
+            if new:
+                kind = "a broken symbolic link" if not folder.exists() else "it"
+                raise ScenarioError(label, "", f"already exists ({kind}); choose another folder")
+            if not folder.is_dir():
+                raise ScenarioError(label, "", "exists and is not a folder")
+            ancestor = folder
+        else:
+            ancestor = folder.absolute().parent
+            while not os.path.lexists(ancestor):
+                ancestor = ancestor.parent
+            if not ancestor.exists():
+                raise ScenarioError(label, "", f"{ancestor} is a broken symbolic link")
+            if not ancestor.is_dir():
+                raise ScenarioError(label, "", f"{ancestor} is a file, not a folder")
+        longest = os.pathconf(ancestor, "PC_NAME_MAX")
+        os.rmdir(tempfile.mkdtemp(prefix=".evacsim-probe-", dir=ancestor))  # really writable?
+    except OSError as error:
+        where = "" if error.filename is None else f" in {ancestor}"
+        raise ScenarioError(label, "", f"cannot be created{where}: {error.strerror}") from None
+    for part in folder.parts:
+        if len(os.fsencode(part)) > longest:
+            raise ScenarioError(label, "", f"a name longer than {longest} bytes: {part[:40]}...")
+
+
+#: errno values of a rename whose target is taken (by another run, or a file).
+_TAKEN = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
+
+
+class atomic_folder(AbstractContextManager):  # lower case: it reads as `with atomic_folder(...)`
+    """A staging folder to fill, renamed to ``folder`` once the block ends without error.
+
+    The staging folder is a hidden sibling of ``folder``; on any error or interruption it
+    is removed, so ``folder`` either holds every file or does not exist. If another process
+    took ``folder`` while this one was working (two runs finishing in the same second),
+    the rename takes ``folder-2``, ``folder-3``... instead: a finished result is never lost,
+    and :attr:`folder` says where it went.
+
+    Attributes
+    ----------
+    folder : Path
+        Where the files are once the block has ended.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` exists already (results never overwrite each other), or if the
+        files cannot be written (a full disk, a read-only file system): nothing is left.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.requested = self.folder
+        self._staging: Path | None = None
+
+    def __enter__(self) -> Path:
+        folder = self.folder
+        if os.path.lexists(folder):
+            raise ScenarioError(str(folder), "", "already exists; choose another --out folder")
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        except OSError as error:
+            raise _write_error(folder, error) from None
+        return self._staging
+
+    def __exit__(self, kind, error, traceback) -> None:
+        staging = self._staging
+        assert staging is not None  # set by __enter__
+        try:
+            if kind is None:
+                umask = os.umask(0)
+                os.umask(umask)
+                staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; results are not
+                self.folder = _rename_unique(staging, self.folder)
+                return
+        except OSError as failure:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise _write_error(self.folder, failure) from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         shutil.rmtree(staging, ignore_errors=True)
-        raise
+        if isinstance(error, OSError):
+            raise _write_error(self.folder, error) from None
+
+
+def _rename_unique(staging: Path, folder: Path) -> Path:
+    """Rename ``staging`` to ``folder``, or to the first free ``folder-N``; return it."""
+    candidate, n = folder, 1
+    while True:
+        try:
+            os.rename(staging, candidate)
+            return candidate
+        except OSError as error:
+            if error.errno not in _TAKEN or n > 1000:
+                raise
+        n += 1
+        candidate = folder.with_name(f"{folder.name}-{n}")
+
+
+def _write_error(folder: Path, error: OSError) -> ScenarioError:
+    """A one-line error for a folder that could not be written (disk full, read-only...)."""
+    reason = error.strerror or type(error).__name__
+    return ScenarioError(str(folder), "", f"cannot be written: {reason}; nothing was left behind")
 
 
 def write_run_folder(result: RunResult, folder: Path) -> Path:
     """Write every file of a run folder at ``folder``, atomically; return ``folder``.
 
+    If another run took ``folder`` meanwhile, the files go to ``folder-2`` (and so on):
+    the path returned is where they are.
+
     Raises
     ------
     ScenarioError
-        If ``folder`` exists already (runs never overwrite each other).
+        If ``folder`` exists already (runs never overwrite each other), or the files cannot
+        be written (nothing is left behind).
     """
     from sim.views.plots import write_figures
     from sim.views.report import report_html
 
-    folder = Path(folder)
-    with atomic_folder(folder) as staging:
+    writer = atomic_folder(Path(folder))
+    with writer as staging:
         files = {
             "replications.csv": replications_csv(result),
             "summary.csv": summary_csv(list(result.summaries.values())),
@@ -232,7 +407,7 @@ def write_run_folder(result: RunResult, folder: Path) -> Path:
         write_figures(result.scenario, result.replications, staging)
         page = report_html(result, staging, json.loads(files["manifest.json"]))
         (staging / "report.html").write_text(page, encoding="utf-8")
-    return folder
+    return writer.folder
 
 
 def arrays_npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -293,7 +468,7 @@ def read_run_folder(folder: str | Path) -> RunResult:
     names, table = rows[0][1:], np.array([row[1:] for row in rows[1:]], dtype=float)
     metrics = {name: table[:, i].copy() for i, name in enumerate(names)}
     series = read_npz(folder / "series.npz")
-    trace = read_trace(folder / "trace.csv", len(scenario.groups), len(scenario.pools))
+    trace = read_trace(folder, scenario)
     return RunResult(
         scenario,
         Replications(metrics, series, trace),
@@ -304,22 +479,3 @@ def read_run_folder(folder: str | Path) -> RunResult:
         list(info.get("overrides", [])),
         info.get("precision"),
     )
-
-
-def read_trace(path: Path, groups: int, pools: int) -> list[TraceEvent]:
-    """The events of ``trace.csv`` (see :func:`trace_csv`)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))[1:]
-    return [
-        TraceEvent(
-            int(row[0]),
-            float(row[1]),
-            row[3],
-            int(row[4]) - 1 if row[4] else -1,
-            int(row[5]),
-            tuple(int(x) for x in row[6 : 6 + groups]),
-            tuple(int(x) for x in row[6 + groups : 6 + groups + pools]),
-            row[6 + groups + pools],
-        )
-        for row in rows
-    ]

@@ -129,7 +129,8 @@ class Comparison:
             If ``folder`` exists already.
         """
         target = Path(folder) if folder is not None else self._default_folder()
-        with atomic_folder(target) as staging:
+        writer = atomic_folder(target)
+        with writer as staging:
             (staging / "differences.csv").write_text(
                 differences_csv(self.differences), encoding="utf-8"
             )
@@ -139,7 +140,7 @@ class Comparison:
             figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
             figure.clear()
             (staging / "paired.npz").write_bytes(arrays_npz(_flatten(self.paired)))
-        return target
+        return writer.folder
 
     def to_frame(self) -> Any:
         """The differences as a pandas DataFrame, one row per what-if and metric.

@@ -123,6 +123,7 @@ def run(
     precision: float | None = None,
     metrics: Sequence[str] = ("evacuated",),
     max_reps: int | None = None,
+    trace: Sequence[int] | None = None,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
 
@@ -152,6 +153,9 @@ def run(
         The metrics the precision applies to.
     max_reps : int, optional
         Most replications with ``precision``; 16 times ``reps`` by default.
+    trace : sequence of int, optional
+        The replications whose every event is kept (for narration, animation, the convoy
+        timeline); the scenario's first ``run.trace_reps`` by default.
 
     Raises
     ------
@@ -169,8 +173,8 @@ def run(
 
     def replicate(first: int, n: int) -> Replications:
         if engine == "vector":
-            return run_chunked(scenario, n, seed, workers, first_rep=first)
-        return run_des(scenario, n, seed, first_rep=first)
+            return run_chunked(scenario, n, seed, workers, first_rep=first, traced=trace)
+        return run_des(scenario, n, seed, first_rep=first, traced=trace)
 
     if precision is not None:
         known = metric_names(scenario)
@@ -218,6 +222,7 @@ def run_chunked(
     parameters: dict[str, np.ndarray] | None = None,
     first_rep: int = 0,
     rep_ids: np.ndarray | None = None,
+    traced: Sequence[int] | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -240,6 +245,9 @@ def run_chunked(
     rep_ids : ndarray of int, optional
         Replication numbers, shape ``(reps,)``, instead of ``first_rep`` onwards (see
         :func:`sim.engines.vector.run_vector`).
+    traced : sequence of int, optional
+        The replication numbers whose events are traced; the first ``run.trace_reps`` by
+        default.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -253,7 +261,7 @@ def run_chunked(
     n = len(sizes)
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
-    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers)
+    args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
     if workers <= 1 or n == 1:
         return _gather(map(run_vector, *args), starts, reps)
     with ProcessPoolExecutor(workers) as pool:

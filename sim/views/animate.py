@@ -3,11 +3,12 @@
 Left to right: the pickup and its queue, the checkpoint and reception, joined by an outbound
 lane and a return lane; each convoy is a box placed by interpolating between the times of
 its trace events. The figure is drawn once, then its artists are updated frame by frame.
+It reads a run's trace only (``sim.run(..., trace=[rep])`` or a run folder's ``trace.csv``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import cycle
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -22,10 +23,8 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from sim.engines.des import Evacuation
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
-from sim.model.variates import Variates
 from sim.outputs.records import TraceEvent
 from sim.views.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
 from sim.views.wording import CLOCK
@@ -125,10 +124,11 @@ def convoy_position(
 
 def animate(
     scenario: Scenario,
-    rep: int,
-    seed: int,
+    trace: Iterable[TraceEvent],
     out: Path,
     *,
+    rep: int = 0,
+    label: str | None = None,
     fps: int = 10,
     minutes_per_frame: float = 10.0,
 ) -> Path:
@@ -137,13 +137,16 @@ def animate(
     Parameters
     ----------
     scenario : Scenario
-    rep : int
-        The replication, run alone with the reference engine: its variates depend only on
-        ``(seed, rep)``, so it is the same replication as inside any batch.
-    seed : int
-        The run's seed.
+        The scenario the run was made with.
+    trace : iterable of TraceEvent
+        The run's trace: ``sim.run(..., trace=[rep]).replications.trace``, or a run
+        folder's ``trace.csv`` read with :func:`sim.outputs.results.read_trace`.
     out : Path
         ``.gif`` (written with Pillow) or ``.mp4`` (needs the ``ffmpeg`` program).
+    rep : int
+        The replication to animate.
+    label : str, optional
+        What the figure names it by; ``"replication {rep}"`` by default.
     fps : int
         Frames per second of the animation.
     minutes_per_frame : float
@@ -161,8 +164,34 @@ def animate(
     ------
     ScenarioError
         For another extension, an MP4 without ffmpeg, or a non-positive step or rate.
+    ValueError
+        If the trace has no event of replication ``rep`` (it was not traced).
     """
     out = Path(out)
+    check_animation(out, fps, minutes_per_frame)
+    events = [e for e in trace if e.rep == rep]
+    if not events:
+        raise ValueError(f"replication {rep} is not in the trace: run it with trace=[{rep}]")
+    end = next((e.time for e in events if e.event == "cleared"), scenario.horizon)
+    step = max(minutes_per_frame / 60, end / (MAX_FRAMES - 1))
+    times = [*np.arange(0.0, end, step), *[end] * (round(HOLD * fps) + 1)]
+    scene = _Scene(scenario, events, end, label or f"replication {rep}")
+    movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
+    writer = _Gif(fps=fps) if out.suffix.lower() == ".gif" else animation.FFMpegWriter(fps=fps)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    movie.save(out, writer=writer, dpi=DPI)
+    return out
+
+
+def check_animation(out: Path, fps: int = 10, minutes_per_frame: float = 10.0) -> None:
+    """Refuse, before anything is run or drawn, an animation :func:`animate` cannot write.
+
+    Raises
+    ------
+    ScenarioError
+        For an extension other than ``.gif`` and ``.mp4``, an MP4 without ffmpeg, or a
+        non-positive step or rate.
+    """
     kind = out.suffix.lower()
     if kind not in (".gif", ".mp4"):
         raise ScenarioError(
@@ -172,16 +201,6 @@ def animate(
         raise ScenarioError(str(out), "", "mp4 needs ffmpeg, which was not found; write a .gif")
     if fps <= 0 or not minutes_per_frame > 0:
         raise ScenarioError(str(out), "", "fps and minutes_per_frame must be positive")
-    trace = Evacuation(scenario, Variates(seed), rep, traced=True).run().trace
-    end = next((e.time for e in trace if e.event == "cleared"), scenario.horizon)
-    step = max(minutes_per_frame / 60, end / (MAX_FRAMES - 1))
-    times = [*np.arange(0.0, end, step), *[end] * (round(HOLD * fps) + 1)]
-    scene = _Scene(scenario, trace, end, f"replication {rep}, seed {seed}")
-    movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
-    writer = _Gif(fps=fps) if kind == ".gif" else animation.FFMpegWriter(fps=fps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    movie.save(out, writer=writer, dpi=DPI)
-    return out
 
 
 class _Gif(animation.PillowWriter):

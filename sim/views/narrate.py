@@ -1,13 +1,17 @@
 """A replication told as a plain-language timeline, day by day with clock times.
 
-The trace says what happened; the narration adds why, from the scenario and the events
-before: who boarded which convoy and how many still wait, why a convoy formed only now or
-left later than it loaded, why the ceasefire broke and until when, why a convoy turned
-back. Every line fits an 80-column terminal.
+The narration reads a run's trace and nothing else of the model: what happened, and why,
+as the engines recorded it (the reasons in the events' notes, see
+:mod:`sim.outputs.records`): who boarded which convoy and how many still wait, why a
+convoy formed only now or left later than it loaded, why the ceasefire broke and until
+when, why a convoy turned back. The scenario gives names and the rules' numbers for the
+wording. Every line fits an 80-column terminal.
 
 >>> import sim
 >>> from sim.views.narrate import narrate
->>> lines = narrate(sim.load_scenario("scenarios/workshop/deterministic.toml"), rep=0, seed=1)
+>>> scenario = sim.load_scenario("scenarios/workshop/deterministic.toml")
+>>> result = sim.run(scenario, reps=1, seed=1, trace=[0])
+>>> lines = narrate(scenario, result.replications.trace, rep=0)
 >>> print("\\n".join(lines[:6]))
 Thursday 15 December 2016
 06:00  2,300 families wait at the pickup.
@@ -21,37 +25,55 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sim.engines.des import Evacuation
 from sim.inputs.scenario import Linkage, Scenario
-from sim.model.boarding import allocate
-from sim.model.daylight import gate
-from sim.model.variates import Variates
-from sim.outputs.records import TraceEvent
+from sim.outputs.records import (
+    BOARDING,
+    BREACH,
+    CLOSED,
+    CORRIDOR,
+    HEADWAY,
+    HELD_TOO_LONG,
+    INCIDENT,
+    LINKED_BEHIND,
+    MAX_WAIT,
+    SCHEDULED,
+    SUSPENDED,
+    TOO_FEW,
+    TURN_BACK_RULE,
+    TraceEvent,
+)
 from sim.views.wording import convoy_name, duration, hour_of_day, people_phrase, vehicles_phrase
 
 WIDTH = 80
 STAMP = "%H:%M  "
 INDENT = " " * len("00:00  ")
-#: Two times closer than this (hours, about 4 ms) are the same instant.
-SAME = 1e-6
-
-# The causes of a suspension as the engines write them in the trace's ``note``.
-BREACH = "breach of the ceasefire"
-INCIDENT = "incident at the checkpoint"
 
 
-def narrate(scenario: Scenario, rep: int = 0, seed: int | None = None) -> list[str]:
-    """The timeline of replication ``rep`` as lines of at most 80 characters.
+def narrate(scenario: Scenario, trace: Iterable[TraceEvent], rep: int = 0) -> list[str]:
+    """The timeline of replication ``rep`` of a run, as lines of at most 80 characters.
 
-    The replication is run alone with the reference engine; its variates depend only on
-    ``(seed, rep)``, so it is the same replication as inside any batch.
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the run was made with.
+    trace : iterable of TraceEvent
+        The run's trace: ``sim.run(..., trace=[rep]).replications.trace``, or a run
+        folder's ``trace.csv`` read with :func:`sim.outputs.results.read_trace`.
+    rep : int
+        The replication to tell.
+
+    Raises
+    ------
+    ValueError
+        If the trace has no event of replication ``rep`` (it was not traced).
     """
-    seed = scenario.seed if seed is None else seed
-    books = Evacuation(scenario, Variates(seed), rep, traced=True).run()
-    return describe(scenario, books.trace)
+    events = [e for e in trace if e.rep == rep]
+    if not events:
+        raise ValueError(f"replication {rep} is not in the trace: run it with trace=[{rep}]")
+    return describe(scenario, events)
 
 
 def describe(scenario: Scenario, trace: list[TraceEvent]) -> list[str]:
@@ -64,60 +86,24 @@ def describe(scenario: Scenario, trace: list[TraceEvent]) -> list[str]:
     return Narrator(scenario, trace).lines()
 
 
-@dataclass
-class Pickup:
-    """The pickup and the road as the trace tells them, kept up by the narrator.
-
-    Attributes
-    ----------
-    waiting : list of int
-        People waiting per group.
-    idle : list of int
-        Idle vehicles per pool.
-    boarding : int or None
-        The convoy forming or loaded at the pickup (one at a time).
-    in_corridor : int
-        Convoys that left the pickup and have not reached reception or come back.
-    active : bool
-        The ceasefire holds.
-    paused : bool
-        The linkage rule holds this side back: it is ahead of the linked site.
-    """
-
-    waiting: list[int]
-    idle: list[int]
-    boarding: int | None = None
-    in_corridor: int = 0
-    active: bool = True
-    paused: bool = False
-
-    def copy(self) -> Pickup:
-        return replace(self, waiting=list(self.waiting), idle=list(self.idle))
-
-    def add_vehicles(self, vehicles: tuple[int, ...]) -> None:
-        for p, n in enumerate(vehicles):
-            self.idle[p] += n
-
-
 class Narrator:
-    """Tells one replication's trace, event by event, keeping the pickup's state."""
+    """Tells one replication's trace, event by event, keeping count of who waits."""
 
     def __init__(self, scenario: Scenario, trace: list[TraceEvent]):
         self.scenario, self.trace = scenario, trace
-        n = len(scenario.pools)
-        self.pickup = Pickup([g.count for g in scenario.groups], [0] * n)
-        self.before = self.pickup.copy()  # the pickup before the current instant's events
-        self.instant = -math.inf
+        self.waiting = [g.count for g in scenario.groups]  # people waiting per group
+        self.paused = False  # the linkage rule holds this side back
         self.evacuated = 0
         self.linked_evacuated = 0
-        self.formed: dict[int, float] = {}  # convoy -> when it started boarding
         self.held: dict[int, float] = {}  # convoy -> since when it is held
-        self.departed: set[int] = set()
         self.last_departure: tuple[int, float] | None = None  # (convoy, time)
         self.suspended_at = 0.0
         self.suspensions = 0
         # the k-th suspension ends at the k-th resumption: they alternate in the trace
         self.resumptions = [e.time for e in trace if e.event == "ceasefire_resumes"]
+        # convoys that found every inspection lane busy, by (convoy, time)
+        self.queueing = {(e.convoy, e.time) for e in trace if e.event == "queues_at_crossing"}
+        self.queued_since: dict[int, float] = {}
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
@@ -137,21 +123,17 @@ class Narrator:
         return out
 
     def _tell(self, e: TraceEvent) -> str:
-        if e.time > self.instant + SAME:
-            self.before = self.pickup.copy()
-        self.instant = e.time
         tell = getattr(self, f"_{e.event}", None)
         return self._unknown(e) if tell is None else tell(e)
 
     # -- the pickup ------------------------------------------------------------------------
 
     def _opening(self) -> str:
-        if not sum(self.pickup.waiting):
+        if not sum(self.waiting):
             return "Nobody waits at the pickup yet."
-        return f"{self._people(self.pickup.waiting)} wait at the pickup."
+        return f"{self._people(self.waiting)} wait at the pickup."
 
     def _vehicles_arrive(self, e: TraceEvent) -> str:
-        self.pickup.add_vehicles(e.vehicles)
         return f"{self._vehicles(e.vehicles)} reach the pickup."
 
     def _people_arrive(self, e: TraceEvent) -> str:
@@ -161,51 +143,47 @@ class Narrator:
     def _convoy_forms(self, e: TraceEvent) -> str:
         why = self._why_only_now(e)
         self._queue(e.groups, -1)
-        for p, n in enumerate(e.vehicles):
-            self.pickup.idle[p] -= n
-        self.pickup.boarding = e.convoy
-        self.formed[e.convoy] = e.time
         who = f"{self._people(e.groups)} in {self._vehicles(e.vehicles)}"
-        left = sum(self.pickup.waiting)
+        left = sum(self.waiting)
         rest = f"{left:,} people still wait" if left else "nobody is left waiting"
         return f"{convoy_name(e.convoy)} starts boarding: {who}; {rest}.{why}"
 
     def _why_only_now(self, e: TraceEvent) -> str:
-        """Why the convoy did not form before this instant, if someone could have boarded."""
-        s, rules, before = self.scenario, self.scenario.convoy, self.before
-        seated, vehicles = allocate(s, before.waiting, before.idle)
-        if not sum(map(sum, seated)):
-            return ""  # it formed as people or vehicles arrived, which the lines above say
-        if not before.active:
+        """Why the convoy did not form earlier: the dispatcher's reason, from the event's note.
+
+        No reason means it formed as soon as people and vehicles were there, which the
+        lines above say.
+        """
+        rules = self.scenario.convoy
+        if e.note == SUSPENDED:
             return " It could not form while the ceasefire was suspended."
-        if before.boarding is not None:
-            boarding = before.boarding + 1
-            return f" It waited for convoy {boarding} to leave: one convoy boards at a time."
-        if before.in_corridor >= rules.max_in_corridor:
+        if e.note == BOARDING:  # one boards at a time, in the order they form
+            return f" It waited for convoy {e.convoy} to leave: one convoy boards at a time."
+        if e.note == CORRIDOR:
             return (
                 f" It waited for room on the road: at most {rules.max_in_corridor} "
                 f"{'convoy' if rules.max_in_corridor == 1 else 'convoys'} between pickup and "
                 "reception."
             )
-        if before.paused:
-            site = self._linkage.site
+        if e.note == LINKED_BEHIND and self.scenario.linkage is not None:
+            site = self.scenario.linkage.site
             return f" It waited for the evacuation of {site} to catch up, as the deal requires."
         hours = rules.departure_hours
-        if hours is not None and not gate(hours, s.start_hour, e.time - SAME)[0]:
+        if e.note == CLOSED and hours is not None:
             return (
                 f" Convoys form only between {hour_of_day(hours[0])} and {hour_of_day(hours[1])}."
             )
-        if sum(e.vehicles) < rules.min_vehicles and e.people < sum(self.pickup.waiting):
+        if e.note == MAX_WAIT:
             return (
                 f" Its vehicles waited {duration(rules.max_wait)} for a convoy of "
                 f"{rules.min_vehicles} and now go with {sum(e.vehicles)}."
             )
-        if sum(vehicles) < rules.min_vehicles:
+        if e.note == TOO_FEW:
             return (
                 f" It waited until {rules.min_vehicles} vehicles could go together, the "
                 "smallest convoy allowed."
             )
-        return ""
+        return f" It waited: {e.note}." if e.note else ""
 
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
@@ -216,21 +194,13 @@ class Narrator:
         return f"{convoy_name(e.convoy)} is held {e.note} with {e.people:,} people aboard, {until}."
 
     def _convoy_departs(self, e: TraceEvent) -> str:
-        self.pickup.boarding = None
-        self.pickup.in_corridor += 1
-        self.departed.add(e.convoy)
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
         headway = self.scenario.convoy.headway
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
-        elif (
-            previous is not None
-            and headway > 0
-            and e.time > self.formed[e.convoy] + SAME
-            and abs(e.time - (previous[1] + headway)) < SAME
-        ):
+        elif e.note == HEADWAY and previous is not None:
             why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
         return (
             f"{convoy_name(e.convoy)} leaves the pickup{why}: {e.people:,} "
@@ -240,7 +210,24 @@ class Narrator:
     # -- the road ---------------------------------------------------------------------------
 
     def _reaches_checkpoint(self, e: TraceEvent) -> str:
+        if (e.convoy, e.time) in self.queueing:
+            return f"{convoy_name(e.convoy)} reaches the checkpoint."
         return f"{convoy_name(e.convoy)} reaches the checkpoint; inspection begins."
+
+    def _queues_at_crossing(self, e: TraceEvent) -> str:
+        crossing = self.scenario.crossing
+        assert crossing is not None  # only a scenario with a crossing has a queue there
+        lanes = crossing.lanes
+        busy = "its lane is" if lanes == 1 else f"all {lanes:.0f} inspection lanes are"
+        self.queued_since[e.convoy] = e.time
+        return f"{convoy_name(e.convoy)} waits its turn at the crossing: {busy} busy."
+
+    def _inspection_starts(self, e: TraceEvent) -> str:
+        waited = duration(e.time - self.queued_since.pop(e.convoy, e.time))
+        return (
+            f"{convoy_name(e.convoy)} takes a freed lane after {waited} in the queue; "
+            "its inspection begins."
+        )
 
     def _incident(self, e: TraceEvent) -> str:
         return f"Incident at the checkpoint during {convoy_name(e.convoy).lower()}'s inspection."
@@ -253,30 +240,23 @@ class Narrator:
         return f"{convoy_name(e.convoy)} passes the checkpoint."
 
     def _turned_back(self, e: TraceEvent) -> str:
-        rules = self.scenario.ceasefire
-        if e.convoy in self.held:
-            since = self.held.pop(e.convoy)
+        since = self.held.pop(e.convoy, None)
+        if e.note == HELD_TOO_LONG and since is not None:
             why = f"after {duration(e.time - since)} held, the longest a convoy waits"
-        elif rules.before_checkpoint == "turn_back":
+        elif e.note == TURN_BACK_RULE:
             why = "when the ceasefire breaks, convoys not past the checkpoint turn back"
         else:
-            why = "the ceasefire is suspended"
-        if e.convoy not in self.departed:
-            self.pickup.boarding = None
+            why = e.note or "the ceasefire is suspended"
         return f"{convoy_name(e.convoy)} turns back with {e.people:,} people aboard: {why}."
 
     def _back_at_pickup(self, e: TraceEvent) -> str:
         self._queue(e.groups, +1)
-        self.pickup.add_vehicles(e.vehicles)
-        if e.convoy in self.departed:
-            self.pickup.in_corridor -= 1
         return (
             f"{convoy_name(e.convoy)} is back at the pickup; its {e.people:,} people rejoin "
             f"the queue, {self._waiting()} people now wait."
         )
 
     def _reaches_reception(self, e: TraceEvent) -> str:
-        self.pickup.in_corridor -= 1
         self.evacuated += e.people
         return (
             f"{convoy_name(e.convoy)} reaches reception: {e.people:,} people are out "
@@ -287,7 +267,6 @@ class Narrator:
         return f"{convoy_name(e.convoy)} has unloaded; its vehicles head back."
 
     def _vehicles_return(self, e: TraceEvent) -> str:
-        self.pickup.add_vehicles(e.vehicles)
         verb = "is" if sum(e.vehicles) == 1 else "are"
         return f"{convoy_name(e.convoy)}'s {self._vehicles(e.vehicles)} {verb} back at the pickup."
 
@@ -295,7 +274,7 @@ class Narrator:
         return f"Everyone is out: {self.evacuated:,} people evacuated."
 
     def _ending(self) -> str:
-        aboard = self.scenario.people - self.evacuated - sum(self.pickup.waiting)
+        aboard = self.scenario.people - self.evacuated - sum(self.waiting)
         return (
             f"The run ends at its horizon ({self.scenario.horizon:g} h): {self.evacuated:,} "
             f"people evacuated, {self._waiting()} waiting, {aboard:,} aboard convoys."
@@ -304,7 +283,6 @@ class Narrator:
     # -- the ceasefire -----------------------------------------------------------------------
 
     def _ceasefire_suspended(self, e: TraceEvent) -> str:
-        self.pickup.active = False
         self.suspended_at = e.time
         k, self.suspensions = self.suspensions, self.suspensions + 1
         text = f"The ceasefire breaks: {self._cause(e)}."
@@ -316,7 +294,7 @@ class Narrator:
 
     def _cause(self, e: TraceEvent) -> str:
         rules = self.scenario.ceasefire
-        if e.note == BREACH and self.pickup.paused and self._linkage.lag_breach_rate > 0:
+        if e.note == BREACH and self.paused and self._linkage.lag_breach_rate > 0:
             linkage = self._linkage
             rate = rules.breach_rate + linkage.lag_breach_rate
             return f"a breach (at random, {rate:g} an hour while this side is ahead)"
@@ -324,13 +302,13 @@ class Narrator:
             return f"a breach (at random, {rules.breach_rate:g} an hour while it holds)"
         if e.note == INCIDENT:
             return "an incident at the checkpoint"
-        for window in rules.windows:
-            if abs(window.start - e.time) < SAME and (window.reason or "scheduled") == e.note:
-                return f"a scheduled halt ({window.reason})" if window.reason else "scheduled"
+        if e.note == SCHEDULED:
+            return "scheduled"
+        if any(window.reason == e.note for window in rules.windows):
+            return f"a scheduled halt ({e.note})"
         return e.note or "no cause given"
 
     def _ceasefire_resumes(self, e: TraceEvent) -> str:
-        self.pickup.active = True
         return (
             f"The ceasefire resumes after {duration(e.time - self.suspended_at)}; "
             f"{self._waiting()} people wait at the pickup."
@@ -349,7 +327,7 @@ class Narrator:
         )
 
     def _linkage_pause(self, e: TraceEvent) -> str:
-        self.pickup.paused = True
+        self.paused = True
         linkage = self._linkage
         text = (
             f"Departures here pause: {self._shares()}, further apart than the deal allows "
@@ -361,7 +339,7 @@ class Narrator:
         return f"{text}."
 
     def _linkage_resume(self, e: TraceEvent) -> str:
-        self.pickup.paused = False
+        self.paused = False
         return (
             f"The evacuation of {e.note} has caught up ({self._shares()}): convoys may form "
             "here again."
@@ -404,7 +382,7 @@ class Narrator:
 
     def _queue(self, groups: tuple[int, ...], sign: int) -> None:
         for g, n in enumerate(groups):
-            self.pickup.waiting[g] += sign * n
+            self.waiting[g] += sign * n
 
     def _people(self, groups: tuple[int, ...] | list[int]) -> str:
         return people_phrase(self.scenario.groups, groups)
@@ -413,4 +391,4 @@ class Narrator:
         return vehicles_phrase(self.scenario.pools, vehicles)
 
     def _waiting(self) -> str:
-        return f"{sum(self.pickup.waiting):,}"
+        return f"{sum(self.waiting):,}"

@@ -104,7 +104,9 @@ def run_table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
     linked = [n for n in LINKED if n in result.metrics]
-    names = [*HEADLINE, *linked, *(n for n in result.metrics if n.startswith("evacuated_by_"))]
+    crossing = [n for n in result.metrics if n.startswith(("crossed_", "crossing_"))]
+    names = [*HEADLINE, *linked, *crossing]
+    names += [n for n in result.metrics if n.startswith("evacuated_by_")]
     rows = [
         f"{s.name}: {result.reps} replications, seed {result.seed}, "
         f"{result.engine} engine, {result.wall_time:.1f} s",

@@ -56,7 +56,8 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
         If ``folder`` exists already.
     """
     folder = Path(folder)
-    with atomic_folder(folder) as staging:
+    writer = atomic_folder(folder)
+    with writer as staging:
         files = {
             "posterior.csv": posterior_csv(calibration),
             "predictive.csv": predictive_csv(calibration),
@@ -68,7 +69,7 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
             (staging / name).write_text(text, encoding="utf-8")
         (staging / "draws.npz").write_bytes(arrays_npz(_arrays(calibration)))
         write_calibration_figures(calibration, staging)
-    return folder
+    return writer.folder
 
 
 def _arrays(calibration: Calibration) -> dict[str, np.ndarray]:

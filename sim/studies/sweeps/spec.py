@@ -34,6 +34,7 @@ from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
+from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
 from sim.outputs.records import metric_names
@@ -186,9 +187,9 @@ def load_sweep(
     unknown = sorted(set(doc) - TOP_KEYS)
     if unknown:
         raise fail(unknown[0], f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
-    name = doc.get("name", path.stem)
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
-        raise fail("name", "must be a non-empty text without slashes")
+    name = doc.get("name", folder_name(path.stem, "sweep"))
+    if not isinstance(name, str) or not is_folder_name(name):
+        raise fail("name", f"must be {NAME_RULE} (it names the sweep's folder), got {name!r}")
     base_text = doc.get("base")
     if not isinstance(base_text, str) or not base_text:
         raise fail("base", "must name the base scenario file, relative to the sweep file")

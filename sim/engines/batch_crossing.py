@@ -1,0 +1,95 @@
+"""The batch engine's crossing: inspection lanes that convoys queue for.
+
+As in the reference engine (:mod:`sim.engines.crossing`): a convoy reaching the checkpoint
+takes a free lane or queues, first come first served; it holds its lane for its inspection
+plus its vehicles' passage; a freed lane goes at once to the first convoy queueing; a convoy
+turned back leaves the queue or its lane. A queueing convoy sits in its slot with stage
+``CROSSING_QUEUE`` and no timer, its place in the queue a ticket number. The state lives on
+:class:`sim.engines.vector.Batch`, which mixes these methods in; the crossing's accounts
+(passages, the queue in vehicle-hours) are kept by the books.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines.batch_convoys import CROSSING_QUEUE, INSPECTION
+from sim.engines.batch_params import BatchParameters, pick
+from sim.engines.batch_part import BatchPart
+
+INF = np.inf
+LAST = np.iinfo(np.int64).max
+
+
+class BatchCrossing(BatchPart):
+    """Lanes and the queue for them."""
+
+    def _crossing_start(self, params: BatchParameters) -> None:
+        R = self.R
+        self.crossing_on = self.scenario.crossing is not None
+        self.lanes = params["crossing.lanes"] if self.crossing_on else INF
+        self.vehicles_per_hour = params["crossing.vehicles_per_hour"] if self.crossing_on else INF
+        self.lanes_busy = np.zeros(R, dtype=np.int64)
+        self.crossing_tickets = np.zeros(R, dtype=np.int64)  # queue places handed out
+
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys at the checkpoint take a lane and start their inspection, or queue."""
+        service = self._leg("inspection", slot, idx)
+        now = self.now[idx]
+        if not self.crossing_on:
+            self._set_timer(slot, idx, now + service, INSPECTION)
+            return
+        vehicles = self.c_vehicles[slot, :, idx].sum(axis=1)
+        service = service + vehicles / pick(self.vehicles_per_hour, idx)
+        free = self.lanes_busy[idx] < pick(self.lanes, idx)
+        if free.any():
+            s, j = slot[free], idx[free]
+            self.lanes_busy[j] += 1
+            self.c_lane[s, j] = True
+            self._set_timer(s, j, now[free] + service[free], INSPECTION)
+        full = ~free
+        if full.any():
+            s, j = slot[full], idx[full]
+            self.c_stage[s, j] = CROSSING_QUEUE
+            self.c_next[s, j] = INF
+            self.c_service[s, j] = service[full]
+            self.c_ticket[s, j] = self.crossing_tickets[j]
+            self.crossing_tickets[j] += 1
+            self.books.change_crossing_queue(j, vehicles[full])
+            self.books.convoy_event(s, j, "queues_at_crossing")
+
+    def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys leave their lane; the first convoy queueing takes it."""
+        held = self.c_lane[slot, idx]
+        if not held.any():
+            return
+        s, j = slot[held], idx[held]
+        self.c_lane[s, j] = False
+        self.lanes_busy[j] -= 1
+        queued = self.c_stage[:, j] == CROSSING_QUEUE
+        turn = queued.any(axis=0) & (self.lanes_busy[j] < pick(self.lanes, j))
+        if not turn.any():
+            return
+        j = j[turn]
+        first = np.where(queued[:, turn], self.c_ticket[:, j], LAST).argmin(axis=0)
+        self.lanes_busy[j] += 1
+        self.c_lane[first, j] = True
+        self.books.change_crossing_queue(j, -self.c_vehicles[first, :, j].sum(axis=1))
+        self.books.convoy_event(first, j, "inspection_starts")
+        self._set_timer(first, j, self.now[j] + self.c_service[first, j], INSPECTION)
+
+    def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys turning back leave the queue, or their lane."""
+        if not self.crossing_on:
+            return
+        queued = self.c_stage[slot, idx] == CROSSING_QUEUE
+        if queued.any():
+            s, j = slot[queued], idx[queued]
+            self.c_stage[s, j] = 0  # out of the queue; the turn-back sets its stage
+            self.books.change_crossing_queue(j, -self.c_vehicles[s, :, j].sum(axis=1))
+        self._release_lane(slot, idx)
+
+    def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys' vehicles are past the checkpoint."""
+        if self.crossing_on:
+            self.books.passes_crossing(slot, idx)

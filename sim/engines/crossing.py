@@ -1,0 +1,146 @@
+"""The crossing of the reference engine: inspection lanes that convoys queue for.
+
+A convoy reaching the checkpoint takes a free lane, or joins the queue, first come first
+served. It holds its lane for its service time, its inspection plus the time its vehicles
+take to pass the lane one after another; then the next convoy in the queue starts its
+inspection at once. A convoy turned back while it queues or is inspected leaves the
+crossing, and its lane goes to the next one. Without a ``[crossing]`` table the lanes are
+unlimited and a convoy's service time is its inspection: the model of earlier versions.
+
+The crossing also keeps its own books: vehicles that passed the checkpoint, by pool, and
+vehicles queueing for a lane, as the metrics and hourly series that
+:func:`~sim.outputs.records.metric_names` and :func:`~sim.outputs.records.series_types` list
+for a scenario with a crossing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Protocol
+
+import numpy as np
+import simpy
+
+from sim.engines.clock import Clock
+from sim.engines.ledger import Ledger
+from sim.inputs.scenario import Crossing as Rules
+
+
+class Passage(Protocol):
+    """What the crossing needs to know of a convoy."""
+
+    number: int
+    groups: list[int]
+    vehicles: list[int]
+
+
+class Crossing:
+    """The checkpoint's lanes, the queue for them, and their books.
+
+    Parameters
+    ----------
+    env : Clock
+    rules : sim.inputs.scenario.Crossing or None
+        None: unlimited lanes, no time per vehicle.
+    pools : int
+        Number of vehicle pools, for the counts by pool.
+    books : Ledger
+        For the event trace.
+    """
+
+    def __init__(self, env: Clock, rules: Rules | None, pools: int, books: Ledger):
+        self.env, self.books = env, books
+        self.lanes = math.inf if rules is None else rules.lanes
+        self.vehicles_per_hour = math.inf if rules is None else rules.vehicles_per_hour
+        self.limited = rules is not None
+        self.busy: set[int] = set()  # convoys holding a lane
+        self.queue: deque[tuple[Passage, simpy.Event, float]] = deque()
+        self.queued = 0  # vehicles queueing for a lane
+        self.crossed = [0] * pools
+        self.since = 0.0
+        self.queue_vehicle_hours = 0.0
+        self.peak_queue = 0
+        self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
+        self.crossed_log: list[tuple[float, tuple[int, ...]]] = [(0.0, tuple(self.crossed))]
+
+    def service(self, trip: Passage, inspection: float) -> float:
+        """Hours a convoy holds its lane: its inspection, then its vehicles one by one."""
+        if not self.limited:
+            return inspection
+        return inspection + sum(trip.vehicles) / self.vehicles_per_hour
+
+    def inspect(self, trip: Passage, inspection: float) -> simpy.Event:
+        """The event of the end of ``trip``'s inspection, queueing first if no lane is free.
+
+        ``inspection`` is the convoy's inspection time (hours), drawn as it reaches the
+        checkpoint.
+        """
+        env, service = self.env, self.service(trip, inspection)
+        if len(self.busy) < self.lanes:
+            self.busy.add(trip.number)
+            return env.at(env.now + service)
+        turn = simpy.Event(env)
+        self.queue.append((trip, turn, service))
+        self._change_queue(sum(trip.vehicles))
+        self.books.record(env.now, "queues_at_crossing", trip.number, trip.groups, trip.vehicles)
+        return turn
+
+    def release(self, trip: Passage) -> None:
+        """``trip`` leaves its lane; the first convoy queueing takes it and starts."""
+        self.busy.discard(trip.number)
+        if self.queue and len(self.busy) < self.lanes:
+            first, turn, service = self.queue.popleft()
+            self.busy.add(first.number)
+            self._change_queue(-sum(first.vehicles))
+            now = self.env.now
+            self.books.record(now, "inspection_starts", first.number, first.groups, first.vehicles)
+            self.env.fire(turn, now + service)
+
+    def withdraw(self, trip: Passage) -> None:
+        """``trip`` turns back from the crossing: out of the queue, or out of its lane."""
+        for entry in self.queue:
+            if entry[0] is trip:
+                self.queue.remove(entry)
+                self._change_queue(-sum(trip.vehicles))
+                return
+        if trip.number in self.busy:
+            self.release(trip)
+
+    def passed(self, trip: Passage) -> None:
+        """``trip``'s vehicles are past the checkpoint."""
+        for p, n in enumerate(trip.vehicles):
+            self.crossed[p] += n
+        self.crossed_log.append((self.env.now, tuple(self.crossed)))
+
+    def _change_queue(self, delta: int) -> None:
+        self._accrue(self.env.now)
+        self.queued += delta
+        self.peak_queue = max(self.peak_queue, self.queued)
+        self.queue_log.append((self.env.now, self.queued))
+
+    def _accrue(self, now: float) -> None:
+        if now > self.since:
+            self.queue_vehicle_hours += self.queued * (now - self.since)
+            self.since = now
+
+    # -- books ------------------------------------------------------------------------------
+
+    def metrics(self, end: float, pools: list[str]) -> dict[str, float]:
+        """The crossing's metrics, its queue counted up to ``end`` (hours)."""
+        self._accrue(end)
+        m = {f"crossed_{name}": float(n) for name, n in zip(pools, self.crossed, strict=True)}
+        m["crossing_queue_peak"] = float(self.peak_queue)
+        m["crossing_queue_vehicle_hours"] = self.queue_vehicle_hours
+        return m
+
+    def series(self, hours: np.ndarray, pools: list[str]) -> dict[str, np.ndarray]:
+        """Vehicles crossed by pool (cumulative) and vehicles queueing, at each whole hour."""
+        log_t = np.array([t for t, _ in self.crossed_log])
+        rows = np.searchsorted(log_t, hours, side="right") - 1
+        crossed = np.array([c for _, c in self.crossed_log], dtype=float)[rows]
+        out = {f"crossed_{name}": crossed[:, p] for p, name in enumerate(pools)}
+        log_t = np.array([t for t, _ in self.queue_log])
+        queued = np.array([n for _, n in self.queue_log], dtype=float)
+        out["crossing_queue"] = queued[np.searchsorted(log_t, hours, side="right") - 1]
+        return out

@@ -1,0 +1,179 @@
+"""Hostile input files: every one is a one-line scenario error, never a traceback.
+
+Each case is a file (or a ``--set``) a careless or malicious user could hand the loader:
+names that are paths, bytes that are not UTF-8, nesting that would exhaust the TOML
+reader, ``extends`` paths that cannot be followed. See ``docs/guarantees.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import BASELINE, DETERMINISTIC
+from test_validation import evacsim, one_error_line
+
+from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
+from sim.inputs.names import MAX_NAME, folder_name, is_folder_name
+from sim.inputs.sources import MAX_FILE_BYTES, MAX_KEY_PARTS, MAX_NESTING
+
+
+def child(tmp_path: Path, text: str, name: str = "child.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(f'extends = "{DETERMINISTIC.as_posix()}"\n{text}\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../x",
+        "/tmp/evil",
+        "",
+        ".",
+        "..",
+        ".hidden",
+        "a\nb",
+        "a\0b",
+        "x" * (MAX_NAME + 1),
+        "a/b",
+        "a\\b",
+        "-rf",
+        "a b",
+    ],
+)
+def test_a_name_that_is_not_a_folder_name_is_refused(tmp_path: Path, name: str):
+    escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\0", "\\u0000")
+    path = child(tmp_path, f'name = "{escaped}"')
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.key == "name"
+    assert "\n" not in str(info.value)
+
+
+def test_a_name_in_any_script_is_a_folder_name(tmp_path: Path):
+    assert load_scenario(child(tmp_path, 'name = "حلب_2016"')).name == "حلب_2016"
+
+
+def test_a_file_name_that_is_not_a_folder_name_gives_a_safe_default(tmp_path: Path):
+    text = DETERMINISTIC.read_text(encoding="utf-8")
+    path = tmp_path / ".my scenario (copy).toml"
+    path.write_text(text.replace('name = "deterministic"', ""), encoding="utf-8")
+    assert load_scenario(path).name == "my_scenario__copy_"
+    assert folder_name("...") == "scenario"
+    assert is_folder_name(folder_name("x" * 500 + "/..")) and len(folder_name("x" * 500)) == 60
+
+
+def test_run_with_a_path_as_name_writes_nothing_anywhere(tmp_path: Path):
+    path = child(tmp_path, 'name = "../../escaped"')
+    result = evacsim("run", path, "--reps", "2", cwd=tmp_path)
+    assert one_error_line(result).endswith("got '../../escaped'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["child.toml"]
+    assert not (tmp_path.parent.parent / "escaped").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expect"),
+    [
+        (bytes(range(256)) * 4, "not UTF-8 text (byte 129, line 2)"),
+        ('name = "café"\n'.encode("latin-1"), "not UTF-8 text (byte 12, line 1)"),
+        (b"a = " + b"[" * 3000 + b"]" * 3000, f"nested more than {MAX_NESTING} deep"),
+        (b"a = " + b"{b = " * 3000 + b"1" + b"}" * 3000, f"nested more than {MAX_NESTING} deep"),
+        (b".".join([b"a"] * 50_000) + b" = 1", f"a dotted key of more than {MAX_KEY_PARTS}"),
+        (b"[" + b".".join([b"a"] * 50) + b"]", f"a dotted key of more than {MAX_KEY_PARTS}"),
+        (b"# " + b"x" * MAX_FILE_BYTES, f"larger than {MAX_FILE_BYTES:,} bytes"),
+    ],
+    ids=["binary", "latin-1", "deep-arrays", "deep-tables", "dotted-key", "dotted-table", "big"],
+)
+def test_a_file_the_reader_cannot_take_is_one_error_line(tmp_path, content, expect):
+    path = tmp_path / "hostile.toml"
+    path.write_bytes(content)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert (info.value.source, info.value.key) == (str(path), "")
+    assert expect in info.value.message
+
+
+def test_brackets_and_dots_inside_strings_and_comments_are_not_counted(tmp_path: Path):
+    deep = "[" * 100 + "." * 100
+    text = f'description = "{deep}"\n# {deep}\n[run]\nreps = 3 # {deep}\n'
+    text += f"[[milestones]]\nname = 'x'\nat = 1.5\n# '''{deep}'''\n"
+    assert load_scenario(child(tmp_path, text)).reps == 3
+
+
+def test_line_numbers_count_lines_inside_multiline_strings(tmp_path: Path):
+    path = tmp_path / "deep.toml"
+    path.write_text('d = """\n\n\n"""\na = ' + "[" * 40 + "]" * 40 + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="line 5: "):
+        load_scenario(path)
+
+
+def test_the_cli_reports_a_binary_file_in_one_line(tmp_path: Path):
+    path = tmp_path / "garbage.toml"
+    path.write_bytes(b"\xff\xfe\x00\x01" * 500)
+    line = one_error_line(evacsim("validate", path, cwd=tmp_path))
+    assert line == f"evacsim: error: {path}: not UTF-8 text (byte 1, line 1); save it as UTF-8"
+
+
+def test_extends_through_a_symlink_loop(tmp_path: Path):
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    path = tmp_path / "child.toml"
+    path.write_text('extends = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.key == "extends" and "cannot follow 'a.toml'" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("parent", "expect"),
+    [
+        ("a\\u0000b", "without NUL"),
+        ("x" * 5000, "at most 1024 characters"),
+        ("x" * 300 + ".toml", "File name too long"),
+    ],
+    ids=["nul", "very-long", "component-too-long"],
+)
+def test_extends_that_cannot_be_a_path(tmp_path: Path, parent: str, expect: str):
+    path = tmp_path / "child.toml"
+    path.write_text(f'extends = "{parent}"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.key == "extends" and expect in info.value.message
+
+
+def test_a_scenario_path_that_cannot_be_a_path(tmp_path: Path):
+    for path in ["a\0b.toml", "x" * 300 + ".toml", "x" * 300]:
+        with pytest.raises(ScenarioError, match="no such scenario file"):
+            load_scenario(tmp_path / path)
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "expect"),
+    [
+        ("ceasefire.windows.².start=1", "ceasefire.windows.²", "list index must be 0..1"),
+        ("ceasefire.windows.٣.start=1", "ceasefire.windows.٣", "list index must be 0..1"),
+        ("a..b=1", "a..b", "non-empty parts"),
+        (".".join(["a"] * 40) + "=1", ".".join(["a"] * 40), "1 to 32 non-empty parts"),
+        ("run.reps=" + "[" * 500 + "]" * 500, "run.reps", "nested more than 32 deep"),
+    ],
+)
+def test_set_mistakes_that_used_to_be_tracebacks(override: str, key: str, expect: str):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, [override])
+    assert (info.value.source, info.value.key) == ("--set", key)
+    assert expect in info.value.message
+
+
+def test_a_key_with_a_newline_stays_on_one_line(tmp_path: Path):
+    path = child(tmp_path, '[fleet.buses]\n"seats\\nx" = 3')
+    result = evacsim("validate", path, cwd=tmp_path)
+    line = one_error_line(result)
+    assert "seats\\nx" in line
+
+
+def test_a_description_is_bounded(tmp_path: Path):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child(tmp_path, f'description = "{"x" * 2001}"'))
+    assert info.value.key == "description"
