@@ -26,14 +26,17 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import sim
 from sim.errors import ScenarioError
-from sim.inputs.library import copy_library, entries, library_root
+from sim.inputs.library import KINDS, copy_library, entries, file_kind, library_root, locate
 from sim.inputs.loader import load_scenario
+from sim.inputs.plausible import ImplausibleValue
 from sim.inputs.scenario import Scenario
+from sim.inputs.sources import read_toml
 from sim.outputs.records import TraceEvent
 from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
@@ -53,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    warnings.simplefilter("default", ImplausibleValue)
+    warnings.showwarning = _warn
     try:
         return args.command(args)
     except ScenarioError as error:
@@ -64,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _warn(message, category, *_, **__) -> None:  # the signature of warnings.showwarning
+    """Print a warning about the inputs as one line, without Python's source quote."""
+    print(f"evacsim: warning: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
             dest="overrides",
             action="append",
             default=[],
+            type=_assignment,
             metavar="KEY=VALUE",
             help="override a scenario value, e.g. fleet.buses.count=40 (repeatable)",
         )
@@ -146,6 +157,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_positive, help="replications (default: the base's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the base's)")
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
+    p.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        metavar="NAME",
+        help="a metric to show (repeatable; default: the headline metrics and the groups "
+        "whose evacuation changes most); all are in differences.csv",
+    )
     p.set_defaults(command=_compare)
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
@@ -163,7 +182,12 @@ def _parser() -> argparse.ArgumentParser:
         "fraction of its mean, e.g. 0.02",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
-    p.add_argument("--root", default="results", help="results folder (default: results)")
+    p.add_argument(
+        "--out",
+        help="the sweep's folder; rerun with the same --out to resume "
+        "(default: results/sweeps/<name>/<id>)",
+    )
+    p.add_argument("--root", help="deprecated: results folder to put sweeps/<name>/<id> in")
     p.set_defaults(command=_sweep)
 
     p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
@@ -175,6 +199,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=_init)
     return parser
+
+
+def _assignment(text: str) -> str:
+    """A ``--set`` value: KEY=VALUE in one argument."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE in one argument, e.g. --set fleet.buses.count=40, got {text!r}"
+        )
+    return text
 
 
 def _positive(text: str) -> int:
@@ -249,16 +282,48 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            s = load_scenario(path)
+            print(f"{path}: ok ({_checked(path)})")
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
-            continue
-        print(
-            f"{path}: ok ({len(s.groups)} groups, {s.people:,} people, "
-            f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
-        )
     return status
+
+
+def _checked(path: str) -> str:
+    """Read a scenario, sweep or targets file, whichever it is; say what it holds."""
+    kind = _kind(path)
+    if kind == "sweep":
+        spec = load_sweep(path)
+        axes = "1 axis" if len(spec.axes) == 1 else f"{len(spec.axes)} axes"
+        return (
+            f"sweep of {Path(spec.base).name}: {axes}, {spec.method} design, "
+            f"{spec.reps} replications a point"
+        )
+    if kind == "targets":
+        targets = load_targets(path)
+        return (
+            f"calibration targets for {targets.scenario.name}: {len(targets.targets)} targets, "
+            f"{len(targets.priors)} free parameters"
+        )
+    s = load_scenario(path)
+    return (
+        f"{len(s.groups)} groups, {s.people:,} people, "
+        f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h"
+    )
+
+
+def _kind(path: str) -> str:
+    """``scenario``, ``sweep`` or ``targets``: by the keys of the file or library entry."""
+    for kind in KINDS:
+        try:
+            located = locate(path, kind)
+        except ScenarioError:
+            continue
+        try:
+            return file_kind(read_toml(located))
+        except ScenarioError:
+            return "scenario"  # the scenario reader says what is wrong
+    return "scenario"
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
@@ -315,18 +380,28 @@ def _compare(args: argparse.Namespace) -> int:
     whatifs = [load_scenario(path) for path in args.whatifs]
     _check_out(args.out, RESULTS / "compare")
     comparison = compare(base, whatifs, args.reps, args.seed)
+    known = {d.metric for d in comparison.differences}
+    for name in args.metrics or ():
+        if name not in known:
+            raise ScenarioError("--metric", name, f"not a metric of this comparison; known: "
+                                f"{', '.join(sorted(known))}")  # fmt: skip
     folder = comparison.save(args.out)
     _moved(args.out, folder)
-    print(compare_table(comparison))
+    print(compare_table(comparison, args.metrics))
     print(f"\nCompare folder: {folder}")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, args.precision, args.max_reps)
-    check_destination(Path(args.root), new=False)
+    if args.root is not None:
+        print(
+            "evacsim: note: --root is deprecated; --out names the sweep's folder", file=sys.stderr
+        )
+    root = "results" if args.root is None else args.root
+    check_destination(Path(args.out).parent if args.out else Path(root), new=False)
     try:
-        result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
+        result = sweep(spec, args.scheduler, args.workers, root, progress=True, folder=args.out)
     except KeyboardInterrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",

@@ -58,6 +58,7 @@ def test_every_point_equals_a_run_of_its_scenario(tmp_path):
         "manifest.json",
         "heatmap.png",
         "values.npz",
+        "sweep-id.txt",
     }
 
 

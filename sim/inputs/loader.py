@@ -9,6 +9,7 @@ everyone) come last.
 from __future__ import annotations
 
 import math
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
+from sim.inputs.plausible import ImplausibleValue, implausible
 from sim.inputs.scenario import (
     MAX_HORIZON,
     MAX_POOL_SIZE,
@@ -104,7 +106,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     if len(description) > MAX_DESCRIPTION:
         raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=description,
         start=start,
@@ -126,6 +128,10 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         files=tuple(sources.chain),
         document=plain_document(sources),
     )
+    for key, problem in implausible(scenario):
+        origin = sources.origin(tuple(key.split(".")))
+        warnings.warn(ImplausibleValue(f"{origin}: {key}: {problem}"), stacklevel=2)
+    return scenario
 
 
 def plain_document(sources: Sources) -> dict[str, Any]:

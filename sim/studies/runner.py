@@ -188,6 +188,15 @@ def run(
     record = None
     if precision is not None:
         cap = 16 * reps if max_reps is None else max_reps
+        for name in metrics:
+            if np.isnan(replications.metrics[name]).all():
+                raise ScenarioError(
+                    "--metric",
+                    name,
+                    f"undefined in all {replications.reps:,} replications (e.g. clearance_time "
+                    "when nothing clears), so no number of replications makes it precise; "
+                    "choose another --metric",
+                )
         met = precise({m: replications.metrics[m] for m in metrics}, precision)
         while not met and replications.reps < cap:
             n = replications.reps

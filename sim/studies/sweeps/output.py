@@ -70,7 +70,7 @@ def manifest(result: SweepResult, scheduler: str) -> dict:
         "sweep": spec.name,
         "sweep_file": spec.path,
         "description": spec.description,
-        "id": result.folder.name,
+        "id": (result.folder / "sweep-id.txt").read_text(encoding="utf-8").strip(),
         "base": str(spec.base),
         "design": spec.method,
         "points": len(result.points),

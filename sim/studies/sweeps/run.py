@@ -33,7 +33,7 @@ from sim.studies.precision import next_round, precise
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
-from sim.studies.sweeps.output import write_outputs
+from sim.studies.sweeps.output import write_atomic, write_outputs
 from sim.studies.sweeps.sensitivity import SobolIndex, sobol_indices
 from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
 from sim.views.notebook import UNITS, html_table, pandas
@@ -131,6 +131,7 @@ def sweep(
     workers: int | None = None,
     root: str | Path = "results",
     progress: bool = False,
+    folder: str | Path | None = None,
 ) -> SweepResult:
     """Run a sweep, reusing any chunks a previous run of the same sweep finished.
 
@@ -145,6 +146,9 @@ def sweep(
         Processes (``local``) or Dask workers (``dask-local``); every core by default.
     root : str or Path
         The results folder; the sweep writes ``<root>/sweeps/<name>/<id>/``.
+    folder : str or Path, optional
+        The sweep's own folder instead (``evacsim sweep --out``): a rerun with the same
+        folder resumes; a folder holding another sweep or other files is refused.
     progress : bool
         Show a progress bar with ETA on standard error.
 
@@ -158,7 +162,9 @@ def sweep(
         spec = load_sweep(spec)
     points = design_points(spec)
     variants, scenarios = scenario_variants(spec, points)
-    folder = Path(root) / "sweeps" / spec.name / sweep_id(spec)
+    identity = sweep_id(spec)
+    folder = Path(root) / "sweeps" / spec.name / identity if folder is None else Path(folder)
+    claim(folder, identity)
     store = ChunkStore(folder / "chunks")
     collected: list[tuple[Chunk, dict[str, np.ndarray]]] = []
     total = reused = 0
@@ -263,6 +269,32 @@ def per_point(
     order = np.lexsort((reps, points))
     cuts = np.searchsorted(points[order], np.arange(1, n))
     return {m: np.split(np.concatenate([v[m] for _, v in collected])[order], cuts) for m in metrics}
+
+
+#: The file in a sweep folder that names the sweep its chunks belong to.
+ID_FILE = "sweep-id.txt"
+
+
+def claim(folder: Path, identity: str) -> None:
+    """Make ``folder`` the folder of sweep ``identity``, or check that it is already.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` holds another sweep's chunks, or files that are no sweep's.
+    """
+    marker = folder / ID_FILE
+    if marker.is_file():
+        found = marker.read_text(encoding="utf-8").strip()
+        if found != identity:
+            raise ScenarioError(
+                str(folder), "", f"holds another sweep (id {found}, this one is {identity}); "
+                "choose another --out folder, or remove it"
+            )  # fmt: skip
+        return
+    if folder.exists() and any(folder.iterdir()):
+        raise ScenarioError(str(folder), "", "exists and is not a sweep folder; choose another")
+    write_atomic(marker, f"{identity}\n".encode())
 
 
 def sweep_id(spec: SweepSpec) -> str:
