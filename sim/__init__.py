@@ -15,6 +15,7 @@ from sim.inputs.scenario import Scenario
 from sim.studies.calibration import Calibration, calibrate, load_targets
 from sim.studies.compare import Comparison, compare
 from sim.studies.folders import load_run
+from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
 from sim.studies.runner import RunResult, run
 from sim.studies.sweeps import SweepResult, load_sweep, sweep
 
@@ -26,16 +27,20 @@ except metadata.PackageNotFoundError:  # a checkout on sys.path that was never i
 __all__ = [
     "Calibration",
     "Comparison",
+    "OptimiseResult",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StudySpec",
     "SweepResult",
     "calibrate",
     "compare",
     "load_run",
     "load_scenario",
+    "load_study",
     "load_sweep",
     "load_targets",
+    "optimise",
     "run",
     "sweep",
     "__version__",

@@ -9,6 +9,8 @@
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
+    evacsim serve [SCENARIO] [--port 8050] [--host 127.0.0.1] [--library DIR]
+    evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
     evacsim --version
@@ -42,6 +44,7 @@ from sim.outputs.results import check_destination
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
+from sim.studies.optimise import load_study, optimise
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate, check_animation
@@ -190,6 +193,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help="deprecated: results folder to put sweeps/<name>/<id> in")
     p.set_defaults(command=_sweep)
 
+    p = commands.add_parser("serve", help="the what-if page in a browser (needs evacsim[page])")
+    p.add_argument("scenario", nargs="?", help="scenario the page opens with (default: the first)")
+    p.add_argument("--port", type=_positive, default=8050, help="default 8050")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for a class)",
+    )
+    p.add_argument("--library", help="folder of scenarios offered (default: the bundled ones)")
+    p.set_defaults(command=_serve)
+
+    p = commands.add_parser(
+        "optimise", help="search a study's plans, then certify the best feasible one"
+    )
+    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
+    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
+    p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
+    p.add_argument("--workers", type=_positive, help="processes (default: cores)")
+    p.set_defaults(command=_optimise)
     p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
     p.set_defaults(command=_scenarios)
 
@@ -412,11 +435,34 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from sim.face.page import serve  # the page's libraries are an optional extra
+
+    serve(args.scenario, args.host, args.port, args.library)  # until Ctrl-C
+    return 0
+
+
+def _optimise(args: argparse.Namespace) -> int:
+    spec = load_study(args.study, args.budget, args.seed)
+    try:
+        result = optimise(spec, out=args.out, workers=args.workers, progress=True)
+    except KeyboardInterrupt:
+        print(
+            "evacsim: interrupted; the search is kept: run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(result.statement)
+    print(f"\nOptimise folder: {result.folder}")
+    return 0
+
+
 def _scenarios(args: argparse.Namespace) -> int:
     found = entries()
     width = max(len(e.name) for e in found)
     print(f"Bundled with evacsim {sim.__version__}:")
-    for kind, title in (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets")):
+    kinds = (("scenario", "scenarios"), ("sweep", "sweeps"), ("targets", "targets"))
+    for kind, title in (*kinds, ("study", "studies")):
         print(f"\n{title} (evacsim {_COMMAND[kind]} NAME)")
         for e in (e for e in found if e.kind == kind):
             line = f"  {e.name:<{width}}  {e.description}".rstrip()
@@ -427,7 +473,7 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 #: The command that reads each kind of library file.
-_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate"}
+_COMMAND = {"scenario": "run", "sweep": "sweep", "targets": "calibrate", "study": "optimise"}
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -17,9 +17,12 @@ BASELINE = SCENARIOS / "aleppo_2016.toml"
 
 
 def all_scenarios() -> list[Path]:
-    """Every scenario file in scenarios/ (what-if files included; not sweep or target files)."""
+    """Every scenario file in scenarios/ (what-if files included; not sweep, target or study
+    files)."""
     return sorted(
-        p for p in SCENARIOS.rglob("*.toml") if not {"calibration", "sweeps"} & set(p.parts)
+        p
+        for p in SCENARIOS.rglob("*.toml")
+        if not {"calibration", "sweeps", "optimise"} & set(p.parts)
     )
 
 
@@ -73,14 +76,54 @@ def windows(draw) -> str:
 
 
 @st.composite
+def fleet_changes(draw, pool: str, count: int) -> str:
+    """Vehicles of a pool entering and leaving, never more leaving than ever entered."""
+    items, most, lost = [], count, 0
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.floats(0.0, 40.0))
+        if draw(st.booleans()):
+            n = draw(st.integers(1, 20))
+            most += n
+            items.append(f"{{at = {at!r}, enter = {n}}}")
+        elif most > lost:
+            n = draw(st.integers(1, most - lost))
+            lost += n
+            items.append(f"{{at = {at!r}, leave = {n}, reason = 'burned'}}")
+    return f"fleet.{pool}.changes=[{', '.join(items)}]"
+
+
+@st.composite
+def periods(draw) -> str:
+    """Scheduled changes of the rules: convoy size, loads, headway, snow, boarding."""
+    items = []
+    for i in range(draw(st.integers(0, 3))):
+        keys = [f"start = {draw(st.floats(0.0, 40.0))!r}", f"name = 'period {i}'"]
+        options = {
+            "per_convoy": lambda: f"{{buses = {draw(st.integers(1, 40))}}}",
+            "crowding": lambda: f"{{buses = {draw(st.floats(1.0, 2.5))!r}}}",
+            "min_vehicles": lambda: str(draw(st.integers(1, 10))),
+            "max_wait": lambda: repr(draw(st.floats(0.0, 4.0))),
+            "headway": lambda: repr(draw(st.floats(0.0, 2.0))),
+            "travel_factor": lambda: repr(draw(st.floats(0.2, 3.0))),
+            "inspection_factor": lambda: repr(draw(st.floats(0.2, 5.0))),
+            "board_while_suspended": lambda: str(draw(st.booleans())).lower(),
+        }
+        chosen = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, unique=True))
+        keys += [f"{k} = {options[k]()}" for k in chosen]
+        items.append("{" + ", ".join(keys) + "}")
+    return f"periods=[{', '.join(items)}]"
+
+
+@st.composite
 def random_scenario(draw) -> list[str]:
     """Overrides of the baseline: tiny or large fleets, heavy suspensions, short horizons."""
+    buses, ambulances = draw(st.integers(0, 40)), draw(st.integers(1, 15))
     o = [
         f"horizon={draw(st.floats(1.0, 60.0))!r}",
-        f"fleet.buses.count={draw(st.integers(1, 40))}",
+        f"fleet.buses.count={buses}",
         f"fleet.buses.seats={draw(st.integers(1, 80))}",
         f"fleet.buses.per_convoy={draw(st.integers(1, 40))}",
-        f"fleet.ambulances.count={draw(st.integers(1, 15))}",
+        f"fleet.ambulances.count={ambulances}",
         f"fleet.buses.available_at={draw(st.floats(0.0, 10.0))!r}",
         f"population.families.count={draw(st.integers(0, 3000))}",
         f"population.wounded.count={draw(st.integers(0, 200))}",
@@ -89,6 +132,7 @@ def random_scenario(draw) -> list[str]:
         f"convoy.max_wait={draw(st.floats(0.0, 4.0))!r}",
         f"convoy.headway={draw(st.floats(0.0, 2.0))!r}",
         f"convoy.max_in_corridor={draw(st.integers(1, 4))}",
+        f"convoy.when_corridor_full='{draw(st.sampled_from(['wait_to_depart', 'wait_to_form']))}'",
         f"route.incident_probability={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.breach_rate={draw(st.floats(0.0, 1.0))!r}",
         f"ceasefire.before_checkpoint='{draw(st.sampled_from(['hold', 'turn_back']))}'",
@@ -102,7 +146,26 @@ def random_scenario(draw) -> list[str]:
     o.append(f"ceasefire.negotiation={draw(durations)}")
     o.append(f"ceasefire.guarantee={draw(durations)}")
     o.append(draw(windows()))
-    o.append("ceasefire.max_hold=" + repr(draw(st.floats(0.1, 5.0))))
+    o.append("ceasefire.max_hold=" + draw(st.one_of(st.floats(0.1, 5.0).map(repr), st.just("inf"))))
+    o.append(f"ceasefire.max_hold_counts='{draw(st.sampled_from(['total', 'each']))}'")
+    o.append(f"ceasefire.board_while_suspended={str(draw(st.booleans())).lower()}")
+    # fleets that change, periods with their own rules, people who give up
+    changes = draw(fleet_changes("buses", buses))
+    if buses == 0 and "enter" not in changes:
+        changes = "fleet.buses.changes=[{at = 2.0, enter = 3}]"
+    o.append(changes)
+    o.append(draw(fleet_changes("ambulances", ambulances)))
+    o.append(draw(periods()))
+    for group in ("patients", "wounded", "families", "fighters"):
+        if draw(st.booleans()):
+            after, share = draw(st.floats(0.0, 30.0)), draw(st.floats(0.0, 1.0))
+            o.append(f"population.{group}.leaving={{after = {after!r}, share = {share!r}}}")
+    if draw(st.booleans()):
+        start = draw(st.floats(0.0, 20.0))
+        o.append(
+            f"population.families.arrivals=[{{start = {start!r}, end = {start + 10.0!r},"
+            f" every = {draw(st.floats(0.5, 5.0))!r}, total = {draw(st.integers(0, 3000))}}}]"
+        )
     if draw(st.booleans()):
         o += [
             f"linkage.people={draw(st.integers(0, 3000))}",

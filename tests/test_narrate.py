@@ -48,10 +48,19 @@ def test_days_and_clock_times_and_who_boarded():
 
 
 def test_the_end_of_a_run_that_does_not_clear():
+    lines = told("horizon=11.0")
+    assert lines[-1] == (
+        "17:00  The run ends at its horizon (11 h): 1,800 people evacuated, 500 waiting, "
+        "0 aboard convoys."
+    )
+
+
+def test_what_happens_at_the_horizon_is_told():
+    # the buses are back at 12 h, the horizon, and the last 500 board at that instant
     lines = told("horizon=12.0")
     assert lines[-1] == (
-        "18:00  The run ends at its horizon (12 h): 1,800 people evacuated, 500 waiting, "
-        "0 aboard convoys."
+        "18:00  The run ends at its horizon (12 h): 1,800 people evacuated, 0 waiting, "
+        "500 aboard convoys."
     )
 
 
@@ -77,7 +86,24 @@ def test_waited_for_the_convoy_boarding_before_it():
 
 
 def test_waited_for_room_on_the_road():
+    # convoy 2 boards as convoy 1 leaves, and leaves as convoy 1 reaches reception
     lines = told("fleet.buses.per_convoy=5", "convoy.max_in_corridor=1")
+    assert (
+        "06:30  Convoy 2 starts boarding: 300 families in 5 buses; 1,700 people still wait. "
+        "It waited for convoy 1 to leave: one convoy boards at a time." in lines
+    )
+    assert (
+        "08:00  Convoy 2 leaves the pickup as soon as there is room on the road (at most 1 "
+        "convoy between pickup and reception): 300 people in 5 buses." in lines
+    )
+
+
+def test_waited_to_form_for_room_on_the_road():
+    lines = told(
+        "fleet.buses.per_convoy=5",
+        "convoy.max_in_corridor=1",
+        "convoy.when_corridor_full='wait_to_form'",
+    )
     assert (
         "08:00  Convoy 2 starts boarding: 300 families in 5 buses; 1,700 people still wait. "
         "It waited for room on the road: at most 1 convoy between pickup and reception." in lines
@@ -151,7 +177,7 @@ def test_held_at_the_checkpoint_until_max_hold_then_turned_back():
     assert "06:45  The ceasefire breaks: scheduled. It resumes at 17:45." in lines
     assert (
         "07:15  Convoy 1 is held at the checkpoint with 600 people aboard, until the ceasefire "
-        "resumes or 2 h have passed." in lines
+        "resumes or it has been held 2 h in all." in lines
     )
     assert (
         "09:15  Convoy 1 turns back with 600 people aboard: after 2 h held, the longest a convoy "

@@ -96,7 +96,7 @@ def test_streams_fixed():
     assert dict(STREAMS) == {
         "load": 1, "unload": 2, "to_checkpoint": 3, "inspection": 4, "incident": 5,
         "to_reception": 6, "return_trip": 7, "breach": 8, "negotiation": 9, "guarantee": 10,
-        "linked_trip": 11,
+        "linked_trip": 11, "uncertainty": 12,
     }  # fmt: skip
     with pytest.raises(TypeError):
         STREAMS["new"] = 11  # type: ignore[index]

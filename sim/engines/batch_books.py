@@ -33,6 +33,9 @@ class BatchBooks:
         self.peak_queue = self.waiting.copy()
         self.held = np.zeros(R, dtype=np.int64)
         self.aboard = np.zeros(R, dtype=np.int64)
+        self.left = np.zeros(R, dtype=np.int64)
+        self.fleet_changed = np.zeros(R, dtype=np.int64)
+        self.fleet_changed_at = np.zeros(R)
         self.since = np.zeros(R)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
@@ -151,6 +154,17 @@ class BatchBooks:
             self.aboard[idx] -= delta
         else:
             self.arrived[idx] += delta
+
+    def people_leave(self, idx: np.ndarray, n: np.ndarray) -> None:
+        """People give up waiting at the pickup and go home."""
+        self.accrue(idx)
+        self.waiting[idx] -= n
+        self.left[idx] += n
+
+    def fleet_change(self, idx: np.ndarray, vehicles: np.ndarray) -> None:
+        """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
+        self.fleet_changed[idx] += vehicles
+        self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
 
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""
@@ -309,6 +323,7 @@ class BatchBooks:
         m["arrived"] = self.arrived.astype(float)
         m["waiting_at_end"] = self.waiting.astype(float)
         m["aboard_at_end"] = self.aboard.astype(float)
+        m["left"] = self.left.astype(float)
         m["convoys"] = self.receptions.astype(float)
         m["convoys_departed"] = self.departures.astype(float)
         m["turned_back"] = self.turned_back.astype(float)
@@ -329,6 +344,8 @@ class BatchBooks:
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
+        if any(p.changes for p in s.pools):
+            available = available + (self.fleet_changed * end - self.fleet_changed_at)
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)

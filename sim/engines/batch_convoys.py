@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
-from sim.outputs.records import HEADWAY, HELD_TOO_LONG, TURN_BACK_RULE
+from sim.outputs.records import HEADWAY, HELD_TOO_LONG, ROOM, TURN_BACK_RULE
 
 INF = np.inf
 
@@ -19,7 +19,11 @@ INF = np.inf
 LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
 CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
-BEFORE_CHECKPOINT = (LOADING, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
+WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
+
+#: What a loaded convoy waited for last before it left, by code (``c_waited_for``).
+LEFT_AFTER = np.array(["", HEADWAY, ROOM], dtype=object)
+BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
 class BatchConvoys(BatchPart):
@@ -45,19 +49,41 @@ class BatchConvoys(BatchPart):
                 step(slot[here], idx[here])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Loaded: leave if the ceasefire holds and the headway has passed."""
+        """Loaded: leave if the ceasefire holds, the headway has passed and the corridor
+        has room."""
         now = self.now[idx]
         suspended = ~self.active[idx]
         if suspended.any():
             self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
-        ready = self.last_departure[idx] + pick(self.params["convoy.headway"], idx)
+        ready = self.last_departure[idx] + self.headway[idx]
         early = ~suspended & (now < ready)
         if early.any():
-            self.c_headway[slot[early], idx[early]] = True
+            self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
-        go = ~suspended & ~early
+        full = (
+            ~suspended
+            & ~early
+            & (self.in_corridor[idx] >= pick(self.params["convoy.max_in_corridor"], idx))
+        )
+        if full.any():  # woken by _leave_corridor
+            self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
+            self.c_stage[slot[full], idx[full]] = WAITING_ROOM
+            self.c_next[slot[full], idx[full]] = INF
+        go = ~suspended & ~early & ~full
         if go.any():
             self._depart(slot[go], idx[go])
+
+    def _leave_corridor(self, idx: np.ndarray) -> None:
+        """A convoy is off the road: a loaded convoy waiting for room may leave."""
+        self.in_corridor[idx] -= 1
+        waiting = self.c_stage[:, idx] == WAITING_ROOM
+        has = waiting.any(axis=0)
+        if has.any():
+            slot, j = waiting.argmax(axis=0)[has], idx[has]
+            self.c_stage[slot, j] = LOADING
+            self.c_next[slot, j] = self.now[j]
+            self.c_seq[slot, j] = self.seq[j]
+            self.seq[j] += 1
 
     def _depart(self, slot: np.ndarray, idx: np.ndarray) -> None:
         now = self.now[idx]
@@ -66,18 +92,43 @@ class BatchConvoys(BatchPart):
         self.loading[idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
-        why = np.where(self.c_headway[slot, idx], HEADWAY, "") if self.books.any_traced else ""
+        why = LEFT_AFTER[self.c_waited_for[slot, idx]] if self.books.any_traced else ""
         self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
         self._set_timer(slot, idx, now + self._leg("to_checkpoint", slot, idx), TO_CHECKPOINT)
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
-        self.c_headway[slot, idx] = False
+        self.c_waited_for[slot, idx] = 0
         self.books.change_held(idx, self.c_people[slot, idx])
-        self._set_timer(slot, idx, self.now[idx] + pick(self.max_hold, idx), stage)
+        if self.scenario.ceasefire.max_hold_counts == "each":
+            self.c_hold_hours[slot, idx] = 0.0
+        self._hold_wait(slot, idx, stage)
+
+    def _hold_wait(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> None:
+        """Wait for the resumption, or until the convoy's ``max_hold`` is spent."""
+        now = self.now[idx]
+        until = now + (pick(self.max_hold, idx) - self.c_hold_hours[slot, idx])
+        self.c_hold_start[slot, idx] = now
+        self.c_hold_until[slot, idx] = until
+        self._set_timer(slot, idx, np.maximum(until, now), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
         self.c_hop[slot, idx] = False
+
+    def _released(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> np.ndarray:
+        """Held convoys that woke: which move on or turn back (the others wait again).
+
+        A convoy that wakes to a ceasefire suspended again at the instant it resumed stays
+        held; it turns back only when its ``max_hold`` is spent.
+        """
+        now = self.now[idx]
+        self.c_hold_hours[slot, idx] += now - self.c_hold_start[slot, idx]
+        again = ~self.active[idx] & (now < self.c_hold_until[slot, idx])
+        if again.any():
+            self._hold_wait(slot[again], idx[again], stage)
+        done = ~again
+        self.books.change_held(idx[done], -self.c_people[slot[done], idx[done]])
+        return done
 
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
@@ -98,7 +149,8 @@ class BatchConvoys(BatchPart):
     def _held_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         wake = self._wakes(slot, idx)
         slot, idx = slot[wake], idx[wake]
-        self.books.change_held(idx, -self.c_people[slot, idx])
+        done = self._released(slot, idx, HELD_PICKUP)
+        slot, idx = slot[done], idx[done]
         on = self.active[idx]
         if on.any():
             self._at_pickup(slot[on], idx[on])
@@ -134,7 +186,8 @@ class BatchConvoys(BatchPart):
     def _held_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         wake = self._wakes(slot, idx)
         slot, idx = slot[wake], idx[wake]
-        self.books.change_held(idx, -self.c_people[slot, idx])
+        done = self._released(slot, idx, HELD_CHECKPOINT)
+        slot, idx = slot[done], idx[done]
         on = self.active[idx]
         if on.any():
             self._pass(slot[on], idx[on])
@@ -168,15 +221,15 @@ class BatchConvoys(BatchPart):
         self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
         self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
         departed = ~np.isnan(self.c_departed[slot, idx])
-        self.in_corridor[idx[departed]] -= 1
+        self._leave_corridor(idx[departed])
         self._vehicles_back(slot, idx, "back_at_pickup")
 
     def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        self.in_corridor[idx] -= 1
+        self._leave_corridor(idx)
         self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
-        cleared = self.evacuated[idx] == self.people
+        cleared = self.evacuated[idx] + self.left[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
@@ -202,7 +255,7 @@ class BatchConvoys(BatchPart):
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             if (n > 0).any():
-                self._make_idle(idx[n > 0], p, n[n > 0])
+                self._come_back(idx[n > 0], p, n[n > 0])
         self.books.convoy_idle(slot, idx)
         self.books.convoy_event(slot, idx, event)
         self.kick(idx)

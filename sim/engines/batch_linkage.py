@@ -44,7 +44,9 @@ class BatchLinkage(BatchPart):
         people = pick(self.linked_people, idx)
         with np.errstate(invalid="ignore", divide="ignore"):
             linked = np.where(people > 0, self.books.linked_evacuated[idx] / people, 1.0)
-        own = self.evacuated[idx] / self.people if self.people else np.ones(len(idx))
+        arrived = self.books.arrived[idx]  # people who have reached the pickup so far
+        with np.errstate(invalid="ignore", divide="ignore"):
+            own = np.where(arrived > 0, self.evacuated[idx] / arrived, 1.0)
         return own - linked
 
     def _linked_try(self, idx: np.ndarray) -> None:
@@ -81,6 +83,7 @@ class BatchLinkage(BatchPart):
         """The linked site's timer: its first convoy may leave, or a convoy arrives."""
         self.linked_due[idx] = INF
         travelling = self.linked_travelling[idx]
+        self._check_lag(idx[~travelling])  # the deal starts: the lag rule binds from now
         self._linked_try(idx[~travelling])
         j = idx[travelling]
         if not len(j):
@@ -98,7 +101,11 @@ class BatchLinkage(BatchPart):
         self.kick(j)
 
     def _check_lag(self, idx: np.ndarray) -> None:
-        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
+        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal.
+
+        Before the deal's start the rule does not bind.
+        """
+        idx = idx[self.now[idx] >= pick(self.linked_start, idx)]
         ahead = self._gap(idx) > pick(self.max_lag, idx)
         changed = ahead != self.ahead[idx]
         j, ahead = idx[changed], ahead[changed]

@@ -103,6 +103,10 @@ def batch_parameters(
         for name in ("load_time", "unload_time"):
             for k, v in getattr(p, name).params:
                 values[f"fleet.{p.name}.{name}.{k}"] = v
+    for g in scenario.groups:
+        if g.leaving is not None:
+            values[f"population.{g.name}.leaving.after"] = g.leaving.after
+            values[f"population.{g.name}.leaving.share"] = g.leaving.share
     for name in ("min_vehicles", "max_wait", "headway", "max_in_corridor"):
         values[f"convoy.{name}"] = float(getattr(scenario.convoy, name))
     route = scenario.route
@@ -148,5 +152,6 @@ def batch_parameters(
         count = arrays.get(f"fleet.{p.name}.count") if arrays else None
         named = "per_convoy" in scenario.document.get("fleet", {}).get(p.name, {})
         if count is not None and not named and f"fleet.{p.name}.per_convoy" not in arrays:
-            values[f"fleet.{p.name}.per_convoy"] = np.maximum(values[f"fleet.{p.name}.count"], 1)
+            entering = p.most - p.count
+            values[f"fleet.{p.name}.per_convoy"] = np.maximum(count + entering, 1)
     return BatchParameters(values)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.engines.batch_books import BatchBooks
-from sim.engines.batch_params import BatchDistribution
+from sim.engines.batch_params import BatchDistribution, BatchParameters
 from sim.engines.batch_state import BatchState
 
 
@@ -70,6 +70,26 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _suspended(self, idx: np.ndarray) -> None:
         """The ceasefire broke: the dispatcher's reason to wait, for the trace."""
+
+    # -- the timetable: fleet changes, periods, people giving up ------------------------------
+
+    @abstractmethod
+    def _rules_start(self, params: BatchParameters) -> None:
+        """The operating rules in force before any period."""
+
+    @abstractmethod
+    def _timetable_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+        """The timetable's entries of the arrivals calendar: (times (R,), kind), in order."""
+
+    @abstractmethod
+    def _timetable(
+        self, idx: np.ndarray, kind: np.ndarray, who: np.ndarray, index: np.ndarray
+    ) -> None:
+        """Apply the timetable entries due in replications ``idx``."""
+
+    @abstractmethod
+    def _come_back(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+        """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
 
     # -- the crossing ----------------------------------------------------------------------
 

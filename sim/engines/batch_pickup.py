@@ -39,11 +39,12 @@ class BatchPickup(BatchPart):
         vehicles = kind == 0
         for p in np.unique(who[vehicles]):
             j = idx[vehicles & (who == p)]
+            j = j[self.count[p, j] > 0]  # an empty pool never arrives
             self._make_idle(j, p, self.count[p, j])
             counts = np.zeros((self.P, len(j)), dtype=np.int64)
             counts[p] = self.count[p, j]
             self.books.record(j, "vehicles_arrive", vehicles=counts)
-        people = ~vehicles
+        people = kind == 1
         if people.any():
             j, g, k, m = idx[people], who[people], cohort[people], n[people]
             self.queue[g, k, j] += m
@@ -51,6 +52,11 @@ class BatchPickup(BatchPart):
             groups = np.zeros((self.G, len(j)), dtype=np.int64)
             groups[g, np.arange(len(j))] = m
             self.books.record(j, "people_arrive", groups=groups)
+            if self.scenario.linkage is not None:  # more people here: this side's share falls
+                self._check_lag(j)
+        later = kind > 1
+        if later.any():
+            self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
 
     def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
@@ -68,15 +74,13 @@ class BatchPickup(BatchPart):
         self.deadline_due[idx] = np.where(
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
-        room = pick(self.params["convoy.max_in_corridor"], idx)
         if self.books.any_traced:
             self._note_blocked(idx)
-        idx = idx[
-            self.active[idx]
-            & ~self.loading[idx]
-            & (self.in_corridor[idx] < room)
-            & ~self.ahead[idx]
-        ]
+        may = (self.active[idx] | self.board_while_suspended[idx]) & ~self.loading[idx]
+        may &= ~self.ahead[idx]
+        if self.scenario.convoy.when_corridor_full == "wait_to_form":
+            may &= self.in_corridor[idx] < pick(self.params["convoy.max_in_corridor"], idx)
+        idx = idx[may]
         if not len(idx):
             return
         waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
@@ -94,14 +98,12 @@ class BatchPickup(BatchPart):
         idx, seated, vehicles, waiting, boarding = (
             x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
         )
-        short = (vehicles.sum(0) < pick(self.params["convoy.min_vehicles"], idx)) & (
-            boarding < waiting.sum(0)
-        )
+        short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < waiting.sum(0))
         few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
         if short.any():
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
-            deadline = since + pick(self.params["convoy.max_wait"], j)
+            deadline = since + self.max_wait[j]
             wait = self.now[j] < deadline
             self.deadline_due[j[wait & np.isfinite(deadline)]] = deadline[
                 wait & np.isfinite(deadline)
@@ -122,12 +124,13 @@ class BatchPickup(BatchPart):
         if not len(t):
             return
         room = pick(self.params["convoy.max_in_corridor"], t)
+        when_full = self.scenario.convoy.when_corridor_full
         why = np.select(
             [
                 ~self._could_board(t),
-                ~self.active[t],
+                ~(self.active[t] | self.board_while_suspended[t]),
                 self.loading[t],
-                self.in_corridor[t] >= room,
+                (self.in_corridor[t] >= room) & (when_full == "wait_to_form"),
                 self.ahead[t],
             ],
             [0, WHY[SUSPENDED], WHY[BOARDING], WHY[CORRIDOR], WHY[LINKED_BEHIND]],
@@ -156,7 +159,7 @@ class BatchPickup(BatchPart):
     def _suspended(self, idx: np.ndarray) -> None:
         """The ceasefire broke: from now on, the reason to wait where someone could board."""
         if self.books.any_traced:
-            t = idx[self.books.traced[idx]]
+            t = idx[self.books.traced[idx] & ~self.board_while_suspended[idx]]
             t = t[self._could_board(t)]
             self._wait(t, np.full(len(t), WHY[SUSPENDED]))
 
@@ -196,7 +199,8 @@ class BatchPickup(BatchPart):
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
-        self.c_headway[slot, idx] = False
+        self.c_hold_hours[slot, idx] = 0.0
+        self.c_waited_for[slot, idx] = 0
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
         why: str | np.ndarray = ""
         if self.books.any_traced:

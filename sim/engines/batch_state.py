@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engines.batch_params import BatchDistribution, BatchParameters, Value
-from sim.inputs.scenario import Scenario, Window
+from sim.inputs.scenario import FleetChange, Scenario, Window
 from sim.model.variates import Variates
 
 
@@ -38,12 +38,14 @@ class BatchState:
     count: np.ndarray  # vehicles
     available_at: np.ndarray  # hours a pool reaches the pickup
     per_convoy: np.ndarray  # vehicles a convoy takes at most
-    capacity: np.ndarray  # people per vehicle, crowding included
+    capacity: np.ndarray  # people per vehicle, crowding included (a period may change it)
+    seats: np.ndarray  # seats per vehicle
     load_time: list[BatchDistribution]  # per pool, hours
     unload_time: list[BatchDistribution]  # per pool, hours
     legs: dict[str, BatchDistribution]  # route legs, hours
     # arrivals of vehicle pools and people batches, sorted by time per replication
-    arrival_kind: np.ndarray  # (events, 4): kind (0 vehicles, 1 people), pool or group, cohort, n
+    # kind (0 vehicles, 1 people, then the timetable's), pool or group, cohort, n
+    arrival_kind: np.ndarray  # (events, 4)
     arrival_times: np.ndarray  # (events + 1, R) hours, the last INF
     arrival_order: np.ndarray  # (events, R)
     arrival_next: np.ndarray  # (R,) index of the next arrival
@@ -77,11 +79,26 @@ class BatchState:
     c_at_checkpoint: np.ndarray  # (slots, R) hours, NaN before the checkpoint
     c_hold_seq: np.ndarray  # (slots, R) order the held convoys stopped in
     c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
-    c_headway: np.ndarray  # (slots, R) its last wait at the pickup was for the headway
+    c_waited_for: np.ndarray  # (slots, R) what it last waited for at the pickup (LEFT_AFTER)
     c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
     c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
+    c_hold_hours: np.ndarray  # (slots, R) hours held so far, against max_hold
+    c_hold_start: np.ndarray  # (slots, R) when the current hold's wait began
+    c_hold_until: np.ndarray  # (slots, R) when the convoy's max_hold is spent
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
+
+    # -- the rules in force and the timetable (batch_timetable.py) ---------------------------
+    min_vehicles: np.ndarray  # (R,) vehicles a convoy waits for
+    max_wait: np.ndarray  # (R,) hours idle vehicles wait for them
+    headway: np.ndarray  # (R,) hours between departures
+    travel_factor: np.ndarray  # (R,) multiplies road legs that start now
+    inspection_factor: np.ndarray  # (R,) multiplies inspections that start now
+    board_while_suspended: np.ndarray  # (R,) convoys may load during a suspension
+    to_lose: np.ndarray  # (P, R) vehicles to leave the fleet as they come back
+    left: np.ndarray  # (R,) people who gave up waiting
+    leave_share: np.ndarray  # (G, R) share of a cohort that gives up (0: nobody)
+    change_notes: list[FleetChange]  # the pools' changes, by calendar index
 
     # -- the crossing (batch_crossing.py) -----------------------------------------------------
     crossing_on: bool  # the scenario has a [crossing]

@@ -2,7 +2,18 @@
 
 Simultaneous events happen in one documented order, by SimPy priority: ceasefire changes
 first (``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy
-formation (``LATE``).
+formation (``LATE``); events of one priority in the order they were made.
+
+This is the one place the reference engine goes below SimPy's public API, on purpose: the
+public ``Environment.schedule(event, priority, delay)`` puts an event at ``now + delay``,
+and for some pairs no float delay gives the wanted time exactly (from 2.29 h, 11.74 h is
+out of reach: the sums round to its neighbours, ties to even), while bit-for-bit agreement
+with the batch engine needs the exact time. So :meth:`Clock.at` pushes the event on the
+queue as ``schedule`` does (``_queue``, ``_eid``) and makes it born triggered as
+``simpy.Timeout`` does (``_ok``, ``_value``). ``pyproject.toml`` bounds SimPy below its next
+minor release, and ``tests/test_clock.py`` fails loudly on a SimPy that changes any of this:
+check this module against the new ``simpy/core.py`` and ``simpy/events.py`` before raising
+the bound.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from sim.engines.clock import LATE, Clock
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
+from sim.engines.timetable import Timetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.boarding import allocate
 from sim.model.daylight import gate
@@ -42,6 +43,7 @@ from sim.outputs.records import (
     INCIDENT,
     LINKED_BEHIND,
     MAX_WAIT,
+    ROOM,
     SUSPENDED,
     TOO_FEW,
     TURN_BACK_RULE,
@@ -64,9 +66,10 @@ class Trip:
         self.people = sum(self.groups)
         self.departed: float | None = None
         self.at_checkpoint: float | None = None
+        self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
 
 
-class Evacuation:
+class Evacuation(Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -86,6 +89,7 @@ class Evacuation:
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
+        self.room: simpy.Event | None = None  # the loaded convoy waits on it for room to leave
         self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
@@ -95,6 +99,7 @@ class Evacuation:
             self.env, s.ceasefire, self._u, self.books, self._ceasefire_breaks, self._resumed
         )
         self._schedule_arrivals()
+        self._schedule_timetable()
         self.linked = (
             LinkedSite(
                 self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
@@ -127,6 +132,14 @@ class Evacuation:
                 longest = max(longest, float(dist.ppf(u)))
         return longest
 
+    def _leg(self, leg: str, convoy: int) -> float:
+        """Hours of a leg of the route starting now, slowed (or sped up) by the period's
+        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads."""
+        rules = self.rules
+        factor = rules.inspection_factor if leg == "inspection" else rules.travel_factor
+        dist = getattr(self.scenario.route, leg)
+        return float(dist.ppf(self._u(leg, convoy))) * factor
+
     # -- arrivals of vehicles and people ------------------------------------------------
 
     def _schedule_arrivals(self) -> None:
@@ -152,6 +165,8 @@ class Evacuation:
         groups = [0] * len(self.queue)
         groups[g] = n
         self.books.record(self.env.now, "people_arrive", groups=groups)
+        if self.linked is not None:  # more people here: this side's share falls
+            self.linked.check_lag()
         self.kick()
 
     def _make_idle(self, p: int, n: int) -> None:
@@ -161,8 +176,8 @@ class Evacuation:
 
     def _ceasefire_breaks(self) -> None:
         """Convoys not yet past the checkpoint are turned back, if the scenario says so."""
-        if self._could_board():  # the dispatcher's reason to wait from now on
-            self._wait(SUSPENDED)
+        if not self.rules.board_while_suspended and self._could_board():
+            self._wait(SUSPENDED)  # the dispatcher's reason to wait from now on
         if self.scenario.ceasefire.before_checkpoint == "turn_back":
             for number, convoy in list(self.before_checkpoint.items()):
                 if convoy is not self.env.active_process:  # it handles its own incident
@@ -175,8 +190,12 @@ class Evacuation:
         self.kick()
 
     def _share(self) -> float:
-        """The share of everyone who ever reaches the pickup that is evacuated."""
-        return self.evacuated / self.scenario.people if self.scenario.people else 1.0
+        """The share evacuated of the people who have reached the pickup so far.
+
+        People who will arrive later do not count: the deal can only weigh who is there.
+        """
+        arrived = self.books.arrived
+        return self.evacuated / arrived if arrived else 1.0
 
     # -- the dispatcher ----------------------------------------------------------------
 
@@ -194,16 +213,17 @@ class Evacuation:
         at the instant the wait began.
         """
         self._decision_pending = False
-        s, rules = self.scenario, self.scenario.convoy
+        s, rules = self.scenario, self.rules
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, vehicles = allocate(s, waiting, self.idle)
+        seated, vehicles = allocate(s, waiting, self.idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
         blocked = self._blocked()
         if blocked or not boarding:
             self._wait(blocked if boarding else "")
             return
-        if rules.departure_hours is not None:
-            open_now, opening = gate(rules.departure_hours, s.start_hour, self.env.now)
+        hours = s.convoy.departure_hours
+        if hours is not None:
+            open_now, opening = gate(hours, s.start_hour, self.env.now)
             if not open_now:
                 if opening != self._opening_pending:
                     self._opening_pending = float(opening)
@@ -225,11 +245,12 @@ class Evacuation:
 
     def _blocked(self) -> str:
         """Why no convoy may form now, whoever waits (``records.WAITED``), or ``""``."""
-        if not self.ceasefire.active:
+        if not (self.ceasefire.active or self.rules.board_while_suspended):
             return SUSPENDED
         if self.loading:
             return BOARDING
-        if self.in_corridor >= self.scenario.convoy.max_in_corridor:
+        rules = self.scenario.convoy
+        if rules.when_corridor_full == "wait_to_form" and self.in_corridor >= rules.max_in_corridor:
             return CORRIDOR
         if self.linked is not None and self.linked.ahead:
             return LINKED_BEHIND
@@ -245,7 +266,8 @@ class Evacuation:
     def _could_board(self) -> bool:
         """Someone waiting has a seat in the idle vehicles."""
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, _ = allocate(self.scenario, waiting, self.idle)
+        rules = self.rules
+        seated, _ = allocate(self.scenario, waiting, self.idle, rules.per_convoy, rules.capacity)
         return sum(map(sum, seated)) > 0
 
     def _form(self, seated: list[list[int]], vehicles: list[int], why: str) -> None:
@@ -280,21 +302,28 @@ class Evacuation:
         route = s.route
         try:
             yield env.at(env.now + self._slowest("load", c, trip.vehicles, "load_time"))
-            headway = False  # its last wait was for the headway since the last departure
-            while not self.ceasefire.active or env.now < self.last_departure + s.convoy.headway:
+            # leave once the ceasefire holds, the headway has passed and the corridor has room
+            why = ""  # what it last waited for at the pickup, besides a hold
+            while True:
                 if not self.ceasefire.active:
-                    headway = False
+                    why = ""
                     if not (yield from self._hold(trip, "at the pickup")):
                         yield from self._turn_back(trip, HELD_TOO_LONG)
                         return
+                elif env.now < self.last_departure + self.rules.headway:
+                    why = HEADWAY
+                    yield env.at(self.last_departure + self.rules.headway)
+                elif self.in_corridor >= s.convoy.max_in_corridor:
+                    why = ROOM
+                    self.room = env.event()
+                    yield self.room
                 else:
-                    headway = True
-                    yield env.at(self.last_departure + s.convoy.headway)
-            self._depart(trip, HEADWAY if headway else "")
-            yield env.at(env.now + float(route.to_checkpoint.ppf(self._u("to_checkpoint", c))))
+                    break
+            self._depart(trip, why)
+            yield env.at(env.now + self._leg("to_checkpoint", c))
             trip.at_checkpoint = env.now
             self.books.record(env.now, "reaches_checkpoint", c, trip.groups, trip.vehicles)
-            yield self.crossing.inspect(trip, float(route.inspection.ppf(self._u("inspection", c))))
+            yield self.crossing.inspect(trip, self._leg("inspection", c))
             self.crossing.release(trip)
             if self.ceasefire.active and self._u("incident", c) < route.incident_probability:
                 self.books.counts["incidents"] += 1
@@ -314,11 +343,11 @@ class Evacuation:
         del self.before_checkpoint[c]
         self.crossing.passed(trip)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.to_reception.ppf(self._u("to_reception", c))))
+        yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
         yield env.at(env.now + self._slowest("unload", c, trip.vehicles, "unload_time"))
         self.books.record(env.now, "unloaded", c, trip.groups, trip.vehicles)
-        yield env.at(env.now + float(route.return_trip.ppf(self._u("return_trip", c))))
+        yield env.at(env.now + self._leg("return_trip", c))
         self._vehicles_back(trip, "vehicles_return")
 
     def _depart(self, trip: Trip, why: str) -> None:
@@ -332,15 +361,29 @@ class Evacuation:
         self.kick()
 
     def _hold(self, trip: Trip, where: str) -> Generator[simpy.Event, object, bool]:
-        """Wait aboard for the ceasefire to resume; False if ``max_hold`` ran out first."""
-        env = self.env
+        """Wait aboard for the ceasefire to resume; False if ``max_hold`` ran out first.
+
+        The convoy moves on only if the ceasefire is active when it wakes: a suspension
+        that starts at the instant of a resumption, before the convoy acts, keeps it held.
+        It is turned back only when its ``max_hold`` is spent: the hours of this hold, or
+        of all its holds with ``max_hold_counts = "total"``.
+        """
+        env, rules = self.env, self.scenario.ceasefire
         self.books.record(env.now, "held", trip.number, trip.groups, trip.vehicles, where)
         self.books.change_held(env.now, trip.people)
-        max_hold = self.scenario.ceasefire.max_hold
-        if math.isfinite(max_hold):
-            yield self.ceasefire.resumed | env.at(env.now + max_hold)
-        else:
-            yield self.ceasefire.resumed
+        if rules.max_hold_counts == "each":
+            trip.hold_hours = 0.0
+        while not self.ceasefire.active:
+            start = env.now
+            if math.isfinite(rules.max_hold):
+                deadline = start + (rules.max_hold - trip.hold_hours)
+                yield self.ceasefire.resumed | env.at(deadline)
+            else:
+                deadline = math.inf
+                yield self.ceasefire.resumed
+            trip.hold_hours += env.now - start
+            if not self.ceasefire.active and env.now >= deadline:
+                break
         self.books.change_held(env.now, -trip.people)
         return self.ceasefire.active
 
@@ -352,6 +395,7 @@ class Evacuation:
         self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
         if trip.departed is None:
             self.loading = False
+            self.room = None  # it may have been waiting for room to leave
             travelled = 0.0
         elif trip.at_checkpoint is None:
             travelled = env.now - trip.departed
@@ -363,12 +407,19 @@ class Evacuation:
                 self.queue[g][k] += n
         self.books.change_waiting(env.now, trip.people, boarding=True)
         if trip.departed is not None:
-            self.in_corridor -= 1
+            self._leave_corridor()
         self._vehicles_back(trip, "back_at_pickup")
+
+    def _leave_corridor(self) -> None:
+        """A convoy is off the road: a loaded convoy waiting for room may leave."""
+        self.in_corridor -= 1
+        if self.room is not None:
+            room, self.room = self.room, None
+            room.succeed()
 
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books
-        self.in_corridor -= 1
+        self._leave_corridor()
         self.evacuated += trip.people
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
@@ -376,7 +427,7 @@ class Evacuation:
                 if n:
                     books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
-        if self.evacuated == self.scenario.people:
+        if self.evacuated + self.left == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
         elif self.linked is not None:  # once clear, the run ends: no more pauses
@@ -388,7 +439,7 @@ class Evacuation:
         now = self.env.now
         for p, n in enumerate(trip.vehicles):
             if n:
-                self._make_idle(p, n)
+                self._come_back(p, n)
         self.books.convoy_idle(trip.number, now)
         self.books.record(now, event, trip.number, trip.groups, trip.vehicles)
         self.kick()
@@ -396,11 +447,11 @@ class Evacuation:
     # -- running ---------------------------------------------------------------------------
 
     def run(self) -> Ledger:
-        """Process events until the horizon, or until everyone is evacuated."""
+        """Process events up to and including the horizon, or until everyone is evacuated."""
         env, horizon = self.env, self.scenario.horizon
         while True:
             t = env.peek()
-            if t >= horizon or t > self.books.cleared_at:
+            if t > horizon or t > self.books.cleared_at:  # the horizon's instant counts
                 break
             env.step()
         return self.books

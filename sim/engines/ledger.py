@@ -54,6 +54,11 @@ class Ledger:
         self.cleared_at = math.inf
         self.arrived = self.waiting
         self.aboard = 0
+        self.left = 0  # people who gave up waiting
+        # vehicles that entered (> 0) or left (< 0) after the pools' first arrival, and the
+        # sum of those vehicles times the hour they did: the fleet's vehicle-hours follow
+        self.fleet_changed = 0
+        self.fleet_changed_at = 0.0
 
     def record(
         self,
@@ -102,6 +107,18 @@ class Ledger:
         self.peak_queue = max(self.peak_queue, self.waiting)
         self.queue_log.append((now, self.waiting))
 
+    def people_leave(self, now: float, n: int) -> None:
+        """``n`` people give up waiting at the pickup and go home."""
+        self.accrue(now)
+        self.waiting -= n
+        self.left += n
+        self.queue_log.append((now, self.waiting))
+
+    def fleet_change(self, now: float, vehicles: int) -> None:
+        """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
+        self.fleet_changed += vehicles
+        self.fleet_changed_at += vehicles * now
+
     def reception(self, now: float, groups: list[int]) -> None:
         """A convoy reaches reception: its people, by group, are evacuated."""
         self.receptions.append((now, groups))
@@ -139,6 +156,7 @@ class Ledger:
         m["arrived"] = float(self.arrived)
         m["waiting_at_end"] = float(self.waiting)
         m["aboard_at_end"] = float(self.aboard)
+        m["left"] = float(self.left)
         m["convoys"] = float(len(self.receptions))
         m["convoys_departed"] = float(len(self.departures))
         m["turned_back"] = float(self.counts["turned_back"])
@@ -158,6 +176,8 @@ class Ledger:
             m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._wait_summary(g)
         busy = self.busy_vehicle_hours + sum(n * (end - t) for t, n in self.busy.values())
         available = sum(p.count * max(0.0, end - p.available_at) for p in s.pools)
+        if any(p.changes for p in s.pools):
+            available += self.fleet_changed * end - self.fleet_changed_at
         m["utilisation"] = busy / available if available > 0 else NAN
         m["peak_queue"] = float(self.peak_queue)
         m["linked_evacuated"] = float(self.linked_evacuated)

@@ -1,11 +1,13 @@
 """The linked site of the reference engine: a coupled evacuation tied to this one by the deal.
 
 The linked site (Al-Foua and Kefraya for Aleppo) sends one convoy at a time while the
-ceasefire holds. Each side's *share* is the people evacuated over its total. A side ahead of
-the other by more than ``max_lag`` waits: the linked site's next convoy, or here the
-dispatcher (which reads :attr:`LinkedSite.ahead`); while this side is ahead, the ceasefire's
-breach rate rises by ``lag_breach_rate``. The rule is checked when a share changes and when
-the ceasefire resumes.
+ceasefire holds. Each side's *share* is the people evacuated over its total: the linked
+site's ``people``, and here the people who have reached the pickup so far. From the deal's
+start, a side ahead of the other by more than ``max_lag`` waits: the linked site's next
+convoy, or here the dispatcher (which reads :attr:`LinkedSite.ahead`); while this side is
+ahead, the ceasefire's breach rate rises by ``lag_breach_rate``. The rule is checked at the
+deal's start, when a share changes (convoys arrive, people reach the pickup) and when the
+ceasefire resumes.
 """
 
 from __future__ import annotations
@@ -51,7 +53,12 @@ class LinkedSite:
         self.sent = 0  # people who have left the linked site
         self.travelling = False  # a linked convoy is on its way
         self.ahead = False  # this side is ahead beyond the deal's lag: no convoy forms here
-        env.at(linkage.start).callbacks.append(lambda _: self.try_leave())
+        env.at(linkage.start).callbacks.append(lambda _: self._deal_starts())
+
+    def _deal_starts(self) -> None:
+        """From the deal's start the lag rule binds and the linked site's convoys may leave."""
+        self.check_lag()
+        self.try_leave()
 
     def gap(self) -> float:
         """This side's evacuated share minus the linked site's."""
@@ -89,8 +96,13 @@ class LinkedSite:
         self.on_arrival()
 
     def check_lag(self) -> None:
-        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal."""
+        """Pause this side, and raise the breach hazard, while it is ahead beyond the deal.
+
+        Before the deal's start the rule does not bind.
+        """
         linkage, now = self.linkage, self.env.now
+        if now < linkage.start:
+            return
         ahead = self.gap() > linkage.max_lag
         if ahead == self.ahead:
             return

@@ -32,6 +32,7 @@ from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
+from sim.engines.batch_timetable import BatchTimetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
@@ -40,7 +41,7 @@ from sim.outputs.records import Replications
 INF = np.inf
 
 
-class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage):
+class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage, BatchTimetable):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
     def __init__(
@@ -67,6 +68,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self.carriers = s.carriers
         self._pool_params(params)
         self._dists(params)
+        self._rules_start(params)
         self.now = np.zeros(R)
         self.queue = np.zeros((G, K, R), dtype=np.int64)
         self.queue[:, 0, :] = np.array([g.count for g in s.groups])[:, None]
@@ -104,7 +106,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self.count = column("count").astype(np.int64)
         self.available_at = column("available_at")
         self.per_convoy = column("per_convoy").astype(np.int64)
-        self.capacity = np.floor(column("seats") * column("crowding") + 1e-9).astype(np.int64)
+        self.seats = column("seats")
+        self.capacity = np.floor(self.seats * column("crowding") + 1e-9).astype(np.int64)
 
     def _dists(self, params: BatchParameters) -> None:
         s = self.scenario
@@ -123,16 +126,22 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self.guarantee = rules.guarantee and params.dist("ceasefire.guarantee", rules.guarantee)
 
     def _arrivals(self, params: BatchParameters) -> None:
-        """Vehicle pools then people batches, in creation order, sorted by time per rep."""
+        """Vehicle pools, people batches, then the timetable (fleet changes, periods, people
+        giving up), in creation order, sorted by time per rep."""
         s, R = self.scenario, self.R
         times, kinds = [], []
         for p, pool in enumerate(s.pools):
-            times.append(np.broadcast_to(params[f"fleet.{pool.name}.available_at"], (R,)))
+            # an empty pool never arrives, as in the reference engine
+            at = np.broadcast_to(params[f"fleet.{pool.name}.available_at"], (R,))
+            times.append(np.where(self.count[p] > 0, at, INF))
             kinds.append((0, p, 0, 0))
         for g, group in enumerate(s.groups):
             for k, (t, n) in enumerate(group.arrivals, start=1):
                 times.append(np.full(R, t))
                 kinds.append((1, g, k, n))
+        for at, kind in self._timetable_rows(params):
+            times.append(at)
+            kinds.append(kind)
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 4)
         times = np.array(times).reshape(-1, R)
         order = np.argsort(times, axis=0, kind="stable")
@@ -161,8 +170,11 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         grow("c_departed", (R,), np.nan, float)
         grow("c_at_checkpoint", (R,), np.nan, float)
         grow("c_hold_seq", (R,), 0, np.int64)
+        grow("c_hold_hours", (R,), 0.0, float)  # hours held so far, against max_hold
+        grow("c_hold_start", (R,), 0.0, float)  # when the current wait began
+        grow("c_hold_until", (R,), INF, float)  # when max_hold is spent
         grow("c_hop", (R,), False, bool)
-        grow("c_headway", (R,), False, bool)
+        grow("c_waited_for", (R,), 0, np.int8)
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
@@ -209,7 +221,10 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         return longest
 
     def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return self.legs[leg].ppf(self._convoy_u(leg, idx, self.c_number[slot, idx]), idx)
+        """Hours of a leg starting now, times the period's inspection or travel factor."""
+        factor = self.inspection_factor if leg == "inspection" else self.travel_factor
+        u = self._convoy_u(leg, idx, self.c_number[slot, idx])
+        return self.legs[leg].ppf(u, idx) * factor[idx]
 
     def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
         self.c_next[slot, idx] = at
@@ -234,7 +249,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
             normal = np.minimum(np.minimum(arrival, convoy_t), self.linked_due[act])
             late = np.minimum(self.decide_due[act], self.deadline_due[act])
             t = np.minimum(np.minimum(urgent, normal), late)
-            done = (t >= horizon) | (t > self.books.cleared_at[act])
+            done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
             if done.any():
                 self.books.finish(act[done])
                 keep = ~done

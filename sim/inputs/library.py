@@ -22,7 +22,7 @@ from typing import NamedTuple
 from sim.errors import ScenarioError
 
 #: What a TOML file of the library is, by the keys only that kind has.
-KINDS = ("scenario", "sweep", "targets")
+KINDS = ("scenario", "sweep", "targets", "study")
 #: The workshop's handout: beside the bundled library, or in a checkout's docs/.
 HANDOUT = "workshop.md"
 
@@ -71,9 +71,12 @@ def handout() -> Path | None:
 
 def file_kind(document: dict) -> str:
     """``sweep`` for a document with ``base`` and ``axes``, ``targets`` for one with
-    ``targets`` and ``parameters``, ``scenario`` otherwise."""
+    ``targets`` and ``parameters``, ``study`` (of ``evacsim optimise``) for one with ``base``
+    and ``decisions``, ``scenario`` otherwise."""
     if "axes" in document and "base" in document:
         return "sweep"
+    if "decisions" in document and "base" in document:
+        return "study"
     if "targets" in document and "parameters" in document:
         return "targets"
     return "scenario"

@@ -25,9 +25,12 @@ from sim.inputs.scenario import (
     Ceasefire,
     ConvoyRules,
     Crossing,
+    FleetChange,
     Group,
+    Leaving,
     Linkage,
     Milestone,
+    Period,
     Pool,
     Reported,
     Route,
@@ -36,6 +39,7 @@ from sim.inputs.scenario import (
 )
 from sim.inputs.schema import Table
 from sim.inputs.sources import Sources, read_scenario_file
+from sim.model.periods import SCALAR_RULES
 from sim.model.weather import Weather, no_weather
 
 #: Longest description, characters (it heads the report page).
@@ -83,6 +87,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
+    periods = _read_periods(root.tables("periods"), pools, convoy)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
         if root.has("weather")
@@ -118,6 +123,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        periods=periods,
         crossing=crossing,
         milestones=milestones,
         reported=reported,
@@ -153,15 +159,18 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
     pools = []
     for name, t in fleet.named_tables():
         count = t.number("count", minimum=0, maximum=MAX_POOL_SIZE, integer=True, unit="vehicles")
+        changes = _read_fleet_changes(t, count)
+        most = count + sum(c.vehicles for c in changes if c.vehicles > 0)
         pool = Pool(
             name=name,
             count=count,
             seats=t.number("seats", minimum=1, integer=True, unit="people"),
             crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
             available_at=t.time("available_at", 0.0),
-            per_convoy=t.number("per_convoy", max(count, 1), minimum=1, integer=True),
+            per_convoy=t.number("per_convoy", max(most, 1), minimum=1, integer=True),
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),
+            changes=changes,
         )
         t.close()
         pools.append(pool)
@@ -170,6 +179,30 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
     if len(pools) > MAX_POOLS:
         raise fleet.error("", f"at most {MAX_POOLS} vehicle pools")
     return tuple(pools)
+
+
+def _read_fleet_changes(pool: Table, count: int) -> tuple[FleetChange, ...]:
+    """Entries and losses of vehicles: ``{at, enter = n}`` or ``{at, leave = n}``."""
+    changes = []
+    for i, t in enumerate(pool.tables("changes")):
+        enter, leave = t.has("enter"), t.has("leave")
+        if enter == leave:
+            raise t.error("enter", "give exactly one of 'enter' and 'leave' (vehicles)")
+        key = "enter" if enter else "leave"
+        n = t.number(key, minimum=1, maximum=MAX_POOL_SIZE, integer=True, unit="vehicles")
+        change = FleetChange(t.time("at"), n if enter else -n, t.text("reason", ""))
+        changes.append((change.at, i, change))
+        t.close()
+    ordered = tuple(c for _, _, c in sorted(changes, key=lambda x: x[:2]))
+    entered = count + sum(c.vehicles for c in ordered if c.vehicles > 0)
+    if entered > MAX_POOL_SIZE:
+        raise pool.error("changes", f"at most {MAX_POOL_SIZE} vehicles in a pool, got {entered}")
+    lost = -sum(c.vehicles for c in ordered if c.vehicles < 0)
+    if lost > entered:
+        raise pool.error(
+            "changes", f"{lost} vehicles leave but the pool never has more than {entered}"
+        )
+    return ordered
 
 
 def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, ...]:
@@ -190,10 +223,11 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
             if v not in by_name:
                 raise t.error("vehicles", f"unknown vehicle pool {v!r}; fleet has {list(by_name)}")
         arrivals = _read_arrivals(t)
-        group = Group(name, count, priority, tuple(vehicles), arrivals)
+        leaving = _read_leaving(t.table("leaving")) if t.has("leaving") else None
+        group = Group(name, count, priority, tuple(vehicles), arrivals, leaving)
         t.close()
         if group.total > 0 and not any(
-            by_name[v].count > 0 and by_name[v].capacity > 0 for v in vehicles
+            by_name[v].most > 0 and by_name[v].capacity > 0 for v in vehicles
         ):
             raise _no_carrier(population.sources, name, group.total, vehicles)
         groups.append(group)
@@ -220,11 +254,12 @@ def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) 
 
 
 def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
-    """Arrival batches: ``{at, count}`` or ``{start, end, every, count}`` (count per batch)."""
+    """Arrival batches: ``{at, count}``, or ``{start, end, every}`` with ``count`` people
+    per batch or a ``total`` shared out over the batches (the first ones take the rest)."""
     batches: list[tuple[float, int]] = []
     for t in group.tables("arrivals"):
-        count = t.number("count", minimum=0, integer=True, unit="people per batch")
         if t.has("at"):
+            count = t.number("count", minimum=0, integer=True, unit="people per batch")
             batches.append((t.time("at"), count))
         else:
             first = t.time("start")
@@ -233,26 +268,58 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
             if last <= first:
                 raise t.error("end", "must be after start")
             n = math.ceil((last - first) / every - 1e-9)
-            batches.extend((first + k * every, count) for k in range(n))
+            if t.has("count") == t.has("total"):
+                raise t.error("count", "give exactly one of 'count' (per batch) and 'total'")
+            if t.has("count"):
+                counts = [t.number("count", minimum=0, integer=True, unit="people per batch")] * n
+            else:
+                total = t.number("total", minimum=0, integer=True, unit="people")
+                counts = [total // n + (k < total % n) for k in range(n)]
+            batches.extend((first + k * every, counts[k]) for k in range(n))
         t.close()
     return tuple(sorted(batches, key=lambda b: b[0]))
 
 
+def _read_leaving(t: Table) -> Leaving:
+    leaving = Leaving(
+        after=t.number("after", minimum=0, unit="hours"),
+        share=t.number("share", minimum=0, maximum=1, unit="(a share of those waiting)"),
+    )
+    t.close()
+    return leaving
+
+
 def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
-    fleet_size = sum(p.count for p in pools)
     rules = ConvoyRules(
         min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
-        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours"),
+        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours", unlimited=True),
         headway=t.number("headway", 0.0, minimum=0, unit="hours"),
         max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
+        when_corridor_full=t.text(
+            "when_corridor_full", "wait_to_depart", choices=("wait_to_depart", "wait_to_form")
+        ),
     )
-    if rules.min_vehicles > fleet_size and math.isinf(rules.max_wait):
-        raise t.error(
-            "min_vehicles", f"must be <= the fleet's {fleet_size} vehicles (or set convoy.max_wait)"
-        )
+    _check_convoy_can_form(t, rules.min_vehicles, rules.max_wait, pools, {})
     t.close()
     return rules
+
+
+def _check_convoy_can_form(
+    t: Table, min_vehicles: int, max_wait: float, pools: tuple[Pool, ...], per_convoy: dict
+) -> None:
+    """Refuse a ``min_vehicles`` no convoy can reach when nothing else lets one form.
+
+    The largest convoy takes from each pool its ``per_convoy`` (``per_convoy`` maps the
+    pools a period has changed), at most the most vehicles the pool ever has.
+    """
+    largest = sum(min(p.most, per_convoy.get(p.name, p.per_convoy)) for p in pools)
+    if min_vehicles > largest and math.isinf(max_wait):
+        raise t.error(
+            "min_vehicles",
+            f"must be <= {largest}, the largest possible convoy (each pool's per_convoy, at "
+            "most its vehicles, added up), or set max_wait",
+        )
 
 
 def _read_hours(t: Table, key: str) -> tuple[float, float]:
@@ -317,7 +384,8 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         w.close()
     breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
-    max_hold = t.number("max_hold", math.inf, above=0, unit="hours")
+    max_hold = t.number("max_hold", math.inf, above=0, unit="hours", unlimited=True)
+    max_hold_counts = t.text("max_hold_counts", "total", choices=("total", "each"))
     negotiated = (
         breach_rate > 0
         or route.incident_probability > 0
@@ -329,15 +397,67 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
         if negotiated or t.has(name):
             delays[name] = t.duration(name)
     ceasefire = Ceasefire(
+        board_while_suspended=t.flag("board_while_suspended", False),
         breach_rate=breach_rate,
         negotiation=delays.get("negotiation"),
         guarantee=delays.get("guarantee"),
         before_checkpoint=before,
         max_hold=max_hold,
+        max_hold_counts=max_hold_counts,
         windows=tuple(sorted(windows, key=lambda w: w.start)),
     )
     t.close()
     return ceasefire
+
+
+def _read_periods(
+    tables: list[Table], pools: tuple[Pool, ...], convoy: ConvoyRules
+) -> tuple[Period, ...]:
+    """Scheduled changes of the operating rules, in time order (ties in file order)."""
+    names = [p.name for p in pools]
+    min_vehicles, max_wait = convoy.min_vehicles, convoy.max_wait
+    per_convoy: dict[str, int] = {}  # as the periods so far have set it
+    periods = []
+    for t in sorted(tables, key=lambda t: t.time("start")):
+        period = Period(
+            start=t.time("start"),
+            name=t.text("name", ""),
+            per_convoy=_by_pool(t, "per_convoy", names, minimum=1, integer=True, unit="vehicles"),
+            crowding=_by_pool(t, "crowding", names, minimum=1.0, maximum=5.0),
+            min_vehicles=t.number("min_vehicles", None, minimum=1, integer=True, unit="vehicles"),
+            max_wait=t.number("max_wait", None, minimum=0, unit="hours"),
+            headway=t.number("headway", None, minimum=0, unit="hours"),
+            travel_factor=t.number("travel_factor", None, above=0, maximum=100),
+            inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
+            board_while_suspended=t.flag("board_while_suspended", None),
+        )
+        t.close()
+        if not (
+            period.per_convoy
+            or period.crowding
+            or any(getattr(period, k) is not None for k in SCALAR_RULES)
+        ):
+            rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES))
+            raise t.error("start", f"a period must change at least one rule: {rules}")
+        max_wait = period.max_wait if period.max_wait is not None else max_wait
+        min_vehicles = period.min_vehicles or min_vehicles
+        per_convoy.update(period.per_convoy)
+        _check_convoy_can_form(t, min_vehicles, max_wait, pools, per_convoy)
+        periods.append(period)
+    return tuple(periods)
+
+
+def _by_pool(t: Table, key: str, names: list[str], **bounds: Any) -> tuple:
+    """A table of one number per pool name, e.g. ``per_convoy = {buses = 60}``."""
+    if not t.has(key):
+        return ()
+    table = t.table(key)
+    out = []
+    for pool in table.data:
+        if pool not in names:
+            raise table.error(pool, f"unknown vehicle pool {pool!r}; fleet has {names}")
+        out.append((pool, table.number(pool, **bounds)))
+    return tuple(out)
 
 
 def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:

@@ -37,6 +37,26 @@ def _check(owner: object, key: str, ok: bool, allowed: str) -> None:
 
 
 @dataclass(frozen=True)
+class Leaving:
+    """People who give up waiting at the pickup and go home (they stay in the enclave).
+
+    Each cohort of a group (the people there at the start, and each arrival batch) that
+    still has people waiting ``after`` hours after it reached the pickup loses
+    ``floor(share * waiting)`` of them, once.
+
+    Attributes
+    ----------
+    after : float
+        Hours a cohort waits before some of it gives up.
+    share : float
+        Share (0 to 1) of the cohort's people still waiting who give up then.
+    """
+
+    after: float
+    share: float
+
+
+@dataclass(frozen=True)
 class Group:
     """People waiting at the pickup who board together by priority.
 
@@ -51,6 +71,8 @@ class Group:
         Pools allowed to carry the group, in order of preference.
     arrivals : tuple of (float, int)
         Later arrivals at the pickup as (hours from start, people), in time order.
+    leaving : Leaving or None
+        Who gives up waiting; None: nobody leaves the queue.
     """
 
     name: str
@@ -58,6 +80,7 @@ class Group:
     priority: int
     vehicles: tuple[str, ...]
     arrivals: tuple[tuple[float, int], ...] = ()
+    leaving: Leaving | None = None
 
     def __post_init__(self) -> None:
         _check(self, "count", _whole(self.count, 0), "a whole number of people >= 0")
@@ -70,6 +93,27 @@ class Group:
     def total(self) -> int:
         """Everyone in the group who ever reaches the pickup."""
         return self.count + sum(n for _, n in self.arrivals)
+
+
+@dataclass(frozen=True)
+class FleetChange:
+    """Vehicles of a pool that enter the operation, or leave it, at a moment.
+
+    Attributes
+    ----------
+    at : float
+        Hours from start.
+    vehicles : int
+        Vehicles that reach the pickup (> 0), or leave the operation (< 0: burned, broken
+        down, withdrawn). Leaving vehicles are taken from those idle at the pickup; any
+        shortfall from the first to come back.
+    reason : str
+        For narration, e.g. "burned".
+    """
+
+    at: float
+    vehicles: int
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +135,8 @@ class Pool:
         Most vehicles of this pool in one convoy.
     load_time, unload_time : Distribution
         Hours to board and to unload one vehicle; a convoy waits for its slowest vehicle.
+    changes : tuple of FleetChange
+        Later entries and losses of vehicles, in time order.
     """
 
     name: str
@@ -101,6 +147,7 @@ class Pool:
     per_convoy: int
     load_time: Distribution
     unload_time: Distribution
+    changes: tuple[FleetChange, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self, "count", _whole(self.count, 0, MAX_POOL_SIZE), f"0 to {MAX_POOL_SIZE}")
@@ -112,7 +159,17 @@ class Pool:
     @property
     def capacity(self) -> int:
         """People per vehicle."""
-        return math.floor(self.seats * self.crowding + 1e-9)
+        return capacity(self.seats, self.crowding)
+
+    @property
+    def most(self) -> int:
+        """Most vehicles the pool can ever have: its count and every later entry."""
+        return self.count + sum(c.vehicles for c in self.changes if c.vehicles > 0)
+
+
+def capacity(seats: int, crowding: float) -> int:
+    """People per vehicle of ``seats`` seats at load factor ``crowding``."""
+    return math.floor(seats * crowding + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -132,6 +189,10 @@ class ConvoyRules:
     departure_hours : (float, float) or None
         Local hours of day ``(opening, closing)`` in which convoys may form, e.g. ``(6, 18)``
         for no night convoys; closing before opening spans midnight. None: any hour.
+    when_corridor_full : {"wait_to_depart", "wait_to_form"}
+        While ``max_in_corridor`` convoys are on the road, the next convoy forms and loads
+        and only its departure waits for room (``"wait_to_depart"``), or no convoy forms
+        until there is room (``"wait_to_form"``, the rule of earlier versions).
     """
 
     min_vehicles: int = 1
@@ -139,6 +200,7 @@ class ConvoyRules:
     headway: float = 0.0
     max_in_corridor: int = 1_000_000
     departure_hours: tuple[float, float] | None = None
+    when_corridor_full: str = "wait_to_depart"
 
     def __post_init__(self) -> None:
         _check(self, "min_vehicles", _whole(self.min_vehicles, 1), "a whole number >= 1")
@@ -171,6 +233,46 @@ class Route:
     def __post_init__(self) -> None:
         ok = _real(self.incident_probability, 0.0, 1.0)
         _check(self, "incident_probability", ok, "a probability from 0 to 1")
+
+
+@dataclass(frozen=True)
+class Period:
+    """From ``start`` on, the operating rules it sets replace those in force.
+
+    Rules a period leaves out (None, or a pool it does not name) stay as they were: the
+    rules in force are the scenario's, updated by every period started so far, in order.
+
+    Attributes
+    ----------
+    start : float
+        Hours from start.
+    name : str
+        For narration, e.g. "snow".
+    per_convoy : tuple of (str, int)
+        Most vehicles per convoy, by pool name.
+    crowding : tuple of (str, float)
+        Load factor by pool name: people per vehicle ``floor(seats * crowding)``.
+    min_vehicles, max_wait, headway
+        As in :class:`ConvoyRules`.
+    travel_factor : float or None
+        Multiplies the duration of every road leg (to the checkpoint, to reception, the
+        return trip) that starts in the period, e.g. 1.5 for snow.
+    inspection_factor : float or None
+        Multiplies the duration of every inspection that starts in the period.
+    board_while_suspended : bool or None
+        As in :class:`Ceasefire`.
+    """
+
+    start: float
+    name: str = ""
+    per_convoy: tuple[tuple[str, int], ...] = ()
+    crowding: tuple[tuple[str, float], ...] = ()
+    min_vehicles: int | None = None
+    max_wait: float | None = None
+    headway: float | None = None
+    travel_factor: float | None = None
+    inspection_factor: float | None = None
+    board_while_suspended: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +321,13 @@ class Ceasefire:
         What happens to convoys not yet past the checkpoint when the ceasefire breaks.
     max_hold : float
         Held convoys turn back after this many hours.
+    max_hold_counts : {"total", "each"}
+        What ``max_hold`` limits: the hours a convoy has been held in all (at the pickup and
+        at the checkpoint together), or each hold on its own.
     windows : tuple of Window
+    board_while_suspended : bool
+        Whether a convoy may form and load while the ceasefire is suspended; its people
+        then wait aboard, held, until it may leave.
     """
 
     breach_rate: float = 0.0
@@ -227,7 +335,9 @@ class Ceasefire:
     guarantee: Distribution | None = None
     before_checkpoint: str = "hold"
     max_hold: float = math.inf
+    max_hold_counts: str = "total"
     windows: tuple[Window, ...] = ()
+    board_while_suspended: bool = False
 
     def __post_init__(self) -> None:
         _check(self, "breach_rate", _hours(self.breach_rate), "breaches per hour >= 0")
@@ -318,6 +428,7 @@ class Scenario:
     ceasefire: Ceasefire
     weather: Weather
     linkage: Linkage | None = None
+    periods: tuple[Period, ...] = ()
     crossing: Crossing | None = None
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
@@ -370,6 +481,11 @@ class Scenario:
     def people(self) -> int:
         """Everyone who ever reaches the pickup."""
         return sum(g.total for g in self.groups)
+
+    @property
+    def leaving(self) -> bool:
+        """Whether some people may give up waiting (the metrics then count them)."""
+        return any(g.leaving is not None for g in self.groups)
 
 
 def _whole(value: object, low: float = -math.inf, high: float = math.inf) -> bool:

@@ -69,8 +69,13 @@ class Table:
         maximum: float | None = None,
         integer: bool = False,
         unit: str = "",
+        unlimited: bool = False,
     ) -> Any:
-        """A number, optionally an integer, within the given bounds."""
+        """A number, optionally an integer, within the given bounds.
+
+        With ``unlimited``, ``inf`` is allowed too and means no limit (a child file may so
+        lift a limit its parent set).
+        """
         kind = "an integer" if integer else "a number"
         bounds = []
         if minimum is not None:
@@ -80,9 +85,13 @@ class Table:
         if maximum is not None:
             bounds.append(f"<= {maximum:g}")
         allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
+        if unlimited:
+            allowed += ", or inf for no limit"
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
+        if unlimited and value == math.inf and not isinstance(value, bool):
+            return math.inf
         numeric = int if integer else int | float
         if isinstance(value, bool) or not isinstance(value, numeric):
             raise self.error(name, f"must be {allowed}, got {value!r}")
@@ -102,6 +111,15 @@ class Table:
             return value
         if not isinstance(value, str) or (choices and value not in choices):
             raise self.error(name, f"must be {allowed}, got {value!r}")
+        return value
+
+    def flag(self, name: str, default: Any = MISSING) -> Any:
+        """A boolean, ``true`` or ``false``."""
+        value = self._get(name, default, "true or false")
+        if value is default and default is not MISSING:
+            return value
+        if not isinstance(value, bool):
+            raise self.error(name, f"must be true or false, got {value!r}")
         return value
 
     def time(self, name: str, default: Any = MISSING) -> Any:

@@ -7,6 +7,7 @@ passed.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any
 from sim.errors import ScenarioError
 
 Key = tuple[str, ...]
+#: A local date-time as a scenario file writes it: 2016-12-15T05:00:00
+DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?$")
 
 #: Largest file read, bytes: scenario, sweep and targets files are a few kB; anything this
 #: big is a mistake (a data file passed by accident), refused before it is parsed.
@@ -214,13 +217,7 @@ def _apply_override(sources: Sources, expression: str) -> None:
         raise ScenarioError(
             "--set", name, f"KEY must be 1 to {MAX_KEY_PARTS} non-empty parts joined by dots"
         )
-    problem = _too_deep(text)
-    if problem:
-        raise ScenarioError("--set", name, problem.removeprefix("line 1: "))
-    try:
-        value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
+    value = parse_value(text, name)
     node: Any = sources.data
     for depth, part in enumerate(parts[:-1]):
         here = ".".join(parts[: depth + 1])
@@ -246,6 +243,23 @@ def _apply_override(sources: Sources, expression: str) -> None:
     sources.origins[tuple(parts)] = "--set"
 
 
+def parse_value(text: str, key: str) -> Any:
+    """The value of ``KEY=VALUE`` text: read as TOML, or a string if it is not valid TOML.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``--set`` and ``key`` if the text nests too deep for the TOML reader.
+    """
+    problem = _too_deep(text)
+    if problem:
+        raise ScenarioError("--set", key, problem.removeprefix("line 1: "))
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
 #: Tables of named tables, and what one entry is called: a dotted ``--set`` inside an entry
 #: that does not exist is a misspelt name, not a new entry (which needs all its keys).
 NAMED = {"fleet": "pool", "population": "group"}
@@ -269,3 +283,45 @@ def _list_item(items: list, part: str, name: str, here: str) -> Any:
     if not (part.isascii() and part.isdigit()) or int(part) >= len(items):
         raise ScenarioError("--set", here, f"list index must be 0..{len(items) - 1}")
     return items[int(part)]
+
+
+def toml_text(document: dict) -> str:
+    """A scenario document as TOML text: values first, then tables and arrays of tables.
+
+    Date-time strings stay bare, as a scenario file writes them, so reading the text back
+    gives the same document.
+    """
+    return "\n".join(_toml(document)) + "\n"
+
+
+def _toml(table: dict, path: tuple[str, ...] = ()) -> list[str]:
+    lines, later = [], []
+    for key, value in table.items():
+        name = ".".join(_key(k) for k in (*path, key))
+        nested = isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values())
+        if isinstance(value, dict) and (not path or nested):
+            inner = _toml(value, (*path, key))  # no header for a table holding only tables
+            later += inner if inner[:1] == [""] else ["", f"[{name}]", *inner]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for item in value:
+                later += ["", f"[[{name}]]", *_toml(item, (*path, key))]
+        else:
+            lines.append(f"{_key(key)} = {toml_value(value)}")
+    return lines + later
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
+
+
+def toml_value(value: Any) -> str:
+    """One TOML value; date-time strings stay bare, as a scenario file writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value if DATETIME.match(value) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return repr(value)  # numbers, including inf and nan, as TOML writes them

@@ -10,7 +10,11 @@ from sim.inputs.scenario import Scenario
 
 
 def allocate(
-    scenario: Scenario, waiting: list[int], idle: list[int]
+    scenario: Scenario,
+    waiting: list[int],
+    idle: list[int],
+    per_convoy: list[int] | None = None,
+    capacity: list[int] | None = None,
 ) -> tuple[list[list[int]], list[int]]:
     """Seat waiting people in the idle vehicles a convoy may take.
 
@@ -25,6 +29,9 @@ def allocate(
         People waiting per group.
     idle : list of int
         Idle vehicles at the pickup per pool.
+    per_convoy, capacity : list of int, optional
+        Most vehicles per convoy and people per vehicle, by pool, as the rules in force
+        set them (:mod:`sim.model.periods`); the pools' own values if omitted.
 
     Returns
     -------
@@ -34,7 +41,9 @@ def allocate(
         Vehicles per pool the convoy takes.
     """
     pools = scenario.pools
-    free = [min(idle[p], pool.per_convoy) * pool.capacity for p, pool in enumerate(pools)]
+    per_convoy = per_convoy or [p.per_convoy for p in pools]
+    capacity = capacity or [p.capacity for p in pools]
+    free = [min(idle[p], per_convoy[p]) * capacity[p] for p in range(len(pools))]
     seated = [[0] * len(pools) for _ in scenario.groups]
     for g in scenario.boarding_order:
         left = waiting[g]
@@ -44,5 +53,5 @@ def allocate(
             free[p] -= take
             left -= take
     load = [sum(seated[g][p] for g in range(len(seated))) for p in range(len(pools))]
-    vehicles = [-(-load[p] // pool.capacity) for p, pool in enumerate(pools)]
+    vehicles = [-(-load[p] // capacity[p]) for p in range(len(pools))]
     return seated, vehicles

@@ -28,8 +28,11 @@ EVENTS = (
     "reaches_reception",  # its people count as evacuated
     "unloaded",
     "vehicles_return",  # the convoy's vehicles are back at the pickup, idle
-    "vehicles_arrive",  # a pool's vehicles first reach the pickup
+    "vehicles_arrive",  # a pool's vehicles reach the pickup: first, or a later batch
+    "vehicles_lost",  # vehicles leave the operation: burned, broken down, withdrawn
     "people_arrive",
+    "people_leave",  # people give up waiting and go home
+    "period_starts",  # the operating rules change (convoy size, headway, snow, ...)
     "ceasefire_suspended",
     "ceasefire_resumes",
     "cleared",  # everyone has reached reception
@@ -54,8 +57,9 @@ MAX_WAIT = "max_wait over"  # it goes with fewer than min_vehicles
 WAITED = ("", SUSPENDED, BOARDING, CORRIDOR, LINKED_BEHIND, CLOSED, TOO_FEW, MAX_WAIT)
 
 #: Why a convoy left later than it had loaded (the note of ``convoy_departs``), besides
-#: being held (its ``held`` event says so).
+#: being held (its ``held`` event says so): what it waited for last.
 HEADWAY = "headway"
+ROOM = "room in the corridor"  # max_in_corridor convoys were on the road
 
 #: Why a convoy turned back (the note of ``turned_back``).
 HELD_TOO_LONG = "held for max_hold"  # held, and the ceasefire had not resumed
@@ -88,7 +92,8 @@ class TraceEvent(NamedTuple):
         Vehicles concerned by pool, in scenario order.
     note : str
         Where a convoy is held, the site of a linked convoy, and the reasons: why a convoy
-        formed only then (``WAITED``), left after its headway (``HEADWAY``) or turned back
+        formed only then (``WAITED``), left after its headway or room on the road (``HEADWAY``,
+        ``ROOM``) or turned back
         (``HELD_TOO_LONG``, ``TURN_BACK_RULE``), why the ceasefire broke (``BREACH``,
         ``INCIDENT`` or a window's reason).
     """
@@ -109,16 +114,19 @@ def metric_names(scenario: Scenario) -> list[str]:
     Units: people for counts, hours for times (from the start) and durations,
     person-hours for waiting and exposure, a fraction for ``utilisation``. People are
     conserved: ``arrived`` (everyone who reached the pickup by the end of the run) equals
-    ``evacuated + waiting_at_end + aboard_at_end``. With a linkage, ``linked_evacuated``
-    and ``linked_convoys`` count the linked site's people and convoys, and
-    ``linkage_paused_hours`` the hours this side was ahead by more than the deal allows.
-    With a crossing, ``crossed_<pool>`` counts the pool's vehicle passages through the
-    checkpoint, ``crossing_queue_peak`` the most vehicles queueing for a lane at once and
+    ``evacuated + waiting_at_end + aboard_at_end + left``, where ``left`` (reported when a
+    group has a leaving rule, else 0) counts the people who gave up waiting. With a
+    linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
+    convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
+    allows. With a crossing, ``crossed_<pool>`` counts the pool's vehicle passages through
+    the checkpoint, ``crossing_queue_peak`` the most vehicles queueing for a lane at once and
     ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing.
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
     names += ["arrived", "waiting_at_end", "aboard_at_end"]
+    if scenario.leaving:
+        names += ["left"]
     names += [
         "convoys",
         "convoys_departed",

@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,9 +33,7 @@ from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
 from sim.outputs.records import Replications, TraceEvent, hours_grid, series_types
-
-if TYPE_CHECKING:
-    from sim.studies.runner import RunResult
+from sim.outputs.run import RunRecord
 
 PACKAGES = ("evacsim", "simpy", "numpy", "scipy", "matplotlib")
 
@@ -59,7 +56,7 @@ def csv_text(header: list[str], rows: Iterable[Iterable[object]]) -> str:
     return buffer.getvalue()
 
 
-def replications_csv(result: RunResult) -> str:
+def replications_csv(result: RunRecord) -> str:
     """One row per replication, one column per metric."""
     names = list(result.replications.metrics)
     columns = [result.replications.metrics[n] for n in names]
@@ -73,7 +70,7 @@ def summary_csv(summaries: list[Summary]) -> str:
     return csv_text(list(Summary._fields), rows)
 
 
-def timeseries_csv(result: RunResult) -> str:
+def timeseries_csv(result: RunRecord) -> str:
     """Hourly mean and quantiles of each series across replications."""
     scenario = result.scenario
     hours = hours_grid(scenario)
@@ -92,7 +89,7 @@ def timeseries_csv(result: RunResult) -> str:
     return csv_text(header, rows)
 
 
-def trace_csv(result: RunResult) -> str:
+def trace_csv(result: RunRecord) -> str:
     """Every event of the traced replications."""
     scenario = result.scenario
     rows = (
@@ -174,7 +171,7 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
     return found
 
 
-def manifest(result: RunResult) -> dict:
+def manifest(result: RunRecord) -> dict:
     """What produced a run: scenario (resolved), seed, replications, engine, versions, and
     the precision rule when replications were added until it was met."""
     precision = {} if result.precision is None else {"precision": result.precision}
@@ -233,7 +230,7 @@ def fresh_folder(parent: Path, label: str) -> Path:
     return folder
 
 
-def default_folder(result: RunResult, root: Path = Path("results")) -> Path:
+def default_folder(result: RunRecord, root: Path = Path("results")) -> Path:
     """``results/<scenario>/<run-id>``, the run id made of the time and the seed.
 
     Raises
@@ -377,37 +374,24 @@ def _write_error(folder: Path, error: OSError) -> ScenarioError:
     return ScenarioError(str(folder), "", f"cannot be written: {reason}; nothing was left behind")
 
 
-def write_run_folder(result: RunResult, folder: Path) -> Path:
-    """Write every file of a run folder at ``folder``, atomically; return ``folder``.
+def write_tables(result: RunRecord, folder: Path) -> dict:
+    """Write the tables and ``manifest.json`` of a run folder into ``folder`` (a staging
+    folder of :class:`atomic_folder`); return the manifest as written.
 
-    If another run took ``folder`` meanwhile, the files go to ``folder-2`` (and so on):
-    the path returned is where they are.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` exists already (runs never overwrite each other), or the files cannot
-        be written (nothing is left behind).
+    The figures and ``report.html`` are views of the same run, drawn beside these by
+    :meth:`sim.studies.runner.RunResult.save`.
     """
-    from sim.views.plots import write_figures
-    from sim.views.report import report_html
-
-    writer = atomic_folder(Path(folder))
-    with writer as staging:
-        files = {
-            "replications.csv": replications_csv(result),
-            "summary.csv": summary_csv(list(result.summaries.values())),
-            "timeseries.csv": timeseries_csv(result),
-            "trace.csv": trace_csv(result),
-            "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
-        }
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        (staging / "series.npz").write_bytes(arrays_npz(result.replications.series))
-        write_figures(result.scenario, result.replications, staging)
-        page = report_html(result, staging, json.loads(files["manifest.json"]))
-        (staging / "report.html").write_text(page, encoding="utf-8")
-    return writer.folder
+    files = {
+        "replications.csv": replications_csv(result),
+        "summary.csv": summary_csv(list(result.summaries.values())),
+        "timeseries.csv": timeseries_csv(result),
+        "trace.csv": trace_csv(result),
+        "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "series.npz").write_bytes(arrays_npz(result.replications.series))
+    return json.loads(files["manifest.json"])
 
 
 def arrays_npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -445,17 +429,15 @@ def read_manifest(folder: Path, kind: str) -> dict:
         raise ScenarioError(str(folder), "", f"not a {kind} folder: {error}") from None
 
 
-def read_run_folder(folder: str | Path) -> RunResult:
-    """The :class:`~sim.studies.runner.RunResult` whose :meth:`save` wrote ``folder``:
-    the same scenario values, metrics per replication, hourly series and trace.
+def read_run_record(folder: str | Path) -> RunRecord:
+    """The record a run folder was written from: the same scenario values, metrics per
+    replication, hourly series and trace.
 
     Raises
     ------
     ScenarioError
         If ``folder`` is not a run folder this version can read.
     """
-    from sim.studies.runner import RunResult
-
     folder = Path(folder)
     info = read_manifest(folder, "run")
     if "scenario_values" not in info or not (folder / "series.npz").is_file():
@@ -468,10 +450,9 @@ def read_run_folder(folder: str | Path) -> RunResult:
     names, table = rows[0][1:], np.array([row[1:] for row in rows[1:]], dtype=float)
     metrics = {name: table[:, i].copy() for i, name in enumerate(names)}
     series = read_npz(folder / "series.npz")
-    trace = read_trace(folder, scenario)
-    return RunResult(
+    return RunRecord(
         scenario,
-        Replications(metrics, series, trace),
+        Replications(metrics, series, read_trace(folder, scenario)),
         int(info["seed"]),
         int(info["reps"]),
         str(info["engine"]),

@@ -39,6 +39,7 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
+from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.records import Replications
 from sim.outputs.results import (
     arrays_npz,
@@ -51,7 +52,6 @@ from sim.outputs.results import (
     versions,
 )
 from sim.studies.runner import run_chunked
-from sim.views.notebook import UNITS, html_table, pandas
 from sim.views.plots import DPI, FONT
 
 #: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
@@ -319,6 +319,49 @@ def base_metrics(base: Replications, whatif: Replications) -> list[str]:
     return [m for m in base.metrics if m in whatif.metrics]
 
 
+class Paired(NamedTuple):
+    """The paired estimate of ``mean(whatif) - mean(base)`` for one metric.
+
+    ``difference`` is the mean of ``whatif[r] - base[r]`` over the ``pairs`` replications
+    where both are defined, with its 95% Student t interval (``ci_low``, ``ci_high``);
+    ``variance`` is the variance of that mean (NaN with fewer than two pairs).
+    """
+
+    pairs: int
+    base_mean: float
+    whatif_mean: float
+    difference: float
+    ci_low: float
+    ci_high: float
+    variance: float
+
+
+def paired_difference(base: np.ndarray, same: np.ndarray) -> Paired:
+    """The paired estimate from replications 0 .. n-1 of the base and the what-if.
+
+    Parameters
+    ----------
+    base, same : ndarray
+        The metric in the same replications of the base and of the what-if (NaN where
+        undefined).
+    """
+    both = ~np.isnan(base) & ~np.isnan(same)
+    d = same[both] - base[both]
+    pairs = len(d)
+    mean = float(d.mean()) if pairs else math.nan
+    variance = float(d.var(ddof=1)) / pairs if pairs > 1 else math.nan
+    half = _t(pairs - 1) * math.sqrt(variance) if pairs > 1 else math.nan
+    return Paired(
+        pairs,
+        float(base[both].mean()) if pairs else math.nan,
+        float(same[both].mean()) if pairs else math.nan,
+        mean,
+        mean - half,
+        mean + half,
+        variance,
+    )
+
+
 def difference(
     whatif: str, metric: str, base: np.ndarray, same: np.ndarray, independent: np.ndarray
 ) -> Difference:
@@ -332,12 +375,8 @@ def difference(
     independent : ndarray
         The metric in the what-if's replications n .. 2n-1.
     """
-    both = ~np.isnan(base) & ~np.isnan(same)
-    d = same[both] - base[both]
-    pairs = len(d)
-    mean = float(d.mean()) if pairs else math.nan
-    paired_var = float(d.var(ddof=1)) / pairs if pairs > 1 else math.nan
-    half = _t(pairs - 1) * math.sqrt(paired_var) if pairs > 1 else math.nan
+    p = paired_difference(base, same)
+    paired_var = p.variance
 
     b, w = base[~np.isnan(base)], independent[~np.isnan(independent)]
     if len(b) > 1 and len(w) > 1:
@@ -360,12 +399,12 @@ def difference(
     return Difference(
         whatif,
         metric,
-        pairs,
-        float(base[both].mean()) if pairs else math.nan,
-        float(same[both].mean()) if pairs else math.nan,
-        mean,
-        mean - half,
-        mean + half,
+        p.pairs,
+        p.base_mean,
+        p.whatif_mean,
+        p.difference,
+        p.ci_low,
+        p.ci_high,
         ind_mean,
         ind_mean - ind_half,
         ind_mean + ind_half,

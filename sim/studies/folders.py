@@ -9,16 +9,17 @@ that was saved, so analysis can go on without running anything again.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sim.errors import ScenarioError
-from sim.outputs.results import read_manifest, read_run_folder
+from sim.outputs.results import read_manifest, read_run_record
 from sim.studies.calibration.abc import Calibration
-from sim.studies.calibration.report import read_calibration_folder
+from sim.studies.calibration.report import read_calibration_record
 from sim.studies.compare import Comparison, read_compare_folder
 from sim.studies.runner import RunResult
 from sim.studies.sweeps.output import read_sweep_folder
-from sim.studies.sweeps.run import SweepResult
+from sim.studies.sweeps.result import SweepResult
 
 
 def load_run(folder: str | Path) -> RunResult | Comparison | SweepResult | Calibration:
@@ -34,9 +35,14 @@ def load_run(folder: str | Path) -> RunResult | Comparison | SweepResult | Calib
     if "sweep" in info:
         return read_sweep_folder(folder)
     if "targets_file" in info:
-        return read_calibration_folder(folder)
+        return Calibration(**_fields(read_calibration_record(folder)))
     if "whatifs" in info:
         return read_compare_folder(folder)
     if "scenario" in info:
-        return read_run_folder(folder)
+        return RunResult(**_fields(read_run_record(folder)))
     raise ScenarioError(str(folder), "", "not a run, compare, sweep or calibration folder")
+
+
+def _fields(record: object) -> dict:
+    """A record's fields, to build the result class that adds ``save`` to it."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}  # type: ignore[arg-type]

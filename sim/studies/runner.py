@@ -14,10 +14,7 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -26,10 +23,12 @@ from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary, summarise_all
 from sim.outputs.records import Replications, metric_names
+from sim.outputs.results import atomic_folder, default_folder, write_tables
+from sim.outputs.run import RunRecord
 from sim.studies.precision import RULE, precise
-from sim.views.notebook import SUMMARY_HEADER, UNITS, html_table, pandas, summary_rows
+from sim.views.plots import write_figures
+from sim.views.report import report_html
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
 ENGINES = {"vector": run_vector, "des": run_des}
@@ -39,78 +38,31 @@ ENGINES = {"vector": run_vector, "des": run_des}
 CHUNK = 10_000
 
 
-@dataclass
-class RunResult:
-    """Replications of one scenario and what produced them.
+class RunResult(RunRecord):
+    """A run of :func:`run`: its replications, what produced them, and its folder."""
 
-    Attributes
-    ----------
-    scenario : Scenario
-    replications : Replications
-        Metrics per replication, hourly series and the event trace.
-    seed, reps : int
-    engine : str
-    wall_time : float
-        Seconds the engine took.
-    overrides : list of str
-        The ``--set`` overrides the scenario was loaded with, for the manifest.
-    precision : dict, optional
-        With ``run(..., precision=...)``: the target, the metrics, the replication cap,
-        whether the rule was met and the rule itself, for the manifest.
-    """
+    def save(self, folder: str | Path | None = None) -> Path:
+        """Write the run folder (default ``results/<scenario>/<run-id>``); return its path.
 
-    scenario: Scenario
-    replications: Replications
-    seed: int
-    reps: int
-    engine: str
-    wall_time: float
-    overrides: list[str] = field(default_factory=list)
-    precision: dict | None = None
-
-    @property
-    def metrics(self) -> dict[str, np.ndarray]:
-        """Per-replication metric arrays, shape (reps,)."""
-        return self.replications.metrics
-
-    @property
-    def rep_ids(self) -> range:
-        """The replication numbers (their variates are indexed by these)."""
-        return range(self.reps)
-
-    @cached_property
-    def summaries(self) -> dict[str, Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name."""
-        return {s.metric: s for s in summarise_all(self.metrics)}
-
-    def to_frame(self) -> Any:
-        """The per-replication metrics as a pandas DataFrame, one row per replication.
+        The folder holds the tables and manifest (:mod:`sim.outputs.results`), the figures
+        (:mod:`sim.views.plots`) and ``report.html`` (:mod:`sim.views.report`), written
+        atomically: all of them, or nothing. If another run took the folder meanwhile, the
+        files go to ``folder-2`` (and so on): the path returned is where they are.
 
         Raises
         ------
-        ImportError
-            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        ScenarioError
+            If the folder exists already (runs never overwrite each other), or the files
+            cannot be written (nothing is left behind).
         """
-        frame = pandas().DataFrame(self.metrics, index=list(self.rep_ids))
-        return frame.rename_axis("rep")
-
-    def __repr__(self) -> str:
-        overrides = f", overrides={self.overrides!r}" if self.overrides else ""
-        return (
-            f"RunResult({self.scenario.name!r}, reps={self.reps}, seed={self.seed}, "
-            f"engine={self.engine!r}{overrides}, metrics={len(self.metrics)})"
-        )
-
-    def _repr_html_(self) -> str:
-        caption = f"{self!r}"
-        return html_table(caption, SUMMARY_HEADER, summary_rows(self.summaries.values()), UNITS)
-
-    def save(self, folder: str | Path | None = None) -> Path:
-        """Write the run folder (default ``results/<scenario>/<run-id>``); return its path."""
-        from sim.outputs.results import default_folder, write_run_folder
-
         target = Path(folder) if folder is not None else default_folder(self)
-        return write_run_folder(self, target)
+        writer = atomic_folder(target)
+        with writer as staging:
+            manifest = write_tables(self, staging)
+            write_figures(self.scenario, self.replications, staging)
+            page = report_html(self, staging, manifest)
+            (staging / "report.html").write_text(page, encoding="utf-8")
+        return writer.folder
 
 
 def run(

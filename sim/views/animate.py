@@ -229,7 +229,7 @@ class _Scene:
         self.convoys = {c: [e for e in trace if e.convoy == c] for c in numbers}
         self.typical = {k: getattr(r, leg[-1]).mean for k, leg in MOVES.items()}
         # people waiting by group and evacuated after each trace event (row 0: the start)
-        sign = {"people_arrive": 1, "convoy_forms": -1, "back_at_pickup": 1}
+        sign = {"people_arrive": 1, "convoy_forms": -1, "back_at_pickup": 1, "people_leave": -1}
         rows = [[g.count for g in scenario.groups]]
         rows += [[sign.get(e.event, 0) * n for n in e.groups] for e in trace]
         self.times = np.array([e.time for e in trace])

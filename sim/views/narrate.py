@@ -39,6 +39,7 @@ from sim.outputs.records import (
     INCIDENT,
     LINKED_BEHIND,
     MAX_WAIT,
+    ROOM,
     SCHEDULED,
     SUSPENDED,
     TOO_FEW,
@@ -140,6 +141,24 @@ class Narrator:
         self._queue(e.groups, +1)
         return f"{self._people(e.groups)} arrive at the pickup; {self._waiting()} people now wait."
 
+    def _people_leave(self, e: TraceEvent) -> str:
+        self._queue(e.groups, -1)
+        return (
+            f"{self._people(e.groups)} give up waiting and go home; "
+            f"{self._waiting()} people still wait."
+        )
+
+    def _vehicles_lost(self, e: TraceEvent) -> str:
+        if not sum(e.vehicles):
+            return f"Vehicles are lost ({e.note}); none is at the pickup: the next back will go."
+        why = "as they come back" if e.note == "on return" else e.note
+        verb = "leaves" if sum(e.vehicles) == 1 else "leave"
+        return f"{self._vehicles(e.vehicles)} {verb} the operation: {why}."
+
+    def _period_starts(self, e: TraceEvent) -> str:
+        name = f" ({e.note})" if e.note else ""
+        return f"New operating rules{name} apply from now on."
+
     def _convoy_forms(self, e: TraceEvent) -> str:
         why = self._why_only_now(e)
         self._queue(e.groups, -1)
@@ -187,19 +206,29 @@ class Narrator:
 
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
-        limit = self.scenario.ceasefire.max_hold
+        rules = self.scenario.ceasefire
+        limit = rules.max_hold
         until = "until the ceasefire resumes"
         if math.isfinite(limit):
-            until += f" or {duration(limit)} have passed"
+            until += f" or it has been held {duration(limit)}"
+            if rules.max_hold_counts == "total":
+                until += " in all"
         return f"{convoy_name(e.convoy)} is held {e.note} with {e.people:,} people aboard, {until}."
 
     def _convoy_departs(self, e: TraceEvent) -> str:
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
-        headway = self.scenario.convoy.headway
+        rules = self.scenario.convoy
+        headway = rules.headway
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
+        elif e.note == ROOM:
+            m = rules.max_in_corridor
+            why = (
+                f" as soon as there is room on the road (at most {m} "
+                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"
+            )
         elif e.note == HEADWAY and previous is not None:
             why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
         return (

@@ -5,22 +5,19 @@ escaped, and the same inputs always give the same page."""
 from __future__ import annotations
 
 import base64
-import json
 import math
-import re
 import shlex
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+from sim.inputs.sources import toml_text
 from sim.outputs.metrics import Summary
+from sim.outputs.results import manifest as make_manifest
+from sim.outputs.run import RunRecord
 from sim.views.narrate import describe
 from sim.views.wording import CLOCK
-
-if TYPE_CHECKING:
-    from sim.studies.runner import RunResult
 
 #: Headline metrics and their labels; ``evacuated_by_<milestone>`` rows follow them.
 KEY = {
@@ -63,15 +60,14 @@ pre { background: #f7f7f7; padding: .7rem; overflow-x: auto; font-size: 85%; }
   pre { white-space: pre-wrap; } h2 { break-after: avoid; } }
 """
 NUM = ' class="num"'
-DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?$")
 
 
-def report_html(result: RunResult, folder: Path, manifest: dict | None = None) -> str:
+def report_html(result: RunRecord, folder: Path, manifest: dict | None = None) -> str:
     """A single self-contained HTML page for a run folder.
 
     Parameters
     ----------
-    result : RunResult
+    result : RunRecord
         The run the folder holds.
     folder : Path
         The run folder (or its staging folder); every ``*.png`` in it is embedded, in the
@@ -87,8 +83,6 @@ def report_html(result: RunResult, folder: Path, manifest: dict | None = None) -
         the resolved scenario, and how to reproduce the run.
     """
     if manifest is None:
-        from sim.outputs.results import manifest as make_manifest
-
         manifest = make_manifest(result)
     body = [
         _header(result, manifest),
@@ -132,7 +126,7 @@ def _num(value: float, clock: Callable[[float], datetime] | None = None) -> str:
     return f"{value:,.0f}" if value.is_integer() or abs(value) >= 100 else f"{value:.2f}"
 
 
-def _header(result: RunResult, manifest: dict) -> str:
+def _header(result: RunRecord, manifest: dict) -> str:
     s = result.scenario
     facts = {
         "replications": f"{result.reps:,}",
@@ -151,7 +145,7 @@ def _header(result: RunResult, manifest: dict) -> str:
     )
 
 
-def _key_results(result: RunResult) -> str:
+def _key_results(result: RunRecord) -> str:
     s, by_name = result.scenario, result.summaries
     names = [n for n in KEY if n in by_name]
     names += [n for n in by_name if n.startswith("evacuated_by_")]
@@ -188,18 +182,18 @@ def _all_metrics(summaries: list[Summary]) -> str:
     return f'<p class="note">{UNITS}</p>\n' + _table(list(Summary._fields), rows, set(range(1, 8)))
 
 
-def _narration(result: RunResult) -> str:
+def _narration(result: RunRecord) -> str:
     trace = [e for e in result.replications.trace if e.rep == 0]
     if not trace:
         return '<p class="note">No event trace for replication 0 (run.trace_reps = 0).</p>'
     return "<pre>" + escape("\n".join(describe(result.scenario, trace))) + "</pre>"
 
 
-def _scenario(result: RunResult) -> str:
+def _scenario(result: RunRecord) -> str:
     def items(texts: list[str] | tuple[str, ...]) -> str:
         return "".join(f"<li><code>{escape(x)}</code></li>" for x in texts) or "<li>none</li>"
 
-    toml = escape("\n".join(_toml(result.scenario.document)))
+    toml = escape(toml_text(result.scenario.document).rstrip("\n"))
     return (
         '<p class="note">The resolved scenario (after <code>extends</code> and <code>--set'
         f"</code>), as TOML.</p>\n<pre>{toml}</pre>\n<p>Read from:</p><ul>"
@@ -208,41 +202,7 @@ def _scenario(result: RunResult) -> str:
     )
 
 
-def _toml(table: dict, path: tuple[str, ...] = ()) -> list[str]:
-    """A resolved scenario as TOML text: values first, then tables and arrays of tables."""
-    lines, later = [], []
-    for key, value in table.items():
-        name = ".".join(_key(k) for k in (*path, key))
-        nested = isinstance(value, dict) and any(isinstance(v, dict | list) for v in value.values())
-        if isinstance(value, dict) and (not path or nested):
-            inner = _toml(value, (*path, key))  # no header for a table holding only tables
-            later += inner if inner[:1] == [""] else ["", f"[{name}]", *inner]
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for item in value:
-                later += ["", f"[[{name}]]", *_toml(item, (*path, key))]
-        else:
-            lines.append(f"{_key(key)} = {_value(value)}")
-    return lines + later
-
-
-def _key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _value(key)
-
-
-def _value(value: Any) -> str:
-    """One TOML value; date-time strings stay bare, as a scenario file writes them."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value if DATETIME.match(value) else json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    return repr(value)  # numbers, including inf and nan, as TOML writes them
-
-
-def _reproduce(result: RunResult) -> str:
+def _reproduce(result: RunRecord) -> str:
     """The command that reproduces the run."""
     words = ["evacsim", "run", result.scenario.path or "SCENARIO.toml", "--reps", str(result.reps)]
     words += ["--seed", str(result.seed), *(w for o in result.overrides for w in ("--set", o))]

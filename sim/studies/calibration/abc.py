@@ -23,18 +23,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
 from sim.outputs.records import Replications
+from sim.studies.calibration.record import CalibrationRecord, Refit
+from sim.studies.calibration.report import default_folder, write_calibration
 from sim.studies.calibration.targets import Targets, load_targets
 from sim.studies.runner import run_chunked
-from sim.views.notebook import html_table, pandas
 
 #: Differential evolution: candidates per free parameter and generations. Each candidate
 #: costs ``refine_reps`` replications, so a generation is a single batch.
@@ -43,114 +42,13 @@ POPSIZE, GENERATIONS = 6, 15
 #: convoys): worse than any candidate that produces the figures, yet finite, as the
 #: optimiser's convergence test needs.
 UNDEFINED = 1e9
-#: Quantiles reported for the posterior and the model's predictive intervals.
-QUANTILES = (5, 50, 95)
 
 
-@dataclass
-class Refit:
-    """The posterior for one variant of the reported figures (see ``sensitivity``).
-
-    Attributes
-    ----------
-    metric : str
-        The target whose reported value was changed ("" for the file's own values).
-    value : float
-        The reported value used for it.
-    accepted : ndarray of int
-        Indices of the kept draws, closest first.
-    epsilon : float
-        Distance of the farthest kept draw.
-    """
-
-    metric: str
-    value: float
-    accepted: np.ndarray
-    epsilon: float
-
-
-@dataclass
-class Calibration:
-    """The outcome of :func:`calibrate`.
-
-    Attributes
-    ----------
-    targets : Targets
-    seed : int
-        The seed used (the file's unless overridden).
-    values : ndarray, shape (draws, parameters)
-        Every prior draw, in the order of ``targets.priors``.
-    simulated : ndarray, shape (draws, targets)
-        The targets' metrics in each draw's replication.
-    distance : ndarray, shape (draws,)
-        ``inf`` where a metric is undefined.
-    fit : Refit
-        The posterior for the file's reported values.
-    sensitivity : list of Refit
-        The posterior for each disputed alternative value.
-    series : Replications
-        Hourly series and metrics of the accepted draws (the posterior predictive).
-    best : dict of str to float
-        The refined point, by parameter path, rounded to three significant figures.
-    best_run : Replications
-        The scenario's ``run.reps`` replications at ``best``, with its ``run.seed``: what
-        ``evacsim run`` gives once the scenario file takes these values.
-    timings : dict of str to float
-        Wall-clock seconds of each stage.
-    """
-
-    targets: Targets
-    seed: int
-    values: np.ndarray
-    simulated: np.ndarray
-    distance: np.ndarray
-    fit: Refit
-    sensitivity: list[Refit]
-    series: Replications
-    best: dict[str, float]
-    best_run: Replications
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def posterior(self) -> np.ndarray:
-        """Parameter values of the kept draws, shape (accepted, parameters)."""
-        return self.values[self.fit.accepted]
-
-    def to_frame(self) -> Any:
-        """The posterior sample, closest draw first: distance, parameter values and the
-        targets' metrics, as a pandas DataFrame indexed by draw.
-
-        Raises
-        ------
-        ImportError
-            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
-        """
-        kept = self.fit.accepted
-        columns = {"distance": self.distance[kept]}
-        columns.update({p.path: self.values[kept, i] for i, p in enumerate(self.targets.priors)})
-        columns.update(
-            {t.metric: self.simulated[kept, i] for i, t in enumerate(self.targets.targets)}
-        )
-        return pandas().DataFrame(columns, index=kept).rename_axis("draw")
-
-    def __repr__(self) -> str:
-        return (
-            f"Calibration({Path(self.targets.path).name!r}, draws={len(self.values)}, "
-            f"accepted={len(self.fit.accepted)}, seed={self.seed}, best={self.best})"
-        )
-
-    def _repr_html_(self) -> str:
-        rows = []
-        for i, p in enumerate(self.targets.priors):
-            low, median, high = np.percentile(self.posterior[:, i], QUANTILES)
-            rows.append([p.path, self.best[p.path], median, low, high])
-        header = ("parameter", "best fit", "posterior median", "p5", "p95")
-        return html_table(repr(self), header, rows)
+class Calibration(CalibrationRecord):
+    """The outcome of :func:`calibrate`, and its folder."""
 
     def save(self, folder: str | Path | None = None) -> Path:
         """Write the calibration folder (default ``results/calibration/<id>``); return it."""
-        from sim.studies.calibration.report import default_folder, write_calibration
-
         target = Path(folder) if folder is not None else default_folder(self)
         return write_calibration(self, target)
 

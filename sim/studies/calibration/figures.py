@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.studies.calibration.abc import Calibration
+from sim.studies.calibration.record import CalibrationRecord
 from sim.studies.calibration.summary import TargetCheck, predictive_checks
 from sim.studies.calibration.targets import Prior
 from sim.views.plots import BAND, DPI, FONT, MEDIAN, fan_chart
@@ -23,7 +23,7 @@ BEST = "#d62728"
 PANEL = 2.4  # inches per panel of a grid
 
 
-def write_calibration_figures(calibration: Calibration, folder: Path) -> list[Path]:
+def write_calibration_figures(calibration: CalibrationRecord, folder: Path) -> list[Path]:
     """Write ``posterior_marginals.png``, ``posterior_pairs.png``, ``predictive_check.png``
     and ``evacuated.png`` into ``folder``; return their paths."""
     charts = {
@@ -41,7 +41,7 @@ def write_calibration_figures(calibration: Calibration, folder: Path) -> list[Pa
     return paths
 
 
-def marginals(calibration: Calibration) -> Figure:
+def marginals(calibration: CalibrationRecord) -> Figure:
     """A histogram of each parameter's posterior over its prior's range, best fit marked."""
     priors = calibration.targets.priors
     cols = min(len(priors), 4)
@@ -62,7 +62,7 @@ def marginals(calibration: Calibration) -> Figure:
     return fig
 
 
-def pairs(calibration: Calibration) -> Figure:
+def pairs(calibration: CalibrationRecord) -> Figure:
     """Every pair of parameters: the accepted draws as points, marginals on the diagonal."""
     priors, post = calibration.targets.priors, calibration.posterior
     d = len(priors)
@@ -86,7 +86,7 @@ def pairs(calibration: Calibration) -> Figure:
     return fig
 
 
-def predictive_check(calibration: Calibration) -> Figure:
+def predictive_check(calibration: CalibrationRecord) -> Figure:
     """Each target: the model's 90% intervals (posterior draws; best fit) against the
     reported value and range."""
     checks = predictive_checks(calibration)
@@ -102,7 +102,7 @@ def predictive_check(calibration: Calibration) -> Figure:
     return fig
 
 
-def evacuated(calibration: Calibration) -> Figure:
+def evacuated(calibration: CalibrationRecord) -> Figure:
     """Cumulative evacuated against clock time over the posterior draws, reports marked."""
     fig = fan_chart(calibration.targets.scenario, calibration.series)
     fig.axes[0].set_title(

@@ -30,8 +30,8 @@ from sim.outputs.results import (
     read_npz,
     versions,
 )
-from sim.studies.calibration.abc import Calibration
 from sim.studies.calibration.figures import write_calibration_figures
+from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.summary import (
     Fitted,
     TargetCheck,
@@ -40,14 +40,15 @@ from sim.studies.calibration.summary import (
     predictive_checks,
     sensitivity_rows,
 )
+from sim.studies.calibration.targets import Targets
 
 
-def default_folder(calibration: Calibration, root: Path = Path("results")) -> Path:
+def default_folder(calibration: CalibrationRecord, root: Path = Path("results")) -> Path:
     """``results/calibration/<time>-seed<seed>``, made unique."""
     return fresh_folder(root / "calibration", f"seed{calibration.seed}")
 
 
-def write_calibration(calibration: Calibration, folder: Path) -> Path:
+def write_calibration(calibration: CalibrationRecord, folder: Path) -> Path:
     """Write the calibration folder at ``folder`` atomically; return ``folder``.
 
     Raises
@@ -72,7 +73,7 @@ def write_calibration(calibration: Calibration, folder: Path) -> Path:
     return writer.folder
 
 
-def _arrays(calibration: Calibration) -> dict[str, np.ndarray]:
+def _arrays(calibration: CalibrationRecord) -> dict[str, np.ndarray]:
     """Every array of a calibration, for ``draws.npz``."""
     c = calibration
     arrays = {"values": c.values, "simulated": c.simulated, "distance": c.distance}
@@ -84,17 +85,14 @@ def _arrays(calibration: Calibration) -> dict[str, np.ndarray]:
     return arrays
 
 
-def read_calibration_folder(folder: str | Path) -> Calibration:
-    """The :class:`~sim.studies.calibration.abc.Calibration` that wrote ``folder``.
+def read_calibration_record(folder: str | Path) -> CalibrationRecord:
+    """The record a calibration folder was written from.
 
     Raises
     ------
     ScenarioError
         If ``folder`` is not a calibration folder this version can read.
     """
-    from sim.studies.calibration.abc import Refit
-    from sim.studies.calibration.targets import Targets
-
     folder = Path(folder)
     info = read_manifest(folder, "calibration")
     if "targets_values" not in info or not (folder / "draws.npz").is_file():
@@ -115,7 +113,7 @@ def read_calibration_folder(folder: str | Path) -> Calibration:
         return Refit(entry["metric"], float(entry["value"]), a[key], float(entry["epsilon"]))
 
     sensitivity = [refit(e, f"accepted/{i}") for i, e in enumerate(info["refits"])]
-    return Calibration(
+    return CalibrationRecord(
         targets, int(info["seed"]), a["values"], a["simulated"], a["distance"],
         refit({"metric": "", "value": math.nan, "epsilon": info["epsilon"]}, "accepted/fit"),
         sensitivity, replications("series"), info["best_fit"], replications("best_run"),
@@ -123,7 +121,7 @@ def read_calibration_folder(folder: str | Path) -> Calibration:
     )  # fmt: skip
 
 
-def posterior_csv(calibration: Calibration) -> str:
+def posterior_csv(calibration: CalibrationRecord) -> str:
     """The accepted draws, closest first: draw number (its replication), distance, the
     parameter values and the targets' metrics in its replication."""
     targets = calibration.targets
@@ -142,7 +140,7 @@ def posterior_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def predictive_csv(calibration: Calibration) -> str:
+def predictive_csv(calibration: CalibrationRecord) -> str:
     """One row per target: the reported value and range against the model's intervals."""
     header = ["target", "unit", "reported", "low", "high", "posterior_p5", "posterior_median"]
     header += ["posterior_p95", "best_mean", "best_p5", "best_median", "best_p95", "met"]
@@ -154,7 +152,7 @@ def predictive_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def sensitivity_csv(calibration: Calibration) -> str:
+def sensitivity_csv(calibration: CalibrationRecord) -> str:
     """Posterior median and 90% interval of each parameter, for each variant of the figures."""
     header = ["variant", "parameter", "p5", "median", "p95"]
     rows = (
@@ -165,7 +163,7 @@ def sensitivity_csv(calibration: Calibration) -> str:
     return csv_text(header, rows)
 
 
-def manifest(calibration: Calibration) -> dict:
+def manifest(calibration: CalibrationRecord) -> dict:
     """What produced the folder: targets file, scenario, seed, draws, timings, versions."""
     targets = calibration.targets
     return {
@@ -188,7 +186,7 @@ def manifest(calibration: Calibration) -> dict:
     }
 
 
-def report_md(calibration: Calibration, folder: Path) -> str:
+def report_md(calibration: CalibrationRecord, folder: Path) -> str:
     """The calibration as a Markdown page: method, fit, predictive check, sensitivity."""
     targets = calibration.targets
     scenario = targets.scenario
@@ -260,7 +258,7 @@ def report_md(calibration: Calibration, folder: Path) -> str:
     return "\n".join(lines)
 
 
-def _sensitivity(calibration: Calibration) -> list[str]:
+def _sensitivity(calibration: CalibrationRecord) -> list[str]:
     variants = sensitivity_rows(calibration)
     if len(variants) == 1:
         return []
@@ -310,7 +308,7 @@ def _num(value: float) -> str:
     return f"{value:.3g}"
 
 
-def calibration_table(calibration: Calibration) -> str:
+def calibration_table(calibration: CalibrationRecord) -> str:
     """The fitted parameters and the predictive check as text for the terminal."""
     scenario = calibration.targets.scenario
     draws, kept = len(calibration.values), len(calibration.fit.accepted)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.studies.calibration.abc import QUANTILES, Calibration, Refit
+from sim.studies.calibration.record import QUANTILES, CalibrationRecord, Refit
 from sim.studies.calibration.targets import Prior, Target
 
 
@@ -47,7 +47,7 @@ class TargetCheck(NamedTuple):
         return self.posterior[0] <= self.value <= self.posterior[2]
 
 
-def fitted(calibration: Calibration, refit: Refit | None = None) -> list[Fitted]:
+def fitted(calibration: CalibrationRecord, refit: Refit | None = None) -> list[Fitted]:
     """The parameters' posterior summaries for ``refit`` (default: the main fit)."""
     refit = calibration.fit if refit is None else refit
     post = calibration.values[refit.accepted]
@@ -61,7 +61,7 @@ def fitted(calibration: Calibration, refit: Refit | None = None) -> list[Fitted]
     return rows
 
 
-def predictive_checks(calibration: Calibration) -> list[TargetCheck]:
+def predictive_checks(calibration: CalibrationRecord) -> list[TargetCheck]:
     """Each target's reported value and range against the model's 90% intervals."""
     targets = calibration.targets
     posterior = calibration.simulated[calibration.fit.accepted]
@@ -101,7 +101,7 @@ def is_moment(metric: str) -> bool:
     )
 
 
-def sensitivity_rows(calibration: Calibration) -> list[tuple[str, float, list[Fitted]]]:
+def sensitivity_rows(calibration: CalibrationRecord) -> list[tuple[str, float, list[Fitted]]]:
     """``(metric, value, fitted)`` for the file's values, then for each disputed value."""
     main = [("", np.nan, fitted(calibration))]
     return main + [(r.metric, r.value, fitted(calibration, r)) for r in calibration.sensitivity]

@@ -10,7 +10,8 @@
 - :mod:`~sim.studies.sweeps.run` puts them together in :func:`sweep`.
 """
 
-from sim.studies.sweeps.run import SweepResult, sweep
+from sim.studies.sweeps.result import SweepResult
+from sim.studies.sweeps.run import sweep
 from sim.studies.sweeps.spec import SweepSpec, load_sweep
 
 __all__ = ["SweepResult", "SweepSpec", "load_sweep", "sweep"]

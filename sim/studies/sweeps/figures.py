@@ -12,16 +12,13 @@ Figures are plain Agg :class:`~matplotlib.figure.Figure` objects, as in :mod:`si
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from sim.studies.sweeps.result import SweepResult
 from sim.views.plots import DPI, FONT
-
-if TYPE_CHECKING:
-    from sim.studies.sweeps.run import SweepResult
 
 PANEL = 4.0  # inches per panel side
 

@@ -16,7 +16,6 @@ import platform
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,10 +33,8 @@ from sim.outputs.results import (
 )
 from sim.studies.precision import RULE
 from sim.studies.sweeps.figures import sweep_figures
+from sim.studies.sweeps.result import SweepResult
 from sim.studies.sweeps.sensitivity import SobolIndex
-
-if TYPE_CHECKING:
-    from sim.studies.sweeps.run import SweepResult
 
 
 def points_csv(result: SweepResult) -> str:
@@ -140,7 +137,6 @@ def read_sweep_folder(folder: str | Path) -> SweepResult:
     ScenarioError
         If ``folder`` is not a sweep folder this version can read.
     """
-    from sim.studies.sweeps.run import SweepResult
     from sim.studies.sweeps.spec import SweepSpec
 
     folder = Path(folder)

@@ -1,4 +1,4 @@
-"""What a notebook shows of a result: a one-line repr, an HTML table, a pandas DataFrame.
+"""Results in a notebook: pandas DataFrames (an optional extra) and small HTML tables.
 
 pandas is an optional extra (``pip install 'evacsim[frames]'``); nothing else needs it.
 """

@@ -1,0 +1,143 @@
+"""The batch engine's timetable: fleet changes, periods and people who give up.
+
+As in the reference engine (:mod:`sim.engines.timetable`): every change is an entry of the
+arrivals calendar, after the arrivals of vehicles and people, in the same order. The
+operating rules in force (:mod:`sim.model.periods`) are arrays over replications. The state
+is declared on :class:`~sim.engines.batch_state.BatchState`; :class:`sim.engines.vector.Batch`
+assembles the parts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines.batch_params import BatchParameters
+from sim.engines.batch_part import BatchPart
+from sim.model.periods import SCALAR_RULES
+
+#: Kinds of entries in the arrivals calendar, after vehicles (0) and people (1).
+FLEET_CHANGE, PERIOD, GIVE_UP = 2, 3, 4
+
+
+class BatchTimetable(BatchPart):
+    """Entries and losses of vehicles, periods, and people giving up, for R replications."""
+
+    def _rules_start(self, params: BatchParameters) -> None:
+        """The rules in force before any period, one value per replication."""
+        R, s = self.R, self.scenario
+
+        def state(value, dtype=float) -> np.ndarray:
+            return np.array(np.broadcast_to(value, (R,)), dtype=dtype)
+
+        self.min_vehicles = state(params["convoy.min_vehicles"])
+        self.max_wait = state(params["convoy.max_wait"])
+        self.headway = state(params["convoy.headway"])
+        self.travel_factor = np.ones(R)
+        self.inspection_factor = np.ones(R)
+        self.board_while_suspended = state(s.ceasefire.board_while_suspended, bool)
+        self.to_lose = np.zeros((self.P, R), dtype=np.int64)
+        self.left = np.zeros(R, dtype=np.int64)
+        self.leave_share = np.zeros((self.G, R))
+        for g, group in enumerate(s.groups):
+            if group.leaving is not None:
+                self.leave_share[g] = params[f"population.{group.name}.leaving.share"]
+
+    def _timetable_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+        """The calendar entries of the timetable: (times of shape (R,), kind), in order."""
+        s, R = self.scenario, self.R
+        rows = []
+        self.change_notes = []
+        for p, pool in enumerate(s.pools):
+            for change in pool.changes:
+                rows.append((np.full(R, change.at), (FLEET_CHANGE, p, len(self.change_notes), 0)))
+                self.change_notes.append(change)
+        for q, period in enumerate(s.periods):
+            rows.append((np.full(R, period.start), (PERIOD, q, 0, 0)))
+        for g, group in enumerate(s.groups):
+            if group.leaving is not None:
+                after = params[f"population.{group.name}.leaving.after"]
+                for k in range(1 + len(group.arrivals)):
+                    rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k, 0)))
+        return rows
+
+    def _timetable(
+        self, idx: np.ndarray, kind: np.ndarray, who: np.ndarray, index: np.ndarray
+    ) -> None:
+        """Apply the timetable entries due in replications ``idx``."""
+        fleet = kind == FLEET_CHANGE
+        if fleet.any():
+            self._fleet_change(idx[fleet], who[fleet], index[fleet])
+        period = kind == PERIOD
+        for q in np.unique(who[period]):
+            self._period_starts(idx[period & (who == q)], int(q))
+        leave = kind == GIVE_UP
+        if leave.any():
+            self._give_up(idx[leave], who[leave], index[leave])
+
+    def _fleet_change(self, idx: np.ndarray, pool: np.ndarray, change: np.ndarray) -> None:
+        for c in np.unique(change):
+            on = change == c
+            j, p, fleet_change = idx[on], int(pool[on][0]), self.change_notes[c]
+            counts = np.zeros((self.P, len(j)), dtype=np.int64)
+            if fleet_change.vehicles > 0:
+                n = np.full(len(j), fleet_change.vehicles, dtype=np.int64)
+                self._make_idle(j, p, n)
+                self.books.fleet_change(j, n)
+                counts[p] = n
+                self.books.record(j, "vehicles_arrive", vehicles=counts, note=fleet_change.reason)
+            else:
+                lose = -fleet_change.vehicles
+                gone = np.minimum(lose, self.idle[p, j])
+                self.idle[p, j] -= gone
+                self.to_lose[p, j] += lose - gone
+                self.books.fleet_change(j, -gone)
+                counts[p] = gone
+                self.books.record(j, "vehicles_lost", vehicles=counts, note=fleet_change.reason)
+
+    def _come_back(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
+        """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
+        gone = np.minimum(self.to_lose[p, idx], n)
+        lost = gone > 0
+        if lost.any():
+            j = idx[lost]
+            self.to_lose[p, j] -= gone[lost]
+            self.books.fleet_change(j, -gone[lost])
+            counts = np.zeros((self.P, len(j)), dtype=np.int64)
+            counts[p] = gone[lost]
+            self.books.record(j, "vehicles_lost", vehicles=counts, note="on return")
+        back = n > gone
+        if back.any():
+            self._make_idle(idx[back], p, (n - gone)[back])
+
+    def _period_starts(self, idx: np.ndarray, q: int) -> None:
+        s = self.scenario
+        period = s.periods[q]
+        index = {p.name: i for i, p in enumerate(s.pools)}
+        for name, n in period.per_convoy:
+            self.per_convoy[index[name], idx] = n
+        for name, crowding in period.crowding:
+            p = index[name]
+            self.capacity[p, idx] = np.floor(self.seats[p, idx] * crowding + 1e-9)
+        for key in SCALAR_RULES:
+            value = getattr(period, key)
+            if value is not None:
+                getattr(self, key)[idx] = value
+        self.books.record(idx, "period_starts", note=period.name)
+
+    def _give_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray) -> None:
+        waiting = self.queue[group, cohort, idx]
+        n = np.floor(self.leave_share[group, idx] * waiting).astype(np.int64)
+        some = n > 0
+        if not some.any():
+            return
+        j, g, k, n = idx[some], group[some], cohort[some], n[some]
+        self.queue[g, k, j] -= n
+        self.left[j] += n
+        self.books.people_leave(j, n)
+        groups = np.zeros((self.G, len(j)), dtype=np.int64)
+        groups[g, np.arange(len(j))] = n
+        self.books.record(j, "people_leave", groups=groups)
+        cleared = self.evacuated[j] + self.left[j] == self.people
+        if cleared.any():
+            self.books.cleared_at[j[cleared]] = self.now[j[cleared]]
+            self.books.record(j[cleared], "cleared")

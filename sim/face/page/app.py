@@ -1,0 +1,224 @@
+"""The page's web app: a Starlette (ASGI) app serving one HTML page and a small JSON API.
+
+    GET  /                        the page (its state is the query, see sim.face.page.whatif)
+    GET  /api/scenarios           the library
+    GET  /api/levers?base=        the controls of a base, with its values, and its metrics
+    GET  /api/answer?STATE        fan charts, paired differences, the line in words
+    GET  /api/whatif.toml?STATE   the what-if as a scenario file that extends the base
+    POST /api/upload?name=FILE    a scenario file (the body), checked by the schema
+    GET  /api/replication?STATE&rep=K     one replication's narration
+    GET  /api/animation.gif?STATE&rep=K   and its animation on the corridor schematic
+
+A mistake in the state (an unknown scenario, a value the schema refuses) is answered with
+status 400 and the same one-line error as on the command line. Engine runs go to a pool of
+processes, one per core, shared by every browser through the cache of
+:class:`~sim.face.page.runs.Runs`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import tempfile
+import time
+from collections import OrderedDict
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from sim.errors import ScenarioError
+from sim.face.page.answer import answer, default_metrics, metric_label
+from sim.face.page.levers import levers
+from sim.face.page.runs import Cancelled, Runs, Tickets, digest
+from sim.face.page.whatif import MAX_REPS, Library, State, resolve
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import TraceEvent, metric_names
+from sim.studies.runner import run_chunked
+from sim.views.animate import animate
+from sim.views.narrate import narrate
+
+STATIC = Path(__file__).parent / "static"
+#: Simulated minutes per frame of the page's animation (the GIF of ``evacsim animate``
+#: uses 10; 30 draws a two-day replication in a few seconds).
+MINUTES_PER_FRAME = 30.0
+#: Animations kept in memory (a GIF of the baseline is ~0.5 MB).
+MOST_ANIMATIONS = 32
+
+
+def create_app(library: Library, workers: int | None = None) -> Starlette:
+    """The page's app over a library of scenarios.
+
+    Parameters
+    ----------
+    library : Library
+    workers : int, optional
+        Engine processes; one per core by default.
+    """
+    workers = workers or os.cpu_count() or 1
+    state: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        # spawn, not fork: the server's threads and event loop stay out of the workers
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        state["runs"] = Runs(pool)
+        state["pool"] = pool
+        # warm the workers (imports) and the cache with the default base's first answer
+        first = load_scenario(library.path(library.default))
+        await asyncio.gather(
+            *(
+                asyncio.wrap_future(pool.submit(run_chunked, first, 10, first.seed, 1))
+                for _ in range(workers)
+            )
+        )
+        yield
+        pool.shutdown(cancel_futures=True)
+
+    tickets = Tickets()
+    animations: OrderedDict[tuple, bytes] = OrderedDict()
+
+    def whatif_of(request: Request):
+        q = request.query_params
+        s = State.from_query(dict(q), q.getlist("metric"), library.default)
+        return s, resolve(s, library)
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    async def scenarios(request: Request) -> Response:
+        return JSONResponse({"scenarios": list(library.files), "default": library.default})
+
+    async def levers_of(request: Request) -> Response:
+        base = load_scenario(library.path(request.query_params.get("base") or library.default))
+        names = metric_names(base)
+        return JSONResponse(
+            {
+                "base": request.query_params.get("base") or library.default,
+                "name": base.name,
+                "description": base.description,
+                "seed": base.seed,
+                "levers": [lever.as_json() for lever in levers(base)],
+                "metrics": [{"metric": m, "label": metric_label(base, m)[0]} for m in names],
+                "default_metrics": [m for m in default_metrics(base) if m in names],
+                "max_reps": MAX_REPS,
+            }
+        )
+
+    async def answer_of(request: Request) -> Response:
+        began, cpu = time.perf_counter(), time.process_time()
+        s, w = whatif_of(request)
+        q = request.query_params
+        cancelled = tickets.take(q.get("client", ""), int(q.get("seq", "0") or 0))
+        runs: Runs = state["runs"]
+        try:
+            (before, ran_base, cpu_base), (after, ran_whatif, cpu_whatif) = await asyncio.gather(
+                runs.replications(w.base, w.seed, s.reps, cancelled),
+                runs.replications(w.whatif, w.seed, s.reps, cancelled),
+            )
+        except Cancelled:
+            return JSONResponse({"cancelled": True}, status_code=409)
+        metrics = list(s.metrics) or default_metrics(w.base)
+        body = answer(w.base, w.whatif, before, after, metrics)
+        body.update(
+            seed=w.seed,
+            changes=w.changes,
+            overrides=w.overrides,
+            command=w.command(s.reps),
+            file_name=w.file_name,
+            same=digest(w.base) == digest(w.whatif),
+            timing={
+                "wall_s": round(time.perf_counter() - began, 4),
+                "server_cpu_s": round(time.process_time() - cpu, 4),
+                "replications_run": ran_base + ran_whatif,
+                "engine_cpu_s": round(cpu_base + cpu_whatif, 4),
+            },
+        )
+        return JSONResponse(body)
+
+    async def download(request: Request) -> Response:
+        s, w = whatif_of(request)
+        disposition = f'attachment; filename="{w.file_name}"'
+        return Response(
+            w.scenario_file(s.reps),
+            media_type="application/toml",
+            headers={"Content-Disposition": disposition},
+        )
+
+    async def upload(request: Request) -> Response:
+        content = await request.body()
+        name = library.upload(request.query_params.get("name", ""), content)
+        return JSONResponse({"base": name})
+
+    def rep_of(request: Request, s: State) -> int:
+        text = request.query_params.get("rep", "0")
+        if not text.isdigit() or int(text) >= MAX_REPS:
+            raise ScenarioError("page", "rep", f"must be a replication 0..{MAX_REPS - 1}")
+        return int(text)
+
+    async def replication(request: Request) -> Response:
+        s, w = whatif_of(request)
+        rep = rep_of(request, s)
+        pool: Executor = state["pool"]
+        trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
+        return JSONResponse(
+            {"rep": rep, "seed": w.seed, "narration": narrate(w.whatif, trace, rep)}
+        )
+
+    async def animation(request: Request) -> Response:
+        s, w = whatif_of(request)
+        rep = rep_of(request, s)
+        key = (digest(w.whatif), w.seed, rep)
+        if key not in animations:
+            pool: Executor = state["pool"]
+            trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
+            gif = await asyncio.wrap_future(
+                pool.submit(animation_bytes, w.whatif, trace, rep, w.seed)
+            )
+            animations[key] = gif
+            while len(animations) > MOST_ANIMATIONS:
+                animations.popitem(last=False)
+        animations.move_to_end(key)
+        return Response(animations[key], media_type="image/gif")
+
+    async def user_error(request: Request, error: Exception) -> Response:
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/api/scenarios", scenarios),
+            Route("/api/levers", levers_of),
+            Route("/api/answer", answer_of),
+            Route("/api/whatif.toml", download),
+            Route("/api/upload", upload, methods=["POST"]),
+            Route("/api/replication", replication),
+            Route("/api/animation.gif", animation),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        exception_handlers={ScenarioError: user_error},
+        lifespan=lifespan,
+    )
+
+
+def traced(scenario: Scenario, rep: int, seed: int) -> list[TraceEvent]:
+    """The event trace of replication ``rep`` alone (the same as inside any run)."""
+    return run_chunked(scenario, 1, seed, 1, first_rep=rep, traced=[rep]).trace
+
+
+def animation_bytes(scenario: Scenario, trace: list[TraceEvent], rep: int, seed: int) -> bytes:
+    """The GIF of ``evacsim animate`` for one replication, as bytes (run in a worker)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "replication.gif"
+        label = f"replication {rep}, seed {seed}"
+        animate(
+            scenario, trace, out, rep=rep, label=label, fps=8, minutes_per_frame=MINUTES_PER_FRAME
+        )
+        return out.read_bytes()

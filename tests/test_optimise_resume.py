@@ -1,0 +1,82 @@
+"""No lost search: a study killed with SIGKILL resumes from Optuna's journal, and gives the
+same trials and the same chosen plan as a study never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import DETERMINISTIC, ROOT
+
+import sim
+
+# The workshop enclave with two levers: 32 trials in batches of 4, quick to evaluate, so
+# Optuna's proposals (not the engine) set the pace and the kill lands mid-search.
+STUDY = f"""
+name = "killed"
+base = "{DETERMINISTIC}"
+seed = 5
+reps = 2
+budget = 64
+batch = 4
+objectives = [{{ minimise = "clearance_time" }}]
+
+[decisions]
+"fleet.buses.count" = {{ low = 4, high = 16 }}
+"fleet.buses.crowding" = {{ low = 1.0, high = 1.5 }}
+
+[[constraints]]
+metric = "first_convoy_people"
+mean_at_most = 600
+tolerance = 30
+
+[certify]
+delta = 1.0
+first_stage = 5
+"""
+
+
+def created(journal) -> int:
+    """Trials the journal has created so far (its complete lines only)."""
+    if not journal.is_file():
+        return 0
+    lines = journal.read_bytes().split(b"\n")[:-1]
+    return sum(json.loads(line)["op_code"] == 4 for line in lines)
+
+
+def test_a_killed_study_resumes_and_gives_the_same_bytes(tmp_path):
+    path = tmp_path / "killed.toml"
+    path.write_text(STUDY)
+    out = tmp_path / "out"
+    journal = tmp_path / "out.search" / "optuna.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sim.cli", "optimise", str(path), "--out", str(out)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while created(journal) < 9:
+            assert process.poll() is None, "the study ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    before = created(journal)
+    assert 9 <= before < 32
+    assert not out.exists()
+
+    resumed = sim.optimise(path, out=out)
+    assert created(out / "optuna.log") == 32  # the trials already asked were not asked again
+    fresh = sim.optimise(path, out=tmp_path / "fresh")
+    for name in ("trials.csv", "shortlist.csv", "plan.toml", "differences.csv"):
+        assert (resumed.folder / name).read_bytes() == (fresh.folder / name).read_bytes(), name
+    assert resumed.statement == fresh.statement

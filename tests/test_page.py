@@ -1,0 +1,276 @@
+"""The what-if page's server: its answers are `evacsim compare`'s, its errors the schema's.
+
+The app runs in-process (Starlette's TestClient) with one engine process; the browser tests
+are in test_page_browser.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import shutil
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="the page extra: pip install -e '.[page]'")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+import sim  # noqa: E402
+from sim.cli import main  # noqa: E402
+from sim.face.page.answer import words  # noqa: E402
+from sim.face.page.app import create_app  # noqa: E402
+from sim.face.page.levers import changed, levers  # noqa: E402
+from sim.face.page.runs import Cancelled, Runs, Tickets  # noqa: E402
+from sim.face.page.whatif import Library  # noqa: E402
+from sim.studies.runner import run_chunked  # noqa: E402
+
+BASE = Path("scenarios/aleppo_2016.toml")
+SETTINGS = {"fleet.buses.count": "50", "convoy.headway": "1.0"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app(Library(first=BASE), workers=1)
+    with TestClient(app) as c:
+        yield c
+
+
+def same(shown, value: float) -> bool:
+    """A number of the page's JSON equals a float (JSON has no NaN: the page sends null)."""
+    return shown is None and math.isnan(value) or shown == value
+
+
+def ask(client, reps=120, seed=7, **settings) -> dict:
+    response = client.get("/api/answer", params={"reps": reps, "seed": seed, **settings})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_paired_differences_are_those_of_compare(client):
+    got = ask(client, **SETTINGS)
+    base = sim.load_scenario(BASE)
+    whatif = sim.load_scenario(BASE, [*(f"{k}={v}" for k, v in SETTINGS.items()), "name=w"])
+    expected = {d.metric: d for d in sim.compare(base, [whatif], reps=120, seed=7).differences}
+    assert got["reps"] == 120 and got["seed"] == 7
+    assert [r["metric"] for r in got["differences"]][:3] == [
+        "evacuated_by_halt",
+        "evacuated_by_fri_0700",
+        "evacuated",
+    ]
+    for row in got["differences"]:
+        d = expected[row["metric"]]
+        for field in ("difference", "ci_low", "ci_high", "base_mean", "whatif_mean"):
+            assert same(row[field], getattr(d, field)), field
+        assert row["pairs"] == d.pairs
+    assert got["changes"] == {"fleet.buses.count": 50, "convoy.headway": 1.0}
+    assert got["words"].startswith(("+", "\u2212", "no clear change"))
+
+
+def test_refined_answer_reuses_the_first_and_equals_one_run(client):
+    settings = {"fleet.ambulances.count": "30"}
+    first = ask(client, reps=60, seed=11, **settings)
+    refined = ask(client, reps=150, seed=11, **settings)
+    # the base and the what-if each ran 90 more replications, not 150
+    assert first["timing"]["replications_run"] == 120
+    assert refined["timing"]["replications_run"] == 180
+    again = ask(client, reps=150, seed=11, **settings)
+    assert again["timing"]["replications_run"] == 0  # a second browser: all from the cache
+    assert again["differences"] == refined["differences"]
+    base = sim.load_scenario(BASE)
+    whatif = sim.load_scenario(BASE, ["fleet.ambulances.count=30", "name=w"])
+    expected = {d.metric: d for d in sim.compare(base, [whatif], reps=150, seed=11).differences}
+    for row in refined["differences"]:
+        assert same(row["difference"], expected[row["metric"]].difference)
+
+
+def test_fan_chart_data_cover_every_hour(client):
+    got = ask(client, **SETTINGS)
+    hours = int(sim.load_scenario(BASE).horizon) + 1
+    assert len(got["x"]) == hours and got["x"][1] - got["x"][0] == 3600
+    for who in ("base", "whatif"):
+        fan = got[who]
+        assert all(len(fan[k]) == hours for k in ("p5", "p25", "p50", "p75", "p95", "suspended"))
+        assert np.all(
+            np.diff(np.array([fan[k] for k in ("p5", "p25", "p50", "p75", "p95")]), axis=0) >= 0
+        )
+        # the Friday halt (a scheduled window from hour 30) is suspended in every run
+        assert fan["suspended"][31] == 1.0
+    assert [r["evacuated"] for r in got["reported"]] == [3000, 6462, 9000]
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        (
+            {"fleet.buses.count": "-3"},
+            "--set: fleet.buses.count: must be an integer >= 0 and <= 4096 vehicles, got -3",
+        ),
+        ({"fleet.buses.seats": "60"}, "--set: fleet.buses.seats: not a control of this page"),
+        ({"base": "../../etc/passwd"}, "page: base: no scenario '../../etc/passwd'"),
+        ({"reps": "100000"}, "page: reps: must be a whole number 10..5,000, got '100000'"),
+        ({"ceasefire.before_checkpoint": "wait"}, "--set: ceasefire.before_checkpoint: must be"),
+        ({"evil": "1"}, "page: evil: unknown field"),
+    ],
+)
+def test_a_bad_state_gets_the_schemas_one_line_error(client, params, error):
+    response = client.get("/api/answer", params={"reps": 20, **params})
+    assert response.status_code == 400
+    message = response.json()["error"]
+    assert message.startswith(error) and "\n" not in message
+
+
+def test_the_download_extends_the_base_with_only_the_changed_keys(client, tmp_path):
+    params = {"reps": 200, "seed": 3, **SETTINGS, "convoy.max_in_corridor": "2"}  # 2: the base's
+    response = client.get("/api/whatif.toml", params=params)
+    assert response.status_code == 200
+    name = response.headers["content-disposition"].split('filename="')[1].rstrip('"')
+    shutil.copy(BASE, tmp_path / BASE.name)
+    (tmp_path / name).write_text(response.text)
+    document = tomllib.loads(response.text)
+    assert document["extends"] == "aleppo_2016.toml"
+    assert document["fleet"] == {"buses": {"count": 50}}
+    assert document["convoy"] == {"headway": 1.0}
+    assert set(document) == {"extends", "name", "description", "fleet", "convoy"}
+    saved = sim.load_scenario(tmp_path / name)
+    direct = sim.load_scenario(BASE, [f"{k}={v}" for k, v in SETTINGS.items()])
+    assert {**saved.document, "name": "", "description": ""} == {
+        **direct.document,
+        "name": "",
+        "description": "",
+    }
+    assert "evacsim compare scenarios/aleppo_2016.toml scenarios/" in response.text
+
+
+def test_the_command_gives_the_pages_numbers(client, tmp_path, capsys):
+    got = ask(client, reps=40, seed=5, **SETTINGS)
+    text = client.get("/api/whatif.toml", params={"reps": 40, "seed": 5, **SETTINGS}).text
+    shutil.copy(BASE, tmp_path / BASE.name)
+    (tmp_path / got["file_name"]).write_text(text)
+    words = got["command"].split()
+    assert words[:2] == ["evacsim", "compare"] and words[4:] == ["--reps", "40", "--seed", "5"]
+    files = [str(tmp_path / Path(w).name) for w in words[2:4]]
+    assert main(["compare", *files, *words[4:], "--out", str(tmp_path / "out")]) == 0
+    rows = (tmp_path / "out" / "differences.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    table = {r.split(",")[1]: dict(zip(header, r.split(","), strict=True)) for r in rows[1:]}
+    for row in got["differences"]:
+        if row["difference"] is None:
+            continue
+        assert float(table[row["metric"]]["difference"]) == pytest.approx(
+            row["difference"], rel=1e-6, abs=1e-9
+        )
+
+
+def test_the_teaching_view_tells_and_animates_one_replication(client, capsys):
+    params = {"base": "workshop/deterministic", "rep": 1, "seed": 4}
+    told = client.get("/api/replication", params=params).json()
+    assert main(["narrate", "workshop/deterministic", "--rep", "1", "--seed", "4"]) == 0
+    assert told["narration"] == capsys.readouterr().out.splitlines()
+    gif = client.get("/api/animation.gif", params=params)
+    assert gif.status_code == 200 and gif.content.startswith(b"GIF89a")
+    bad = client.get("/api/replication", params={**params, "rep": "-1"})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("page: rep: ")
+
+
+def test_levers_mark_the_bases_values_and_only_changes_count():
+    base = sim.load_scenario(BASE)
+    by_key = {lever.key: lever for lever in levers(base)}
+    assert by_key["fleet.buses.count"].base == 38
+    assert by_key["convoy.headway"].base == 1.64 and by_key["convoy.headway"].unit == "hours"
+    assert by_key["ceasefire.negotiation.mean"].base == 1.5
+    assert by_key["ceasefire.before_checkpoint"].choices == ("hold", "turn_back")
+    assert by_key["convoy.departure_hours"].base is None
+    assert by_key["crossing.lanes"].base == math.inf  # no [crossing]: unlimited
+    assert changed(base, {"fleet.buses.count": "38", "convoy.headway": "2"}) == {
+        "convoy.headway": 2
+    }
+    with pytest.raises(sim.ScenarioError, match="not a control of this page"):
+        changed(base, {"run.seed": "3"})
+
+
+def test_uploads_are_validated_and_kept_once(client):
+    text = Path("scenarios/workshop/deterministic.toml").read_bytes()
+    first = client.post("/api/upload", params={"name": "mine.toml"}, content=text).json()
+    again = client.post("/api/upload", params={"name": "mine.toml"}, content=text).json()
+    assert first == again and first["base"].startswith("upload/")
+    levers = client.get("/api/levers", params={"base": first["base"]}).json()
+    assert levers["name"] == "deterministic"
+    bad = client.post("/api/upload", params={"name": "bad.toml"}, content=b"horizon = -1\n")
+    assert bad.status_code == 400 and bad.json()["error"].startswith("bad.toml: ")
+
+
+def test_a_request_overtaken_by_a_newer_one_is_cancelled():
+    tickets = Tickets()
+    old = tickets.take("browser", 1)
+    assert not old()
+    new = tickets.take("browser", 2)
+    assert old() and not new()
+    scenario = sim.load_scenario("scenarios/workshop/random.toml")
+    with ThreadPoolExecutor(1) as pool:
+        runs = Runs(pool)
+        with pytest.raises(Cancelled):
+            asyncio.run(runs.replications(scenario, 1, 50, old))
+        assert runs.ran == 0  # nothing was started for the overtaken request
+
+
+def test_blocks_from_the_cache_equal_one_run():
+    scenario = sim.load_scenario("scenarios/workshop/random.toml")
+    with ThreadPoolExecutor(1) as pool:
+        runs = Runs(pool)
+        asyncio.run(runs.replications(scenario, 4, 30, lambda: False))
+        whole, ran, _ = asyncio.run(runs.replications(scenario, 4, 80, lambda: False))
+        part, ran_again, _ = asyncio.run(runs.replications(scenario, 4, 50, lambda: False))
+    assert (ran, ran_again) == (50, 0)
+    one = run_chunked(scenario, 80, 4, 1)
+    for k, v in one.metrics.items():
+        np.testing.assert_array_equal(whole.metrics[k], v)
+        np.testing.assert_array_equal(part.metrics[k], v[:50])
+    np.testing.assert_array_equal(whole.series["evacuated"], one.series["evacuated"])
+    assert whole.trace == one.trace
+
+
+def test_the_line_in_words():
+    scenario = sim.load_scenario(BASE)
+    rows = [
+        {
+            "metric": "evacuated_by_halt",
+            "label": "people evacuated by halt (Fri 16 Dec 11:00)",
+            "unit": "people",
+            "difference": 1240.4,
+            "ci_low": 1180.0,
+            "ci_high": 1300.2,
+            "base_mean": 9000.0,
+        },
+        {
+            "metric": "cold_person_hours",
+            "label": "cold exposure",
+            "unit": "person-hours",
+            "difference": -3800.0,
+            "ci_low": -3900.0,
+            "ci_high": -3700.0,
+            "base_mean": 10000.0,
+        },
+    ]
+    assert words(scenario, rows) == (
+        "+1,240 people evacuated by halt (Fri 16 Dec 11:00) (95% CI +1,180 to +1,300); "
+        "38% less cold exposure."
+    )
+    rows[0].update(ci_low=-20.0, ci_high=35.0, difference=7.0)
+    assert words(scenario, rows).startswith("no clear change in people evacuated by halt")
+
+
+def test_serve_without_the_extra_says_what_to_install(monkeypatch, capsys):
+    import sim.face.page as page
+
+    monkeypatch.setattr(page, "_importable", lambda name: name != "uvicorn")
+    assert main(["serve", str(BASE)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "evacsim: error: evacsim serve: needs uvicorn: pip install 'evacsim[page]'"
+    )
+    assert err.count("\n") == 1

@@ -1,0 +1,193 @@
+"""Fleets that change, periods with their own rules, people who give up, boarding during a
+halt: hand-worked deterministic cases, in both engines, and conservation of people.
+
+All cases start from the deterministic workshop scenario: 2,300 families, 10 buses of 60
+places, fixed legs. One rotation takes load 0.5 + to checkpoint 0.5 + inspection 0.25 + to
+reception 0.75 + unload 0.25 + return 1.75 = 4.0 h, and a convoy reaches reception 2.0 h
+after it forms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import DETERMINISTIC, all_scenarios
+
+import sim
+from sim.engines.des import run_des
+from sim.engines.vector import run_vector
+
+ENGINES = {"reference": run_des, "batch": run_vector}
+
+
+def outcome(engine: str, *overrides: str, reps: int = 2):
+    scenario = sim.load_scenario(DETERMINISTIC, list(overrides))
+    return ENGINES[engine](scenario, reps, seed=1)
+
+
+def events(result, kind: str, rep: int = 0):
+    return [e for e in result.trace if e.event == kind and e.rep == rep]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_fleet_that_grows_and_shrinks(engine):
+    # 10 buses at 0, 10 more at 1.0, 16 lost at 5.0 ("broken down"). Convoys of 600 form at
+    # 0, 1.0 (the newcomers) and 4.0 (convoy 0 back), leaving 500 waiting and no bus idle at
+    # 5.0: all 16 losses wait for returns. Convoy 1 is back at 5.0 and loses its 10 buses;
+    # convoy 2 is back at 8.0 and loses 6, keeping 4. Four buses carry 240 at 8.0 and 12.0;
+    # one bus takes the last 20 at 16.0, who reach reception at 18.0.
+    result = outcome(
+        engine,
+        "fleet.buses.changes=[{at = 1.0, enter = 10},"
+        " {at = 5.0, leave = 16, reason = 'broken down'}]",
+    )
+    forms = events(result, "convoy_forms")
+    assert [(e.time, e.people, e.vehicles[0]) for e in forms] == [
+        (0.0, 600, 10),
+        (1.0, 600, 10),
+        (4.0, 600, 10),
+        (8.0, 240, 4),
+        (12.0, 240, 4),
+        (16.0, 20, 1),
+    ]
+    lost = [(e.time, e.vehicles[0], e.note) for e in events(result, "vehicles_lost")]
+    assert lost == [(5.0, 0, "broken down"), (5.0, 10, "on return"), (8.0, 6, "on return")]
+    m = result.metrics
+    assert list(m["clearance_time"]) == [18.0, 18.0]
+    assert list(m["evacuated"]) == [2300, 2300]
+    # vehicle-hours available: 10 x 18 + 10 x (18 - 1) - 10 x (18 - 5) - 6 x (18 - 8) = 160;
+    # busy: three convoys of 10 buses x 4 h, two of 4 x 4 h, then 1 bus for 2 h = 154
+    assert m["utilisation"][0] == pytest.approx(154 / 160)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_that_changes_the_convoy_size(engine):
+    # From 3.0 convoys take at most 5 buses. Convoy 0 (10 buses, 600) is back at 4.0; then
+    # two convoys of 5 buses each load in turn, at 4.0 and 4.5 (one convoy boards at a
+    # time), every 4 h: 300 + 300 at 4.0/4.5, 8.0/8.5; at 12.0 300, and at 12.5 the last
+    # 200 (4 buses), who reach reception at 14.5.
+    result = outcome(
+        engine, "periods=[{start = 3.0, name = 'smaller convoys', per_convoy = {buses = 5}}]"
+    )
+    forms = events(result, "convoy_forms")
+    assert [(e.time, e.people, e.vehicles[0]) for e in forms] == [
+        (0.0, 600, 10),
+        (4.0, 300, 5),
+        (4.5, 300, 5),
+        (8.0, 300, 5),
+        (8.5, 300, 5),
+        (12.0, 300, 5),
+        (12.5, 200, 4),
+    ]
+    assert [(e.time, e.note) for e in events(result, "period_starts")] == [(3.0, "smaller convoys")]
+    assert list(result.metrics["clearance_time"]) == [14.5, 14.5]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_snow_slows_the_road_and_screening_slows_the_checkpoint(engine):
+    # From the start, road legs take twice as long and inspections three times: a rotation
+    # is 0.5 + 1.0 + 0.75 + 1.5 + 0.25 + 3.5 = 7.5 h and a convoy reaches reception 3.75 h
+    # after it forms: the fourth forms at 22.5 and arrives at 26.25.
+    result = outcome(
+        engine,
+        "horizon=30.0",
+        "periods=[{start = 0.0, name = 'snow', travel_factor = 2.0, inspection_factor = 3.0}]",
+    )
+    assert list(result.metrics["clearance_time"]) == [26.25, 26.25]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_boarding_during_a_halt(engine):
+    # Suspended from 0 to 5 h. Allowed to board, convoy 0 (600) loads from 0 to 0.5 and waits
+    # aboard, held, until 5.0; it reaches reception at 6.5 and the buses are back at 8.5, so
+    # convoys form at 8.5, 12.5 and 16.5 and the enclave is clear at 18.5 (19.0 without).
+    halt = "ceasefire.windows=[{start = 0.0, end = 5.0, reason = 'halt'}]"
+    cold = "weather={daily = [[0, -2.0]]}"  # always below freezing: every hour counts
+    allowed = outcome(engine, halt, cold, "ceasefire.board_while_suspended=true")
+    closed = outcome(engine, halt, cold)
+    held = events(allowed, "held")
+    assert [(e.time, e.convoy, e.note) for e in held] == [(0.5, 0, "at the pickup")]
+    a, c = allowed.metrics, closed.metrics
+    assert list(a["clearance_time"]) == [18.5, 18.5]
+    assert list(c["clearance_time"]) == [19.0, 19.0]
+    assert a["held_person_hours"][0] == 600 * (5.0 - 0.5)
+    assert c["held_person_hours"][0] == 0
+    # waiting at the pickup: 1,700 to 8.5, then 1,100 and 500 for 4 h each
+    assert a["wait_person_hours"][0] == pytest.approx(1700 * 8.5 + 1100 * 4 + 500 * 4)
+    assert c["wait_person_hours"][0] == pytest.approx(2300 * 5 + (1700 + 1100 + 500) * 4)
+    # time aboard a held bus counts as cold exposure, as waiting outdoors does
+    assert a["cold_person_hours"][0] == pytest.approx(a["wait_person_hours"][0] + 2700)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_boarding_during_a_halt_may_be_a_rule_of_one_period(engine):
+    halt = "ceasefire.windows=[{start = 0.0, end = 5.0, reason = 'halt'}]"
+    result = outcome(engine, halt, "periods=[{start = 2.0, board_while_suspended = true}]")
+    assert [e.time for e in events(result, "convoy_forms")][:1] == [2.0]
+    assert result.metrics["held_person_hours"][0] == 600 * (5.0 - 2.5)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_people_who_give_up(engine):
+    # 400 more families arrive at 2.0. Half of a cohort still waiting 5 h after it came
+    # goes home: at 5.0, 550 of the 1,100 left from the start; at 7.0, 200 of the 400.
+    # Convoys take 600 at 0, 4 and 8, and the last 150 at 12 (reception at 14.0).
+    result = outcome(
+        engine,
+        "population.families.arrivals=[{at = 2.0, count = 400}]",
+        "population.families.leaving={after = 5.0, share = 0.5}",
+    )
+    leave = [(e.time, e.people) for e in events(result, "people_leave")]
+    assert leave == [(5.0, 550), (7.0, 200)]
+    m = result.metrics
+    assert list(m["left"]) == [750, 750]
+    assert list(m["evacuated"]) == [3 * 600 + 150] * 2
+    assert list(m["clearance_time"]) == [14.0, 14.0]
+    assert list(m["arrived"]) == [2700, 2700]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_enclave_is_clear_when_the_last_people_waiting_give_up(engine):
+    # everyone still waiting 3 h after the start goes home: 1,700 at 3.0, after convoy 0
+    result = outcome(engine, "population.families.leaving={after = 3.0, share = 1.0}")
+    m = result.metrics
+    assert list(m["left"]) == [1700, 1700]
+    assert list(m["clearance_time"]) == [3.0, 3.0]
+
+
+def test_an_arrival_profile_shares_a_total_over_its_batches():
+    scenario = sim.load_scenario(
+        DETERMINISTIC,
+        ["population.families.arrivals=[{start = 1.0, end = 4.0, every = 1.0, total = 100}]"],
+    )
+    assert scenario.groups[0].arrivals == ((1.0, 34), (2.0, 33), (3.0, 33))
+
+
+@pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.name)
+def test_people_are_conserved_in_every_replication(path):
+    """initial + arrived = evacuated + waiting + aboard + left, whatever the scenario."""
+    scenario = sim.load_scenario(path)
+    m = run_vector(scenario, 100, seed=5).metrics
+    left = m.get("left", np.zeros_like(m["evacuated"]))
+    np.testing.assert_array_equal(
+        m["arrived"], m["evacuated"] + m["waiting_at_end"] + m["aboard_at_end"] + left
+    )
+    assert (m["arrived"] <= scenario.people).all()
+
+
+def test_narration_tells_losses_leavers_and_periods():
+    from sim.views.narrate import narrate
+
+    scenario = sim.load_scenario(
+        DETERMINISTIC,
+        [
+            "fleet.buses.changes=[{at = 5.0, leave = 4, reason = 'burned'}]",
+            "population.families.leaving={after = 5.0, share = 0.5}",
+            "periods=[{start = 3.0, name = 'snow', travel_factor = 1.5}]",
+        ],
+    )
+    text = "\n".join(narrate(scenario, run_des(scenario, 1, seed=1).trace))
+    assert "New operating rules (snow) apply from now on." in text
+    assert "give up waiting and go home" in text
+    assert "Vehicles are lost (burned); none is at the pickup" in text
+    assert "4 buses leave the operation: as they come back." in text
