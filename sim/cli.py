@@ -3,8 +3,8 @@
     evacsim run SCENARIO [--reps N] [--seed S] [--engine vector|des] [--out DIR] [--set ...]
                 [--precision P [--metric NAME ...] [--max-reps N]]
     evacsim validate SCENARIO...
-    evacsim narrate SCENARIO [--rep K] [--seed S] [--set KEY=VALUE ...]
-    evacsim animate SCENARIO --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
+    evacsim narrate SCENARIO|RUN_FOLDER [--rep K] [--seed S] [--set KEY=VALUE ...]
+    evacsim animate SCENARIO|RUN_FOLDER --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
     evacsim compare BASE WHATIF... [--reps N] [--seed S] [--out DIR]
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
@@ -40,7 +40,7 @@ from sim.inputs.plausible import ImplausibleValue
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
 from sim.outputs.records import TraceEvent
-from sim.outputs.results import check_destination
+from sim.outputs.results import check_destination, read_manifest, read_trace
 from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
@@ -130,14 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=_validate)
 
     p = commands.add_parser("narrate", help="tell one replication as a timeline")
-    p.add_argument("scenario")
+    p.add_argument("scenario", help="a scenario (run now) or a run folder (its trace.csv)")
     p.add_argument("--rep", type=_seed, default=0, help="replication number (default 0)")
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     overrides(p)
     p.set_defaults(command=_narrate)
 
     p = commands.add_parser("animate", help="animate one replication as a GIF or MP4")
-    p.add_argument("scenario")
+    p.add_argument("scenario", help="a scenario (run now) or a run folder (its trace.csv)")
     p.add_argument("--out", required=True, help="file to write: .gif, or .mp4 with ffmpeg")
     p.add_argument("--rep", type=_seed, default=0, help="replication number (default 0)")
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
@@ -359,18 +359,41 @@ def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[Tra
     return seed, result.replications.trace
 
 
+def _recorded(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
+    """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
+    folder = Path(args.scenario)
+    if not folder.is_dir():
+        return None
+    if args.seed is not None or args.overrides:
+        raise ScenarioError(str(folder), "", "a run folder was run already: no --seed or --set")
+    manifest = read_manifest(folder)
+    scenario = load_scenario(manifest["scenario_file"], manifest["overrides"])
+    trace = read_trace(folder, scenario)
+    if not any(e.rep == args.rep for e in trace):
+        traced = sorted({e.rep for e in trace})
+        raise ScenarioError(
+            str(folder / "trace.csv"), "", f"has no replication {args.rep}; it traced {traced}"
+        )
+    return scenario, manifest["seed"], trace
+
+
 def _narrate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
-    _, trace = _traced(scenario, args)
+    recorded = _recorded(args)
+    if recorded is None:
+        scenario = load_scenario(args.scenario, args.overrides)
+        _, trace = _traced(scenario, args)
+    else:
+        scenario, _, trace = recorded
     print("\n".join(narrate(scenario, trace, args.rep)))
     return 0
 
 
 def _animate(args: argparse.Namespace) -> int:
-    scenario = load_scenario(args.scenario, args.overrides)
+    recorded = _recorded(args)
+    scenario = load_scenario(args.scenario, args.overrides) if recorded is None else recorded[0]
     check_destination(Path(args.out).parent, new=False)
     check_animation(Path(args.out), minutes_per_frame=args.minutes_per_frame)
-    seed, trace = _traced(scenario, args)
+    seed, trace = _traced(scenario, args) if recorded is None else recorded[1:]
     try:
         out = animate(
             scenario,

@@ -175,6 +175,25 @@ def random_scenario(draw) -> list[str]:
             f"linkage.max_lag={draw(st.floats(0.0, 1.0))!r}",
             f"linkage.lag_breach_rate={draw(st.floats(0.0, 2.0))!r}",
         ]
+    if draw(st.booleans()):  # private vehicles, in columns
+        groups = ["patients", "wounded", "families", "fighters"]
+        chosen = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True))
+        columns = []
+        for _ in range(draw(st.integers(1, 4))):
+            vehicles = draw(st.integers(1, 300))
+            if draw(st.booleans()):
+                columns.append(f"{{at = {draw(st.floats(0.0, 50.0))!r}, vehicles = {vehicles}}}")
+            else:
+                start = draw(st.floats(0.0, 40.0))
+                end = start + draw(st.floats(0.5, 20.0))
+                every = draw(st.floats(0.5, 6.0))
+                window = f"start = {start!r}, end = {end!r}, every = {every!r}"
+                columns.append(f"{{{window}, vehicles = {vehicles}}}")
+        o += [
+            f"private.cars.groups={chosen!r}",
+            f"private.cars.people={draw(durations)}",
+            f"private.cars.columns=[{', '.join(columns)}]",
+        ]
     if draw(st.booleans()):  # a crossing that may set the pace
         o.append(f"crossing.lanes={draw(st.integers(1, 3))}")
         if draw(st.booleans()):

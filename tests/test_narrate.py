@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import BASELINE, DETERMINISTIC
+import pytest
+from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
 from sim.outputs.records import TOO_FEW, TraceEvent
+from sim.outputs.results import read_trace
 from sim.views.narrate import describe, narrate
 
 
@@ -272,3 +274,32 @@ def test_the_batch_engine_trace_tells_the_same_story():
         lines = describe(scenario, [e for e in result.replications.trace if e.rep == rep])
         assert lines == narrate(scenario, reference.replications.trace, rep)
         assert max(map(len, lines)) <= 80
+
+
+def test_a_run_folder_is_told_from_its_trace_csv(tmp_path):
+    scenario = sim.load_scenario(DETERMINISTIC, ["fleet.buses.per_convoy=5", "convoy.headway=1.25"])
+    result = sim.run(scenario, reps=3, seed=1)
+    folder = result.save(tmp_path / "run")
+    trace = read_trace(folder, scenario)
+    assert trace == result.replications.trace  # times, counts and reasons as recorded
+    assert narrate(scenario, trace, 2) == narrate(scenario, result.replications.trace, 2)
+    with pytest.raises(ValueError, match="replication 5 is not in the trace"):
+        narrate(scenario, trace, 5)
+    other = sim.load_scenario(BASELINE)
+    with pytest.raises(sim.ScenarioError, match="not the trace of this scenario"):
+        read_trace(folder / "trace.csv", other)
+
+
+def test_evacsim_narrate_reads_a_run_folder(tmp_path):
+    folder = tmp_path / "run"
+    done = evacsim("run", str(DETERMINISTIC), "--reps", "3", "--seed", "2", "--out", str(folder))
+    assert done.returncode == 0, done.stderr
+    told = evacsim("narrate", str(folder), "--rep", "1")
+    assert told.returncode == 0, told.stderr
+    fresh = evacsim("narrate", str(DETERMINISTIC), "--rep", "1", "--seed", "2")
+    assert told.stdout == fresh.stdout
+    missing = evacsim("narrate", str(folder), "--rep", "9")
+    assert missing.returncode == 2
+    assert missing.stderr.strip().endswith("has no replication 9; it traced [0, 1, 2]")
+    fixed = evacsim("narrate", str(folder), "--seed", "3")
+    assert fixed.returncode == 2 and "no --seed or --set" in fixed.stderr

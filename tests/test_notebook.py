@@ -115,7 +115,7 @@ def test_compare_sweep_and_calibration_folders_read_back(tmp_path):
 
 
 def test_not_a_results_folder(tmp_path):
-    with pytest.raises(sim.ScenarioError, match="not a results folder"):
+    with pytest.raises(sim.ScenarioError, match="manifest.json: cannot be read"):
         sim.load_run(tmp_path)
 
 

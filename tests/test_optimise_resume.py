@@ -10,9 +10,12 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import DETERMINISTIC, ROOT
 
 import sim
+from sim.studies.optimise.evaluate import Evaluator
+from sim.studies.optimise.search import search
 
 # The workshop enclave with two levers: 32 trials in batches of 4, quick to evaluate, so
 # Optuna's proposals (not the engine) set the pace and the kill lands mid-search.
@@ -80,3 +83,15 @@ def test_a_killed_study_resumes_and_gives_the_same_bytes(tmp_path):
     for name in ("trials.csv", "shortlist.csv", "plan.toml", "differences.csv"):
         assert (resumed.folder / name).read_bytes() == (fresh.folder / name).read_bytes(), name
     assert resumed.statement == fresh.statement
+
+
+def test_a_journal_of_another_study_is_refused(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY.replace("budget = 64", "budget = 8"))
+    journal = tmp_path / "out.search"
+    # a search killed under one study file, resumed after the file changed
+    spec = sim.load_study(path)
+    search(spec, journal / "optuna.log", Evaluator(spec), identity="aaaaaaaaaaaa")
+    with pytest.raises(sim.ScenarioError, match="is the journal of another study"):
+        sim.optimise(path, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()

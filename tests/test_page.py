@@ -171,6 +171,9 @@ def test_the_teaching_view_tells_and_animates_one_replication(client, capsys):
     told = client.get("/api/replication", params=params).json()
     assert main(["narrate", "workshop/deterministic", "--rep", "1", "--seed", "4"]) == 0
     assert told["narration"] == capsys.readouterr().out.splitlines()
+    alone = sim.run(sim.load_scenario("workshop/deterministic"), reps=2, seed=4)
+    first = told["metrics"][0]
+    assert first["value"] == alone.metrics[first["metric"]][1]
     gif = client.get("/api/animation.gif", params=params)
     assert gif.status_code == 200 and gif.content.startswith(b"GIF89a")
     bad = client.get("/api/replication", params={**params, "rep": "-1"})
@@ -218,18 +221,21 @@ def test_a_request_overtaken_by_a_newer_one_is_cancelled():
         assert runs.ran == 0  # nothing was started for the overtaken request
 
 
-def test_blocks_from_the_cache_equal_one_run():
+def test_blocks_from_the_cache_equal_one_run(monkeypatch):
+    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))  # an idle machine
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
-    with ThreadPoolExecutor(1) as pool:
-        runs = Runs(pool)
+    with ThreadPoolExecutor(2) as pool:
+        runs = Runs(pool, workers=2)
         asyncio.run(runs.replications(scenario, 4, 30, lambda: False))
-        whole, ran, _ = asyncio.run(runs.replications(scenario, 4, 80, lambda: False))
-        part, ran_again, _ = asyncio.run(runs.replications(scenario, 4, 50, lambda: False))
-    assert (ran, ran_again) == (50, 0)
-    one = run_chunked(scenario, 80, 4, 1)
+        whole, ran, _ = asyncio.run(runs.replications(scenario, 4, 280, lambda: False))
+        part, ran_again, _ = asyncio.run(runs.replications(scenario, 4, 150, lambda: False))
+    assert (ran, ran_again) == (250, 0)
+    # blocks 0-29, then 30-154 and 155-279 on the two workers
+    assert sorted(k[2:] for k in runs.blocks) == [(0, 30), (30, 125), (155, 125)]
+    one = run_chunked(scenario, 280, 4, 1)
     for k, v in one.metrics.items():
         np.testing.assert_array_equal(whole.metrics[k], v)
-        np.testing.assert_array_equal(part.metrics[k], v[:50])
+        np.testing.assert_array_equal(part.metrics[k], v[:150])
     np.testing.assert_array_equal(whole.series["evacuated"], one.series["evacuated"])
     assert whole.trace == one.trace
 

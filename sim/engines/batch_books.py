@@ -67,6 +67,9 @@ class BatchBooks:
             for m in s.milestones
             if m.after_convoys is not None
         ]
+        self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
+        self.evacuated_private = np.zeros(R, dtype=np.int64)
+        self.records = np.zeros(R, dtype=np.int64)  # receptions of convoys and columns
         self.departed_at = np.zeros((0, R))  # per reception, for waits
         self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
@@ -75,7 +78,7 @@ class BatchBooks:
         }
         self.next_hour = np.zeros(R, dtype=np.int64)
         # the crossing: vehicle passages by pool, and vehicles queueing for a lane
-        self.crossed = np.zeros((batch.P, R), dtype=np.int64)
+        self.crossed = np.zeros((len(s.crossers) or batch.P, R), dtype=np.int64)
         self.crossing_queued = np.zeros(R, dtype=np.int64)
         self.crossing_since = np.zeros(R)
         self.crossing_vehicle_hours = np.zeros(R)
@@ -174,8 +177,14 @@ class BatchBooks:
     # -- the crossing ----------------------------------------------------------------------
 
     def passes_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Convoys' vehicles are past the checkpoint."""
-        self.crossed[:, idx] += self.batch.c_vehicles[slot, :, idx].T
+        """Convoys' or private columns' vehicles are past the checkpoint."""
+        b = self.batch
+        self.crossed[: b.P, idx] += b.c_vehicles[slot, :, idx].T
+        stream = b.c_private[slot, idx]
+        column = stream >= 0
+        if column.any():
+            at = b.P + stream[column]
+            self.crossed[at, idx[column]] += b.c_private_n[slot[column], idx[column]]
 
     def change_crossing_queue(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """Vehicles join (``delta > 0``) or leave the queue for an inspection lane."""
@@ -192,9 +201,10 @@ class BatchBooks:
 
     def _crossing_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         """The crossing's hourly series' current values for replications ``idx``."""
-        pools = self.scenario.pools
-        state = {f"crossed_{p.name}": self.crossed[i, idx] for i, p in enumerate(pools)}
-        state["crossing_queue"] = self.crossing_queued[idx]
+        names = self.scenario.crossers
+        state = {f"crossed_{name}": self.crossed[i, idx] for i, name in enumerate(names)}
+        if self.batch.crossing_on:
+            state["crossing_queue"] = self.crossing_queued[idx]
         return state
 
     # -- convoys and the ceasefire ----------------------------------------------------------
@@ -208,12 +218,33 @@ class BatchBooks:
 
     def reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys reach reception: their people are evacuated."""
+        now = self.batch.now[idx]
+        groups = self._people_safe(slot, idx)
+        people = groups.sum(axis=0)
+        self.convoy_evacuated[:, idx] += groups
+        n = self.receptions[idx]
+        first = n == 0
+        self.first_convoy_people[idx[first]] = people[first]
+        self.receptions[idx] += 1
+        for milestone, _, convoys in self.timed:
+            convoys[idx[now <= milestone.at]] += 1
+        for milestone, by_group, at in self.counted:
+            on = self.receptions[idx] == milestone.after_convoys
+            by_group[:, idx[on]] = self.convoy_evacuated[:, idx[on]]
+            at[idx[on]] = now[on]
+
+    def private_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Private columns reach reception: their people are evacuated."""
+        groups = self._people_safe(slot, idx)
+        self.evacuated_private[idx] += groups.sum(axis=0)
+
+    def _people_safe(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The people of convoys or columns in ``slot`` are evacuated; by group (G, n)."""
         b, now = self.batch, self.batch.now[idx]
         groups = b.c_groups[slot, :, idx].T  # (G, n)
-        people = groups.sum(axis=0)
         self.evacuated[:, idx] += groups
-        self.aboard[idx] -= people
-        n = self.receptions[idx]
+        self.aboard[idx] -= groups.sum(axis=0)
+        n = self.records[idx]
         if n.max() >= len(self.departed_at):
             more = max(8, len(self.departed_at))
             self.departed_at = np.concatenate([self.departed_at, np.full((more, b.R), NAN)])
@@ -222,17 +253,11 @@ class BatchBooks:
             )
         self.departed_at[n, idx] = b.c_departed[slot, idx]
         self.manifests[n, idx] = b.c_manifest[slot, idx]
-        first = n == 0
-        self.first_convoy_people[idx[first]] = people[first]
-        self.receptions[idx] += 1
-        for milestone, by_group, convoys in self.timed:
+        self.records[idx] += 1
+        for milestone, by_group, _ in self.timed:
             on = now <= milestone.at
             by_group[:, idx[on]] += groups[:, on]
-            convoys[idx[on]] += 1
-        for milestone, by_group, at in self.counted:
-            on = self.receptions[idx] == milestone.after_convoys
-            by_group[:, idx[on]] = self.evacuated[:, idx[on]]
-            at[idx[on]] = now[on]
+        return groups
 
     def convoy_idle(self, slot: np.ndarray, idx: np.ndarray) -> None:
         b = self.batch
@@ -268,7 +293,7 @@ class BatchBooks:
             self.series["evacuated"][j, h] = b.evacuated[j]
             self.series["waiting"][j, h] = self.waiting[j]
             self.series["suspended"][j, h] = ~b.active[j]
-            if b.crossing_on:
+            if self.scenario.crossers:
                 for name, values in self._crossing_state(j).items():
                     self.series[name][j, h] = values
             self.next_hour[j] += 1
@@ -288,7 +313,7 @@ class BatchBooks:
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
         state = {"evacuated": b.evacuated[idx], "waiting": self.waiting[idx]}
-        if b.crossing_on:
+        if self.scenario.crossers:
             state.update(self._crossing_state(idx))
             self._accrue_crossing(idx, end)
         for name, values in state.items():
@@ -352,9 +377,11 @@ class BatchBooks:
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
+        if s.private:
+            m["evacuated_private"] = self.evacuated_private.astype(float)
+        for i, name in enumerate(s.crossers):
+            m[f"crossed_{name}"] = self.crossed[i].astype(float)
         if b.crossing_on:
-            for p, pool in enumerate(s.pools):
-                m[f"crossed_{pool.name}"] = self.crossed[p].astype(float)
             m["crossing_queue_peak"] = self.crossing_peak.astype(float)
             m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
         for milestone in s.milestones:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import BEFORE_CHECKPOINT, HELD_CHECKPOINT, HELD_PICKUP
+from sim.engines.batch_convoys import (
+    BEFORE_CHECKPOINT,
+    HELD_CHECKPOINT,
+    HELD_PICKUP,
+    PRIVATE_HELD,
+)
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
 from sim.outputs.records import BREACH, SCHEDULED
@@ -104,7 +109,7 @@ class BatchCeasefire(BatchPart):
         self.resume_due[j] = self.until[j]
         if self.turn_back_mode:
             stage = self.c_stage[:, j]
-            hit = np.isin(stage, BEFORE_CHECKPOINT)
+            hit = np.isin(stage, BEFORE_CHECKPOINT) & (self.c_private[:, j] < 0)  # convoys only
             if exclude_slot is not None:
                 hit[exclude_slot[was_active], np.arange(len(j))] = False
             self.deferred.append((hit, j))
@@ -132,7 +137,7 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_resumes")
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
-        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT)) & (
+        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)) & (
             self.c_next[:, j] > self.now[j]
         )
         if held.any():
@@ -146,5 +151,6 @@ class BatchCeasefire(BatchPart):
                 self.c_seq[slot[on], j[on]] = self.seq[j[on]]
                 self.seq[j[on]] += 1
         self._arm_breach(j)
+        self._private_resume(j)
         self._linked_try(j)
         self.kick(j)

@@ -23,6 +23,8 @@ WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
 
 #: What a loaded convoy waited for last before it left, by code (``c_waited_for``).
 LEFT_AFTER = np.array(["", HEADWAY, ROOM], dtype=object)
+# private columns' stages (batch_private.py); they share CROSSING_QUEUE
+PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
 BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
@@ -47,6 +49,9 @@ class BatchConvoys(BatchPart):
             here = stage == code
             if here.any():
                 step(slot[here], idx[here])
+        private = stage >= PRIVATE_TO_CHECKPOINT
+        if private.any():
+            self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Loaded: leave if the ceasefire holds, the headway has passed and the corridor
@@ -160,7 +165,7 @@ class BatchConvoys(BatchPart):
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.c_at_checkpoint[slot, idx] = self.now[idx]
         self.books.convoy_event(slot, idx, "reaches_checkpoint")
-        self._enter_crossing(slot, idx)
+        self._enter_crossing(slot, idx, self._leg("inspection", slot, idx))
 
     def _inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
         if self.crossing_on:
@@ -226,9 +231,19 @@ class BatchConvoys(BatchPart):
 
     def _reach_reception(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._leave_corridor(idx)
-        self.evacuated[idx] += self.c_people[slot, idx]
         self.books.reception(slot, idx)
         self.books.convoy_event(slot, idx, "reaches_reception")
+        self._people_safe(idx, self.c_people[slot, idx])
+        self._set_timer(
+            slot,
+            idx,
+            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
+            UNLOADING,
+        )
+
+    def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People of convoys or private columns have reached reception."""
+        self.evacuated[idx] += people
         cleared = self.evacuated[idx] + self.left[idx] == self.people
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
@@ -237,12 +252,6 @@ class BatchConvoys(BatchPart):
             self._check_lag(idx[~cleared])
             self._linked_try(idx[~cleared])
         self.kick(idx)
-        self._set_timer(
-            slot,
-            idx,
-            self.now[idx] + self._slowest("unload", slot, idx, self.unload_time),
-            UNLOADING,
-        )
 
     def _unloaded(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self.books.convoy_event(slot, idx, "unloaded")

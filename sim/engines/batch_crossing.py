@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import CROSSING_QUEUE, INSPECTION
+from sim.engines.batch_convoys import CROSSING_QUEUE, INSPECTION, PRIVATE_INSPECTION
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
 
@@ -32,21 +32,34 @@ class BatchCrossing(BatchPart):
         self.lanes_busy = np.zeros(R, dtype=np.int64)
         self.crossing_tickets = np.zeros(R, dtype=np.int64)  # queue places handed out
 
-    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Convoys at the checkpoint take a lane and start their inspection, or queue."""
-        service = self._leg("inspection", slot, idx)
+    def _size(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Vehicles in each convoy or private column."""
+        return self.c_vehicles[slot, :, idx].sum(axis=1) + self.c_private_n[slot, idx]
+
+    def _inspection_stage(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.where(self.c_private[slot, idx] < 0, INSPECTION, PRIVATE_INSPECTION)
+
+    def _traced_convoys(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
+        """Trace a crossing event of the convoys among ``slot`` (columns are not traced)."""
+        convoy = self.c_private[slot, idx] < 0
+        if convoy.any():
+            self.books.convoy_event(slot[convoy], idx[convoy], event)
+
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray, service: np.ndarray) -> None:
+        """Convoys or columns at the checkpoint take a lane and start their inspection
+        (``service``, hours), or queue."""
         now = self.now[idx]
         if not self.crossing_on:
-            self._set_timer(slot, idx, now + service, INSPECTION)
+            self._set_timer(slot, idx, now + service, self._inspection_stage(slot, idx))
             return
-        vehicles = self.c_vehicles[slot, :, idx].sum(axis=1)
+        vehicles = self._size(slot, idx)
         service = service + vehicles / pick(self.vehicles_per_hour, idx)
         free = self.lanes_busy[idx] < pick(self.lanes, idx)
         if free.any():
             s, j = slot[free], idx[free]
             self.lanes_busy[j] += 1
             self.c_lane[s, j] = True
-            self._set_timer(s, j, now[free] + service[free], INSPECTION)
+            self._set_timer(s, j, now[free] + service[free], self._inspection_stage(s, j))
         full = ~free
         if full.any():
             s, j = slot[full], idx[full]
@@ -56,7 +69,7 @@ class BatchCrossing(BatchPart):
             self.c_ticket[s, j] = self.crossing_tickets[j]
             self.crossing_tickets[j] += 1
             self.books.change_crossing_queue(j, vehicles[full])
-            self.books.convoy_event(s, j, "queues_at_crossing")
+            self._traced_convoys(s, j, "queues_at_crossing")
 
     def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys leave their lane; the first convoy queueing takes it."""
@@ -74,9 +87,10 @@ class BatchCrossing(BatchPart):
         first = np.where(queued[:, turn], self.c_ticket[:, j], LAST).argmin(axis=0)
         self.lanes_busy[j] += 1
         self.c_lane[first, j] = True
-        self.books.change_crossing_queue(j, -self.c_vehicles[first, :, j].sum(axis=1))
-        self.books.convoy_event(first, j, "inspection_starts")
-        self._set_timer(first, j, self.now[j] + self.c_service[first, j], INSPECTION)
+        self.books.change_crossing_queue(j, -self._size(first, j))
+        self._traced_convoys(first, j, "inspection_starts")
+        at = self.now[j] + self.c_service[first, j]
+        self._set_timer(first, j, at, self._inspection_stage(first, j))
 
     def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys turning back leave the queue, or their lane."""
@@ -86,10 +100,10 @@ class BatchCrossing(BatchPart):
         if queued.any():
             s, j = slot[queued], idx[queued]
             self.c_stage[s, j] = 0  # out of the queue; the turn-back sets its stage
-            self.books.change_crossing_queue(j, -self.c_vehicles[s, :, j].sum(axis=1))
+            self.books.change_crossing_queue(j, -self._size(s, j))
         self._release_lane(slot, idx)
 
     def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Convoys' vehicles are past the checkpoint."""
-        if self.crossing_on:
+        """Convoys' or columns' vehicles are past the checkpoint."""
+        if self.scenario.crossers:
             self.books.passes_crossing(slot, idx)

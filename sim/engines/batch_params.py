@@ -131,6 +131,9 @@ def batch_parameters(
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes
         values["crossing.vehicles_per_hour"] = crossing.vehicles_per_hour
+    for stream in scenario.private:
+        for k, v in stream.load.params:
+            values[f"private.{stream.name}.people.{k}"] = v
     for key, array in (arrays or {}).items():
         if key not in values:
             known = ", ".join(sorted(values))

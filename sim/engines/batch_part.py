@@ -46,8 +46,10 @@ class BatchPart(BatchState, ABC):
         """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
 
     @abstractmethod
-    def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Hours the convoys in ``slot`` take on route leg ``leg``."""
+    def _leg(
+        self, leg: str, slot: np.ndarray, idx: np.ndarray, stream: str | None = None
+    ) -> np.ndarray:
+        """Hours the convoys (or columns) in ``slot`` take on route leg ``leg``."""
 
     @abstractmethod
     def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
@@ -94,10 +96,6 @@ class BatchPart(BatchState, ABC):
     # -- the crossing ----------------------------------------------------------------------
 
     @abstractmethod
-    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Convoys at the checkpoint take an inspection lane, or queue for one."""
-
-    @abstractmethod
     def _release_lane(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys' inspections end: their lanes go to the first convoys queueing."""
 
@@ -107,7 +105,35 @@ class BatchPart(BatchState, ABC):
 
     @abstractmethod
     def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        """Convoys' vehicles are past the checkpoint."""
+        """Convoys' or private columns' vehicles are past the checkpoint."""
+
+    @abstractmethod
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray, service: np.ndarray) -> None:
+        """Convoys or columns at the checkpoint take a lane for ``service`` hours, or queue."""
+
+    # -- private vehicles -------------------------------------------------------------------
+
+    @abstractmethod
+    def _private_due(self, idx: np.ndarray, column: np.ndarray) -> None:
+        """Private columns fall due at the pickup."""
+
+    @abstractmethod
+    def _private_resume(self, idx: np.ndarray) -> None:
+        """The ceasefire resumes: private columns due meanwhile leave."""
+
+    @abstractmethod
+    def _private_step(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Private columns whose timers fired take their next step."""
+
+    # -- people safe ------------------------------------------------------------------------
+
+    @abstractmethod
+    def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People of convoys or private columns have reached reception."""
+
+    @abstractmethod
+    def _free_slot(self, idx: np.ndarray) -> np.ndarray:
+        """A free convoy slot in each of replications ``idx``."""
 
     # -- the ceasefire ----------------------------------------------------------------------
 

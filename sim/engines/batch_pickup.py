@@ -11,6 +11,7 @@ import numpy as np
 from sim.engines.batch_convoys import LOADING
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
+from sim.engines.batch_private import PRIVATE_COLUMN
 from sim.model.daylight import gate
 from sim.outputs.records import (
     BOARDING,
@@ -54,7 +55,10 @@ class BatchPickup(BatchPart):
             self.books.record(j, "people_arrive", groups=groups)
             if self.scenario.linkage is not None:  # more people here: this side's share falls
                 self._check_lag(j)
-        later = kind > 1
+        column = kind == PRIVATE_COLUMN
+        if column.any():
+            self._private_due(idx[column], who[column])
+        later = (kind > 1) & ~column
         if later.any():
             self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)

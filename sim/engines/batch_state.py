@@ -83,10 +83,20 @@ class BatchState:
     c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
     c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
+    c_private: np.ndarray  # (slots, R) a private column's stream, -1 for a convoy
+    c_private_n: np.ndarray  # (slots, R) a private column's vehicles
     c_hold_hours: np.ndarray  # (slots, R) hours held so far, against max_hold
     c_hold_start: np.ndarray  # (slots, R) when the current hold's wait began
     c_hold_until: np.ndarray  # (slots, R) when the convoy's max_hold is spent
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
+
+    # -- private vehicles (batch_private.py) --------------------------------------------------
+    column_stream: np.ndarray  # (columns,) each column's stream
+    column_vehicles: np.ndarray  # (columns,) vehicles in each column
+    column_order: np.ndarray  # (columns,) the order columns fall due
+    column_pending: np.ndarray  # (columns, R) due while the ceasefire was suspended
+    column_takes: list[tuple[int, ...]]  # per stream, the groups it takes, in order
+    column_load: list[BatchDistribution]  # per stream, people per vehicle
 
     # -- the rules in force and the timetable (batch_timetable.py) ---------------------------
     min_vehicles: np.ndarray  # (R,) vehicles a convoy waits for

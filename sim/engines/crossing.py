@@ -28,11 +28,13 @@ from sim.inputs.scenario import Crossing as Rules
 
 
 class Passage(Protocol):
-    """What the crossing needs to know of a convoy."""
+    """What the crossing needs to know of a convoy or a column of private vehicles."""
 
     number: int
-    groups: list[int]
-    vehicles: list[int]
+    groups: list[int]  # people aboard by group
+    vehicles: list[int]  # vehicles by pool, for the trace
+    size: int  # vehicles in all
+    traced: bool  # its crossing events go in the trace
 
 
 class Crossing:
@@ -43,21 +45,21 @@ class Crossing:
     env : Clock
     rules : sim.inputs.scenario.Crossing or None
         None: unlimited lanes, no time per vehicle.
-    pools : int
-        Number of vehicle pools, for the counts by pool.
+    crossers : int
+        Number of vehicle pools and private streams, for the passages of each.
     books : Ledger
         For the event trace.
     """
 
-    def __init__(self, env: Clock, rules: Rules | None, pools: int, books: Ledger):
+    def __init__(self, env: Clock, rules: Rules | None, crossers: int, books: Ledger):
         self.env, self.books = env, books
         self.lanes = math.inf if rules is None else rules.lanes
         self.vehicles_per_hour = math.inf if rules is None else rules.vehicles_per_hour
         self.limited = rules is not None
-        self.busy: set[int] = set()  # convoys holding a lane
+        self.busy: set[Passage] = set()  # convoys and columns holding a lane
         self.queue: deque[tuple[Passage, simpy.Event, float]] = deque()
         self.queued = 0  # vehicles queueing for a lane
-        self.crossed = [0] * pools
+        self.crossed = [0] * crossers
         self.since = 0.0
         self.queue_vehicle_hours = 0.0
         self.peak_queue = 0
@@ -68,7 +70,7 @@ class Crossing:
         """Hours a convoy holds its lane: its inspection, then its vehicles one by one."""
         if not self.limited:
             return inspection
-        return inspection + sum(trip.vehicles) / self.vehicles_per_hour
+        return inspection + trip.size / self.vehicles_per_hour
 
     def inspect(self, trip: Passage, inspection: float) -> simpy.Event:
         """The event of the end of ``trip``'s inspection, queueing first if no lane is free.
@@ -78,23 +80,29 @@ class Crossing:
         """
         env, service = self.env, self.service(trip, inspection)
         if len(self.busy) < self.lanes:
-            self.busy.add(trip.number)
+            self.busy.add(trip)
             return env.at(env.now + service)
         turn = simpy.Event(env)
         self.queue.append((trip, turn, service))
-        self._change_queue(sum(trip.vehicles))
-        self.books.record(env.now, "queues_at_crossing", trip.number, trip.groups, trip.vehicles)
+        self._change_queue(trip.size)
+        if trip.traced:
+            self.books.record(
+                env.now, "queues_at_crossing", trip.number, trip.groups, trip.vehicles
+            )
         return turn
 
     def release(self, trip: Passage) -> None:
         """``trip`` leaves its lane; the first convoy queueing takes it and starts."""
-        self.busy.discard(trip.number)
+        self.busy.discard(trip)
         if self.queue and len(self.busy) < self.lanes:
             first, turn, service = self.queue.popleft()
-            self.busy.add(first.number)
-            self._change_queue(-sum(first.vehicles))
+            self.busy.add(first)
+            self._change_queue(-first.size)
             now = self.env.now
-            self.books.record(now, "inspection_starts", first.number, first.groups, first.vehicles)
+            if first.traced:
+                self.books.record(
+                    now, "inspection_starts", first.number, first.groups, first.vehicles
+                )
             self.env.fire(turn, now + service)
 
     def withdraw(self, trip: Passage) -> None:
@@ -102,15 +110,16 @@ class Crossing:
         for entry in self.queue:
             if entry[0] is trip:
                 self.queue.remove(entry)
-                self._change_queue(-sum(trip.vehicles))
+                self._change_queue(-trip.size)
                 return
-        if trip.number in self.busy:
+        if trip in self.busy:
             self.release(trip)
 
-    def passed(self, trip: Passage) -> None:
-        """``trip``'s vehicles are past the checkpoint."""
-        for p, n in enumerate(trip.vehicles):
-            self.crossed[p] += n
+    def passed(self, vehicles: list[int], first: int = 0) -> None:
+        """Vehicles are past the checkpoint: ``vehicles[i]`` of crosser ``first + i`` (a
+        convoy's by pool; a private column's at its stream's position after the pools)."""
+        for i, n in enumerate(vehicles):
+            self.crossed[first + i] += n
         self.crossed_log.append((self.env.now, tuple(self.crossed)))
 
     def _change_queue(self, delta: int) -> None:
@@ -126,20 +135,23 @@ class Crossing:
 
     # -- books ------------------------------------------------------------------------------
 
-    def metrics(self, end: float, pools: list[str]) -> dict[str, float]:
-        """The crossing's metrics, its queue counted up to ``end`` (hours)."""
-        self._accrue(end)
-        m = {f"crossed_{name}": float(n) for name, n in zip(pools, self.crossed, strict=True)}
-        m["crossing_queue_peak"] = float(self.peak_queue)
-        m["crossing_queue_vehicle_hours"] = self.queue_vehicle_hours
+    def metrics(self, end: float, crossers: tuple[str, ...]) -> dict[str, float]:
+        """The passages of each crosser and, with lanes, the queue counted up to ``end``."""
+        m = {f"crossed_{name}": float(n) for name, n in zip(crossers, self.crossed, strict=True)}
+        if self.limited:
+            self._accrue(end)
+            m["crossing_queue_peak"] = float(self.peak_queue)
+            m["crossing_queue_vehicle_hours"] = self.queue_vehicle_hours
         return m
 
-    def series(self, hours: np.ndarray, pools: list[str]) -> dict[str, np.ndarray]:
-        """Vehicles crossed by pool (cumulative) and vehicles queueing, at each whole hour."""
+    def series(self, hours: np.ndarray, crossers: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Passages of each crosser so far and, with lanes, vehicles queueing, each hour."""
         log_t = np.array([t for t, _ in self.crossed_log])
         rows = np.searchsorted(log_t, hours, side="right") - 1
         crossed = np.array([c for _, c in self.crossed_log], dtype=float)[rows]
-        out = {f"crossed_{name}": crossed[:, p] for p, name in enumerate(pools)}
+        out = {f"crossed_{name}": crossed[:, i] for i, name in enumerate(crossers)}
+        if not self.limited:
+            return out
         log_t = np.array([t for t, _ in self.queue_log])
         queued = np.array([n for _, n in self.queue_log], dtype=float)
         out["crossing_queue"] = queued[np.searchsorted(log_t, hours, side="right") - 1]

@@ -28,6 +28,7 @@ from sim.engines.clock import LATE, Clock
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
+from sim.engines.private import PrivateVehicles
 from sim.engines.timetable import Timetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.boarding import allocate
@@ -68,6 +69,13 @@ class Trip:
         self.at_checkpoint: float | None = None
         self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
 
+    traced = True  # the crossing traces a convoy's queueing
+
+    @property
+    def size(self) -> int:
+        """Vehicles in the convoy."""
+        return sum(self.vehicles)
+
 
 class Evacuation(Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
@@ -90,7 +98,7 @@ class Evacuation(Timetable):
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
         self.room: simpy.Event | None = None  # the loaded convoy waits on it for room to leave
-        self.crossing = Crossing(self.env, s.crossing, len(s.pools), self.books)
+        self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
         self._decision_pending = False
         self._opening_pending = -math.inf  # a decision is set for this opening hour
         self.waited = ""  # why no convoy formed at the last decision (records.WAITED)
@@ -100,6 +108,7 @@ class Evacuation(Timetable):
         )
         self._schedule_arrivals()
         self._schedule_timetable()
+        self.private = PrivateVehicles(self)
         self.linked = (
             LinkedSite(
                 self.env, s.linkage, self._u, self.books, self.ceasefire, self._share, self.kick
@@ -132,13 +141,14 @@ class Evacuation(Timetable):
                 longest = max(longest, float(dist.ppf(u)))
         return longest
 
-    def _leg(self, leg: str, convoy: int) -> float:
+    def _leg(self, leg: str, convoy: int, stream: str | None = None) -> float:
         """Hours of a leg of the route starting now, slowed (or sped up) by the period's
-        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads."""
+        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads.
+        ``stream`` names the variates' stream if it is not the leg's (private columns)."""
         rules = self.rules
         factor = rules.inspection_factor if leg == "inspection" else rules.travel_factor
         dist = getattr(self.scenario.route, leg)
-        return float(dist.ppf(self._u(leg, convoy))) * factor
+        return float(dist.ppf(self._u(stream or leg, convoy))) * factor
 
     # -- arrivals of vehicles and people ------------------------------------------------
 
@@ -185,6 +195,7 @@ class Evacuation(Timetable):
                     convoy.interrupt()
 
     def _resumed(self) -> None:
+        self.private.resumed()
         if self.linked is not None:
             self.linked.try_leave()
         self.kick()
@@ -341,7 +352,7 @@ class Evacuation(Timetable):
             yield from self._turn_back(trip, TURN_BACK_RULE)
             return
         del self.before_checkpoint[c]
-        self.crossing.passed(trip)
+        self.crossing.passed(trip.vehicles)
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
@@ -420,13 +431,18 @@ class Evacuation(Timetable):
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books
         self._leave_corridor()
-        self.evacuated += trip.people
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 if n:
                     books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
+        self.people_safe(trip.people)
+
+    def people_safe(self, people: int) -> None:
+        """``people`` of a convoy or a private column have reached reception."""
+        now, books = self.env.now, self.books
+        self.evacuated += people
         if self.evacuated + self.left == self.scenario.people:
             books.cleared_at = now
             books.record(now, "cleared")
@@ -459,16 +475,16 @@ class Evacuation(Timetable):
     def metrics(self) -> dict[str, float]:
         """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""
         s, m = self.scenario, self.books.metrics()
-        if s.crossing is not None:
+        if s.crossers:
             end = min(self.books.cleared_at, s.horizon)
-            m.update(self.crossing.metrics(end, [p.name for p in s.pools]))
+            m.update(self.crossing.metrics(end, s.crossers))
         return {name: m[name] for name in metric_names(s)}
 
     def series(self) -> dict[str, np.ndarray]:
         """Every hourly series of ``series_types(scenario)``; call after :meth:`run`."""
         s, series = self.scenario, self.books.series()
-        if s.crossing is not None:
-            series.update(self.crossing.series(hours_grid(s), [p.name for p in s.pools]))
+        if s.crossers:
+            series.update(self.crossing.series(hours_grid(s), s.crossers))
         return series
 
 

@@ -41,6 +41,8 @@ class Ledger:
         self.suspension_log: list[list[float]] = []
         # (time, convoy people by group) per convoy reaching reception, in order
         self.receptions: list[tuple[float, list[int]]] = []
+        # the same per private column reaching reception
+        self.private_receptions: list[tuple[float, list[int]]] = []
         # (group, wait in hours, people) for everyone evacuated
         self.waits: list[tuple[int, float, int]] = []
         self.departures: list[float] = []
@@ -124,6 +126,11 @@ class Ledger:
         self.receptions.append((now, groups))
         self.aboard -= sum(groups)
 
+    def private_reception(self, now: float, groups: list[int]) -> None:
+        """A private column reaches reception: its people, by group, are evacuated."""
+        self.private_receptions.append((now, groups))
+        self.aboard -= sum(groups)
+
     def change_held(self, now: float, delta: int) -> None:
         """People aboard a convoy start (``delta > 0``) or stop being held."""
         self.accrue(now)
@@ -149,7 +156,7 @@ class Ledger:
         self.accrue(end)
         groups = [g.name for g in s.groups]
         by_group = np.zeros(len(groups), dtype=np.int64)
-        for _, people in self.receptions:
+        for _, people in self.receptions + self.private_receptions:
             by_group += people
         m: dict[str, float] = {"evacuated": float(by_group.sum())}
         m.update({f"evacuated_{g}": float(n) for g, n in zip(groups, by_group, strict=True)})
@@ -185,6 +192,8 @@ class Ledger:
         m["linkage_paused_hours"] = sum(min(b, end) - a for a, b in self.pause_log if a < end)
         for milestone in s.milestones:
             m.update(self._milestone(milestone, groups))
+        if s.private:
+            m["evacuated_private"] = float(sum(sum(p) for _, p in self.private_receptions))
         return m
 
     def _wait_summary(self, group: int) -> tuple[float, float]:
@@ -210,10 +219,13 @@ class Ledger:
         key = milestone.name
         out: dict[str, float] = {}
         totals = np.sum(arrived, axis=0) if arrived else np.zeros(len(groups), dtype=np.int64)
+        out[f"convoys_by_{key}"] = float(len(arrived)) if arrived is not None else NAN
+        if milestone.at is not None:  # by a time: private vehicles' people count too
+            arrived += [p for t, p in self.private_receptions if t <= milestone.at]
+            totals = np.sum(arrived, axis=0) if arrived else totals
         out[f"evacuated_by_{key}"] = float(totals.sum()) if arrived is not None else NAN
         for g, name in enumerate(groups):
             out[f"evacuated_{name}_by_{key}"] = float(totals[g]) if arrived is not None else NAN
-        out[f"convoys_by_{key}"] = float(len(arrived)) if arrived is not None else NAN
         if milestone.after_convoys is not None:
             out[f"time_of_{key}"] = (
                 self.receptions[milestone.after_convoys - 1][0] if arrived is not None else NAN
@@ -227,6 +239,11 @@ class Ledger:
         counts = np.array([sum(p) for _, p in self.receptions], dtype=float)
         cumulative = np.concatenate([[0.0], np.cumsum(counts)])
         evacuated = cumulative[np.searchsorted(times, hours, side="right")]
+        if self.private_receptions:
+            times = np.array([t for t, _ in self.private_receptions])
+            counts = np.array([sum(p) for _, p in self.private_receptions], dtype=float)
+            cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+            evacuated = evacuated + cumulative[np.searchsorted(times, hours, side="right")]
         log_t = np.array([t for t, _ in self.queue_log])
         log_n = np.array([n for _, n in self.queue_log], dtype=float)
         waiting = log_n[np.searchsorted(log_t, hours, side="right") - 1]

@@ -14,7 +14,8 @@ State is laid out as ``(entities, replications)``: queues ``(groups, cohorts, R)
 vehicles ``(pools, R)``, convoys in flight in slots ``(slots, R)``. This module holds the
 set-up, the variates and the main loop; the events are mixed in by concept: the pickup and
 its dispatcher (:mod:`~sim.engines.batch_pickup`), convoys
-(:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), the
+(:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), private
+vehicles (:mod:`~sim.engines.batch_private`), the
 ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
 (:mod:`~sim.engines.batch_linkage`).
 """
@@ -32,6 +33,7 @@ from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
+from sim.engines.batch_private import PRIVATE_COLUMN, BatchPrivate
 from sim.engines.batch_timetable import BatchTimetable
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
@@ -41,7 +43,15 @@ from sim.outputs.records import Replications
 INF = np.inf
 
 
-class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinkage, BatchTimetable):
+class Batch(
+    BatchPickup,
+    BatchConvoys,
+    BatchCrossing,
+    BatchPrivate,
+    BatchCeasefire,
+    BatchLinkage,
+    BatchTimetable,
+):
     """Replications ``rep_ids`` of one scenario, advanced together."""
 
     def __init__(
@@ -89,6 +99,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self._ceasefire_start(params)
         self._linkage_start(params)
         self._crossing_start(params)
+        self._private_start(params)
         self.slots = 0
         self._grow_slots(4)
         self.books = BatchBooks(self)
@@ -126,8 +137,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         self.guarantee = rules.guarantee and params.dist("ceasefire.guarantee", rules.guarantee)
 
     def _arrivals(self, params: BatchParameters) -> None:
-        """Vehicle pools, people batches, then the timetable (fleet changes, periods, people
-        giving up), in creation order, sorted by time per rep."""
+        """Vehicle pools, people batches, the timetable (fleet changes, periods, people giving
+        up), then private columns, in creation order, sorted by time per rep."""
         s, R = self.scenario, self.R
         times, kinds = [], []
         for p, pool in enumerate(s.pools):
@@ -142,6 +153,9 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         for at, kind in self._timetable_rows(params):
             times.append(at)
             kinds.append(kind)
+        for c, (t, _, _) in enumerate(s.private_columns):
+            times.append(np.full(R, t))
+            kinds.append((PRIVATE_COLUMN, c, 0, 0))
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 4)
         times = np.array(times).reshape(-1, R)
         order = np.argsort(times, axis=0, kind="stable")
@@ -178,6 +192,8 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
+        grow("c_private", (R,), -1, np.int64)  # a private column's stream, -1 for a convoy
+        grow("c_private_n", (R,), 0, np.int64)  # a private column's vehicles
         self.slots = slots
 
     # -- variates -------------------------------------------------------------------------
@@ -220,10 +236,13 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
                 longest[has] = np.maximum(longest[has], dists[p].ppf(u, idx[has]))
         return longest
 
-    def _leg(self, leg: str, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Hours of a leg starting now, times the period's inspection or travel factor."""
+    def _leg(
+        self, leg: str, slot: np.ndarray, idx: np.ndarray, stream: str | None = None
+    ) -> np.ndarray:
+        """Hours of a leg starting now, times the period's inspection or travel factor;
+        ``stream`` names the variates' stream if it is not the leg's (private columns)."""
         factor = self.inspection_factor if leg == "inspection" else self.travel_factor
-        u = self._convoy_u(leg, idx, self.c_number[slot, idx])
+        u = self._convoy_u(stream or leg, idx, self.c_number[slot, idx])
         return self.legs[leg].ppf(u, idx) * factor[idx]
 
     def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
@@ -283,7 +302,7 @@ class Batch(BatchPickup, BatchConvoys, BatchCrossing, BatchCeasefire, BatchLinka
                 moving = ~arriving
                 if moving.any():
                     jj = j[moving]
-                    times = slot_next[:, is_normal][:, moving]
+                    times = self.c_next[:, jj]  # an arrival may have added slots
                     tie = times == t[is_normal][moving]
                     seqs = np.where(tie, self.c_seq[:, jj], np.iinfo(np.int64).max)
                     # the linked site's timer goes first if it is due and older

@@ -19,6 +19,7 @@ from sim.inputs.library import locate
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.plausible import ImplausibleValue, implausible
 from sim.inputs.scenario import (
+    MAX_COLUMN,
     MAX_HORIZON,
     MAX_POOL_SIZE,
     MAX_POOLS,
@@ -32,6 +33,7 @@ from sim.inputs.scenario import (
     Milestone,
     Period,
     Pool,
+    PrivateStream,
     Reported,
     Route,
     Scenario,
@@ -85,6 +87,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     convoy = _read_convoy(root.table("convoy", default_empty=True), pools)
     route = _read_route(root.table("route"))
     crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
+    private = _read_private(root.table("private", default_empty=True), pools, groups)
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     periods = _read_periods(root.tables("periods"), pools, convoy)
@@ -125,6 +128,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         linkage=linkage,
         periods=periods,
         crossing=crossing,
+        private=private,
         milestones=milestones,
         reported=reported,
         reps=reps,
@@ -357,6 +361,46 @@ def _read_crossing(t: Table) -> Crossing:
         raise t.error("lanes", "missing; vehicles_per_hour is a throughput per lane, set lanes too")
     t.close()
     return Crossing(lanes=float(lanes), vehicles_per_hour=per_hour)
+
+
+def _read_private(
+    private: Table, pools: tuple[Pool, ...], groups: tuple[Group, ...]
+) -> tuple[PrivateStream, ...]:
+    """Private vehicle streams: who they take, people per vehicle, and their columns."""
+    names = [g.name for g in groups]
+    streams = []
+    for name, t in private.named_tables():
+        if name in {p.name for p in pools}:
+            raise private.error(name, "a private stream needs a name no vehicle pool has")
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}")
+        if (
+            not isinstance(chosen, list)
+            or not chosen
+            or not all(isinstance(g, str) and g in names for g in chosen)
+            or len(set(chosen)) != len(chosen)
+        ):
+            raise t.error("groups", f"must be a list of distinct groups from {names}")
+        load = t.duration("people")
+        columns = []
+        for c in t.tables("columns"):
+            vehicles = c.number("vehicles", minimum=1, maximum=MAX_COLUMN, integer=True)
+            if c.has("at"):
+                columns.append((c.time("at"), vehicles))
+            else:
+                first, last = c.time("start"), c.time("end")
+                every = c.number("every", above=0, unit="hours")
+                if last <= first:
+                    raise c.error("end", "must be after start")
+                n = math.ceil((last - first) / every - 1e-9)
+                columns.extend((first + k * every, vehicles) for k in range(n))
+            c.close()
+        if not columns:
+            raise t.error("columns", "needs at least one column, e.g. [{at = 12, vehicles = 9}]")
+        t.close()
+        columns.sort(key=lambda c: c[0])
+        streams.append(PrivateStream(name, tuple(chosen), load, tuple(columns)))
+    private.close()
+    return tuple(streams)
 
 
 def _read_linkage(t: Table) -> Linkage:

@@ -22,6 +22,9 @@ MAX_POOL_SIZE = 4096
 #: Most vehicle pools: the loading and unloading variates of convoy ``c`` and pool ``p`` have
 #: index ``c * MAX_POOLS + p`` in their streams.
 MAX_POOLS = 64
+#: Most vehicles in one private column: the loads of column ``c`` have indices
+#: ``c * MAX_COLUMN .. c * MAX_COLUMN + vehicles - 1`` in their stream.
+MAX_COLUMN = 4096
 #: Longest horizon accepted, hours (a year): a guard against a unit mistake.
 MAX_HORIZON = 24 * 366
 #: What ``Ceasefire.before_checkpoint`` may be.
@@ -298,6 +301,33 @@ class Crossing:
 
 
 @dataclass(frozen=True)
+class PrivateStream:
+    """Private vehicles (cars, vans, pickups) that leave the enclave once, in columns.
+
+    A column of ``vehicles`` comes at its time; its vehicles take people waiting at the
+    pickup, from ``groups`` in that order, first come first served within a group, each
+    vehicle ``load`` people (rounded to a whole person, at least one). The column uses the
+    route and the crossing but not the loading place, the headway or the corridor, and its
+    vehicles never come back.
+
+    Attributes
+    ----------
+    name : str
+    groups : tuple of str
+        Groups that may leave in these vehicles, in the order they take seats.
+    load : Distribution
+        People per vehicle.
+    columns : tuple of (float, int)
+        (hours from start, vehicles) of each column, in time order.
+    """
+
+    name: str
+    groups: tuple[str, ...]
+    load: Distribution
+    columns: tuple[tuple[float, int], ...]
+
+
+@dataclass(frozen=True)
 class Window:
     """A scheduled suspension: from ``start`` to ``end`` hours, or negotiated if ``end`` is None."""
 
@@ -430,6 +460,7 @@ class Scenario:
     linkage: Linkage | None = None
     periods: tuple[Period, ...] = ()
     crossing: Crossing | None = None
+    private: tuple[PrivateStream, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     reported: tuple[Reported, ...] = ()
     reps: int = 200
@@ -476,6 +507,20 @@ class Scenario:
         """For each group, the indices of the pools allowed to carry it, in preference order."""
         index = {p.name: i for i, p in enumerate(self.pools)}
         return tuple(tuple(index[v] for v in g.vehicles) for g in self.groups)
+
+    @property
+    def private_columns(self) -> tuple[tuple[float, int, int], ...]:
+        """Every private column as (hours from start, stream index, vehicles), numbered by
+        position: stream by stream in file order, each in time order."""
+        return tuple((t, k, n) for k, stream in enumerate(self.private) for t, n in stream.columns)
+
+    @property
+    def crossers(self) -> tuple[str, ...]:
+        """Pools then private streams whose passages through the checkpoint are counted:
+        all of them with a crossing or private vehicles, else none."""
+        if self.crossing is None and not self.private:
+            return ()
+        return tuple(p.name for p in self.pools) + tuple(s.name for s in self.private)
 
     @property
     def people(self) -> int:

@@ -36,6 +36,8 @@ EVENTS = (
     "ceasefire_suspended",
     "ceasefire_resumes",
     "cleared",  # everyone has reached reception
+    "private_departs",  # a column of private vehicles leaves the pickup with people aboard
+    "private_arrives",  # its people reach reception
     "linked_departs",  # a convoy leaves the linked site
     "linked_arrives",  # its people are safe
     "linkage_pause",  # this side is ahead of the linked site: no convoy forms here
@@ -118,8 +120,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     group has a leaving rule, else 0) counts the people who gave up waiting. With a
     linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
     convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
-    allows. With a crossing, ``crossed_<pool>`` counts the pool's vehicle passages through
-    the checkpoint, ``crossing_queue_peak`` the most vehicles queueing for a lane at once and
+    allows. With private vehicles, ``evacuated_private`` counts the people evacuated in them.
+    With a crossing or private vehicles, ``crossed_<name>`` counts the vehicle passages
+    through the checkpoint of each pool and private stream; with a crossing,
+    ``crossing_queue_peak`` is the most vehicles queueing for a lane at once and
     ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing.
     """
     groups = [g.name for g in scenario.groups]
@@ -149,8 +153,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += ["utilisation", "peak_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
+    if scenario.private:
+        names += ["evacuated_private"]
+    names += [f"crossed_{name}" for name in scenario.crossers]
     if scenario.crossing is not None:
-        names += [f"crossed_{p.name}" for p in scenario.pools]
         names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
@@ -186,12 +192,13 @@ SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
 def series_types(scenario: Scenario) -> dict[str, type]:
     """The hourly series of a scenario with their storage types, in table order.
 
-    ``SERIES`` always; with a crossing also ``crossed_<pool>`` (vehicles of the pool that
-    passed the checkpoint so far) and ``crossing_queue`` (vehicles queueing for a lane).
+    ``SERIES`` always; with a crossing or private vehicles also ``crossed_<name>`` (vehicle
+    passages of a pool or private stream through the checkpoint so far), and with a
+    crossing ``crossing_queue`` (vehicles queueing for a lane).
     """
     types: dict[str, type] = dict(SERIES)
+    types.update({f"crossed_{name}": np.int32 for name in scenario.crossers})
     if scenario.crossing is not None:
-        types.update({f"crossed_{p.name}": np.int32 for p in scenario.pools})
         types["crossing_queue"] = np.int32
     return types
 

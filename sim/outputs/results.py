@@ -116,6 +116,23 @@ def trace_csv_header(scenario: Scenario) -> list[str]:
     return header + [g.name for g in scenario.groups] + [p.name for p in scenario.pools] + ["note"]
 
 
+def read_manifest(folder: str | Path) -> dict:
+    """The ``manifest.json`` of a run folder.
+
+    Raises
+    ------
+    ScenarioError
+        If the folder has no readable manifest.
+    """
+    file = Path(folder) / "manifest.json"
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    except json.JSONDecodeError as error:
+        raise ScenarioError(str(file), "", f"is not JSON ({error.msg})") from None
+
+
 def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
     """The trace a run folder recorded, as the engine handed it back.
 
@@ -414,21 +431,6 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         return {name: found[name] for name in found.files}
 
 
-def read_manifest(folder: Path, kind: str) -> dict:
-    """A results folder's manifest.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` has no readable ``manifest.json``.
-    """
-    path = Path(folder) / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ScenarioError(str(folder), "", f"not a {kind} folder: {error}") from None
-
-
 def read_run_record(folder: str | Path) -> RunRecord:
     """The record a run folder was written from: the same scenario values, metrics per
     replication, hourly series and trace.
@@ -439,7 +441,7 @@ def read_run_record(folder: str | Path) -> RunRecord:
         If ``folder`` is not a run folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder, "run")
+    info = read_manifest(folder)
     if "scenario_values" not in info or not (folder / "series.npz").is_file():
         raise ScenarioError(
             str(folder), "", "not a run folder, or one written before evacsim could read them back"

@@ -260,7 +260,7 @@ def read_compare_folder(folder: str | Path) -> Comparison:
         If ``folder`` is not a compare folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder, "compare")
+    info = read_manifest(folder)
     if "base_values" not in info or not (folder / "paired.npz").is_file():
         raise ScenarioError(
             str(folder), "", "not a compare folder, or one written before evacsim read them"

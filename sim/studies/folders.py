@@ -31,7 +31,7 @@ def load_run(folder: str | Path) -> RunResult | Comparison | SweepResult | Calib
         If ``folder`` is none of these, or was written by a version that did not keep
         what it takes to read it back.
     """
-    info = read_manifest(Path(folder), "results")
+    info = read_manifest(Path(folder))
     if "sweep" in info:
         return read_sweep_folder(folder)
     if "targets_file" in info:

@@ -258,6 +258,22 @@ class Narrator:
             "its inspection begins."
         )
 
+    def _private_departs(self, e: TraceEvent) -> str:
+        self._queue(e.groups, -1)
+        stream, vehicles = e.note.split(": ", 1)
+        return (
+            f"A column of {vehicles} ({stream}) leaves the pickup with {self._people(e.groups)}; "
+            f"{self._waiting()} people still wait."
+        )
+
+    def _private_arrives(self, e: TraceEvent) -> str:
+        self.evacuated += e.people
+        stream, vehicles = e.note.split(": ", 1)
+        return (
+            f"A column of {vehicles} ({stream}) reaches reception: {e.people:,} people are out "
+            f"({self.evacuated:,} so far)."
+        )
+
     def _incident(self, e: TraceEvent) -> str:
         return f"Incident at the checkpoint during {convoy_name(e.convoy).lower()}'s inspection."
 

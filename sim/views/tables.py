@@ -65,10 +65,8 @@ def compare_table(comparison: Comparison, metrics: Sequence[str] | None = None) 
         f"seed {comparison.seed}, {comparison.wall_time:.1f} s",
         "Moments as clock times, their differences and other durations in hours (h); p-h: "
         "person-hours;",
-        "counts in people, convoys or events. var. red. (variance reduction): how many times "
-        "more",
-        "replications independent runs would need for the same precision (their estimates are "
-        "in",
+        "counts in people, convoys or events. var. red. (variance reduction): how many times more",
+        "replications independent runs would need for the same precision (their estimates are in",
         "differences.csv).",
     ]
     for name in dict.fromkeys(d.whatif for d in comparison.differences):

@@ -93,7 +93,9 @@ def answer(
     ----------
     base, whatif : Scenario
     before, after : Replications
-        Replications 0 .. n-1 of each, on the same seed.
+        Replications 0 .. n-1 of each, on the same seed. Each row of the table also has
+        the 5th and 95th percentiles of the what-if's replications (the teaching view sets
+        one replication against them).
     metrics : list of str
         The table's metrics; those a scenario lacks are left out.
     """
@@ -103,7 +105,14 @@ def answer(
             continue
         p = paired_difference(before.metrics[metric], after.metrics[metric])
         label, unit = metric_label(base, metric)
-        rows.append({"metric": metric, "label": label, "unit": unit, **_plain(p._asdict())})
+        values = after.metrics[metric]
+        defined = values[~np.isnan(values)]
+        spread = np.percentile(defined, [5, 95]) if len(defined) else [math.nan, math.nan]
+        rows.append(
+            {"metric": metric, "label": label, "unit": unit}
+            | _plain(p._asdict())
+            | _plain({"whatif_p5": float(spread[0]), "whatif_p95": float(spread[1])})
+        )
     hours = hours_grid(base)
     epoch = base.start.replace(tzinfo=UTC).timestamp()  # local clock shown as UTC
     return {

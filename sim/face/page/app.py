@@ -18,6 +18,7 @@ processes, one per core, shared by every browser through the cache of
 from __future__ import annotations
 
 import asyncio
+import math
 import multiprocessing
 import os
 import tempfile
@@ -40,7 +41,7 @@ from sim.face.page.runs import Cancelled, Runs, Tickets, digest
 from sim.face.page.whatif import MAX_REPS, Library, State, resolve
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.outputs.records import TraceEvent, metric_names
+from sim.outputs.records import Replications, TraceEvent, metric_names
 from sim.studies.runner import run_chunked
 from sim.views.animate import animate
 from sim.views.narrate import narrate
@@ -69,7 +70,7 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     async def lifespan(app: Starlette):
         # spawn, not fork: the server's threads and event loop stay out of the workers
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        state["runs"] = Runs(pool)
+        state["runs"] = Runs(pool, workers)
         state["pool"] = pool
         # warm the workers (imports) and the cache with the default base's first answer
         first = load_scenario(library.path(library.default))
@@ -167,10 +168,15 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         s, w = whatif_of(request)
         rep = rep_of(request, s)
         pool: Executor = state["pool"]
-        trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
-        return JSONResponse(
-            {"rep": rep, "seed": w.seed, "narration": narrate(w.whatif, trace, rep)}
-        )
+        one = await asyncio.wrap_future(pool.submit(replicate, w.whatif, rep, w.seed))
+        metrics = [m for m in (s.metrics or default_metrics(w.base)) if m in one.metrics]
+        values = [
+            {"metric": m, "label": metric_label(w.base, m)[0], "unit": metric_label(w.base, m)[1]}
+            | {"value": _number(float(one.metrics[m][0]))}
+            for m in metrics
+        ]
+        lines = narrate(w.whatif, one.trace, rep)
+        return JSONResponse({"rep": rep, "seed": w.seed, "narration": lines, "metrics": values})
 
     async def animation(request: Request) -> Response:
         s, w = whatif_of(request)
@@ -178,9 +184,9 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         key = (digest(w.whatif), w.seed, rep)
         if key not in animations:
             pool: Executor = state["pool"]
-            trace = await asyncio.wrap_future(pool.submit(traced, w.whatif, rep, w.seed))
+            one = await asyncio.wrap_future(pool.submit(replicate, w.whatif, rep, w.seed))
             gif = await asyncio.wrap_future(
-                pool.submit(animation_bytes, w.whatif, trace, rep, w.seed)
+                pool.submit(animation_bytes, w.whatif, one.trace, rep, w.seed)
             )
             animations[key] = gif
             while len(animations) > MOST_ANIMATIONS:
@@ -208,9 +214,14 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     )
 
 
-def traced(scenario: Scenario, rep: int, seed: int) -> list[TraceEvent]:
-    """The event trace of replication ``rep`` alone (the same as inside any run)."""
-    return run_chunked(scenario, 1, seed, 1, first_rep=rep, traced=[rep]).trace
+def replicate(scenario: Scenario, rep: int, seed: int) -> Replications:
+    """Replication ``rep`` alone, traced: the same replication as inside any run."""
+    return run_chunked(scenario, 1, seed, 1, first_rep=rep, traced=[rep])
+
+
+def _number(value: float) -> float | None:
+    """A float for JSON (None for NaN)."""
+    return value if math.isfinite(value) else None
 
 
 def animation_bytes(scenario: Scenario, trace: list[TraceEvent], rep: int, seed: int) -> bytes:

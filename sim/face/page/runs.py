@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +30,9 @@ from sim.studies.runner import run_chunked
 
 #: Memory the cache may hold, bytes (a block of 1,000 baseline replications is ~0.8 MB).
 BUDGET = 512 * 1024**2
+
+#: Fewest replications of a block run on its own worker (smaller blocks are not split).
+PIECE = 100
 
 Key = tuple[str, int, int, int]
 
@@ -51,12 +55,15 @@ class Runs:
     executor : Executor
         Runs :func:`sim.studies.runner.run_chunked` (a process pool: both cores serve
         several browsers at once).
+    workers : int
+        The executor's workers: a run is split in as many blocks.
     budget : int
         Bytes of replications kept; the least recently used blocks go first.
     """
 
-    def __init__(self, executor: Executor, budget: int = BUDGET):
+    def __init__(self, executor: Executor, workers: int = 1, budget: int = BUDGET):
         self.executor = executor
+        self.workers = workers
         self.budget = budget
         self.blocks: OrderedDict[Key, Replications] = OrderedDict()
         self.running: dict[Key, asyncio.Future] = {}
@@ -82,13 +89,31 @@ class Runs:
             if block is None:
                 if cancelled():
                     raise Cancelled
-                key = (fingerprint, seed, first, reps - first)
-                block, n, seconds = await self._run(key, scenario)
-                ran, cpu = ran + n, cpu + seconds
+                pieces = [(fingerprint, seed, a, n) for a, n in self._pieces(first, reps)]
+                done = await asyncio.gather(*(self._run(key, scenario) for key in pieces))
+                parts += [block for block, _, _ in done]
+                ran += sum(n for _, n, _ in done)
+                cpu += sum(seconds for _, _, seconds in done)
+                break
             take = min(block.reps, reps - first)
             parts.append(block if take == block.reps else head(block, take, first))
             first += take
         return concatenate(parts), ran, cpu
+
+    def _pieces(self, first: int, reps: int) -> list[tuple[int, int]]:
+        """Replications ``first .. reps-1`` as (first, count) blocks: one per idle core.
+
+        Two blocks of 150 cost about 40% more CPU than one of 300 (each run has a fixed
+        cost), but on an idle machine the answer comes in about two thirds of the time. So
+        a run is split only over workers with nothing to do, and only while the machine's
+        load is below its cores; a busy server (a class) runs whole blocks.
+        """
+        idle = self.workers - len(self.running)
+        if os.getloadavg()[0] >= (os.cpu_count() or 1):
+            idle = 1
+        k = max(1, min(idle, (reps - first) // PIECE))
+        bounds = [first + (reps - first) * i // k for i in range(k + 1)]
+        return [(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def _longest(self, fingerprint: str, seed: int, first: int) -> Replications | None:
         keys = [k for k in self.blocks if k[:3] == (fingerprint, seed, first)]

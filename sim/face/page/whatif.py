@@ -234,12 +234,23 @@ class WhatIf:
             f"# A what-if of {self.base.name} written by the evacsim page: only the changed keys.",
             f"# Save it beside {Path(self.base.path).name}; the page's numbers come from",
             f"#   {self.command(reps)}",
+            *self._bundled_hint(),
             f'extends = "{Path(self.base.path).name}"',
             f"name = {json.dumps(f'{self.base.name}_whatif')}",
             f"description = {json.dumps(f'{self.base.name} with: {said}')}",
         ]
         body = toml_text(tree).rstrip("\n") if tree else ""
         return "\n".join(head) + ("\n\n" + body if body else "") + "\n"
+
+    def _bundled_hint(self) -> list[str]:
+        """For a base from an installed library: how to get a copy to save the file beside."""
+        base = Path(self.base.path).resolve()
+        root = library_root().resolve()
+        if not base.is_relative_to(root) or (root.parent / "pyproject.toml").is_file():
+            return []  # a checkout's scenarios/, or the user's own file
+        folder = base.parent.relative_to(root).as_posix()
+        where = "DIR/scenarios" + ("" if folder == "." else f"/{folder}")
+        return [f"# (A bundled scenario: `evacsim init DIR` copies it; save this file in {where}.)"]
 
     def command(self, reps: int) -> str:
         """The ``evacsim compare`` command that gives the same paired differences, from the

@@ -94,7 +94,7 @@ def read_calibration_record(folder: str | Path) -> CalibrationRecord:
         If ``folder`` is not a calibration folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder, "calibration")
+    info = read_manifest(folder)
     if "targets_values" not in info or not (folder / "draws.npz").is_file():
         raise ScenarioError(
             str(folder), "", "not a calibration folder, or one written before evacsim read them"

@@ -192,8 +192,8 @@ def report_md(result: OptimiseResult) -> str:
     if len(spec.objectives) == 2:
         lines += ["", "### Pareto front (feasible trials)", ""]
         sign = [o.sign for o in spec.objectives]
-        feasible = [t for t in distinct_trials(spec, result.trials) if t.feasible]
-        front = sorted(pareto_front(feasible, sign),
+        candidates = [t for t in distinct_trials(spec, result.trials) if t.feasible]
+        front = sorted(pareto_front(candidates, sign),
                        key=lambda t: t.objectives[0])  # fmt: skip
         header = ["trial", *(d.key for d in spec.decisions), *(o.metric for o in spec.objectives)]
         rows = [[t.number, *(shown(t.plan[d.key]) for d in spec.decisions),

@@ -96,7 +96,7 @@ def optimise(
         )  # fmt: skip
     work = folder.with_name(folder.name + ".search")
     evaluator = Evaluator(spec, workers)
-    trials = search(spec, work / "optuna.log", evaluator, progress)
+    trials = search(spec, work / "optuna.log", evaluator, progress, study_id(spec))
     short = shortlist(spec, trials)
     selection = certify(spec, [t.plan for t in short], evaluator, progress)
     chosen = None if selection.chosen is None else short[selection.chosen].plan

@@ -87,7 +87,11 @@ def optuna_module(spec: StudySpec) -> Any:
 
 
 def search(
-    spec: StudySpec, journal: Path, evaluator: Evaluator, progress: bool = False
+    spec: StudySpec,
+    journal: Path,
+    evaluator: Evaluator,
+    progress: bool = False,
+    identity: str = "",
 ) -> list[Trial]:
     """Run (or resume) the search; return every trial in order of its number.
 
@@ -99,6 +103,15 @@ def search(
     evaluator : Evaluator
     progress : bool
         A progress bar over trials on standard error.
+    identity : str
+        The study's id (:func:`~sim.studies.optimise.run.study_id`), kept in the journal: a
+        journal of another study (an ``--out`` reused after the file changed) is refused
+        rather than resumed.
+
+    Raises
+    ------
+    ScenarioError
+        Optuna missing, the study running elsewhere, or a journal of another study.
     """
     optuna = optuna_module(spec)
     with held(journal.parent, spec.path), _quiet(optuna):
@@ -109,6 +122,16 @@ def search(
             directions=directions,
             load_if_exists=True,
         )
+        kept = study.user_attrs.get("evacsim_study_id")
+        if kept is None and not study.get_trials(deepcopy=False):
+            study.set_user_attr("evacsim_study_id", identity)
+        elif kept != identity:
+            raise ScenarioError(
+                str(journal),
+                "",
+                f"is the journal of another study (id {kept}, this one is {identity}): "
+                "remove its folder or choose another --out",
+            )
         space = distributions(optuna, spec)
         with _bar(progress, spec.trials) as bar:
             bar.update(sum(t.state.is_finished() for t in study.get_trials(deepcopy=False)))

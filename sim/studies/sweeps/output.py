@@ -140,7 +140,7 @@ def read_sweep_folder(folder: str | Path) -> SweepResult:
     from sim.studies.sweeps.spec import SweepSpec
 
     folder = Path(folder)
-    info = read_manifest(folder, "sweep")
+    info = read_manifest(folder)
     if "spec_values" not in info or not (folder / "values.npz").is_file():
         raise ScenarioError(
             str(folder), "", "not a sweep folder, or one written before evacsim read them"

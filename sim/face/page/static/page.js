@@ -70,12 +70,12 @@ function baseText(lever) {
   return lever.kind === "choice" ? JSON.stringify(b) : String(b);
 }
 
-function setLever(lever, text) {
+function setLever(lever, text, delay = 120) {
   if (text === baseText(lever) || text === "") delete state.settings[lever.key];
   else state.settings[lever.key] = text;
   const div = document.querySelector(`.lever[data-key="${lever.key}"]`);
   if (div) div.classList.toggle("changed", lever.key in state.settings);
-  changed();
+  changed(delay);
 }
 
 function leverControl(lever) {
@@ -131,9 +131,10 @@ function leverControl(lever) {
     box.value = current ?? String(lever.base);
     slider.value = isFinite(Number(box.value)) ? box.value : lever.high;
     slider.addEventListener("input", () => { box.value = slider.value; setLever(lever, slider.value); });
+    slider.addEventListener("change", () => setLever(lever, slider.value, 0)); // let go: at once
     box.addEventListener("change", () => {
       if (isFinite(Number(box.value))) slider.value = box.value;
-      setLever(lever, box.value.trim());
+      setLever(lever, box.value.trim(), 0);
     });
     reset.addEventListener("click", () => {
       box.value = String(lever.base);
@@ -283,6 +284,7 @@ function signed(value, unit) {
 
 function draw(body) {
   window.evacsimAnswer = body;
+  (window.evacsimDrawn = window.evacsimDrawn || []).push({ reps: body.reps, at: performance.now() });
   $("words").textContent = body.same ? "The what-if is the base: move a control." : body.words;
   const rows = body.differences.map((d) => {
     const tr = document.createElement("tr");
@@ -291,7 +293,7 @@ function draw(body) {
     tr.dataset.ciLow = String(d.ci_low);
     tr.dataset.ciHigh = String(d.ci_high);
     const sure = d.ci_low !== null && (d.ci_low > 0 || d.ci_high < 0);
-    const cls = sure ? (d.difference > 0 ? "up" : "down") : "";
+    const cls = sure ? "clear" : ""; // the CI excludes zero (better or worse is the reader's call)
     tr.innerHTML = `<td>${d.label}</td><td>${d.unit}</td><td>${fmt(d.base_mean, d.unit)}</td>` +
       `<td>${fmt(d.whatif_mean, d.unit)}</td><td class="${cls}">${signed(d.difference, d.unit)}</td>` +
       `<td>${signed(d.ci_low, d.unit)} to ${signed(d.ci_high, d.unit)}</td>`;
@@ -439,10 +441,24 @@ async function showReplication() {
   const body = await r.json();
   if (!r.ok) return showError(body.error);
   $("narration").textContent = body.narration.join("\n");
+  $("one-run").textContent = oneRun(body);
   const img = $("animation");
   img.onload = () => { $("rep-status").textContent = `replication ${rep}, seed ${body.seed}`; };
   img.src = "/api/animation.gif?" + q.toString();
   img.hidden = false;
+}
+
+// One replication set against all of them: the "why one run is not enough" moment.
+function oneRun(body) {
+  const answer = window.evacsimAnswer;
+  const one = body.metrics[0];
+  const all = answer && answer.differences.find((d) => d.metric === one?.metric);
+  if (!one || !all) return "";
+  return `Replication ${body.rep}: ${fmt(one.value, one.unit)} ${one.unit} (${one.label}). ` +
+    `Over the what-if's ${answer.reps.toLocaleString("en")} replications: mean ` +
+    `${fmt(all.whatif_mean, all.unit)}, 90% of them between ${fmt(all.whatif_p5, all.unit)} and ` +
+    `${fmt(all.whatif_p95, all.unit)}. One run is one draw of the breaches, delays and loading ` +
+    "times; try replications 0, 1, 2.";
 }
 
 async function upload(file) {

@@ -1,0 +1,182 @@
+"""The batch engine's private vehicles: columns of cars, vans and pickups leaving once.
+
+As in the reference engine (:mod:`sim.engines.private`): a column due while the ceasefire
+holds leaves at once, else at the resumption; its vehicles take people from its stream's
+groups, each its own load; it drives to the checkpoint, shares the crossing's lanes and
+queue with the convoys, waits aboard at the checkpoint while the ceasefire is suspended,
+and reaches reception. A column in flight sits in a convoy slot (``c_private`` its stream,
+``c_private_n`` its vehicles, no vehicle of any pool), so the crossing serves convoys and
+columns from one queue. The state lives on :class:`sim.engines.vector.Batch`, which mixes
+these methods in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines.batch_convoys import (
+    PRIVATE_HELD,
+    PRIVATE_INSPECTION,
+    PRIVATE_TO_CHECKPOINT,
+    PRIVATE_TO_RECEPTION,
+)
+from sim.engines.batch_params import BatchParameters
+from sim.engines.batch_part import BatchPart
+from sim.inputs.scenario import MAX_COLUMN
+
+INF = np.inf
+#: Kind of a private column in the arrivals calendar, after the timetable's kinds.
+PRIVATE_COLUMN = 5
+
+
+class BatchPrivate(BatchPart):
+    """Private columns: leaving, the checkpoint, holds and reception."""
+
+    def _private_start(self, params: BatchParameters) -> None:
+        s, R = self.scenario, self.R
+        columns = s.private_columns
+        self.column_stream = np.array([k for _, k, _ in columns], dtype=np.int64)
+        self.column_vehicles = np.array([n for _, _, n in columns], dtype=np.int64)
+        times = np.array([t for t, _, _ in columns])
+        self.column_order = np.argsort(times, kind="stable")  # the order columns fall due
+        self.column_pending = np.zeros((len(columns), R), dtype=bool)
+        names = [g.name for g in s.groups]
+        self.column_takes = [tuple(names.index(g) for g in p.groups) for p in s.private]
+        self.column_load = [params.dist(f"private.{p.name}.people", p.load) for p in s.private]
+
+    def _private_due(self, idx: np.ndarray, column: np.ndarray) -> None:
+        """Columns fall due: they leave, or wait for the ceasefire to resume."""
+        on = self.active[idx]
+        self.column_pending[column[~on], idx[~on]] = True
+        if on.any():
+            self._private_leave(idx[on], column[on])
+
+    def _private_resume(self, idx: np.ndarray) -> None:
+        """The ceasefire resumes: columns that fell due meanwhile leave, in order."""
+        if not len(self.column_order) or not self.column_pending[:, idx].any():
+            return
+        for k in self.column_order:
+            due = self.column_pending[k, idx]
+            if due.any():
+                j = idx[due]
+                self.column_pending[k, j] = False
+                self._private_leave(j, np.full(len(j), k))
+
+    def _private_leave(self, idx: np.ndarray, column: np.ndarray) -> None:
+        """Columns leave the pickup with the people their vehicles can take."""
+        stream = self.column_stream[column]
+        vehicles = self.column_vehicles[column]
+        width = int(vehicles.max())
+        index = column[:, None] * MAX_COLUMN + np.arange(width)[None, :]
+        u = self.variates.uniform("private_load", self.rep[idx][:, None], index)
+        seats = np.zeros(u.shape, dtype=np.int64)
+        for k in np.unique(stream):
+            on = stream == k
+            rows = np.repeat(idx[on], width)
+            people = self.column_load[k].ppf(u[on].ravel(), rows).reshape(-1, width)
+            seats[on] = np.maximum(1, np.floor(people + 0.5)).astype(np.int64)
+        seats = np.where(np.arange(width)[None, :] < vehicles[:, None], seats, 0)
+        free = seats.sum(axis=1)
+        manifest = np.zeros((self.G, self.K, len(idx)), dtype=np.int64)
+        for k in np.unique(stream):
+            on = np.flatnonzero(stream == k)
+            j = idx[on]
+            for g in self.column_takes[k]:
+                queue = self.queue[g, :, j].T  # (K, n)
+                take = np.minimum(queue.sum(axis=0), free[on])
+                before = np.cumsum(queue, axis=0) - queue
+                manifest[g][:, on] = np.clip(take[None, :] - before, 0, queue)
+                free[on] -= take
+        taken = manifest.sum(axis=(0, 1))
+        go = taken > 0
+        if not go.any():
+            return
+        idx, manifest, taken, column, stream = (
+            x[..., go] if x.ndim == 3 else x[go] for x in (idx, manifest, taken, column, stream)
+        )
+        used = (np.cumsum(seats[go], axis=1) < taken[:, None]).sum(axis=1) + 1
+        self.queue[:, :, idx] -= manifest
+        slot = self._free_slot(idx)
+        now = self.now[idx]
+        self.c_number[slot, idx] = column
+        self.c_private[slot, idx] = stream
+        self.c_private_n[slot, idx] = used
+        self.c_vehicles[slot, :, idx] = 0
+        self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
+        groups = manifest.sum(axis=1)
+        self.c_groups[slot, :, idx] = groups.T
+        self.c_people[slot, idx] = taken
+        self.c_formed[slot, idx] = now
+        self.c_departed[slot, idx] = now
+        self.c_at_checkpoint[slot, idx] = np.nan
+        self.books.change_waiting(idx, -taken, boarding=True)
+        self._column_event(slot, idx, "private_departs")
+        trip = self._leg("to_checkpoint", slot, idx, "private_to_checkpoint")
+        self._set_timer(slot, idx, now + trip, PRIVATE_TO_CHECKPOINT)
+
+    def _column_event(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
+        if not self.books.traced[idx].any():
+            return
+        names = [p.name for p in self.scenario.private]
+        note = np.array(
+            [
+                f"{names[k]}: {n} vehicles"
+                for k, n in zip(self.c_private[slot, idx], self.c_private_n[slot, idx], strict=True)
+            ],
+            dtype=object,
+        )
+        convoy = np.full(len(idx), -1)
+        self.books.record(idx, event, convoy, self.c_groups[slot, :, idx].T, note=note)
+
+    def _private_step(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Each column whose timer fired takes its next step."""
+        stage = self.c_stage[slot, idx]
+        for code, step in (
+            (PRIVATE_TO_CHECKPOINT, self._column_at_checkpoint),
+            (PRIVATE_INSPECTION, self._column_inspected),
+            (PRIVATE_HELD, self._column_released),
+            (PRIVATE_TO_RECEPTION, self._column_arrives),
+        ):
+            here = stage == code
+            if here.any():
+                step(slot[here], idx[here])
+
+    def _column_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.c_at_checkpoint[slot, idx] = self.now[idx]
+        inspection = self._leg("inspection", slot, idx, "private_inspection")
+        self._enter_crossing(slot, idx, inspection)
+
+    def _column_inspected(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self._release_lane(slot, idx)
+        self._column_pass_or_hold(slot, idx)
+
+    def _column_released(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.books.change_held(idx, -self.c_people[slot, idx])
+        self._column_pass_or_hold(slot, idx)
+
+    def _column_pass_or_hold(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Past the checkpoint while the ceasefire holds; else wait aboard for it."""
+        on = self.active[idx]
+        if (~on).any():
+            s, j = slot[~on], idx[~on]
+            self.books.change_held(j, self.c_people[s, j])
+            self.c_stage[s, j] = PRIVATE_HELD
+            self.c_next[s, j] = INF
+            self.c_hold_seq[s, j] = self.seq[j]
+            self.seq[j] += 1
+        if on.any():
+            s, j = slot[on], idx[on]
+            self._crossed(s, j)
+            trip = self._leg("to_reception", s, j, "private_to_reception")
+            self._set_timer(s, j, self.now[j] + trip, PRIVATE_TO_RECEPTION)
+
+    def _column_arrives(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        self.books.private_reception(slot, idx)
+        self._column_event(slot, idx, "private_arrives")
+        people = self.c_people[slot, idx]
+        self.c_number[slot, idx] = -1
+        self.c_private[slot, idx] = -1
+        self.c_private_n[slot, idx] = 0
+        self.c_stage[slot, idx] = 0
+        self.c_next[slot, idx] = INF
+        self._people_safe(idx, people)
