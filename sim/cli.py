@@ -47,6 +47,7 @@ from sim.studies.compare import compare
 from sim.studies.optimise import load_study, optimise
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
+from sim.studies.sweeps.executors import executor_for
 from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
@@ -97,6 +98,16 @@ def _parser() -> argparse.ArgumentParser:
             help="override a scenario value, e.g. fleet.buses.count=40 (repeatable)",
         )
 
+    def scheduling(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--scheduler",
+            default="local",
+            help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
+        )
+        p.add_argument(
+            "--workers", type=_positive, help="processes or Dask workers (default: cores)"
+        )
+
     p = commands.add_parser("run", help="run replications and write a run folder")
     p.add_argument("scenario", help="scenario file (TOML)")
     p.add_argument("--reps", type=_positive, help="replications (default: the scenario's)")
@@ -122,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a metric --precision applies to (repeatable; default: evacuated)",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications with --precision")
+    scheduling(p)
     overrides(p)
     p.set_defaults(command=_run)
 
@@ -150,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, help="prior draws (default: the file's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the file's)")
     p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
+    scheduling(p)
     p.set_defaults(command=_calibrate)
 
     p = commands.add_parser(
@@ -160,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_positive, help="replications (default: the base's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the base's)")
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
+    scheduling(p)
     p.add_argument(
         "--metric",
         dest="metrics",
@@ -172,12 +186,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
     p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
-    p.add_argument(
-        "--scheduler",
-        default="local",
-        help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
-    )
-    p.add_argument("--workers", type=_positive, help="processes or Dask workers (default: cores)")
+    scheduling(p)
     p.add_argument(
         "--precision",
         type=_fraction,
@@ -263,16 +272,19 @@ def _seed(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     _check_out(args.out, RESULTS / scenario.name)
-    result = run(
-        scenario,
-        args.reps,
-        args.seed,
-        args.engine,
-        overrides=args.overrides,
-        precision=args.precision,
-        metrics=args.metrics or ("evacuated",),
-        max_reps=args.max_reps,
-    )
+    with executor_for(args.scheduler, args.workers) as executor:
+        result = run(
+            scenario,
+            args.reps,
+            args.seed,
+            args.engine,
+            overrides=args.overrides,
+            workers=args.workers,
+            precision=args.precision,
+            metrics=args.metrics or ("evacuated",),
+            max_reps=args.max_reps,
+            executor=executor,
+        )
     folder = result.save(args.out)
     _moved(args.out, folder)
     print(run_table(result))
@@ -413,7 +425,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
     _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
-    calibration = calibrate(targets, args.draws, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        calibration = calibrate(
+            targets, args.draws, args.seed, workers=args.workers, executor=executor
+        )
     folder = calibration.save(args.out)
     _moved(args.out, folder)
     print(calibration_table(calibration))
@@ -425,7 +440,10 @@ def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
     _check_out(args.out, RESULTS / "compare")
-    comparison = compare(base, whatifs, args.reps, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        comparison = compare(
+            base, whatifs, args.reps, args.seed, workers=args.workers, executor=executor
+        )
     known = {d.metric for d in comparison.differences}
     for name in args.metrics or ():
         if name not in known:

@@ -25,6 +25,7 @@ import os
 import platform
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,6 +199,7 @@ def compare(
     reps: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Paired differences of each what-if against the base, under common random numbers.
 
@@ -214,6 +216,9 @@ def compare(
         The base's ``run.seed`` by default.
     workers : int, optional
         Processes for the batch engine (see :func:`sim.studies.runner.run_chunked`).
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
+        (see :func:`sim.studies.runner.run_chunked`); the same result whatever runs them.
 
     Raises
     ------
@@ -230,12 +235,12 @@ def compare(
         raise ScenarioError("compare", "", "name at least one what-if scenario")
     names = labels(base, scenarios)
     began = time.perf_counter()
-    before = run_chunked(base, reps, seed, workers)
+    before = run_chunked(base, reps, seed, workers, executor=executor)
     paired = {base.name: before}
     differences = []
     for name, whatif in zip(names, scenarios, strict=True):
-        same = run_chunked(whatif, reps, seed, workers)
-        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps)
+        same = run_chunked(whatif, reps, seed, workers, executor=executor)
+        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps, executor=executor)
         paired[name] = same
         for metric in base_metrics(before, same):
             differences.append(

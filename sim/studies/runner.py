@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ def run(
     metrics: Sequence[str] = ("evacuated",),
     max_reps: int | None = None,
     trace: Sequence[int] | None = None,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
 
@@ -108,6 +109,10 @@ def run(
     trace : sequence of int, optional
         The replications whose every event is kept (for narration, animation, the convoy
         timeline); the scenario's first ``run.trace_reps`` by default.
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks (see :func:`run_chunked`), e.g. a Dask client's
+        ``client.get_executor()``; the same result whatever runs them. The ``des`` engine
+        runs in this process.
 
     Raises
     ------
@@ -125,7 +130,9 @@ def run(
 
     def replicate(first: int, n: int) -> Replications:
         if engine == "vector":
-            return run_chunked(scenario, n, seed, workers, first_rep=first, traced=trace)
+            return run_chunked(
+                scenario, n, seed, workers, first_rep=first, traced=trace, executor=executor
+            )
         return run_des(scenario, n, seed, first_rep=first, traced=trace)
 
     if precision is not None:
@@ -184,6 +191,7 @@ def run_chunked(
     first_rep: int = 0,
     rep_ids: np.ndarray | None = None,
     traced: Sequence[int] | None = None,
+    executor: Executor | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -209,6 +217,10 @@ def run_chunked(
     traced : sequence of int, optional
         The replication numbers whose events are traced; the first ``run.trace_reps`` by
         default.
+    executor : concurrent.futures.Executor, optional
+        Where the chunks run instead of this machine's processes: any executor, e.g. a Dask
+        client's ``client.get_executor()``. Its workers need evacsim installed. The result
+        does not depend on it.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -223,6 +235,8 @@ def run_chunked(
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
+    if executor is not None:
+        return _gather(executor.map(run_vector, *args), starts, reps)
     if workers <= 1 or n == 1:
         return _gather(map(run_vector, *args), starts, reps)
     with ProcessPoolExecutor(workers) as pool:

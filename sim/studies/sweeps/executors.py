@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import AbstractContextManager, ExitStack
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any
 
 import numpy as np
@@ -139,3 +139,17 @@ def open_executor(scheduler: str = "local", workers: int | None = None) -> Abstr
     raise ScenarioError(
         "--scheduler", "", f"must be local, dask-local or tcp://HOST:PORT, got {scheduler!r}"
     )
+
+
+@contextmanager
+def executor_for(scheduler: str = "local", workers: int | None = None) -> Iterator[Executor | None]:
+    """The executor ``run``, ``compare`` and ``calibrate`` take for ``--scheduler``: None for
+    ``local`` (the runner's own processes), a Dask client's executor otherwise.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`open_executor` does.
+    """
+    with open_executor(scheduler, workers) as opened:
+        yield opened.client.get_executor() if isinstance(opened, DaskExecutor) else None
