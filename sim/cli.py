@@ -51,6 +51,7 @@ from sim.studies.sweeps.executors import executor_for
 from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
+from sim.views.wording import count
 
 #: Where run, compare and calibration folders go unless ``--out`` says otherwise.
 RESULTS = Path("results")
@@ -327,6 +328,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _checked(path: str) -> str:
     """Read a scenario, sweep or targets file, whichever it is; say what it holds."""
     kind = _kind(path)
+    if kind == "study":
+        study = load_study(path)
+        parts = [
+            count(len(study.decisions), "decisions"),
+            count(len(study.uncertainties), "uncertainties"),
+            count(len(study.constraints), "constraints"),
+            f"{count(study.trials, 'trials')} of {count(study.reps, 'replications')}",
+        ]
+        return f"study: {', '.join(parts)}"
     if kind == "sweep":
         spec = load_sweep(path)
         axes = "1 axis" if len(spec.axes) == 1 else f"{len(spec.axes)} axes"
