@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.limits import MAX_HORIZON
 from sim.model.distributions import Distribution
 from sim.model.weather import Weather
 
@@ -25,8 +26,6 @@ MAX_POOLS = 64
 #: Most vehicles in one private column: the loads of column ``c`` have indices
 #: ``c * MAX_COLUMN .. c * MAX_COLUMN + vehicles - 1`` in their stream.
 MAX_COLUMN = 4096
-#: Longest horizon accepted, hours (a year): a guard against a unit mistake.
-MAX_HORIZON = 24 * 366
 #: What ``Ceasefire.before_checkpoint`` may be.
 BEFORE_CHECKPOINT = ("hold", "turn_back")
 
@@ -140,6 +139,10 @@ class Pool:
         Hours to board and to unload one vehicle; a convoy waits for its slowest vehicle.
     changes : tuple of FleetChange
         Later entries and losses of vehicles, in time order.
+    loading_place : str
+        Where its vehicles load. Pools with the same place share it: one convoy forms and
+        loads there at a time, and departures from it keep the headway. Pools at different
+        places form separate convoys, side by side.
     """
 
     name: str
@@ -151,6 +154,7 @@ class Pool:
     load_time: Distribution
     unload_time: Distribution
     changes: tuple[FleetChange, ...] = ()
+    loading_place: str = "pickup"
 
     def __post_init__(self) -> None:
         _check(self, "count", _whole(self.count, 0, MAX_POOL_SIZE), f"0 to {MAX_POOL_SIZE}")
@@ -517,6 +521,14 @@ class Scenario:
         """For each group, the indices of the pools allowed to carry it, in preference order."""
         index = {p.name: i for i, p in enumerate(self.pools)}
         return tuple(tuple(index[v] for v in g.vehicles) for g in self.groups)
+
+    @property
+    def loading_places(self) -> tuple[tuple[int, ...], ...]:
+        """The pools at each loading place, places in order of their first pool."""
+        places: dict[str, list[int]] = {}
+        for p, pool in enumerate(self.pools):
+            places.setdefault(pool.loading_place, []).append(p)
+        return tuple(tuple(pools) for pools in places.values())
 
     @property
     def private_columns(self) -> tuple[tuple[float, int, int], ...]:
