@@ -220,8 +220,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
     )
-    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
-    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("study", help="study file (TOML) or bundled name, e.g. optimise/aleppo_plan")
+    p.add_argument(
+        "--budget", type=_positive, help="replications for the search (default: the study's)"
+    )
     p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=_positive, help="processes (default: cores)")
