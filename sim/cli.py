@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.report import calibration_table
 from sim.studies.compare import compare
 from sim.studies.optimise import load_study, optimise
+from sim.studies.processes import stop_on_signals
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
 from sim.views.animate import animate, check_animation
@@ -59,13 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.command(args)
+        with stop_on_signals():
+            return args.command(args)
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("evacsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -185,8 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
     )
-    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
-    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("study", help="study file (TOML) or bundled name, e.g. optimise/aleppo_plan")
+    p.add_argument(
+        "--budget", type=_positive, help="replications for the search (default: the study's)"
+    )
     p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=_positive, help="processes (default: cores)")
@@ -241,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
         precision=args.precision,
         metrics=args.metrics or ("evacuated",),
         max_reps=args.max_reps,
+        progress=True,
     )
     folder = result.save(args.out)
     _moved(args.out, folder)
@@ -393,13 +399,19 @@ def _sweep(args: argparse.Namespace) -> int:
     check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(sweep_report(result))
+    if result.damaged:
+        print(
+            f"evacsim: note: {result.damaged} damaged chunk files were computed again "
+            f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -414,12 +426,12 @@ def _optimise(args: argparse.Namespace) -> int:
     spec = load_study(args.study, args.budget, args.seed)
     try:
         result = optimise(spec, out=args.out, workers=args.workers, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; the search is kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(result.statement)
     print(f"\nOptimise folder: {result.folder}")
     return 0

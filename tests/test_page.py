@@ -215,6 +215,11 @@ def test_uploads_are_validated_and_kept_once(client):
     assert bad.status_code == 400 and bad.json()["error"].startswith("bad.toml: ")
 
 
+def test_request_numbers_that_are_not_numbers_are_ignored(client):
+    params = {"reps": 20, "client": "x" * 500, "seq": "not a number"}
+    assert client.get("/api/answer", params=params).status_code == 200
+
+
 def test_a_request_overtaken_by_a_newer_one_is_cancelled():
     tickets = Tickets()
     old = tickets.take("browser", 1)
