@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-sweep clean calibrate calibrate-check workshop-answers
+.PHONY: run test lint serve bench bench-sweep bench-selection clean calibrate calibrate-check workshop-answers
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+# The what-if page on http://127.0.0.1:8050/ (docs/page.md); Ctrl-C stops it.
+serve: $(STAMP)
+	$(BIN)/evacsim serve scenarios/aleppo_2016.toml
+
 # Engine speed and memory, appended to bench/RESULTS.md (a few minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/engines.py
@@ -29,6 +33,11 @@ bench: $(STAMP)
 # appended to bench/RESULTS.md (a few minutes).
 bench-sweep: $(STAMP)
 	$(BIN)/python bench/sweep.py
+
+# The certification's probability of correct selection over thousands of seeds, appended to
+# bench/RESULTS.md (a few minutes).
+bench-selection: $(STAMP)
+	$(BIN)/python bench/selection.py
 
 # Rewrite docs/workshop-answers.md by running the workshop's commands (a few seconds).
 workshop-answers: $(STAMP)

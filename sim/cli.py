@@ -34,15 +34,17 @@ from typing import TYPE_CHECKING
 
 import sim
 from sim.errors import ScenarioError
-from sim.inputs.library import copy_library, entries, library_root
+from sim.inputs.library import copy_library, entries, file_kind, library_root
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.inputs.sources import read_toml
+from sim.views.wording import count
 
 if TYPE_CHECKING:
     from sim.outputs.records import TraceEvent
 
 # Each command imports what it runs when it runs: ``evacsim --help`` and ``evacsim validate``
-# load numpy and the scenario layer only, not the engines, scipy or matplotlib.
+# (of a scenario) load numpy and the scenario layer only, not the engines, scipy or matplotlib.
 
 #: The engines ``--engine`` accepts: the keys of :data:`sim.studies.runner.ENGINES`, named
 #: here so that the parser does not import the engines (tests/test_imports.py checks both).
@@ -277,6 +279,18 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
+            if _is_study(path):
+                from sim.studies.optimise import load_study
+
+                spec = load_study(path)
+                parts = [
+                    count(len(spec.decisions), "decisions"),
+                    count(len(spec.uncertainties), "uncertainties"),
+                    count(len(spec.constraints), "constraints"),
+                    f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
+                ]
+                print(f"{path}: ok (study: {', '.join(parts)})")
+                continue
             s = load_scenario(path)
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
@@ -287,6 +301,14 @@ def _validate(args: argparse.Namespace) -> int:
             f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
         )
     return status
+
+
+def _is_study(path: str) -> bool:
+    """Whether ``path`` is an ``evacsim optimise`` study file (its reader says if not TOML)."""
+    try:
+        return file_kind(read_toml(path)) == "study"
+    except ScenarioError:
+        return False
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:

@@ -93,8 +93,9 @@ def fleet_changes(draw, pool: str, count: int) -> str:
 
 
 @st.composite
-def periods(draw) -> str:
-    """Scheduled changes of the rules: convoy size, loads, headway, snow, boarding."""
+def periods(draw, crossing: bool = False) -> str:
+    """Scheduled changes of the rules: convoy size, loads, headway, snow, boarding, and the
+    crossing's throughput if there is a crossing."""
     items = []
     for i in range(draw(st.integers(0, 3))):
         keys = [f"start = {draw(st.floats(0.0, 40.0))!r}", f"name = 'period {i}'"]
@@ -107,7 +108,11 @@ def periods(draw) -> str:
             "travel_factor": lambda: repr(draw(st.floats(0.2, 3.0))),
             "inspection_factor": lambda: repr(draw(st.floats(0.2, 5.0))),
             "board_while_suspended": lambda: str(draw(st.booleans())).lower(),
+            "max_hold": lambda: repr(draw(st.sampled_from([0.1, 1.0, 3.0, float("inf")]))),
+            "send_home": lambda: f"{{families = {draw(st.floats(0.0, 1.0))!r}}}",
         }
+        if crossing:
+            options["crossing"] = lambda: f"{{vehicles_per_hour = {draw(st.floats(0.5, 200.0))!r}}}"
         chosen = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, unique=True))
         keys += [f"{k} = {options[k]()}" for k in chosen]
         items.append("{" + ", ".join(keys) + "}")
@@ -155,7 +160,6 @@ def random_scenario(draw) -> list[str]:
         changes = "fleet.buses.changes=[{at = 2.0, enter = 3}]"
     o.append(changes)
     o.append(draw(fleet_changes("ambulances", ambulances)))
-    o.append(draw(periods()))
     for group in ("patients", "wounded", "families", "fighters"):
         if draw(st.booleans()):
             after, share = draw(st.floats(0.0, 30.0)), draw(st.floats(0.0, 1.0))
@@ -194,10 +198,12 @@ def random_scenario(draw) -> list[str]:
             f"private.cars.people={draw(durations)}",
             f"private.cars.columns=[{', '.join(columns)}]",
         ]
-    if draw(st.booleans()):  # a crossing that may set the pace
+    crossing = draw(st.booleans())
+    if crossing:  # a crossing that may set the pace
         o.append(f"crossing.lanes={draw(st.integers(1, 3))}")
         if draw(st.booleans()):
             o.append(f"crossing.vehicles_per_hour={draw(st.floats(0.5, 200.0))!r}")
+    o.append(draw(periods(crossing)))
     if draw(st.booleans()):
         hours = st.floats(0.0, 24.0)
         opening, closing = draw(st.tuples(hours, hours).filter(lambda h: h[0] % 24 != h[1] % 24))

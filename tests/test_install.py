@@ -121,7 +121,9 @@ def test_version_everywhere(installed):
 
 
 def test_unknown_name_lists_the_bundled_ones(tmp_path):
-    with pytest.raises(sim.ScenarioError, match=r"bundled: aleppo_2016, what-if/bigger_convoys"):
+    with pytest.raises(
+        sim.ScenarioError, match=r"bundled: aleppo_2016, aleppo_2016_full, what-if/bigger_convoys"
+    ):
         sim.load_scenario("aleppo")
     # a path that does not exist is a path, not a name
     with pytest.raises(sim.ScenarioError, match="no such scenario file"):

@@ -117,3 +117,17 @@ def test_the_cli_prints_one_line_and_exits_2(tmp_path):
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.search").exists()
     missing = evacsim("optimise", str(tmp_path / "none.toml"))
     assert missing.returncode == 2 and "no such study file" in missing.stderr
+
+
+def test_validate_checks_a_study_file(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(GOOD)
+    done = evacsim("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"{path}: ok (study: 2 decisions, 1 uncertainty, 1 constraint, 10 trials of 2 "
+        "replications)\n"
+    )
+    path.write_text(GOOD.replace("delta = 1.0", "delta = 0"))
+    bad = evacsim("validate", str(path))
+    assert bad.returncode == 2 and "certify.delta" in bad.stderr

@@ -189,6 +189,14 @@ def test_levers_mark_the_bases_values_and_only_changes_count():
     assert by_key["ceasefire.before_checkpoint"].choices == ("hold", "turn_back")
     assert by_key["convoy.departure_hours"].base is None
     assert by_key["crossing.lanes"].base == math.inf  # no [crossing]: unlimited
+    assert by_key["fleet.buses.crowding"].base == 1.32
+    assert by_key["ceasefire.board_while_suspended"].base is False
+    assert "linkage.max_lag" not in by_key
+    linked = {lever.key for lever in levers(sim.load_scenario("what-if/linked_foua_kefraya"))}
+    assert {"linkage.max_lag", "linkage.lag_breach_rate"} <= linked
+    assert changed(base, {"ceasefire.board_while_suspended": "true"}) == {
+        "ceasefire.board_while_suspended": True
+    }
     assert changed(base, {"fleet.buses.count": "38", "convoy.headway": "2"}) == {
         "convoy.headway": 2
     }
@@ -205,6 +213,11 @@ def test_uploads_are_validated_and_kept_once(client):
     assert levers["name"] == "deterministic"
     bad = client.post("/api/upload", params={"name": "bad.toml"}, content=b"horizon = -1\n")
     assert bad.status_code == 400 and bad.json()["error"].startswith("bad.toml: ")
+
+
+def test_request_numbers_that_are_not_numbers_are_ignored(client):
+    params = {"reps": 20, "client": "x" * 500, "seq": "not a number"}
+    assert client.get("/api/answer", params=params).status_code == 200
 
 
 def test_a_request_overtaken_by_a_newer_one_is_cancelled():
@@ -232,12 +245,12 @@ def test_blocks_from_the_cache_equal_one_run(monkeypatch):
     assert (ran, ran_again) == (250, 0)
     # blocks 0-29, then 30-154 and 155-279 on the two workers
     assert sorted(k[2:] for k in runs.blocks) == [(0, 30), (30, 125), (155, 125)]
-    one = run_chunked(scenario, 280, 4, 1)
+    one = run_chunked(scenario, 280, 4, 1, traced=())
     for k, v in one.metrics.items():
         np.testing.assert_array_equal(whole.metrics[k], v)
         np.testing.assert_array_equal(part.metrics[k], v[:150])
     np.testing.assert_array_equal(whole.series["evacuated"], one.series["evacuated"])
-    assert whole.trace == one.trace
+    assert whole.trace == one.trace == []
 
 
 def test_the_line_in_words():

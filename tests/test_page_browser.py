@@ -118,14 +118,23 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
 
 def test_a_url_restores_a_state(server, browser):
     page = browser.new_page()
-    levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22"
+    levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22&crossing.lanes=1"
     page.goto(f"{server}/?base=aleppo_2016&seed=9&precision=0.01&{levers}")
     got = ready(page, 300)  # 300 replications give the halt's difference to within ±1%
     assert got["seed"] == 9
-    assert got["changes"] == {"convoy.headway": 1, "ceasefire.before_checkpoint": "turn_back"}
+    assert got["changes"] == {
+        "convoy.headway": 1,
+        "ceasefire.before_checkpoint": "turn_back",
+        "crossing.lanes": 1,
+    }
     assert page.input_value('.lever[data-key="convoy.headway"] input[type=text]') == "1"
     assert page.input_value('.lever[data-key="ceasefire.before_checkpoint"] select') == "turn_back"
-    assert page.locator(".lever.changed").count() == 2
+    assert page.locator(".lever.changed").count() == 3
+    box = page.locator('.lever[data-key="ceasefire.board_while_suspended"] input')
+    assert not box.is_checked()
+    box.check()
+    page.wait_for_function("window.evacsimAnswer.changes['ceasefire.board_while_suspended']")
+    assert "ceasefire.board_while_suspended=true" in page.url
     assert page.input_value("#reps") == "p0.01"
 
 

@@ -191,3 +191,46 @@ def test_narration_tells_losses_leavers_and_periods():
     assert "give up waiting and go home" in text
     assert "Vehicles are lost (burned); none is at the pickup" in text
     assert "4 buses leave the operation: as they come back." in text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_sends_people_home(engine):
+    # at 1.0 half the 1,700 still waiting are sent home; convoys take 600 at 0 and 4.0 and
+    # the last 250 at 8.0 (5 buses), who reach reception at 10.0
+    result = outcome(engine, "periods=[{start = 1.0, send_home = {families = 0.5}}]")
+    assert [(e.time, e.people) for e in events(result, "people_leave")] == [(1.0, 850)]
+    m = result.metrics
+    assert list(m["left"]) == [850, 850]
+    assert list(m["evacuated"]) == [1450, 1450]
+    assert list(m["clearance_time"]) == [10.0, 10.0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_lets_held_convoys_wait_longer(engine):
+    # Suspended 0-5 h, boarding allowed, held convoys turn back after 1 h: convoy 0 loads
+    # 0-0.5 and turns back at 1.5, reloads and turns back at 3.0. From 2.5 a period lifts the
+    # limit, so the convoy held from 3.5 waits aboard until the resumption at 5.0.
+    halt = "ceasefire.windows=[{start = 0.0, end = 5.0, reason = 'halt'}]"
+    base = (halt, "ceasefire.board_while_suspended=true", "ceasefire.max_hold=1.0")
+    limited = outcome(engine, *base)
+    lifted = outcome(engine, *base, "periods=[{start = 2.5, max_hold = inf}]")
+    assert [e.time for e in events(limited, "turned_back")] == [1.5, 3.0, 4.5]
+    assert [e.time for e in events(lifted, "turned_back")] == [1.5, 3.0]
+    assert limited.metrics["held_person_hours"][0] == 600 * 3 * 1.0
+    assert lifted.metrics["held_person_hours"][0] == 600 * (1.0 + 1.0 + 1.5)
+    for result in (limited, lifted):
+        assert [e.time for e in events(result, "convoy_departs")][:1] == [5.0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_slows_the_crossing(engine):
+    # One lane; from 3.0 it passes 20 vehicles an hour, so a convoy of 10 buses holds it for
+    # its inspection 0.25 + 10 / 20 = 0.75 h. Convoy 0 crossed before; convoys 1 and 2 take
+    # 4.5 h a rotation (forming at 4.0 and 8.5), and the last, 9 buses with 500 people, forms
+    # at 13.0 and reaches reception 0.5 + 0.5 + (0.25 + 9 / 20) + 0.75 h later.
+    result = outcome(
+        engine, "crossing.lanes=1", "periods=[{start = 3.0, crossing = {vehicles_per_hour = 20.0}}]"
+    )
+    forms = [e.time for e in events(result, "convoy_forms")]
+    assert forms == [0.0, 4.0, 8.5, 13.0]
+    assert result.metrics["clearance_time"][0] == pytest.approx(13.0 + 0.5 + 0.5 + 0.7 + 0.75)

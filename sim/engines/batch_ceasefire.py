@@ -32,7 +32,8 @@ class BatchCeasefire(BatchPart):
         self.negotiated = np.zeros(R, dtype=np.int64)
         self.breaches = np.zeros(R, dtype=np.int64)
         self.breach_rate = params["ceasefire.breach_rate"]
-        self.max_hold = params["ceasefire.max_hold"]
+        # hours a held convoy waits before it turns back; a period may change it
+        self.max_hold = np.array(np.broadcast_to(params["ceasefire.max_hold"], (R,)), dtype=float)
         self.incident_probability = params["route.incident_probability"]
         self.turn_back_mode = rules.before_checkpoint == "turn_back"
         self.windows = rules.windows

@@ -112,13 +112,14 @@ class BatchConvoys(BatchPart):
 
     def _hold_wait(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> None:
         """Wait for the resumption, or until the convoy's ``max_hold`` is spent."""
-        now = self.now[idx]
-        until = now + (pick(self.max_hold, idx) - self.c_hold_hours[slot, idx])
+        now, limit = self.now[idx], self.max_hold[idx]  # the limit in force (a period's)
+        until = now + (limit - self.c_hold_hours[slot, idx])
         self.c_hold_start[slot, idx] = now
         self.c_hold_until[slot, idx] = until
         self._set_timer(slot, idx, np.maximum(until, now), stage)
         self.c_hold_seq[slot, idx] = self.c_seq[slot, idx]
-        self.c_hop[slot, idx] = False
+        # with no limit it waits for the resumption alone: no scheduling hop to take
+        self.c_hop[slot, idx] = ~np.isfinite(limit)
 
     def _released(self, slot: np.ndarray, idx: np.ndarray, stage: int) -> np.ndarray:
         """Held convoys that woke: which move on or turn back (the others wait again).
@@ -138,12 +139,12 @@ class BatchConvoys(BatchPart):
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Which held convoys act now; the others take one more scheduling hop first.
 
-        A convoy held with a finite ``max_hold`` waits for the resumption *or* its timer;
-        in the reference engine that condition is an event of its own, scheduled when
-        either fires, so the convoy moves one event later than a plain wait would.
+        A convoy waiting with a finite ``max_hold`` (the one in force when its wait began)
+        waits for the resumption *or* its timer; in the reference engine that condition is an
+        event of its own, scheduled when either fires, so the convoy moves one event later
+        than a plain wait would.
         """
-        finite = np.broadcast_to(np.isfinite(pick(self.max_hold, idx)), idx.shape)
-        hop = finite & ~self.c_hop[slot, idx]
+        hop = ~self.c_hop[slot, idx]
         if hop.any():
             s, j = slot[hop], idx[hop]
             self.c_hop[s, j] = True

@@ -123,7 +123,7 @@ class BatchState:
     negotiated: np.ndarray  # (R,) negotiations drawn
     breaches: np.ndarray  # (R,) breaches drawn
     breach_rate: Value  # per hour
-    max_hold: Value  # hours
+    max_hold: np.ndarray  # (R,) hours a held convoy waits before it turns back
     incident_probability: Value
     turn_back_mode: bool
     windows: tuple[Window, ...]

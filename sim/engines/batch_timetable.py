@@ -122,7 +122,23 @@ class BatchTimetable(BatchPart):
             value = getattr(period, key)
             if value is not None:
                 getattr(self, key)[idx] = value
+        if period.crossing_vehicles_per_hour is not None:
+            per_hour = np.array(np.broadcast_to(self.vehicles_per_hour, (self.R,)), dtype=float)
+            per_hour[idx] = period.crossing_vehicles_per_hour
+            self.vehicles_per_hour = per_hour
         self.books.record(idx, "period_starts", note=period.name)
+        groups = {g.name: i for i, g in enumerate(s.groups)}
+        sent = np.zeros(len(idx), dtype=np.int64)
+        for name, share in period.send_home:
+            g = groups[name]
+            gone = np.floor(share * self.queue[g][:, idx]).astype(np.int64)  # (K, n)
+            self.queue[g][:, idx] -= gone
+            n = gone.sum(axis=0)
+            some = n > 0
+            if some.any():
+                self._leave(idx[some], np.full(some.sum(), g), n[some])
+                sent += n
+        self._cleared_by_leaving(idx[sent > 0])
 
     def _give_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray) -> None:
         waiting = self.queue[group, cohort, idx]
@@ -132,12 +148,20 @@ class BatchTimetable(BatchPart):
             return
         j, g, k, n = idx[some], group[some], cohort[some], n[some]
         self.queue[g, k, j] -= n
-        self.left[j] += n
-        self.books.people_leave(j, n)
-        groups = np.zeros((self.G, len(j)), dtype=np.int64)
-        groups[g, np.arange(len(j))] = n
-        self.books.record(j, "people_leave", groups=groups)
-        cleared = self.evacuated[j] + self.left[j] == self.people
-        if cleared.any():
-            self.books.cleared_at[j[cleared]] = self.now[j[cleared]]
-            self.books.record(j[cleared], "cleared")
+        self._leave(j, g, n)
+        self._cleared_by_leaving(j)
+
+    def _leave(self, idx: np.ndarray, group: np.ndarray, n: np.ndarray) -> None:
+        """``n`` people of ``group``, out of the queue already, go home."""
+        self.left[idx] += n
+        self.books.people_leave(idx, n)
+        groups = np.zeros((self.G, len(idx)), dtype=np.int64)
+        groups[group, np.arange(len(idx))] = n
+        self.books.record(idx, "people_leave", groups=groups)
+
+    def _cleared_by_leaving(self, idx: np.ndarray) -> None:
+        """The last people waiting went home: the enclave is clear."""
+        cleared = idx[self.evacuated[idx] + self.left[idx] == self.people]
+        if len(cleared):
+            self.books.cleared_at[cleared] = self.now[cleared]
+            self.books.record(cleared, "cleared")

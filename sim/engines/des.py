@@ -385,9 +385,9 @@ class Evacuation(Timetable):
         if rules.max_hold_counts == "each":
             trip.hold_hours = 0.0
         while not self.ceasefire.active:
-            start = env.now
-            if math.isfinite(rules.max_hold):
-                deadline = start + (rules.max_hold - trip.hold_hours)
+            start, limit = env.now, self.rules.max_hold  # the limit in force (a period's)
+            if math.isfinite(limit):
+                deadline = start + (limit - trip.hold_hours)
                 yield self.ceasefire.resumed | env.at(deadline)
             else:
                 deadline = math.inf

@@ -8,7 +8,8 @@ time order), the periods, then people giving up (group by group, cohort by cohor
 - A pool's vehicles **enter** in batches, or **leave** (burned, broken down, withdrawn):
   leaving vehicles are taken from those idle at the pickup; any shortfall leaves with the
   first of the pool's vehicles to come back.
-- A **period** replaces the operating rules it names (:mod:`sim.model.periods`).
+- A **period** replaces the operating rules it names (:mod:`sim.model.periods`), then sends
+  home the share of each group it names (``send_home``), cohort by cohort.
 - A **cohort** of a group with a leaving rule (the people there at the start, or an arrival
   batch) loses ``floor(share * waiting)`` of its people ``after`` hours after it reached the
   pickup: they go home and stay in the enclave.
@@ -20,6 +21,7 @@ import math
 from abc import ABC, abstractmethod
 
 from sim.engines.clock import Clock
+from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import FleetChange, Period, Scenario
 from sim.model.periods import Rules
@@ -36,6 +38,7 @@ class Timetable(ABC):
     queue: list[list[int]]  # people waiting, per group and arrival cohort
     cohort_times: list[list[float]]  # hours each cohort reached the pickup
     evacuated: int
+    crossing: Crossing  # a period may change its throughput
 
     @abstractmethod
     def kick(self) -> None:
@@ -96,20 +99,41 @@ class Timetable(ABC):
             self._make_idle(p, n - gone)
 
     def _period_starts(self, period: Period) -> None:
-        self.rules.apply(period, self.scenario)
-        self.books.record(self.env.now, "period_starts", note=period.name)
+        s, now = self.scenario, self.env.now
+        self.rules.apply(period, s)
+        if period.crossing_vehicles_per_hour is not None:
+            self.crossing.vehicles_per_hour = period.crossing_vehicles_per_hour
+        self.books.record(now, "period_starts", note=period.name)
+        index = {g.name: i for i, g in enumerate(s.groups)}
+        sent = 0
+        for name, share in period.send_home:
+            g, n = index[name], 0
+            for k, waiting in enumerate(self.queue[g]):
+                gone = math.floor(share * waiting)
+                self.queue[g][k] -= gone
+                n += gone
+            if n:
+                self._leave(g, n)
+                sent += n
+        if sent and self.evacuated + self.left == s.people:
+            self.books.cleared_at = now
+            self.books.record(now, "cleared")
         self.kick()
+
+    def _leave(self, g: int, n: int) -> None:
+        """``n`` people of group ``g``, out of the queue already, go home."""
+        self.left += n
+        self.books.people_leave(self.env.now, n)
+        groups = [0] * len(self.queue)
+        groups[g] = n
+        self.books.record(self.env.now, "people_leave", groups=groups)
 
     def _give_up(self, g: int, cohort: int) -> None:
         s, now = self.scenario, self.env.now
         n = math.floor(s.groups[g].leaving.share * self.queue[g][cohort])
         if n:
             self.queue[g][cohort] -= n
-            self.left += n
-            self.books.people_leave(now, n)
-            groups = [0] * len(self.queue)
-            groups[g] = n
-            self.books.record(now, "people_leave", groups=groups)
+            self._leave(g, n)
             if self.evacuated + self.left == s.people:
                 self.books.cleared_at = now
                 self.books.record(now, "cleared")

@@ -89,7 +89,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     private = _read_private(root.table("private", default_empty=True), pools, groups)
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
-    periods = _read_periods(root.tables("periods"), pools, convoy)
+    periods = _read_periods(root.tables("periods"), pools, groups, convoy, crossing)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
         if root.has("weather")
@@ -450,10 +450,15 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
 
 
 def _read_periods(
-    tables: list[Table], pools: tuple[Pool, ...], convoy: ConvoyRules
+    tables: list[Table],
+    pools: tuple[Pool, ...],
+    people: tuple[Group, ...],
+    convoy: ConvoyRules,
+    crossing: Crossing | None,
 ) -> tuple[Period, ...]:
     """Scheduled changes of the operating rules, in time order (ties in file order)."""
     names = [p.name for p in pools]
+    groups = [g.name for g in people]
     min_vehicles, max_wait = convoy.min_vehicles, convoy.max_wait
     per_convoy: dict[str, int] = {}  # as the periods so far have set it
     periods = []
@@ -461,22 +466,29 @@ def _read_periods(
         period = Period(
             start=t.time("start"),
             name=t.text("name", ""),
-            per_convoy=_by_pool(t, "per_convoy", names, minimum=1, integer=True, unit="vehicles"),
-            crowding=_by_pool(t, "crowding", names, minimum=1.0, maximum=5.0),
+            per_convoy=_by_name(
+                t, "per_convoy", names, "vehicle pool", minimum=1, integer=True, unit="vehicles"
+            ),
+            crowding=_by_name(t, "crowding", names, "vehicle pool", minimum=1.0, maximum=5.0),
             min_vehicles=t.number("min_vehicles", None, minimum=1, integer=True, unit="vehicles"),
             max_wait=t.number("max_wait", None, minimum=0, unit="hours"),
             headway=t.number("headway", None, minimum=0, unit="hours"),
             travel_factor=t.number("travel_factor", None, above=0, maximum=100),
             inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
             board_while_suspended=t.flag("board_while_suspended", None),
+            max_hold=_max_hold(t),
+            crossing_vehicles_per_hour=_crossing_throughput(t, crossing),
+            send_home=_by_name(t, "send_home", groups, "population group", minimum=0, maximum=1),
         )
         t.close()
         if not (
             period.per_convoy
             or period.crowding
+            or period.send_home
+            or period.crossing_vehicles_per_hour is not None
             or any(getattr(period, k) is not None for k in SCALAR_RULES)
         ):
-            rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES))
+            rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES, "crossing", "send_home"))
             raise t.error("start", f"a period must change at least one rule: {rules}")
         max_wait = period.max_wait if period.max_wait is not None else max_wait
         min_vehicles = period.min_vehicles or min_vehicles
@@ -486,16 +498,35 @@ def _read_periods(
     return tuple(periods)
 
 
-def _by_pool(t: Table, key: str, names: list[str], **bounds: Any) -> tuple:
-    """A table of one number per pool name, e.g. ``per_convoy = {buses = 60}``."""
+def _crossing_throughput(t: Table, crossing: Crossing | None) -> float | None:
+    """A period's ``crossing = {vehicles_per_hour}``: the lanes' throughput from then on."""
+    if not t.has("crossing"):
+        return None
+    table = t.table("crossing")
+    if crossing is None or math.isinf(crossing.lanes):
+        raise t.error("crossing", "needs a [crossing] with lanes, whose throughput it changes")
+    per_hour = table.number("vehicles_per_hour", above=0, unit="vehicles per hour per lane")
+    table.close()
+    return per_hour
+
+
+def _max_hold(t: Table) -> float | None:
+    """A period's ``max_hold``: hours > 0, or ``inf`` for no limit from then on."""
+    if t.has("max_hold") and t.raw("max_hold") == math.inf:
+        return math.inf
+    return t.number("max_hold", None, above=0, unit="hours (or inf: no limit)")
+
+
+def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> tuple:
+    """A table of one number per pool or group name, e.g. ``per_convoy = {buses = 60}``."""
     if not t.has(key):
         return ()
     table = t.table(key)
     out = []
-    for pool in table.data:
-        if pool not in names:
-            raise table.error(pool, f"unknown vehicle pool {pool!r}; fleet has {names}")
-        out.append((pool, table.number(pool, **bounds)))
+    for name in table.data:
+        if name not in names:
+            raise table.error(name, f"unknown {what} {name!r}; the scenario has {names}")
+        out.append((name, table.number(name, **bounds)))
     return tuple(out)
 
 

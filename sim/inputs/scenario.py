@@ -218,8 +218,15 @@ class Period:
         return trip) that starts in the period, e.g. 1.5 for snow.
     inspection_factor : float or None
         Multiplies the duration of every inspection that starts in the period.
-    board_while_suspended : bool or None
-        As in :class:`Ceasefire`.
+    board_while_suspended, max_hold : bool or None, float or None
+        As in :class:`Ceasefire`; ``max_hold`` for convoys held from the start on.
+    crossing_vehicles_per_hour : float or None
+        Vehicles a lane of the crossing passes per hour (``crossing.vehicles_per_hour``),
+        for convoys reaching the checkpoint from the start on; needs a ``[crossing]``.
+    send_home : tuple of (str, float)
+        Not a lasting rule but an event: when the period starts, this share (0 to 1) of
+        each named group's people waiting at the pickup, cohort by cohort, is sent home
+        (``floor(share * waiting)``); they stay in the enclave.
     """
 
     start: float
@@ -232,6 +239,9 @@ class Period:
     travel_factor: float | None = None
     inspection_factor: float | None = None
     board_while_suspended: bool | None = None
+    max_hold: float | None = None
+    crossing_vehicles_per_hour: float | None = None
+    send_home: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -453,5 +463,8 @@ class Scenario:
 
     @property
     def leaving(self) -> bool:
-        """Whether some people may give up waiting (the metrics then count them)."""
-        return any(g.leaving is not None for g in self.groups)
+        """Whether some people may give up waiting or be sent home (the metrics then count
+        them as ``left``)."""
+        return any(g.leaving is not None for g in self.groups) or any(
+            p.send_home for p in self.periods
+        )

@@ -10,6 +10,7 @@ arrays over replications.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.inputs.scenario import Period, Scenario, capacity
@@ -22,6 +23,7 @@ SCALAR_RULES = (
     "travel_factor",
     "inspection_factor",
     "board_while_suspended",
+    "max_hold",
 )
 
 
@@ -45,6 +47,8 @@ class Rules:
     inspection_factor : float
         Multiplies inspections that start now.
     board_while_suspended : bool
+    max_hold : float
+        Hours a held convoy waits before it turns back, for convoys held from now on.
     """
 
     per_convoy: list[int]
@@ -55,6 +59,7 @@ class Rules:
     travel_factor: float = 1.0
     inspection_factor: float = 1.0
     board_while_suspended: bool = False
+    max_hold: float = math.inf
 
     @classmethod
     def initial(cls, scenario: Scenario) -> Rules:
@@ -67,6 +72,7 @@ class Rules:
             max_wait=convoy.max_wait,
             headway=convoy.headway,
             board_while_suspended=scenario.ceasefire.board_while_suspended,
+            max_hold=scenario.ceasefire.max_hold,
         )
 
     def apply(self, period: Period, scenario: Scenario) -> None:

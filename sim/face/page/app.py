@@ -38,7 +38,7 @@ from sim.errors import ScenarioError
 from sim.face.page.answer import answer, default_metrics, metric_label
 from sim.face.page.levers import levers
 from sim.face.page.runs import Cancelled, Runs, Tickets, digest
-from sim.face.page.whatif import MAX_REPS, Library, State, resolve
+from sim.face.page.whatif import DEFAULT_REPS, FIRST_REPS, MAX_REPS, Library, State, resolve
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, TraceEvent, metric_names
@@ -72,14 +72,11 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         state["runs"] = Runs(pool, workers)
         state["pool"] = pool
-        # warm the workers (imports) and the cache with the default base's first answer
+        # the default base's first and refined answers, so the first visitor waits only
+        # for the what-if (this also starts the workers and their imports)
         first = load_scenario(library.path(library.default))
-        await asyncio.gather(
-            *(
-                asyncio.wrap_future(pool.submit(run_chunked, first, 10, first.seed, 1))
-                for _ in range(workers)
-            )
-        )
+        for reps in (FIRST_REPS, DEFAULT_REPS):
+            await state["runs"].replications(first, first.seed, reps, lambda: False)
         yield
         pool.shutdown(cancel_futures=True)
 
@@ -117,7 +114,8 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         began, cpu = time.perf_counter(), time.process_time()
         s, w = whatif_of(request)
         q = request.query_params
-        cancelled = tickets.take(q.get("client", ""), int(q.get("seq", "0") or 0))
+        seq = q.get("seq", "0")
+        cancelled = tickets.take(q.get("client", "")[:64], int(seq) if seq.isdigit() else 0)
         runs: Runs = state["runs"]
         try:
             (before, ran_base, cpu_base), (after, ran_whatif, cpu_whatif) = await asyncio.gather(

@@ -34,7 +34,7 @@ class Lever:
         What the control is called on the page.
     unit : str
         The value's unit, e.g. "vehicles", "hours", "per hour".
-    kind : {"integer", "number", "choice", "hours"}
+    kind : {"integer", "number", "choice", "boolean", "hours"}
         ``hours`` is a pair ``[opening, closing]`` of hours of day.
     group : {"planner", "teacher"}
     base : Any
@@ -93,6 +93,19 @@ def levers(scenario: Scenario) -> list[Lever]:
                 p.count,
                 0,
                 min(MAX_POOL_SIZE, max(3 * p.count, 10)),
+            )
+        )
+        out.append(
+            Lever(
+                f"fleet.{p.name}.crowding",
+                f"{p.name}: load factor",
+                "× seats",
+                "number",
+                PLANNER,
+                p.crowding,
+                1.0,
+                3.0,
+                0.01,
             )
         )
         out.append(
@@ -214,6 +227,14 @@ def levers(scenario: Scenario) -> list[Lever]:
             0.25,
         ),
         Lever(
+            "ceasefire.board_while_suspended",
+            "board while suspended (people wait aboard)",
+            "",
+            "boolean",
+            PLANNER,
+            cf.board_while_suspended,
+        ),
+        Lever(
             "convoy.departure_hours",
             "convoys leave only between",
             "hours of day",
@@ -242,6 +263,31 @@ def levers(scenario: Scenario) -> list[Lever]:
         )
         if lever is not None:
             out.append(lever)
+    if s.linkage is not None:
+        out += [
+            Lever(
+                "linkage.max_lag",
+                f"lag tolerated behind {s.linkage.site}",
+                "share of people",
+                "number",
+                TEACHER,
+                s.linkage.max_lag,
+                0,
+                1,
+                0.01,
+            ),
+            Lever(
+                "linkage.lag_breach_rate",
+                "extra breaches while ahead",
+                "per hour",
+                "number",
+                TEACHER,
+                s.linkage.lag_breach_rate,
+                0,
+                _top(s.linkage.lag_breach_rate, 0.2),
+                0.005,
+            ),
+        ]
     out.append(
         Lever(
             "route.incident_probability",

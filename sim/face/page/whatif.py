@@ -1,6 +1,6 @@
 """The page's state: a base scenario, the levers moved, the seed and the replications.
 
-Every state is a URL query, ``?base=aleppo_2016.toml&seed=2016&reps=1000&fleet.buses.count=60``:
+Every state is a URL query, ``?base=aleppo_2016&seed=2016&reps=1000&fleet.buses.count=60``:
 the keys with a dot are levers (:mod:`sim.face.page.levers`) and their values are TOML text,
 as after ``evacsim run --set``. A state resolves to two scenarios read by the same loader and
 schema as files, so a bad value gives the same one-line error. A what-if is written back as
@@ -29,8 +29,8 @@ from sim.inputs.sources import toml_text, toml_value
 
 #: Most replications one request may ask for (each scenario), and the fewest.
 MAX_REPS, MIN_REPS = 5_000, 10
-#: Replications of the first, quick answer after a change.
-FIRST_REPS = 300
+#: Replications of the first, quick answer after a change, and of the refined one.
+FIRST_REPS, DEFAULT_REPS = 300, 1000
 #: Largest scenario file the page accepts, bytes.
 MAX_UPLOAD = 256 * 1024
 #: Keys of the query that are not levers.
@@ -61,7 +61,7 @@ class State:
     base: str
     settings: dict[str, str] = field(default_factory=dict)
     seed: int | None = None
-    reps: int = 1000
+    reps: int = DEFAULT_REPS
     metrics: tuple[str, ...] = ()
     precision: float | None = None
 
@@ -79,7 +79,7 @@ class State:
         if unknown:
             raise ScenarioError("page", unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}")
         seed = _whole(query["seed"], "seed", 0, 2**63 - 1) if query.get("seed") else None
-        reps = _whole(query.get("reps", "1000"), "reps", MIN_REPS, MAX_REPS)
+        reps = _whole(query.get("reps", str(DEFAULT_REPS)), "reps", MIN_REPS, MAX_REPS)
         precision = _share(query["precision"]) if query.get("precision") else None
         base = query.get("base") or default
         return cls(base, settings, seed, reps, tuple(metrics), precision)

@@ -89,7 +89,7 @@ def certify(
         chosen = [plans[i] for i in index]
         outcomes = evaluator.outcomes(chosen, spec.reps + first, spec.reps + stop)
         bar.update(len(index) * (stop - first))
-        bar.set_postfix_str(f"{len(index)} of {len(plans)} plans in contention at rep {stop}")
+        bar.set_postfix_str(f"{len(index)} of {len(plans)} plans still in at replication {first}")
         return sign * outcomes.objectives[:, ranked, :], outcomes.constraints
 
     c = spec.constraints

@@ -20,6 +20,7 @@ import math
 import os
 import platform
 import shutil
+import textwrap
 import tomllib
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -152,13 +153,12 @@ def plan_toml(result: OptimiseResult, folder: Path) -> str:
         for part in parts[:-1]:
             node = node.setdefault(part, {})
         node[parts[-1]] = value
-    lines = [
-        f"# The plan `evacsim optimise` chose for the study {spec.name} ({spec.path}).",
-        f"# {_wrap(result.statement)}",
-    ]
+    text = f"The plan `evacsim optimise` chose for the study {spec.name} ({spec.path}). "
+    text += result.statement
     if spec.uncertainties:
         drawn = ", ".join(u.key for u in spec.uncertainties)
-        lines.append(f"# The study drew {drawn} per replication; this file keeps the base's.")
+        text += f" The study drew {drawn} per replication; this file keeps the base's values."
+    lines = textwrap.wrap(text, 98, initial_indent="# ", subsequent_indent="# ")
     lines += ["", f'name = "{spec.scenario.name}_{spec.name}"', f"extends = {json.dumps(base)}"]
     lines += _toml_tables(tree, ())
     return "\n".join(lines) + "\n"
@@ -377,10 +377,6 @@ def _fmt(value: float) -> str:
     if not math.isfinite(value):
         return "n/a" if math.isnan(value) else str(value)
     return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def _wrap(text: str) -> str:
-    return text.replace("\n", " ")
 
 
 def _table(header: list[str], rows: list[list[object]]) -> list[str]:

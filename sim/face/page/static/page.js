@@ -52,6 +52,7 @@ function writeURL() {
 function fmtBase(lever) {
   const b = lever.base;
   if (b === null) return "any hour";
+  if (typeof b === "boolean") return b ? "yes" : "no";
   if (Array.isArray(b)) return `${b[0]}–${b[1]} h`;
   if (b === "inf") return "no limit";
   if (typeof b === "number" && b >= 1e6) return "no limit";
@@ -99,6 +100,15 @@ function leverControl(lever) {
     select.addEventListener("change", () => setLever(lever, tomlOf(lever, select.value)));
     reset.addEventListener("click", () => { select.value = lever.base; setLever(lever, baseText(lever)); });
     row.append(select, reset);
+  } else if (lever.kind === "boolean") {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = lever.key;
+    box.setAttribute("aria-label", lever.label);
+    box.checked = current ? current === "true" : lever.base;
+    box.addEventListener("change", () => setLever(lever, String(box.checked), 0));
+    reset.addEventListener("click", () => { box.checked = lever.base; setLever(lever, baseText(lever)); });
+    row.append(box, reset);
   } else if (lever.kind === "hours") {
     const on = document.createElement("input");
     on.type = "checkbox";
@@ -495,7 +505,14 @@ async function main() {
   });
   $("reset").addEventListener("click", () => { state.settings = {}; loadBase(); });
   $("download").addEventListener("click", download);
-  $("copy").addEventListener("click", () => navigator.clipboard?.writeText(location.href));
+  $("copy").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(location.href); // needs a secure page: 127.0.0.1
+      $("copy").textContent = "Link copied";
+    } catch (e) {
+      prompt("Copy this link to the state:", location.href); // another machine of a class
+    }
+  });
   $("show-rep").addEventListener("click", showReplication);
   $("upload").addEventListener("change", (e) => e.target.files[0] && upload(e.target.files[0]));
   window.addEventListener("resize", () => plot && plot.setSize({ width: $("chart").clientWidth, height: 380 }));
