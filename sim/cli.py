@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from sim.inputs.library import copy_library, entries, file_kind, library_root
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
+from sim.studies.processes import stop_on_signals
 from sim.views.wording import count
 
 if TYPE_CHECKING:
@@ -59,13 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.command(args)
+        with stop_on_signals():
+            return args.command(args)
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("evacsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -244,6 +247,7 @@ def _run(args: argparse.Namespace) -> int:
         precision=args.precision,
         metrics=args.metrics or ("evacuated",),
         max_reps=args.max_reps,
+        progress=True,
     )
     folder = result.save(args.out)
     _moved(args.out, folder)
@@ -419,13 +423,19 @@ def _sweep(args: argparse.Namespace) -> int:
     check_destination(Path(args.root), new=False)
     try:
         result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(sweep_report(result))
+    if result.damaged:
+        print(
+            f"evacsim: note: {result.damaged} damaged chunk files were computed again "
+            f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -442,12 +452,12 @@ def _optimise(args: argparse.Namespace) -> int:
     spec = load_study(args.study, args.budget, args.seed)
     try:
         result = optimise(spec, out=args.out, workers=args.workers, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; the search is kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(result.statement)
     print(f"\nOptimise folder: {result.folder}")
     return 0

@@ -179,6 +179,10 @@ def random_scenario(draw) -> list[str]:
             f"linkage.max_lag={draw(st.floats(0.0, 1.0))!r}",
             f"linkage.lag_breach_rate={draw(st.floats(0.0, 2.0))!r}",
         ]
+    if draw(st.booleans()):  # loading places: ambulances, and maybe buses, at bays of their own
+        o.append("fleet.ambulances.loading_place='bay'")
+        if draw(st.booleans()):
+            o.append(f"fleet.buses.loading_place='{draw(st.sampled_from(['bay', 'square']))}'")
     if draw(st.booleans()):  # private vehicles, in columns
         groups = ["patients", "wounded", "families", "fighters"]
         chosen = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True))

@@ -198,3 +198,17 @@ def test_two_objectives_give_the_hand_worked_pareto_front(tmp_path):
     assert (result.folder / "pareto.png").is_file()
     report = (result.folder / "report.md").read_text()
     assert "### Pareto front (feasible trials)" in report
+
+
+def test_no_plan_to_certify_and_no_feasible_plan_are_said_so(tmp_path):
+    # 4-6 buses never clear within the horizon: every trial's objective is undefined
+    never = sim.optimise(write(tmp_path, high=6), out=tmp_path / "never")
+    assert never.chosen is None and not never.shortlist
+    assert "there was no plan to certify" in never.statement
+    assert (never.folder / "trials.csv").is_file() and not (never.folder / "plan.toml").exists()
+    # no first convoy can be as small as 100 people: the closest plans are certified infeasible
+    small = AT_MOST_600.replace("600", "100")
+    none = sim.optimise(write(tmp_path, constraints=small), out=tmp_path / "none")
+    assert none.chosen is None and none.shortlist and none.selection.certified
+    assert none.statement.startswith("No plan of the shortlist of 4 is feasible")
+    assert all(e.startswith("constraint 0 violated") for e in none.selection.exits)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DETERMINISTIC, evacsim
+from conftest import DETERMINISTIC
 
 import sim
+from sim.cli import main
 
 GOOD = f"""
 name = "fleet"
@@ -104,30 +105,26 @@ def test_the_good_study_loads(tmp_path):
     assert spec.certify.first_stage == 20 and spec.certify.shortlist == 5
 
 
-def test_the_cli_prints_one_line_and_exits_2(tmp_path):
+def test_the_cli_prints_one_line_and_exits_2(tmp_path, capsys):
     path = tmp_path / "study.toml"
     path.write_text(GOOD.replace("delta = 1.0", "delta = -1"))
-    done = evacsim("optimise", str(path), "--out", str(tmp_path / "out"))
-    assert done.returncode == 2
-    assert (
-        done.stderr
-        == f"evacsim: error: {path}: certify.delta: " + done.stderr.split("certify.delta: ", 1)[1]
-    )
-    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert main(["optimise", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"evacsim: error: {path}: certify.delta: must be a number above 0")
+    assert err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.search").exists()
-    missing = evacsim("optimise", str(tmp_path / "none.toml"))
-    assert missing.returncode == 2 and "no such study file" in missing.stderr
+    assert main(["optimise", str(tmp_path / "none.toml")]) == 2
+    assert "no such study file" in capsys.readouterr().err
 
 
-def test_validate_checks_a_study_file(tmp_path):
+def test_validate_checks_a_study_file(tmp_path, capsys):
     path = tmp_path / "study.toml"
     path.write_text(GOOD)
-    done = evacsim("validate", str(path))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout == (
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out == (
         f"{path}: ok (study: 2 decisions, 1 uncertainty, 1 constraint, 10 trials of 2 "
         "replications)\n"
     )
     path.write_text(GOOD.replace("delta = 1.0", "delta = 0"))
-    bad = evacsim("validate", str(path))
-    assert bad.returncode == 2 and "certify.delta" in bad.stderr
+    assert main(["validate", str(path)]) == 2
+    assert "certify.delta" in capsys.readouterr().err

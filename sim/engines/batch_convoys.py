@@ -60,7 +60,7 @@ class BatchConvoys(BatchPart):
         suspended = ~self.active[idx]
         if suspended.any():
             self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
-        ready = self.last_departure[idx] + self.headway[idx]
+        ready = self.last_departure[self.c_place[slot, idx], idx] + self.headway[idx]
         early = ~suspended & (now < ready)
         if early.any():
             self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
@@ -74,6 +74,8 @@ class BatchConvoys(BatchPart):
             self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
             self.c_stage[slot[full], idx[full]] = WAITING_ROOM
             self.c_next[slot[full], idx[full]] = INF
+            self.c_room[slot[full], idx[full]] = self.room_tickets[idx[full]]
+            self.room_tickets[idx[full]] += 1
         go = ~suspended & ~early & ~full
         if go.any():
             self._depart(slot[go], idx[go])
@@ -84,7 +86,8 @@ class BatchConvoys(BatchPart):
         waiting = self.c_stage[:, idx] == WAITING_ROOM
         has = waiting.any(axis=0)
         if has.any():
-            slot, j = waiting.argmax(axis=0)[has], idx[has]
+            first = np.where(waiting, self.c_room[:, idx], np.iinfo(np.int64).max).argmin(axis=0)
+            slot, j = first[has], idx[has]
             self.c_stage[slot, j] = LOADING
             self.c_next[slot, j] = self.now[j]
             self.c_seq[slot, j] = self.seq[j]
@@ -93,8 +96,9 @@ class BatchConvoys(BatchPart):
     def _depart(self, slot: np.ndarray, idx: np.ndarray) -> None:
         now = self.now[idx]
         self.c_departed[slot, idx] = now
-        self.last_departure[idx] = now
-        self.loading[idx] = False
+        place = self.c_place[slot, idx]
+        self.last_departure[place, idx] = now
+        self.loading[place, idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
         why = LEFT_AFTER[self.c_waited_for[slot, idx]] if self.books.any_traced else ""
@@ -215,7 +219,7 @@ class BatchConvoys(BatchPart):
         self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
-        self.loading[idx[at_pickup]] = False
+        self.loading[self.c_place[slot[at_pickup], idx[at_pickup]], idx[at_pickup]] = False
         travelled = np.where(
             at_pickup,
             0.0,

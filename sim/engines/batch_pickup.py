@@ -78,9 +78,14 @@ class BatchPickup(BatchPart):
         self.deadline_due[idx] = np.where(
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
+        for place in range(len(self.places)):
+            self._decide_place(idx, place)
+
+    def _decide_place(self, idx: np.ndarray, place: int) -> None:
+        """Form a convoy at loading place ``place`` where the rules allow it."""
         if self.books.any_traced:
-            self._note_blocked(idx)
-        may = (self.active[idx] | self.board_while_suspended[idx]) & ~self.loading[idx]
+            self._note_blocked(idx, place)
+        may = (self.active[idx] | self.board_while_suspended[idx]) & ~self.loading[place, idx]
         may &= ~self.ahead[idx]
         if self.scenario.convoy.when_corridor_full == "wait_to_form":
             may &= self.in_corridor[idx] < pick(self.params["convoy.max_in_corridor"], idx)
@@ -88,7 +93,7 @@ class BatchPickup(BatchPart):
         if not len(idx):
             return
         waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
-        seated, vehicles = self._allocate(waiting, idx)
+        seated, vehicles = self._allocate(waiting, idx, place)
         boarding = seated.sum(axis=(0, 1))
         go = boarding > 0
         hours = self.scenario.convoy.departure_hours
@@ -102,26 +107,26 @@ class BatchPickup(BatchPart):
         idx, seated, vehicles, waiting, boarding = (
             x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
         )
-        short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < waiting.sum(0))
+        here = waiting[self.place_groups[place]].sum(axis=0)  # people this place can carry
+        short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < here)
         few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
         if short.any():
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
             deadline = since + self.max_wait[j]
             wait = self.now[j] < deadline
-            self.deadline_due[j[wait & np.isfinite(deadline)]] = deadline[
-                wait & np.isfinite(deadline)
-            ]
+            later = wait & np.isfinite(deadline)
+            self.deadline_due[j[later]] = np.minimum(self.deadline_due[j[later]], deadline[later])
             short[np.flatnonzero(short)[wait]] = True
             short[np.flatnonzero(short)[~wait]] = False
             self._note(j[wait], TOO_FEW)
         form = ~short
         if form.any():
-            self._form(idx[form], seated[..., form], vehicles[:, form], few[form])
+            self._form(idx[form], seated[..., form], vehicles[:, form], few[form], place)
 
     # -- the dispatcher's reasons, for the trace --------------------------------------------
 
-    def _note_blocked(self, idx: np.ndarray) -> None:
+    def _note_blocked(self, idx: np.ndarray, place: int) -> None:
         """Keep why no convoy may form in traced replications ``idx``, where someone could
         board (the reference engine's ``Evacuation._blocked``, in its order)."""
         t = idx[self.books.traced[idx]]
@@ -131,9 +136,9 @@ class BatchPickup(BatchPart):
         when_full = self.scenario.convoy.when_corridor_full
         why = np.select(
             [
-                ~self._could_board(t),
+                ~self._could_board(t, place),
                 ~(self.active[t] | self.board_while_suspended[t]),
-                self.loading[t],
+                self.loading[place, t],
                 (self.in_corridor[t] >= room) & (when_full == "wait_to_form"),
                 self.ahead[t],
             ],
@@ -155,9 +160,10 @@ class BatchPickup(BatchPart):
         self.waited_since[t[starts]] = self.now[t[starts]]
         self.waited[t] = code
 
-    def _could_board(self, idx: np.ndarray) -> np.ndarray:
-        """Someone waiting has a seat in the idle vehicles, per replication of ``idx``."""
-        seated, _ = self._allocate(self.queue[:, :, idx].sum(axis=1), idx)
+    def _could_board(self, idx: np.ndarray, place: int | None = None) -> np.ndarray:
+        """Someone waiting has a seat in the idle vehicles (of loading place ``place``, or
+        anywhere), per replication of ``idx``."""
+        seated, _ = self._allocate(self.queue[:, :, idx].sum(axis=1), idx, place)
         return seated.sum(axis=(0, 1)) > 0
 
     def _suspended(self, idx: np.ndarray) -> None:
@@ -167,10 +173,15 @@ class BatchPickup(BatchPart):
             t = t[self._could_board(t)]
             self._wait(t, np.full(len(t), WHY[SUSPENDED]))
 
-    def _allocate(self, waiting: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`)."""
+    def _allocate(
+        self, waiting: np.ndarray, idx: np.ndarray, place: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`),
+        in the idle vehicles of loading place ``place`` (None: of every place)."""
         capacity = self.capacity[:, idx]
         free = np.minimum(self.idle[:, idx], self.per_convoy[:, idx]) * capacity
+        if place is not None and len(self.places) > 1:
+            free[~self.place_pools[place]] = 0
         seated = np.zeros((self.G, self.P, len(idx)), dtype=np.int64)
         for g in self.order:
             left = waiting[g].copy()
@@ -183,7 +194,12 @@ class BatchPickup(BatchPart):
         return seated, vehicles
 
     def _form(
-        self, idx: np.ndarray, seated: np.ndarray, vehicles: np.ndarray, few: np.ndarray
+        self,
+        idx: np.ndarray,
+        seated: np.ndarray,
+        vehicles: np.ndarray,
+        few: np.ndarray,
+        place: int,
     ) -> None:
         take = seated.sum(axis=1)  # (G, n)
         queue = self.queue[:, :, idx]
@@ -194,7 +210,8 @@ class BatchPickup(BatchPart):
         slot = self._free_slot(idx)
         self.c_number[slot, idx] = self.convoys[idx]
         self.convoys[idx] += 1
-        self.loading[idx] = True
+        self.loading[place, idx] = True
+        self.c_place[slot, idx] = place
         self.c_vehicles[slot, :, idx] = vehicles.T
         self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
         groups = manifest.sum(axis=1)

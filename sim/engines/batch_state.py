@@ -54,7 +54,10 @@ class BatchState:
     queue: np.ndarray  # (G, K, R) people waiting, by cohort
     idle: np.ndarray  # (P, R) vehicles at the pickup
     idle_since: np.ndarray  # (P, R) hours since the pool has had an idle vehicle
-    loading: np.ndarray  # (R,) a convoy is loading
+    places: tuple[tuple[int, ...], ...]  # pools by loading place
+    place_pools: np.ndarray  # (L, P) the pools of each loading place
+    place_groups: np.ndarray  # (L, G) the groups each loading place's pools may carry
+    loading: np.ndarray  # (L, R) a convoy is loading at the place
     decide_due: np.ndarray  # (R,) hours of the dispatcher's next decision
     deadline_due: np.ndarray  # (R,) hours a short convoy stops waiting (max_wait, opening)
     convoys: np.ndarray  # (R,) convoys formed
@@ -64,7 +67,8 @@ class BatchState:
     # -- convoys in flight, in slots (batch_convoys.py) ---------------------------------------
     slots: int
     in_corridor: np.ndarray  # (R,) convoys on the road before reception
-    last_departure: np.ndarray  # (R,) hours
+    last_departure: np.ndarray  # (L, R) hours, per loading place
+    room_tickets: np.ndarray  # (R,) places handed out among convoys waiting for room
     evacuated: np.ndarray  # (R,) people at reception
     c_number: np.ndarray  # (slots, R) convoy number, -1 for a free slot
     c_stage: np.ndarray  # (slots, R) what the convoy's next event is
@@ -85,6 +89,8 @@ class BatchState:
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
     c_private: np.ndarray  # (slots, R) a private column's stream, -1 for a convoy
     c_private_n: np.ndarray  # (slots, R) a private column's vehicles
+    c_place: np.ndarray  # (slots, R) the loading place the convoy formed at
+    c_room: np.ndarray  # (slots, R) its place among convoys waiting for room
     c_hold_hours: np.ndarray  # (slots, R) hours held so far, against max_hold
     c_hold_start: np.ndarray  # (slots, R) when the current hold's wait began
     c_hold_until: np.ndarray  # (slots, R) when the convoy's max_hold is spent

@@ -67,6 +67,7 @@ class Trip:
         self.people = sum(self.groups)
         self.departed: float | None = None
         self.at_checkpoint: float | None = None
+        self.place = 0  # the loading place it formed at
         self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
 
     traced = True  # the crossing traces a convoy's queueing
@@ -91,16 +92,18 @@ class Evacuation(Timetable):
         self.queue = [[g.count] + [0] * len(g.arrivals) for g in s.groups]
         self.idle = [0] * len(s.pools)
         self.idle_since = [math.inf] * len(s.pools)
-        self.loading = False  # a convoy is forming or waiting to leave the pickup
+        # per loading place: a convoy is forming or waiting to leave there; its last departure
+        self.places = s.loading_places
+        self.loading = [False] * len(self.places)
         self.in_corridor = 0
-        self.last_departure = -math.inf
+        self.last_departure = [-math.inf] * len(self.places)
         self.convoys = 0
         self.evacuated = 0
         self.before_checkpoint: dict[int, simpy.Process] = {}
-        self.room: simpy.Event | None = None  # the loaded convoy waits on it for room to leave
+        # loaded convoys waiting for room to leave, first come first served (one per place)
+        self.room: list[tuple[Trip, simpy.Event]] = []
         self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
-        self._decision_pending = False
-        self._opening_pending = -math.inf  # a decision is set for this opening hour
+        self._decisions: set[float] = set()  # hours at which a decision is set
         self.waited = ""  # why no convoy formed at the last decision (records.WAITED)
         self.waited_since = 0.0  # hours: since when it has had a reason
         self.ceasefire = Ceasefire(
@@ -212,23 +215,36 @@ class Evacuation(Timetable):
 
     def kick(self) -> None:
         """Something changed at the pickup: decide about a convoy after this instant's events."""
-        if not self._decision_pending:
-            self._decision_pending = True
-            self.env.at(self.env.now, LATE).callbacks.append(self._decide)
+        self._decide_at_time(self.env.now)
+
+    def _decide_at_time(self, time: float) -> None:
+        """Decide about convoys at ``time``, after that instant's other events; one decision
+        an instant, however many reasons call for it."""
+        if time not in self._decisions:
+            self._decisions.add(time)
+            self.env.at(time, LATE).callbacks.append(self._decide)
 
     def _decide(self, event: simpy.Event) -> None:
-        """Form a convoy now if the rules allow it; else wait for a change or ``max_wait``.
+        """Form a convoy at each free loading place, in order, if the rules allow it."""
+        self._decisions.discard(self.env.now)
+        for place in range(len(self.places)):
+            self._decide_place(place)
+
+    def _decide_place(self, place: int) -> None:
+        """Form a convoy at ``place`` now if the rules allow it; else wait for a change or
+        ``max_wait``.
 
         When people and vehicles are there for a convoy but it may not form, the reason is
         kept (``waited``): the convoy that forms next tells it in the trace, unless it forms
         at the instant the wait began.
         """
-        self._decision_pending = False
         s, rules = self.scenario, self.rules
         waiting = [sum(cohorts) for cohorts in self.queue]
-        seated, vehicles = allocate(s, waiting, self.idle, rules.per_convoy, rules.capacity)
+        pools = set(self.places[place])
+        idle = [n if p in pools else 0 for p, n in enumerate(self.idle)]
+        seated, vehicles = allocate(s, waiting, idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
-        blocked = self._blocked()
+        blocked = self._blocked(place)
         if blocked or not boarding:
             self._wait(blocked if boarding else "")
             return
@@ -236,29 +252,29 @@ class Evacuation(Timetable):
         if hours is not None:
             open_now, opening = gate(hours, s.start_hour, self.env.now)
             if not open_now:
-                if opening != self._opening_pending:
-                    self._opening_pending = float(opening)
-                    self.env.at(float(opening), LATE).callbacks.append(self._decide)
+                self._decide_at_time(float(opening))
                 self._wait(CLOSED)
                 return
         why = self.waited if self.waited_since < self.env.now else ""
-        if sum(vehicles) < rules.min_vehicles and boarding < sum(waiting):
+        here = sum(n for g, n in enumerate(waiting) if pools & set(s.carriers[g]))
+        if sum(vehicles) < rules.min_vehicles and boarding < here:
             since = min(self.idle_since[p] for p, n in enumerate(vehicles) if n)
             deadline = since + rules.max_wait
             if self.env.now < deadline:
                 if math.isfinite(deadline):
-                    self.env.at(deadline, LATE).callbacks.append(self._decide)
+                    self._decide_at_time(deadline)
                 self._wait(TOO_FEW)
                 return
             if why == TOO_FEW:
                 why = MAX_WAIT
-        self._form(seated, vehicles, why)
+        self._form(seated, vehicles, why, place)
 
-    def _blocked(self) -> str:
-        """Why no convoy may form now, whoever waits (``records.WAITED``), or ``""``."""
+    def _blocked(self, place: int) -> str:
+        """Why no convoy may form at ``place`` now, whoever waits (``records.WAITED``), or
+        ``""``."""
         if not (self.ceasefire.active or self.rules.board_while_suspended):
             return SUSPENDED
-        if self.loading:
+        if self.loading[place]:
             return BOARDING
         rules = self.scenario.convoy
         if rules.when_corridor_full == "wait_to_form" and self.in_corridor >= rules.max_in_corridor:
@@ -281,7 +297,7 @@ class Evacuation(Timetable):
         seated, _ = allocate(self.scenario, waiting, self.idle, rules.per_convoy, rules.capacity)
         return sum(map(sum, seated)) > 0
 
-    def _form(self, seated: list[list[int]], vehicles: list[int], why: str) -> None:
+    def _form(self, seated: list[list[int]], vehicles: list[int], why: str, place: int) -> None:
         now = self.env.now
         manifest = []
         for g, cohorts in enumerate(self.queue):
@@ -295,8 +311,9 @@ class Evacuation(Timetable):
         for p, n in enumerate(vehicles):
             self.idle[p] -= n
         trip = Trip(self.convoys, manifest, vehicles)
+        trip.place = place
         self.convoys += 1
-        self.loading = True
+        self.loading[place] = True
         self.books.change_waiting(now, -trip.people, boarding=True)
         self.books.convoy_busy(trip.number, now, sum(vehicles))
         self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles, why)
@@ -321,13 +338,14 @@ class Evacuation(Timetable):
                     if not (yield from self._hold(trip, "at the pickup")):
                         yield from self._turn_back(trip, HELD_TOO_LONG)
                         return
-                elif env.now < self.last_departure + self.rules.headway:
+                elif env.now < self.last_departure[trip.place] + self.rules.headway:
                     why = HEADWAY
-                    yield env.at(self.last_departure + self.rules.headway)
+                    yield env.at(self.last_departure[trip.place] + self.rules.headway)
                 elif self.in_corridor >= s.convoy.max_in_corridor:
                     why = ROOM
-                    self.room = env.event()
-                    yield self.room
+                    room = env.event()
+                    self.room.append((trip, room))
+                    yield room
                 else:
                     break
             self._depart(trip, why)
@@ -364,8 +382,8 @@ class Evacuation(Timetable):
     def _depart(self, trip: Trip, why: str) -> None:
         now = self.env.now
         trip.departed = now
-        self.last_departure = now
-        self.loading = False
+        self.last_departure[trip.place] = now
+        self.loading[trip.place] = False
         self.in_corridor += 1
         self.books.departures.append(now)
         self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles, why)
@@ -405,8 +423,8 @@ class Evacuation(Timetable):
         self.books.counts["turned_back"] += 1
         self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
         if trip.departed is None:
-            self.loading = False
-            self.room = None  # it may have been waiting for room to leave
+            self.loading[trip.place] = False
+            self.room = [(t, e) for t, e in self.room if t is not trip]  # it may have waited
             travelled = 0.0
         elif trip.at_checkpoint is None:
             travelled = env.now - trip.departed
@@ -424,8 +442,8 @@ class Evacuation(Timetable):
     def _leave_corridor(self) -> None:
         """A convoy is off the road: a loaded convoy waiting for room may leave."""
         self.in_corridor -= 1
-        if self.room is not None:
-            room, self.room = self.room, None
+        if self.room:
+            _, room = self.room.pop(0)
             room.succeed()
 
     def _reach_reception(self, trip: Trip) -> None:

@@ -84,9 +84,16 @@ class Batch(
         self.queue[:, 0, :] = np.array([g.count for g in s.groups])[:, None]
         self.idle = np.zeros((P, R), dtype=np.int64)
         self.idle_since = np.full((P, R), INF)
-        self.loading = np.zeros(R, dtype=bool)
+        self.places = s.loading_places
+        L = len(self.places)
+        self.place_pools = np.array([[p in pools for p in range(P)] for pools in self.places])
+        self.place_groups = np.array(
+            [[bool(set(pools) & set(c)) for c in self.carriers] for pools in self.places]
+        )  # (L, G): groups that pools of the place may carry
+        self.loading = np.zeros((L, R), dtype=bool)
+        self.room_tickets = np.zeros(R, dtype=np.int64)
         self.in_corridor = np.zeros(R, dtype=np.int64)
-        self.last_departure = np.full(R, -INF)
+        self.last_departure = np.full((L, R), -INF)
         self.convoys = np.zeros(R, dtype=np.int64)
         self.evacuated = np.zeros(R, dtype=np.int64)
         self.people = s.people
@@ -193,7 +200,11 @@ class Batch(
         grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
         grow("c_private", (R,), -1, np.int64)  # a private column's stream, -1 for a convoy
-        grow("c_private_n", (R,), 0, np.int64)  # a private column's vehicles
+        grow("c_private_n", (R,), 0, np.int64)
+        grow("c_place", (R,), 0, np.int64)  # the loading place it formed at
+        grow(
+            "c_room", (R,), 0, np.int64
+        )  # its place among convoys waiting for room  # a private column's vehicles
         self.slots = slots
 
     # -- variates -------------------------------------------------------------------------

@@ -120,6 +120,10 @@ class Pool:
         Hours to board and to unload one vehicle; a convoy waits for its slowest vehicle.
     changes : tuple of FleetChange
         Later entries and losses of vehicles, in time order.
+    loading_place : str
+        Where its vehicles load. Pools with the same place share it: one convoy forms and
+        loads there at a time, and departures from it keep the headway. Pools at different
+        places form separate convoys, side by side.
     """
 
     name: str
@@ -131,6 +135,7 @@ class Pool:
     load_time: Distribution
     unload_time: Distribution
     changes: tuple[FleetChange, ...] = ()
+    loading_place: str = "pickup"
 
     @property
     def capacity(self) -> int:
@@ -441,6 +446,14 @@ class Scenario:
         """For each group, the indices of the pools allowed to carry it, in preference order."""
         index = {p.name: i for i, p in enumerate(self.pools)}
         return tuple(tuple(index[v] for v in g.vehicles) for g in self.groups)
+
+    @property
+    def loading_places(self) -> tuple[tuple[int, ...], ...]:
+        """The pools at each loading place, places in order of their first pool."""
+        places: dict[str, list[int]] = {}
+        for p, pool in enumerate(self.pools):
+            places.setdefault(pool.loading_place, []).append(p)
+        return tuple(tuple(pools) for pools in places.values())
 
     @property
     def private_columns(self) -> tuple[tuple[float, int, int], ...]:

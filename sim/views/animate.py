@@ -27,7 +27,7 @@ from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import TraceEvent
 from sim.views.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
-from sim.views.wording import CLOCK
+from sim.views.wording import CLOCK, figure_text
 
 WIDTH, HEIGHT, DPI = 12.8, 7.2, 80  # inches, inches, dots per inch: 1024 x 576 pixels
 FONT = 16  # points; the clock and counters are larger
@@ -238,7 +238,8 @@ class _Scene:
         # the top: clock, counter and ceasefire banner
         self.clock = fig.text(0.02, 0.945, "", fontsize=FONT + 14, weight="bold", va="center")
         top, mid = {"ha": "right", "va": "center"}, {"ha": "center", "va": "center"}
-        fig.text(0.98, 0.965, f"{scenario.name}, {what}", fontsize=FONT - 4, c="0.4", **top)
+        title = figure_text(f"{scenario.name}, {what}")
+        fig.text(0.98, 0.965, title, fontsize=FONT - 4, c="0.4", **top)
         self.count = fig.text(0.98, 0.915, "", fontsize=FONT + 6, **top)
         self.banner = fig.add_artist(Rectangle((0, 0.815), 1, 0.07, transform=fig.transFigure))
         self.cause = fig.text(0.5, 0.85, "", fontsize=FONT + 4, weight="bold", c="w", **mid)

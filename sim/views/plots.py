@@ -22,6 +22,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, TraceEvent, hours_grid
+from sim.views.wording import figure_text
 
 FONT = 12  # points, for tick labels, axis labels and legends; titles are larger
 WIDTH, HEIGHT, DPI = 10.0, 6.0, 150  # inches, inches, dots per inch
@@ -99,7 +100,8 @@ def fan_chart(scenario: Scenario, result: Replications) -> Figure:
         ax.annotate(_short(r.source), at, textcoords="offset points", **place, **TEXT)
     ax.set_ylim(0, 1.08 * max([scenario.people, *(r.high for r in scenario.reported)]))
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT)
-    ax.set_title(f"{scenario.name}: people evacuated, {result.reps} runs", fontsize=FONT + 2)
+    name = figure_text(scenario.name)
+    ax.set_title(f"{name}: people evacuated, {result.reps} runs", fontsize=FONT + 2)
     _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
     return fig
 
@@ -115,7 +117,8 @@ def queue_chart(scenario: Scenario, result: Replications) -> Figure:
     ax.plot(hours, waiting[0], c="k", lw=0.9, label="replication 0")
     ax.set_ylim(0, 1.1 * max(float(waiting.max()), 1.0))
     ax.set_ylabel("people waiting at the pickup", fontsize=FONT)
-    ax.set_title(f"{scenario.name}: queue at the pickup, {result.reps} runs", fontsize=FONT + 2)
+    name = figure_text(scenario.name)
+    ax.set_title(f"{name}: queue at the pickup, {result.reps} runs", fontsize=FONT + 2)
     _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
     return fig
 
@@ -131,7 +134,7 @@ def convoy_timeline(scenario: Scenario, result: Replications) -> Figure:
     trace = [e for e in result.trace if e.rep == 0]
     convoys = sorted({e.convoy for e in trace if e.convoy >= 0})
     fig, ax = _figure(min(max(2.2 + 0.4 * len(convoys), HEIGHT), 14.0))
-    title = f"{scenario.name}: convoys of replication 0 (of {result.reps} runs)"
+    title = f"{figure_text(scenario.name)}: convoys of replication 0 (of {result.reps} runs)"
     spans = _trace_spans(scenario, trace)
     if not convoys:
         why = "No convoy formed in replication 0" if trace else NO_TRACE
@@ -296,5 +299,5 @@ def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int)
 
 
 def _short(source: str, most: int = 32) -> str:
-    """A source name cut to ``most`` characters."""
-    return source if len(source) <= most else source[: most - 1] + "…"
+    """A source name cut to ``most`` characters, shown literally."""
+    return figure_text(source if len(source) <= most else source[: most - 1] + "…")

@@ -13,6 +13,12 @@ from sim.inputs.scenario import Group, Pool
 CLOCK = "%a %d %b %H:%M"
 
 
+def figure_text(text: str) -> str:
+    """``text`` as a figure shows it literally: matplotlib reads ``$...$`` as mathtext and
+    fails on most text that holds dollars, so they are escaped (as the report escapes HTML)."""
+    return text.replace("$", r"\$")
+
+
 def convoy_name(number: int) -> str:
     """'Convoy 1' for convoy 0: convoys are numbered from 1 for readers (from 0 in the trace)."""
     return f"Convoy {number + 1}"

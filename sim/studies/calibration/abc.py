@@ -30,6 +30,7 @@ from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
 from sim.outputs.records import Replications
+from sim.studies.budget import check_memory, run_bytes
 from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.report import default_folder, write_calibration
 from sim.studies.calibration.targets import Targets
@@ -84,6 +85,8 @@ def calibrate(
     draws = targets.draws if draws is None else draws
     seed = targets.seed if seed is None else seed
     timings = {}
+    most = 2 * draws  # rounded up to a power of two
+    check_memory(run_bytes(targets.scenario, most), f"{most:,} draws", "--draws", "")
     began = time.perf_counter()
     values = prior_draws(targets, draws, seed)
     n = len(values)

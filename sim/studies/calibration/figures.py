@@ -18,6 +18,7 @@ from sim.studies.calibration.record import CalibrationRecord
 from sim.studies.calibration.summary import TargetCheck, predictive_checks
 from sim.studies.calibration.targets import Prior
 from sim.views.plots import BAND, DPI, FONT, MEDIAN, fan_chart
+from sim.views.wording import figure_text
 
 BEST = "#d62728"
 PANEL = 2.4  # inches per panel of a grid
@@ -121,7 +122,7 @@ def _check_row(ax: Axes, c: TargetCheck) -> None:
     ax.axvline(c.value, c="k", lw=2, label="reported")
     ax.set_yticks([])
     ax.set_ylim(-0.8, 1.8)
-    ax.set_title(f"{c.metric} ({c.unit}): {c.source}", fontsize=FONT - 2, loc="left")
+    ax.set_title(figure_text(f"{c.metric} ({c.unit}): {c.source}"), fontsize=FONT - 2, loc="left")
     ax.tick_params(labelsize=FONT - 3)
 
 

@@ -69,6 +69,13 @@ class OptimiseResult:
         """The certification's conclusion, in one sentence."""
         c, s = self.spec.certify, self.selection
         ranked = self.spec.ranked
+        if not self.shortlist:
+            names = ", ".join(o.metric for o in self.spec.objectives)
+            return (
+                f"No trial of the search had {names} defined in every replication (NaN, e.g. "
+                "a clearance time when the enclave was not cleared within the horizon): "
+                "there was no plan to certify."
+            )
         if s.chosen is None and s.certified:
             return (
                 f"No plan of the shortlist of {len(self.shortlist)} is feasible: each was "

@@ -142,6 +142,9 @@ def select(
     """
     bounds, tolerances = np.asarray(bounds, float), np.asarray(tolerances, float)
     s = len(bounds)
+    if k == 0:  # nothing to compare
+        empty = np.zeros(0, int)
+        return Selection(None, True, empty, 0, [], np.zeros((0, s), object), empty, 0, 0, 0)
     alpha_compare = alpha / 2 if s else alpha
     h2 = constant(alpha_compare / max(k - 1, 1), n0)
     h2f = constant((alpha - alpha_compare) / (k - 1 + s), n0) if s else 0.0

@@ -38,6 +38,9 @@ class SweepResult:
         Chunks in the sweep, and how many of them an earlier run had finished.
     wall_time : float
         Seconds this run took.
+    damaged : int
+        Chunk files an earlier run left that failed their check (moved to
+        ``chunks/damaged/``) and were computed again.
     """
 
     spec: SweepSpec
@@ -49,6 +52,7 @@ class SweepResult:
     chunks: int = 0
     reused: int = 0
     wall_time: float = 0.0
+    damaged: int = 0
 
     @property
     def reps(self) -> np.ndarray:

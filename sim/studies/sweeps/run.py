@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import time
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +28,9 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import summarise
+from sim.studies.budget import check_memory, sweep_bytes
 from sim.studies.precision import next_round
+from sim.studies.runner import progress_bar
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
@@ -68,6 +71,14 @@ def sweep(
     began = time.perf_counter()
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
+    planned = point_count(spec)
+    most = spec.reps if spec.precision is None else spec.max_reps
+    check_memory(
+        sweep_bytes(planned * most, len(spec.metrics)) + planned * POINT_BYTES,
+        f"{planned:,} points of {most:,} replications",
+        spec.path,
+        "reps" if planned < 1000 else "design.points" if spec.method != "grid" else "axes",
+    )
     points = design_points(spec)
     variants, scenarios = scenario_variants(spec, points)
     folder = Path(root) / "sweeps" / spec.name / sweep_id(spec)
@@ -75,13 +86,13 @@ def sweep(
     collected: list[tuple[Chunk, dict[str, np.ndarray]]] = []
     total = reused = 0
     requests = [(p, 0, spec.reps) for p in range(len(points))]
-    with open_executor(scheduler, workers) as executor, _bar(progress) as bar:
+    with open_executor(scheduler, workers) as executor, progress_bar(progress) as bar:
         for round_ in itertools.count():
             chunks = layout(requests, variants, round_, spec.chunk)
             bar.total = (bar.total or 0) + sum(len(c.reps) for c in chunks)
             missing = []
             for chunk in chunks:
-                found = store.load(chunk)
+                found = store.load(chunk, spec.metrics)
                 if found is None:
                     missing.append(chunk)
                 else:
@@ -91,7 +102,7 @@ def sweep(
             reused += len(chunks) - len(missing)
             tasks = [chunk_task(c, spec, points, scenarios) for c in missing]
             for chunk, metrics in executor.run(missing, tasks):
-                store.save(chunk, metrics)
+                _save(store, chunk, metrics, len(collected))
                 collected.append((chunk, metrics))
                 bar.update(len(chunk.reps))
             if spec.precision is None:
@@ -107,9 +118,37 @@ def sweep(
         means = {m: np.array([s.mean for s in summaries[m]]) for m in spec.metrics}
         sobol = sobol_indices(spec, means)
     wall = time.perf_counter() - began
-    result = SweepResult(spec, folder, points, values, summaries, sobol, total, reused, wall)
+    result = SweepResult(
+        spec, folder, points, values, summaries, sobol, total, reused, wall, len(store.damaged)
+    )
     write_outputs(result, scheduler)
     return result
+
+
+#: Bytes a sweep holds per point besides its replications: axis values, scenario variant.
+POINT_BYTES = 2_000
+
+
+def point_count(spec: SweepSpec) -> int:
+    """The points of a sweep's design, counted without making them."""
+    if spec.method == "grid":
+        return math.prod(len(a.values) for a in spec.axes)
+    if spec.method == "saltelli":
+        return spec.points * (len(spec.axes) + 2)  # first-order and total indices
+    return spec.points
+
+
+def _save(store: ChunkStore, chunk: Chunk, metrics: dict[str, np.ndarray], kept: int) -> None:
+    """Keep a finished chunk, or stop with one line if the disk cannot take it."""
+    try:
+        store.save(chunk, metrics)
+    except OSError as error:
+        raise ScenarioError(
+            str(store.folder),
+            "",
+            f"cannot write chunk {chunk.name}: {error.strerror}; the {kept:,} chunks finished "
+            "before are kept: make room and run the same command to resume",
+        ) from None
 
 
 def chunk_task(
@@ -186,11 +225,3 @@ def sweep_id(spec: SweepSpec) -> str:
     identity = {"sweep": spec.identity(), "evacsim": version}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _bar(progress: bool):
-    """A tqdm progress bar over replications on standard error (silent if not wanted)."""
-    from tqdm import tqdm
-
-    # disable=None: no bar when standard error is not a terminal (logs, pipes, tests)
-    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if progress else True, delay=0.5)
