@@ -23,6 +23,7 @@ from sim.inputs.scenario import Scenario
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     from sim.studies.calibration import Calibration, calibrate, load_targets
     from sim.studies.compare import Comparison, compare
+    from sim.studies.folders import load_run
     from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
     from sim.studies.runner import RunResult, run
     from sim.studies.sweeps import SweepResult, load_sweep, sweep
@@ -39,6 +40,7 @@ _ON_DEMAND = {
     "load_targets": "sim.studies.calibration",
     "Comparison": "sim.studies.compare",
     "compare": "sim.studies.compare",
+    "load_run": "sim.studies.folders",
     "OptimiseResult": "sim.studies.optimise",
     "StudySpec": "sim.studies.optimise",
     "load_study": "sim.studies.optimise",
@@ -75,6 +77,7 @@ __all__ = [
     "SweepResult",
     "calibrate",
     "compare",
+    "load_run",
     "load_scenario",
     "load_study",
     "load_sweep",

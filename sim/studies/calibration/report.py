@@ -8,6 +8,7 @@ seed give the same bytes. ``report.md`` and ``manifest.json`` also record wall t
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 from datetime import UTC, datetime
@@ -15,10 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
-from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
+from sim.outputs.records import Replications
+from sim.outputs.results import (
+    arrays_npz,
+    atomic_folder,
+    csv_text,
+    fresh_folder,
+    number,
+    read_manifest,
+    read_npz,
+    versions,
+)
 from sim.studies.calibration.figures import write_calibration_figures
-from sim.studies.calibration.record import CalibrationRecord
+from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.summary import (
     Fitted,
     TargetCheck,
@@ -27,6 +40,7 @@ from sim.studies.calibration.summary import (
     predictive_checks,
     sensitivity_rows,
 )
+from sim.studies.calibration.targets import Targets
 
 
 def default_folder(calibration: CalibrationRecord, root: Path = Path("results")) -> Path:
@@ -54,8 +68,57 @@ def write_calibration(calibration: CalibrationRecord, folder: Path) -> Path:
         }
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
+        (staging / "draws.npz").write_bytes(arrays_npz(_arrays(calibration)))
         write_calibration_figures(calibration, staging)
     return writer.folder
+
+
+def _arrays(calibration: CalibrationRecord) -> dict[str, np.ndarray]:
+    """Every array of a calibration, for ``draws.npz``."""
+    c = calibration
+    arrays = {"values": c.values, "simulated": c.simulated, "distance": c.distance}
+    arrays["accepted/fit"] = c.fit.accepted
+    arrays.update({f"accepted/{i}": r.accepted for i, r in enumerate(c.sensitivity)})
+    for label, run in (("series", c.series), ("best_run", c.best_run)):
+        arrays.update({f"{label}/metrics/{k}": v for k, v in run.metrics.items()})
+        arrays.update({f"{label}/series/{k}": v for k, v in run.series.items()})
+    return arrays
+
+
+def read_calibration_record(folder: str | Path) -> CalibrationRecord:
+    """The record a calibration folder was written from.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a calibration folder this version can read.
+    """
+    folder = Path(folder)
+    info = read_manifest(folder)
+    if "targets_values" not in info or not (folder / "draws.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a calibration folder, or one written before evacsim read them"
+        )
+    targets = from_record(Targets, info["targets_values"])
+    a = read_npz(folder / "draws.npz")
+
+    def replications(label: str) -> Replications:
+        def part(kind: str) -> dict[str, np.ndarray]:
+            prefix = f"{label}/{kind}/"
+            return {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}
+
+        return Replications(part("metrics"), part("series"))
+
+    def refit(entry: dict, key: str) -> Refit:
+        return Refit(entry["metric"], float(entry["value"]), a[key], float(entry["epsilon"]))
+
+    sensitivity = [refit(e, f"accepted/{i}") for i, e in enumerate(info["refits"])]
+    return CalibrationRecord(
+        targets, int(info["seed"]), a["values"], a["simulated"], a["distance"],
+        refit({"metric": "", "value": math.nan, "epsilon": info["epsilon"]}, "accepted/fit"),
+        sensitivity, replications("series"), info["best_fit"], replications("best_run"),
+        {k: float(v) for k, v in info["wall_time_s"].items()},
+    )  # fmt: skip
 
 
 def posterior_csv(calibration: CalibrationRecord) -> str:
@@ -115,6 +178,11 @@ def manifest(calibration: CalibrationRecord) -> dict:
         "wall_time_s": {k: round(v, 3) for k, v in calibration.timings.items()},
         "versions": versions(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "targets_values": record(targets),
+        "refits": [
+            {"metric": r.metric, "value": r.value, "epsilon": r.epsilon}
+            for r in calibration.sensitivity
+        ],
     }
 
 
