@@ -157,7 +157,7 @@ def prior_draws(targets: Targets, draws: int, seed: int) -> np.ndarray:
 
 def target_metrics(targets: Targets, metrics: dict[str, np.ndarray]) -> np.ndarray:
     """The targets' metrics, shape (replications, targets)."""
-    return np.column_stack([metrics[t.metric] for t in targets.targets])
+    return np.column_stack([t.simulated(metrics) for t in targets.targets])
 
 
 def distances(targets: Targets, simulated: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from sim.studies.calibration.summary import (
     TargetCheck,
     fitted,
     is_moment,
+    milestone_bands,
     predictive_checks,
     sensitivity_rows,
 )
@@ -242,6 +243,7 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
             f"{v[6]} ({best[0]}–{best[2]}) | {'yes' if c.met else '**no**'} |"
         )
     lines += ["", "Targets the posterior cannot meet: " + _missed(missed, scenario), ""]
+    lines += _milestones(calibration)
     lines += _sensitivity(calibration)
     lines += [
         "## Figures",
@@ -256,6 +258,29 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _milestones(calibration: CalibrationRecord) -> list[str]:
+    """The posterior predictive cumulative curve at the scenario's clock-time milestones."""
+    bands = milestone_bands(calibration)
+    if not bands:
+        return []
+    scenario = calibration.targets.scenario
+    lines = [
+        "## Posterior predictive: people evacuated by each milestone",
+        "",
+        "Median and 90% band of the cumulative evacuated over the posterior draws (one "
+        "replication each) and over the best fit's replications. Milestones that are not "
+        "targets are predictions, not fitted.",
+        "",
+        "| milestone | local time | posterior draws: median (90%) | best fit: median (90%) |",
+        "|---|---|---|---|",
+    ]
+    for b in bands:
+        p, q = (tuple(_num(x) for x in band) for band in (b.posterior, b.best))
+        when = scenario.clock(b.at).strftime("%a %d %b %H:%M")
+        lines.append(f"| `{b.name}` | {when} | {p[1]} ({p[0]}–{p[2]}) | {q[1]} ({q[0]}–{q[2]}) |")
+    return [*lines, ""]
 
 
 def _sensitivity(calibration: CalibrationRecord) -> list[str]:
