@@ -23,7 +23,7 @@ def test_percentiles_of_counts_are_counts():
 
 def test_a_runs_summary_treats_its_counts_as_counts():
     result = sim.run(sim.load_scenario(BASELINE), reps=40, seed=3)
-    by_name = {x.metric: x for x in result.summaries}
+    by_name = result.summaries
     for name in ("convoys", "convoys_departed_by_halt", "evacuated_by_halt", "peak_queue"):
         x = by_name[name]
         assert all(float(v).is_integer() for v in (x.p5, x.median, x.p95)), name

@@ -49,7 +49,8 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
     half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
     method = "inverted_cdf" if whole else "linear"
     p5, median, p95 = np.percentile(defined, [5, 50, 95], method=method)
-    return Summary(metric, n, mean, mean - half, mean + half, float(median), float(p5), float(p95))
+    low, high = float(mean - half), float(mean + half)
+    return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
 
 
 def summarise_all(
