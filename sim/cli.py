@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import sim
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, one_line
 from sim.inputs.library import copy_library, entries, file_kind, library_root
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -286,7 +286,7 @@ def _validate(args: argparse.Namespace) -> int:
                     count(len(spec.constraints), "constraints"),
                     f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
                 ]
-                print(f"{path}: ok (study: {', '.join(parts)})")
+                print(f"{one_line(path)}: ok (study: {', '.join(parts)})")
                 continue
             s = load_scenario(path)
         except ScenarioError as error:
@@ -294,7 +294,7 @@ def _validate(args: argparse.Namespace) -> int:
             status = 2
             continue
         print(
-            f"{path}: ok ({len(s.groups)} groups, {s.people:,} people, "
+            f"{one_line(path)}: ok ({len(s.groups)} groups, {s.people:,} people, "
             f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
         )
     return status

@@ -286,3 +286,13 @@ def test_an_every_so_small_the_batches_cannot_be_counted():
         load_scenario(BASELINE, [arrivals])
     assert info.value.key == "population.families.arrivals.0.every"
     assert "inf arrival batches" in info.value.message
+
+
+def test_a_file_name_with_a_newline_is_one_line_when_valid(tmp_path: Path, capsys):
+    from sim.cli import main
+
+    path = tmp_path / "two\nlines.toml"
+    path.write_text(f'extends = "{DETERMINISTIC.as_posix()}"\n', encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1 and "two\\nlines.toml: ok" in out
