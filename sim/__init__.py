@@ -14,6 +14,7 @@ from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.studies.calibration import Calibration, calibrate, load_targets
 from sim.studies.compare import Comparison, compare
+from sim.studies.folders import load_run
 from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
 from sim.studies.runner import RunResult, run
 from sim.studies.sweeps import SweepResult, load_sweep, sweep
@@ -34,6 +35,7 @@ __all__ = [
     "SweepResult",
     "calibrate",
     "compare",
+    "load_run",
     "load_scenario",
     "load_study",
     "load_sweep",

@@ -29,13 +29,15 @@ import os
 import signal
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import sim
 from sim.errors import ScenarioError, one_line
-from sim.inputs.library import copy_library, entries, file_kind, library_root
+from sim.inputs.library import KINDS, copy_library, entries, file_kind, library_root, locate
 from sim.inputs.loader import load_scenario
+from sim.inputs.plausible import ImplausibleValue
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
 from sim.outputs.records import TraceEvent
@@ -47,6 +49,7 @@ from sim.studies.optimise import load_study, optimise
 from sim.studies.processes import stop_on_signals
 from sim.studies.runner import ENGINES, run
 from sim.studies.sweeps import load_sweep, sweep
+from sim.studies.sweeps.executors import executor_for
 from sim.views.animate import animate, check_animation
 from sim.views.narrate import narrate
 from sim.views.tables import compare_table, run_table, sweep_report
@@ -60,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    warnings.simplefilter("default", ImplausibleValue)
+    warnings.showwarning = _warn
     try:
         with stop_on_signals():
             return args.command(args)
@@ -72,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _warn(message, category, *_, **__) -> None:  # the signature of warnings.showwarning
+    """Print a warning about the inputs as one line, without Python's source quote."""
+    print(f"evacsim: warning: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -87,8 +97,19 @@ def _parser() -> argparse.ArgumentParser:
             dest="overrides",
             action="append",
             default=[],
+            type=_assignment,
             metavar="KEY=VALUE",
             help="override a scenario value, e.g. fleet.buses.count=40 (repeatable)",
+        )
+
+    def scheduling(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--scheduler",
+            default="local",
+            help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
+        )
+        p.add_argument(
+            "--workers", type=_positive, help="processes or Dask workers (default: cores)"
         )
 
     p = commands.add_parser("run", help="run replications and write a run folder")
@@ -116,6 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a metric --precision applies to (repeatable; default: evacuated)",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications with --precision")
+    scheduling(p)
     overrides(p)
     p.set_defaults(command=_run)
 
@@ -144,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, help="prior draws (default: the file's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the file's)")
     p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
+    scheduling(p)
     p.set_defaults(command=_calibrate)
 
     p = commands.add_parser(
@@ -154,16 +177,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_positive, help="replications (default: the base's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the base's)")
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
+    scheduling(p)
+    p.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        metavar="NAME",
+        help="a metric to show (repeatable; default: the headline metrics and the groups "
+        "whose evacuation changes most); all are in differences.csv",
+    )
     p.set_defaults(command=_compare)
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
     p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
-    p.add_argument(
-        "--scheduler",
-        default="local",
-        help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
-    )
-    p.add_argument("--workers", type=_positive, help="processes or Dask workers (default: cores)")
+    scheduling(p)
     p.add_argument(
         "--precision",
         type=_fraction,
@@ -171,7 +198,12 @@ def _parser() -> argparse.ArgumentParser:
         "fraction of its mean, e.g. 0.02",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
-    p.add_argument("--root", default="results", help="results folder (default: results)")
+    p.add_argument(
+        "--out",
+        help="the sweep's folder; rerun with the same --out to resume "
+        "(default: results/sweeps/<name>/<id>)",
+    )
+    p.add_argument("--root", help="deprecated: results folder to put sweeps/<name>/<id> in")
     p.set_defaults(command=_sweep)
 
     p = commands.add_parser("serve", help="the what-if page in a browser (needs evacsim[page])")
@@ -188,8 +220,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
     )
-    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
-    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("study", help="study file (TOML) or bundled name, e.g. optimise/aleppo_plan")
+    p.add_argument(
+        "--budget", type=_positive, help="replications for the search (default: the study's)"
+    )
     p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=_positive, help="processes (default: cores)")
@@ -203,6 +237,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=_init)
     return parser
+
+
+def _assignment(text: str) -> str:
+    """A ``--set`` value: KEY=VALUE in one argument."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE in one argument, e.g. --set fleet.buses.count=40, got {text!r}"
+        )
+    return text
 
 
 def _positive(text: str) -> int:
@@ -235,17 +278,20 @@ def _seed(text: str) -> int:
 def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     _check_out(args.out, RESULTS / scenario.name)
-    result = run(
-        scenario,
-        args.reps,
-        args.seed,
-        args.engine,
-        overrides=args.overrides,
-        precision=args.precision,
-        metrics=args.metrics or ("evacuated",),
-        max_reps=args.max_reps,
-        progress=True,
-    )
+    with executor_for(args.scheduler, args.workers) as executor:
+        result = run(
+            scenario,
+            args.reps,
+            args.seed,
+            args.engine,
+            overrides=args.overrides,
+            workers=args.workers,
+            precision=args.precision,
+            metrics=args.metrics or ("evacuated",),
+            max_reps=args.max_reps,
+            executor=executor,
+            progress=True,
+        )
     folder = result.save(args.out)
     _moved(args.out, folder)
     print(run_table(result))
@@ -278,34 +324,57 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            if _is_study(path):
-                spec = load_study(path)
-                parts = [
-                    count(len(spec.decisions), "decisions"),
-                    count(len(spec.uncertainties), "uncertainties"),
-                    count(len(spec.constraints), "constraints"),
-                    f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
-                ]
-                print(f"{one_line(path)}: ok (study: {', '.join(parts)})")
-                continue
-            s = load_scenario(path)
+            print(f"{one_line(path)}: ok ({_checked(path)})")
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
-            continue
-        print(
-            f"{one_line(path)}: ok ({len(s.groups)} groups, {s.people:,} people, "
-            f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
-        )
     return status
 
 
-def _is_study(path: str) -> bool:
-    """Whether ``path`` is an ``evacsim optimise`` study file (its reader says if not TOML)."""
-    try:
-        return file_kind(read_toml(path)) == "study"
-    except ScenarioError:
-        return False
+def _checked(path: str) -> str:
+    """Read a scenario, sweep or targets file, whichever it is; say what it holds."""
+    kind = _kind(path)
+    if kind == "study":
+        study = load_study(path)
+        parts = [
+            count(len(study.decisions), "decisions"),
+            count(len(study.uncertainties), "uncertainties"),
+            count(len(study.constraints), "constraints"),
+            f"{count(study.trials, 'trials')} of {count(study.reps, 'replications')}",
+        ]
+        return f"study: {', '.join(parts)}"
+    if kind == "sweep":
+        spec = load_sweep(path)
+        axes = "1 axis" if len(spec.axes) == 1 else f"{len(spec.axes)} axes"
+        return (
+            f"sweep of {Path(spec.base).name}: {axes}, {spec.method} design, "
+            f"{spec.reps} replications a point"
+        )
+    if kind == "targets":
+        targets = load_targets(path)
+        return (
+            f"calibration targets for {targets.scenario.name}: {len(targets.targets)} targets, "
+            f"{len(targets.priors)} free parameters"
+        )
+    s = load_scenario(path)
+    return (
+        f"{len(s.groups)} groups, {s.people:,} people, "
+        f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h"
+    )
+
+
+def _kind(path: str) -> str:
+    """``scenario``, ``sweep`` or ``targets``: by the keys of the file or library entry."""
+    for kind in KINDS:
+        try:
+            located = locate(path, kind)
+        except ScenarioError:
+            continue
+        try:
+            return file_kind(read_toml(located))
+        except ScenarioError:
+            return "scenario"  # the scenario reader says what is wrong
+    return "scenario"
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
@@ -372,7 +441,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
     _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
-    calibration = calibrate(targets, args.draws, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        calibration = calibrate(
+            targets, args.draws, args.seed, workers=args.workers, executor=executor
+        )
     folder = calibration.save(args.out)
     _moved(args.out, folder)
     print(calibration_table(calibration))
@@ -384,19 +456,32 @@ def _compare(args: argparse.Namespace) -> int:
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
     _check_out(args.out, RESULTS / "compare")
-    comparison = compare(base, whatifs, args.reps, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        comparison = compare(
+            base, whatifs, args.reps, args.seed, workers=args.workers, executor=executor
+        )
+    known = {d.metric for d in comparison.differences}
+    for name in args.metrics or ():
+        if name not in known:
+            raise ScenarioError("--metric", name, f"not a metric of this comparison; known: "
+                                f"{', '.join(sorted(known))}")  # fmt: skip
     folder = comparison.save(args.out)
     _moved(args.out, folder)
-    print(compare_table(comparison))
+    print(compare_table(comparison, args.metrics))
     print(f"\nCompare folder: {folder}")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
     spec = load_sweep(args.file, args.precision, args.max_reps)
-    check_destination(Path(args.root), new=False)
+    if args.root is not None:
+        print(
+            "evacsim: note: --root is deprecated; --out names the sweep's folder", file=sys.stderr
+        )
+    root = "results" if args.root is None else args.root
+    check_destination(Path(args.out).parent if args.out else Path(root), new=False)
     try:
-        result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
+        result = sweep(spec, args.scheduler, args.workers, root, progress=True, folder=args.out)
     except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",

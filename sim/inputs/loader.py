@@ -9,6 +9,7 @@ everyone) come last.
 from __future__ import annotations
 
 import math
+import warnings
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from sim.inputs.limits import (
     MAX_TRACE_REPS,
 )
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
+from sim.inputs.plausible import ImplausibleValue, implausible
 from sim.inputs.scenario import (
     MAX_COLUMN,
     MAX_POOL_SIZE,
@@ -129,7 +131,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     if len(description) > MAX_DESCRIPTION:
         raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=description,
         start=start,
@@ -153,6 +155,10 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         files=tuple(sources.chain),
         document=plain_document(sources),
     )
+    for key, problem in implausible(scenario):
+        origin = sources.origin(tuple(key.split(".")))
+        warnings.warn(ImplausibleValue(f"{origin}: {key}: {problem}"), stacklevel=2)
+    return scenario
 
 
 def plain_document(sources: Sources) -> dict[str, Any]:
@@ -638,7 +644,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
             "a list of [hour of day, °C] pairs with hours increasing in [0, 24) and "
             f"°C within ±{MAX_CELSIUS:g}"
         )
-        points = []
+        points: list[tuple[float, float]] = []
         if not isinstance(value, list) or not value:
             raise t.error(key, f"must be {allowed}")
         for point in value:
@@ -655,6 +661,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
         return tuple(points)
 
     days = t.raw("days", None)
+    profiles: tuple[tuple[tuple[float, float], ...], ...]
     if days is None:
         profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
     elif isinstance(days, list) and days and not t.has("daily"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, metric_names
 from sim.outputs.results import atomic_folder, default_folder, write_tables
@@ -68,7 +70,7 @@ class RunResult(RunRecord):
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     reps: int | None = None,
     seed: int | None = None,
     engine: str = "vector",
@@ -79,12 +81,15 @@ def run(
     max_reps: int | None = None,
     trace: Sequence[int] | None = None,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, str or Path
+        A scenario, or a scenario file or the name of a bundled one (``"aleppo_2016"``),
+        read with :func:`sim.load_scenario` and ``overrides``.
     reps : int, optional
         Replications; the scenario's ``run.reps`` by default.
     seed : int, optional
@@ -93,7 +98,8 @@ def run(
         ``vector``, the batch engine, or ``des``, the SimPy reference engine. Both give the
         same result for every replication.
     overrides : list of str, optional
-        Recorded in the manifest only (apply them with ``load_scenario``).
+        ``KEY=VALUE`` settings: applied when ``scenario`` is a file or a name, and recorded
+        in the manifest (a ``Scenario`` given as such was read with them already).
     workers : int, optional
         Processes for the batch engine; by default every core once there are several
         chunks of ``CHUNK`` replications. Results do not depend on it.
@@ -111,6 +117,10 @@ def run(
     progress : bool
         Show replications done, their rate and the time left on standard error (when it
         is a terminal), chunk by chunk (batch engine) or block by block (reference engine).
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks (see :func:`run_chunked`), e.g. a Dask client's
+        ``client.get_executor()``; the same result whatever runs them. The ``des`` engine
+        runs in this process.
 
     Raises
     ------
@@ -119,6 +129,8 @@ def run(
         memory of the machine can hold (refused before any runs; see
         :mod:`sim.studies.budget`).
     """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, list(overrides or []))
     reps = scenario.reps if reps is None else reps
     seed = scenario.seed if seed is None else seed
     if reps < 1:
@@ -131,7 +143,14 @@ def run(
         bar.refresh()
         if engine == "vector":
             return run_chunked(
-                scenario, n, seed, workers, first_rep=first, traced=trace, done=bar.update
+                scenario,
+                n,
+                seed,
+                workers,
+                first_rep=first,
+                traced=trace,
+                done=bar.update,
+                executor=executor,
             )
         starts = range(0, n, DES_BLOCK)
         blocks = (
@@ -154,8 +173,9 @@ def run(
     bar = progress_bar(progress)
     with bar:
         replications = replicate(0, reps)
+        _never_defined(replications, metrics if precision is not None else ())
         met = precision is None or precise({m: replications.metrics[m] for m in metrics}, precision)
-        while not met and replications.reps < cap:
+        while precision is not None and not met and replications.reps < cap:
             n = replications.reps
             more = replicate(n, min(2 * n, cap) - n)
             replications = _gather([replications, more], [0, n], n + more.reps)
@@ -182,6 +202,19 @@ def run(
     )
 
 
+def _never_defined(replications: Replications, metrics: Sequence[str]) -> None:
+    """Refuse a precision on a metric no replication defines: no number of them would do."""
+    for name in metrics:
+        if np.isnan(replications.metrics[name]).all():
+            raise ScenarioError(
+                "--metric",
+                name,
+                f"undefined in all {replications.reps:,} replications (e.g. clearance_time "
+                "when nothing clears), so no number of replications makes it precise; "
+                "choose another --metric",
+            )
+
+
 def run_chunked(
     scenario: Scenario,
     reps: int,
@@ -192,6 +225,7 @@ def run_chunked(
     rep_ids: np.ndarray | None = None,
     traced: Sequence[int] | None = None,
     done: Callable[[int], object] | None = None,
+    executor: Executor | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -219,6 +253,10 @@ def run_chunked(
         default.
     done : callable, optional
         Called with the number of replications of each chunk as it is gathered.
+    executor : concurrent.futures.Executor, optional
+        Where the chunks run instead of this machine's processes: any executor, e.g. a Dask
+        client's ``client.get_executor()``. Its workers need evacsim installed. The result
+        does not depend on it.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -233,6 +271,8 @@ def run_chunked(
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
+    if executor is not None:
+        return _gather(executor.map(run_vector, *args), starts, reps, done)
     if workers <= 1 or n == 1:
         return _gather(map(run_vector, *args), starts, reps, done)
     with worker_pool(workers) as pool:

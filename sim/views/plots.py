@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -33,8 +34,11 @@ MAX_TICKS = 6
 SUSPENDED, MAX_ALPHA = "#d62728", 0.25
 SHARE, ONE_RUN = "ceasefire suspended (share of runs)", "ceasefire suspended"
 BAND, MEDIAN = "#3182bd", "#08519c"
-LEGEND = {"fontsize": FONT - 1, "frameon": False}
-TEXT = {"fontsize": FONT - 1, "path_effects": [withStroke(linewidth=3, foreground="white")]}
+LEGEND: dict[str, Any] = {"fontsize": FONT - 1, "frameon": False}
+TEXT: dict[str, Any] = {
+    "fontsize": FONT - 1,
+    "path_effects": [withStroke(linewidth=3, foreground="white")],
+}
 NO_TRACE = "No event trace for replication 0 (run.trace_reps = 0)"
 #: Convoy legs: the trace event that opens each leg, its label and colour. Unloading and
 #: return are light, so the people counts written over them stay readable.
@@ -237,8 +241,8 @@ def _clock_axis(ax: Axes, scenario: Scenario) -> None:
 
     ticks = steps(major)
     ax.set_xlim(0, horizon)
-    ax.xaxis.set_major_locator(FixedLocator(ticks if len(ticks) > 1 else [0, horizon]))
-    ax.xaxis.set_minor_locator(FixedLocator(steps(minor)))
+    ax.xaxis.set_major_locator(FixedLocator(ticks.tolist() if len(ticks) > 1 else [0, horizon]))
+    ax.xaxis.set_minor_locator(FixedLocator(steps(minor).tolist()))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: _clock_label(scenario, h)))
     ax.set_xlabel(f"local time (start {_clock_label(scenario, 0)} {start:%b %Y})", fontsize=FONT)
     ax.grid(axis="x", color="0.85", lw=0.8)
@@ -287,8 +291,10 @@ def _trace_spans(scenario: Scenario, trace: list[TraceEvent]) -> list[Span]:
 
 def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int) -> None:
     """Write each convoy's people right of its arrival, where it fits in the row and axes."""
-    ax.figure.draw_without_rendering()  # settle the layout to measure the texts
-    renderer = ax.figure.canvas.get_renderer()
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure) and isinstance(figure.canvas, FigureCanvasAgg)
+    figure.draw_without_rendering()  # settle the layout to measure the texts
+    renderer = figure.canvas.get_renderer()
     box = ax.get_window_extent(renderer)
     for convoy, time, people in arrivals:
         text = ax.text(time, convoy, f" {people:,}", va="center", **TEXT)

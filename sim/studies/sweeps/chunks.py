@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def layout(
     size : int
         Most replications per chunk.
     """
-    chunks = []
+    chunks: list[Chunk] = []
     for variant in sorted({variants[p] for p, _, _ in requests}):
         mine = [(p, a, b) for p, a, b in requests if variants[p] == variant]
         points = np.concatenate([np.full(b - a, p) for p, a, b in mine])
@@ -113,7 +114,7 @@ class ChunkStore:
             and all(found[m].shape == chunk.reps.shape for m in metrics)
             and found["checksum"].tobytes() == checksum(chunk, found)
         )
-        if whole:
+        if whole and found is not None:
             return {m: found[m] for m in metrics}
         self._set_aside(path)
         return None
@@ -125,7 +126,9 @@ class ChunkStore:
         try:
             with os.fdopen(handle, "wb") as f:
                 digest = np.frombuffer(checksum(chunk, metrics), np.uint8)
-                np.savez(f, point=chunk.points, rep=chunk.reps, checksum=digest, **metrics)
+                arrays: dict[str, Any] = {"point": chunk.points, "rep": chunk.reps}
+                arrays |= {"checksum": digest, **metrics}
+                np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(temporary, self.path(chunk))

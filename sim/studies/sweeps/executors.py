@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
-from contextlib import AbstractContextManager, ExitStack
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor, as_completed
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -81,7 +82,7 @@ class DaskExecutor(AbstractContextManager):
         self.address = address
         self.workers = workers or os.cpu_count() or 1
         self._stack = ExitStack()
-        self.client = None
+        self.client: Any = None  # a distributed.Client once entered
 
     def __enter__(self) -> DaskExecutor:
         distributed = self._distributed
@@ -149,6 +150,20 @@ def open_executor(scheduler: str = "local", workers: int | None = None) -> Abstr
     raise ScenarioError(
         "--scheduler", "", f"must be local, dask-local or tcp://HOST:PORT, got {scheduler!r}"
     )
+
+
+@contextmanager
+def executor_for(scheduler: str = "local", workers: int | None = None) -> Iterator[Executor | None]:
+    """The executor ``run``, ``compare`` and ``calibrate`` take for ``--scheduler``: None for
+    ``local`` (the runner's own processes), a Dask client's executor otherwise.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`open_executor` does.
+    """
+    with open_executor(scheduler, workers) as opened:
+        yield opened.client.get_executor() if isinstance(opened, DaskExecutor) else None
 
 
 def _check_address(address: str) -> None:

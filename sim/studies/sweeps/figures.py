@@ -42,7 +42,7 @@ def lines(result: SweepResult) -> Figure:
     axis = result.spec.axes[0]
     x = [p[axis.key] for p in result.points]
     numeric = axis.batch or all(isinstance(v, int | float) for v in x)
-    order = np.argsort(x) if numeric else np.arange(len(x))
+    order = np.argsort(np.asarray(x, float)) if numeric else np.arange(len(x))
     where = np.asarray(x, float)[order] if numeric else np.arange(len(x))
     figure, panels = _panels(len(result.spec.metrics), 1)
     for ax, metric in zip(panels, result.spec.metrics, strict=True):

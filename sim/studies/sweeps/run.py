@@ -34,7 +34,7 @@ from sim.studies.runner import progress_bar
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
-from sim.studies.sweeps.output import write_outputs
+from sim.studies.sweeps.output import write_atomic, write_outputs
 from sim.studies.sweeps.result import SweepResult
 from sim.studies.sweeps.sensitivity import sobol_indices
 from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
@@ -46,6 +46,7 @@ def sweep(
     workers: int | None = None,
     root: str | Path = "results",
     progress: bool = False,
+    folder: str | Path | None = None,
 ) -> SweepResult:
     """Run a sweep, reusing any chunks a previous run of the same sweep finished.
 
@@ -60,6 +61,9 @@ def sweep(
         Processes (``local``) or Dask workers (``dask-local``); every core by default.
     root : str or Path
         The results folder; the sweep writes ``<root>/sweeps/<name>/<id>/``.
+    folder : str or Path, optional
+        The sweep's own folder instead (``evacsim sweep --out``): a rerun with the same
+        folder resumes; a folder holding another sweep or other files is refused.
     progress : bool
         Show a progress bar with ETA on standard error.
 
@@ -81,7 +85,9 @@ def sweep(
     )
     points = design_points(spec)
     variants, scenarios = scenario_variants(spec, points)
-    folder = Path(root) / "sweeps" / spec.name / sweep_id(spec)
+    identity = sweep_id(spec)
+    folder = Path(root) / "sweeps" / spec.name / identity if folder is None else Path(folder)
+    claim(folder, identity)
     store = ChunkStore(folder / "chunks")
     collected: list[tuple[Chunk, dict[str, np.ndarray]]] = []
     total = reused = 0
@@ -196,12 +202,12 @@ def scenario_variants(
                     spec.path, key, f"point {i} ({', '.join(settings)}): {error.message}"
                 ) from None
             checked.add(signature)
-        key = tuple(point[k] for k in scenario_keys)
-        if key not in index:
-            index[key] = len(scenarios)
+        variant = tuple(point[k] for k in scenario_keys)
+        if variant not in index:
+            index[variant] = len(scenarios)
             settings = [override(k, point[k]) for k in scenario_keys]
             scenarios.append(load_scenario(spec.base, [*spec.overrides, *settings]))
-        variants.append(index[key])
+        variants.append(index[variant])
     return variants, scenarios
 
 
@@ -214,6 +220,32 @@ def per_point(
     order = np.lexsort((reps, points))
     cuts = np.searchsorted(points[order], np.arange(1, n))
     return {m: np.split(np.concatenate([v[m] for _, v in collected])[order], cuts) for m in metrics}
+
+
+#: The file in a sweep folder that names the sweep its chunks belong to.
+ID_FILE = "sweep-id.txt"
+
+
+def claim(folder: Path, identity: str) -> None:
+    """Make ``folder`` the folder of sweep ``identity``, or check that it is already.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` holds another sweep's chunks, or files that are no sweep's.
+    """
+    marker = folder / ID_FILE
+    if marker.is_file():
+        found = marker.read_text(encoding="utf-8").strip()
+        if found != identity:
+            raise ScenarioError(
+                str(folder), "", f"holds another sweep (id {found}, this one is {identity}); "
+                "choose another --out folder, or remove it"
+            )  # fmt: skip
+        return
+    if folder.exists() and any(folder.iterdir()):
+        raise ScenarioError(str(folder), "", "exists and is not a sweep folder; choose another")
+    write_atomic(marker, f"{identity}\n".encode())
 
 
 def sweep_id(spec: SweepSpec) -> str:
