@@ -32,6 +32,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sim
 from sim.errors import ScenarioError, one_line
@@ -40,20 +41,18 @@ from sim.inputs.loader import load_scenario
 from sim.inputs.plausible import ImplausibleValue
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
-from sim.outputs.records import TraceEvent
-from sim.outputs.results import check_destination, read_manifest, read_trace
-from sim.studies.calibration import calibrate, load_targets
-from sim.studies.calibration.report import calibration_table
-from sim.studies.compare import compare
-from sim.studies.optimise import load_study, optimise
 from sim.studies.processes import stop_on_signals
-from sim.studies.runner import ENGINES, run
-from sim.studies.sweeps import load_sweep, sweep
-from sim.studies.sweeps.executors import executor_for
-from sim.views.animate import animate, check_animation
-from sim.views.narrate import narrate
-from sim.views.tables import compare_table, run_table, sweep_report
 from sim.views.wording import count
+
+if TYPE_CHECKING:
+    from sim.outputs.records import TraceEvent
+
+# Each command imports what it runs when it runs: ``evacsim --help`` and ``evacsim validate``
+# (of a scenario) load numpy and the scenario layer only, not the engines, scipy or matplotlib.
+
+#: The engines ``--engine`` accepts: the keys of :data:`sim.studies.runner.ENGINES`, named
+#: here so that the parser does not import the engines (tests/test_imports.py checks both).
+ENGINE_NAMES = ("vector", "des")
 
 #: Where run, compare and calibration folders go unless ``--out`` says otherwise.
 RESULTS = Path("results")
@@ -118,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     p.add_argument(
         "--engine",
-        choices=tuple(ENGINES),
+        choices=ENGINE_NAMES,
         default="vector",
         help="vector (batch, default) or des (SimPy reference); same results",
     )
@@ -276,6 +275,10 @@ def _seed(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.studies.runner import run
+    from sim.studies.sweeps.executors import executor_for
+    from sim.views.tables import run_table
+
     scenario = load_scenario(args.scenario, args.overrides)
     _check_out(args.out, RESULTS / scenario.name)
     with executor_for(args.scheduler, args.workers) as executor:
@@ -308,6 +311,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_out(out: str | None, default_parent: Path) -> None:
     """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
+    from sim.outputs.results import check_destination
+
     if out is None:
         check_destination(default_parent, new=False)
     else:
@@ -335,6 +340,8 @@ def _checked(path: str) -> str:
     """Read a scenario, sweep or targets file, whichever it is; say what it holds."""
     kind = _kind(path)
     if kind == "study":
+        from sim.studies.optimise import load_study
+
         study = load_study(path)
         parts = [
             count(len(study.decisions), "decisions"),
@@ -344,6 +351,8 @@ def _checked(path: str) -> str:
         ]
         return f"study: {', '.join(parts)}"
     if kind == "sweep":
+        from sim.studies.sweeps import load_sweep
+
         spec = load_sweep(path)
         axes = "1 axis" if len(spec.axes) == 1 else f"{len(spec.axes)} axes"
         return (
@@ -351,6 +360,8 @@ def _checked(path: str) -> str:
             f"{spec.reps} replications a point"
         )
     if kind == "targets":
+        from sim.studies.calibration import load_targets
+
         targets = load_targets(path)
         return (
             f"calibration targets for {targets.scenario.name}: {len(targets.targets)} targets, "
@@ -382,6 +393,8 @@ def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[Tra
 
     Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
     """
+    from sim.studies.runner import run
+
     seed = scenario.seed if args.seed is None else args.seed
     result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
     return seed, result.replications.trace
@@ -389,6 +402,8 @@ def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[Tra
 
 def _recorded(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
     """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
+    from sim.outputs.results import read_manifest, read_trace
+
     folder = Path(args.scenario)
     if not folder.is_dir():
         return None
@@ -406,6 +421,8 @@ def _recorded(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]
 
 
 def _narrate(args: argparse.Namespace) -> int:
+    from sim.views.narrate import narrate
+
     recorded = _recorded(args)
     if recorded is None:
         scenario = load_scenario(args.scenario, args.overrides)
@@ -417,6 +434,9 @@ def _narrate(args: argparse.Namespace) -> int:
 
 
 def _animate(args: argparse.Namespace) -> int:
+    from sim.outputs.results import check_destination
+    from sim.views.animate import animate, check_animation
+
     recorded = _recorded(args)
     scenario = load_scenario(args.scenario, args.overrides) if recorded is None else recorded[0]
     check_destination(Path(args.out).parent, new=False)
@@ -438,6 +458,10 @@ def _animate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from sim.studies.calibration import calibrate, load_targets
+    from sim.studies.calibration.report import calibration_table
+    from sim.studies.sweeps.executors import executor_for
+
     targets = load_targets(args.targets)
     _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
@@ -453,6 +477,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from sim.studies.compare import compare
+    from sim.studies.sweeps.executors import executor_for
+    from sim.views.tables import compare_table
+
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
     _check_out(args.out, RESULTS / "compare")
@@ -473,6 +501,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.outputs.results import check_destination
+    from sim.studies.sweeps import load_sweep, sweep
+    from sim.views.tables import sweep_report
+
     spec = load_sweep(args.file, args.precision, args.max_reps)
     if args.root is not None:
         print(
@@ -506,6 +538,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _optimise(args: argparse.Namespace) -> int:
+    from sim.studies.optimise import load_study, optimise
+
     spec = load_study(args.study, args.budget, args.seed)
     try:
         result = optimise(spec, out=args.out, workers=args.workers, progress=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import DETERMINISTIC, ROOT
 
-import sim.cli
 import sim.outputs.results as results
+import sim.studies.runner
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.outputs.results import atomic_folder, check_destination
@@ -41,7 +41,7 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(sim.cli, "run", refuse)
+    monkeypatch.setattr(sim.studies.runner, "run", refuse)  # the CLI imports it per command
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaincinv, ndtri
 
 from sim.errors import ScenarioError
 from sim.inputs.limits import MAX_CV, MAX_HOURS
@@ -109,10 +108,16 @@ class Distribution:
             rising = low + np.sqrt(u * (high - low) * (mode - low))
             falling = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < cut, rising, falling)
+        # scipy only here: numpy has no inverse normal or gamma CDF with the same bits,
+        # and the scenario layer (``import sim``) must not load scipy
         if self.dist == "lognormal":
+            from scipy.special import ndtri
+
             sigma2 = np.log1p(p["cv"] ** 2)
             mu = np.log(p["mean"]) - sigma2 / 2
             return np.exp(mu + np.sqrt(sigma2) * ndtri(u))
+        from scipy.special import gammaincinv
+
         shape = 1 / p["cv"] ** 2  # gamma
         return gammaincinv(shape, u) * (p["mean"] / shape)
 

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
 from sim.errors import ScenarioError
@@ -54,6 +55,7 @@ from sim.outputs.results import (
 )
 from sim.studies.runner import run_chunked
 from sim.views.plots import DPI, FONT
+from sim.views.wording import figure_text, metric_unit
 
 #: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
 HEADLINE = (
@@ -137,7 +139,7 @@ class Comparison:
             )
             manifest = json.dumps(self._manifest(), indent=2) + "\n"
             (staging / "manifest.json").write_text(manifest, encoding="utf-8")
-            figure = difference_chart(self.differences, self.base.name)
+            figure = difference_chart(self.differences, self.base.name, self.reps, self.seed)
             figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
             figure.clear()
             (staging / "paired.npz").write_bytes(arrays_npz(_flatten(self.paired)))
@@ -428,17 +430,27 @@ def differences_csv(differences: list[Difference]) -> str:
     return csv_text(list(Difference._fields), rows)
 
 
-def difference_chart(differences: list[Difference], base: str) -> Figure:
+def difference_chart(
+    differences: list[Difference], base: str, reps: int | None = None, seed: int | None = None
+) -> Figure:
     """The headline differences, one panel per metric in its own unit and scale, one row
-    per what-if: the paired 95% CI (thick) over the independent one (thin)."""
+    per what-if: the paired 95% CI (thick, with end caps so that a zero-width interval
+    still shows) over the independent one (thin)."""
     shown = [d for d in differences if d.metric in HEADLINE and math.isfinite(d.difference)]
     metrics = [m for m in HEADLINE if any(d.metric == m for d in shown)]
     whatifs = list(dict.fromkeys(d.whatif for d in differences))
-    height = 0.6 + len(metrics) * (0.35 + 0.3 * len(whatifs))
+    height = 1.0 + len(metrics) * (0.45 + 0.3 * len(whatifs))
     figure = Figure(figsize=(10.0, height), layout="constrained")
     FigureCanvasAgg(figure)
+    runs = (
+        ""
+        if reps is None
+        else f", {reps:,} paired runs" + ("" if seed is None else f", seed {seed}")
+    )
     figure.suptitle(
-        f"What-if minus {base}: paired 95% CI (thick), independent 95% CI (thin)", fontsize=FONT
+        f"What-if minus {figure_text(base)}{runs}\npaired 95% CI (thick), independent 95% CI "
+        "(thin), mean difference (dot)",
+        fontsize=FONT,
     )
     panels = figure.subplots(max(len(metrics), 1), 1, squeeze=False)[:, 0]
     for ax, metric in zip(panels, metrics, strict=False):
@@ -450,10 +462,13 @@ def difference_chart(differences: list[Difference], base: str) -> Figure:
             low, high = d.independent_ci_low, d.independent_ci_high
             ax.plot([low, high], [k, k], color=f"C{k}", lw=1.2, alpha=0.7)
             ax.plot([d.ci_low, d.ci_high], [k, k], color=f"C{k}", lw=6, solid_capstyle="butt")
-            ax.plot(d.difference, k, "o", color="black", ms=3)
+            ax.plot([d.ci_low, d.ci_high], [k, k], "|", color=f"C{k}", ms=14, mew=2)
+            ax.plot(d.difference, k, "o", color="black", ms=4)
         ax.axvline(0, color="0.5", lw=0.8)
-        ax.set_yticks(range(len(whatifs)), whatifs, fontsize=FONT - 3)
+        ax.set_yticks(range(len(whatifs)), [figure_text(w) for w in whatifs], fontsize=FONT - 3)
         ax.set_ylim(len(whatifs) - 0.5, -0.5)
-        ax.set_ylabel(metric, fontsize=FONT - 2, rotation=0, ha="right", va="center")
+        unit = metric_unit(metric).replace("hours from the start", "hours")
+        ax.set_ylabel(f"{metric}\n({unit})", fontsize=FONT - 2, rotation=0, ha="right", va="center")
         ax.tick_params(axis="x", labelsize=FONT - 3)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:+,.6g}" if x else "0"))
     return figure

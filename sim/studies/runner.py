@@ -63,7 +63,7 @@ class RunResult(RunRecord):
         writer = atomic_folder(target)
         with writer as staging:
             manifest = write_tables(self, staging)
-            write_figures(self.scenario, self.replications, staging)
+            write_figures(self.scenario, self.replications, staging, self.overrides)
             page = report_html(self, staging, manifest)
             (staging / "report.html").write_text(page, encoding="utf-8")
         return writer.folder

@@ -98,16 +98,16 @@ def milestone_bands(calibration: CalibrationRecord) -> list[MilestoneBand]:
     """The cumulative evacuated at each of the scenario's clock-time milestones, in time
     order; a milestone counted by convoys has no fixed time and is left out."""
     scenario = calibration.targets.scenario
-    timed = sorted((m for m in scenario.milestones if m.at is not None), key=lambda m: m.at)
+    timed = sorted(((m.at, m) for m in scenario.milestones if m.at is not None), key=lambda p: p[0])
     posterior, best = calibration.series.metrics, calibration.best_run.metrics
     return [
         MilestoneBand(
             m.name,
-            m.at,
+            at,
             _quantiles(posterior[f"evacuated_by_{m.name}"]),
             _quantiles(best[f"evacuated_by_{m.name}"]),
         )
-        for m in timed
+        for at, m in timed
     ]
 
 
