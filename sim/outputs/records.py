@@ -74,6 +74,10 @@ INCIDENT = "incident at the checkpoint"
 SCHEDULED = "scheduled"
 
 
+#: Why people leave the queue for home: the notes of ``people_leave`` events.
+GAVE_UP, SENT_HOME = "gave up waiting", "sent home"
+
+
 class TraceEvent(NamedTuple):
     """One event of a traced replication.
 

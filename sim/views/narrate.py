@@ -41,6 +41,7 @@ from sim.outputs.records import (
     MAX_WAIT,
     ROOM,
     SCHEDULED,
+    SENT_HOME,
     SUSPENDED,
     TOO_FEW,
     TURN_BACK_RULE,
@@ -143,10 +144,8 @@ class Narrator:
 
     def _people_leave(self, e: TraceEvent) -> str:
         self._queue(e.groups, -1)
-        return (
-            f"{self._people(e.groups)} give up waiting and go home; "
-            f"{self._waiting()} people still wait."
-        )
+        what = "are sent home" if e.note == SENT_HOME else "give up waiting and go home"
+        return f"{self._people(e.groups)} {what}; {self._waiting()} people still wait."
 
     def _vehicles_lost(self, e: TraceEvent) -> str:
         if not sum(e.vehicles):
