@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sim
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, one_line
 from sim.inputs.library import KINDS, copy_library, entries, file_kind, library_root, locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.plausible import ImplausibleValue
@@ -349,7 +349,7 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            print(f"{path}: ok ({_checked(path)})")
+            print(f"{one_line(path)}: ok ({_checked(path)})")
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
