@@ -52,7 +52,9 @@ test-lowest:
 serve: $(STAMP)
 	$(BIN)/evacsim serve scenarios/aleppo_2016.toml
 
-# Engine speed and memory, appended to bench/RESULTS.md (a few minutes).
+# In one run: CPU µs per replication of both engines at R = 10^2..10^5 and their ratio, both
+# scenarios; evacsim run --reps 1000000 (wall, CPU, peak memory); import sim and --help CPU.
+# Appended to bench/RESULTS.md (about 10 min of CPU; bench/engines.py --quick for a look).
 bench: $(STAMP)
 	$(BIN)/python bench/engines.py
 
