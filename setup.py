@@ -6,6 +6,7 @@ docs find it; the wheel carries it as ``sim/scenarios/`` (with the workshop's ha
 Every other setting is in pyproject.toml.
 """
 
+import sys
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -28,13 +29,17 @@ class BuildWithHandout(build_py):
 # files without asking whether it was meant to be importable.
 folders = sorted(p for p in [LIBRARY, *LIBRARY.rglob("*")] if p.is_dir())
 library = {".".join(("sim", *p.parts)): p.as_posix() for p in folders}
+# An editable install reads scenarios/ in the checkout (sim.inputs.library); with the plain
+# layout it is a path entry, where a mapped folder would need an import hook (and a banner).
+if "editable_wheel" in sys.argv:
+    library = {}
 # The page's static files are data folders inside the package, shipped the same way.
 STATIC = Path("sim/face/page/static")
 static = [".".join(p.parts) for p in sorted([STATIC, *STATIC.rglob("*")]) if p.is_dir()]
 
 setup(
     packages=[*find_packages(include=["sim", "sim.*"]), *static, *library],
-    package_dir=library,
+    package_dir={"": ".", **library},
     package_data={
         "sim": ["py.typed"],
         **{name: ["*"] for name in static},  # the page's HTML, script and uPlot

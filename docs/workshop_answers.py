@@ -81,7 +81,7 @@ def _result(run: Run) -> sim.RunResult:
 
 @cache
 def _summaries(run: Run) -> dict[str, Summary]:
-    return {s.metric: s for s in _result(run).summaries}
+    return _result(run).summaries
 
 
 # -- number formats: the same text for the same value, every time ----------------------------

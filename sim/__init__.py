@@ -5,23 +5,66 @@
 >>> result = sim.run(scenario, reps=3, seed=1)
 >>> float(result.metrics["clearance_time"][0])
 14.0
+
+``import sim`` loads numpy and the scenario layer only; the engines, the studies and their
+libraries (SimPy, scipy, matplotlib, SALib, Dask, pandas, Optuna) load when a name that
+needs them is first used, so the command line and notebooks start at once.
 """
 
-from importlib import metadata
+from __future__ import annotations
+
+from importlib import import_module, metadata
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.studies.calibration import Calibration, calibrate, load_targets
-from sim.studies.compare import Comparison, compare
-from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
-from sim.studies.runner import RunResult, run
-from sim.studies.sweeps import SweepResult, load_sweep, sweep
+
+if TYPE_CHECKING:  # the names below, for type checkers and editors
+    from sim.studies.calibration import Calibration, calibrate, load_targets
+    from sim.studies.compare import Comparison, compare
+    from sim.studies.folders import load_run
+    from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
+    from sim.studies.runner import RunResult, run
+    from sim.studies.sweeps import SweepResult, load_sweep, sweep
 
 try:
     __version__ = metadata.version("evacsim")
 except metadata.PackageNotFoundError:  # a checkout on sys.path that was never installed
     __version__ = "0+unknown"
+
+#: The module each public name is imported from on first use.
+_ON_DEMAND = {
+    "Calibration": "sim.studies.calibration",
+    "calibrate": "sim.studies.calibration",
+    "load_targets": "sim.studies.calibration",
+    "Comparison": "sim.studies.compare",
+    "compare": "sim.studies.compare",
+    "load_run": "sim.studies.folders",
+    "OptimiseResult": "sim.studies.optimise",
+    "StudySpec": "sim.studies.optimise",
+    "load_study": "sim.studies.optimise",
+    "optimise": "sim.studies.optimise",
+    "RunResult": "sim.studies.runner",
+    "run": "sim.studies.runner",
+    "SweepResult": "sim.studies.sweeps",
+    "load_sweep": "sim.studies.sweeps",
+    "sweep": "sim.studies.sweeps",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562) and keep the name here."""
+    if name not in _ON_DEMAND:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(import_module(_ON_DEMAND[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Calibration",
@@ -34,6 +77,7 @@ __all__ = [
     "SweepResult",
     "calibrate",
     "compare",
+    "load_run",
     "load_scenario",
     "load_study",
     "load_sweep",

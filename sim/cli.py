@@ -26,29 +26,33 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sim
 from sim.errors import ScenarioError
-from sim.inputs.library import copy_library, entries, file_kind, library_root
+from sim.inputs.library import KINDS, copy_library, entries, file_kind, library_root, locate
 from sim.inputs.loader import load_scenario
+from sim.inputs.plausible import ImplausibleValue
 from sim.inputs.scenario import Scenario
 from sim.inputs.sources import read_toml
-from sim.outputs.records import TraceEvent
-from sim.outputs.results import check_destination, read_manifest, read_trace
-from sim.studies.calibration import calibrate, load_targets
-from sim.studies.calibration.report import calibration_table
-from sim.studies.compare import compare
-from sim.studies.optimise import load_study, optimise
-from sim.studies.runner import ENGINES, run
-from sim.studies.sweeps import load_sweep, sweep
-from sim.views.animate import animate, check_animation
-from sim.views.narrate import narrate
-from sim.views.tables import compare_table, run_table, sweep_report
+from sim.studies.processes import stop_on_signals
 from sim.views.wording import count
+
+if TYPE_CHECKING:
+    from sim.outputs.records import TraceEvent
+
+# Each command imports what it runs when it runs: ``evacsim --help`` and ``evacsim validate``
+# (of a scenario) load numpy and the scenario layer only, not the engines, scipy or matplotlib.
+
+#: The engines ``--engine`` accepts: the keys of :data:`sim.studies.runner.ENGINES`, named
+#: here so that the parser does not import the engines (tests/test_imports.py checks both).
+ENGINE_NAMES = ("vector", "des")
 
 #: Where run, compare and calibration folders go unless ``--out`` says otherwise.
 RESULTS = Path("results")
@@ -58,17 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    warnings.simplefilter("default", ImplausibleValue)
+    warnings.showwarning = _warn
     try:
-        return args.command(args)
+        with stop_on_signals():
+            return args.command(args)
     except ScenarioError as error:
         print(f"evacsim: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print("evacsim: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _warn(message, category, *_, **__) -> None:  # the signature of warnings.showwarning
+    """Print a warning about the inputs as one line, without Python's source quote."""
+    print(f"evacsim: warning: {message}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,8 +96,19 @@ def _parser() -> argparse.ArgumentParser:
             dest="overrides",
             action="append",
             default=[],
+            type=_assignment,
             metavar="KEY=VALUE",
             help="override a scenario value, e.g. fleet.buses.count=40 (repeatable)",
+        )
+
+    def scheduling(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--scheduler",
+            default="local",
+            help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
+        )
+        p.add_argument(
+            "--workers", type=_positive, help="processes or Dask workers (default: cores)"
         )
 
     p = commands.add_parser("run", help="run replications and write a run folder")
@@ -94,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, help="seed (default: the scenario's)")
     p.add_argument(
         "--engine",
-        choices=tuple(ENGINES),
+        choices=ENGINE_NAMES,
         default="vector",
         help="vector (batch, default) or des (SimPy reference); same results",
     )
@@ -113,6 +136,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a metric --precision applies to (repeatable; default: evacuated)",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications with --precision")
+    scheduling(p)
     overrides(p)
     p.set_defaults(command=_run)
 
@@ -141,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, help="prior draws (default: the file's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the file's)")
     p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
+    scheduling(p)
     p.set_defaults(command=_calibrate)
 
     p = commands.add_parser(
@@ -151,16 +176,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--reps", type=_positive, help="replications (default: the base's)")
     p.add_argument("--seed", type=_seed, help="seed (default: the base's)")
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
+    scheduling(p)
+    p.add_argument(
+        "--metric",
+        dest="metrics",
+        action="append",
+        metavar="NAME",
+        help="a metric to show (repeatable; default: the headline metrics and the groups "
+        "whose evacuation changes most); all are in differences.csv",
+    )
     p.set_defaults(command=_compare)
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
     p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
-    p.add_argument(
-        "--scheduler",
-        default="local",
-        help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
-    )
-    p.add_argument("--workers", type=_positive, help="processes or Dask workers (default: cores)")
+    scheduling(p)
     p.add_argument(
         "--precision",
         type=_fraction,
@@ -168,7 +197,12 @@ def _parser() -> argparse.ArgumentParser:
         "fraction of its mean, e.g. 0.02",
     )
     p.add_argument("--max-reps", type=_positive, help="most replications per point (precision)")
-    p.add_argument("--root", default="results", help="results folder (default: results)")
+    p.add_argument(
+        "--out",
+        help="the sweep's folder; rerun with the same --out to resume "
+        "(default: results/sweeps/<name>/<id>)",
+    )
+    p.add_argument("--root", help="deprecated: results folder to put sweeps/<name>/<id> in")
     p.set_defaults(command=_sweep)
 
     p = commands.add_parser("serve", help="the what-if page in a browser (needs evacsim[page])")
@@ -185,8 +219,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
     )
-    p.add_argument("study", help="study file (TOML), e.g. scenarios/optimise/*.toml")
-    p.add_argument("--budget", type=_positive, help="replications for the search")
+    p.add_argument("study", help="study file (TOML) or bundled name, e.g. optimise/aleppo_plan")
+    p.add_argument(
+        "--budget", type=_positive, help="replications for the search (default: the study's)"
+    )
     p.add_argument("--seed", type=_seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=_positive, help="processes (default: cores)")
@@ -200,6 +236,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=_init)
     return parser
+
+
+def _assignment(text: str) -> str:
+    """A ``--set`` value: KEY=VALUE in one argument."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(
+            f"expected KEY=VALUE in one argument, e.g. --set fleet.buses.count=40, got {text!r}"
+        )
+    return text
 
 
 def _positive(text: str) -> int:
@@ -230,18 +275,26 @@ def _seed(text: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sim.studies.runner import run
+    from sim.studies.sweeps.executors import executor_for
+    from sim.views.tables import run_table
+
     scenario = load_scenario(args.scenario, args.overrides)
     _check_out(args.out, RESULTS / scenario.name)
-    result = run(
-        scenario,
-        args.reps,
-        args.seed,
-        args.engine,
-        overrides=args.overrides,
-        precision=args.precision,
-        metrics=args.metrics or ("evacuated",),
-        max_reps=args.max_reps,
-    )
+    with executor_for(args.scheduler, args.workers) as executor:
+        result = run(
+            scenario,
+            args.reps,
+            args.seed,
+            args.engine,
+            overrides=args.overrides,
+            workers=args.workers,
+            precision=args.precision,
+            metrics=args.metrics or ("evacuated",),
+            max_reps=args.max_reps,
+            executor=executor,
+            progress=True,
+        )
     folder = result.save(args.out)
     _moved(args.out, folder)
     print(run_table(result))
@@ -258,6 +311,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _check_out(out: str | None, default_parent: Path) -> None:
     """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
+    from sim.outputs.results import check_destination
+
     if out is None:
         check_destination(default_parent, new=False)
     else:
@@ -274,34 +329,63 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            if _is_study(path):
-                spec = load_study(path)
-                parts = [
-                    count(len(spec.decisions), "decisions"),
-                    count(len(spec.uncertainties), "uncertainties"),
-                    count(len(spec.constraints), "constraints"),
-                    f"{count(spec.trials, 'trials')} of {count(spec.reps, 'replications')}",
-                ]
-                print(f"{path}: ok (study: {', '.join(parts)})")
-                continue
-            s = load_scenario(path)
+            print(f"{path}: ok ({_checked(path)})")
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
-            continue
-        print(
-            f"{path}: ok ({len(s.groups)} groups, {s.people:,} people, "
-            f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h)"
-        )
     return status
 
 
-def _is_study(path: str) -> bool:
-    """Whether ``path`` is an ``evacsim optimise`` study file (its reader says if not TOML)."""
-    try:
-        return file_kind(read_toml(path)) == "study"
-    except ScenarioError:
-        return False
+def _checked(path: str) -> str:
+    """Read a scenario, sweep or targets file, whichever it is; say what it holds."""
+    kind = _kind(path)
+    if kind == "study":
+        from sim.studies.optimise import load_study
+
+        study = load_study(path)
+        parts = [
+            count(len(study.decisions), "decisions"),
+            count(len(study.uncertainties), "uncertainties"),
+            count(len(study.constraints), "constraints"),
+            f"{count(study.trials, 'trials')} of {count(study.reps, 'replications')}",
+        ]
+        return f"study: {', '.join(parts)}"
+    if kind == "sweep":
+        from sim.studies.sweeps import load_sweep
+
+        spec = load_sweep(path)
+        axes = "1 axis" if len(spec.axes) == 1 else f"{len(spec.axes)} axes"
+        return (
+            f"sweep of {Path(spec.base).name}: {axes}, {spec.method} design, "
+            f"{spec.reps} replications a point"
+        )
+    if kind == "targets":
+        from sim.studies.calibration import load_targets
+
+        targets = load_targets(path)
+        return (
+            f"calibration targets for {targets.scenario.name}: {len(targets.targets)} targets, "
+            f"{len(targets.priors)} free parameters"
+        )
+    s = load_scenario(path)
+    return (
+        f"{len(s.groups)} groups, {s.people:,} people, "
+        f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h"
+    )
+
+
+def _kind(path: str) -> str:
+    """``scenario``, ``sweep`` or ``targets``: by the keys of the file or library entry."""
+    for kind in KINDS:
+        try:
+            located = locate(path, kind)
+        except ScenarioError:
+            continue
+        try:
+            return file_kind(read_toml(located))
+        except ScenarioError:
+            return "scenario"  # the scenario reader says what is wrong
+    return "scenario"
 
 
 def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
@@ -309,6 +393,8 @@ def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[Tra
 
     Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
     """
+    from sim.studies.runner import run
+
     seed = scenario.seed if args.seed is None else args.seed
     result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
     return seed, result.replications.trace
@@ -316,6 +402,8 @@ def _traced(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[Tra
 
 def _recorded(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
     """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
+    from sim.outputs.results import read_manifest, read_trace
+
     folder = Path(args.scenario)
     if not folder.is_dir():
         return None
@@ -333,6 +421,8 @@ def _recorded(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]
 
 
 def _narrate(args: argparse.Namespace) -> int:
+    from sim.views.narrate import narrate
+
     recorded = _recorded(args)
     if recorded is None:
         scenario = load_scenario(args.scenario, args.overrides)
@@ -344,6 +434,9 @@ def _narrate(args: argparse.Namespace) -> int:
 
 
 def _animate(args: argparse.Namespace) -> int:
+    from sim.outputs.results import check_destination
+    from sim.views.animate import animate, check_animation
+
     recorded = _recorded(args)
     scenario = load_scenario(args.scenario, args.overrides) if recorded is None else recorded[0]
     check_destination(Path(args.out).parent, new=False)
@@ -365,10 +458,17 @@ def _animate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
+    from sim.studies.calibration import calibrate, load_targets
+    from sim.studies.calibration.report import calibration_table
+    from sim.studies.sweeps.executors import executor_for
+
     targets = load_targets(args.targets)
     _check_out(args.out, RESULTS / "calibration")
     began = time.perf_counter()
-    calibration = calibrate(targets, args.draws, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        calibration = calibrate(
+            targets, args.draws, args.seed, workers=args.workers, executor=executor
+        )
     folder = calibration.save(args.out)
     _moved(args.out, folder)
     print(calibration_table(calibration))
@@ -377,29 +477,56 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from sim.studies.compare import compare
+    from sim.studies.sweeps.executors import executor_for
+    from sim.views.tables import compare_table
+
     base = load_scenario(args.base)
     whatifs = [load_scenario(path) for path in args.whatifs]
     _check_out(args.out, RESULTS / "compare")
-    comparison = compare(base, whatifs, args.reps, args.seed)
+    with executor_for(args.scheduler, args.workers) as executor:
+        comparison = compare(
+            base, whatifs, args.reps, args.seed, workers=args.workers, executor=executor
+        )
+    known = {d.metric for d in comparison.differences}
+    for name in args.metrics or ():
+        if name not in known:
+            raise ScenarioError("--metric", name, f"not a metric of this comparison; known: "
+                                f"{', '.join(sorted(known))}")  # fmt: skip
     folder = comparison.save(args.out)
     _moved(args.out, folder)
-    print(compare_table(comparison))
+    print(compare_table(comparison, args.metrics))
     print(f"\nCompare folder: {folder}")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from sim.outputs.results import check_destination
+    from sim.studies.sweeps import load_sweep, sweep
+    from sim.views.tables import sweep_report
+
     spec = load_sweep(args.file, args.precision, args.max_reps)
-    check_destination(Path(args.root), new=False)
+    if args.root is not None:
+        print(
+            "evacsim: note: --root is deprecated; --out names the sweep's folder", file=sys.stderr
+        )
+    root = "results" if args.root is None else args.root
+    check_destination(Path(args.out).parent if args.out else Path(root), new=False)
     try:
-        result = sweep(spec, args.scheduler, args.workers, args.root, progress=True)
-    except KeyboardInterrupt:
+        result = sweep(spec, args.scheduler, args.workers, root, progress=True, folder=args.out)
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(sweep_report(result))
+    if result.damaged:
+        print(
+            f"evacsim: note: {result.damaged} damaged chunk files were computed again "
+            f"(the old ones are in {result.folder / 'chunks' / 'damaged'})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -411,15 +538,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _optimise(args: argparse.Namespace) -> int:
+    from sim.studies.optimise import load_study, optimise
+
     spec = load_study(args.study, args.budget, args.seed)
     try:
         result = optimise(spec, out=args.out, workers=args.workers, progress=True)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; the search is kept: run the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
     print(result.statement)
     print(f"\nOptimise folder: {result.folder}")
     return 0

@@ -24,6 +24,7 @@ def test_run_and_save(tmp_path):
     scenario = sim.load_scenario(SCENARIOS / "workshop" / "deterministic.toml")
     result = sim.run(scenario, reps=4, seed=9)
     assert result.reps == 4 and result.engine == "vector"
-    assert {s.metric for s in result.summaries} == set(result.metrics)
+    assert list(result.summaries) == list(result.metrics)
+    assert all(result.summaries[m].metric == m for m in result.metrics)
     folder = result.save(tmp_path / "run")
     assert sorted(os.listdir(folder))[:3] == ["convoys.png", "evacuated.png", "manifest.json"]

@@ -129,6 +129,7 @@ def test_cli_writes_a_compare_folder(tmp_path):
         "manifest.json",
         "differences.csv",
         "differences.png",
+        "paired.npz",
     }
     with open(out / "differences.csv") as f:
         rows = {r["metric"]: r for r in csv.DictReader(f)}

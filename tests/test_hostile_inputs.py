@@ -177,3 +177,112 @@ def test_a_description_is_bounded(tmp_path: Path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(child(tmp_path, f'description = "{"x" * 2001}"'))
     assert info.value.key == "description"
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "expect"),
+    [
+        ("population.families.count=3000000000", "population.families.count", "<= 1e+07"),
+        ("fleet.buses.seats=9223372036854775807", "fleet.buses.seats", "<= 1000"),
+        ("fleet.buses.per_convoy=9223372036854775807", "fleet.buses.per_convoy", "<= 4096"),
+        (
+            "fleet.buses.load_time={dist='lognormal', mean=1.0, cv=1e308}",
+            "fleet.buses.load_time.cv",
+            "must be 0 to 10, got 1e+308",
+        ),
+        ("route.inspection=1e300", "route.inspection", "0 to 8,784 hours"),
+        ("ceasefire.breach_rate=1e300", "ceasefire.breach_rate", "<= 3600"),
+        ("fleet.buses.available_at=1e300", "fleet.buses.available_at", "at most 8,784 hours"),
+        ("run.trace_reps=100000", "run.trace_reps", "<= 1000"),
+        ("[[milestones]]", "--set", ""),  # not KEY=VALUE: still one line
+    ],
+)
+def test_every_numeric_key_has_an_upper_bound(override: str, key: str, expect: str):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, [override])
+    if key != "--set":
+        assert info.value.key == key
+        assert expect in info.value.message
+
+
+def test_a_key_without_its_own_bound_has_the_general_one(tmp_path: Path):
+    path = child(tmp_path, "[[milestones]]\nname = 'far'\nafter_convoys = 4611686018427387904")
+    with pytest.raises(ScenarioError, match="<= 1e"):
+        load_scenario(path)
+
+
+def test_people_in_all_are_bounded():
+    overrides = [f"population.{g}.count=4000000" for g in ("families", "fighters", "wounded")]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, overrides)
+    assert info.value.key == "population"
+    assert "12,00" in info.value.message and "at most 10,000,000" in info.value.message
+
+
+def test_a_scenario_needing_too_many_convoys_names_the_number():
+    overrides = ["fleet.ambulances.count=0", "fleet.buses.count=1", "fleet.buses.seats=1"]
+    overrides += ["population.families.count=5000000", "population.patients.vehicles=['buses']"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, overrides)
+    assert info.value.key == "fleet"
+    assert "at least 5,0" in info.value.message and "at most 10,000" in info.value.message
+
+
+def test_a_linked_site_needing_too_many_convoys_names_the_number():
+    linked = BASELINE.parent / "what-if" / "linked_foua_kefraya.toml"
+    overrides = ["linkage.people=1000000", "linkage.per_convoy=1", "linkage.trip=0"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(linked, overrides)
+    assert info.value.key == "linkage.per_convoy"
+    assert "1,000,000 linked convoys" in info.value.message
+
+
+def test_arrival_batches_are_counted_before_they_are_expanded():
+    arrivals = "population.families.arrivals=[{start = 0, end = 8000, every = 1e-9, count = 1}]"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, [arrivals])
+    assert info.value.key == "population.families.arrivals.0.every"
+    assert "8,000,000,000,000 arrival batches" in info.value.message
+
+
+def test_the_most_people_fit_the_hourly_series_in_both_engines():
+    """Ten million people (the bound) on the largest fleet: both engines count them all,
+    with the same hourly series (32-bit counts do not wrap)."""
+    import numpy as np
+
+    from sim.studies.runner import run
+
+    overrides = [
+        "population.families.count=9990000",
+        "fleet.buses.count=4096",
+        "fleet.buses.seats=1000",
+        "fleet.buses.crowding=5.0",
+        "horizon=200",
+        "run.trace_reps=0",
+    ]
+    scenario = load_scenario(BASELINE, overrides)
+    assert 9_990_000 < scenario.people <= 10_000_000
+    a, b = run(scenario, 2, 1, "vector"), run(scenario, 2, 1, "des")
+    for name in a.replications.series:
+        assert np.array_equal(a.replications.series[name], b.replications.series[name]), name
+        assert a.replications.series[name].min() >= 0
+    assert np.array_equal(a.metrics["evacuated"], b.metrics["evacuated"])
+    assert a.metrics["evacuated"].min() > 9_000_000
+
+
+def test_breaches_that_would_never_end_name_the_number():
+    overrides = ["ceasefire.breach_rate=3600", "horizon=100"]
+    overrides += ["ceasefire.negotiation=0", "ceasefire.guarantee=0"]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, overrides)
+    assert (info.value.source, info.value.key) == ("--set", "ceasefire.breach_rate")
+    assert "about 360,000 suspensions" in info.value.message
+    load_scenario(BASELINE, ["ceasefire.breach_rate=3600"])  # negotiation takes hours: fine
+
+
+def test_an_every_so_small_the_batches_cannot_be_counted():
+    arrivals = "population.families.arrivals=[{start = 0, end = 10, every = 5e-324, count = 1}]"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE, [arrivals])
+    assert info.value.key == "population.families.arrivals.0.every"
+    assert "inf arrival batches" in info.value.message

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import DETERMINISTIC, ROOT
 
-import sim.cli
 import sim.outputs.results as results
+import sim.studies.runner
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.outputs.results import atomic_folder, check_destination
@@ -41,7 +41,7 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(sim.cli, "run", refuse)
+    monkeypatch.setattr(sim.studies.runner, "run", refuse)  # the CLI imports it per command
 
 
 @pytest.mark.parametrize(
@@ -182,3 +182,34 @@ def test_runs_started_together_keep_every_result(tmp_path: Path):
         assert f"fleet.buses.count={n}" in (folder / "manifest.json").read_text()
     parent = tmp_path / "results" / "deterministic"
     assert sorted(os.listdir(parent)) == sorted(f.name for f in folders)  # no staging left
+
+
+def test_dollars_in_texts_are_drawn_literally(tmp_path: Path, monkeypatch, capsys):
+    """Mathtext in a source, a suspension's reason or a name must not crash the figures."""
+    from dataclasses import replace
+
+    from conftest import BASELINE
+
+    from sim.inputs.loader import load_scenario
+    from sim.studies.runner import run
+    from sim.views.animate import animate
+    from sim.views.wording import figure_text
+
+    assert figure_text("$x^2$ costs $5") == r"\$x^2\$ costs \$5"
+    hostile = "$\\frac{1}{0}$ $x^"
+    overrides = [
+        f"reported.0.source={hostile!r}",
+        f"ceasefire.windows.0.reason={hostile!r}",
+        "run.trace_reps=1",
+    ]
+    monkeypatch.chdir(tmp_path)
+    args = ["run", str(BASELINE), "--reps", "2", "--out", "run"]
+    assert main(args + [f"--set={o}" for o in overrides]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "run" / "evacuated.png").is_file()
+    scenario = replace(load_scenario(BASELINE, overrides), name="$cost$ of $x^")
+    result = run(scenario, 2)
+    result.save(tmp_path / "api")  # a name from Python, unchecked by the loader
+    assert (tmp_path / "api" / "report.html").is_file()
+    animate(scenario, result.replications.trace, tmp_path / "a.gif", minutes_per_frame=480.0)
+    assert (tmp_path / "a.gif").is_file()

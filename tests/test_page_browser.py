@@ -113,6 +113,22 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
     reps = [t["reps"] for t in page.evaluate("window.evacsimTimings")]
     assert reps[-2:] == [300, 600]
     assert page.inner_text("#words").startswith("+")
+    # a change made while a run is in flight cancels it: only the last setting is drawn
+    aborted = []
+    page.on("requestfailed", lambda r: aborted.append(r.url))
+    drawn = page.evaluate("window.evacsimDrawn.length")
+    with page.expect_request(lambda r: "fleet.buses.count=44" in r.url):
+        box.fill("44")
+        box.dispatch_event("change")
+    box.fill("46")  # the answer for 44 is in flight
+    box.dispatch_event("change")
+    page.wait_for_function("window.evacsimAnswer.changes['fleet.buses.count'] === 46")
+    ready(page, 600)
+    assert any("fleet.buses.count=44" in url for url in aborted)
+    assert all(
+        d["reps"] in (300, 600) for d in page.evaluate(f"window.evacsimDrawn.slice({drawn})")
+    )
+    assert page.evaluate("window.evacsimAnswer.changes") == {"fleet.buses.count": 46}
     assert not errors
 
 

@@ -34,14 +34,13 @@ def test_replications_double_until_the_mean_is_precise():
     result = sim.run(scenario, reps=20, seed=3, precision=0.01, metrics=["evacuated_by_halt"])
     assert result.precision["met"]
     assert result.reps in (20, 40, 80, 160, 320)
-    s = next(x for x in result.summaries if x.metric == "evacuated_by_halt")
+    s = result.summaries["evacuated_by_halt"]
     assert (s.ci_high - s.ci_low) / 2 <= 0.01 * abs(s.mean)
     # the rounds are replications 0..n-1 of one run, nothing else
     plain = sim.run(scenario, reps=result.reps, seed=3)
     for name, values in plain.metrics.items():
         np.testing.assert_array_equal(result.metrics[name], values, err_msg=name)
-    half = sim.run(scenario, reps=result.reps // 2, seed=3).summaries
-    h = next(x for x in half if x.metric == "evacuated_by_halt")
+    h = sim.run(scenario, reps=result.reps // 2, seed=3).summaries["evacuated_by_halt"]
     assert result.reps == 20 or (h.ci_high - h.ci_low) / 2 > 0.01 * abs(h.mean)
 
 

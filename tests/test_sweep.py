@@ -57,6 +57,8 @@ def test_every_point_equals_a_run_of_its_scenario(tmp_path):
         "points.csv",
         "manifest.json",
         "heatmap.png",
+        "values.npz",
+        "sweep-id.txt",
     }
 
 

@@ -96,7 +96,8 @@ def test_streams_fixed():
     assert dict(STREAMS) == {
         "load": 1, "unload": 2, "to_checkpoint": 3, "inspection": 4, "incident": 5,
         "to_reception": 6, "return_trip": 7, "breach": 8, "negotiation": 9, "guarantee": 10,
-        "linked_trip": 11, "uncertainty": 12,
+        "linked_trip": 11, "uncertainty": 12, "private_load": 13, "private_to_checkpoint": 14,
+        "private_inspection": 15, "private_to_reception": 16,
     }  # fmt: skip
     with pytest.raises(TypeError):
         STREAMS["new"] = 11  # type: ignore[index]

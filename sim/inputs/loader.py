@@ -9,13 +9,29 @@ everyone) come last.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+import warnings
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.limits import (
+    MAX_ARRIVAL_BATCHES,
+    MAX_CELSIUS,
+    MAX_CONVOYS,
+    MAX_HORIZON,
+    MAX_HOURS,
+    MAX_PEOPLE,
+    MAX_RATE,
+    MAX_REPS,
+    MAX_SEATS,
+    MAX_SEED,
+    MAX_SUSPENSIONS,
+    MAX_TRACE_REPS,
+)
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
+from sim.inputs.plausible import ImplausibleValue, implausible
 from sim.inputs.scenario import (
     MAX_COLUMN,
     MAX_POOL_SIZE,
@@ -41,8 +57,6 @@ from sim.inputs.sources import Sources, read_scenario_file
 from sim.model.periods import SCALAR_RULES
 from sim.model.weather import Weather, no_weather
 
-#: Longest horizon accepted, hours (a year): a guard against a unit mistake.
-MAX_HORIZON = 24 * 366
 #: Longest description, characters (it heads the report page).
 MAX_DESCRIPTION = 2_000
 
@@ -79,6 +93,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
             start = None
     if not isinstance(start, datetime) or start.tzinfo is not None:
         raise root.error("start", "must be a local date-time, e.g. 2016-12-15T05:00:00")
+    if start > datetime.max - timedelta(hours=MAX_HOURS):  # every clock time must exist
+        raise root.error("start", f"must leave {MAX_HOURS:,} hours before the year 10000")
     root.start = start
     horizon = root.number("horizon", above=0, maximum=MAX_HORIZON, unit="hours")
     pools = _read_fleet(root.table("fleet"))
@@ -88,7 +104,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     private = _read_private(root.table("private", default_empty=True), pools, groups)
     linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
+    _check_size(root, groups, pools, linkage)
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
+    _check_suspensions(root, ceasefire, linkage, horizon)
     periods = _read_periods(root.tables("periods"), pools, groups, convoy, crossing)
     weather = (
         _read_weather(root.table("weather"), start, horizon)
@@ -102,9 +120,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
             raise root.error(f"milestones.{i}.name", f"duplicate milestone name {name!r}")
     reported = tuple(_read_reported(t) for t in root.tables("reported"))
     run = root.table("run", default_empty=True)
-    reps = run.number("reps", 200, minimum=1, integer=True)
-    seed = run.number("seed", 1, minimum=0, integer=True)
-    trace_reps = run.number("trace_reps", 3, minimum=0, integer=True)
+    reps = run.number("reps", 200, minimum=1, maximum=MAX_REPS, integer=True)
+    seed = run.number("seed", 1, minimum=0, maximum=MAX_SEED, integer=True)
+    trace_reps = run.number("trace_reps", 3, minimum=0, maximum=MAX_TRACE_REPS, integer=True)
     run.close()
     name = root.text("name", folder_name(Path(path).stem))
     if not is_folder_name(name):
@@ -113,7 +131,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     if len(description) > MAX_DESCRIPTION:
         raise root.error("description", f"must be at most {MAX_DESCRIPTION:,} characters")
     root.close()
-    return Scenario(
+    scenario = Scenario(
         name=name,
         description=description,
         start=start,
@@ -137,6 +155,10 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         files=tuple(sources.chain),
         document=plain_document(sources),
     )
+    for key, problem in implausible(scenario):
+        origin = sources.origin(tuple(key.split(".")))
+        warnings.warn(ImplausibleValue(f"{origin}: {key}: {problem}"), stacklevel=2)
+    return scenario
 
 
 def plain_document(sources: Sources) -> dict[str, Any]:
@@ -154,6 +176,57 @@ def plain_document(sources: Sources) -> dict[str, Any]:
     return plain(sources.data)
 
 
+def _check_size(
+    root: Table, groups: tuple[Group, ...], pools: tuple[Pool, ...], linkage: Linkage | None
+) -> None:
+    """Refuse a scenario too large to hold or to finish: more than ``MAX_PEOPLE`` people,
+    or more than ``MAX_CONVOYS`` convoys needed at a site in one replication (at least its
+    people over the seats of its largest convoy)."""
+    people = sum(g.total for g in groups)
+    linked = 0 if linkage is None else linkage.people
+    if people + linked > MAX_PEOPLE:
+        raise root.error(
+            "population",
+            f"{people + linked:,} people in all (groups, arrivals and the linked site); "
+            f"at most {MAX_PEOPLE:,}",
+        )
+    seats = sum(min(p.per_convoy, p.count) * p.capacity for p in pools)
+    if seats and math.ceil(people / seats) > MAX_CONVOYS:
+        raise root.error(
+            "fleet",
+            f"{people:,} people need at least {math.ceil(people / seats):,} convoys of at most "
+            f"{seats:,} seats in each replication; at most {MAX_CONVOYS:,} (more seats per "
+            "convoy: count, per_convoy, seats)",
+        )
+    if linkage is not None and math.ceil(linked / linkage.per_convoy) > MAX_CONVOYS:
+        raise root.error(
+            "linkage.per_convoy",
+            f"{linked:,} people in convoys of {linkage.per_convoy:,} make "
+            f"{math.ceil(linked / linkage.per_convoy):,} linked convoys in each replication; "
+            f"at most {MAX_CONVOYS:,}",
+        )
+
+
+def _check_suspensions(
+    root: Table, ceasefire: Ceasefire, linkage: Linkage | None, horizon: float
+) -> None:
+    """Refuse breach rates that imply more than ``MAX_SUSPENSIONS`` suspensions in one
+    replication: the horizon over the mean time from one breach to the next (the mean gap
+    between breaches while active, then the mean negotiation and guarantee)."""
+    rate = ceasefire.breach_rate + (0.0 if linkage is None else linkage.lag_breach_rate)
+    if rate == 0:
+        return
+    pause = sum(d.mean for d in (ceasefire.negotiation, ceasefire.guarantee) if d is not None)
+    expected = horizon / (1 / rate + pause)
+    if expected > MAX_SUSPENSIONS:
+        raise root.error(
+            "ceasefire.breach_rate",
+            f"implies about {expected:,.0f} suspensions in each replication ({rate:g} breaches "
+            f"an hour, {pause:g} h to renegotiate, {horizon:g} h); at most "
+            f"{MAX_SUSPENSIONS:,}: a lower rate or longer negotiation and guarantee",
+        )
+
+
 def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
     pools = []
     for name, t in fleet.named_tables():
@@ -163,10 +236,12 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
         pool = Pool(
             name=name,
             count=count,
-            seats=t.number("seats", minimum=1, integer=True, unit="people"),
+            seats=t.number("seats", minimum=1, maximum=MAX_SEATS, integer=True, unit="people"),
             crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
             available_at=t.time("available_at", 0.0),
-            per_convoy=t.number("per_convoy", max(most, 1), minimum=1, integer=True),
+            per_convoy=t.number(
+                "per_convoy", max(most, 1), minimum=1, maximum=MAX_POOL_SIZE, integer=True
+            ),
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),
             changes=changes,
@@ -217,8 +292,8 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
     by_name = {p.name: p for p in pools}
     groups = []
     for order, (name, t) in enumerate(population.named_tables()):
-        count = t.number("count", 0, minimum=0, integer=True, unit="people")
-        priority = t.number("priority", order + 1, integer=True)
+        count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
+        priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
         vehicles = t.raw("vehicles", allowed=f"a list of vehicle pools from {list(by_name)}")
         if (
             not isinstance(vehicles, list)
@@ -267,7 +342,9 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
     batches: list[tuple[float, int]] = []
     for t in group.tables("arrivals"):
         if t.has("at"):
-            count = t.number("count", minimum=0, integer=True, unit="people per batch")
+            count = t.number(
+                "count", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people per batch"
+            )
             batches.append((t.time("at"), count))
         else:
             first = t.time("start")
@@ -275,13 +352,25 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
             every = t.number("every", above=0, unit="hours")
             if last <= first:
                 raise t.error("end", "must be after start")
-            n = math.ceil((last - first) / every - 1e-9)
+            steps = (last - first) / every  # infinite for a tiny enough every
+            if not len(batches) + steps <= MAX_ARRIVAL_BATCHES:
+                raise t.error(
+                    "every",
+                    f"gives {len(batches) + steps:,.0f} arrival batches for this group; at most "
+                    f"{MAX_ARRIVAL_BATCHES:,} (a longer every, or fewer, larger batches)",
+                )
+            n = math.ceil(steps - 1e-9)
             if t.has("count") == t.has("total"):
                 raise t.error("count", "give exactly one of 'count' (per batch) and 'total'")
             if t.has("count"):
-                counts = [t.number("count", minimum=0, integer=True, unit="people per batch")] * n
+                count = t.number(
+                    "count", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people per batch"
+                )
+                counts = [count] * n
             else:
-                total = t.number("total", minimum=0, integer=True, unit="people")
+                total = t.number(
+                    "total", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"
+                )
                 counts = [total // n + (k < total % n) for k in range(n)]
             batches.extend((first + k * every, counts[k]) for k in range(n))
         t.close()
@@ -300,9 +389,13 @@ def _read_leaving(t: Table) -> Leaving:
 def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
     rules = ConvoyRules(
         min_vehicles=t.number("min_vehicles", 1, minimum=1, integer=True, unit="vehicles"),
-        max_wait=t.number("max_wait", math.inf, minimum=0, unit="hours", unlimited=True),
-        headway=t.number("headway", 0.0, minimum=0, unit="hours"),
-        max_in_corridor=t.number("max_in_corridor", 1_000_000, minimum=1, integer=True),
+        max_wait=t.number(
+            "max_wait", math.inf, minimum=0, maximum=MAX_HOURS, unit="hours", unlimited=True
+        ),
+        headway=t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours"),
+        max_in_corridor=t.number(
+            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True
+        ),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
         when_corridor_full=t.text(
             "when_corridor_full", "wait_to_depart", choices=("wait_to_depart", "wait_to_form")
@@ -410,12 +503,16 @@ def _read_private(
 def _read_linkage(t: Table) -> Linkage:
     linkage = Linkage(
         site=t.text("site", "the linked site"),
-        people=t.number("people", minimum=0, integer=True, unit="people"),
-        per_convoy=t.number("per_convoy", minimum=1, integer=True, unit="people"),
+        people=t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"),
+        per_convoy=t.number(
+            "per_convoy", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people"
+        ),
         start=t.time("start", 0.0),
         trip=t.duration("trip"),
         max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
-        lag_breach_rate=t.number("lag_breach_rate", 0.0, minimum=0, unit="per hour"),
+        lag_breach_rate=t.number(
+            "lag_breach_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour"
+        ),
     )
     t.close()
     return linkage
@@ -430,9 +527,11 @@ def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefir
             raise w.error("end", "must be after start")
         windows.append(Window(start, end, w.text("reason", "")))
         w.close()
-    breach_rate = t.number("breach_rate", 0.0, minimum=0, unit="per hour")
+    breach_rate = t.number("breach_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour")
     before = t.text("before_checkpoint", "hold", choices=("hold", "turn_back"))
-    max_hold = t.number("max_hold", math.inf, above=0, unit="hours", unlimited=True)
+    max_hold = t.number(
+        "max_hold", math.inf, above=0, maximum=MAX_HOURS, unit="hours", unlimited=True
+    )
     max_hold_counts = t.text("max_hold_counts", "total", choices=("total", "each"))
     negotiated = (
         breach_rate > 0
@@ -541,8 +640,11 @@ def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> 
 
 def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
     def profile(value: Any, key: str) -> tuple[tuple[float, float], ...]:
-        allowed = "a list of [hour of day, °C] pairs with hours increasing in [0, 24)"
-        points = []
+        allowed = (
+            "a list of [hour of day, °C] pairs with hours increasing in [0, 24) and "
+            f"°C within ±{MAX_CELSIUS:g}"
+        )
+        points: list[tuple[float, float]] = []
         if not isinstance(value, list) or not value:
             raise t.error(key, f"must be {allowed}")
         for point in value:
@@ -551,6 +653,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
                 or len(point) != 2
                 or any(isinstance(x, bool) or not isinstance(x, int | float) for x in point)
                 or not 0 <= point[0] < 24
+                or not -MAX_CELSIUS <= point[1] <= MAX_CELSIUS
                 or (points and point[0] <= points[-1][0])
             ):
                 raise t.error(key, f"must be {allowed}, got {point!r}")
@@ -558,6 +661,7 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
         return tuple(points)
 
     days = t.raw("days", None)
+    profiles: tuple[tuple[tuple[float, float], ...], ...]
     if days is None:
         profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
     elif isinstance(days, list) and days and not t.has("daily"):
@@ -566,8 +670,10 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
         raise t.error("days", "must be a non-empty list of daily profiles, without 'daily'")
     weather = Weather(
         days=profiles,
-        cold_below=t.number("cold_below", 0.0, unit="°C"),
-        harm_per_person_hour=t.number("harm_per_person_hour", 0.0, minimum=0),
+        cold_below=t.number(
+            "cold_below", 0.0, minimum=-MAX_CELSIUS, maximum=MAX_CELSIUS, unit="°C"
+        ),
+        harm_per_person_hour=t.number("harm_per_person_hour", 0.0, minimum=0, maximum=1),
         start_hour=start.hour + start.minute / 60 + start.second / 3600,
         horizon=horizon,
     )
@@ -592,12 +698,12 @@ def _read_milestone(t: Table) -> Milestone:
 
 
 def _read_reported(t: Table) -> Reported:
-    value = t.number("evacuated", minimum=0, unit="people")
+    value = t.number("evacuated", minimum=0, maximum=MAX_PEOPLE, unit="people")
     reported = Reported(
         at=t.time("at"),
         evacuated=value,
         low=t.number("low", value, minimum=0, maximum=value),
-        high=t.number("high", value, minimum=value),
+        high=t.number("high", value, minimum=value, maximum=MAX_PEOPLE),
         source=t.text("source", ""),
     )
     t.close()

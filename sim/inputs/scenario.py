@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sim.errors import ScenarioError
+from sim.inputs.limits import MAX_HORIZON
 from sim.model.distributions import Distribution
 from sim.model.weather import Weather
 
@@ -24,6 +26,16 @@ MAX_POOLS = 64
 #: Most vehicles in one private column: the loads of column ``c`` have indices
 #: ``c * MAX_COLUMN .. c * MAX_COLUMN + vehicles - 1`` in their stream.
 MAX_COLUMN = 4096
+#: What ``Ceasefire.before_checkpoint`` may be.
+BEFORE_CHECKPOINT = ("hold", "turn_back")
+
+
+def _check(owner: object, key: str, ok: bool, allowed: str) -> None:
+    """Refuse a value built in Python (``dataclasses.replace``, a constructor) that a
+    scenario file could not hold: the loader says the same of a file, naming its key."""
+    if not ok:
+        value = getattr(owner, key.split(".")[0])
+        raise ScenarioError(type(owner).__name__, key, f"must be {allowed}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,13 @@ class Group:
     vehicles: tuple[str, ...]
     arrivals: tuple[tuple[float, int], ...] = ()
     leaving: Leaving | None = None
+
+    def __post_init__(self) -> None:
+        _check(self, "count", _whole(self.count, 0), "a whole number of people >= 0")
+        _check(self, "priority", _whole(self.priority), "a whole number")
+        _check(self, "vehicles", len(self.vehicles) > 0, "at least one vehicle pool")
+        ok = all(_hours(t) and _whole(n, 0) for t, n in self.arrivals)
+        _check(self, "arrivals", ok, "(hours >= 0, people >= 0) batches")
 
     @property
     def total(self) -> int:
@@ -137,6 +156,13 @@ class Pool:
     changes: tuple[FleetChange, ...] = ()
     loading_place: str = "pickup"
 
+    def __post_init__(self) -> None:
+        _check(self, "count", _whole(self.count, 0, MAX_POOL_SIZE), f"0 to {MAX_POOL_SIZE}")
+        _check(self, "seats", _whole(self.seats, 1), "a whole number >= 1")
+        _check(self, "crowding", _real(self.crowding, 1.0, 5.0), "a number from 1 to 5")
+        _check(self, "available_at", _hours(self.available_at), "hours >= 0")
+        _check(self, "per_convoy", _whole(self.per_convoy, 1), "a whole number >= 1")
+
     @property
     def capacity(self) -> int:
         """People per vehicle."""
@@ -183,6 +209,19 @@ class ConvoyRules:
     departure_hours: tuple[float, float] | None = None
     when_corridor_full: str = "wait_to_depart"
 
+    def __post_init__(self) -> None:
+        _check(self, "min_vehicles", _whole(self.min_vehicles, 1), "a whole number >= 1")
+        _check(self, "max_wait", _real(self.max_wait, 0.0, math.inf), "hours >= 0")
+        _check(self, "headway", _hours(self.headway), "hours >= 0")
+        _check(self, "max_in_corridor", _whole(self.max_in_corridor, 1), "a whole number >= 1")
+        hours = self.departure_hours
+        ok = hours is None or (
+            len(hours) == 2
+            and all(_real(h, 0.0, 24.0) for h in hours)
+            and hours[0] % 24 != hours[1] % 24
+        )
+        _check(self, "departure_hours", ok, "None or (opening, closing) hours of day in [0, 24]")
+
 
 @dataclass(frozen=True)
 class Route:
@@ -197,6 +236,10 @@ class Route:
     to_reception: Distribution
     return_trip: Distribution
     incident_probability: float = 0.0
+
+    def __post_init__(self) -> None:
+        ok = _real(self.incident_probability, 0.0, 1.0)
+        _check(self, "incident_probability", ok, "a probability from 0 to 1")
 
 
 @dataclass(frozen=True)
@@ -340,6 +383,13 @@ class Ceasefire:
     windows: tuple[Window, ...] = ()
     board_while_suspended: bool = False
 
+    def __post_init__(self) -> None:
+        _check(self, "breach_rate", _hours(self.breach_rate), "breaches per hour >= 0")
+        choices = " or ".join(BEFORE_CHECKPOINT)
+        _check(self, "before_checkpoint", self.before_checkpoint in BEFORE_CHECKPOINT, choices)
+        ok = _real(self.max_hold, 0.0, math.inf) and self.max_hold > 0
+        _check(self, "max_hold", ok, "hours > 0")
+
 
 @dataclass(frozen=True)
 class Linkage:
@@ -377,6 +427,13 @@ class Linkage:
     trip: Distribution
     max_lag: float
     lag_breach_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self, "people", _whole(self.people, 0), "a whole number of people >= 0")
+        _check(self, "per_convoy", _whole(self.per_convoy, 1), "a whole number >= 1")
+        _check(self, "start", _hours(self.start), "hours >= 0")
+        _check(self, "max_lag", _real(self.max_lag, 0.0, 1.0), "a share from 0 to 1")
+        _check(self, "lag_breach_rate", _hours(self.lag_breach_rate), "breaches per hour >= 0")
 
 
 @dataclass(frozen=True)
@@ -426,6 +483,24 @@ class Scenario:
     path: str = ""
     files: tuple[str, ...] = ()
     document: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Check what a scenario file could not hold, so that a scenario changed in Python
+        (``dataclasses.replace(scenario, horizon=-5)``) fails here, not in an engine."""
+        ok = _real(self.horizon, 0.0, MAX_HORIZON) and self.horizon > 0
+        _check(self, "horizon", ok, f"hours > 0 and <= {MAX_HORIZON}")
+        _check(self, "reps", _whole(self.reps, 1), "a whole number >= 1")
+        _check(self, "seed", _whole(self.seed, 0), "a whole number >= 0")
+        _check(self, "trace_reps", _whole(self.trace_reps, 0), "a whole number >= 0")
+        _check(self, "pools", 0 < len(self.pools) <= MAX_POOLS, f"1 to {MAX_POOLS} pools")
+        _check(self, "groups", len(self.groups) > 0, "at least one group")
+        names = [p.name for p in self.pools]
+        _check(self, "pools", len(set(names)) == len(names), "pools with distinct names")
+        for g in self.groups:
+            unknown = [v for v in g.vehicles if v not in names]
+            _check(self, "groups", not unknown, f"groups riding pools of {names}")
+        if self.start.tzinfo is not None:
+            raise ScenarioError("Scenario", "start", "must be a local date-time, without an offset")
 
     def clock(self, hours: float) -> datetime:
         """The local date-time ``hours`` after the start."""
@@ -481,3 +556,18 @@ class Scenario:
         return any(g.leaving is not None for g in self.groups) or any(
             p.send_home for p in self.periods
         )
+
+
+def _whole(value: object, low: float = -math.inf, high: float = math.inf) -> bool:
+    """Whether ``value`` is an integer (not a bool) in [low, high]."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _real(value: object, low: float, high: float) -> bool:
+    """Whether ``value`` is a number (not a bool, not NaN) in [low, high]."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+
+
+def _hours(value: object) -> bool:
+    """Whether ``value`` is a finite number >= 0."""
+    return _real(value, 0.0, math.inf) and math.isfinite(value)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.limits import LARGEST, MAX_HOURS
 from sim.inputs.sources import Key, Sources
 from sim.model.distributions import Distribution
 
@@ -71,11 +72,14 @@ class Table:
         unit: str = "",
         unlimited: bool = False,
     ) -> Any:
-        """A number, optionally an integer, within the given bounds.
+        """A number, optionally an integer, within the given bounds (at most
+        :data:`~sim.inputs.limits.LARGEST` when ``maximum`` is not given).
 
         With ``unlimited``, ``inf`` is allowed too and means no limit (a child file may so
         lift a limit its parent set).
         """
+        if maximum is None:
+            maximum = LARGEST
         kind = "an integer" if integer else "a number"
         bounds = []
         if minimum is not None:
@@ -145,11 +149,15 @@ class Table:
             hours = (value - self.start).total_seconds() / 3600
             if hours < 0:
                 raise self.error(name, f"must not be before the scenario start {self.start}")
+            if hours > MAX_HOURS:
+                raise self.error(name, f"must be within {MAX_HOURS:,} hours of the start")
             return hours
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(name, f"must be {allowed}, got {value!r}")
         if not math.isfinite(value) or value < 0:
             raise self.error(name, f"must be {allowed}, got {value!r}")
+        if value > MAX_HOURS:
+            raise self.error(name, f"must be at most {MAX_HOURS:,} hours from start, got {value!r}")
         return float(value)
 
     def duration(self, name: str, default: Any = MISSING) -> Any:

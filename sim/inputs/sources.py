@@ -225,6 +225,7 @@ def _apply_override(sources: Sources, expression: str) -> None:
             node = _list_item(node, part, name, here)
         elif isinstance(node, dict):
             if part not in node:
+                _refuse_new_entry(parts, depth, node)
                 sources.origins[tuple(parts[: depth + 1])] = "--set"
             node = node.setdefault(part, {})
         else:
@@ -257,6 +258,25 @@ def parse_value(text: str, key: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text.strip()
+
+
+#: Tables of named tables, and what one entry is called: a dotted ``--set`` inside an entry
+#: that does not exist is a misspelt name, not a new entry (which needs all its keys).
+NAMED = {"fleet": "pool", "population": "group"}
+
+
+def _refuse_new_entry(parts: list[str], depth: int, node: dict) -> None:
+    """Refuse ``--set fleet.bus.count=60`` when the fleet has no pool ``bus``."""
+    if depth != 1 or parts[0] not in NAMED:
+        return
+    entry, names = NAMED[parts[0]], [k for k, v in node.items() if isinstance(v, dict)]
+    example = f"{parts[0]}.{parts[1]}={{count = 10, ...}}"
+    raise ScenarioError(
+        "--set",
+        ".".join(parts[:2]),
+        f"no {entry} named {parts[1]}; {parts[0]} has {', '.join(names) or 'none'} "
+        f"(to add one, set the whole table: {example})",
+    )
 
 
 def _list_item(items: list, part: str, name: str, here: str) -> Any:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaincinv, ndtri
 
 from sim.errors import ScenarioError
+from sim.inputs.limits import MAX_CV, MAX_HOURS
 
 #: A coefficient of variation below this counts as zero: the duration is fixed at its mean.
 CV_FIXED = 1e-9
@@ -108,10 +108,16 @@ class Distribution:
             rising = low + np.sqrt(u * (high - low) * (mode - low))
             falling = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < cut, rising, falling)
+        # scipy only here: numpy has no inverse normal or gamma CDF with the same bits,
+        # and the scenario layer (``import sim``) must not load scipy
         if self.dist == "lognormal":
+            from scipy.special import ndtri
+
             sigma2 = np.log1p(p["cv"] ** 2)
             mu = np.log(p["mean"]) - sigma2 / 2
             return np.exp(mu + np.sqrt(sigma2) * ndtri(u))
+        from scipy.special import gammaincinv
+
         shape = 1 / p["cv"] ** 2  # gamma
         return gammaincinv(shape, u) * (p["mean"] / shape)
 
@@ -131,8 +137,10 @@ class Distribution:
         if isinstance(spec, bool):
             raise ScenarioError(source, key, _ALLOWED)
         if isinstance(spec, int | float):
-            if not math.isfinite(spec) or spec < 0:
-                raise ScenarioError(source, key, f"must be a duration >= 0 hours, got {spec!r}")
+            if not math.isfinite(spec) or not 0 <= spec <= MAX_HOURS:
+                raise ScenarioError(
+                    source, key, f"must be a duration of 0 to {MAX_HOURS:,} hours, got {spec!r}"
+                )
             return cls.fixed(spec)
         if not isinstance(spec, dict):
             raise ScenarioError(source, key, _ALLOWED)
@@ -155,8 +163,11 @@ class Distribution:
             value = spec[name]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ScenarioError(source, f"{key}.{name}", f"must be a number, got {value!r}")
-            if not math.isfinite(value) or value < 0:
-                raise ScenarioError(source, f"{key}.{name}", f"must be >= 0, got {value!r}")
+            largest, unit = (MAX_CV, "") if name == "cv" else (MAX_HOURS, " hours")
+            if not math.isfinite(value) or not 0 <= value <= largest:
+                raise ScenarioError(
+                    source, f"{key}.{name}", f"must be 0 to {largest:,g}{unit}, got {value!r}"
+                )
             values[name] = float(value)
         _check_shape(dist, values, source, key)
         return cls(dist, tuple((n, values[n]) for n in names))

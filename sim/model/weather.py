@@ -62,13 +62,13 @@ class Weather:
     def cold_curve(self) -> tuple[np.ndarray, np.ndarray]:
         """Breakpoints (hours) and cumulative cold hours at them, from time 0."""
         times, temps = self.knots
-        points = [times[0]]
+        found = [times[0]]
         for i in range(len(times) - 1):
             a, b, ta, tb = times[i], times[i + 1], temps[i], temps[i + 1]
             if (ta < self.cold_below) != (tb < self.cold_below):
-                points.append(a + (self.cold_below - ta) / (tb - ta) * (b - a))
-            points.append(b)
-        points = np.asarray(points)
+                found.append(a + (self.cold_below - ta) / (tb - ta) * (b - a))
+            found.append(b)
+        points = np.asarray(found)
         middle = np.interp((points[:-1] + points[1:]) / 2, times, temps) < self.cold_below
         steps = np.where(middle, np.diff(points), 0.0)
         cumulative = np.concatenate([[0.0], np.cumsum(steps)])

@@ -42,7 +42,8 @@ def summarise(metric: str, values: np.ndarray) -> Summary:
     spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
     half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
     p5, median, p95 = np.percentile(defined, [5, 50, 95])
-    return Summary(metric, n, mean, mean - half, mean + half, float(median), float(p5), float(p95))
+    low, high = float(mean - half), float(mean + half)
+    return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
 
 
 def summarise_all(metrics: dict[str, np.ndarray]) -> list[Summary]:

@@ -196,7 +196,7 @@ def series_types(scenario: Scenario) -> dict[str, type]:
     passages of a pool or private stream through the checkpoint so far), and with a
     crossing ``crossing_queue`` (vehicles queueing for a lane).
     """
-    types = dict(SERIES)
+    types: dict[str, type] = dict(SERIES)
     types.update({f"crossed_{name}": np.int32 for name in scenario.crossers})
     if scenario.crossing is not None:
         types["crossing_queue"] = np.int32

@@ -18,6 +18,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -28,9 +29,10 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
+from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
-from sim.outputs.records import TraceEvent, hours_grid, series_types
+from sim.outputs.records import Replications, TraceEvent, hours_grid, series_types
 from sim.outputs.run import RunRecord
 
 PACKAGES = ("evacsim", "simpy", "numpy", "scipy", "matplotlib")
@@ -205,6 +207,7 @@ def manifest(result: RunRecord) -> dict:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         **precision,
         "resolved_scenario": result.scenario.document,
+        "scenario_values": scenario_record(result.scenario),
     }
 
 
@@ -349,6 +352,7 @@ class atomic_folder(AbstractContextManager):  # lower case: it reads as `with at
 
     def __exit__(self, kind, error, traceback) -> None:
         staging = self._staging
+        assert staging is not None  # set by __enter__
         try:
             if kind is None:
                 umask = os.umask(0)
@@ -396,11 +400,65 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     """
     files = {
         "replications.csv": replications_csv(result),
-        "summary.csv": summary_csv(result.summaries),
+        "summary.csv": summary_csv(list(result.summaries.values())),
         "timeseries.csv": timeseries_csv(result),
         "trace.csv": trace_csv(result),
         "manifest.json": json.dumps(manifest(result), indent=2) + "\n",
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    (folder / "series.npz").write_bytes(arrays_npz(result.replications.series))
     return json.loads(files["manifest.json"])
+
+
+def arrays_npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """Arrays as an ``.npz`` file (``numpy.load`` reads it) whose bytes depend only on the
+    arrays: entries in the given order, with a fixed date."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, values in arrays.items():
+            entry = io.BytesIO()
+            np.lib.format.write_array(entry, np.ascontiguousarray(values), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, entry.getvalue())
+    return buffer.getvalue()
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, by name."""
+    with np.load(path, allow_pickle=False) as found:
+        return {name: found[name] for name in found.files}
+
+
+def read_run_record(folder: str | Path) -> RunRecord:
+    """The record a run folder was written from: the same scenario values, metrics per
+    replication, hourly series and trace.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a run folder this version can read.
+    """
+    folder = Path(folder)
+    info = read_manifest(folder)
+    if "scenario_values" not in info or not (folder / "series.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a run folder, or one written before evacsim could read them back"
+        )
+    scenario = scenario_from_record(info["scenario_values"], info.get("resolved_scenario", {}))
+    with (folder / "replications.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    names, table = rows[0][1:], np.array([row[1:] for row in rows[1:]], dtype=float)
+    metrics = {name: table[:, i].copy() for i, name in enumerate(names)}
+    series = read_npz(folder / "series.npz")
+    return RunRecord(
+        scenario,
+        Replications(metrics, series, read_trace(folder, scenario)),
+        int(info["seed"]),
+        int(info["reps"]),
+        str(info["engine"]),
+        float(info.get("wall_time_s", 0.0)),
+        list(info.get("overrides", [])),
+        info.get("precision"),
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.frames import SUMMARY_HEADER, UNITS, html_table, pandas, summary_rows
 from sim.outputs.metrics import Summary, summarise_all
 from sim.outputs.records import Replications
 
@@ -53,12 +55,28 @@ class RunRecord:
         return range(self.reps)
 
     @cached_property
-    def summaries(self) -> list[Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric."""
-        return summarise_all(self.metrics)
+    def summaries(self) -> dict[str, Summary]:
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name."""
+        return {s.metric: s for s in summarise_all(self.metrics)}
 
-    def to_frame(self):
-        """The per-replication metrics as a pandas DataFrame (needs pandas)."""
-        import pandas as pd
+    def to_frame(self) -> Any:
+        """The per-replication metrics as a pandas DataFrame, one row per replication.
 
-        return pd.DataFrame(self.metrics).rename_axis("rep")
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        frame = pandas().DataFrame(self.metrics, index=list(self.rep_ids))
+        return frame.rename_axis("rep")
+
+    def __repr__(self) -> str:
+        overrides = f", overrides={self.overrides!r}" if self.overrides else ""
+        return (
+            f"{type(self).__name__}({self.scenario.name!r}, reps={self.reps}, seed={self.seed}, "
+            f"engine={self.engine!r}{overrides}, metrics={len(self.metrics)})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = summary_rows(self.summaries.values())
+        return html_table(repr(self), SUMMARY_HEADER, rows, UNITS)

@@ -18,28 +18,44 @@ two estimates of the difference are set side by side::
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import os
 import platform
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 from scipy import stats
 
 from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
+from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
+from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.records import Replications
-from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
+from sim.outputs.results import (
+    arrays_npz,
+    atomic_folder,
+    csv_text,
+    fresh_folder,
+    number,
+    read_manifest,
+    read_npz,
+    versions,
+)
 from sim.studies.runner import run_chunked
 from sim.views.plots import DPI, FONT
+from sim.views.wording import figure_text, metric_unit
 
 #: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
 HEADLINE = (
@@ -123,10 +139,37 @@ class Comparison:
             )
             manifest = json.dumps(self._manifest(), indent=2) + "\n"
             (staging / "manifest.json").write_text(manifest, encoding="utf-8")
-            figure = difference_chart(self.differences, self.base.name)
+            figure = difference_chart(self.differences, self.base.name, self.reps, self.seed)
             figure.savefig(staging / "differences.png", dpi=DPI, metadata={"Software": None})
             figure.clear()
+            (staging / "paired.npz").write_bytes(arrays_npz(_flatten(self.paired)))
         return writer.folder
+
+    def to_frame(self) -> Any:
+        """The differences as a pandas DataFrame, one row per what-if and metric.
+
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        return pandas().DataFrame(self.differences, columns=list(Difference._fields))
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(n) for n in self.paired if n != self.base.name)
+        return (
+            f"Comparison({self.base.name!r} vs [{names}], reps={self.reps}, seed={self.seed}, "
+            f"differences={len(self.differences)})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [d.whatif, d.metric, d.base_mean, d.whatif_mean, d.difference, d.ci_low, d.ci_high]
+            for d in self.differences
+            if d.metric in HEADLINE
+        ]
+        header = ("what-if", "metric", "base", "what-if mean", "difference", "CI low", "CI high")
+        return html_table(f"{self!r}: headline metrics (paired 95% CI)", header, rows, UNITS)
 
     def _default_folder(self, root: Path = Path("results")) -> Path:
         return fresh_folder(root / "compare", f"{self.base.name}-seed{self.seed}")
@@ -146,22 +189,27 @@ class Comparison:
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
             "resolved_base": self.base.document,
             "resolved_whatifs": [w.document for w in self.whatifs],
+            "labels": list(self.paired),
+            "base_values": scenario_record(self.base),
+            "whatif_values": [scenario_record(w) for w in self.whatifs],
         }
 
 
 def compare(
-    base: Scenario,
-    whatifs: Sequence[Scenario],
+    base: Scenario | str | Path,
+    whatifs: Sequence[Scenario | str | Path],
     reps: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Paired differences of each what-if against the base, under common random numbers.
 
     Parameters
     ----------
-    base : Scenario
-    whatifs : sequence of Scenario
+    base : Scenario, str or Path
+        A scenario, a scenario file or a bundled scenario's name.
+    whatifs : sequence of Scenario, str or Path
         Labelled by name (see :func:`labels`).
     reps : int, optional
         Replications per scenario (at least 2); the base's ``run.reps`` by default. Each
@@ -170,26 +218,31 @@ def compare(
         The base's ``run.seed`` by default.
     workers : int, optional
         Processes for the batch engine (see :func:`sim.studies.runner.run_chunked`).
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
+        (see :func:`sim.studies.runner.run_chunked`); the same result whatever runs them.
 
     Raises
     ------
     ScenarioError
         Too few replications, no what-if, or two what-ifs with the same label.
     """
+    base = base if isinstance(base, Scenario) else load_scenario(base)
+    scenarios = [w if isinstance(w, Scenario) else load_scenario(w) for w in whatifs]
     reps = base.reps if reps is None else reps
     seed = base.seed if seed is None else seed
     if reps < 2:
         raise ScenarioError("--reps", "", f"a comparison needs at least 2 replications, got {reps}")
-    if not whatifs:
+    if not scenarios:
         raise ScenarioError("compare", "", "name at least one what-if scenario")
-    names = labels(base, whatifs)
+    names = labels(base, scenarios)
     began = time.perf_counter()
-    before = run_chunked(base, reps, seed, workers)
+    before = run_chunked(base, reps, seed, workers, executor=executor)
     paired = {base.name: before}
     differences = []
-    for name, whatif in zip(names, whatifs, strict=True):
-        same = run_chunked(whatif, reps, seed, workers)
-        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps)
+    for name, whatif in zip(names, scenarios, strict=True):
+        same = run_chunked(whatif, reps, seed, workers, executor=executor)
+        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps, executor=executor)
         paired[name] = same
         for metric in base_metrics(before, same):
             differences.append(
@@ -202,7 +255,53 @@ def compare(
                 )
             )
     wall = time.perf_counter() - began
-    return Comparison(base, list(whatifs), reps, seed, differences, paired, wall)
+    return Comparison(base, scenarios, reps, seed, differences, paired, wall)
+
+
+def read_compare_folder(folder: str | Path) -> Comparison:
+    """The :class:`Comparison` whose :meth:`~Comparison.save` wrote ``folder``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a compare folder this version can read.
+    """
+    folder = Path(folder)
+    info = read_manifest(folder)
+    if "base_values" not in info or not (folder / "paired.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a compare folder, or one written before evacsim read them"
+        )
+    base = scenario_from_record(info["base_values"], info["resolved_base"])
+    whatifs = [
+        scenario_from_record(values, document)
+        for values, document in zip(info["whatif_values"], info["resolved_whatifs"], strict=True)
+    ]
+    with (folder / "differences.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    differences = [Difference(r[0], r[1], int(r[2]), *map(float, r[3:])) for r in rows]
+    arrays = read_npz(folder / "paired.npz")
+    paired = {}
+    for label in info["labels"]:
+        part = {tuple(k.split("/")[1:]): v for k, v in arrays.items() if k.startswith(f"{label}/")}
+        paired[label] = Replications(
+            {name: v for (kind, name), v in part.items() if kind == "metrics"},
+            {name: v for (kind, name), v in part.items() if kind == "series"},
+        )
+    return Comparison(
+        base, whatifs, int(info["reps"]), int(info["seed"]), differences, paired,
+        float(info.get("wall_time_s", 0.0)),
+    )  # fmt: skip
+
+
+def _flatten(paired: dict[str, Replications]) -> dict[str, np.ndarray]:
+    """Metrics and series of each scenario, as ``label/metrics/name`` arrays."""
+    return {
+        f"{label}/{kind}/{name}": values
+        for label, r in paired.items()
+        for kind, arrays in (("metrics", r.metrics), ("series", r.series))
+        for name, values in arrays.items()
+    }
 
 
 def labels(base: Scenario, whatifs: Sequence[Scenario]) -> list[str]:
@@ -331,17 +430,27 @@ def differences_csv(differences: list[Difference]) -> str:
     return csv_text(list(Difference._fields), rows)
 
 
-def difference_chart(differences: list[Difference], base: str) -> Figure:
+def difference_chart(
+    differences: list[Difference], base: str, reps: int | None = None, seed: int | None = None
+) -> Figure:
     """The headline differences, one panel per metric in its own unit and scale, one row
-    per what-if: the paired 95% CI (thick) over the independent one (thin)."""
+    per what-if: the paired 95% CI (thick, with end caps so that a zero-width interval
+    still shows) over the independent one (thin)."""
     shown = [d for d in differences if d.metric in HEADLINE and math.isfinite(d.difference)]
     metrics = [m for m in HEADLINE if any(d.metric == m for d in shown)]
     whatifs = list(dict.fromkeys(d.whatif for d in differences))
-    height = 0.6 + len(metrics) * (0.35 + 0.3 * len(whatifs))
+    height = 1.0 + len(metrics) * (0.45 + 0.3 * len(whatifs))
     figure = Figure(figsize=(10.0, height), layout="constrained")
     FigureCanvasAgg(figure)
+    runs = (
+        ""
+        if reps is None
+        else f", {reps:,} paired runs" + ("" if seed is None else f", seed {seed}")
+    )
     figure.suptitle(
-        f"What-if minus {base}: paired 95% CI (thick), independent 95% CI (thin)", fontsize=FONT
+        f"What-if minus {figure_text(base)}{runs}\npaired 95% CI (thick), independent 95% CI "
+        "(thin), mean difference (dot)",
+        fontsize=FONT,
     )
     panels = figure.subplots(max(len(metrics), 1), 1, squeeze=False)[:, 0]
     for ax, metric in zip(panels, metrics, strict=False):
@@ -353,10 +462,13 @@ def difference_chart(differences: list[Difference], base: str) -> Figure:
             low, high = d.independent_ci_low, d.independent_ci_high
             ax.plot([low, high], [k, k], color=f"C{k}", lw=1.2, alpha=0.7)
             ax.plot([d.ci_low, d.ci_high], [k, k], color=f"C{k}", lw=6, solid_capstyle="butt")
-            ax.plot(d.difference, k, "o", color="black", ms=3)
+            ax.plot([d.ci_low, d.ci_high], [k, k], "|", color=f"C{k}", ms=14, mew=2)
+            ax.plot(d.difference, k, "o", color="black", ms=4)
         ax.axvline(0, color="0.5", lw=0.8)
-        ax.set_yticks(range(len(whatifs)), whatifs, fontsize=FONT - 3)
+        ax.set_yticks(range(len(whatifs)), [figure_text(w) for w in whatifs], fontsize=FONT - 3)
         ax.set_ylim(len(whatifs) - 0.5, -0.5)
-        ax.set_ylabel(metric, fontsize=FONT - 2, rotation=0, ha="right", va="center")
+        unit = metric_unit(metric).replace("hours from the start", "hours")
+        ax.set_ylabel(f"{metric}\n({unit})", fontsize=FONT - 2, rotation=0, ha="right", va="center")
         ax.tick_params(axis="x", labelsize=FONT - 3)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:+,.6g}" if x else "0"))
     return figure

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +21,14 @@ import numpy as np
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, metric_names
 from sim.outputs.results import atomic_folder, default_folder, write_tables
 from sim.outputs.run import RunRecord
+from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise
+from sim.studies.processes import worker_pool
 from sim.views.plots import write_figures
 from sim.views.report import report_html
 
@@ -35,6 +38,8 @@ ENGINES = {"vector": run_vector, "des": run_des}
 #: Replications per batch-engine chunk: bounds memory (a few kB per replication in flight)
 #: while keeping numpy's per-call overhead small.
 CHUNK = 10_000
+#: Replications per reference-engine call: how often its progress is shown.
+DES_BLOCK = 10
 
 
 class RunResult(RunRecord):
@@ -58,14 +63,14 @@ class RunResult(RunRecord):
         writer = atomic_folder(target)
         with writer as staging:
             manifest = write_tables(self, staging)
-            write_figures(self.scenario, self.replications, staging)
+            write_figures(self.scenario, self.replications, staging, self.overrides)
             page = report_html(self, staging, manifest)
             (staging / "report.html").write_text(page, encoding="utf-8")
         return writer.folder
 
 
 def run(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     reps: int | None = None,
     seed: int | None = None,
     engine: str = "vector",
@@ -75,12 +80,16 @@ def run(
     metrics: Sequence[str] = ("evacuated",),
     max_reps: int | None = None,
     trace: Sequence[int] | None = None,
+    progress: bool = False,
+    executor: Executor | None = None,
 ) -> RunResult:
     """Run replications of a scenario, optionally until the means are precise enough.
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, str or Path
+        A scenario, or a scenario file or the name of a bundled one (``"aleppo_2016"``),
+        read with :func:`sim.load_scenario` and ``overrides``.
     reps : int, optional
         Replications; the scenario's ``run.reps`` by default.
     seed : int, optional
@@ -89,7 +98,8 @@ def run(
         ``vector``, the batch engine, or ``des``, the SimPy reference engine. Both give the
         same result for every replication.
     overrides : list of str, optional
-        Recorded in the manifest only (apply them with ``load_scenario``).
+        ``KEY=VALUE`` settings: applied when ``scenario`` is a file or a name, and recorded
+        in the manifest (a ``Scenario`` given as such was read with them already).
     workers : int, optional
         Processes for the batch engine; by default every core once there are several
         chunks of ``CHUNK`` replications. Results do not depend on it.
@@ -104,12 +114,23 @@ def run(
     trace : sequence of int, optional
         The replications whose every event is kept (for narration, animation, the convoy
         timeline); the scenario's first ``run.trace_reps`` by default.
+    progress : bool
+        Show replications done, their rate and the time left on standard error (when it
+        is a terminal), chunk by chunk (batch engine) or block by block (reference engine).
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks (see :func:`run_chunked`), e.g. a Dask client's
+        ``client.get_executor()``; the same result whatever runs them. The ``des`` engine
+        runs in this process.
 
     Raises
     ------
     ScenarioError
-        For a precision metric the scenario does not have.
+        For a precision metric the scenario does not have, or more replications than the
+        memory of the machine can hold (refused before any runs; see
+        :mod:`sim.studies.budget`).
     """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, list(overrides or []))
     reps = scenario.reps if reps is None else reps
     seed = scenario.seed if seed is None else seed
     if reps < 1:
@@ -118,9 +139,25 @@ def run(
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
 
     def replicate(first: int, n: int) -> Replications:
+        bar.total += n
+        bar.refresh()
         if engine == "vector":
-            return run_chunked(scenario, n, seed, workers, first_rep=first, traced=trace)
-        return run_des(scenario, n, seed, first_rep=first, traced=trace)
+            return run_chunked(
+                scenario,
+                n,
+                seed,
+                workers,
+                first_rep=first,
+                traced=trace,
+                done=bar.update,
+                executor=executor,
+            )
+        starts = range(0, n, DES_BLOCK)
+        blocks = (
+            run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
+            for a in starts
+        )
+        return _gather(blocks, starts, n, bar.update)
 
     if precision is not None:
         known = metric_names(scenario)
@@ -129,17 +166,22 @@ def run(
                 raise ScenarioError(
                     "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
                 )
+    cap = 16 * reps if max_reps is None else max_reps
+    most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
+    check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
     began = time.perf_counter()
-    replications = replicate(0, reps)
-    record = None
-    if precision is not None:
-        cap = 16 * reps if max_reps is None else max_reps
-        met = precise({m: replications.metrics[m] for m in metrics}, precision)
-        while not met and replications.reps < cap:
+    bar = progress_bar(progress)
+    with bar:
+        replications = replicate(0, reps)
+        _never_defined(replications, metrics if precision is not None else ())
+        met = precision is None or precise({m: replications.metrics[m] for m in metrics}, precision)
+        while precision is not None and not met and replications.reps < cap:
             n = replications.reps
             more = replicate(n, min(2 * n, cap) - n)
             replications = _gather([replications, more], [0, n], n + more.reps)
             met = precise({m: replications.metrics[m] for m in metrics}, precision)
+    record = None
+    if precision is not None:
         record = {
             "precision": precision,
             "metrics": list(metrics),
@@ -160,6 +202,19 @@ def run(
     )
 
 
+def _never_defined(replications: Replications, metrics: Sequence[str]) -> None:
+    """Refuse a precision on a metric no replication defines: no number of them would do."""
+    for name in metrics:
+        if np.isnan(replications.metrics[name]).all():
+            raise ScenarioError(
+                "--metric",
+                name,
+                f"undefined in all {replications.reps:,} replications (e.g. clearance_time "
+                "when nothing clears), so no number of replications makes it precise; "
+                "choose another --metric",
+            )
+
+
 def run_chunked(
     scenario: Scenario,
     reps: int,
@@ -169,6 +224,8 @@ def run_chunked(
     first_rep: int = 0,
     rep_ids: np.ndarray | None = None,
     traced: Sequence[int] | None = None,
+    done: Callable[[int], object] | None = None,
+    executor: Executor | None = None,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -194,6 +251,12 @@ def run_chunked(
     traced : sequence of int, optional
         The replication numbers whose events are traced; the first ``run.trace_reps`` by
         default.
+    done : callable, optional
+        Called with the number of replications of each chunk as it is gathered.
+    executor : concurrent.futures.Executor, optional
+        Where the chunks run instead of this machine's processes: any executor, e.g. a Dask
+        client's ``client.get_executor()``. Its workers need evacsim installed. The result
+        does not depend on it.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -208,13 +271,28 @@ def run_chunked(
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
+    if executor is not None:
+        return _gather(executor.map(run_vector, *args), starts, reps, done)
     if workers <= 1 or n == 1:
-        return _gather(map(run_vector, *args), starts, reps)
-    with ProcessPoolExecutor(workers) as pool:
-        return _gather(pool.map(run_vector, *args), starts, reps)
+        return _gather(map(run_vector, *args), starts, reps, done)
+    with worker_pool(workers) as pool:
+        return _gather(pool.map(run_vector, *args), starts, reps, done)
 
 
-def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> Replications:
+def progress_bar(show: bool):
+    """A tqdm bar over replications on standard error, silent unless ``show`` and standard
+    error is a terminal (logs, pipes and tests see nothing)."""
+    from tqdm import tqdm
+
+    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if show else True, delay=0.5)
+
+
+def _gather(
+    parts: Iterable[Replications],
+    starts: Sequence[int],
+    reps: int,
+    done: Callable[[int], object] | None = None,
+) -> Replications:
     """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
     metrics: dict[str, np.ndarray] = {}
     series: dict[str, np.ndarray] = {}
@@ -228,4 +306,6 @@ def _gather(parts: Iterable[Replications], starts: Sequence[int], reps: int) -> 
         for k, v in part.series.items():
             series[k][first : first + len(v)] = v
         trace.extend(part.trace)
+        if done is not None:
+            done(part.reps)
     return Replications(metrics, series, trace)

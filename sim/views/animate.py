@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import cycle
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib import animation
@@ -27,7 +27,7 @@ from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import TraceEvent
 from sim.views.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
-from sim.views.wording import CLOCK
+from sim.views.wording import CLOCK, figure_text
 
 WIDTH, HEIGHT, DPI = 12.8, 7.2, 80  # inches, inches, dots per inch: 1024 x 576 pixels
 FONT = 16  # points; the clock and counters are larger
@@ -111,8 +111,10 @@ def convoy_position(
             place = Place(x, OUT, state)
         elif e.event in MOVES:
             state, lane, target, closer, _ = MOVES[e.event]
-            closed = after is not None and after.event == closer
-            hours = after.time - e.time if closed else (typical or {}).get(e.event, 1.0)
+            if after is not None and after.event == closer:
+                hours = after.time - e.time
+            else:
+                hours = (typical or {}).get(e.event, 1.0)
             until = t if after is None else min(t, after.time)  # x must be known at `after`
             share = min(1.0, (until - e.time) / hours) if hours > 0 else 1.0
             x += share * (target - x)
@@ -206,10 +208,11 @@ class _Gif(animation.PillowWriter):
 
     def grab_frame(self, **savefig_kwargs) -> None:
         super().grab_frame(**savefig_kwargs)
-        self._frames[-1] = self._frames[-1].quantize(method=Image.Quantize.FASTOCTREE)
+        frames = self._frames  # type: ignore[attr-defined]  # PillowWriter's frame list
+        frames[-1] = frames[-1].quantize(method=Image.Quantize.FASTOCTREE)
 
     def finish(self) -> None:
-        frames, ms = self._frames, round(1000 / self.fps)
+        frames, ms = self._frames, round(1000 / self.fps)  # type: ignore[attr-defined]
         rest = (frames.pop(1) for _ in range(len(frames) - 1))  # freed as Pillow copies them
         frames[0].save(self.outfile, save_all=True, append_images=rest, duration=ms, loop=0)
 
@@ -220,7 +223,8 @@ class _Scene:
     def __init__(self, scenario: Scenario, trace: list[TraceEvent], end: float, what: str):
         self.scenario, r = scenario, scenario.route
         self.fig = fig = Figure(figsize=(WIDTH, HEIGHT))
-        FigureCanvasAgg(fig).draw_idle = lambda *_, **__: None  # draw when grabbed, not twice
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw_idle = lambda *_, **__: None  # type: ignore[method-assign]  # draw once, when grabbed
         numbers = sorted({e.convoy for e in trace} - {-1})
         self.convoys = {c: [e for e in trace if e.convoy == c] for c in numbers}
         self.typical = {k: getattr(r, leg[-1]).mean for k, leg in MOVES.items()}
@@ -237,10 +241,13 @@ class _Scene:
         self.notes = [(e.time, say.get(e.event, f"SUSPENDED: {_short(e.note, 58)}")) for e in cease]
         # the top: clock, counter and ceasefire banner
         self.clock = fig.text(0.02, 0.945, "", fontsize=FONT + 14, weight="bold", va="center")
-        top, mid = {"ha": "right", "va": "center"}, {"ha": "center", "va": "center"}
-        fig.text(0.98, 0.965, f"{scenario.name}, {what}", fontsize=FONT - 4, c="0.4", **top)
+        top: dict[str, Any] = {"ha": "right", "va": "center"}
+        mid: dict[str, Any] = {"ha": "center", "va": "center"}
+        title = figure_text(f"{scenario.name}, {what}")
+        fig.text(0.98, 0.965, title, fontsize=FONT - 4, c="0.4", **top)
         self.count = fig.text(0.98, 0.915, "", fontsize=FONT + 6, **top)
-        self.banner = fig.add_artist(Rectangle((0, 0.815), 1, 0.07, transform=fig.transFigure))
+        self.banner = Rectangle((0, 0.815), 1, 0.07, transform=fig.transFigure)
+        fig.add_artist(self.banner)
         self.cause = fig.text(0.5, 0.85, "", fontsize=FONT + 4, weight="bold", c="w", **mid)
         self._corridor(fig.add_axes((0.01, 0.3, 0.98, 0.5)), max(self.waiting.sum(1).max(), 1))
         self._chart(fig.add_axes((0.09, 0.07, 0.88, 0.17)), trace, end)
@@ -250,7 +257,12 @@ class _Scene:
         ax.set(xlim=(-0.32, 1.1), ylim=(-2.5, 3.5))
         ax.set_axis_off()
         ax.hlines([OUT, BACK], 0, 1, lw=[12, 8], colors=["0.55", "0.85"], capstyle="round")
-        label = {"ha": "center", "va": "top", "fontsize": FONT + 2, "weight": "bold"}
+        label: dict[str, Any] = {
+            "ha": "center",
+            "va": "top",
+            "fontsize": FONT + 2,
+            "weight": "bold",
+        }
         for x, name in ((0.0, "PICKUP"), (CHECKPOINT, "CHECKPOINT"), (1.0, "RECEPTION")):
             ax.add_patch(Rectangle((x - 0.012, BASE), 0.024, 1.8, fc="0.25", zorder=2))
             ax.text(x, BASE - 0.15, name, **label)
@@ -262,11 +274,16 @@ class _Scene:
             for p in groups
         ]
         self.queue = ax.text(QUEUE, 0, "", **{**label, "fontsize": FONT, "va": "bottom"})
-        box = {**label, "fontsize": FONT, "va": "center", "zorder": 5}
+        box: dict[str, Any] = {**label, "fontsize": FONT, "va": "center", "zorder": 5}
         self.boxes = {c: ax.text(0, 0, "", **box) for c in self.convoys}
         states = [Patch(fc=COLOURS[s], ec="k", label=s) for s, _ in LEGS.values()]
-        legend = {"fontsize": FONT - 3, "title_fontsize": FONT - 2, "ncol": 2, "frameon": False}
-        left = {"loc": "upper left", "bbox_to_anchor": (0.16, 1.02)}
+        legend: dict[str, Any] = {
+            "fontsize": FONT - 3,
+            "title_fontsize": FONT - 2,
+            "ncol": 2,
+            "frameon": False,
+        }
+        left: dict[str, Any] = {"loc": "upper left", "bbox_to_anchor": (0.16, 1.02)}
         ax.add_artist(ax.legend(handles=groups, title="waiting", **left, **legend))
         ax.legend(handles=states, title="convoys", loc="upper right", **legend)
 
@@ -280,11 +297,14 @@ class _Scene:
         ax.set_ylabel("evacuated", fontsize=FONT - 3)
         ax.axhline(self.scenario.people, c="0.5", ls="--", lw=1)
         (self.line,) = ax.plot([], [], c=MEDIAN, lw=2.5, drawstyle="steps-post")
-        shade = {"transform": ax.get_xaxis_transform(), "fc": SUSPENDED, "alpha": 0.25, "lw": 0}
+        shade: dict[str, Any] = {"transform": ax.get_xaxis_transform(), "fc": SUSPENDED}
+        shade |= {"alpha": 0.25, "lw": 0}
         self.spans = [
-            (a, min(b, end), ax.add_patch(Rectangle((a, 0), 0, 1, **shade)))
+            (a, min(b, end), Rectangle((a, 0), 0, 1, **shade))
             for a, b, _ in _trace_spans(self.scenario, trace)
         ]
+        for _, _, patch in self.spans:
+            ax.add_patch(patch)
 
     def update(self, t: float) -> None:
         """Move every artist to ``t`` hours from the start."""

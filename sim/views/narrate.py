@@ -28,7 +28,7 @@ import textwrap
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sim.inputs.scenario import Scenario
+from sim.inputs.scenario import Linkage, Scenario
 from sim.outputs.records import (
     BOARDING,
     BREACH,
@@ -108,7 +108,8 @@ class Narrator:
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
-        s, out, day = self.scenario, [], None
+        s, day = self.scenario, None
+        out: list[str] = []
         start = (0.0, self._opening())
         told = [(e.time, self._tell(e)) for e in self.trace]
         if not any(e.event == "cleared" for e in self.trace):
@@ -243,7 +244,9 @@ class Narrator:
         return f"{convoy_name(e.convoy)} reaches the checkpoint; inspection begins."
 
     def _queues_at_crossing(self, e: TraceEvent) -> str:
-        lanes = self.scenario.crossing.lanes
+        crossing = self.scenario.crossing
+        assert crossing is not None  # only a scenario with a crossing has a queue there
+        lanes = crossing.lanes
         busy = "its lane is" if lanes == 1 else f"all {lanes:.0f} inspection lanes are"
         self.queued_since[e.convoy] = e.time
         return f"{convoy_name(e.convoy)} waits its turn at the crossing: {busy} busy."
@@ -336,8 +339,8 @@ class Narrator:
 
     def _cause(self, e: TraceEvent) -> str:
         rules = self.scenario.ceasefire
-        linkage = self.scenario.linkage
-        if e.note == BREACH and self.paused and linkage.lag_breach_rate > 0:
+        if e.note == BREACH and self.paused and self._linkage.lag_breach_rate > 0:
+            linkage = self._linkage
             rate = rules.breach_rate + linkage.lag_breach_rate
             return f"a breach (at random, {rate:g} an hour while this side is ahead)"
         if e.note == BREACH:
@@ -370,7 +373,7 @@ class Narrator:
 
     def _linkage_pause(self, e: TraceEvent) -> str:
         self.paused = True
-        linkage = self.scenario.linkage
+        linkage = self._linkage
         text = (
             f"Departures here pause: {self._shares()}, further apart than the deal allows "
             f"({100 * linkage.max_lag:.0f} points). They wait for the evacuation of {e.note} "
@@ -387,9 +390,16 @@ class Narrator:
             "here again."
         )
 
+    @property
+    def _linkage(self) -> Linkage:
+        """The scenario's linkage: linkage events happen only in scenarios that have one."""
+        if self.scenario.linkage is None:
+            raise RuntimeError("a linkage event in a scenario without a linkage")
+        return self.scenario.linkage
+
     def _shares(self) -> str:
         """'26% out here, 50% there': the shares of people the linkage rule compares."""
-        s, linkage = self.scenario, self.scenario.linkage
+        s, linkage = self.scenario, self._linkage
         here = self.evacuated / s.people if s.people else 1.0
         there = self.linked_evacuated / linkage.people if linkage.people else 1.0
         return f"{100 * here:.0f}% out here, {100 * there:.0f}% there"

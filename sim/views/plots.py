@@ -9,8 +9,10 @@ touched, nothing stays registered, and the same inputs always give the same PNG 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -22,6 +24,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, TraceEvent, hours_grid
+from sim.views.wording import figure_text, figure_title
 
 FONT = 12  # points, for tick labels, axis labels and legends; titles are larger
 WIDTH, HEIGHT, DPI = 10.0, 6.0, 150  # inches, inches, dots per inch
@@ -32,8 +35,11 @@ MAX_TICKS = 6
 SUSPENDED, MAX_ALPHA = "#d62728", 0.25
 SHARE, ONE_RUN = "ceasefire suspended (share of runs)", "ceasefire suspended"
 BAND, MEDIAN = "#3182bd", "#08519c"
-LEGEND = {"fontsize": FONT - 1, "frameon": False}
-TEXT = {"fontsize": FONT - 1, "path_effects": [withStroke(linewidth=3, foreground="white")]}
+LEGEND: dict[str, Any] = {"fontsize": FONT - 1, "frameon": False}
+TEXT: dict[str, Any] = {
+    "fontsize": FONT - 1,
+    "path_effects": [withStroke(linewidth=3, foreground="white")],
+}
 NO_TRACE = "No event trace for replication 0 (run.trace_reps = 0)"
 #: Convoy legs: the trace event that opens each leg, its label and colour. Unloading and
 #: return are light, so the people counts written over them stay readable.
@@ -52,7 +58,9 @@ ENDS = {"incident", "back_at_pickup", "vehicles_return"}
 Span = tuple[float, float, float]  # (start, end) in hours from the start, share of runs
 
 
-def write_figures(scenario: Scenario, result: Replications, folder: Path) -> list[Path]:
+def write_figures(
+    scenario: Scenario, result: Replications, folder: Path, overrides: Sequence[str] = ()
+) -> list[Path]:
     """Write every figure of a run folder as PNG into `folder`; return the paths written.
 
     Parameters
@@ -73,21 +81,27 @@ def write_figures(scenario: Scenario, result: Replications, folder: Path) -> lis
     charts = {"evacuated": fan_chart, "convoys": convoy_timeline, "queue": queue_chart}
     paths = []
     for name, chart in charts.items():
-        figure = chart(scenario, result)
+        figure = chart(scenario, result, overrides)
         paths.append(folder / f"{name}.png")
         figure.savefig(paths[-1], dpi=DPI, metadata={"Software": None})
         figure.clear()  # free the artists now; the figure was never registered with pyplot
     return paths
 
 
-def fan_chart(scenario: Scenario, result: Replications) -> Figure:
+def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str] = ()) -> Figure:
     """Cumulative people evacuated against clock time: median, 50% and 90% of runs.
 
-    Hours are shaded by the share of runs in which the ceasefire was suspended, and the
-    figures of ``scenario.reported`` (people, with their ranges) are marked with sources.
+    A count only grows when people reach safety, so it is drawn as steps: the runs' hourly
+    counts hold until the next whole hour, and replication 0 (when traced) steps at the
+    moments its people arrived. Hours are shaded by the share of runs in which the ceasefire
+    was suspended, and the figures of ``scenario.reported`` (people, with their ranges) are
+    marked with sources.
     """
     fig, ax = _figure()
     _fan(ax, hours_grid(scenario), result.series["evacuated"], "evacuated")
+    arrivals = _arrivals(result, scenario.horizon)
+    if arrivals is not None:
+        ax.step(*arrivals, where="post", c="k", lw=0.9, label="replication 0, at event times")
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
     for i, r in enumerate(scenario.reported):
         yerr = [[r.evacuated - r.low], [r.high - r.evacuated]]
@@ -96,31 +110,44 @@ def fan_chart(scenario: Scenario, result: Replications) -> Figure:
         left = r.at > 0.75 * scenario.horizon  # keep the label inside the axes
         place = {"xytext": (-8, 8), "ha": "right"} if left else {"xytext": (8, 8)}
         at = (r.at, r.evacuated)
-        ax.annotate(_short(r.source), at, textcoords="offset points", **place, **TEXT)
+        source = figure_text(textwrap.fill(r.source, 30))
+        ax.annotate(source, at, textcoords="offset points", va="bottom", **place, **TEXT)
     ax.set_ylim(0, 1.08 * max([scenario.people, *(r.high for r in scenario.reported)]))
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT)
-    ax.set_title(f"{scenario.name}: people evacuated, {result.reps} runs", fontsize=FONT + 2)
+    title = figure_title(scenario.name, "people evacuated", result.reps, overrides)
+    ax.set_title(title, fontsize=FONT + 2)
     _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
     return fig
 
 
-def queue_chart(scenario: Scenario, result: Replications) -> Figure:
+def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[str] = ()) -> Figure:
     """People waiting at the pickup against clock time: median, 90% of runs, replication 0.
 
-    Suspensions are shaded as in :func:`fan_chart`.
+    The queue is counted at each whole hour and drawn as steps; it can be longer between
+    two counts, so the median of each run's own peak (``peak_queue``, at any moment) is
+    marked too. Suspensions are shaded as in :func:`fan_chart`.
     """
     fig, ax = _figure()
     hours, waiting = hours_grid(scenario), result.series["waiting"]
     _fan(ax, hours, waiting, "waiting", inner=False)
-    ax.plot(hours, waiting[0], c="k", lw=0.9, label="replication 0")
-    ax.set_ylim(0, 1.1 * max(float(waiting.max()), 1.0))
-    ax.set_ylabel("people waiting at the pickup", fontsize=FONT)
-    ax.set_title(f"{scenario.name}: queue at the pickup, {result.reps} runs", fontsize=FONT + 2)
+    ax.step(hours, waiting[0], where="post", c="k", lw=0.9, label="replication 0")
+    peak = result.metrics.get("peak_queue")
+    top = float(waiting.max())
+    if peak is not None and len(peak):
+        median = float(np.median(peak))
+        ax.axhline(median, c=MEDIAN, ls=":", lw=1.5, label=f"median peak ({median:,.0f})")
+        top = max(top, float(np.max(peak)))
+    ax.set_ylim(0, 1.1 * max(top, 1.0))
+    ax.set_ylabel("people waiting at the pickup\n(counted at each whole hour)", fontsize=FONT)
+    title = figure_title(scenario.name, "queue at the pickup", result.reps, overrides)
+    ax.set_title(title, fontsize=FONT + 2)
     _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
     return fig
 
 
-def convoy_timeline(scenario: Scenario, result: Replications) -> Figure:
+def convoy_timeline(
+    scenario: Scenario, result: Replications, overrides: Sequence[str] = ()
+) -> Figure:
     """The legs of every convoy of replication 0 against clock time, one row per convoy.
 
     Rows are the trace's convoy numbers, first on top. The suspensions of that replication
@@ -131,7 +158,7 @@ def convoy_timeline(scenario: Scenario, result: Replications) -> Figure:
     trace = [e for e in result.trace if e.rep == 0]
     convoys = sorted({e.convoy for e in trace if e.convoy >= 0})
     fig, ax = _figure(min(max(2.2 + 0.4 * len(convoys), HEIGHT), 14.0))
-    title = f"{scenario.name}: convoys of replication 0 (of {result.reps} runs)"
+    title = figure_title(scenario.name, "convoys of replication 0", result.reps, overrides)
     spans = _trace_spans(scenario, trace)
     if not convoys:
         why = "No convoy formed in replication 0" if trace else NO_TRACE
@@ -196,11 +223,29 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
 def _fan(ax: Axes, hours: np.ndarray, series: np.ndarray, what: str, inner: bool = True) -> None:
     """Median line and 90% band (and 50% band if ``inner``) over runs of an (R, H+1) series."""
     p5, p25, p50, p75, p95 = np.percentile(series, [5, 25, 50, 75, 95], axis=0)
-    ax.fill_between(hours, p5, p95, color=BAND, alpha=0.18, lw=0, label="90% of runs")
+    band: dict[str, Any] = {"color": BAND, "lw": 0, "step": "post"}  # held to the next hour
+    ax.fill_between(hours, p5, p95, alpha=0.18, label="90% of runs", **band)
     if inner:
-        ax.fill_between(hours, p25, p75, color=BAND, alpha=0.38, lw=0, label="50% of runs")
-    ax.plot(hours, p50, c=MEDIAN, lw=2.2, label=f"median {what}")
+        ax.fill_between(hours, p25, p75, alpha=0.38, label="50% of runs", **band)
+    ax.step(hours, p50, where="post", c=MEDIAN, lw=2.2, label=f"median {what}")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+
+
+def _arrivals(result: Replications, horizon: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Replication 0's people safe against the moments they arrived, from its trace, or None
+    if it was not traced (or its trace does not add up to its ``evacuated``)."""
+    arrived = [
+        (e.time, e.people)
+        for e in result.trace
+        if e.rep == 0 and e.event in ("reaches_reception", "private_arrives")
+    ]
+    if not arrived or "evacuated" not in result.metrics:
+        return None
+    times = np.array([0.0, *(t for t, _ in arrived), horizon])
+    counts = np.cumsum([0, *(n for _, n in arrived), 0])
+    if counts[-1] != result.metrics["evacuated"][0]:
+        return None
+    return times, counts
 
 
 def _finish(
@@ -234,8 +279,8 @@ def _clock_axis(ax: Axes, scenario: Scenario) -> None:
 
     ticks = steps(major)
     ax.set_xlim(0, horizon)
-    ax.xaxis.set_major_locator(FixedLocator(ticks if len(ticks) > 1 else [0, horizon]))
-    ax.xaxis.set_minor_locator(FixedLocator(steps(minor)))
+    ax.xaxis.set_major_locator(FixedLocator(ticks.tolist() if len(ticks) > 1 else [0, horizon]))
+    ax.xaxis.set_minor_locator(FixedLocator(steps(minor).tolist()))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: _clock_label(scenario, h)))
     ax.set_xlabel(f"local time (start {_clock_label(scenario, 0)} {start:%b %Y})", fontsize=FONT)
     ax.grid(axis="x", color="0.85", lw=0.8)
@@ -284,8 +329,10 @@ def _trace_spans(scenario: Scenario, trace: list[TraceEvent]) -> list[Span]:
 
 def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int) -> None:
     """Write each convoy's people right of its arrival, where it fits in the row and axes."""
-    ax.figure.draw_without_rendering()  # settle the layout to measure the texts
-    renderer = ax.figure.canvas.get_renderer()
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure) and isinstance(figure.canvas, FigureCanvasAgg)
+    figure.draw_without_rendering()  # settle the layout to measure the texts
+    renderer = figure.canvas.get_renderer()
     box = ax.get_window_extent(renderer)
     for convoy, time, people in arrivals:
         text = ax.text(time, convoy, f" {people:,}", va="center", **TEXT)
@@ -296,5 +343,5 @@ def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int)
 
 
 def _short(source: str, most: int = 32) -> str:
-    """A source name cut to ``most`` characters."""
-    return source if len(source) <= most else source[: most - 1] + "…"
+    """A source name cut to ``most`` characters, shown literally."""
+    return figure_text(source if len(source) <= most else source[: most - 1] + "…")

@@ -88,7 +88,7 @@ def report_html(result: RunRecord, folder: Path, manifest: dict | None = None) -
         _header(result, manifest),
         _section("Key results", _key_results(result)),
         _section("Figures", _figures(Path(folder))),
-        _section("All metrics", _all_metrics(result.summaries)),
+        _section("All metrics", _all_metrics(list(result.summaries.values()))),
         _section("Narration of replication 0", _narration(result)),
         _section("Scenario", _scenario(result)),
         f"<footer>{_reproduce(result)}</footer>",
@@ -146,7 +146,7 @@ def _header(result: RunRecord, manifest: dict) -> str:
 
 
 def _key_results(result: RunRecord) -> str:
-    s, by_name = result.scenario, {x.metric: x for x in result.summaries}
+    s, by_name = result.scenario, result.summaries
     names = [n for n in KEY if n in by_name]
     names += [n for n in by_name if n.startswith("evacuated_by_")]
     rows = []

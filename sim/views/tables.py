@@ -6,12 +6,14 @@ The CLI prints them; every figure in them is also in the files of the result's f
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
 
-from sim.studies.compare import Comparison
+from sim.inputs.scenario import Scenario
+from sim.studies.compare import HEADLINE as COMPARED
+from sim.studies.compare import Comparison, Difference
 from sim.studies.runner import RunResult
 from sim.studies.sweeps import SweepResult
 
@@ -45,38 +47,105 @@ LINKED = ("linked_evacuated", "linked_convoys", "linkage_paused_hours")
 TIMES = ("first_departure", "last_departure", "clearance_time")
 
 
-def compare_table(comparison: Comparison) -> str:
-    """Headline differences with paired and independent CIs and the variance reduction."""
+def compare_table(comparison: Comparison, metrics: Sequence[str] | None = None) -> str:
+    """Each what-if against the base: the means, the paired difference with its 95% CI, and
+    the variance reduction, lines within 100 columns.
+
+    Parameters
+    ----------
+    comparison : Comparison
+    metrics : sequence of str, optional
+        The metrics to show; by default the headline metrics, the milestones and the
+        groups whose evacuation changes most (a what-if that evacuates more people overall
+        may leave a whole group behind).
+    """
+    base = comparison.base
     rows = [
-        f"{comparison.base.name} vs what-ifs: {comparison.reps} paired replications, "
+        f"{base.name} vs what-ifs: {comparison.reps} paired replications, "
         f"seed {comparison.seed}, {comparison.wall_time:.1f} s",
-        "variance reduction = var(independent estimate) / var(paired estimate)",
+        "Moments as clock times, their differences and other durations in hours (h); p-h: "
+        "person-hours;",
+        "counts in people, convoys or events. var. red. (variance reduction): how many times more",
+        "replications independent runs would need for the same precision (their estimates are in",
+        "differences.csv).",
     ]
     for name in dict.fromkeys(d.whatif for d in comparison.differences):
+        mine = {d.metric: d for d in comparison.differences if d.whatif == name}
+        shown = list(metrics) if metrics else _compared(mine, base)
         rows += [
-            f"\n{name} - {comparison.base.name}",
-            f"{'metric':<24}{'difference':>12}{'paired 95% CI':>24}"
-            f"{'independent 95% CI':>24}{'var. red.':>11}",
+            f"\n{name} - {base.name}",
+            f"{'metric':<26}{'base':>11}{'what-if':>11}{'difference':>14}"
+            f"{'paired 95% CI':>26}{'var. red.':>10}",
         ]
-        shown = [d for d in comparison.differences if d.whatif == name]
-        shown = [d for d in shown if d.metric in HEADLINE or d.metric.startswith("evacuated_by")]
-        for d in shown:
-            paired = f"{_fmt(d.ci_low)} – {_fmt(d.ci_high)}"
-            independent = f"{_fmt(d.independent_ci_low)} – {_fmt(d.independent_ci_high)}"
-            reduction = _ratio(d.variance_reduction)
-            pairs = "" if d.pairs == comparison.reps else f"  ({d.pairs} pairs defined)"
+        for metric in shown:
+            d = mine.get(metric)
+            if d is None:
+                continue
+            if d.pairs == 0:
+                rows.append(f"{metric:<26}{'undefined in every pair of replications':>46}")
+                continue
+            unit = _unit(metric)
+            clock = base.clock if unit == "clock" else None
+            step = "h" if unit == "clock" else unit
+            paired = f"{_signed(d.ci_low)} – {_signed(d.ci_high, step)}"
+            pairs = "" if d.pairs == comparison.reps else f" ({d.pairs} pairs)"
             rows.append(
-                f"{d.metric:<24}{_fmt(d.difference):>12}{paired:>24}{independent:>24}"
-                f"{reduction:>11}{pairs}"
+                f"{metric:<26}{_value(d.base_mean, clock):>11}{_value(d.whatif_mean, clock):>11}"
+                f"{_signed(d.difference, step):>14}{paired:>26}"
+                f"{_ratio(d.variance_reduction):>10}{pairs}"
             )
     return "\n".join(rows)
+
+
+#: Groups shown by default: the ones whose evacuation changes most, at most this many.
+CHANGED_GROUPS = 3
+
+
+def _compared(differences: dict[str, Difference], base: Scenario) -> list[str]:
+    """The default rows: headline metrics, milestones, and the groups that change most."""
+    groups = [f"evacuated_{g.name}" for g in base.groups if f"evacuated_{g.name}" in differences]
+    changed = [g for g in groups if abs(differences[g].difference) > 0]
+    changed.sort(key=lambda g: -abs(differences[g].difference))
+    milestones = [m for m in differences if m.startswith("evacuated_by_")]
+    headline = [m for m in COMPARED if m in differences]
+    return [*headline[:1], *changed[:CHANGED_GROUPS], *headline[1:], *milestones]
+
+
+def _unit(metric: str) -> str:
+    """How a metric's values are written: ``clock`` (a moment), ``h``, ``p-h`` or ``""``."""
+    if metric in TIMES or metric.startswith("time_of_"):
+        return "clock"
+    if metric.endswith("person_hours"):
+        return "p-h"
+    if metric.endswith("_hours") or metric.startswith("wait_"):
+        return "h"
+    return ""
+
+
+def _value(value: float, clock: Callable[[float], datetime] | None = None) -> str:
+    """A mean for the comparison: whole numbers without decimals, moments as clock times."""
+    if clock is None and not math.isnan(value) and float(value).is_integer():
+        return f"{value:,.0f}"
+    return _fmt(value, clock)
+
+
+def _signed(value: float, unit: str = "") -> str:
+    """A difference with its sign and unit: ``+121``, ``-2.50 h``, ``0``."""
+    if math.isnan(value):
+        return "nan"
+    if abs(value) < 1e-9:  # no change (a sum of floats can leave -0.0 or 1e-16)
+        return "0" + (f" {unit}" if unit else "")
+    sign = "-" if value < 0 else "+"
+    return f"{sign}{_value(abs(value))}" + (f" {unit}" if unit else "")
 
 
 def _ratio(value: float) -> str:
     """A variance reduction: ``3.2x``, ``inf`` (paired differences all equal) or ``n/a``."""
     if math.isnan(value):
         return "n/a"
-    return "inf" if math.isinf(value) else f"{value:.1f}x"
+    if math.isinf(value):
+        return "inf"
+    return f"{value:.1f}x" if value < 1000 else ">1000x"
 
 
 def sweep_report(result: SweepResult) -> str:
@@ -112,7 +181,7 @@ def run_table(result: RunResult) -> str:
         f"{result.engine} engine, {result.wall_time:.1f} s",
         f"{'metric':<28}{'mean':>12}{'95% CI':>22}{'p5–p95':>22}",
     ]
-    by_name = {x.metric: x for x in result.summaries}
+    by_name = result.summaries
     for name in names:
         x = by_name[name]
         if x.n == 0:

@@ -13,6 +13,45 @@ from sim.inputs.scenario import Group, Pool
 CLOCK = "%a %d %b %H:%M"
 
 
+def figure_text(text: str) -> str:
+    """``text`` as a figure shows it literally: matplotlib reads ``$...$`` as mathtext and
+    fails on most text that holds dollars, so they are escaped (as the report escapes HTML)."""
+    return text.replace("$", r"\$")
+
+
+def figure_title(name: str, what: str, reps: int, overrides: Sequence[str] = ()) -> str:
+    """A figure's title: the scenario, what is drawn, the runs, and the ``--set`` overrides
+    on a second line (the figure of a changed scenario must not pass for the baseline's)."""
+    title = f"{figure_text(name)}: {what}, {reps:,} runs"
+    if overrides:
+        changed = ", ".join(overrides)
+        changed = changed if len(changed) <= 90 else changed[:89] + "…"
+        title += f"\nwith --set {figure_text(changed)}"
+    return title
+
+
+def metric_unit(metric: str) -> str:
+    """The unit of a per-replication metric, for axis labels: ``people``, ``convoys``,
+    ``hours from the start``, ``hours``, ``person-hours``, ``a share`` or ``events``."""
+    if metric in ("first_departure", "last_departure", "clearance_time") or metric.startswith(
+        "time_of_"
+    ):
+        return "hours from the start"
+    if metric.endswith("person_hours"):
+        return "person-hours"
+    if metric.endswith("_hours") or metric.startswith("wait_"):
+        return "hours"
+    if metric == "utilisation":
+        return "a share"
+    if "convoys" in metric:
+        return "convoys"
+    if metric in ("suspensions", "breaches", "incidents"):
+        return "events"
+    if metric == "cold_harm":
+        return "cases"
+    return "people"
+
+
 def convoy_name(number: int) -> str:
     """'Convoy 1' for convoy 0: convoys are numbered from 1 for readers (from 0 in the trace)."""
     return f"Convoy {number + 1}"

@@ -71,6 +71,8 @@ def serve(
             message = f"cannot listen on {host}: {error.strerror}"
             raise ScenarioError("--port", str(port), message) from None
     print(f"evacsim page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"  reachable from the network: others open http://<this machine>:{port}/")
     uvicorn.run(pages, host=host, port=port, log_level="warning")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,10 @@ from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
 from sim.outputs.records import Replications
+from sim.studies.budget import check_memory, run_bytes
 from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.report import default_folder, write_calibration
-from sim.studies.calibration.targets import Targets
+from sim.studies.calibration.targets import Targets, load_targets
 from sim.studies.runner import run_chunked
 
 #: Differential evolution: candidates per free parameter and generations. Each candidate
@@ -54,18 +56,19 @@ class Calibration(CalibrationRecord):
 
 
 def calibrate(
-    targets: Targets,
+    targets: Targets | str | Path,
     draws: int | None = None,
     seed: int | None = None,
     workers: int | None = None,
     refine: bool = True,
+    executor: Executor | None = None,
 ) -> Calibration:
     """Fit the free parameters of ``targets.scenario`` to the reported figures.
 
     Parameters
     ----------
-    targets : Targets
-        From :func:`sim.studies.calibration.load_targets`.
+    targets : Targets, str or Path
+        From :func:`sim.studies.calibration.load_targets`, or a targets file or bundled name.
     draws : int, optional
         Prior draws (default: the file's), rounded up to a power of two, the sizes at
         which a Sobol' sequence is balanced.
@@ -76,19 +79,32 @@ def calibrate(
         Processes for the batch engine (default: every core).
     refine : bool
         Whether to run the refinement; without it ``best`` is the posterior median.
+    executor : concurrent.futures.Executor, optional
+        Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
+        (see :func:`sim.studies.runner.run_chunked`); the same posterior whatever runs them.
 
     Returns
     -------
     Calibration
     """
+    if not isinstance(targets, Targets):
+        targets = load_targets(targets)
     draws = targets.draws if draws is None else draws
     seed = targets.seed if seed is None else seed
     timings = {}
+    most = 2 * draws  # rounded up to a power of two
+    check_memory(run_bytes(targets.scenario, most), f"{most:,} draws", "--draws", "")
     began = time.perf_counter()
     values = prior_draws(targets, draws, seed)
     n = len(values)
     run = run_chunked(
-        targets.scenario, n, seed, workers, _parameters(targets, values), rep_ids=np.arange(n)
+        targets.scenario,
+        n,
+        seed,
+        workers,
+        _parameters(targets, values),
+        rep_ids=np.arange(n),
+        executor=executor,
     )
     simulated = target_metrics(targets, run.metrics)
     timings["simulation"] = time.perf_counter() - began
@@ -107,14 +123,16 @@ def calibrate(
     posterior = values[kept]
     began = time.perf_counter()
     if refine:
-        point = refinement(targets, posterior, seed, workers, first_rep=n)
+        point = refinement(targets, posterior, seed, workers, first_rep=n, executor=executor)
     else:
         point = np.median(posterior, axis=0)
     timings["refinement"] = time.perf_counter() - began
     best = {p.path: _rounded(x, p.integer) for p, x in zip(targets.priors, point, strict=True)}
     scenario = targets.scenario
     constant = {k: np.full(scenario.reps, v) for k, v in best.items()}
-    best_run = run_chunked(scenario, scenario.reps, scenario.seed, workers, constant)
+    best_run = run_chunked(
+        scenario, scenario.reps, scenario.seed, workers, constant, executor=executor
+    )
     return Calibration(
         targets,
         seed,
@@ -139,7 +157,7 @@ def prior_draws(targets: Targets, draws: int, seed: int) -> np.ndarray:
 
 def target_metrics(targets: Targets, metrics: dict[str, np.ndarray]) -> np.ndarray:
     """The targets' metrics, shape (replications, targets)."""
-    return np.column_stack([metrics[t.metric] for t in targets.targets])
+    return np.column_stack([t.simulated(metrics) for t in targets.targets])
 
 
 def distances(targets: Targets, simulated: np.ndarray) -> np.ndarray:
@@ -151,7 +169,12 @@ def distances(targets: Targets, simulated: np.ndarray) -> np.ndarray:
 
 
 def refinement(
-    targets: Targets, posterior: np.ndarray, seed: int, workers: int | None, first_rep: int
+    targets: Targets,
+    posterior: np.ndarray,
+    seed: int,
+    workers: int | None,
+    first_rep: int,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """The point of the posterior's 90% box with the least mean squared distance.
 
@@ -187,7 +210,10 @@ def refinement(
         n = x.shape[1]
         parameters = {p.path: np.repeat(x[i], reps) for i, p in enumerate(priors)}
         rep_ids = np.tile(first_rep + np.arange(reps), n)
-        run = run_chunked(targets.scenario, n * reps, seed, workers, parameters, rep_ids=rep_ids)
+        run = run_chunked(
+            targets.scenario, n * reps, seed, workers, parameters, rep_ids=rep_ids,
+            executor=executor,
+        )  # fmt: skip
         d = distances(targets, target_metrics(targets, run.metrics)).reshape(n, reps)
         score = (d**2).mean(axis=1)
         return np.where(np.isfinite(score), score, UNDEFINED)

@@ -18,6 +18,7 @@ from sim.studies.calibration.record import CalibrationRecord
 from sim.studies.calibration.summary import TargetCheck, predictive_checks
 from sim.studies.calibration.targets import Prior
 from sim.views.plots import BAND, DPI, FONT, MEDIAN, fan_chart
+from sim.views.wording import figure_text
 
 BEST = "#d62728"
 PANEL = 2.4  # inches per panel of a grid
@@ -49,7 +50,7 @@ def marginals(calibration: CalibrationRecord) -> Figure:
     fig = _figure(cols * PANEL * 1.25, rows * PANEL)
     for i, p in enumerate(priors):
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.hist(calibration.posterior[:, i], bins=_bins(p), color=BAND, alpha=0.7)
+        ax.hist(calibration.posterior[:, i], bins=_bins(p).tolist(), color=BAND, alpha=0.7)
         ax.axvline(calibration.best[p.path], c=BEST, lw=2, label="best fit")
         ax.set_xlim(p.low - (0.5 if p.integer else 0), p.high + (0.5 if p.integer else 0))
         ax.set_title(p.path, fontsize=FONT - 2)
@@ -71,7 +72,7 @@ def pairs(calibration: CalibrationRecord) -> Figure:
         for col in range(row + 1):
             ax = fig.add_subplot(d, d, row * d + col + 1)
             if row == col:
-                ax.hist(post[:, col], bins=_bins(priors[col]), color=BAND, alpha=0.7)
+                ax.hist(post[:, col], bins=_bins(priors[col]).tolist(), color=BAND, alpha=0.7)
                 ax.set_yticks([])
             else:
                 ax.scatter(post[:, col], post[:, row], s=4, c=MEDIAN, alpha=0.4, lw=0)
@@ -121,7 +122,7 @@ def _check_row(ax: Axes, c: TargetCheck) -> None:
     ax.axvline(c.value, c="k", lw=2, label="reported")
     ax.set_yticks([])
     ax.set_ylim(-0.8, 1.8)
-    ax.set_title(f"{c.metric} ({c.unit}): {c.source}", fontsize=FONT - 2, loc="left")
+    ax.set_title(figure_text(f"{c.metric} ({c.unit}): {c.source}"), fontsize=FONT - 2, loc="left")
     ax.tick_params(labelsize=FONT - 3)
 
 

@@ -4,9 +4,12 @@ refined point; read by the folder writer, the figures and the summaries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sim.outputs.frames import html_table, pandas
 from sim.outputs.records import Replications
 from sim.studies.calibration.targets import Targets
 
@@ -83,3 +86,34 @@ class CalibrationRecord:
     def posterior(self) -> np.ndarray:
         """Parameter values of the kept draws, shape (accepted, parameters)."""
         return self.values[self.fit.accepted]
+
+    def to_frame(self) -> Any:
+        """The posterior sample, closest draw first: distance, parameter values and the
+        targets' metrics, as a pandas DataFrame indexed by draw.
+
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        kept = self.fit.accepted
+        columns = {"distance": self.distance[kept]}
+        columns.update({p.path: self.values[kept, i] for i, p in enumerate(self.targets.priors)})
+        columns.update(
+            {t.metric: self.simulated[kept, i] for i, t in enumerate(self.targets.targets)}
+        )
+        return pandas().DataFrame(columns, index=kept).rename_axis("draw")
+
+    def __repr__(self) -> str:
+        return (
+            f"Calibration({Path(self.targets.path).name!r}, draws={len(self.values)}, "
+            f"accepted={len(self.fit.accepted)}, seed={self.seed}, best={self.best})"
+        )
+
+    def _repr_html_(self) -> str:
+        rows: list[list[object]] = []
+        for i, p in enumerate(self.targets.priors):
+            low, median, high = np.percentile(self.posterior[:, i], [5, 50, 95])
+            rows.append([p.path, self.best[p.path], median, low, high])
+        header = ("parameter", "best fit", "posterior median", "p5", "p95")
+        return html_table(repr(self), header, rows)

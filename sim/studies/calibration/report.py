@@ -8,6 +8,7 @@ seed give the same bytes. ``report.md`` and ``manifest.json`` also record wall t
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 from datetime import UTC, datetime
@@ -15,18 +16,32 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
-from sim.outputs.results import atomic_folder, csv_text, fresh_folder, number, versions
+from sim.outputs.records import Replications
+from sim.outputs.results import (
+    arrays_npz,
+    atomic_folder,
+    csv_text,
+    fresh_folder,
+    number,
+    read_manifest,
+    read_npz,
+    versions,
+)
 from sim.studies.calibration.figures import write_calibration_figures
-from sim.studies.calibration.record import CalibrationRecord
+from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.summary import (
     Fitted,
     TargetCheck,
     fitted,
     is_moment,
+    milestone_bands,
     predictive_checks,
     sensitivity_rows,
 )
+from sim.studies.calibration.targets import Targets
 
 
 def default_folder(calibration: CalibrationRecord, root: Path = Path("results")) -> Path:
@@ -54,8 +69,57 @@ def write_calibration(calibration: CalibrationRecord, folder: Path) -> Path:
         }
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
+        (staging / "draws.npz").write_bytes(arrays_npz(_arrays(calibration)))
         write_calibration_figures(calibration, staging)
     return writer.folder
+
+
+def _arrays(calibration: CalibrationRecord) -> dict[str, np.ndarray]:
+    """Every array of a calibration, for ``draws.npz``."""
+    c = calibration
+    arrays = {"values": c.values, "simulated": c.simulated, "distance": c.distance}
+    arrays["accepted/fit"] = c.fit.accepted
+    arrays.update({f"accepted/{i}": r.accepted for i, r in enumerate(c.sensitivity)})
+    for label, run in (("series", c.series), ("best_run", c.best_run)):
+        arrays.update({f"{label}/metrics/{k}": v for k, v in run.metrics.items()})
+        arrays.update({f"{label}/series/{k}": v for k, v in run.series.items()})
+    return arrays
+
+
+def read_calibration_record(folder: str | Path) -> CalibrationRecord:
+    """The record a calibration folder was written from.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a calibration folder this version can read.
+    """
+    folder = Path(folder)
+    info = read_manifest(folder)
+    if "targets_values" not in info or not (folder / "draws.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a calibration folder, or one written before evacsim read them"
+        )
+    targets = from_record(Targets, info["targets_values"])
+    a = read_npz(folder / "draws.npz")
+
+    def replications(label: str) -> Replications:
+        def part(kind: str) -> dict[str, np.ndarray]:
+            prefix = f"{label}/{kind}/"
+            return {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}
+
+        return Replications(part("metrics"), part("series"))
+
+    def refit(entry: dict, key: str) -> Refit:
+        return Refit(entry["metric"], float(entry["value"]), a[key], float(entry["epsilon"]))
+
+    sensitivity = [refit(e, f"accepted/{i}") for i, e in enumerate(info["refits"])]
+    return CalibrationRecord(
+        targets, int(info["seed"]), a["values"], a["simulated"], a["distance"],
+        refit({"metric": "", "value": math.nan, "epsilon": info["epsilon"]}, "accepted/fit"),
+        sensitivity, replications("series"), info["best_fit"], replications("best_run"),
+        {k: float(v) for k, v in info["wall_time_s"].items()},
+    )  # fmt: skip
 
 
 def posterior_csv(calibration: CalibrationRecord) -> str:
@@ -115,6 +179,11 @@ def manifest(calibration: CalibrationRecord) -> dict:
         "wall_time_s": {k: round(v, 3) for k, v in calibration.timings.items()},
         "versions": versions(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "targets_values": record(targets),
+        "refits": [
+            {"metric": r.metric, "value": r.value, "epsilon": r.epsilon}
+            for r in calibration.sensitivity
+        ],
     }
 
 
@@ -174,6 +243,7 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
             f"{v[6]} ({best[0]}–{best[2]}) | {'yes' if c.met else '**no**'} |"
         )
     lines += ["", "Targets the posterior cannot meet: " + _missed(missed, scenario), ""]
+    lines += _milestones(calibration)
     lines += _sensitivity(calibration)
     lines += [
         "## Figures",
@@ -188,6 +258,29 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _milestones(calibration: CalibrationRecord) -> list[str]:
+    """The posterior predictive cumulative curve at the scenario's clock-time milestones."""
+    bands = milestone_bands(calibration)
+    if not bands:
+        return []
+    scenario = calibration.targets.scenario
+    lines = [
+        "## Posterior predictive: people evacuated by each milestone",
+        "",
+        "Median and 90% band of the cumulative evacuated over the posterior draws (one "
+        "replication each) and over the best fit's replications. Milestones that are not "
+        "targets are predictions, not fitted.",
+        "",
+        "| milestone | local time | posterior draws: median (90%) | best fit: median (90%) |",
+        "|---|---|---|---|",
+    ]
+    for b in bands:
+        p, q = (tuple(_num(x) for x in band) for band in (b.posterior, b.best))
+        when = scenario.clock(b.at).strftime("%a %d %b %H:%M")
+        lines.append(f"| `{b.name}` | {when} | {p[1]} ({p[0]}–{p[2]}) | {q[1]} ({q[0]}–{q[2]}) |")
+    return [*lines, ""]
 
 
 def _sensitivity(calibration: CalibrationRecord) -> list[str]:

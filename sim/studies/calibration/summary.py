@@ -67,7 +67,7 @@ def predictive_checks(calibration: CalibrationRecord) -> list[TargetCheck]:
     posterior = calibration.simulated[calibration.fit.accepted]
     checks = []
     for j, t in enumerate(targets.targets):
-        best = calibration.best_run.metrics[t.metric]
+        best = t.simulated(calibration.best_run.metrics)
         checks.append(
             TargetCheck(
                 t.metric,
@@ -82,6 +82,33 @@ def predictive_checks(calibration: CalibrationRecord) -> list[TargetCheck]:
             )
         )
     return checks
+
+
+class MilestoneBand(NamedTuple):
+    """People evacuated by a clock-time milestone: 5th, 50th and 95th percentiles over the
+    posterior draws and over the best fit's replications (the posterior predictive curve)."""
+
+    name: str
+    at: float
+    posterior: tuple[float, float, float]
+    best: tuple[float, float, float]
+
+
+def milestone_bands(calibration: CalibrationRecord) -> list[MilestoneBand]:
+    """The cumulative evacuated at each of the scenario's clock-time milestones, in time
+    order; a milestone counted by convoys has no fixed time and is left out."""
+    scenario = calibration.targets.scenario
+    timed = sorted(((m.at, m) for m in scenario.milestones if m.at is not None), key=lambda p: p[0])
+    posterior, best = calibration.series.metrics, calibration.best_run.metrics
+    return [
+        MilestoneBand(
+            m.name,
+            at,
+            _quantiles(posterior[f"evacuated_by_{m.name}"]),
+            _quantiles(best[f"evacuated_by_{m.name}"]),
+        )
+        for at, m in timed
+    ]
 
 
 def unit(target: Target) -> str:

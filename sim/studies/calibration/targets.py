@@ -18,6 +18,11 @@ the clock time it refers to and its source) and the free parameters with their p
     source = "CNN 17 Dec"
     sensitivity = [8000, 9500]            # disputed: refit with these values too
 
+    [targets.crossed_private]             # a figure no single metric gives:
+    sum = ["crossed_wednesday", "crossed_thursday"]   # the sum of these metrics
+    value = 1231
+    ...
+
     [parameters."fleet.buses.crowding"]
     prior = "uniform"                     # or "loguniform"
     low = 1.0
@@ -49,7 +54,7 @@ from sim.outputs.records import metric_names
 #: Prior families: a draw is ``low + u (high - low)``, on a log scale for ``loguniform``.
 PRIORS = ("uniform", "loguniform")
 SETTINGS = {"scenario", "seed", "draws", "accept", "refine_reps", "targets", "parameters"}
-TARGET_KEYS = {"value", "sigma", "low", "high", "at", "source", "sensitivity"}
+TARGET_KEYS = {"value", "sigma", "low", "high", "at", "source", "sensitivity", "sum"}
 PARAMETER_KEYS = {"prior", "low", "high", "source"}
 
 
@@ -60,7 +65,8 @@ class Target:
     Attributes
     ----------
     metric : str
-        The per-replication metric it is compared with (see ``sim.outputs.records.metric_names``).
+        The per-replication metric it is compared with (see ``sim.outputs.records.metric_names``),
+        or, with ``parts``, the name of the sum of those metrics.
     value, sigma, low, high : float
         Reported value, its uncertainty (the distance's scale) and its reported range, in
         the metric's unit (people, convoys, or hours from the scenario start for moments).
@@ -69,6 +75,9 @@ class Target:
     source : str
     sensitivity : tuple of float
         Disputed alternative values the fit is repeated with.
+    parts : tuple of str
+        Metrics whose sum the figure is (a total over pools or private streams); empty
+        when the figure is the metric ``metric`` itself.
     """
 
     metric: str
@@ -79,6 +88,13 @@ class Target:
     at: float
     source: str
     sensitivity: tuple[float, ...] = ()
+    parts: tuple[str, ...] = ()
+
+    def simulated(self, metrics: dict[str, np.ndarray]) -> np.ndarray:
+        """The figure in each replication of a run's ``metrics`` (a sum with ``parts``)."""
+        if not self.parts:
+            return metrics[self.metric]
+        return np.sum([metrics[m] for m in self.parts], axis=0)
 
 
 @dataclass(frozen=True)
@@ -190,9 +206,8 @@ def _section(data: dict, key: str, source: str) -> dict[str, dict]:
 
 def _target(name: str, t: dict, scenario: Scenario, metrics: set[str], source: str) -> Target:
     key = f"targets.{name}"
-    if name not in metrics:
-        raise ScenarioError(source, key, f"not a metric of {scenario.name}; see results/README.md")
     _known(t, TARGET_KEYS, key, source)
+    parts = _parts(t, name, metrics, scenario, key, source)
 
     def amount(field: str, default: float | None = None) -> float:
         value = t.get(field, default)
@@ -224,7 +239,33 @@ def _target(name: str, t: dict, scenario: Scenario, metrics: set[str], source: s
         at=(at - scenario.start).total_seconds() / 3600,
         source=_text(t, "source", source, prefix=key),
         sensitivity=tuple(amount_of(v, f"{key}.sensitivity", source) for v in sensitivity),
+        parts=parts,
     )
+
+
+def _parts(
+    t: dict, name: str, metrics: set[str], scenario: Scenario, key: str, source: str
+) -> tuple[str, ...]:
+    """The metrics a target sums (``sum``), or none when it names a metric itself."""
+    if "sum" not in t:
+        if name not in metrics:
+            raise ScenarioError(
+                source, key, f"not a metric of {scenario.name}; see results/README.md"
+            )
+        return ()
+    if name in metrics:
+        raise ScenarioError(
+            source, f"{key}.sum", f"{name} is a metric already; name the sum otherwise"
+        )
+    parts = t["sum"]
+    if not isinstance(parts, list) or len(parts) < 2 or not all(isinstance(m, str) for m in parts):
+        raise ScenarioError(source, f"{key}.sum", "must be a list of at least two metric names")
+    for m in parts:
+        if m not in metrics:
+            raise ScenarioError(source, f"{key}.sum", f"{m!r} is not a metric of {scenario.name}")
+    if len(set(parts)) != len(parts):
+        raise ScenarioError(source, f"{key}.sum", "names a metric twice")
+    return tuple(parts)
 
 
 def amount_of(value: Any, key: str, source: str) -> float:

@@ -254,6 +254,14 @@ def report_md(result: OptimiseResult) -> str:
             ]  # fmt: skip
             lines += _table(header, rows)
         lines += ["", "`plan.toml` is the chosen plan as a scenario file that extends the base."]
+    search = len(result.trials) * spec.reps
+    measure = 3 * result.chosen_runs.reps if result.chosen_runs is not None else 0
+    lines += [
+        "",
+        f"Replications in all: {search + s.simulated + measure:,} (search {search:,}, "
+        f"certification {s.simulated:,}, the chosen plan against the base {measure:,}); "
+        f"{result.wall_time:.0f} s on this machine.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -8,15 +8,19 @@ replication numbers 0, 1, ..., so points share random numbers (common random num
 
 Finished chunks are ``.npz`` files under ``chunks/``, each written to a temporary file and
 renamed into place: a chunk file is complete or absent, so a killed sweep resumes from the
-chunks it finished.
+chunks it finished. Each holds a checksum of its contents; a file damaged afterwards (a
+disk error, a hand edit, a truncated copy) is moved aside and its chunk computed again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +65,7 @@ def layout(
     size : int
         Most replications per chunk.
     """
-    chunks = []
+    chunks: list[Chunk] = []
     for variant in sorted({variants[p] for p, _, _ in requests}):
         mine = [(p, a, b) for p, a, b in requests if variants[p] == variant]
         points = np.concatenate([np.full(b - a, p) for p, a, b in mine])
@@ -74,36 +78,90 @@ def layout(
 
 
 class ChunkStore:
-    """Finished chunks of one sweep, as files in ``folder``."""
+    """Finished chunks of one sweep, as files in ``folder``.
+
+    Attributes
+    ----------
+    damaged : list of Path
+        Chunk files found damaged and moved to ``folder/damaged/`` by :meth:`load`, so
+        their chunks are computed again.
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self.damaged: list[Path] = []
 
     def path(self, chunk: Chunk) -> Path:
         return self.folder / f"{chunk.name}.npz"
 
-    def load(self, chunk: Chunk) -> dict[str, np.ndarray] | None:
-        """The chunk's metrics if it was finished, else None."""
+    def load(self, chunk: Chunk, metrics: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+        """The chunk's metrics if it was finished and its file is whole, else None.
+
+        A file is whole if it reads, holds the chunk's points and replications and one
+        value per replication of every metric in ``metrics``, and matches the checksum
+        written with it. Any other file in its place (truncated, empty, a folder, from
+        another sweep layout, a metric missing) is moved aside to ``damaged/``.
+        """
         path = self.path(chunk)
-        if not path.is_file():
+        if not os.path.lexists(path):
             return None
-        with np.load(path) as data:
-            found = {k: data[k] for k in data.files}
-        same = np.array_equal(found.pop("point"), chunk.points) and np.array_equal(
-            found.pop("rep"), chunk.reps
+        found = _read(path) if path.is_file() else None
+        whole = (
+            found is not None
+            and set(found) == {"point", "rep", "checksum", *metrics}
+            and np.array_equal(found["point"], chunk.points)
+            and np.array_equal(found["rep"], chunk.reps)
+            and all(found[m].shape == chunk.reps.shape for m in metrics)
+            and found["checksum"].tobytes() == checksum(chunk, found)
         )
-        return found if same else None
+        if whole and found is not None:
+            return {m: found[m] for m in metrics}
+        self._set_aside(path)
+        return None
 
     def save(self, chunk: Chunk, metrics: dict[str, np.ndarray]) -> None:
-        """Write a finished chunk atomically."""
+        """Write a finished chunk atomically, with its checksum."""
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{chunk.name}.", dir=self.folder)
         try:
             with os.fdopen(handle, "wb") as f:
-                np.savez(f, point=chunk.points, rep=chunk.reps, **metrics)
+                digest = np.frombuffer(checksum(chunk, metrics), np.uint8)
+                arrays: dict[str, Any] = {"point": chunk.points, "rep": chunk.reps}
+                arrays |= {"checksum": digest, **metrics}
+                np.savez(f, **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(temporary, self.path(chunk))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def _set_aside(self, path: Path) -> None:
+        aside = self.folder / "damaged"
+        aside.mkdir(exist_ok=True)
+        target, n = aside / path.name, 1
+        while os.path.lexists(target):
+            n += 1
+            target = aside / f"{path.name}-{n}"
+        os.rename(path, target)
+        self.damaged.append(target)
+
+
+def checksum(chunk: Chunk, metrics: dict[str, np.ndarray]) -> bytes:
+    """SHA-256 of a chunk's points, replications and metric values (by metric name)."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(chunk.points, np.int64).tobytes())
+    digest.update(np.ascontiguousarray(chunk.reps, np.int64).tobytes())
+    for name in sorted(k for k in metrics if k not in ("point", "rep", "checksum")):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(metrics[name], np.float64).tobytes())
+    return digest.digest()
+
+
+def _read(path: Path) -> dict[str, np.ndarray] | None:
+    """Every array of an ``.npz`` file, or None if it does not read as one."""
+    try:
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, AttributeError):
+        return None

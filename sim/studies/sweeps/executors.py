@@ -8,16 +8,20 @@ and hands back the same bits; only the order in which chunks finish differs.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import AbstractContextManager, ExitStack
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor, as_completed
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
+from sim.studies.processes import worker_pool
 from sim.studies.sweeps.chunks import Chunk
 
 Task = tuple[Scenario, int, dict[str, np.ndarray], np.ndarray, tuple[str, ...]]
@@ -45,13 +49,11 @@ class LocalExecutor(AbstractContextManager):
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 1:
-            self._pool = self._stack.enter_context(ProcessPoolExecutor(self.workers))
+            self._pool = self._stack.enter_context(worker_pool(self.workers))
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._pool is not None and exc[0] is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self._stack.close()
+        self._stack.__exit__(*exc)
 
     def run(self, chunks: Sequence[Chunk], tasks: Sequence[Task]) -> Iterator[tuple[Chunk, dict]]:
         """Each chunk with its metrics, as they finish."""
@@ -80,7 +82,7 @@ class DaskExecutor(AbstractContextManager):
         self.address = address
         self.workers = workers or os.cpu_count() or 1
         self._stack = ExitStack()
-        self.client = None
+        self.client: Any = None  # a distributed.Client once entered
 
     def __enter__(self) -> DaskExecutor:
         distributed = self._distributed
@@ -97,7 +99,7 @@ class DaskExecutor(AbstractContextManager):
             target = self.address
         try:
             self.client = self._stack.enter_context(distributed.Client(target))
-        except OSError as error:
+        except (OSError, ValueError, TypeError) as error:  # unreachable, malformed, no TLS
             self._stack.close()
             raise ScenarioError(
                 "--scheduler", "", f"cannot reach {self.address}: {error}"
@@ -114,9 +116,18 @@ class DaskExecutor(AbstractContextManager):
             self.client.submit(simulate_chunk, *t, pure=False): c
             for c, t in zip(chunks, tasks, strict=True)
         }
-        for future in self._distributed.as_completed(futures):
-            yield futures[future], future.result()
-            future.release()
+        try:
+            for future in self._distributed.as_completed(futures):
+                yield futures[future], future.result()
+                future.release()
+        except (CancelledError, asyncio.CancelledError, OSError, TimeoutError) as error:
+            where = self.address or "on this machine"
+            raise ScenarioError(
+                "--scheduler",
+                "",
+                f"the Dask cluster {where} was lost ({type(error).__name__}); the chunks "
+                "finished before are kept: run the same command to resume",
+            ) from None
 
 
 def open_executor(scheduler: str = "local", workers: int | None = None) -> AbstractContextManager:
@@ -134,7 +145,35 @@ def open_executor(scheduler: str = "local", workers: int | None = None) -> Abstr
     if scheduler == "dask-local":
         return DaskExecutor(None, workers)
     if scheduler.startswith(("tcp://", "tls://")):
+        _check_address(scheduler)
         return DaskExecutor(scheduler, workers)
     raise ScenarioError(
         "--scheduler", "", f"must be local, dask-local or tcp://HOST:PORT, got {scheduler!r}"
     )
+
+
+@contextmanager
+def executor_for(scheduler: str = "local", workers: int | None = None) -> Iterator[Executor | None]:
+    """The executor ``run``, ``compare`` and ``calibrate`` take for ``--scheduler``: None for
+    ``local`` (the runner's own processes), a Dask client's executor otherwise.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`open_executor` does.
+    """
+    with open_executor(scheduler, workers) as opened:
+        yield opened.client.get_executor() if isinstance(opened, DaskExecutor) else None
+
+
+def _check_address(address: str) -> None:
+    """Refuse a scheduler address that is not ``tcp://HOST:PORT`` (or ``tls://``)."""
+    try:
+        parts = urlsplit(address)
+        good = parts.hostname and parts.port is not None and parts.path in ("", "/")
+    except ValueError:  # a port that is not a number, a bracket left open
+        good = False
+    if not good:
+        raise ScenarioError(
+            "--scheduler", "", f"must be tcp://HOST:PORT with a port 0-65535, got {address!r}"
+        )

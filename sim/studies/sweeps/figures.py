@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 
 from sim.studies.sweeps.result import SweepResult
 from sim.views.plots import DPI, FONT
+from sim.views.wording import figure_text, metric_unit
 
 PANEL = 4.0  # inches per panel side
 
@@ -34,7 +35,25 @@ def sweep_figures(result: SweepResult) -> dict[str, bytes]:
         figures = {"scatter.png": scatter(result)}
     if result.sobol:
         figures["sobol.png"] = sobol_bars(result)
+    for figure in figures.values():
+        figure.suptitle(_title(result), fontsize=FONT)
     return {name: _png(figure) for name, figure in figures.items()}
+
+
+def _title(result: SweepResult) -> str:
+    """What every figure of a sweep says it shows: the sweep, its base, runs and overrides."""
+    spec = result.spec
+    reps = result.reps
+    runs = f"{int(reps.min()):,}" if reps.min() == reps.max() else f"{reps.min():,}–{reps.max():,}"
+    title = (
+        f"{figure_text(spec.name)}: sweep of {figure_text(spec.scenario.name)}, "
+        f"{len(result.points):,} points ({spec.method}), {runs} runs a point, seed {spec.seed}"
+    )
+    if spec.overrides:
+        changed = ", ".join(spec.overrides)
+        changed = changed if len(changed) <= 90 else changed[:89] + "…"
+        title += f"\nwith set = {figure_text(changed)}"
+    return title
 
 
 def lines(result: SweepResult) -> Figure:
@@ -42,7 +61,7 @@ def lines(result: SweepResult) -> Figure:
     axis = result.spec.axes[0]
     x = [p[axis.key] for p in result.points]
     numeric = axis.batch or all(isinstance(v, int | float) for v in x)
-    order = np.argsort(x) if numeric else np.arange(len(x))
+    order = np.argsort(np.asarray(x, float)) if numeric else np.arange(len(x))
     where = np.asarray(x, float)[order] if numeric else np.arange(len(x))
     figure, panels = _panels(len(result.spec.metrics), 1)
     for ax, metric in zip(panels, result.spec.metrics, strict=True):
@@ -54,6 +73,7 @@ def lines(result: SweepResult) -> Figure:
             ax.set_xticks(where, [str(x[i]) for i in order])
         ax.set_xlabel(axis.key, fontsize=FONT)
         ax.set_title(metric, fontsize=FONT)
+        ax.set_ylabel(metric_unit(metric), fontsize=FONT - 1)
     panels[0].legend(fontsize=FONT - 2)
     return figure
 
@@ -64,15 +84,20 @@ def heatmap(result: SweepResult) -> Figure:
     figure, panels = _panels(len(result.spec.metrics), 1.25)
     for ax, metric in zip(panels, result.spec.metrics, strict=True):
         mean = np.array([s.mean for s in result.summaries[metric]])
-        image = ax.imshow(
-            mean.reshape(len(rows.values), len(cols.values)), origin="lower", aspect="auto"
-        )
+        grid = mean.reshape(len(rows.values), len(cols.values))
+        image = ax.imshow(grid, origin="lower", aspect="auto")
+        middle = np.nanmean(grid) if np.isfinite(grid).any() else 0.0
+        for (i, j), value in np.ndenumerate(grid):
+            text = "n/a" if np.isnan(value) else _cell(value)
+            shade = "white" if np.isnan(value) or value < middle else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=FONT - 3, color=shade)
         ax.set_yticks(range(len(rows.values)), [str(v) for v in rows.values])
         ax.set_xticks(range(len(cols.values)), [str(v) for v in cols.values])
         ax.set_ylabel(rows.key, fontsize=FONT)
         ax.set_xlabel(cols.key, fontsize=FONT)
-        ax.set_title(f"{metric} (mean)", fontsize=FONT)
-        figure.colorbar(image, ax=ax)
+        ax.set_title(f"{metric}: mean over {result.spec.reps:,} runs a point", fontsize=FONT)
+        bar = figure.colorbar(image, ax=ax)
+        bar.set_label(metric_unit(metric), fontsize=FONT - 2)
     return figure
 
 
@@ -88,7 +113,7 @@ def scatter(result: SweepResult) -> Figure:
             ax.scatter([p[axis.key] for p in result.points], mean, s=8, alpha=0.6)
             ax.set_xlabel(axis.key, fontsize=FONT - 2)
             if c == 0:
-                ax.set_ylabel(metric, fontsize=FONT - 2)
+                ax.set_ylabel(f"{metric} ({metric_unit(metric)})", fontsize=FONT - 2)
     return figure
 
 
@@ -106,6 +131,11 @@ def sobol_bars(result: SweepResult) -> Figure:
         ax.set_ylabel("share of variance", fontsize=FONT - 2)
     panels[0].legend(fontsize=FONT - 2)
     return figure
+
+
+def _cell(value: float) -> str:
+    """A heatmap cell's value: whole above 100, three significant figures below."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def _figure(columns: int, rows: int, aspect: float = 1.0) -> Figure:

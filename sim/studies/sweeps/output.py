@@ -9,6 +9,7 @@ designs) holds the Sobol indices; ``manifest.json`` says what produced the folde
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
@@ -16,7 +17,20 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sim.outputs.results import PACKAGES, csv_text, number, versions
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.inputs.record import from_record, record
+from sim.outputs.metrics import summarise
+from sim.outputs.results import (
+    PACKAGES,
+    arrays_npz,
+    csv_text,
+    number,
+    read_manifest,
+    read_npz,
+    versions,
+)
 from sim.studies.precision import RULE
 from sim.studies.sweeps.figures import sweep_figures
 from sim.studies.sweeps.result import SweepResult
@@ -53,7 +67,7 @@ def manifest(result: SweepResult, scheduler: str) -> dict:
         "sweep": spec.name,
         "sweep_file": spec.path,
         "description": spec.description,
-        "id": result.folder.name,
+        "id": (result.folder / "sweep-id.txt").read_text(encoding="utf-8").strip(),
         "base": str(spec.base),
         "design": spec.method,
         "points": len(result.points),
@@ -79,6 +93,8 @@ def manifest(result: SweepResult, scheduler: str) -> dict:
         "versions": versions((*PACKAGES, "SALib", "distributed")),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "resolved": spec.identity(),
+        "spec_values": record(spec),
+        "point_values": result.points,
     }
 
 
@@ -89,6 +105,9 @@ def write_outputs(result: SweepResult, scheduler: str) -> list[Path]:
     if result.sobol:
         files["sobol.csv"] = sobol_csv(result.sobol).encode()
     files.update(sweep_figures(result))
+    files["values.npz"] = arrays_npz(
+        {"reps": result.reps, **{m: np.concatenate(v) for m, v in result.values.items()}}
+    )
     text = json.dumps(manifest(result, scheduler), indent=2, default=str) + "\n"
     files["manifest.json"] = text.encode()
     for name, data in files.items():
@@ -108,6 +127,38 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_sweep_folder(folder: str | Path) -> SweepResult:
+    """The :class:`~sim.studies.sweeps.run.SweepResult` of the sweep that wrote ``folder``.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` is not a sweep folder this version can read.
+    """
+    from sim.studies.sweeps.spec import SweepSpec
+
+    folder = Path(folder)
+    info = read_manifest(folder)
+    if "spec_values" not in info or not (folder / "values.npz").is_file():
+        raise ScenarioError(
+            str(folder), "", "not a sweep folder, or one written before evacsim read them"
+        )
+    spec = from_record(SweepSpec, info["spec_values"])
+    arrays = read_npz(folder / "values.npz")
+    cuts = np.cumsum(arrays["reps"])[:-1]
+    values = {m: np.split(arrays[m], cuts) for m in spec.metrics}
+    summaries = {m: [summarise(m, v) for v in values[m]] for m in spec.metrics}
+    sobol = []
+    if (folder / "sobol.csv").is_file():
+        with (folder / "sobol.csv").open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))[1:]
+        sobol = [SobolIndex(r[0], r[1], *map(float, r[2:])) for r in rows]
+    return SweepResult(
+        spec, folder, info["point_values"], values, summaries, sobol,
+        int(info["chunks"]), int(info["chunks_reused"]), float(info["wall_time_s"]),
+    )  # fmt: skip
 
 
 def _cell(value: object) -> object:

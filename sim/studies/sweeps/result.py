@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.metrics import Summary
 from sim.studies.precision import precise
 from sim.studies.sweeps.sensitivity import SobolIndex
@@ -38,6 +40,9 @@ class SweepResult:
         Chunks in the sweep, and how many of them an earlier run had finished.
     wall_time : float
         Seconds this run took.
+    damaged : int
+        Chunk files an earlier run left that failed their check (moved to
+        ``chunks/damaged/``) and were computed again.
     """
 
     spec: SweepSpec
@@ -49,12 +54,47 @@ class SweepResult:
     chunks: int = 0
     reused: int = 0
     wall_time: float = 0.0
+    damaged: int = 0
 
     @property
     def reps(self) -> np.ndarray:
         """Replications run at each point."""
         first = next(iter(self.values.values()))
         return np.array([len(v) for v in first])
+
+    def to_frame(self) -> Any:
+        """One row per point: its axis values, replications, and each metric's mean and 95%
+        CI (``<metric>_mean``, ``_ci_low``, ``_ci_high``), as a pandas DataFrame.
+
+        Raises
+        ------
+        ImportError
+            Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
+        """
+        columns: dict[str, list] = {a.key: [p[a.key] for p in self.points] for a in self.spec.axes}
+        columns["reps"] = list(self.reps)
+        for m, summaries in self.summaries.items():
+            columns[f"{m}_mean"] = [s.mean for s in summaries]
+            columns[f"{m}_ci_low"] = [s.ci_low for s in summaries]
+            columns[f"{m}_ci_high"] = [s.ci_high for s in summaries]
+        return pandas().DataFrame(columns).rename_axis("point")
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult({self.spec.name!r}, points={len(self.points)}, "
+            f"reps={int(self.reps.sum())}, metrics={list(self.spec.metrics)}, "
+            f"folder='{self.folder}')"
+        )
+
+    def _repr_html_(self) -> str:
+        keys = [a.key for a in self.spec.axes]
+        header = ["point", *keys, "reps", *(f"{m} mean" for m in self.spec.metrics)]
+        rows = [
+            [i, *(p[k] for k in keys), int(self.reps[i]),
+             *(self.summaries[m][i].mean for m in self.spec.metrics)]
+            for i, p in enumerate(self.points)
+        ]  # fmt: skip
+        return html_table(repr(self), header, rows, UNITS)
 
     @property
     def precise(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import time
 from importlib import metadata
 from pathlib import Path
@@ -27,11 +28,13 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import summarise
+from sim.studies.budget import check_memory, sweep_bytes
 from sim.studies.precision import next_round
+from sim.studies.runner import progress_bar
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
-from sim.studies.sweeps.output import write_outputs
+from sim.studies.sweeps.output import write_atomic, write_outputs
 from sim.studies.sweeps.result import SweepResult
 from sim.studies.sweeps.sensitivity import sobol_indices
 from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
@@ -43,6 +46,7 @@ def sweep(
     workers: int | None = None,
     root: str | Path = "results",
     progress: bool = False,
+    folder: str | Path | None = None,
 ) -> SweepResult:
     """Run a sweep, reusing any chunks a previous run of the same sweep finished.
 
@@ -57,6 +61,9 @@ def sweep(
         Processes (``local``) or Dask workers (``dask-local``); every core by default.
     root : str or Path
         The results folder; the sweep writes ``<root>/sweeps/<name>/<id>/``.
+    folder : str or Path, optional
+        The sweep's own folder instead (``evacsim sweep --out``): a rerun with the same
+        folder resumes; a folder holding another sweep or other files is refused.
     progress : bool
         Show a progress bar with ETA on standard error.
 
@@ -68,20 +75,30 @@ def sweep(
     began = time.perf_counter()
     if not isinstance(spec, SweepSpec):
         spec = load_sweep(spec)
+    planned = point_count(spec)
+    most = spec.reps if spec.precision is None else spec.max_reps
+    check_memory(
+        sweep_bytes(planned * most, len(spec.metrics)) + planned * POINT_BYTES,
+        f"{planned:,} points of {most:,} replications",
+        spec.path,
+        "reps" if planned < 1000 else "design.points" if spec.method != "grid" else "axes",
+    )
     points = design_points(spec)
     variants, scenarios = scenario_variants(spec, points)
-    folder = Path(root) / "sweeps" / spec.name / sweep_id(spec)
+    identity = sweep_id(spec)
+    folder = Path(root) / "sweeps" / spec.name / identity if folder is None else Path(folder)
+    claim(folder, identity)
     store = ChunkStore(folder / "chunks")
     collected: list[tuple[Chunk, dict[str, np.ndarray]]] = []
     total = reused = 0
     requests = [(p, 0, spec.reps) for p in range(len(points))]
-    with open_executor(scheduler, workers) as executor, _bar(progress) as bar:
+    with open_executor(scheduler, workers) as executor, progress_bar(progress) as bar:
         for round_ in itertools.count():
             chunks = layout(requests, variants, round_, spec.chunk)
             bar.total = (bar.total or 0) + sum(len(c.reps) for c in chunks)
             missing = []
             for chunk in chunks:
-                found = store.load(chunk)
+                found = store.load(chunk, spec.metrics)
                 if found is None:
                     missing.append(chunk)
                 else:
@@ -91,7 +108,7 @@ def sweep(
             reused += len(chunks) - len(missing)
             tasks = [chunk_task(c, spec, points, scenarios) for c in missing]
             for chunk, metrics in executor.run(missing, tasks):
-                store.save(chunk, metrics)
+                _save(store, chunk, metrics, len(collected))
                 collected.append((chunk, metrics))
                 bar.update(len(chunk.reps))
             if spec.precision is None:
@@ -107,9 +124,37 @@ def sweep(
         means = {m: np.array([s.mean for s in summaries[m]]) for m in spec.metrics}
         sobol = sobol_indices(spec, means)
     wall = time.perf_counter() - began
-    result = SweepResult(spec, folder, points, values, summaries, sobol, total, reused, wall)
+    result = SweepResult(
+        spec, folder, points, values, summaries, sobol, total, reused, wall, len(store.damaged)
+    )
     write_outputs(result, scheduler)
     return result
+
+
+#: Bytes a sweep holds per point besides its replications: axis values, scenario variant.
+POINT_BYTES = 2_000
+
+
+def point_count(spec: SweepSpec) -> int:
+    """The points of a sweep's design, counted without making them."""
+    if spec.method == "grid":
+        return math.prod(len(a.values) for a in spec.axes)
+    if spec.method == "saltelli":
+        return spec.points * (len(spec.axes) + 2)  # first-order and total indices
+    return spec.points
+
+
+def _save(store: ChunkStore, chunk: Chunk, metrics: dict[str, np.ndarray], kept: int) -> None:
+    """Keep a finished chunk, or stop with one line if the disk cannot take it."""
+    try:
+        store.save(chunk, metrics)
+    except OSError as error:
+        raise ScenarioError(
+            str(store.folder),
+            "",
+            f"cannot write chunk {chunk.name}: {error.strerror}; the {kept:,} chunks finished "
+            "before are kept: make room and run the same command to resume",
+        ) from None
 
 
 def chunk_task(
@@ -157,12 +202,12 @@ def scenario_variants(
                     spec.path, key, f"point {i} ({', '.join(settings)}): {error.message}"
                 ) from None
             checked.add(signature)
-        key = tuple(point[k] for k in scenario_keys)
-        if key not in index:
-            index[key] = len(scenarios)
+        variant = tuple(point[k] for k in scenario_keys)
+        if variant not in index:
+            index[variant] = len(scenarios)
             settings = [override(k, point[k]) for k in scenario_keys]
             scenarios.append(load_scenario(spec.base, [*spec.overrides, *settings]))
-        variants.append(index[key])
+        variants.append(index[variant])
     return variants, scenarios
 
 
@@ -177,6 +222,32 @@ def per_point(
     return {m: np.split(np.concatenate([v[m] for _, v in collected])[order], cuts) for m in metrics}
 
 
+#: The file in a sweep folder that names the sweep its chunks belong to.
+ID_FILE = "sweep-id.txt"
+
+
+def claim(folder: Path, identity: str) -> None:
+    """Make ``folder`` the folder of sweep ``identity``, or check that it is already.
+
+    Raises
+    ------
+    ScenarioError
+        If ``folder`` holds another sweep's chunks, or files that are no sweep's.
+    """
+    marker = folder / ID_FILE
+    if marker.is_file():
+        found = marker.read_text(encoding="utf-8").strip()
+        if found != identity:
+            raise ScenarioError(
+                str(folder), "", f"holds another sweep (id {found}, this one is {identity}); "
+                "choose another --out folder, or remove it"
+            )  # fmt: skip
+        return
+    if folder.exists() and any(folder.iterdir()):
+        raise ScenarioError(str(folder), "", "exists and is not a sweep folder; choose another")
+    write_atomic(marker, f"{identity}\n".encode())
+
+
 def sweep_id(spec: SweepSpec) -> str:
     """Twelve hex digits of a hash of what the results depend on."""
     try:
@@ -186,11 +257,3 @@ def sweep_id(spec: SweepSpec) -> str:
     identity = {"sweep": spec.identity(), "evacsim": version}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def _bar(progress: bool):
-    """A tqdm progress bar over replications on standard error (silent if not wanted)."""
-    from tqdm import tqdm
-
-    # disable=None: no bar when standard error is not a terminal (logs, pipes, tests)
-    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if progress else True, delay=0.5)

@@ -1,0 +1,91 @@
+"""Memory a request needs, checked before anything runs.
+
+A run holds every replication's metrics and hourly series until it writes them, and a
+sweep every replication's chosen metrics; a request far beyond the machine (``--reps
+100000000``, a sweep of a billion points) would allocate until the system kills it,
+after hours of work. :func:`check_memory` refuses such a request at once, with the
+estimate, so it fails fast instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import SERIES, metric_names
+
+#: Share of the available memory a request may plan to use: the rest is for the engine's
+#: working arrays, Python itself and the other programs of the machine.
+SHARE = 0.5
+
+
+def run_bytes(scenario: Scenario, reps: int) -> int:
+    """Peak bytes of ``reps`` replications of ``scenario`` in memory: their metrics and
+    series, plus the float copies the quantiles of the series take when written."""
+    hours = math.floor(scenario.horizon) + 1
+    metrics = 8 * len(metric_names(scenario))
+    series = sum(np.dtype(t).itemsize for t in SERIES.values()) * hours
+    quantiles = 2 * 8 * hours  # np.percentile works on a float64 copy of one series
+    return reps * (2 * (metrics + series) + quantiles)  # 2: chunks are gathered by copying
+
+
+def sweep_bytes(replications: int, metrics: int) -> int:
+    """Peak bytes of a sweep's ``replications`` (points times replications per point), each
+    with ``metrics`` values: collected chunks, their concatenation and its sorted copy, plus
+    the point and replication numbers."""
+    return replications * (3 * 8 * metrics + 2 * 8 * 2)
+
+
+def available_bytes() -> int:
+    """Memory this process may still use: the system's available memory, or the limit of
+    its control group (a container, a Slurm job) if that is lower."""
+    found = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(used))
+    except (OSError, ValueError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError):
+            return 2**63 - 1  # nothing to go by: do not refuse
+    return max(min(found), 0)
+
+
+def check_memory(needed: int, what: str, source: str, key: str) -> None:
+    """Refuse a request that needs more than ``SHARE`` of the available memory.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``source`` and ``key``, the estimate and the memory available.
+    """
+    available = available_bytes()
+    if needed > SHARE * available:
+        raise ScenarioError(
+            source,
+            key,
+            f"{what} need about {_size(needed)} of memory; this machine has {_size(available)} "
+            f"available, and a run plans on at most {SHARE:.0%} of it: ask for fewer",
+        )
+
+
+def _size(n: float) -> str:
+    """Bytes in the largest unit that keeps the number at least 1 (decimal units)."""
+    units = ("bytes", "kB", "MB", "GB", "TB", "PB")
+    power = min(int(math.log10(max(n, 1)) // 3), len(units) - 1)
+    return f"{n:,.0f} bytes" if power == 0 else f"{n / 1000**power:,.1f} {units[power]}"

@@ -1,0 +1,95 @@
+"""Worker processes that never outlive the run that started them.
+
+A pool's workers are stopped when the run ends by an error or an interruption (Ctrl-C,
+SIGTERM, SIGHUP: see :func:`stop_on_signals`), rather than left to finish chunks nobody
+will read; and each worker watches its parent, so a parent killed outright (SIGKILL, the
+OOM killer) takes its workers with it within :data:`WATCH_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+
+#: How often a worker checks that its parent is alive, seconds.
+WATCH_SECONDS = 1.0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled as Ctrl-C is: what was being computed is dropped.
+
+    Attributes
+    ----------
+    signum : int
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP (``timeout``, systemd, ``docker stop``, Slurm, a
+    closed terminal) raise :class:`Terminated` in the main thread, so they clean up as
+    Ctrl-C does; the previous handlers come back after it. Off the main thread, a no-op."""
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, action in previous.items():
+            signal.signal(signum, action)
+
+
+def watch_parent(parent: int) -> None:
+    """Run in each worker as it starts: leave the interruption to the parent, and exit
+    as soon as ``parent`` has gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)  # a fork inherits the parent's handlers
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)  # the parent is gone: nobody reads what this worker computes
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers watch this process and are stopped if the block fails.
+
+    On a normal exit the pool shuts down as usual; on an error or an interruption its
+    queued work is cancelled and its workers are terminated at once.
+    """
+    pool = ProcessPoolExecutor(workers, initializer=watch_parent, initargs=(os.getpid(),))
+    try:
+        yield pool
+    except BaseException:
+        stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel a pool's queued work and terminate its workers without waiting for them."""
+    workers = list((pool._processes or {}).values())  # no public way to reach them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        if process.is_alive():
+            process.terminate()
+    for process in workers:
+        process.join(timeout=5)

@@ -1,0 +1,118 @@
+"""Calibration of the whole operation: targets that sum metrics, the whole-operation targets
+file, and the posterior predictive curve at the clock-time milestones (issue 11, item 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import BASELINE, SCENARIOS
+
+from sim.errors import ScenarioError
+from sim.studies.calibration import calibrate, load_targets
+from sim.studies.calibration.report import report_md
+from sim.studies.calibration.summary import milestone_bands, predictive_checks
+
+FULL_TARGETS = SCENARIOS / "calibration" / "aleppo_2016_full_targets.toml"
+
+#: The baseline with one target that is a sum: the able-bodied (families and fighters).
+SUMMED = f"""
+scenario = "{BASELINE}"
+seed = 3
+draws = 64
+accept = 0.25
+refine_reps = 2
+
+[targets.evacuated_able]
+sum = ["evacuated_families", "evacuated_fighters"]
+value = 8500
+sigma = 500
+at = 2016-12-16T11:00:00
+source = "test"
+
+[targets.first_convoy_people]
+value = 951
+sigma = 100
+at = 2016-12-15T14:30:00
+source = "test"
+
+[parameters."fleet.buses.crowding"]
+prior = "uniform"
+low = 1.0
+high = 2.5
+source = "test"
+"""
+
+
+def summed(tmp_path: Path, text: str = SUMMED) -> Path:
+    path = tmp_path / "targets.toml"
+    path.write_text(text)
+    return path
+
+
+def test_whole_operation_targets_file_reads():
+    targets = load_targets(FULL_TARGETS)
+    by_name = {t.metric: t for t in targets.targets}
+    assert {"evacuated", "crossed_buses", "crossed_ambulances", "evacuated_patients"} <= set(
+        by_name
+    )
+    assert by_name["crossed_private"].parts == ("crossed_wednesday", "crossed_thursday")
+    # Thu 22 Dec 20:25 is 7 days, 15 h 25 min after the 05:00 start on Thu 15 Dec
+    assert by_name["last_departure"].value == pytest.approx(7 * 24 + 15 + 25 / 60)
+    # no later-phase cumulative figure is fitted: FACTS.md leaves them out on purpose
+    halt = by_name["evacuated_by_halt"].at  # Fri 16 Dec 11:00
+    assert all(t.at <= halt for m, t in by_name.items() if m.startswith("evacuated_by_"))
+
+
+def test_a_summed_target_is_the_sum_of_its_metrics():
+    targets = load_targets(FULL_TARGETS)
+    private = next(t for t in targets.targets if t.metric == "crossed_private")
+    metrics = {"crossed_wednesday": np.array([620.0, 500.0]), "crossed_thursday": np.array([1, 2])}
+    assert private.simulated(metrics).tolist() == [621.0, 502.0]
+    buses = next(t for t in targets.targets if t.metric == "crossed_buses")
+    assert buses.simulated({"crossed_buses": np.array([7.0])}).tolist() == [7.0]
+
+
+def test_calibration_compares_the_sum(tmp_path):
+    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+    kept = c.series.metrics
+    able = kept["evacuated_families"] + kept["evacuated_fighters"]
+    assert c.simulated[c.fit.accepted, 0].tolist() == able.tolist()
+    check = predictive_checks(c)[0]
+    assert check.metric == "evacuated_able"
+    assert check.unit == "people"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('"evacuated_fighters"]', '"evacuated_nobody"]', "'evacuated_nobody' is not a metric"),
+        ('sum = ["evacuated_families", "evacuated_fighters"]', 'sum = ["evacuated"]', "two"),
+        ('"evacuated_fighters"]', '"evacuated_families"]', "twice"),
+        ("[targets.evacuated_able]", "[targets.evacuated]", "a metric already"),
+    ],
+)
+def test_sum_mistakes_name_the_file_and_key(tmp_path, old, new, message):
+    assert old in SUMMED
+    path = summed(tmp_path, SUMMED.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as caught:
+        load_targets(path)
+    assert caught.value.source == str(path)
+    assert caught.value.key.endswith(".sum")
+    assert message in str(caught.value)
+
+
+def test_posterior_predictive_curve_at_the_clock_time_milestones(tmp_path):
+    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+    bands = milestone_bands(c)
+    # the baseline's milestones with a clock time, in time order; two_convoys has none
+    assert [b.name for b in bands] == ["fri_0700", "halt"]
+    for b in bands:
+        kept = c.series.metrics[f"evacuated_by_{b.name}"]
+        assert b.posterior == tuple(np.percentile(kept, [5, 50, 95]))
+        assert b.best[0] <= b.best[1] <= b.best[2]
+    assert bands[0].posterior[1] <= bands[1].posterior[1]  # cumulative
+    report = report_md(c, tmp_path / "cal")
+    assert "## Posterior predictive: people evacuated by each milestone" in report
+    assert "| `halt` | Fri 16 Dec 11:00 |" in report
