@@ -25,6 +25,7 @@ is allowed, and exits with status 2 without writing anything.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sim
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, one_line
 from sim.inputs.library import KINDS, copy_library, entries, file_kind, library_root, locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.plausible import ImplausibleValue
@@ -62,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    warnings.simplefilter("default", ImplausibleValue)
+    _log(args.verbose)
+    warnings.simplefilter("ignore" if args.quiet else "default", ImplausibleValue)
     warnings.showwarning = _warn
     try:
         with stop_on_signals():
@@ -76,6 +78,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `evacsim narrate ... | head`: the reader has gone
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _log(verbose: bool) -> None:
+    """Send the library's log (the ``sim`` loggers) to standard error with ``-v``."""
+    logger = logging.getLogger("sim")
+    if verbose and not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("evacsim: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _warn(message, category, *_, **__) -> None:  # the signature of warnings.showwarning
@@ -235,6 +247,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=_init)
+    for command in commands.choices.values():
+        talk = command.add_mutually_exclusive_group()
+        talk.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bar, notes or warnings"
+        )
+        talk.add_argument(
+            "-v", "--verbose", action="store_true", help="log each stage on standard error"
+        )
     return parser
 
 
@@ -293,7 +313,7 @@ def _run(args: argparse.Namespace) -> int:
             metrics=args.metrics or ("evacuated",),
             max_reps=args.max_reps,
             executor=executor,
-            progress=True,
+            progress=not args.quiet,
         )
     folder = result.save(args.out)
     _moved(args.out, folder)
@@ -329,7 +349,7 @@ def _validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.scenarios:
         try:
-            print(f"{path}: ok ({_checked(path)})")
+            print(f"{one_line(path)}: ok ({_checked(path)})")
         except ScenarioError as error:
             print(f"evacsim: error: {error}", file=sys.stderr)
             status = 2
@@ -467,7 +487,12 @@ def _calibrate(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     with executor_for(args.scheduler, args.workers) as executor:
         calibration = calibrate(
-            targets, args.draws, args.seed, workers=args.workers, executor=executor
+            targets,
+            args.draws,
+            args.seed,
+            workers=args.workers,
+            executor=executor,
+            progress=not args.quiet,
         )
     folder = calibration.save(args.out)
     _moved(args.out, folder)
@@ -486,7 +511,13 @@ def _compare(args: argparse.Namespace) -> int:
     _check_out(args.out, RESULTS / "compare")
     with executor_for(args.scheduler, args.workers) as executor:
         comparison = compare(
-            base, whatifs, args.reps, args.seed, workers=args.workers, executor=executor
+            base,
+            whatifs,
+            args.reps,
+            args.seed,
+            workers=args.workers,
+            executor=executor,
+            progress=not args.quiet,
         )
     known = {d.metric for d in comparison.differences}
     for name in args.metrics or ():
@@ -513,7 +544,9 @@ def _sweep(args: argparse.Namespace) -> int:
     root = "results" if args.root is None else args.root
     check_destination(Path(args.out).parent if args.out else Path(root), new=False)
     try:
-        result = sweep(spec, args.scheduler, args.workers, root, progress=True, folder=args.out)
+        result = sweep(
+            spec, args.scheduler, args.workers, root, progress=not args.quiet, folder=args.out
+        )
     except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; finished chunks are kept: run the same command to resume",
@@ -542,7 +575,7 @@ def _optimise(args: argparse.Namespace) -> int:
 
     spec = load_study(args.study, args.budget, args.seed)
     try:
-        result = optimise(spec, out=args.out, workers=args.workers, progress=True)
+        result = optimise(spec, out=args.out, workers=args.workers, progress=not args.quiet)
     except KeyboardInterrupt as interrupt:
         print(
             "evacsim: interrupted; the search is kept: run the same command to resume",

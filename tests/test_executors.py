@@ -54,7 +54,7 @@ def test_run_on_any_executor(local_run):
 
 
 def test_compare_on_a_dask_cluster(dask_executor):
-    args = ("aleppo_2016", ["patients_last", "double_fleet"])
+    args = ("aleppo_2016", ["what-if/patients_last", "what-if/double_fleet"])
     local = sim.compare(*args, reps=30, seed=4, workers=1)
     remote = sim.compare(*args, reps=30, seed=4, executor=dask_executor)
     assert differences_csv(remote.differences) == differences_csv(local.differences)

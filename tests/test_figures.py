@@ -50,7 +50,7 @@ def test_the_queue_shows_each_runs_peak():
 
 
 def test_the_comparison_chart_has_units_runs_and_visible_intervals():
-    comparison = sim.compare("aleppo_2016", ["patients_last"], reps=6, seed=3)
+    comparison = sim.compare("aleppo_2016", ["what-if/patients_last"], reps=6, seed=3)
     figure = difference_chart(comparison.differences, "aleppo_2016", 6, 3)
     assert "6 paired runs, seed 3" in figure.get_suptitle()
     labels = [ax.get_ylabel() for ax in figure.axes]

@@ -109,10 +109,20 @@ def test_line_numbers_count_lines_inside_multiline_strings(tmp_path: Path):
         load_scenario(path)
 
 
-def test_the_cli_reports_a_binary_file_in_one_line(tmp_path: Path):
+def cli_error(capsys, *args: object) -> str:
+    """The one error line of ``evacsim ARGS`` run in this process (status 2)."""
+    from sim.cli import main
+
+    assert main([str(a) for a in args]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("evacsim: error: "), lines
+    return lines[0]
+
+
+def test_the_cli_reports_a_binary_file_in_one_line(tmp_path: Path, capsys):
     path = tmp_path / "garbage.toml"
     path.write_bytes(b"\xff\xfe\x00\x01" * 500)
-    line = one_error_line(evacsim("validate", path, cwd=tmp_path))
+    line = cli_error(capsys, "validate", path)
     assert line == f"evacsim: error: {path}: not UTF-8 text (byte 1, line 1); save it as UTF-8"
 
 
@@ -166,10 +176,9 @@ def test_set_mistakes_that_used_to_be_tracebacks(override: str, key: str, expect
     assert expect in info.value.message
 
 
-def test_a_key_with_a_newline_stays_on_one_line(tmp_path: Path):
+def test_a_key_with_a_newline_stays_on_one_line(tmp_path: Path, capsys):
     path = child(tmp_path, '[fleet.buses]\n"seats\\nx" = 3')
-    result = evacsim("validate", path, cwd=tmp_path)
-    line = one_error_line(result)
+    line = cli_error(capsys, "validate", path)
     assert "seats\\nx" in line
 
 
@@ -286,3 +295,13 @@ def test_an_every_so_small_the_batches_cannot_be_counted():
         load_scenario(BASELINE, [arrivals])
     assert info.value.key == "population.families.arrivals.0.every"
     assert "inf arrival batches" in info.value.message
+
+
+def test_a_file_name_with_a_newline_is_one_line_when_valid(tmp_path: Path, capsys):
+    from sim.cli import main
+
+    path = tmp_path / "two\nlines.toml"
+    path.write_text(f'extends = "{DETERMINISTIC.as_posix()}"\n', encoding="utf-8")
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == 1 and "two\\nlines.toml: ok" in out

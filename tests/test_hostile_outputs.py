@@ -149,10 +149,10 @@ def test_an_existing_out_is_refused(tmp_path: Path):
 
 
 def test_runs_started_together_keep_every_result(tmp_path: Path):
-    """Four runs of the same scenario and seed started at once, each a different what-if:
-    all finish, in four folders, each holding its own what-if."""
+    """Three runs of the same scenario and seed started at once, each a different what-if:
+    all finish, in three folders, each holding its own what-if."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1"}
-    counts = [11, 12, 13, 14]
+    counts = [11, 12, 13]
     runs = [
         subprocess.Popen(
             [
@@ -175,17 +175,17 @@ def test_runs_started_together_keep_every_result(tmp_path: Path):
         for n in counts
     ]
     outputs = [r.communicate(timeout=120) for r in runs]
-    assert [r.returncode for r in runs] == [0] * 4, outputs
+    assert [r.returncode for r in runs] == [0] * 3, outputs
     folders = [Path(tmp_path, out.rsplit("Run folder: ", 1)[1].strip()) for out, _ in outputs]
-    assert len(set(folders)) == 4
+    assert len(set(folders)) == 3
     for n, folder in zip(counts, folders, strict=True):
         assert f"fleet.buses.count={n}" in (folder / "manifest.json").read_text()
     parent = tmp_path / "results" / "deterministic"
     assert sorted(os.listdir(parent)) == sorted(f.name for f in folders)  # no staging left
 
 
-def test_dollars_in_texts_are_drawn_literally(tmp_path: Path, monkeypatch, capsys):
-    """Mathtext in a source, a suspension's reason or a name must not crash the figures."""
+def test_dollars_in_texts_are_drawn_literally(tmp_path: Path):
+    """Mathtext in a name, a source or a suspension's reason must not crash the figures."""
     from dataclasses import replace
 
     from conftest import BASELINE
@@ -202,14 +202,10 @@ def test_dollars_in_texts_are_drawn_literally(tmp_path: Path, monkeypatch, capsy
         f"ceasefire.windows.0.reason={hostile!r}",
         "run.trace_reps=1",
     ]
-    monkeypatch.chdir(tmp_path)
-    args = ["run", str(BASELINE), "--reps", "2", "--out", "run"]
-    assert main(args + [f"--set={o}" for o in overrides]) == 0
-    capsys.readouterr()
-    assert (tmp_path / "run" / "evacuated.png").is_file()
+    # a name from Python: the loader would refuse it, a notebook may still set it
     scenario = replace(load_scenario(BASELINE, overrides), name="$cost$ of $x^")
     result = run(scenario, 2)
-    result.save(tmp_path / "api")  # a name from Python, unchecked by the loader
-    assert (tmp_path / "api" / "report.html").is_file()
+    result.save(tmp_path / "run")
+    assert (tmp_path / "run" / "evacuated.png").is_file()
     animate(scenario, result.replications.trace, tmp_path / "a.gif", minutes_per_frame=480.0)
     assert (tmp_path / "a.gif").is_file()

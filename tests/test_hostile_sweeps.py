@@ -59,7 +59,7 @@ def test_damaged_chunks_are_computed_again_and_said_so(tmp_path, sweep_file, cap
     changed["clearance_time"] = changed["clearance_time"] + 1.0
     np.savez(chunks[4], **changed)
 
-    status = main(["sweep", str(sweep_file), "--workers", "1", "--root", str(tmp_path / "results")])
+    status = main(["sweep", str(sweep_file), "--workers", "1", "--out", str(first.folder)])
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "resumed: 1 of 6 chunks already done" in out
@@ -81,8 +81,9 @@ def test_a_full_disk_keeps_the_finished_chunks(tmp_path, sweep_file, monkeypatch
         real(store, chunk, metrics)
 
     monkeypatch.setattr(sweep_run.ChunkStore, "save", fills_up)
+    monkeypatch.chdir(tmp_path)
     root = tmp_path / "results"
-    status = main(["sweep", str(sweep_file), "--workers", "1", "--root", str(root)])
+    status = main(["sweep", str(sweep_file), "--workers", "1"])
     err = capsys.readouterr().err
     assert status == 2 and len(err.splitlines()) == 1, err
     assert "No space left on device; the 2 chunks finished before are kept" in err

@@ -146,3 +146,73 @@ def test_the_share_counts_people_at_the_pickup_not_later_arrivals():
     )
     assert times(result, "linkage_pause") == [2.0, 11.0]
     assert times(result, "linkage_resume") == [5.0, 12.0]
+
+
+def test_convoys_and_people_are_counted_as_they_leave_cross_and_arrive():
+    # convoy 1 leaves at 0.5, passes the checkpoint at 1.25 and reaches reception at 2.0
+    result = both(
+        "milestones=[{name = 'a', at = 1.0}, {name = 'b', at = 1.5}, {name = 'c', at = 2.0}]"
+    )
+    m = result.metrics
+    counts = {
+        key: [m[f"{kind}_by_{key}"][0] for kind in ("departed", "crossed", "evacuated")]
+        for key in "abc"
+    }
+    assert counts == {"a": [600, 0, 0], "b": [600, 600, 0], "c": [600, 600, 600]}
+    convoys = {
+        key: [
+            m[f"{kind}_by_{key}"][0] for kind in ("convoys_departed", "convoys_crossed", "convoys")
+        ]
+        for key in "abc"
+    }
+    assert convoys == {"a": [1, 0, 0], "b": [1, 1, 0], "c": [1, 1, 1]}
+    # by the end: four departures, crossings and arrivals of 2,300 people
+    assert [m[k][0] for k in ("people_departed", "people_crossed", "evacuated")] == [2300] * 3
+    assert [m[k][0] for k in ("convoys_departed", "convoys_crossed", "convoys")] == [4] * 3
+
+
+def test_a_convoy_turned_back_has_not_left():
+    # the convoy leaves at 1.75 and turns back at the checkpoint at 3.25 (HELD_TWICE)
+    result = both(*HELD_TWICE, "milestones=[{name = 'a', at = 3.0}, {name = 'b', at = 3.5}]")
+    m = result.metrics
+    assert (m["departed_by_a"][0], m["convoys_departed_by_a"][0]) == (600, 1)
+    assert (m["departed_by_b"][0], m["convoys_departed_by_b"][0]) == (0, 0)
+    assert m["crossed_by_b"][0] == 0
+
+
+def test_the_peak_queue_is_one_people_stood_in_and_the_mean_is_time_weighted():
+    # 2,300 wait at 0 h for no time at all: the first convoy boards 600 that instant; then
+    # 1,700 for 4 h, 1,100 for 4 h, 500 for 4 h, nobody for the last 2 h to clearance at 14 h
+    m = both().metrics
+    assert list(m["peak_queue"]) == [1700, 1700]
+    assert list(m["mean_queue"]) == pytest.approx([(1700 + 1100 + 500) * 4 / 14] * 2)
+
+
+def test_people_aboard_a_convoy_that_has_not_left_are_exposed_to_cold():
+    # always below freezing: every convoy's people sit aboard 0.5 h while it loads
+    m = both("weather.daily=[[0, -5.0]]").metrics
+    boarded = 0.5 * (3 * 600 + 500)
+    assert list(m["boarded_person_hours"]) == [boarded] * 2
+    assert list(m["cold_person_hours"]) == [13_200 + boarded] * 2
+    assert list(m["held_person_hours"]) == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("horizon", "last"),
+    [(11.0, 11.0), (13.0, 12.5)],  # the last 500 still wait at 11 h; at 13 h they left at 12.5
+)
+def test_censored_waits_count_those_not_yet_out(horizon, last):
+    # convoys leave at 0.5, 4.5 and 8.5 h with 600 each and reach reception by 10 h
+    m = both(f"horizon={horizon}").metrics
+    assert list(m["wait_mean_families"]) == [4.5, 4.5]  # the evacuated only
+    assert list(m["wait_p95_families"]) == [8.5, 8.5]
+    censored = (600 * (0.5 + 4.5 + 8.5) + 500 * last) / 2300
+    assert list(m["wait_censored_mean_families"]) == pytest.approx([censored] * 2)
+    assert list(m["wait_censored_p95_families"]) == [last, last]
+
+
+def test_a_run_that_ends_at_once_has_no_mean_queue():
+    # everyone goes home at hour 0: the run ends there, over no time
+    m = both("population.families.leaving={after = 0.0, share = 1.0}").metrics
+    assert list(m["clearance_time"]) == [0.0, 0.0]
+    assert all(v != v for v in m["mean_queue"])  # NaN

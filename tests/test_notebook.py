@@ -44,7 +44,7 @@ def test_short_reprs_and_an_html_table(result):
     )
     page = result._repr_html_()
     assert "<table>" in page and "evacuated_by_halt" in page and "Units:" in page
-    comparison = sim.compare("aleppo_2016", ["patients_last"], reps=4)
+    comparison = sim.compare("aleppo_2016", ["what-if/patients_last"], reps=4)
     assert len(repr(comparison)) < 200 and "patients_last" in repr(comparison)
     assert "<table>" in comparison._repr_html_()
 
@@ -79,7 +79,9 @@ def test_a_run_folder_reads_back_as_the_same_result(result, tmp_path):
 
 
 def test_compare_sweep_and_calibration_folders_read_back(tmp_path):
-    comparison = sim.compare("aleppo_2016", ["patients_last", "double_fleet"], reps=5, seed=2)
+    comparison = sim.compare(
+        "aleppo_2016", ["what-if/patients_last", "what-if/double_fleet"], reps=5, seed=2
+    )
     back = sim.load_run(comparison.save(tmp_path / "compare"))
     assert isinstance(back, sim.Comparison)
     assert back.base == comparison.base and back.whatifs == comparison.whatifs

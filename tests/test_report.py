@@ -132,7 +132,7 @@ def test_key_results_and_all_metrics(baseline: tuple[sim.RunResult, Path], page:
     ):
         assert f"<code>{name}</code>" in key
     first = result.summaries["first_departure"]
-    assert result.scenario.clock(first.mean).strftime("%H:%M") in key
+    assert result.scenario.shown(first.mean).strftime("%H:%M") in key
     everything = page[page.index("<h2>All metrics</h2>") :]
     assert all(f"<code>{s.metric}</code>" in everything for s in result.summaries.values())
     assert "person-hours" in everything and '<td class="num">' in everything

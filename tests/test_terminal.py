@@ -83,7 +83,7 @@ def test_implausible_values_warn_and_the_cli_says_so_in_one_line(tmp_path):
 
 @pytest.fixture(scope="module")
 def comparison():
-    return sim.compare("aleppo_2016", ["patients_last", "double_fleet"], reps=12)
+    return sim.compare("aleppo_2016", ["what-if/patients_last", "what-if/double_fleet"], reps=12)
 
 
 def test_compare_shows_the_groups_that_change_most_and_clock_times(comparison):
@@ -134,3 +134,23 @@ def test_run_calibrate_compare_and_sweep_share_their_flags():
     for name in ("run", "compare", "sweep", "calibrate"):
         flags = {s for a in commands[name]._actions for s in a.option_strings}
         assert "--out" in flags, name
+
+
+def test_every_command_takes_quiet_and_verbose(tmp_path):
+    from sim.cli import _parser
+
+    commands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        flags = {s for a in command._actions for s in a.option_strings}
+        assert {"-q", "--quiet", "-v", "--verbose"} <= flags, name
+    loud = evacsim(
+        "compare", "workshop/random", "workshop/ceasefire", "--reps", "3", "-v",
+        "--out", str(tmp_path / "v"),
+    )  # fmt: skip
+    assert loud.returncode == 0, loud.stderr
+    assert "evacsim: compare: what-if ceasefire, 3 paired and 3 independent" in loud.stderr
+    quiet = evacsim(
+        "run", str(DETERMINISTIC), "--set", "convoy.headway=90", "--reps", "2", "-q",
+        "--out", str(tmp_path / "q"),
+    )  # fmt: skip
+    assert quiet.returncode == 0 and quiet.stderr == ""  # not even the plausibility warning

@@ -115,8 +115,10 @@ def test_boarding_during_a_halt(engine):
     # waiting at the pickup: 1,700 to 8.5, then 1,100 and 500 for 4 h each
     assert a["wait_person_hours"][0] == pytest.approx(1700 * 8.5 + 1100 * 4 + 500 * 4)
     assert c["wait_person_hours"][0] == pytest.approx(2300 * 5 + (1700 + 1100 + 500) * 4)
-    # time aboard a held bus counts as cold exposure, as waiting outdoors does
-    assert a["cold_person_hours"][0] == pytest.approx(a["wait_person_hours"][0] + 2700)
+    # time aboard a held bus counts as cold exposure, as waiting outdoors does, and so does
+    # the time aboard while each convoy loads (0.5 h; issue 10 item 10)
+    assert a["boarded_person_hours"][0] == 0.5 * (3 * 600 + 500)
+    assert a["cold_person_hours"][0] == pytest.approx(a["wait_person_hours"][0] + 2700 + 1150)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

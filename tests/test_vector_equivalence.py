@@ -6,6 +6,8 @@ have the same events in the same order.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from conftest import BASELINE, DETERMINISTIC, all_scenarios, random_scenario
@@ -42,7 +44,11 @@ def test_every_scenario_agrees_over_200_replications(path):
     assert_same(scenario, run_des(scenario, 200, seed=7), run_vector(scenario, 200, seed=7))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Random scenarios per run; EQUIVALENCE_EXAMPLES=1000 for a thorough check before a release.
+EXAMPLES = int(os.environ.get("EQUIVALENCE_EXAMPLES", "200"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides=random_scenario(), seed=st.integers(0, 2**32))
 def test_random_scenarios_agree(overrides, seed):
     scenario = sim.load_scenario(BASELINE, overrides)

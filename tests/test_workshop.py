@@ -79,3 +79,19 @@ def test_the_file_participants_open_keeps_exercise_1s_answer_to_itself():
     answers = (ROOT / "docs" / "workshop-answers.md").read_text()
     exercise = answers.split("## Exercise 1", 1)[1].split("## Exercise 2", 1)[0]
     assert "ceil(2,300 / 600) = 4 convoys" in exercise and "= 4.0 h" in exercise
+
+
+def test_the_scenarios_cite_sources_md_which_is_in_the_repository():
+    """Values cite docs/sources.md, not a file outside the repository."""
+    page = (ROOT / "docs" / "sources.md").read_text()
+    for section in ("## First phase: timeline", "## Where the reports disagree"):
+        assert section in page
+    for number in ("9,000", "194", "951", "36,086", "1,312"):
+        assert number in page
+    cited = []
+    for path in SCENARIOS.rglob("*.toml"):
+        text = path.read_text()
+        assert "FACTS" not in text, path
+        if "sources.md" in text:
+            cited.append(path.relative_to(SCENARIOS).as_posix())
+    assert {"aleppo_2016.toml", "calibration/aleppo_2016_targets.toml"} <= set(cited)

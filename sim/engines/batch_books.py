@@ -10,7 +10,7 @@ import weakref
 
 import numpy as np
 
-from sim.engines.batch_state import BatchState
+from sim.engines.batch_state import RETURNING, TURNING_BACK, UNLOADING, BatchState
 from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
 
 NAN = np.nan
@@ -30,7 +30,9 @@ class BatchBooks:
         self.trace: list[tuple[int, int, TraceEvent]] = []
         self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
         self.arrived = self.waiting.copy()
-        self.peak_queue = self.waiting.copy()
+        self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
+        self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held
+        self.boarded_person_hours = np.zeros(R)
         self.held = np.zeros(R, dtype=np.int64)
         self.aboard = np.zeros(R, dtype=np.int64)
         self.left = np.zeros(R, dtype=np.int64)
@@ -62,11 +64,18 @@ class BatchBooks:
         self.timed = [
             (m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64)) for m in at
         ]
+        self.people_departed = np.zeros(R, dtype=np.int64)  # less those turned back since
+        self.people_crossed = np.zeros(R, dtype=np.int64)
+        self.convoys_crossed = np.zeros(R, dtype=np.int64)
+        # per time milestone: people and convoys departed (net), crossed, at or before it
+        self.road = [(m, *(np.zeros(R, dtype=np.int64) for _ in range(4))) for m in at]
         self.counted = [
             (m, np.full((G, R), NAN), np.full(R, NAN))
             for m in s.milestones
             if m.after_convoys is not None
         ]
+        # people who went home: (group, replications, people, their wait until then in hours)
+        self.gone: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
         self.evacuated_private = np.zeros(R, dtype=np.int64)
         self.records = np.zeros(R, dtype=np.int64)  # receptions of convoys and columns
@@ -138,9 +147,11 @@ class BatchBooks:
         if not moved.any():
             return
         j, span = idx[moved], span[moved]
+        self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
         self.wait_person_hours[j] += self.waiting[j] * span
         self.held_person_hours[j] += self.held[j] * span
-        exposed = self.waiting[j] + self.held[j]
+        self.boarded_person_hours[j] += self.boarded[j] * span
+        exposed = self.waiting[j] + self.held[j] + self.boarded[j]
         cold = exposed > 0
         if cold.any():
             k = j[cold]
@@ -152,7 +163,6 @@ class BatchBooks:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
         self.accrue(idx)
         self.waiting[idx] += delta
-        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], self.waiting[idx])
         if boarding:
             self.aboard[idx] -= delta
         else:
@@ -168,6 +178,11 @@ class BatchBooks:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed[idx] += vehicles
         self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
+
+    def change_boarded(self, idx: np.ndarray, delta: np.ndarray) -> None:
+        """People board convoys at the pickup, or stop waiting aboard them there."""
+        self.accrue(idx)
+        self.boarded[idx] += delta
 
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""
@@ -208,6 +223,25 @@ class BatchBooks:
         return state
 
     # -- convoys and the ceasefire ----------------------------------------------------------
+
+    def on_the_road(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
+        """Convoys leave the pickup (``convoys = 1``) or turn back after leaving (-1)."""
+        now = self.batch.now[idx]
+        self.people_departed[idx] += people
+        for milestone, by_people, by_convoys, _, _ in self.road:
+            on = now <= milestone.at
+            by_people[idx[on]] += people[on]
+            by_convoys[idx[on]] += convoys
+
+    def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """Convoys pass the checkpoint."""
+        now = self.batch.now[idx]
+        self.people_crossed[idx] += people
+        self.convoys_crossed[idx] += 1
+        for milestone, _, _, by_people, by_convoys in self.road:
+            on = now <= milestone.at
+            by_people[idx[on]] += people[on]
+            by_convoys[idx[on]] += 1
 
     def departure(self, idx: np.ndarray) -> None:
         now = self.batch.now[idx]
@@ -351,6 +385,9 @@ class BatchBooks:
         m["left"] = self.left.astype(float)
         m["convoys"] = self.receptions.astype(float)
         m["convoys_departed"] = self.departures.astype(float)
+        m["people_departed"] = self.people_departed.astype(float)
+        m["convoys_crossed"] = self.convoys_crossed.astype(float)
+        m["people_crossed"] = self.people_crossed.astype(float)
         m["turned_back"] = self.turned_back.astype(float)
         m["first_departure"] = self.first_departure
         m["last_departure"] = self.last_departure
@@ -362,10 +399,15 @@ class BatchBooks:
         m["incidents"] = self.incidents.astype(float)
         m["wait_person_hours"] = self.wait_person_hours
         m["held_person_hours"] = self.held_person_hours
+        m["boarded_person_hours"] = self.boarded_person_hours
         m["cold_person_hours"] = self.cold_person_hours
         m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
         for g, name in enumerate(groups):
-            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._waits(g)
+            evacuated = self._evacuated_waits(g)
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(*evacuated)
+            censored = self._censored_waits(g, *evacuated)
+            key = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
+            m[key[0]], m[key[1]] = wait_summary(*censored)
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
@@ -374,6 +416,8 @@ class BatchBooks:
         with np.errstate(invalid="ignore", divide="ignore"):
             m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
         m["peak_queue"] = self.peak_queue.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a run of no time: NaN
+            m["mean_queue"] = np.where(end > 0, self.wait_person_hours / end, NAN)
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
@@ -399,30 +443,85 @@ class BatchBooks:
             for g, name in enumerate(groups):
                 m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
             m[f"convoys_by_{key}"] = np.asarray(count, dtype=float)
+            if milestone.at is not None:
+                _, departed, convoys_departed, crossed, convoys_crossed = next(
+                    x for x in self.road if x[0] is milestone
+                )
+                m[f"departed_by_{key}"] = departed.astype(float)
+                m[f"convoys_departed_by_{key}"] = convoys_departed.astype(float)
+                m[f"crossed_by_{key}"] = crossed.astype(float)
+                m[f"convoys_crossed_by_{key}"] = convoys_crossed.astype(float)
             if milestone.after_convoys is not None:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}
 
-    def _waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and 95th percentile wait of group ``g``'s evacuated people, hours."""
+    def _evacuated_waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
+        """Waits (hours) and people of group ``g``'s evacuated, one row per replication:
+        its (convoy, cohort) records."""
         b = self.batch
-        if not len(self.departed_at):  # no convoy reached reception in any replication
-            return np.full(b.R, NAN), np.full(b.R, NAN)
         cohorts = 1 + len(self.scenario.groups[g].arrivals)
         starts = b.cohort_times[g, :cohorts]
-        # one row per replication: its (convoy, cohort) records, sorted by wait
         waits = (self.departed_at.T[:, :, None] - starts[None, None, :]).reshape(b.R, -1)
         people = self.manifests[:, :, g, :cohorts].transpose(1, 0, 2).reshape(b.R, -1)
-        waits = np.where(people > 0, waits, np.inf)
-        order = np.lexsort((people, waits), axis=1)  # as the reference sorts (wait, people)
-        waits = np.take_along_axis(waits, order, 1)
-        people = np.take_along_axis(people, order, 1)
-        total = people.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # a running sum adds in the reference engine's order, to the same bits
-            spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
-            mean = np.where(total > 0, spent / total, NAN)
-        seen = np.cumsum(people, axis=1)
-        first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
-        p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
-        return mean, p95
+        return waits, people
+
+    def _censored_waits(
+        self, g: int, waits: np.ndarray, people: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The evacuated's records, and those of group ``g``'s people who gave up (wait until
+        then) or are not out at the end: at the pickup or turned back (wait until the end),
+        or on a convoy on its way (wait until it left)."""
+        b = self.batch
+        cohorts = 1 + len(self.scenario.groups[g].arrivals)
+        starts = b.cohort_times[g, :cohorts]
+        so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
+        parts_w, parts_n = [waits, so_far], [people, b.queue[g, :cohorts].T]
+        for group, reps, n, wait in self.gone:
+            if group == g:
+                column_n, column_w = np.zeros((b.R, 1), dtype=np.int64), np.zeros((b.R, 1))
+                column_n[reps, 0], column_w[reps, 0] = n, wait
+                parts_n.append(column_n)
+                parts_w.append(column_w)
+        aboard = (b.c_number >= 0) & ~np.isin(b.c_stage, (UNLOADING, RETURNING))  # (slots, R)
+        on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
+        left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
+        slot_w = np.where(on_way[:, :, None], left, so_far[None])
+        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, g, :cohorts], 0)
+        parts_w.append(slot_w.transpose(1, 0, 2).reshape(b.R, -1))
+        parts_n.append(slot_n.transpose(1, 0, 2).reshape(b.R, -1))
+        return np.concatenate(parts_w, axis=1), np.concatenate(parts_n, axis=1)
+
+    def gave_up(
+        self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray
+    ) -> None:
+        """``n`` people of ``(group, cohort)`` (arrays over ``idx``) go home now."""
+        b = self.batch
+        wait = b.now[idx] - b.cohort_times[group, cohort]
+        for g in np.unique(group):
+            on = group == g
+            self.gone.append((int(g), idx[on], n[on], wait[on]))
+
+
+def wait_summary(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and 95th percentile wait per replication, hours, from records of (wait, people)
+    per row; NaN where nobody.
+
+    As :func:`sim.engines.ledger.wait_summary`: records sorted by (wait, people), the mean a
+    running sum in that order (to the same bits), the 95th percentile the smallest wait
+    95% of the people do not exceed.
+    """
+    R = len(waits)
+    if not waits.shape[1]:  # no records in any replication
+        return np.full(R, NAN), np.full(R, NAN)
+    waits = np.where(people > 0, waits, np.inf)
+    order = np.lexsort((people, waits), axis=1)
+    waits = np.take_along_axis(waits, order, 1)
+    people = np.take_along_axis(people, order, 1)
+    total = people.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
+        mean = np.where(total > 0, spent / total, NAN)
+    seen = np.cumsum(people, axis=1)
+    first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
+    p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
+    return mean, p95

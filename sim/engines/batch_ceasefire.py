@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import (
-    BEFORE_CHECKPOINT,
-    HELD_CHECKPOINT,
-    HELD_PICKUP,
-    PRIVATE_HELD,
-)
+from sim.engines.batch_convoys import BEFORE_CHECKPOINT
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
+from sim.engines.batch_state import HELD_CHECKPOINT, HELD_PICKUP, PRIVATE_HELD
 from sim.outputs.records import BREACH, SCHEDULED
 
 INF = np.inf

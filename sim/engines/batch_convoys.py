@@ -11,20 +11,26 @@ import numpy as np
 
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
+from sim.engines.batch_state import (
+    CROSSING_QUEUE,
+    HELD_CHECKPOINT,
+    HELD_PICKUP,
+    INSPECTION,
+    LOADING,
+    PRIVATE_TO_CHECKPOINT,
+    RETURNING,
+    TO_CHECKPOINT,
+    TO_RECEPTION,
+    TURNING_BACK,
+    UNLOADING,
+    WAITING_ROOM,
+)
 from sim.outputs.records import HEADWAY, HELD_TOO_LONG, ROOM, TURN_BACK_RULE
 
 INF = np.inf
 
-# convoy stages: what its next event is
-LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
-HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
-CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
-WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
-
 #: What a loaded convoy waited for last before it left, by code (``c_waited_for``).
 LEFT_AFTER = np.array(["", HEADWAY, ROOM], dtype=object)
-# private columns' stages (batch_private.py); they share CROSSING_QUEUE
-PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
 BEFORE_CHECKPOINT = (LOADING, WAITING_ROOM, TO_CHECKPOINT, CROSSING_QUEUE, INSPECTION)
 
 
@@ -101,6 +107,8 @@ class BatchConvoys(BatchPart):
         self.loading[place, idx] = False
         self.in_corridor[idx] += 1
         self.books.departure(idx)
+        self.books.change_boarded(idx, -self.c_people[slot, idx])
+        self.books.on_the_road(idx, self.c_people[slot, idx], 1)
         why = LEFT_AFTER[self.c_waited_for[slot, idx]] if self.books.any_traced else ""
         self.books.convoy_event(slot, idx, "convoy_departs", why)
         self.kick(idx)
@@ -108,6 +116,8 @@ class BatchConvoys(BatchPart):
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        if stage == HELD_PICKUP:  # held, no longer merely boarded
+            self.books.change_boarded(idx, -self.c_people[slot, idx])
         self.c_waited_for[slot, idx] = 0
         self.books.change_held(idx, self.c_people[slot, idx])
         if self.scenario.ceasefire.max_hold_counts == "each":
@@ -137,7 +147,10 @@ class BatchConvoys(BatchPart):
         if again.any():
             self._hold_wait(slot[again], idx[again], stage)
         done = ~again
-        self.books.change_held(idx[done], -self.c_people[slot[done], idx[done]])
+        people = self.c_people[slot[done], idx[done]]
+        self.books.change_held(idx[done], -people)
+        if stage == HELD_PICKUP:
+            self.books.change_boarded(idx[done], people)
         return done
 
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -206,6 +219,7 @@ class BatchConvoys(BatchPart):
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._crossed(slot, idx)
+        self.books.crossed_checkpoint(idx, self.c_people[slot, idx])
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
@@ -219,6 +233,9 @@ class BatchConvoys(BatchPart):
         self.books.convoy_event(slot, idx, "turned_back", why)
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
+        self.books.change_boarded(idx[at_pickup], -self.c_people[slot, idx][at_pickup])
+        if (~at_pickup).any():  # their people have not left after all
+            self.books.on_the_road(idx[~at_pickup], -self.c_people[slot, idx][~at_pickup], -1)
         self.loading[self.c_place[slot[at_pickup], idx[at_pickup]], idx[at_pickup]] = False
         travelled = np.where(
             at_pickup,

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import CROSSING_QUEUE, INSPECTION, PRIVATE_INSPECTION
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
+from sim.engines.batch_state import CROSSING_QUEUE, INSPECTION, PRIVATE_INSPECTION
 
 INF = np.inf
 LAST = np.iinfo(np.int64).max

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import LOADING
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_private import PRIVATE_COLUMN
+from sim.engines.batch_state import LOADING
 from sim.model.daylight import gate
 from sim.outputs.records import (
     BOARDING,
@@ -223,6 +223,7 @@ class BatchPickup(BatchPart):
         self.c_hold_hours[slot, idx] = 0.0
         self.c_waited_for[slot, idx] = 0
         self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
+        self.books.change_boarded(idx, self.c_people[slot, idx])
         why: str | np.ndarray = ""
         if self.books.any_traced:
             code = np.where(self.waited_since[idx] < self.now[idx], self.waited[idx], 0)

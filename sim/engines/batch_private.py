@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_convoys import (
+from sim.engines.batch_params import BatchParameters
+from sim.engines.batch_part import BatchPart
+from sim.engines.batch_state import (
     PRIVATE_HELD,
     PRIVATE_INSPECTION,
     PRIVATE_TO_CHECKPOINT,
     PRIVATE_TO_RECEPTION,
 )
-from sim.engines.batch_params import BatchParameters
-from sim.engines.batch_part import BatchPart
 from sim.inputs.scenario import MAX_COLUMN
 
 INF = np.inf

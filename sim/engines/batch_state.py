@@ -14,6 +14,14 @@ from sim.engines.batch_params import BatchDistribution, BatchParameters, Value
 from sim.inputs.scenario import FleetChange, Scenario, Window
 from sim.model.variates import Variates
 
+# convoy stages (``c_stage``): what a convoy's next event is
+LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
+HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
+CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
+WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
+# private columns' stages (batch_private.py); they share CROSSING_QUEUE
+PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
+
 
 class BatchState:
     """The arrays of R replications advanced together (declarations only)."""

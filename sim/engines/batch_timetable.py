@@ -14,6 +14,7 @@ import numpy as np
 from sim.engines.batch_params import BatchParameters
 from sim.engines.batch_part import BatchPart
 from sim.model.periods import SCALAR_RULES
+from sim.outputs.records import GAVE_UP, SENT_HOME
 
 #: Kinds of entries in the arrivals calendar, after vehicles (0) and people (1).
 FLEET_CHANGE, PERIOD, GIVE_UP = 2, 3, 4
@@ -133,10 +134,15 @@ class BatchTimetable(BatchPart):
             g = groups[name]
             gone = np.floor(share * self.queue[g][:, idx]).astype(np.int64)  # (K, n)
             self.queue[g][:, idx] -= gone
+            for k in range(self.K):  # their waits, for the censored waits
+                on = gone[k] > 0
+                if on.any():
+                    cohort = np.full(on.sum(), k)
+                    self.books.gave_up(idx[on], np.full(on.sum(), g), cohort, gone[k][on])
             n = gone.sum(axis=0)
             some = n > 0
             if some.any():
-                self._leave(idx[some], np.full(some.sum(), g), n[some])
+                self._leave(idx[some], np.full(some.sum(), g), n[some], SENT_HOME)
                 sent += n
         self._cleared_by_leaving(idx[sent > 0])
 
@@ -148,16 +154,17 @@ class BatchTimetable(BatchPart):
             return
         j, g, k, n = idx[some], group[some], cohort[some], n[some]
         self.queue[g, k, j] -= n
-        self._leave(j, g, n)
+        self._leave(j, g, n, GAVE_UP)
+        self.books.gave_up(j, g, k, n)
         self._cleared_by_leaving(j)
 
-    def _leave(self, idx: np.ndarray, group: np.ndarray, n: np.ndarray) -> None:
-        """``n`` people of ``group``, out of the queue already, go home."""
+    def _leave(self, idx: np.ndarray, group: np.ndarray, n: np.ndarray, why: str) -> None:
+        """``n`` people of ``group``, out of the queue already, go home (``why``)."""
         self.left[idx] += n
         self.books.people_leave(idx, n)
         groups = np.zeros((self.G, len(idx)), dtype=np.int64)
         groups[group, np.arange(len(idx))] = n
-        self.books.record(idx, "people_leave", groups=groups)
+        self.books.record(idx, "people_leave", groups=groups, note=why)
 
     def _cleared_by_leaving(self, idx: np.ndarray) -> None:
         """The last people waiting went home: the enclave is clear."""

@@ -69,6 +69,7 @@ class Trip:
         self.at_checkpoint: float | None = None
         self.place = 0  # the loading place it formed at
         self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
+        self.turned_back = False
 
     traced = True  # the crossing traces a convoy's queueing
 
@@ -102,6 +103,7 @@ class Evacuation(Timetable):
         self.before_checkpoint: dict[int, simpy.Process] = {}
         # loaded convoys waiting for room to leave, first come first served (one per place)
         self.room: list[tuple[Trip, simpy.Event]] = []
+        self.aboard: dict[int, Trip] = {}  # convoys with people aboard, by number
         self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
         self._decisions: set[float] = set()  # hours at which a decision is set
         self.waited = ""  # why no convoy formed at the last decision (records.WAITED)
@@ -312,9 +314,11 @@ class Evacuation(Timetable):
             self.idle[p] -= n
         trip = Trip(self.convoys, manifest, vehicles)
         trip.place = place
+        self.aboard[trip.number] = trip
         self.convoys += 1
         self.loading[place] = True
         self.books.change_waiting(now, -trip.people, boarding=True)
+        self.books.change_boarded(now, trip.people)
         self.books.convoy_busy(trip.number, now, sum(vehicles))
         self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles, why)
         process = self.env.process(self.convoy(trip))
@@ -371,6 +375,7 @@ class Evacuation(Timetable):
             return
         del self.before_checkpoint[c]
         self.crossing.passed(trip.vehicles)
+        self.books.crossing_log.append((env.now, trip.people))
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
@@ -386,6 +391,8 @@ class Evacuation(Timetable):
         self.loading[trip.place] = False
         self.in_corridor += 1
         self.books.departures.append(now)
+        self.books.change_boarded(now, -trip.people)
+        self.books.road_log.append((now, trip.people, 1))
         self.books.record(now, "convoy_departs", trip.number, trip.groups, trip.vehicles, why)
         self.kick()
 
@@ -399,6 +406,9 @@ class Evacuation(Timetable):
         """
         env, rules = self.env, self.scenario.ceasefire
         self.books.record(env.now, "held", trip.number, trip.groups, trip.vehicles, where)
+        at_pickup = trip.departed is None
+        if at_pickup:  # held, no longer merely boarded
+            self.books.change_boarded(env.now, -trip.people)
         self.books.change_held(env.now, trip.people)
         if rules.max_hold_counts == "each":
             trip.hold_hours = 0.0
@@ -414,6 +424,8 @@ class Evacuation(Timetable):
             if not self.ceasefire.active and env.now >= deadline:
                 break
         self.books.change_held(env.now, -trip.people)
+        if at_pickup:
+            self.books.change_boarded(env.now, trip.people)
         return self.ceasefire.active
 
     def _turn_back(self, trip: Trip, why: str) -> Generator[simpy.Event, object, None]:
@@ -422,9 +434,13 @@ class Evacuation(Timetable):
         self.before_checkpoint.pop(trip.number, None)
         self.books.counts["turned_back"] += 1
         self.books.record(env.now, "turned_back", trip.number, trip.groups, trip.vehicles, why)
+        trip.turned_back = True
+        if trip.departed is not None:  # its people have not left after all
+            self.books.road_log.append((env.now, -trip.people, -1))
         if trip.departed is None:
             self.loading[trip.place] = False
             self.room = [(t, e) for t, e in self.room if t is not trip]  # it may have waited
+            self.books.change_boarded(env.now, -trip.people)
             travelled = 0.0
         elif trip.at_checkpoint is None:
             travelled = env.now - trip.departed
@@ -435,6 +451,7 @@ class Evacuation(Timetable):
             for k, n in enumerate(cohorts):
                 self.queue[g][k] += n
         self.books.change_waiting(env.now, trip.people, boarding=True)
+        del self.aboard[trip.number]
         if trip.departed is not None:
             self._leave_corridor()
         self._vehicles_back(trip, "back_at_pickup")
@@ -449,6 +466,7 @@ class Evacuation(Timetable):
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books
         self._leave_corridor()
+        del self.aboard[trip.number]
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
@@ -488,7 +506,27 @@ class Evacuation(Timetable):
             if t > horizon or t > self.books.cleared_at:  # the horizon's instant counts
                 break
             env.step()
+        self._not_yet_out()
         return self.books
+
+    def _not_yet_out(self) -> None:
+        """Tell the books who is not evacuated at the end, for the censored waits: people at
+        the pickup (queueing or aboard a convoy that has not left or turned back), and people
+        on a convoy on its way, whose wait ended when it left."""
+        unfinished = self.books.unfinished
+        for g, cohorts in enumerate(self.queue):
+            for k, n in enumerate(cohorts):
+                if n:
+                    unfinished.append((g, None, self.cohort_times[g][k], n))
+        private = [(c.departed, c.manifest) for c in self.private.out.values()]
+        convoys = [
+            (None if t.turned_back else t.departed, t.manifest) for t in self.aboard.values()
+        ]
+        for left, manifest in convoys + private:
+            for g, cohorts in enumerate(manifest):
+                for k, n in enumerate(cohorts):
+                    if n:
+                        unfinished.append((g, left, self.cohort_times[g][k], n))
 
     def metrics(self) -> dict[str, float]:
         """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""

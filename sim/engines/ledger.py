@@ -8,6 +8,7 @@ from, and turns it all into the metrics of :func:`sim.outputs.records.metric_nam
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -15,6 +16,19 @@ from sim.inputs.scenario import Scenario
 from sim.outputs.records import TraceEvent, hours_grid
 
 NAN = math.nan
+
+
+def in_order(values: Iterable[float]) -> float:
+    """The sum of ``values`` added left to right, one rounding per addition.
+
+    This is what the batch engine's running totals and ``numpy.cumsum`` do. The built-in
+    ``sum()`` of floats is compensated from Python 3.12 on, so it would give other bits
+    there (one ulp in a mean wait) and the engines would differ by Python version.
+    """
+    total = 0.0
+    for value in values:
+        total += value
+    return total
 
 
 class Ledger:
@@ -36,16 +50,25 @@ class Ledger:
         self.wait_person_hours = 0.0
         self.held_person_hours = 0.0
         self.cold_person_hours = 0.0
-        self.peak_queue = self.waiting
+        self.peak_queue = 0  # the largest queue held for a positive time
+        self.boarded = 0  # aboard convoys at the pickup that have not left, not held
+        self.boarded_person_hours = 0.0
         self.queue_log: list[tuple[float, int]] = [(0.0, self.waiting)]
         self.suspension_log: list[list[float]] = []
         # (time, convoy people by group) per convoy reaching reception, in order
         self.receptions: list[tuple[float, list[int]]] = []
         # the same per private column reaching reception
         self.private_receptions: list[tuple[float, list[int]]] = []
-        # (group, wait in hours, people) for everyone evacuated
+        # (group, wait in hours, people) for everyone evacuated, and everyone who gave up
+        self.gave_up: list[tuple[int, float, int]] = []
+        # (group, departure or None if not left, arrival, people) of those not yet out at the end
+        self.unfinished: list[tuple[int, float | None, float, int]] = []
         self.waits: list[tuple[int, float, int]] = []
         self.departures: list[float] = []
+        # (time, people, convoys) of each departure (+) and each turn-back after one (-)
+        self.road_log: list[tuple[float, int, int]] = []
+        # (time, people) of each convoy past the checkpoint
+        self.crossing_log: list[tuple[float, int]] = []
         self.busy_vehicle_hours = 0.0
         self.busy: dict[int, tuple[float, int]] = {}
         self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
@@ -89,9 +112,11 @@ class Ledger:
         """Add the person-hours since the last change, up to ``now``."""
         if now > self.since:
             span = now - self.since
+            self.peak_queue = max(self.peak_queue, self.waiting)
             self.wait_person_hours += self.waiting * span
             self.held_person_hours += self.held * span
-            exposed = self.waiting + self.held
+            self.boarded_person_hours += self.boarded * span
+            exposed = self.waiting + self.held + self.boarded
             if exposed:
                 cold = self.scenario.weather.cold_hours(self.since, now)
                 self.cold_person_hours += exposed * float(cold)
@@ -106,7 +131,6 @@ class Ledger:
             self.aboard -= delta
         else:
             self.arrived += delta
-        self.peak_queue = max(self.peak_queue, self.waiting)
         self.queue_log.append((now, self.waiting))
 
     def people_leave(self, now: float, n: int) -> None:
@@ -125,6 +149,12 @@ class Ledger:
         """A convoy reaches reception: its people, by group, are evacuated."""
         self.receptions.append((now, groups))
         self.aboard -= sum(groups)
+
+    def change_boarded(self, now: float, delta: int) -> None:
+        """People board a convoy at the pickup (``delta > 0``), or stop waiting aboard it
+        there: it leaves, is held or turns back."""
+        self.accrue(now)
+        self.boarded += delta
 
     def private_reception(self, now: float, groups: list[int]) -> None:
         """A private column reaches reception: its people, by group, are evacuated."""
@@ -166,48 +196,49 @@ class Ledger:
         m["left"] = float(self.left)
         m["convoys"] = float(len(self.receptions))
         m["convoys_departed"] = float(len(self.departures))
+        m["people_departed"] = float(sum(p for _, p, _ in self.road_log))
+        m["convoys_crossed"] = float(len(self.crossing_log))
+        m["people_crossed"] = float(sum(p for _, p in self.crossing_log))
         m["turned_back"] = float(self.counts["turned_back"])
         m["first_departure"] = self.departures[0] if self.departures else NAN
         m["last_departure"] = self.departures[-1] if self.departures else NAN
         m["first_convoy_people"] = float(sum(self.receptions[0][1])) if self.receptions else NAN
         m["clearance_time"] = self.cleared_at if self.cleared_at <= s.horizon else NAN
         m["suspensions"] = float(self.counts["suspensions"])
-        m["suspended_hours"] = sum(min(b, end) - a for a, b in self.suspension_log if a < end)
+        m["suspended_hours"] = in_order(min(b, end) - a for a, b in self.suspension_log if a < end)
         m["breaches"] = float(self.counts["breaches"])
         m["incidents"] = float(self.counts["incidents"])
         m["wait_person_hours"] = self.wait_person_hours
         m["held_person_hours"] = self.held_person_hours
+        m["boarded_person_hours"] = self.boarded_person_hours
         m["cold_person_hours"] = self.cold_person_hours
         m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
         for g, name in enumerate(groups):
-            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = self._wait_summary(g)
-        busy = self.busy_vehicle_hours + sum(n * (end - t) for t, n in self.busy.values())
-        available = sum(p.count * max(0.0, end - p.available_at) for p in s.pools)
+            evacuated = [(w, n) for group, w, n in self.waits if group == g]
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(evacuated)
+            censored = evacuated + [(w, n) for group, w, n in self.gave_up if group == g]
+            censored += [
+                (end - a if left is None else left - a, n)
+                for group, left, a, n in self.unfinished
+                if group == g
+            ]
+            key = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
+            m[key[0]], m[key[1]] = wait_summary(censored)
+        busy = self.busy_vehicle_hours + in_order(n * (end - t) for t, n in self.busy.values())
+        available = in_order(p.count * max(0.0, end - p.available_at) for p in s.pools)
         if any(p.changes for p in s.pools):
             available += self.fleet_changed * end - self.fleet_changed_at
         m["utilisation"] = busy / available if available > 0 else NAN
         m["peak_queue"] = float(self.peak_queue)
+        m["mean_queue"] = self.wait_person_hours / end if end > 0 else NAN  # a run of no time
         m["linked_evacuated"] = float(self.linked_evacuated)
         m["linked_convoys"] = float(self.linked_convoys)
-        m["linkage_paused_hours"] = sum(min(b, end) - a for a, b in self.pause_log if a < end)
+        m["linkage_paused_hours"] = in_order(min(b, end) - a for a, b in self.pause_log if a < end)
         for milestone in s.milestones:
             m.update(self._milestone(milestone, groups))
         if s.private:
             m["evacuated_private"] = float(sum(sum(p) for _, p in self.private_receptions))
         return m
-
-    def _wait_summary(self, group: int) -> tuple[float, float]:
-        pairs = sorted((w, n) for g, w, n in self.waits if g == group and n > 0)
-        people = sum(n for _, n in pairs)
-        if not people:
-            return NAN, NAN
-        mean = sum(w * n for w, n in pairs) / people
-        seen = 0
-        for wait, n in pairs:  # the smallest wait that 95% of people do not exceed
-            seen += n
-            if 100 * seen >= 95 * people:
-                return mean, wait
-        raise AssertionError("unreachable")
 
     def _milestone(self, milestone, groups: list[str]) -> dict[str, float]:
         if milestone.at is not None:
@@ -226,6 +257,13 @@ class Ledger:
         out[f"evacuated_by_{key}"] = float(totals.sum()) if arrived is not None else NAN
         for g, name in enumerate(groups):
             out[f"evacuated_{name}_by_{key}"] = float(totals[g]) if arrived is not None else NAN
+        if milestone.at is not None:  # left the pickup (and not turned back) or crossed by then
+            road = [(p, c) for t, p, c in self.road_log if t <= milestone.at]
+            crossed = [p for t, p in self.crossing_log if t <= milestone.at]
+            out[f"departed_by_{key}"] = float(sum(p for p, _ in road))
+            out[f"convoys_departed_by_{key}"] = float(sum(c for _, c in road))
+            out[f"crossed_by_{key}"] = float(sum(crossed))
+            out[f"convoys_crossed_by_{key}"] = float(len(crossed))
         if milestone.after_convoys is not None:
             out[f"time_of_{key}"] = (
                 self.receptions[milestone.after_convoys - 1][0] if arrived is not None else NAN
@@ -251,3 +289,22 @@ class Ledger:
         for a, b in self.suspension_log:
             suspended[(hours >= a) & (hours < b)] = 1.0
         return {"evacuated": evacuated, "waiting": waiting, "suspended": suspended}
+
+
+def wait_summary(waits: list[tuple[float, int]]) -> tuple[float, float]:
+    """Mean and 95th percentile of waits given as (hours, people); NaN for nobody.
+
+    The 95th percentile is the smallest wait that 95% of the people do not exceed; the
+    mean adds the waits in sorted order (:func:`in_order`), as the batch engine does.
+    """
+    pairs = sorted((w, n) for w, n in waits if n > 0)
+    people = sum(n for _, n in pairs)
+    if not people:
+        return NAN, NAN
+    mean = in_order(w * n for w, n in pairs) / people
+    seen = 0
+    for wait, n in pairs:
+        seen += n
+        if 100 * seen >= 95 * people:
+            return mean, wait
+    raise AssertionError("unreachable")

@@ -77,6 +77,7 @@ class PrivateVehicles:
         s = e.scenario
         self.columns = s.private_columns
         self.pending: list[int] = []  # columns due while the ceasefire was suspended
+        self.out: dict[int, Column] = {}  # columns on their way, by number
         groups = [g.name for g in s.groups]
         self.takes = [tuple(groups.index(g) for g in p.groups) for p in s.private]
         for k, (t, _, _) in enumerate(self.columns):
@@ -112,6 +113,7 @@ class PrivateVehicles:
         used = int(np.searchsorted(np.cumsum(seats), taken, side="left")) + 1
         column = Column(k, stream, manifest, used, len(s.pools))
         now = column.departed = e.env.now
+        self.out[k] = column
         e.books.change_waiting(now, -taken, boarding=True)
         note = f"{s.private[stream].name}: {used} vehicles"
         e.books.record(now, "private_departs", -1, column.groups, note=note)
@@ -155,6 +157,7 @@ class PrivateVehicles:
         e = self.evac
         now, books = e.env.now, e.books
         books.private_reception(now, column.groups)
+        del self.out[column.number]
         for g, cohorts in enumerate(column.manifest):
             for c, n in enumerate(cohorts):
                 if n:

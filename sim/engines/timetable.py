@@ -25,6 +25,7 @@ from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import FleetChange, Period, Scenario
 from sim.model.periods import Rules
+from sim.outputs.records import GAVE_UP, SENT_HOME
 
 
 class Timetable(ABC):
@@ -111,29 +112,32 @@ class Timetable(ABC):
             for k, waiting in enumerate(self.queue[g]):
                 gone = math.floor(share * waiting)
                 self.queue[g][k] -= gone
+                if gone:
+                    self.books.gave_up.append((g, now - self.cohort_times[g][k], gone))
                 n += gone
             if n:
-                self._leave(g, n)
+                self._leave(g, n, SENT_HOME)
                 sent += n
         if sent and self.evacuated + self.left == s.people:
             self.books.cleared_at = now
             self.books.record(now, "cleared")
         self.kick()
 
-    def _leave(self, g: int, n: int) -> None:
-        """``n`` people of group ``g``, out of the queue already, go home."""
+    def _leave(self, g: int, n: int, why: str) -> None:
+        """``n`` people of group ``g``, out of the queue already, go home (``why``)."""
         self.left += n
         self.books.people_leave(self.env.now, n)
         groups = [0] * len(self.queue)
         groups[g] = n
-        self.books.record(self.env.now, "people_leave", groups=groups)
+        self.books.record(self.env.now, "people_leave", groups=groups, note=why)
 
     def _give_up(self, g: int, cohort: int) -> None:
         s, now = self.scenario, self.env.now
         n = math.floor(s.groups[g].leaving.share * self.queue[g][cohort])
         if n:
             self.queue[g][cohort] -= n
-            self._leave(g, n)
+            self.books.gave_up.append((g, now - self.cohort_times[g][cohort], n))
+            self._leave(g, n, GAVE_UP)
             if self.evacuated + self.left == s.people:
                 self.books.cleared_at = now
                 self.books.record(now, "cleared")

@@ -506,6 +506,11 @@ class Scenario:
         """The local date-time ``hours`` after the start."""
         return self.start + timedelta(hours=float(hours))
 
+    def shown(self, hours: float) -> datetime:
+        """The local date-time ``hours`` after the start, to the nearest minute: a moment as
+        tables, files, pages and figures show it (15.398 h after 05:00 is 20:24, not 20:23)."""
+        return self.start + timedelta(minutes=round(float(hours) * 60))
+
     @property
     def start_hour(self) -> float:
         """Local hour of day of the start, e.g. 5.0 for 05:00."""

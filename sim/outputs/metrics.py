@@ -8,6 +8,7 @@ replications where the metric is defined, and ``n`` says how many those were.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy as np
@@ -31,8 +32,13 @@ class Summary(NamedTuple):
     p95: float
 
 
-def summarise(metric: str, values: np.ndarray) -> Summary:
-    """Summarise one metric's values across replications (NaN where undefined)."""
+def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
+    """Summarise one metric's values across replications (NaN where undefined).
+
+    Percentiles interpolate between replications, except for a ``whole`` metric (a count of
+    people, convoys or events): its percentiles are counts too, the smallest value at least
+    that share of the replications do not exceed (numpy's ``inverted_cdf``).
+    """
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
     n = len(defined)
@@ -41,11 +47,14 @@ def summarise(metric: str, values: np.ndarray) -> Summary:
     mean = float(defined.mean())
     spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
     half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
-    p5, median, p95 = np.percentile(defined, [5, 50, 95])
+    method = "inverted_cdf" if whole else "linear"
+    p5, median, p95 = np.percentile(defined, [5, 50, 95], method=method)
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
 
 
-def summarise_all(metrics: dict[str, np.ndarray]) -> list[Summary]:
-    """Summaries of every metric, in the order given."""
-    return [summarise(name, values) for name, values in metrics.items()]
+def summarise_all(
+    metrics: dict[str, np.ndarray], whole: Collection[str] = frozenset()
+) -> list[Summary]:
+    """Summaries of every metric, in the order given; those named in ``whole`` are counts."""
+    return [summarise(name, values, name in whole) for name, values in metrics.items()]

@@ -74,6 +74,10 @@ INCIDENT = "incident at the checkpoint"
 SCHEDULED = "scheduled"
 
 
+#: Why people leave the queue for home: the notes of ``people_leave`` events.
+GAVE_UP, SENT_HOME = "gave up waiting", "sent home"
+
+
 class TraceEvent(NamedTuple):
     """One event of a traced replication.
 
@@ -134,6 +138,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += [
         "convoys",
         "convoys_departed",
+        "people_departed",
+        "convoys_crossed",
+        "people_crossed",
         "turned_back",
         "first_departure",
         "last_departure",
@@ -145,12 +152,14 @@ def metric_names(scenario: Scenario) -> list[str]:
         "incidents",
         "wait_person_hours",
         "held_person_hours",
+        "boarded_person_hours",
         "cold_person_hours",
         "cold_harm",
     ]
     for g in groups:
         names += [f"wait_mean_{g}", f"wait_p95_{g}"]
-    names += ["utilisation", "peak_queue"]
+        names += [f"wait_censored_mean_{g}", f"wait_censored_p95_{g}"]
+    names += ["utilisation", "peak_queue", "mean_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
     if scenario.private:
@@ -161,6 +170,9 @@ def metric_names(scenario: Scenario) -> list[str]:
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]
+        if m.at is not None:
+            names += [f"departed_by_{m.name}", f"convoys_departed_by_{m.name}"]
+            names += [f"crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
         if m.after_convoys is not None:
             names += [f"time_of_{m.name}"]
     return names
@@ -174,9 +186,11 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "clearance_time",
         "suspended_hours",
         "held_person_hours",
+        "boarded_person_hours",
         "cold_person_hours",
         "cold_harm",
         "utilisation",
+        "mean_queue",
         "linkage_paused_hours",
         "crossing_queue_vehicle_hours",
     }

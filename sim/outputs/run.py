@@ -11,7 +11,7 @@ import numpy as np
 from sim.inputs.scenario import Scenario
 from sim.outputs.frames import SUMMARY_HEADER, UNITS, html_table, pandas, summary_rows
 from sim.outputs.metrics import Summary, summarise_all
-from sim.outputs.records import Replications
+from sim.outputs.records import Replications, count_metrics
 
 
 @dataclass
@@ -56,8 +56,9 @@ class RunRecord:
 
     @cached_property
     def summaries(self) -> dict[str, Summary]:
-        """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name."""
-        return {s.metric: s for s in summarise_all(self.metrics)}
+        """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name
+        (percentiles of counts are counts)."""
+        return {s.metric: s for s in summarise_all(self.metrics, count_metrics(self.scenario))}
 
     def to_frame(self) -> Any:
         """The per-replication metrics as a pandas DataFrame, one row per replication.

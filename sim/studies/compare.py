@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import os
 import platform
@@ -53,9 +54,11 @@ from sim.outputs.results import (
     read_npz,
     versions,
 )
-from sim.studies.runner import run_chunked
+from sim.studies.runner import progress_bar, run_chunked
 from sim.views.plots import DPI, FONT
 from sim.views.wording import figure_text, metric_unit
+
+log = logging.getLogger(__name__)
 
 #: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
 HEADLINE = (
@@ -202,6 +205,7 @@ def compare(
     seed: int | None = None,
     workers: int | None = None,
     executor: Executor | None = None,
+    progress: bool = False,
 ) -> Comparison:
     """Paired differences of each what-if against the base, under common random numbers.
 
@@ -221,6 +225,8 @@ def compare(
     executor : concurrent.futures.Executor, optional
         Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
         (see :func:`sim.studies.runner.run_chunked`); the same result whatever runs them.
+    progress : bool
+        Show replications done and the time left on standard error (when it is a terminal).
 
     Raises
     ------
@@ -237,23 +243,29 @@ def compare(
         raise ScenarioError("compare", "", "name at least one what-if scenario")
     names = labels(base, scenarios)
     began = time.perf_counter()
-    before = run_chunked(base, reps, seed, workers, executor=executor)
-    paired = {base.name: before}
-    differences = []
-    for name, whatif in zip(names, scenarios, strict=True):
-        same = run_chunked(whatif, reps, seed, workers, executor=executor)
-        independent = run_chunked(whatif, reps, seed, workers, first_rep=reps, executor=executor)
-        paired[name] = same
-        for metric in base_metrics(before, same):
-            differences.append(
-                difference(
-                    name,
-                    metric,
-                    before.metrics[metric],
-                    same.metrics[metric],
-                    independent.metrics[metric],
+    bar = progress_bar(progress)
+    bar.total = reps * (1 + 2 * len(scenarios))
+    chunked = {"workers": workers, "executor": executor, "done": bar.update}
+    with bar:
+        before = run_chunked(base, reps, seed, **chunked)
+        log.info("compare: base %s, %d replications", base.name, reps)
+        paired = {base.name: before}
+        differences = []
+        for name, whatif in zip(names, scenarios, strict=True):
+            same = run_chunked(whatif, reps, seed, **chunked)
+            independent = run_chunked(whatif, reps, seed, first_rep=reps, **chunked)
+            log.info("compare: what-if %s, %d paired and %d independent", name, reps, reps)
+            paired[name] = same
+            for metric in base_metrics(before, same):
+                differences.append(
+                    difference(
+                        name,
+                        metric,
+                        before.metrics[metric],
+                        same.metrics[metric],
+                        independent.metrics[metric],
+                    )
                 )
-            )
     wall = time.perf_counter() - began
     return Comparison(base, scenarios, reps, seed, differences, paired, wall)
 

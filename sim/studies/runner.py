@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +32,8 @@ from sim.studies.precision import RULE, precise
 from sim.studies.processes import worker_pool
 from sim.views.plots import write_figures
 from sim.views.report import report_html
+
+log = logging.getLogger(__name__)
 
 #: The engines: ``vector`` (batch, the default) and ``des`` (SimPy reference).
 ENGINES = {"vector": run_vector, "des": run_des}
@@ -180,6 +183,9 @@ def run(
             more = replicate(n, min(2 * n, cap) - n)
             replications = _gather([replications, more], [0, n], n + more.reps)
             met = precise({m: replications.metrics[m] for m in metrics}, precision)
+            log.info(
+                "precision: %d replications, %s", replications.reps, "met" if met else "not met"
+            )
     record = None
     if precision is not None:
         record = {

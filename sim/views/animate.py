@@ -309,7 +309,7 @@ class _Scene:
     def update(self, t: float) -> None:
         """Move every artist to ``t`` hours from the start."""
         row = int(np.searchsorted(self.times, t, side="right"))
-        now = self.scenario.clock(round(t * 60) / 60)
+        now = self.scenario.shown(t)
         self.clock.set_text(now.strftime(CLOCK))  # as in the narration: Thu 15 Dec 14:30
         self.count.set_text(f"evacuated {self.evacuated[row]:,} of {self.scenario.people:,}")
         cause = next((n for s, n in reversed(self.notes) if s <= t), None)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sim.inputs.scenario import Linkage, Scenario
 from sim.outputs.records import (
@@ -41,6 +41,7 @@ from sim.outputs.records import (
     MAX_WAIT,
     ROOM,
     SCHEDULED,
+    SENT_HOME,
     SUSPENDED,
     TOO_FEW,
     TURN_BACK_RULE,
@@ -143,10 +144,8 @@ class Narrator:
 
     def _people_leave(self, e: TraceEvent) -> str:
         self._queue(e.groups, -1)
-        return (
-            f"{self._people(e.groups)} give up waiting and go home; "
-            f"{self._waiting()} people still wait."
-        )
+        what = "are sent home" if e.note == SENT_HOME else "give up waiting and go home"
+        return f"{self._people(e.groups)} {what}; {self._waiting()} people still wait."
 
     def _vehicles_lost(self, e: TraceEvent) -> str:
         if not sum(e.vehicles):
@@ -416,7 +415,7 @@ class Narrator:
 
     def _clock(self, hours: float) -> datetime:
         """The local time of ``hours``, to the nearest minute, as every line shows it."""
-        return self.scenario.start + timedelta(minutes=round(hours * 60))
+        return self.scenario.shown(hours)
 
     def _when(self, hours: float, now: float) -> str:
         """A later moment: its clock time, with the day if it is not today."""

@@ -289,7 +289,7 @@ def _clock_axis(ax: Axes, scenario: Scenario) -> None:
 
 def _clock_label(scenario: Scenario, hours: float) -> str:
     """The clock time ``hours`` after the start, e.g. ``Thu 15 14:00`` (whatever the locale)."""
-    t = scenario.clock(round(hours * 60) / 60)
+    t = scenario.shown(hours)
     return f"{DAYS[t.weekday()]} {t.day} {t:%H:%M}"
 
 

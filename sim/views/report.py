@@ -153,7 +153,7 @@ def _key_results(result: RunRecord) -> str:
     for name in names:
         x = by_name[name]
         label = KEY.get(name, f"evacuated by milestone {name.removeprefix('evacuated_by_')}")
-        show = _num if name not in TIMES else lambda v: _num(v, s.clock)
+        show = _num if name not in TIMES else lambda v: _num(v, s.shown)
         ci = f"{show(x.ci_low)} – {show(x.ci_high)}" if x.n > 1 else "–"
         spread = f"{show(x.p5)} – {show(x.p95)}" if x.n else "–"
         mean = show(x.mean) if x.n else "undefined in every replication"

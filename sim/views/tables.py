@@ -20,6 +20,8 @@ from sim.studies.sweeps import SweepResult
 #: Metrics shown in the terminal after a run (all are in summary.csv).
 HEADLINE = (
     "evacuated",
+    "convoys_departed",
+    "convoys_crossed",
     "convoys",
     "first_departure",
     "clearance_time",
@@ -27,16 +29,21 @@ HEADLINE = (
     "suspended_hours",
     "wait_person_hours",
     "held_person_hours",
+    "boarded_person_hours",
     "cold_person_hours",
     "peak_queue",
+    "mean_queue",
 )
+
+#: How the terminal table says a mean covers only some replications: "487 of 500 cleared".
+PART = {"clearance_time": "cleared", "first_departure": "with a departure"}
 
 #: The figures the Aleppo calibration is checked against
 #: (scenarios/calibration/aleppo_2016_targets.toml) and the statistic shown for each, with
 #: the 5th-95th percentile interval, when the scenario has the metric.
 CALIBRATION = (
-    ("evacuated_by_halt", "mean"),
-    ("convoys_by_halt", "median"),
+    ("departed_by_halt", "mean"),
+    ("convoys_departed_by_halt", "median"),
     ("evacuated_patients_by_fri_0700", "mean"),
 )
 
@@ -173,9 +180,11 @@ def run_table(result: RunResult) -> str:
     """The headline metrics as a small text table."""
     s = result.scenario
     linked = [n for n in LINKED if n in result.metrics]
-    crossing = [n for n in result.metrics if n.startswith(("crossed_", "crossing_"))]
+    crossing = [
+        n for n in result.metrics if n.startswith(("crossed_", "crossing_")) and "_by_" not in n
+    ]
     names = [*HEADLINE, *linked, *crossing]
-    names += [n for n in result.metrics if n.startswith("evacuated_by_")]
+    names += [n for n in result.metrics if n.startswith(("departed_by_", "evacuated_by_"))]
     rows = [
         f"{s.name}: {result.reps} replications, seed {result.seed}, "
         f"{result.engine} engine, {result.wall_time:.1f} s",
@@ -187,10 +196,13 @@ def run_table(result: RunResult) -> str:
         if x.n == 0:
             rows.append(f"{name:<28}{'undefined in every replication':>56}")
             continue
-        clock = s.clock if name in TIMES or name.startswith("time_of_") else None
+        clock = s.shown if name in TIMES or name.startswith("time_of_") else None
         ci = f"{_fmt(x.ci_low, clock)} – {_fmt(x.ci_high, clock)}" if x.n > 1 else ""
         spread = f"{_fmt(x.p5, clock)} – {_fmt(x.p95, clock)}"
-        rows.append(f"{name:<28}{_fmt(x.mean, clock):>12}{ci:>22}{spread:>22}")
+        part = ""
+        if x.n < result.reps:  # the mean and the spread are over these replications only
+            part = f"  {x.n:,} of {result.reps:,} {PART.get(name, 'defined')}"
+        rows.append(f"{name:<28}{_fmt(x.mean, clock):>12}{ci:>22}{spread:>22}{part}")
     checked = [(by_name[n], stat) for n, stat in CALIBRATION if n in by_name and by_name[n].n]
     if checked:
         rows += ["", f"{'calibration figure':<32}{'statistic':>14}{'90% interval':>22}"]
@@ -206,4 +218,4 @@ def _fmt(value: float, clock: Callable[[float], datetime] | None = None) -> str:
         return "nan"
     if clock is not None:
         return clock(value).strftime("%a %H:%M")
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}"
+    return f"{value:,.0f}" if abs(value) >= 100 or value.is_integer() else f"{value:.2f}"

@@ -38,7 +38,7 @@ def metric_label(scenario: Scenario, metric: str) -> tuple[str, str]:
     if metric.startswith("evacuated_") and (rest.startswith("by_") or "_by_" in rest):
         who, _, name = ("", "", rest[3:]) if rest.startswith("by_") else rest.partition("_by_")
         m = when.get(name)
-        moment = f" ({scenario.clock(m.at).strftime(CLOCK)})" if m and m.at is not None else ""
+        moment = f" ({scenario.shown(m.at).strftime(CLOCK)})" if m and m.at is not None else ""
         return f"{who or 'people'} evacuated by {name.replace('_', ' ')}{moment}", "people"
     if metric.startswith("convoys_by_"):
         return f"convoys by {metric.removeprefix('convoys_by_').replace('_', ' ')}", "convoys"

@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from concurrent.futures import Executor
@@ -35,7 +36,9 @@ from sim.studies.budget import check_memory, run_bytes
 from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.report import default_folder, write_calibration
 from sim.studies.calibration.targets import Targets, load_targets
-from sim.studies.runner import run_chunked
+from sim.studies.runner import progress_bar, run_chunked
+
+log = logging.getLogger(__name__)
 
 #: Differential evolution: candidates per free parameter and generations. Each candidate
 #: costs ``refine_reps`` replications, so a generation is a single batch.
@@ -62,6 +65,7 @@ def calibrate(
     workers: int | None = None,
     refine: bool = True,
     executor: Executor | None = None,
+    progress: bool = False,
 ) -> Calibration:
     """Fit the free parameters of ``targets.scenario`` to the reported figures.
 
@@ -82,6 +86,9 @@ def calibrate(
     executor : concurrent.futures.Executor, optional
         Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
         (see :func:`sim.studies.runner.run_chunked`); the same posterior whatever runs them.
+    progress : bool
+        Show the prior draws' replications done and the time left on standard error (when
+        it is a terminal); the refinement logs its stages (``logging``, ``sim`` loggers).
 
     Returns
     -------
@@ -97,17 +104,21 @@ def calibrate(
     began = time.perf_counter()
     values = prior_draws(targets, draws, seed)
     n = len(values)
-    run = run_chunked(
-        targets.scenario,
-        n,
-        seed,
-        workers,
-        _parameters(targets, values),
-        rep_ids=np.arange(n),
-        executor=executor,
-    )
+    with progress_bar(progress) as bar:
+        bar.total = n
+        run = run_chunked(
+            targets.scenario,
+            n,
+            seed,
+            workers,
+            _parameters(targets, values),
+            rep_ids=np.arange(n),
+            executor=executor,
+            done=bar.update,
+        )
     simulated = target_metrics(targets, run.metrics)
     timings["simulation"] = time.perf_counter() - began
+    log.info("calibrate: %d prior draws simulated in %.1f s", n, timings["simulation"])
     distance = distances(targets, simulated)
     fit = _refit(targets, distance, "", math.nan)
     sensitivity = []
@@ -127,6 +138,7 @@ def calibrate(
     else:
         point = np.median(posterior, axis=0)
     timings["refinement"] = time.perf_counter() - began
+    log.info("calibrate: refinement took %.1f s", timings["refinement"])
     best = {p.path: _rounded(x, p.integer) for p, x in zip(targets.priors, point, strict=True)}
     scenario = targets.scenario
     constant = {k: np.full(scenario.reps, v) for k, v in best.items()}

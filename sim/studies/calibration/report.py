@@ -321,7 +321,7 @@ def _variant(metric: str, value: float) -> str:
 def _val(check: TargetCheck, value: float, scenario: Scenario) -> str:
     """A target's value: a moment as day and clock time, a number otherwise."""
     if is_moment(check.metric) and not np.isnan(value):
-        return scenario.clock(value).strftime("%a %H:%M")
+        return scenario.shown(value).strftime("%a %H:%M")
     return _num(value)
 
 

@@ -27,7 +27,7 @@ the clock time it refers to and its source) and the free parameters with their p
     prior = "uniform"                     # or "loguniform"
     low = 1.0
     high = 2.5
-    source = "loads 40-60, 70-100 crammed (FACTS)"
+    source = "loads 40-60, 70-100 crammed (sources.md)"
 
 Every mistake raises :class:`~sim.errors.ScenarioError` naming the file and the key.
 """
