@@ -46,7 +46,7 @@ headway = 1.0
 to_checkpoint = 0.5
 inspection = 0.0
 to_reception = 0.5
-return_trip = 100.0
+return_trip = 20.0
 """
 
 

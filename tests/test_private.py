@@ -41,7 +41,7 @@ min_vehicles = 10
 to_checkpoint = 0.5
 inspection = 0.0
 to_reception = 0.5
-return_trip = 100.0
+return_trip = 20.0
 [crossing]
 lanes = 1
 vehicles_per_hour = 20.0

@@ -67,8 +67,11 @@ class BatchPrivate(BatchPart):
         stream = self.column_stream[column]
         vehicles = self.column_vehicles[column]
         width = int(vehicles.max())
-        index = column[:, None] * MAX_COLUMN + np.arange(width)[None, :]
-        u = self.variates.uniform("private_load", self.rep[idx][:, None], index)
+        u = np.empty((len(idx), width))
+        for k in np.unique(column):  # one column at a time: consecutive indices, the fast path
+            on = column == k
+            index = k * MAX_COLUMN + np.arange(width)[None, :]
+            u[on] = self.variates.uniform("private_load", self.rep[idx[on]][:, None], index)
         seats = np.zeros(u.shape, dtype=np.int64)
         for k in np.unique(stream):
             on = stream == k
