@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -47,7 +47,7 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
     mean = float(defined.mean())
     spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
     half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
-    method = "inverted_cdf" if whole else "linear"
+    method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if whole else "linear"
     p5, median, p95 = np.percentile(defined, [5, 50, 95], method=method)
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
