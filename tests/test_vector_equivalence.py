@@ -45,10 +45,18 @@ def test_every_scenario_agrees_over_200_replications(path):
 
 
 #: Random scenarios per run; EQUIVALENCE_EXAMPLES=1000 for a thorough check before a release.
+#: Without it the examples are the same on every run (derandomized), so CI is repeatable and
+#: a known disagreement is a named test below rather than a failure that comes and goes.
 EXAMPLES = int(os.environ.get("EQUIVALENCE_EXAMPLES", "200"))
+EXPLORE = "EQUIVALENCE_EXAMPLES" in os.environ
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not EXPLORE,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(overrides=random_scenario(), seed=st.integers(0, 2**32))
 def test_random_scenarios_agree(overrides, seed):
     scenario = sim.load_scenario(BASELINE, overrides)
@@ -200,3 +208,68 @@ def test_unknown_or_misshapen_parameters_are_refused():
         run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": np.ones(4)})
     with pytest.raises(sim.ScenarioError, match="whole numbers"):
         run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": np.full(3, 2.5)})
+
+
+# Found by the random search at the end of this round (hypothesis seed 14907216): a linked
+# site, boarding while suspended, departure hours and a period that sets ``max_hold`` to 0.1 h
+# together make the engines part ways (a patient's wait, and the order of a convoy's forming
+# and an arrival in the trace). Removing the period's ``max_hold`` makes them agree. Open in
+# issue 11 until fixed; strict, so the fix shows up as a pass to be turned into a plain test.
+KNOWN_DISAGREEMENT = [
+    "horizon=32.644044494146115",
+    "fleet.buses.count=24",
+    "fleet.buses.seats=16",
+    "fleet.buses.per_convoy=1",
+    "fleet.ambulances.count=3",
+    "fleet.buses.available_at=3.4381238992618015e-291",
+    "population.families.count=562",
+    "population.wounded.count=51",
+    "population.fighters.count=328",
+    "convoy.min_vehicles=7",
+    "convoy.max_wait=3.6623370170192766",
+    "convoy.headway=0.0",
+    "convoy.max_in_corridor=1",
+    "convoy.when_corridor_full='wait_to_depart'",
+    "route.incident_probability=0.0",
+    "ceasefire.breach_rate=0.3849075334300339",
+    "ceasefire.before_checkpoint='hold'",
+    "run.trace_reps=2",
+    "route.to_checkpoint=0.0",
+    "route.inspection=0.7152623671160383",
+    "route.to_reception=1.9310337134655926",
+    "route.return_trip=8.458446659165891e-202",
+    "fleet.buses.load_time={dist = 'uniform', low = 1.5, high = 2.802905842036571}",
+    "fleet.buses.unload_time=1.2644051713433535",
+    "fleet.ambulances.load_time=0.8393666217362621",
+    "fleet.ambulances.unload_time=2.039391050569303",
+    "ceasefire.negotiation=1.2644051713433535",
+    "ceasefire.guarantee=2.436282589971727",
+    "ceasefire.windows=[]",
+    "ceasefire.max_hold=inf",
+    "ceasefire.max_hold_counts='total'",
+    "ceasefire.board_while_suspended=true",
+    "fleet.buses.changes=[]",
+    "fleet.ambulances.changes=[]",
+    "population.patients.leaving={after = 11.148722687064359, share = 1.1754943508222875e-38}",
+    "population.families.leaving={after = 28.052443644772328, share = 0.8402952242019948}",
+    "population.fighters.leaving={after = 2.5347756455847916e-273, share = 0.15996893165257167}",
+    "population.families.arrivals="
+    "[{start = 0.5, end = 10.5, every = 4.543212916617146, total = 2999}]",
+    "linkage.people=304",
+    "linkage.per_convoy=100",
+    "linkage.start=1e-09",
+    "linkage.trip=2.5386077473379283",
+    "linkage.max_lag=0.6061966463456171",
+    "linkage.lag_breach_rate=1.3526590466924395",
+    "periods=[{start = 2.2332250030208502e-116, name = 'period 0', crowding = {buses = 1.0}, "
+    "headway = 0.0, max_hold = 0.1, board_while_suspended = true, per_convoy = {buses = 21}, "
+    "inspection_factor = 0.3083427528127359, max_wait = 0.0}]",
+    "convoy.departure_hours=[0.0, 5.212598802476876]",
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known: a period's max_hold with boarding while suspended")
+def test_known_disagreement_of_a_periods_max_hold():
+    scenario = sim.load_scenario(BASELINE, KNOWN_DISAGREEMENT)
+    reference = run_des(scenario, 4, seed=14907216)
+    assert_same(scenario, reference, run_vector(scenario, 4, seed=14907216))
