@@ -120,7 +120,7 @@ def test_whatifs_are_labelled_by_name_or_file(one_bus, tmp_path):
 
 def test_cli_writes_a_compare_folder(tmp_path):
     whatif = tmp_path / "more_buses.toml"
-    whatif.write_text(f'extends = "{BASELINE}"\nname = "more_buses"\n[fleet.buses]\ncount = 50\n')
+    whatif.write_text(f'extends = "{BASELINE}"\nname = "more_buses"\n[fleet.buses]\ncount = 80\n')
     out = tmp_path / "cmp"
     done = evacsim("compare", str(BASELINE), str(whatif), "--reps", "40", "--out", str(out))
     assert done.returncode == 0, done.stderr

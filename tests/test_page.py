@@ -183,13 +183,14 @@ def test_the_teaching_view_tells_and_animates_one_replication(client, capsys):
 def test_levers_mark_the_bases_values_and_only_changes_count():
     base = sim.load_scenario(BASE)
     by_key = {lever.key: lever for lever in levers(base)}
-    assert by_key["fleet.buses.count"].base == 38
-    assert by_key["convoy.headway"].base == 1.64 and by_key["convoy.headway"].unit == "hours"
+    assert by_key["fleet.buses.count"].base == base.pools[0].count
+    headway = by_key["convoy.headway"]
+    assert headway.base == base.convoy.headway and headway.unit == "hours"
     assert by_key["ceasefire.negotiation.mean"].base == 1.5
     assert by_key["ceasefire.before_checkpoint"].choices == ("hold", "turn_back")
     assert by_key["convoy.departure_hours"].base is None
     assert by_key["crossing.lanes"].base == math.inf  # no [crossing]: unlimited
-    assert by_key["fleet.buses.crowding"].base == 1.32
+    assert by_key["fleet.buses.crowding"].base == base.pools[0].crowding
     assert by_key["ceasefire.board_while_suspended"].base is False
     assert "linkage.max_lag" not in by_key
     linked = {lever.key for lever in levers(sim.load_scenario("what-if/linked_foua_kefraya"))}
@@ -197,9 +198,9 @@ def test_levers_mark_the_bases_values_and_only_changes_count():
     assert changed(base, {"ceasefire.board_while_suspended": "true"}) == {
         "ceasefire.board_while_suspended": True
     }
-    assert changed(base, {"fleet.buses.count": "38", "convoy.headway": "2"}) == {
-        "convoy.headway": 2
-    }
+    assert changed(
+        base, {"fleet.buses.count": str(base.pools[0].count), "convoy.headway": "2"}
+    ) == {"convoy.headway": 2}
     with pytest.raises(sim.ScenarioError, match="not a control of this page"):
         changed(base, {"run.seed": "3"})
 
