@@ -95,3 +95,21 @@ def test_a_journal_of_another_study_is_refused(tmp_path):
     with pytest.raises(sim.ScenarioError, match="is the journal of another study"):
         sim.optimise(path, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_journal_cut_at_any_line_resumes_to_the_same_trials(tmp_path):
+    # A kill leaves the journal's lines up to some point: cut it there, at every line of the
+    # second and third batches, and resume from each cut.
+    path = tmp_path / "cut.toml"
+    path.write_text(STUDY.replace("budget = 64", "budget = 40"))
+    spec = sim.load_study(path)
+    whole = tmp_path / "whole" / "optuna.log"
+    trials = search(spec, whole, Evaluator(spec), identity="x")
+    lines = whole.read_bytes().split(b"\n")[:-1]
+    creations = [i for i, line in enumerate(lines) if json.loads(line)["op_code"] == 4]
+    for cut in range(creations[4], creations[12] + 1):
+        journal = tmp_path / f"cut{cut}" / "optuna.log"
+        journal.parent.mkdir()
+        journal.write_bytes(b"\n".join(lines[:cut]) + b"\n")
+        resumed = search(spec, journal, Evaluator(spec), identity="x")
+        assert repr(resumed) == repr(trials), cut  # repr: NaN objectives compare equal

@@ -8,12 +8,15 @@ NSGA-II) read the same way: each constraint's value is ``(estimate - bound) / to
 at most 0 when the trial's estimate meets it, in units of the constraint's own tolerance so
 that constraints in different units can be added.
 
-Optuna keeps the study in a journal file (``optuna.log``, :mod:`.journal`), one line per
-change, appended and flushed: a search killed at any moment resumes from it. Each trial's
-sampler is seeded by the study's seed and the trial's number, and a batch cut short by a
-kill is completed (parameters a kill kept Optuna from writing are proposed again by the
-same seeded sampler) and evaluated on resume, so a resumed search gives the same trials as
-one never stopped.
+Optuna keeps the study in a journal file (``optuna.log``, :mod:`.journal`), appended and
+flushed: a search killed at any moment resumes from it. The sampler proposes in an
+in-memory copy of the study, and a trial reaches the journal only once evaluated, whole, in
+one line (Optuna would write a trial asked of the journal one parameter at a time, and a
+kill between two of those lines leaves a half-proposed trial that no sampler can complete
+as it would have). Each trial's sampler is seeded by the study's seed and the trial's
+number, so on resume the batch a kill cut short is proposed again, identically (its
+earlier trials running, as they were), and only its trials missing from the journal are
+evaluated: a resumed search gives the same trials as one never stopped.
 """
 
 from __future__ import annotations
@@ -133,35 +136,46 @@ def search(
                 "remove its folder or choose another --out",
             )
         space = distributions(optuna, spec)
+        done = len(study.get_trials(deepcopy=False))
+        # The sampler's view: the journal's trials up to the batch a kill may have cut short.
+        start = done // spec.batch * spec.batch
+        mirror = optuna.create_study(directions=directions)
+        mirror.add_trials(study.get_trials()[:start])
         with _bar(progress, spec.trials) as bar:
-            bar.update(sum(t.state.is_finished() for t in study.get_trials(deepcopy=False)))
-            while True:
-                trials = study.get_trials(deepcopy=False)
-                running = [t for t in trials if t.state.name == "RUNNING"]
-                n = len(trials)
-                if running:  # a batch cut short by a kill: complete it first
-                    stop = min(((n - 1) // spec.batch + 1) * spec.batch, spec.trials)
-                elif n >= spec.trials:
-                    break
-                else:
-                    stop = min(n + spec.batch, spec.trials)
-                batch = [_resume(optuna, study, t, spec, space) for t in running]
-                for number in range(n, stop):
-                    study.sampler = sampler(optuna, spec, number)
-                    batch.append(study.ask(space))
-                _evaluate(optuna, study, batch, spec, evaluator)
-                bar.update(len(batch))
+            bar.update(done)
+            while start < spec.trials:
+                stop = min(start + spec.batch, spec.trials)
+                batch = []
+                for number in range(start, stop):
+                    mirror.sampler = sampler(optuna, spec, number)
+                    batch.append(mirror.ask(space))
+                _replayed(study, batch[: done - start], journal)
+                _evaluate(optuna, mirror, batch, spec, evaluator)
+                evaluated = mirror.get_trials(deepcopy=False)
+                for trial in batch[done - start :]:  # one journal line per trial, once whole
+                    study.add_trial(evaluated[trial.number])
+                bar.update(stop - done)
+                start = done = stop
         return [_record(t, spec) for t in study.get_trials(deepcopy=False)]
 
 
-def _resume(optuna: Any, study: Any, frozen: Any, spec: StudySpec, space: dict) -> Any:
-    """A trial a killed search had asked: its parameters completed by the sampler that
-    proposed it (a kill can land between Optuna's writes of one trial's parameters)."""
-    study.sampler = sampler(optuna, spec, frozen.number)
-    trial = optuna.trial.Trial(study, frozen._trial_id)
-    for key, distribution in space.items():
-        trial._suggest(key, distribution)  # the stored value if it was written
-    return trial
+def _replayed(study: Any, trials: list[Any], journal: Path) -> None:
+    """Check that the trials proposed again on resume are the journal's.
+
+    Raises
+    ------
+    ScenarioError
+        If they differ: the journal was written by another version of Optuna or evacsim.
+    """
+    kept = study.get_trials(deepcopy=False)
+    for trial in trials:
+        if trial.params != kept[trial.number].params:
+            raise ScenarioError(
+                str(journal),
+                "",
+                f"trial {trial.number} is proposed differently from the journal's (written "
+                "by another version of Optuna or evacsim): remove its folder to start again",
+            )
 
 
 def distributions(optuna: Any, spec: StudySpec) -> dict[str, Any]:
@@ -243,8 +257,6 @@ def _quiet(optuna: Any) -> Iterator[None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            # a resumed trial's constraints may be written already, with the same values
-            warnings.filterwarnings("ignore", "The constraint value is ignored")
             yield
     finally:
         optuna.logging.set_verbosity(before)
