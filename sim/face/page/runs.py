@@ -28,6 +28,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -149,7 +150,7 @@ class Runs:
                 )
                 running = Running(key, task)
                 self.running[key[:3]] = running
-                task.future.add_done_callback(lambda f, r=running: self._finished(r, f))
+                task.future.add_done_callback(partial(self._finished, running))
             elif priority == NOW:
                 self.workers.hurry(running.task)
             running.wanted.append(cancelled)
