@@ -19,6 +19,9 @@ from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.outputs.records import count_metrics
 
+#: One column of 10 cars at 0.5 h, 4 people a car, taking families.
+CARS = "private.cars={groups = ['families'], people = 4.0, columns = [{at = 0.5, vehicles = 10}]}"
+
 
 def per_replication(overrides: list[str], parameters: dict[str, list[float]], seed: int = 1):
     """The batch run with ``parameters`` given per replication, after checking that each
@@ -152,4 +155,58 @@ def test_more_leaving_than_ever_entered_is_refused():
     with pytest.raises(sim.ScenarioError, match="more vehicles leave fleet.buses"):
         run_vector(
             scenario, 2, seed=1, parameters={"fleet.buses.changes.0.enter": np.array([10, 5])}
+        )
+
+
+def test_people_at_the_start_and_arriving_per_replication():
+    # 2,300, 600 or 1,200 at the start: 4, 1 or 2 convoys of 600 (every 4 h), the last
+    # arriving 2.0 h after it forms
+    m = per_replication([], {"population.families.count": [2300, 600, 1200]})
+    assert m["evacuated"].tolist() == [2300, 600, 1200]
+    assert m["clearance_time"].tolist() == [14.0, 2.0, 6.0]
+    # a total shared over batches at 1.0 and 2.0 (the first takes the odd one), and a count
+    # at 3.0: everyone who arrives is evacuated by the fifth convoy (16.0, arriving 18.0)
+    m = per_replication(
+        [
+            "population.families.arrivals=[{start = 1.0, end = 3.0, every = 1.0, total = 101},"
+            " {at = 3.0, count = 10}]"
+        ],
+        {
+            "population.families.arrivals.0.total": [101, 0, 7],
+            "population.families.arrivals.1.count": [10, 250, 0],
+        },
+    )
+    assert m["arrived"].tolist() == [2411, 2550, 2307]
+    assert m["evacuated"].tolist() == [2411, 2550, 2307]
+    assert m["waiting_at_end"].tolist() == [0, 0, 0]
+
+
+def test_private_vehicles_per_column_per_replication():
+    # one column of cars, 4 people each, at 0.5: they take 4 x vehicles of the families
+    m = per_replication(
+        [CARS],
+        {"private.cars.columns.0.vehicles": [10, 100, 1]},
+    )
+    assert m["evacuated_private"].tolist() == [40, 400, 4]
+    assert m["crossed_cars"].tolist() == [10, 100, 1]
+    assert m["evacuated"].tolist() == [2300, 2300, 2300]
+
+
+def test_the_scenario_values_are_the_defaults():
+    # without arrays, the per-batch people and column vehicles are the scenario's own
+    scenario = sim.load_scenario(DETERMINISTIC.parent.parent / "aleppo_2016_full.toml")
+    params = batch_parameters(scenario, 1)
+    for group, counts in zip(scenario.groups, params.arrivals, strict=True):
+        assert list(counts) == [n for _, n in group.arrivals]
+    assert list(params.columns) == [n for _, _, n in scenario.private_columns]
+
+
+def test_a_column_needs_a_vehicle():
+    scenario = sim.load_scenario(
+        DETERMINISTIC,
+        [CARS],
+    )
+    with pytest.raises(sim.ScenarioError, match="must be 1 to"):
+        run_vector(
+            scenario, 2, seed=1, parameters={"private.cars.columns.0.vehicles": np.array([3, 0])}
         )

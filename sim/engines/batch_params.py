@@ -13,9 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
-from sim.engines.batch_entries import change_entries, period_entries
+from sim.engines.batch_entries import (
+    arrival_entries,
+    change_entries,
+    column_entries,
+    period_entries,
+)
 from sim.errors import ScenarioError
-from sim.inputs.scenario import Period, Scenario
+from sim.inputs.scenario import MAX_COLUMN, Period, Scenario
+from sim.inputs.spread import share_out
 from sim.model.distributions import CV_FIXED, Distribution
 from sim.model.periods import SCALAR_RULES
 
@@ -32,6 +38,8 @@ INTEGERS = (
     "lanes",
     "enter",
     "leave",
+    "total",
+    "vehicles",
 )
 #: Rules a period may set with one number (the others are by pool or group, or a flag).
 PERIOD_NUMBERS = tuple(rule for rule in SCALAR_RULES if rule != "board_while_suspended")
@@ -94,11 +102,17 @@ class BatchParameters:
         The key path of each of the scenario's periods (in its time order), e.g. ``periods.2``.
     changes : tuple of tuple of str
         The key path of each of each pool's fleet changes, e.g. ``fleet.buses.changes.0.leave``.
+    arrivals : tuple of tuple of (float or ndarray)
+        People in each of each group's arrival batches (in time order).
+    columns : tuple of (float or ndarray)
+        Vehicles in each of the scenario's private columns (``Scenario.private_columns``).
     """
 
     values: dict[str, Value]
     periods: tuple[str, ...] = ()
     changes: tuple[tuple[str, ...], ...] = ()
+    arrivals: tuple[tuple[Value, ...], ...] = ()
+    columns: tuple[Value, ...] = ()
 
     def __getitem__(self, key: str) -> Value:
         return self.values[key]
@@ -136,7 +150,16 @@ def batch_parameters(
             keys.append(f"fleet.{p.name}.changes.{i}.{way}")
             values[keys[-1]] = float(abs(change.vehicles))
         changes.append(tuple(keys))
+    document = scenario.document
+    arrivals = []
     for g in scenario.groups:
+        values[f"population.{g.name}.count"] = float(g.count)
+        entries = arrival_entries(scenario, g.name)
+        for i in dict.fromkeys(entries):
+            entry = document["population"][g.name]["arrivals"][i]
+            field = "count" if "count" in entry else "total"
+            values[f"population.{g.name}.arrivals.{i}.{field}"] = float(entry[field])
+        arrivals.append(entries)
         if g.leaving is not None:
             values[f"population.{g.name}.leaving.after"] = g.leaving.after
             values[f"population.{g.name}.leaving.share"] = g.leaving.share
@@ -164,9 +187,14 @@ def batch_parameters(
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes
         values["crossing.vehicles_per_hour"] = crossing.vehicles_per_hour
+    columns = []
     for stream in scenario.private:
         for k, v in stream.load.params:
             values[f"private.{stream.name}.people.{k}"] = v
+        entries = column_entries(scenario, stream.name)
+        for i, (_, n) in zip(entries, stream.columns, strict=True):
+            values[f"private.{stream.name}.columns.{i}.vehicles"] = float(n)
+        columns += [f"private.{stream.name}.columns.{i}.vehicles" for i in entries]
     periods = tuple(f"periods.{i}" for i in period_entries(scenario))
     for key, period in zip(periods, scenario.periods, strict=True):
         values.update(_period_values(key, period))
@@ -193,7 +221,34 @@ def batch_parameters(
         values[key] = array
     for p, keys in zip(scenario.pools, changes, strict=True):
         _check_fleet(p.name, keys, values, arrays or {}, scenario)
-    return BatchParameters(values, periods, tuple(changes))
+    if any(key.startswith("private.") and key.endswith(".vehicles") for key in arrays or {}):
+        for key in columns:
+            if np.any(values[key] < 1) or np.any(values[key] > MAX_COLUMN):
+                raise ScenarioError("parameters", key, f"must be 1 to {MAX_COLUMN:,} vehicles")
+    people = tuple(
+        _arrival_counts(g.name, entries, values, document)
+        for g, entries in zip(scenario.groups, arrivals, strict=True)
+    )
+    return BatchParameters(
+        values, periods, tuple(changes), people, tuple(values[k] for k in columns)
+    )
+
+
+def _arrival_counts(
+    group: str, entries: list[int], values: dict[str, Value], document: dict
+) -> tuple[Value, ...]:
+    """People in each of ``group``'s arrival batches: an entry's ``count`` in each of its
+    batches, or its ``total`` shared out over them, per replication if given so."""
+    by_time: list[Value] = [0] * len(entries)
+    for i in sorted(set(entries)):
+        field = "count" if "count" in document["population"][group]["arrivals"][i] else "total"
+        value = values[f"population.{group}.arrivals.{i}.{field}"]
+        value = value.astype(np.int64) if isinstance(value, np.ndarray) else int(value)
+        batches = [b for b, e in enumerate(entries) if e == i]
+        shares = [value] * len(batches) if field == "count" else share_out(value, len(batches))
+        for b, n in zip(batches, shares, strict=True):
+            by_time[b] = n
+    return tuple(by_time)
 
 
 def _period_values(key: str, period: Period) -> dict[str, float]:

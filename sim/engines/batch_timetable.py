@@ -50,16 +50,16 @@ class BatchTimetable(BatchPart):
         self.change_vehicles = []  # vehicles entering (> 0) or leaving (< 0), per replication
         for p, pool in enumerate(s.pools):
             for change, key in zip(pool.changes, params.changes[p], strict=True):
-                rows.append((np.full(R, change.at), (FLEET_CHANGE, p, len(self.change_notes), 0)))
+                rows.append((np.full(R, change.at), (FLEET_CHANGE, p, len(self.change_notes))))
                 self.change_notes.append(change)
                 self.change_vehicles.append(np.sign(change.vehicles) * params[key])
         for q, period in enumerate(s.periods):
-            rows.append((np.full(R, period.start), (PERIOD, q, 0, 0)))
+            rows.append((np.full(R, period.start), (PERIOD, q, 0)))
         for g, group in enumerate(s.groups):
             if group.leaving is not None:
                 after = params[f"population.{group.name}.leaving.after"]
                 for k in range(1 + len(group.arrivals)):
-                    rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k, 0)))
+                    rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k)))
         return rows
 
     def _timetable(
@@ -179,7 +179,7 @@ class BatchTimetable(BatchPart):
 
     def _cleared_by_leaving(self, idx: np.ndarray) -> None:
         """The last people waiting went home: the enclave is clear."""
-        cleared = idx[self.evacuated[idx] + self.left[idx] == self.people]
+        cleared = idx[self.evacuated[idx] + self.left[idx] == self.people[idx]]
         if len(cleared):
             self.books.cleared_at[cleared] = self.now[cleared]
             self.books.record(cleared, "cleared")
