@@ -23,6 +23,7 @@ browser (:class:`Tickets`) is stopped: dropped from the queue, or interrupted in
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -149,7 +150,7 @@ class Runs:
                 )
                 running = Running(key, task)
                 self.running[key[:3]] = running
-                task.future.add_done_callback(lambda f, r=running: self._finished(r, f))
+                task.future.add_done_callback(functools.partial(self._finished, running))
             elif priority == NOW:
                 self.workers.hurry(running.task)
             running.wanted.append(cancelled)

@@ -61,7 +61,7 @@ class Task:
 class Worker:
     """One engine process and the server's end of its pipe."""
 
-    def __init__(self, context: multiprocessing.context.BaseContext, preload: tuple[str, ...]):
+    def __init__(self, context: multiprocessing.context.SpawnContext, preload: tuple[str, ...]):
         self.conn, child = context.Pipe()
         self.stopping = context.Value("q", -1, lock=False)  # the task number to stop
         args = (child, self.stopping, preload)
@@ -74,9 +74,10 @@ class Worker:
     def stop(self, task: Task) -> None:
         """Interrupt ``task`` if this worker is still running it (or receiving it: the
         worker looks at ``stopping`` before it begins)."""
-        if STOP is not None and self.task is task:
+        pid = self.process.pid  # set once started, in __init__
+        if STOP is not None and self.task is task and pid is not None:
             self.stopping.value = task.number
-            os.kill(self.process.pid, STOP)
+            os.kill(pid, STOP)
 
 
 class Workers:
@@ -156,6 +157,7 @@ class Workers:
         try:
             number, outcome, value, cpu = worker.conn.recv()
         except EOFError:  # the worker died (killed from outside): fail its block, replace it
+            assert self._loop is not None  # a reply comes only through the loop's reader
             self._loop.remove_reader(worker.conn.fileno())
             if worker.task is not None:
                 worker.task.future.set_exception(RuntimeError("an engine process died"))
