@@ -23,12 +23,12 @@ browser (:class:`Tickets`) is stopped: dropped from the queue, or interrupted in
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -150,7 +150,7 @@ class Runs:
                 )
                 running = Running(key, task)
                 self.running[key[:3]] = running
-                task.future.add_done_callback(partial(self._finished, running))
+                task.future.add_done_callback(functools.partial(self._finished, running))
             elif priority == NOW:
                 self.workers.hurry(running.task)
             running.wanted.append(cancelled)

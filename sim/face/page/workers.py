@@ -30,7 +30,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from multiprocessing.context import SpawnContext
 from typing import Any
 
 #: Priorities of a block in the queue: a browser waits for it, or it is run ahead.
@@ -62,7 +61,7 @@ class Task:
 class Worker:
     """One engine process and the server's end of its pipe."""
 
-    def __init__(self, context: SpawnContext, preload: tuple[str, ...]):
+    def __init__(self, context: multiprocessing.context.SpawnContext, preload: tuple[str, ...]):
         self.conn, child = context.Pipe()
         self.stopping = context.Value("q", -1, lock=False)  # the task number to stop
         args = (child, self.stopping, preload)
@@ -75,7 +74,7 @@ class Worker:
     def stop(self, task: Task) -> None:
         """Interrupt ``task`` if this worker is still running it (or receiving it: the
         worker looks at ``stopping`` before it begins)."""
-        pid = self.process.pid  # set: the process was started
+        pid = self.process.pid  # set once started, in __init__
         if STOP is not None and self.task is task and pid is not None:
             self.stopping.value = task.number
             os.kill(pid, STOP)
@@ -155,17 +154,16 @@ class Workers:
         return None
 
     def _reply(self, worker: Worker) -> None:
-        loop = self._loop
-        assert loop is not None  # readers are added with the loop
         try:
             number, outcome, value, cpu = worker.conn.recv()
         except EOFError:  # the worker died (killed from outside): fail its block, replace it
-            loop.remove_reader(worker.conn.fileno())
+            assert self._loop is not None  # a reply comes only through the loop's reader
+            self._loop.remove_reader(worker.conn.fileno())
             if worker.task is not None:
                 worker.task.future.set_exception(RuntimeError("an engine process died"))
             spare = Worker(self.context, self.preload)
             self.workers[self.workers.index(worker)] = spare
-            loop.add_reader(spare.conn.fileno(), self._reply, spare)
+            self._loop.add_reader(spare.conn.fileno(), self._reply, spare)
             self._dispatch()
             return
         if outcome == "ready":
