@@ -36,7 +36,9 @@ class BatchPrivate(BatchPart):
         s, R = self.scenario, self.R
         columns = s.private_columns
         self.column_stream = np.array([k for _, k, _ in columns], dtype=np.int64)
-        self.column_vehicles = np.array([n for _, _, n in columns], dtype=np.int64)
+        self.column_vehicles = np.array(  # (columns, R): vehicles may differ per replication
+            [np.broadcast_to(n, (R,)) for n in params.columns], dtype=np.int64
+        ).reshape(len(columns), R)
         times = np.array([t for t, _, _ in columns])
         self.column_order = np.argsort(times, kind="stable")  # the order columns fall due
         self.column_pending = np.zeros((len(columns), R), dtype=bool)
@@ -67,7 +69,8 @@ class BatchPrivate(BatchPart):
 
     def _seats(self, column: int) -> np.ndarray:
         """Seats of column ``column``'s vehicles, summed vehicle by vehicle (cumulative), for
-        every replication of the batch: shape (R, vehicles).
+        every replication of the batch: shape (R, most vehicles), flat after a replication's
+        last vehicle (the column's vehicles may differ per replication).
 
         Drawn once for the whole batch when a first replication's column leaves (the
         replications reach it in different passes of the main loop: one large draw instead
@@ -76,12 +79,15 @@ class BatchPrivate(BatchPart):
         """
         seats = self.column_seats.get(column)
         if seats is None:
-            n, stream = int(self.column_vehicles[column]), int(self.column_stream[column])
+            vehicles = self.column_vehicles[column]
+            n, stream = int(vehicles.max()), int(self.column_stream[column])
             index = column * MAX_COLUMN + np.arange(n)[None, :]
             u = self.variates.uniform("private_load", self.rep[:, None], index)
             rows = np.repeat(np.arange(self.R), n)
             people = self.column_load[stream].ppf(u.ravel(), rows).reshape(self.R, n)
-            seats = np.cumsum(np.maximum(1, np.floor(people + 0.5)).astype(np.int64), axis=1)
+            seats = np.maximum(1, np.floor(people + 0.5)).astype(np.int64)
+            seats[np.arange(n)[None, :] >= vehicles[:, None]] = 0
+            seats = np.cumsum(seats, axis=1)
             if seats[:, -1].max() <= np.iinfo(np.int32).max:
                 seats = seats.astype(np.int32)  # half the memory while the column is open
             self.column_seats[column] = seats
@@ -99,13 +105,13 @@ class BatchPrivate(BatchPart):
     def _private_leave(self, idx: np.ndarray, column: np.ndarray) -> None:
         """Columns leave the pickup with the people their vehicles can take."""
         stream = self.column_stream[column]
-        width = int(self.column_vehicles[column].max())
+        drawn = {int(k): self._seats(int(k)) for k in np.unique(column)}
+        width = max(d.shape[1] for d in drawn.values())
         seats = np.empty((len(idx), width), dtype=np.int64)  # cumulative, as _seats
-        for k in np.unique(column):
+        for k, table in drawn.items():
             on = column == k
-            drawn = self._seats(int(k))[idx[on]]
-            seats[on, : drawn.shape[1]] = drawn
-            seats[on, drawn.shape[1] :] = drawn[:, -1:]  # no more vehicles: no more seats
+            seats[on, : table.shape[1]] = table[idx[on]]
+            seats[on, table.shape[1] :] = table[idx[on], -1:]  # no more vehicles, no more seats
         self.column_open[column, idx] = False
         self._drop_seats()
         free = seats[:, -1].copy()
