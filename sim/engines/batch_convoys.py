@@ -189,7 +189,7 @@ class BatchConvoys(BatchPart):
         if self.crossing_on:
             self._release_lane(slot, idx)
         incident = self.active[idx] & (
-            self._convoy_u("incident", idx, self.c_number[slot, idx])
+            self._u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
         )
         if incident.any():
@@ -266,7 +266,7 @@ class BatchConvoys(BatchPart):
     def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
         """People of convoys or private columns have reached reception."""
         self.evacuated[idx] += people
-        cleared = self.evacuated[idx] + self.left[idx] == self.people
+        cleared = self.evacuated[idx] + self.left[idx] == self.people[idx]
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
