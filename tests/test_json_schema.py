@@ -7,6 +7,7 @@ import ast
 import datetime
 import inspect
 import json
+import os
 import subprocess
 import sys
 import tomllib
@@ -117,7 +118,8 @@ def test_every_bundled_scenario_names_the_schema_and_validates(validator):
     assert len(scenarios) >= 20
     for entry in scenarios:
         first = entry.path.read_text(encoding="utf-8").splitlines()[0]
-        assert first.startswith("#:schema "), entry.name  # Taplo's and Even Better TOML's
+        relative = os.path.relpath(SHIPPED, entry.path.parent)
+        assert first.startswith("#:schema "), f"{entry.name}: first line #:schema {relative}"
         named = (entry.path.parent / first.removeprefix("#:schema ")).resolve()
         assert named == SHIPPED.resolve(), entry.name
         assert refusals(validator, entry.path) == [], entry.name
