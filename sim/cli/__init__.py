@@ -13,6 +13,7 @@
     evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
+    evacsim schema [--out DIR]
     evacsim --version
 
 SCENARIO (and a sweep or targets FILE) is a path, or the name of a bundled file such as
@@ -42,6 +43,7 @@ from sim.cli import (
     optimise,
     run,
     scenarios,
+    schema,
     serve,
     sweep,
     validate,
@@ -243,6 +245,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=init.handle)
+
+    p = commands.add_parser(
+        "schema", help="the JSON Schema of scenario files, for editors (docs/scenario.md)"
+    )
+    p.add_argument("--out", metavar="DIR", help="write DIR/scenario.json (default: print it)")
+    p.set_defaults(command=schema.handle)
     for command in commands.choices.values():
         talk = command.add_mutually_exclusive_group()
         talk.add_argument(

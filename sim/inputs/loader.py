@@ -29,7 +29,7 @@ from sim.inputs.limits import (
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.plausible import ImplausibleValue, implausible
 from sim.inputs.scenario import Ceasefire, Group, Linkage, Pool, Scenario
-from sim.inputs.schema import Table
+from sim.inputs.schema import DATETIME_SCHEMA, Table
 from sim.inputs.sections.ceasefire import read_ceasefire, read_linkage
 from sim.inputs.sections.fleet import read_fleet
 from sim.inputs.sections.marks import read_milestone, read_reported
@@ -68,7 +68,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     path = locate(path)
     sources = read_scenario_file(path, overrides)
     root = Table(sources.data, (), sources)
-    start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")
+    start = root.raw(
+        "start", allowed="a local date-time, e.g. 2016-12-15T05:00:00", schema=DATETIME_SCHEMA
+    )
     if isinstance(start, str):
         try:
             start = datetime.fromisoformat(start)

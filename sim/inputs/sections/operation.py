@@ -9,6 +9,7 @@ from typing import Any
 from sim.inputs.limits import MAX_HOURS
 from sim.inputs.scenario import ConvoyRules, Crossing, Group, Period, Pool, Route
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import HOUR, pair
 from sim.model.periods import SCALAR_RULES
 
 
@@ -52,8 +53,8 @@ def _check_convoy_can_form(
 
 def _read_hours(t: Table, key: str) -> tuple[float, float]:
     """Opening and closing hour of day, ``[6, 18]``; ``[22, 6]`` spans midnight."""
-    value = t.raw(key)
     allowed = "[opening, closing] hours of day in [0, 24], different, e.g. [6, 18]"
+    value = t.raw(key, allowed=allowed, schema=pair(HOUR))
     if (
         not isinstance(value, list)
         or len(value) != 2
@@ -151,9 +152,7 @@ def _crossing_throughput(t: Table, crossing: Crossing | None) -> float | None:
 
 def _max_hold(t: Table) -> float | None:
     """A period's ``max_hold``: hours > 0, or ``inf`` for no limit from then on."""
-    if t.has("max_hold") and t.raw("max_hold") == math.inf:
-        return math.inf
-    return t.number("max_hold", None, above=0, unit="hours (or inf: no limit)")
+    return t.number("max_hold", None, above=0, unit="hours", unlimited=True)
 
 
 def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> tuple:
@@ -161,9 +160,7 @@ def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> 
     if not t.has(key):
         return ()
     table = t.table(key)
-    out = []
     for name in table.data:
         if name not in names:
             raise table.error(name, f"unknown {what} {name!r}; the scenario has {names}")
-        out.append((name, table.number(name, **bounds)))
-    return tuple(out)
+    return tuple(table.numbers(**bounds))

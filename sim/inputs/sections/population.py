@@ -8,6 +8,7 @@ from sim.errors import ScenarioError
 from sim.inputs.limits import MAX_ARRIVAL_BATCHES, MAX_PEOPLE
 from sim.inputs.scenario import Group, Leaving, Pool
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import NAMES
 from sim.inputs.sources import Sources
 
 
@@ -18,7 +19,9 @@ def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, 
     for order, (name, t) in enumerate(population.named_tables()):
         count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
         priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
-        vehicles = t.raw("vehicles", allowed=f"a list of vehicle pools from {list(by_name)}")
+        vehicles = t.raw(
+            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=NAMES
+        )
         if (
             not isinstance(vehicles, list)
             or not vehicles

@@ -6,6 +6,7 @@ import math
 
 from sim.inputs.scenario import MAX_COLUMN, Group, Pool, PrivateStream
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import NAMES
 
 
 def read_private(
@@ -17,7 +18,7 @@ def read_private(
     for name, t in private.named_tables():
         if name in {p.name for p in pools}:
             raise private.error(name, "a private stream needs a name no vehicle pool has")
-        chosen = t.raw("groups", allowed=f"a list of groups from {names}")
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=NAMES)
         if (
             not isinstance(chosen, list)
             or not chosen

@@ -7,6 +7,7 @@ from typing import Any
 
 from sim.inputs.limits import MAX_CELSIUS
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import CELSIUS, HOUR, pair
 from sim.model.weather import Weather
 
 
@@ -34,10 +35,11 @@ def read_weather(t: Table, start: datetime, horizon: float) -> Weather:
             points.append((float(point[0]), float(point[1])))
         return tuple(points)
 
-    days = t.raw("days", None)
+    day = {"type": "array", "minItems": 1, "items": pair(HOUR, CELSIUS)}
+    days = t.raw("days", None, "a list of daily profiles", {"type": "array", "items": day})
     profiles: tuple[tuple[tuple[float, float], ...], ...]
     if days is None:
-        profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
+        profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]", schema=day), "daily"),)
     elif isinstance(days, list) and days and not t.has("daily"):
         profiles = tuple(profile(d, f"days.{i}") for i, d in enumerate(days))
     else:
