@@ -93,9 +93,20 @@ def fleet_changes(draw, pool: str, count: int) -> str:
 
 
 @st.composite
+def crossing_rules(draw) -> list[str]:
+    """A period's ``crossing`` table: a throughput per lane, a number of lanes, or both."""
+    rules = {
+        "vehicles_per_hour": lambda: repr(draw(st.floats(0.5, 200.0))),
+        "lanes": lambda: str(draw(st.integers(1, 4))),
+    }
+    chosen = draw(st.lists(st.sampled_from(sorted(rules)), min_size=1, unique=True))
+    return [f"{k} = {rules[k]()}" for k in chosen]
+
+
+@st.composite
 def periods(draw, crossing: bool = False) -> str:
     """Scheduled changes of the rules: convoy size, loads, headway, snow, boarding, and the
-    crossing's throughput if there is a crossing."""
+    crossing's throughput and lanes if there is a crossing."""
     items = []
     for i in range(draw(st.integers(0, 3))):
         keys = [f"start = {draw(st.floats(0.0, 40.0))!r}", f"name = 'period {i}'"]
@@ -111,8 +122,8 @@ def periods(draw, crossing: bool = False) -> str:
             "max_hold": lambda: repr(draw(st.sampled_from([0.1, 1.0, 3.0, float("inf")]))),
             "send_home": lambda: f"{{families = {draw(st.floats(0.0, 1.0))!r}}}",
         }
-        if crossing:
-            options["crossing"] = lambda: f"{{vehicles_per_hour = {draw(st.floats(0.5, 200.0))!r}}}"
+        if crossing:  # its throughput, its lanes, or both
+            options["crossing"] = lambda: "{" + ", ".join(draw(crossing_rules())) + "}"
         chosen = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, unique=True))
         keys += [f"{k} = {options[k]()}" for k in chosen]
         items.append("{" + ", ".join(keys) + "}")

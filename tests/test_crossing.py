@@ -132,3 +132,80 @@ def test_a_throughput_needs_lanes(tmp_path):
     text = FLEET.replace("lanes = 2\n", "")
     with pytest.raises(sim.ScenarioError, match="crossing.lanes.*throughput per lane"):
         load(tmp_path, text)
+
+
+# One lane passes a convoy every 0.25 h: passages at 0.75 + 0.25 (k - 1) h. At 5.125 h a
+# period opens a second lane, which the first convoy queueing takes at once: it passes at
+# 5.375 h, and the second lane then every 0.25 h. By 10.6 h: 40 passages of the first lane,
+# 21 of the second (5.375 .. 10.375 h), 610 buses, against 400 with one lane all along.
+SECOND_LANE = ["crossing.lanes=1", "periods=[{start = 5.125, crossing = {lanes = 2}}]"]
+
+
+@pytest.mark.parametrize("engine", [run_des, run_vector])
+def test_a_period_opens_a_second_lane(tmp_path, engine):
+    result = engine(load(tmp_path, overrides=SECOND_LANE), 1, seed=1)
+    m = result.metrics
+    np.testing.assert_array_equal(m["crossed_buses"], 610)
+    crossed = result.series["crossed_buses"][0]
+    hours = np.arange(11)
+    one_lane = np.where(hours >= 1, 40 * hours - 20, 0)  # 4h - 2 passages of 10 buses
+    second = np.where(hours >= 6, 10 * (4 * hours - 21), 0)  # 5.375 + 0.25 j <= h
+    np.testing.assert_array_equal(crossed, one_lane + second)
+    # reception 0.5 h after passing: the passages by 10.1 h, 38 of the first lane and 19 of
+    # the second, of 100 people each
+    np.testing.assert_array_equal(m["evacuated"], (38 + 19) * 100)
+    without = engine(load(tmp_path, overrides=SECOND_LANE[:1]), 1, seed=1).metrics
+    np.testing.assert_array_equal(without["crossed_buses"], 400)
+
+
+@pytest.mark.parametrize("engine", [run_des, run_vector])
+def test_a_period_closes_a_lane(tmp_path, engine):
+    """Two lanes pass two convoys every 0.25 h until 5.25 h (38); at 5.125 h one closes,
+    the convoy in it finishes at 5.25 h, and one lane passes 21 more (5.5 .. 10.5 h)."""
+    closing = ["periods=[{start = 5.125, crossing = {lanes = 1}}]"]
+    result = engine(load(tmp_path, overrides=closing), 1, seed=1)
+    np.testing.assert_array_equal(result.metrics["crossed_buses"], 590)
+    crossed = result.series["crossed_buses"][0]
+    np.testing.assert_array_equal(crossed[5:7], [360, 380 + 30])
+
+
+def test_engines_agree_when_lanes_open_and_close_in_a_busy_crossing(tmp_path):
+    scenario = load(
+        tmp_path,
+        overrides=[
+            "crossing.lanes=1",
+            "periods=[{start = 2.0, crossing = {lanes = 3}}, "
+            "{start = 4.0, crossing = {lanes = 1, vehicles_per_hour = 20.0}}, "
+            "{start = 7.0, crossing = {lanes = 2}}]",
+            "route.inspection={dist = 'lognormal', mean = 0.1, cv = 0.5}",
+            "route.incident_probability=0.2",
+            "ceasefire.negotiation=0.7",
+            "ceasefire.guarantee=0.3",
+            "ceasefire.before_checkpoint='turn_back'",
+            "run.trace_reps=2",
+        ],
+    )
+    reference = run_des(scenario, 6, seed=4)
+    assert_same(scenario, reference, run_vector(scenario, 6, seed=4))
+    assert any(e.event == "inspection_starts" and e.time == 2.0 for e in reference.trace)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("periods=[{start = 1.0, crossing = {lanes = 0}}]", "crossing.lanes"),
+        ("periods=[{start = 1.0, crossing = {lanes = 1.5}}]", "crossing.lanes"),
+        ("periods=[{start = 1.0, crossing = {}}]", "crossing.vehicles_per_hour"),
+        ("periods=[{start = 1.0, crossing = {gates = 2}}]", "crossing.gates"),
+    ],
+)
+def test_bad_lanes_in_a_period_are_refused(tmp_path, override, message):
+    with pytest.raises(sim.ScenarioError) as error:
+        load(tmp_path, overrides=[override])
+    assert message in error.value.key
+
+
+def test_a_period_needs_a_crossing_to_change_its_lanes(tmp_path):
+    text = FLEET.split("[crossing]")[0]
+    with pytest.raises(sim.ScenarioError, match="needs a \\[crossing\\]"):
+        load(tmp_path, text, ["periods=[{start = 1.0, crossing = {lanes = 2}}]"])

@@ -79,11 +79,26 @@ class BatchCrossing(BatchPart):
         s, j = slot[held], idx[held]
         self.c_lane[s, j] = False
         self.lanes_busy[j] -= 1
-        queued = self.c_stage[:, j] == CROSSING_QUEUE
-        turn = queued.any(axis=0) & (self.lanes_busy[j] < pick(self.lanes, j))
+        self._start_first(j)
+
+    def _set_lanes(self, idx: np.ndarray, lanes: np.ndarray | float) -> None:
+        """From now on replications ``idx`` have ``lanes`` lanes (a period's rule): convoys
+        queueing take the lanes opened, first come first served, one a round as the
+        reference engine's loop; a convoy in a lane closed finishes first."""
+        every = np.array(np.broadcast_to(self.lanes, (self.R,)), dtype=float)
+        every[idx] = lanes
+        self.lanes = every
+        while len(idx):
+            idx = self._start_first(idx)
+
+    def _start_first(self, idx: np.ndarray) -> np.ndarray:
+        """Where a lane is free and a convoy queues, the first convoy queueing takes the
+        lane and starts its inspection; the replications where one did."""
+        queued = self.c_stage[:, idx] == CROSSING_QUEUE
+        turn = queued.any(axis=0) & (self.lanes_busy[idx] < pick(self.lanes, idx))
         if not turn.any():
-            return
-        j = j[turn]
+            return idx[turn]
+        j = idx[turn]
         first = np.where(queued[:, turn], self.c_ticket[:, j], LAST).argmin(axis=0)
         self.lanes_busy[j] += 1
         self.c_lane[first, j] = True
@@ -91,6 +106,7 @@ class BatchCrossing(BatchPart):
         self._traced_convoys(first, j, "inspection_starts")
         at = self.now[j] + self.c_service[first, j]
         self._set_timer(first, j, at, self._inspection_stage(first, j))
+        return j
 
     def _leave_crossing(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys turning back leave the queue, or their lane."""

@@ -261,6 +261,8 @@ def _period_values(key: str, period: Period) -> dict[str, float]:
             values[f"{key}.{rule}"] = float(value)
     if period.crossing_vehicles_per_hour is not None:
         values[f"{key}.crossing.vehicles_per_hour"] = period.crossing_vehicles_per_hour
+    if period.crossing_lanes is not None:
+        values[f"{key}.crossing.lanes"] = period.crossing_lanes
     values.update({f"{key}.send_home.{name}": share for name, share in period.send_home})
     return values
 

@@ -108,6 +108,10 @@ class BatchPart(BatchState, ABC):
     def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray, service: np.ndarray) -> None:
         """Convoys or columns at the checkpoint take a lane for ``service`` hours, or queue."""
 
+    @abstractmethod
+    def _set_lanes(self, idx: np.ndarray, lanes: np.ndarray | float) -> None:
+        """Replications ``idx`` have ``lanes`` inspection lanes from now on."""
+
     # -- private vehicles -------------------------------------------------------------------
 
     @abstractmethod

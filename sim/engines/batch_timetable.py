@@ -138,6 +138,8 @@ class BatchTimetable(BatchPart):
             per_hour[idx] = number("crossing.vehicles_per_hour")
             self.vehicles_per_hour = per_hour
         self.books.record(idx, "period_starts", note=period.name)
+        if period.crossing_lanes is not None:
+            self._set_lanes(idx, number("crossing.lanes"))
         groups = {g.name: i for i, g in enumerate(s.groups)}
         sent = np.zeros(len(idx), dtype=np.int64)
         for name, _ in period.send_home:

@@ -95,15 +95,25 @@ class Crossing:
         """``trip`` leaves its lane; the first convoy queueing takes it and starts."""
         self.busy.discard(trip)
         if self.queue and len(self.busy) < self.lanes:
-            first, turn, service = self.queue.popleft()
-            self.busy.add(first)
-            self._change_queue(-first.size)
-            now = self.env.now
-            if first.traced:
-                self.books.record(
-                    now, "inspection_starts", first.number, first.groups, first.vehicles
-                )
-            self.env.fire(turn, now + service)
+            self._start_first()
+
+    def set_lanes(self, lanes: float) -> None:
+        """From now on the crossing has ``lanes`` lanes (a period's rule). Convoys queueing
+        take the lanes opened, first come first served; a convoy in a lane closed finishes
+        its inspection, and the lane closes when it leaves."""
+        self.lanes = lanes
+        while self.queue and len(self.busy) < self.lanes:
+            self._start_first()
+
+    def _start_first(self) -> None:
+        """The first convoy queueing takes a free lane and starts its inspection."""
+        first, turn, service = self.queue.popleft()
+        self.busy.add(first)
+        self._change_queue(-first.size)
+        now = self.env.now
+        if first.traced:
+            self.books.record(now, "inspection_starts", first.number, first.groups, first.vehicles)
+        self.env.fire(turn, now + service)
 
     def withdraw(self, trip: Passage) -> None:
         """``trip`` turns back from the crossing: out of the queue, or out of its lane."""

@@ -105,6 +105,8 @@ class Timetable(ABC):
         if period.crossing_vehicles_per_hour is not None:
             self.crossing.vehicles_per_hour = period.crossing_vehicles_per_hour
         self.books.record(now, "period_starts", note=period.name)
+        if period.crossing_lanes is not None:
+            self.crossing.set_lanes(period.crossing_lanes)
         index = {g.name: i for i, g in enumerate(s.groups)}
         sent = 0
         for name, share in period.send_home:

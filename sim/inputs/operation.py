@@ -124,6 +124,10 @@ class Period:
     crossing_vehicles_per_hour : float or None
         Vehicles a lane of the crossing passes per hour (``crossing.vehicles_per_hour``),
         for convoys reaching the checkpoint from the start on; needs a ``[crossing]``.
+    crossing_lanes : float or None
+        Inspection lanes of the crossing (``crossing.lanes``) from the start on: convoys
+        queueing take the lanes it opens at once, first come first served; a convoy in a
+        lane it closes finishes its inspection first. Needs a ``[crossing]``.
     send_home : tuple of (str, float)
         Not a lasting rule but an event: when the period starts, this share (0 to 1) of
         each named group's people waiting at the pickup, cohort by cohort, is sent home
@@ -142,4 +146,5 @@ class Period:
     board_while_suspended: bool | None = None
     max_hold: float | None = None
     crossing_vehicles_per_hour: float | None = None
+    crossing_lanes: float | None = None
     send_home: tuple[tuple[str, float], ...] = ()

@@ -103,6 +103,7 @@ def read_periods(
     per_convoy: dict[str, int] = {}  # as the periods so far have set it
     periods = []
     for t in sorted(tables, key=lambda t: t.time("start")):
+        per_hour, lanes = _crossing_rules(t, crossing)
         period = Period(
             start=t.time("start"),
             name=t.text("name", ""),
@@ -117,7 +118,8 @@ def read_periods(
             inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
             board_while_suspended=t.flag("board_while_suspended", None),
             max_hold=_max_hold(t),
-            crossing_vehicles_per_hour=_crossing_throughput(t, crossing),
+            crossing_vehicles_per_hour=per_hour,
+            crossing_lanes=lanes,
             send_home=_by_name(t, "send_home", groups, "population group", minimum=0, maximum=1),
         )
         t.close()
@@ -126,6 +128,7 @@ def read_periods(
             or period.crowding
             or period.send_home
             or period.crossing_vehicles_per_hour is not None
+            or period.crossing_lanes is not None
             or any(getattr(period, k) is not None for k in SCALAR_RULES)
         ):
             rules = ", ".join(("per_convoy", "crowding", *SCALAR_RULES, "crossing", "send_home"))
@@ -138,16 +141,20 @@ def read_periods(
     return tuple(periods)
 
 
-def _crossing_throughput(t: Table, crossing: Crossing | None) -> float | None:
-    """A period's ``crossing = {vehicles_per_hour}``: the lanes' throughput from then on."""
+def _crossing_rules(t: Table, crossing: Crossing | None) -> tuple[float | None, float | None]:
+    """A period's ``crossing = {vehicles_per_hour, lanes}``: the lanes' throughput and the
+    number of lanes from then on (None: as in force)."""
     if not t.has("crossing"):
-        return None
+        return None, None
     table = t.table("crossing")
     if crossing is None or math.isinf(crossing.lanes):
-        raise t.error("crossing", "needs a [crossing] with lanes, whose throughput it changes")
-    per_hour = table.number("vehicles_per_hour", above=0, unit="vehicles per hour per lane")
+        raise t.error("crossing", "needs a [crossing] with lanes, whose rules it changes")
+    per_hour = table.number("vehicles_per_hour", None, above=0, unit="vehicles per hour per lane")
+    lanes = table.number("lanes", None, minimum=1, integer=True, unit="lanes")
     table.close()
-    return per_hour
+    if per_hour is None and lanes is None:
+        raise table.error("vehicles_per_hour", "missing; a period's crossing sets it or lanes")
+    return per_hour, None if lanes is None else float(lanes)
 
 
 def _max_hold(t: Table) -> float | None:
