@@ -103,8 +103,7 @@ def read_periods(
     per_convoy: dict[str, int] = {}  # as the periods so far have set it
     periods = []
     for t in sorted(tables, key=lambda t: t.time("start")):
-        per_hour, lanes = _crossing_rules(t, crossing)
-        period = Period(
+        fields: dict[str, Any] = dict(
             start=t.time("start"),
             name=t.text("name", ""),
             per_convoy=_by_name(
@@ -118,10 +117,14 @@ def read_periods(
             inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
             board_while_suspended=t.flag("board_while_suspended", None),
             max_hold=_max_hold(t),
-            crossing_vehicles_per_hour=per_hour,
-            crossing_lanes=lanes,
-            send_home=_by_name(t, "send_home", groups, "population group", minimum=0, maximum=1),
         )
+        fields["crossing_vehicles_per_hour"], fields["crossing_lanes"] = _crossing_rules(
+            t, crossing
+        )
+        fields["send_home"] = _by_name(
+            t, "send_home", groups, "population group", minimum=0, maximum=1
+        )
+        period = Period(**fields)
         t.close()
         if not (
             period.per_convoy
