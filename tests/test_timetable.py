@@ -84,6 +84,50 @@ def test_a_period_that_changes_the_convoy_size(engine):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_that_changes_the_headway(engine):
+    # Convoys of 5 buses (300 people), one loading at a time: departures at 0.5 and 1.0 h,
+    # each back 4.0 h after it formed. From 3.0 departures are 1 h apart: the convoy formed
+    # at 4.0 leaves at 4.5, the one formed at 4.5 loads until 5.0 and waits for 5.5 (so it is
+    # back at 9.0, not 8.5); then 8.5, 9.5, 12.5 and the last 200 at 13.5, at reception 15.0.
+    result = outcome(
+        engine,
+        "fleet.buses.per_convoy=5",
+        "periods=[{start = 3.0, name = 'spacing', headway = 1.0}]",
+    )
+    departs = [(e.time, e.note) for e in events(result, "convoy_departs")]
+    assert departs == [
+        (0.5, ""),
+        (1.0, ""),
+        (4.5, ""),
+        (5.5, "headway"),
+        (8.5, ""),
+        (9.5, ""),
+        (12.5, ""),
+        (13.5, ""),
+    ]
+    assert list(result.metrics["clearance_time"]) == [15.0, 15.0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_that_changes_the_minimum_vehicles_and_max_wait(engine):
+    # Convoys of 5 buses. From 3.0 a convoy needs 10 vehicles, or waits 1 h from when buses
+    # were first idle again: the 5 buses back at 4.0 leave as a convoy at 5.0 (max_wait
+    # over); the next forms when it departs at 5.5, its buses idle since 4.0. Every round
+    # trip is 1 h longer: convoys at 10.0 and 10.5, 15.0 and the last 200 at 15.5, who reach
+    # reception at 15.5 + 0.5 + 0.5 + 0.25 + 0.75 = 17.5.
+    result = outcome(
+        engine,
+        "fleet.buses.per_convoy=5",
+        "periods=[{start = 3.0, name = 'fuller', min_vehicles = 10, max_wait = 1.0}]",
+    )
+    forms = [(e.time, e.people, e.note) for e in events(result, "convoy_forms")]
+    assert [t for t, _, _ in forms] == [0.0, 0.5, 5.0, 5.5, 10.0, 10.5, 15.0, 15.5]
+    assert [note for t, _, note in forms if t in (5.0, 10.0, 15.0)] == ["max_wait over"] * 3
+    assert forms[-1][1] == 200
+    assert list(result.metrics["clearance_time"]) == [17.5, 17.5]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_snow_slows_the_road_and_screening_slows_the_checkpoint(engine):
     # From the start, road legs take twice as long and inspections three times: a rotation
     # is 0.5 + 1.0 + 0.75 + 1.5 + 0.25 + 3.5 = 7.5 h and a convoy reaches reception 3.75 h
