@@ -61,6 +61,9 @@ from sim.model.weather import Weather, no_weather
 MAX_DESCRIPTION = 2_000
 
 # JSON Schema of the values read raw (the readers check them; editors see these).
+#: Units of the numbers that are not counts or hours.
+LOAD_FACTOR = "(load factor: people per seat)"
+TIMES = "(times the scenario's durations)"
 #: A list of distinct names (vehicle pools, population groups).
 NAMES = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}
 HOUR = {"type": "number", "minimum": 0, "maximum": 24}
@@ -251,10 +254,15 @@ def _read_fleet(fleet: Table) -> tuple[Pool, ...]:
             name=name,
             count=count,
             seats=t.number("seats", minimum=1, maximum=MAX_SEATS, integer=True, unit="people"),
-            crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
+            crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0, unit=LOAD_FACTOR),
             available_at=t.time("available_at", 0.0),
             per_convoy=t.number(
-                "per_convoy", max(most, 1), minimum=1, maximum=MAX_POOL_SIZE, integer=True
+                "per_convoy",
+                max(most, 1),
+                minimum=1,
+                maximum=MAX_POOL_SIZE,
+                integer=True,
+                unit="vehicles",
             ),
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),
@@ -410,7 +418,7 @@ def _read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
         ),
         headway=t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours"),
         max_in_corridor=t.number(
-            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True
+            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True, unit="convoys"
         ),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
         when_corridor_full=t.text(
@@ -460,7 +468,9 @@ def _read_route(t: Table) -> Route:
         inspection=t.duration("inspection"),
         to_reception=t.duration("to_reception"),
         return_trip=t.duration("return_trip"),
-        incident_probability=t.number("incident_probability", 0.0, minimum=0, maximum=1),
+        incident_probability=t.number(
+            "incident_probability", 0.0, minimum=0, maximum=1, unit="(a probability per inspection)"
+        ),
     )
     t.close()
     return route
@@ -593,12 +603,14 @@ def _read_periods(
             per_convoy=_by_name(
                 t, "per_convoy", names, "vehicle pool", minimum=1, integer=True, unit="vehicles"
             ),
-            crowding=_by_name(t, "crowding", names, "vehicle pool", minimum=1.0, maximum=5.0),
+            crowding=_by_name(
+                t, "crowding", names, "vehicle pool", minimum=1.0, maximum=5.0, unit=LOAD_FACTOR
+            ),
             min_vehicles=t.number("min_vehicles", None, minimum=1, integer=True, unit="vehicles"),
             max_wait=t.number("max_wait", None, minimum=0, unit="hours"),
             headway=t.number("headway", None, minimum=0, unit="hours"),
-            travel_factor=t.number("travel_factor", None, above=0, maximum=100),
-            inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
+            travel_factor=t.number("travel_factor", None, above=0, maximum=100, unit=TIMES),
+            inspection_factor=t.number("inspection_factor", None, above=0, maximum=100, unit=TIMES),
             board_while_suspended=t.flag("board_while_suspended", None),
             max_hold=_max_hold(t),
             crossing_vehicles_per_hour=_crossing_throughput(t, crossing),

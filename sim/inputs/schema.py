@@ -40,6 +40,8 @@ DATETIME_SCHEMA = {
 }
 #: Where a fragment stands for a sub-table: the sub-table's pattern.
 TABLE = "$table"
+#: The unit recorded for a duration (its parameters are hours, but ``cv``).
+DURATION = "hours (a duration)"
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Shape:
         differed).
     visits : list of set
         For each table read, the keys it required (read without a default).
+    units : dict
+        Key -> the unit its accessor named (``hours`` for a duration's parameters).
     closed : bool
         Whether unknown keys are refused (the reader called :meth:`Table.close`).
     entries : dict or None
@@ -62,6 +66,7 @@ class Shape:
 
     keys: dict[str, list[dict]] = field(default_factory=dict)
     visits: list[set[str]] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)
     closed: bool = False
     entries: dict | None = None
 
@@ -129,10 +134,13 @@ class Table:
         if self._recording is not None:
             self._recording.shape(self.pattern).visits.append(self._required)
 
-    def _declare(self, name: str, fragment: dict, required: bool) -> None:
-        """Record what key ``name`` accepts (while a :class:`Recording` is active)."""
+    def _declare(self, name: str, fragment: dict, required: bool, unit: str = "") -> None:
+        """Record what key ``name`` accepts, and its unit (while a :class:`Recording` is
+        active)."""
         if self._recording is None:
             return
+        if unit:
+            self._recording.shape(self.pattern).units[name] = unit
         fragments = self._recording.shape(self.pattern).keys.setdefault(name, [])
         if fragment not in fragments:
             fragments.append(fragment)
@@ -179,7 +187,8 @@ class Table:
         if maximum is None:
             maximum = LARGEST
         allowed, fragment = _number_rule(minimum, above, maximum, integer, unit, unlimited)
-        self._declare(name, _described(fragment, allowed, default), default is MISSING)
+        fragment = _described(fragment, allowed, default)
+        self._declare(name, fragment, default is MISSING, unit.strip("()"))
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -226,7 +235,7 @@ class Table:
         allowed = "a local date-time (2016-12-15T14:30:00) or hours from start >= 0"
         hours = {"type": "number", "minimum": 0, "maximum": MAX_HOURS}
         fragment = _described({"anyOf": [hours, DATETIME_SCHEMA]}, allowed, default)
-        self._declare(name, fragment, default is MISSING)
+        self._declare(name, fragment, default is MISSING, "hours from the start")
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -260,7 +269,7 @@ class Table:
 
     def duration(self, name: str, default: Any = MISSING) -> Any:
         """A duration distribution, hours (see :mod:`sim.model.distributions`)."""
-        self._declare(name, {"$ref": "#/definitions/duration"}, default is MISSING)
+        self._declare(name, {"$ref": "#/definitions/duration"}, default is MISSING, DURATION)
         value = self._get(name, default, 'a duration table, e.g. {dist = "fixed", value = 1.0}')
         if value is default and default is not MISSING:
             return value

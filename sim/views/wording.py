@@ -43,7 +43,7 @@ def metric_unit(metric: str) -> str:
         return "hours"
     if metric == "utilisation":
         return "a share"
-    if "convoys" in metric:
+    if "convoys" in metric or metric == "turned_back":
         return "convoys"
     if metric in ("suspensions", "breaches", "incidents"):
         return "events"
