@@ -74,8 +74,9 @@ def key_unit(key: str) -> str:
 @functools.cache
 def _units() -> dict[Pattern, str]:
     return {
-        (*pattern, key): unit
+        (*pattern[1:], key): unit
         for pattern, shape in read_files().shapes.items()
+        if pattern[0] == "scenario"
         for key, unit in shape.units.items()
     }
 
@@ -95,7 +96,7 @@ def scenario_schema() -> dict[str, Any]:
     file without one needs every key the loader needs.
     """
     found = read_files()
-    whole = _table(found, (), required=True)
+    whole = _table(found, ("scenario",), required=True)
     whole["properties"] = {"extends": EXTENDS, **whole["properties"]}
     return {
         "$schema": DRAFT,

@@ -30,7 +30,8 @@ from sim.model.distributions import Distribution
 
 MISSING: Any = object()
 
-#: A table's path with ``*`` for any named entry and ``[]`` for any element of an array.
+#: A table's kind of document and path, with ``*`` for any named entry and ``[]`` for any
+#: element of an array: ``("scenario", "fleet", "*", "changes", "[]")``.
 Pattern = tuple[str, ...]
 #: A date-time as JSON tools see a TOML one: ISO text. Taplo writes a local date-time with a
 #: ``Z``, so the schema cannot tell it from one with an offset (which the loader refuses).
@@ -112,7 +113,7 @@ class Table:
     start : datetime, optional
         The scenario's start, to turn date-times into hours.
     pattern : tuple of str, optional
-        Its pattern for a :class:`Recording` (``key`` by default).
+        Its pattern for a :class:`Recording`: the document's kind, then ``key`` by default.
     """
 
     def __init__(
@@ -127,7 +128,7 @@ class Table:
         self.key = key
         self.sources = sources
         self.start = start
-        self.pattern = key if pattern is None else pattern
+        self.pattern = (sources.kind, *key) if pattern is None else pattern
         self._known: set[str] = set()
         self._recording = _RECORDING.get()
         self._required: set[str] = set()

@@ -12,6 +12,7 @@ import io
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
@@ -100,11 +101,15 @@ def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Fig
     for colour, (label, replications) in zip(("0.45", "C0"), runs.items(), strict=True):
         series = replications.series["evacuated"]
         p5, p50, p95 = np.percentile(series, [5, 50, 95], axis=0)
-        ax.fill_between(hours, p5, p95, color=colour, alpha=0.2, lw=0)
-        ax.plot(hours, p50, color=colour, lw=2.2, label=f"{label}: median, 90% of runs")
+        # counts at each whole hour, held to the next (as the run's fan chart draws them)
+        ax.fill_between(hours, p5, p95, color=colour, alpha=0.2, lw=0, step="post")
+        ax.step(
+            hours, p50, where="post", color=colour, lw=2.2, label=f"{label}: median, 90% of runs"
+        )
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
     _clock_axis(ax, scenario)
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT - 1)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
     n = chosen.reps
     ax.set_title(
         f"{result.spec.name}: chosen plan against the base, {n} paired runs", fontsize=FONT
