@@ -97,3 +97,4 @@ def test_sweep_axes_take_their_unit_from_the_loader(key, unit):
 
 def test_turned_back_counts_convoys():
     assert metric_unit("turned_back") == "convoys"
+    assert metric_unit("evacuated_by_two_convoys") == metric_unit("departed_by_halt") == "people"

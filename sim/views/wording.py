@@ -43,6 +43,8 @@ def metric_unit(metric: str) -> str:
         return "hours"
     if metric == "utilisation":
         return "a share"
+    if metric.startswith(("evacuated", "departed", "people_")):  # evacuated_by_two_convoys
+        return "people"
     if "convoys" in metric or metric == "turned_back":
         return "convoys"
     if metric in ("suspensions", "breaches", "incidents"):
