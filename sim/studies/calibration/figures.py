@@ -8,6 +8,7 @@ canvas, and the same inputs give the same PNG bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -124,7 +125,7 @@ def evacuated(calibration: CalibrationRecord) -> Figure:
 def _check_row(ax: Axes, c: TargetCheck, scenario: Scenario) -> None:
     rows = [(1.0, c.posterior, BAND, "posterior draws"), (0.0, c.best, BEST, "best fit")]
     for y, (p5, median, p95), colour, label in rows:
-        bar = {"c": colour, "zorder": 3}
+        bar: dict[str, Any] = {"c": colour, "zorder": 3}
         ax.plot([p5, p95], [y, y], lw=6, alpha=0.6, solid_capstyle="butt", label=label, **bar)
         ax.plot([p5, p95], [y, y], "|", ms=16, mew=2, **bar)  # a zero-width one still shows
         ax.plot([median], [y], "|", c="k", ms=12, zorder=4)

@@ -17,7 +17,14 @@ from matplotlib.ticker import FuncFormatter
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.result import OptimiseResult
+from sim.studies.optimise.spec import Objective
 from sim.views.plots import DPI, FONT, _clock_axis
+from sim.views.wording import metric_unit
+
+
+def _thousands() -> FuncFormatter:
+    """Tick labels with thousands separators (one formatter per axis)."""
+    return FuncFormatter(lambda v, _: f"{v:,.6g}")
 
 
 def figures(result: OptimiseResult) -> dict[str, bytes]:
@@ -50,7 +57,8 @@ def progress(result: OptimiseResult) -> Figure:
         best = np.maximum.accumulate(signed) * objective.sign if len(signed) else signed
         shown = np.isfinite(best)
         ax.step(number[shown], best[shown], where="post", color="k", lw=1.5, label="best so far")
-        ax.set_ylabel(f"{objective.metric}\n({objective.sense})", fontsize=FONT - 2)
+        ax.set_ylabel(_label(objective, "\n"), fontsize=FONT - 2)
+        ax.yaxis.set_major_formatter(_thousands())
         ax.tick_params(labelsize=FONT - 3)
     panels[-1].set_xlabel("trial", fontsize=FONT - 1)
     panels[0].legend(fontsize=FONT - 3, loc="best")
@@ -80,8 +88,10 @@ def pareto(result: OptimiseResult) -> Figure:
     if result.selection.chosen is not None:
         mine = result.shortlist[result.selection.chosen].objectives
         ax.plot(*mine, "*", ms=16, color="gold", mec="k", label="certified plan")
-    ax.set_xlabel(f"{spec.objectives[0].metric} ({spec.objectives[0].sense})", fontsize=FONT - 1)
-    ax.set_ylabel(f"{spec.objectives[1].metric} ({spec.objectives[1].sense})", fontsize=FONT - 1)
+    ax.set_xlabel(_label(spec.objectives[0]), fontsize=FONT - 1)
+    ax.set_ylabel(_label(spec.objectives[1]), fontsize=FONT - 1)
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.yaxis.set_major_formatter(_thousands())
     ax.tick_params(labelsize=FONT - 3)
     ax.legend(fontsize=FONT - 3)
     ax.set_title(f"{spec.name}: trials and the Pareto front", fontsize=FONT)
@@ -109,13 +119,18 @@ def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Fig
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
     _clock_axis(ax, scenario)
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT - 1)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+    ax.yaxis.set_major_formatter(_thousands())
     n = chosen.reps
     ax.set_title(
         f"{result.spec.name}: chosen plan against the base, {n} paired runs", fontsize=FONT
     )
     ax.legend(fontsize=FONT - 3, loc="upper left")
     return figure
+
+
+def _label(objective: Objective, gap: str = " ") -> str:
+    """An objective's axis label: its metric, unit and sense (``maximise``)."""
+    return f"{objective.metric}{gap}({metric_unit(objective.metric)}, {objective.sense})"
 
 
 def _png(figure: Figure) -> bytes:
