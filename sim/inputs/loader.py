@@ -66,6 +66,8 @@ LOAD_FACTOR = "(load factor: people per seat)"
 TIMES = "(times the scenario's durations)"
 #: A list of distinct names (vehicle pools, population groups).
 NAMES = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}
+POOLS = {**NAMES, "description": "the vehicle pools that may carry the group"}
+GROUPS = {**NAMES, "description": "the population groups the stream takes"}
 HOUR = {"type": "number", "minimum": 0, "maximum": 24}
 CELSIUS = {"type": "number", "minimum": -MAX_CELSIUS, "maximum": MAX_CELSIUS}
 
@@ -317,7 +319,7 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
         count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
         priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
         vehicles = t.raw(
-            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=NAMES
+            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=POOLS
         )
         if (
             not isinstance(vehicles, list)
@@ -495,7 +497,7 @@ def _read_private(
     for name, t in private.named_tables():
         if name in {p.name for p in pools}:
             raise private.error(name, "a private stream needs a name no vehicle pool has")
-        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=NAMES)
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=GROUPS)
         if (
             not isinstance(chosen, list)
             or not chosen
@@ -723,15 +725,20 @@ def _read_milestone(t: Table) -> Milestone:
 
 
 def _read_reported(t: Table) -> Reported:
-    value = t.number("evacuated", minimum=0, maximum=MAX_PEOPLE, unit="people")
+    people: dict[str, Any] = {"minimum": 0, "maximum": MAX_PEOPLE, "unit": "people"}
+    value = t.number("evacuated", **people)
     reported = Reported(
         at=t.time("at"),
         evacuated=value,
-        low=t.number("low", value, minimum=0, maximum=value),
-        high=t.number("high", value, minimum=value, maximum=MAX_PEOPLE),
+        low=t.number("low", value, **people),
+        high=t.number("high", value, **people),
         source=t.text("source", ""),
     )
     t.close()
+    if reported.low > value:
+        raise t.error("low", f"must be <= evacuated ({value:g}), got {reported.low:g}")
+    if reported.high < value:
+        raise t.error("high", f"must be >= evacuated ({value:g}), got {reported.high:g}")
     return reported
 
 

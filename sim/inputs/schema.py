@@ -391,7 +391,7 @@ def _described(fragment: dict, allowed: str, default: Any) -> dict:
     """``fragment`` with the words of what is allowed and a plain default (JSON has no inf;
     a default the loader works out, such as a file's name, differs between files and is
     dropped when the fragments are merged)."""
-    fragment["description"] = allowed
+    fragment.setdefault("description", allowed)  # words naming one file's pools: not here
     plain = isinstance(default, bool | str) or (
         isinstance(default, int | float) and math.isfinite(default)
     )
