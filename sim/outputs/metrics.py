@@ -8,7 +8,7 @@ replications where the metric is defined, and ``n`` says how many those were.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -54,7 +54,7 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
 
 
 def summarise_all(
-    metrics: dict[str, np.ndarray], whole: Collection[str] = frozenset()
+    metrics: Mapping[str, np.ndarray], whole: Collection[str] = frozenset()
 ) -> list[Summary]:
     """Summaries of every metric, in the order given; those named in ``whole`` are counts."""
     return [summarise(name, values, name in whole) for name, values in metrics.items()]
