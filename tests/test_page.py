@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shutil
+import signal
 import tomllib
 from pathlib import Path
 
@@ -279,6 +281,31 @@ def test_a_superseded_block_stops_halfway_and_its_worker_goes_on():
     assert (stopped, interrupted) == (1, 1)  # stopped while it ran, not dropped from a queue
     assert (done, ran_in_all, ran) == (1, 20, 20)  # only the newer block was computed
     assert [k[2:] for k in blocks] == [(0, 20)] and same
+
+
+def test_a_worker_that_dies_fails_its_block_and_is_replaced():
+    """An engine process killed from outside (out of memory, an operator): the request
+    waiting for its block gets an error instead of waiting for ever, and a new process
+    takes the next block."""
+    full = sim.load_scenario(FULL)
+    small = sim.load_scenario("scenarios/workshop/random.toml")
+
+    async def kill():
+        workers = Workers(1)
+        try:
+            task = workers.submit(run_block, full, 5000, 1, 0)
+            while workers.workers[0].task is None:
+                await asyncio.sleep(0.01)
+            dead = workers.workers[0].process
+            os.kill(dead.pid, signal.SIGKILL)
+            with pytest.raises(RuntimeError, match="engine process died"):
+                await task.future
+            block, _ = await workers.submit(run_block, small, 5, 1, 0).future
+            return block.reps, workers.workers[0].process is not dead, workers.done
+        finally:
+            workers.close()
+
+    assert asyncio.run(kill()) == (5, True, 1)
 
 
 def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():

@@ -125,7 +125,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     group has a leaving rule, else 0) counts the people who gave up waiting. With a
     linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
     convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
-    allows. With private vehicles, ``evacuated_private`` counts the people evacuated in them.
+    allows. With private vehicles, ``evacuated_private``, ``people_departed_private`` and
+    ``people_crossed_private`` count the people evacuated in them, who left the pickup in them
+    and who passed the checkpoint in them (also counted in ``evacuated``, ``people_departed``
+    and ``people_crossed``, which count every vehicle kind).
     With a crossing or private vehicles, ``crossed_<name>`` counts the vehicle passages
     through the checkpoint of each pool and private stream; with a crossing,
     ``crossing_queue_peak`` is the most vehicles queueing for a lane at once and
@@ -164,7 +167,7 @@ def metric_names(scenario: Scenario) -> list[str]:
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
     if scenario.private:
-        names += ["evacuated_private"]
+        names += ["evacuated_private", "people_departed_private", "people_crossed_private"]
     names += [f"crossed_{name}" for name in scenario.crossers]
     if scenario.crossing is not None:
         names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
@@ -173,7 +176,7 @@ def metric_names(scenario: Scenario) -> list[str]:
         names += [f"convoys_by_{m.name}"]
         if m.at is not None:
             names += [f"departed_by_{m.name}", f"convoys_departed_by_{m.name}"]
-            names += [f"crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
+            names += [f"people_crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
         if m.after_convoys is not None:
             names += [f"time_of_{m.name}"]
     return names
