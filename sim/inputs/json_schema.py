@@ -22,7 +22,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
 from sim.inputs.library import entries
 from sim.inputs.limits import MAX_CV, MAX_HOURS
 from sim.inputs.loader import load_scenario
@@ -96,7 +95,7 @@ def scenario_schema() -> dict[str, Any]:
     file without one needs every key the loader needs.
     """
     found = read_files()
-    whole = _table(found, ("scenario",), required=True)
+    whole = table_schema(found, ("scenario",), required=True)
     whole["properties"] = {"extends": EXTENDS, **whole["properties"]}
     return {
         "$schema": DRAFT,
@@ -122,41 +121,17 @@ def schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def schemas() -> dict[str, str]:
-    """Every schema as its file's text, by file name (``scenario.json``)."""
-    return {"scenario.json": schema_text(scenario_schema())}
-
-
-def write_schemas(folder: Path) -> list[Path]:
-    """Write :func:`schemas` into ``folder`` (created if missing), each file whole or not
-    at all; return their paths.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` cannot be written.
-    """
-    written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in schemas().items():
-            staging = folder / f".{name}.partial"
-            staging.write_text(text, encoding="utf-8")
-            staging.replace(folder / name)
-            written.append(folder / name)
-    except OSError as error:
-        raise ScenarioError(str(folder), "", f"cannot write the schema: {error.strerror}") from None
-    return written
-
-
-def _table(found: Recording, pattern: Pattern, required: bool) -> dict[str, Any]:
+def table_schema(found: Recording, pattern: Pattern, required: bool = True) -> dict[str, Any]:
+    """The JSON Schema of the tables of ``pattern`` as ``found`` recorded them (its keys
+    ``required`` where every table read needed them)."""
     shape = found.shapes[pattern]
     node: dict[str, Any] = {"type": "object"}
     properties = {k: _resolve(found, _merged(f)) for k, f in shape.keys.items()}
     if properties:
         node["properties"] = properties
     if shape.entries is not None:
-        node["propertyNames"] = NAME
+        if shape.identifiers:
+            node["propertyNames"] = NAME
         node["additionalProperties"] = _resolve(found, shape.entries)
     elif shape.closed:
         node["additionalProperties"] = False
@@ -170,7 +145,7 @@ def _resolve(found: Recording, fragment: Any) -> Any:
     """``fragment`` with each sub-table's place taken by the sub-table's schema."""
     if isinstance(fragment, dict):
         if TABLE in fragment:
-            return _table(found, fragment[TABLE], required=True)
+            return table_schema(found, fragment[TABLE], required=True)
         return {k: _resolve(found, v) for k, v in fragment.items()}
     if isinstance(fragment, list):
         return [_resolve(found, v) for v in fragment]

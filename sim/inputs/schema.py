@@ -63,12 +63,15 @@ class Shape:
     entries : dict or None
         For a table of named entries (``[fleet.buses]``, ``per_convoy = {buses = 60}``):
         the fragment of any entry (a sub-table's under :data:`TABLE`).
+    identifiers : bool
+        Whether the entries' names must be identifiers (pools, groups; not key paths).
     """
 
     keys: dict[str, list[dict]] = field(default_factory=dict)
     visits: list[set[str]] = field(default_factory=list)
     units: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    identifiers: bool = True
     entries: dict | None = None
 
 
@@ -303,15 +306,19 @@ class Table:
             for i, v in enumerate(value)
         ]
 
-    def named_tables(self) -> list[tuple[str, Table]]:
-        """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order."""
+    def named_tables(self, identifiers: bool = True) -> list[tuple[str, Table]]:
+        """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order;
+        names are identifiers unless not ``identifiers`` (key paths such as
+        ``[parameters."fleet.buses.count"]``)."""
         pattern = (*self.pattern, "*")
         self._entries({TABLE: pattern})
+        if self._recording is not None:
+            self._recording.shape(self.pattern).identifiers = identifiers
         out = []
         for name, value in self.data.items():
             if not isinstance(value, dict):
                 raise self.error(name, f"must be a table ([{'.'.join((*self.key, name))}])")
-            if not name.isidentifier():
+            if identifiers and not name.isidentifier():
                 raise self.error(name, "names must be letters, digits and underscores")
             self._known.add(name)
             table = Table(value, (*self.key, name), self.sources, self.start, pattern)

@@ -69,7 +69,7 @@ class RunRecord:
         ImportError
             Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
         """
-        frame = pandas().DataFrame(self.metrics, index=list(self.rep_ids))
+        frame = pandas().DataFrame(dict(self.metrics), index=list(self.rep_ids))  # a Mapping
         return frame.rename_axis("rep")
 
     def __repr__(self) -> str:

@@ -33,10 +33,12 @@ from typing import Any
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.limits import MAX_REPS, MAX_SEED
 from sim.inputs.loader import load_scenario
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
-from sim.inputs.sources import read_toml
+from sim.inputs.schema import Table
+from sim.inputs.sources import Sources, read_toml
 from sim.outputs.records import metric_names
 from sim.studies.runner import CHUNK
 
@@ -46,19 +48,19 @@ METHODS = ("grid", "lhs", "sobol", "saltelli")
 #: Cap on replications per point in precision mode, as a multiple of ``reps``, by default.
 MAX_REPS_FACTOR = 16
 
-TOP_KEYS = {
-    "name",
-    "description",
-    "base",
-    "set",
-    "reps",
-    "seed",
-    "metrics",
-    "precision",
-    "max_reps",
-    "chunk",
-    "design",
-    "axes",
+#: JSON Schema of what the reader checks by hand (``evacsim schema`` writes them out).
+TEXTS = {"type": "array", "items": {"type": "string"}}
+METRICS = {"type": "array", "minItems": 1, "items": {"type": "string"}}
+RANGE = {
+    "type": "object",
+    "properties": {"low": {"type": "number"}, "high": {"type": "number"}},
+    "required": ["low", "high"],
+    "additionalProperties": False,
+}
+AXES = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"anyOf": [{"type": "array", "minItems": 1}, RANGE]},
 }
 
 
@@ -180,30 +182,30 @@ def load_sweep(
     path = locate(path, "sweep")
     source = str(path)
     doc = read_toml(path, "sweep file")
+    root = Table(doc, (), Sources(data=doc, top=source, kind="sweep"))
 
     def fail(key: str, message: str) -> ScenarioError:
         return ScenarioError(source, key, message)
 
-    unknown = sorted(set(doc) - TOP_KEYS)
-    if unknown:
-        raise fail(unknown[0], f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
-    name = doc.get("name", folder_name(path.stem, "sweep"))
-    if not isinstance(name, str) or not is_folder_name(name):
+    name = root.text("name", folder_name(path.stem, "sweep"))
+    if not is_folder_name(name):
         raise fail("name", f"must be {NAME_RULE} (it names the sweep's folder), got {name!r}")
-    base_text = doc.get("base")
-    if not isinstance(base_text, str) or not base_text:
+    root.text("description", "")
+    base_text = root.text("base")
+    if not base_text:
         raise fail("base", "must name the base scenario file, relative to the sweep file")
     base = path.parent / base_text
     if not base.is_file():
         raise fail("base", f"no such scenario file: {base}")
-    overrides = doc.get("set", [])
+    overrides = root.raw("set", [], 'a list of "KEY=VALUE" texts', TEXTS)
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
         raise fail("set", 'must be a list of "KEY=VALUE" texts')
     scenario = load_scenario(base, overrides)
 
-    reps = _whole(doc.get("reps", scenario.reps), "reps", 2, fail)
-    seed = _whole(doc.get("seed", scenario.seed), "seed", 0, fail)
-    metrics = doc.get("metrics")
+    whole: dict[str, Any] = {"integer": True, "maximum": MAX_REPS}
+    reps = root.number("reps", scenario.reps, minimum=2, unit="replications a point", **whole)
+    seed = root.number("seed", scenario.seed, minimum=0, maximum=MAX_SEED, integer=True)
+    metrics = root.raw("metrics", allowed="the metrics to summarise", schema=METRICS)
     known = metric_names(scenario)
     if not isinstance(metrics, list) or not metrics:
         raise fail("metrics", 'must list the metrics to summarise, e.g. ["evacuated"]')
@@ -212,34 +214,30 @@ def load_sweep(
             raise fail(
                 "metrics", f"{metric!r} is not a metric of {base}; known: {', '.join(known)}"
             )
-    precision = doc.get("precision") if precision is None else precision
+    written = root.number("precision", None, above=0, maximum=1, unit="(of each mean)")
+    precision = written if precision is None else precision
     if precision is not None and (
         isinstance(precision, bool)
         or not isinstance(precision, int | float)
         or not 0 < precision < 1
     ):
         raise fail("precision", f"must be a fraction between 0 and 1, e.g. 0.02, got {precision!r}")
-    cap = doc.get("max_reps", MAX_REPS_FACTOR * reps) if max_reps is None else max_reps
-    cap = _whole(cap, "max_reps", reps, fail)
-    chunk = _whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
+    cap = root.number("max_reps", MAX_REPS_FACTOR * reps, minimum=2, unit="replications", **whole)
+    cap = _whole(cap if max_reps is None else max_reps, "max_reps", reps, fail)
+    chunk = root.number("chunk", CHUNK, minimum=1, unit="replications", **whole)
 
-    design = doc.get("design", {})
-    if not isinstance(design, dict):
-        raise fail("design", "must be a table with method (and points)")
-    extra = sorted(set(design) - {"method", "points"})
-    if extra:
-        raise fail(f"design.{extra[0]}", "unknown key; allowed: method, points")
-    method = design.get("method", "grid")
-    if method not in METHODS:
-        raise fail("design.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
-    axes = _read_axes(doc.get("axes"), scenario, method, fail)
+    design = root.table("design", default_empty=True)
+    method = design.text("method", "grid", choices=METHODS)
+    axes = _read_axes(root.raw("axes", allowed="the axes", schema=AXES), scenario, method, fail)
     points = 0
     if method != "grid":
-        points = _whole(design.get("points"), "design.points", 1, fail)
+        points = design.number("points", minimum=1, unit="points", **whole)
         if method in ("sobol", "saltelli") and points & (points - 1):
             raise fail("design.points", f"must be a power of 2 for {method}, got {points}")
-    elif "points" in design:
+    elif design.has("points"):
         raise fail("design.points", "a grid has one point per combination of axis values")
+    design.close()
+    root.close()
     return SweepSpec(
         source,
         name,
