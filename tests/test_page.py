@@ -352,6 +352,16 @@ def test_the_refined_answer_runs_beside_the_first_and_a_newer_move_stops_it(clie
     assert newer["timing"]["blocks_stopped"] == 2
 
 
+def test_a_precise_answer_stops_the_doubling_run_ahead(client):
+    """With a precision the page runs the next doubling ahead; an answer already precise
+    enough says so (the page stops there), and the doubling's blocks are stopped: the one
+    running interrupted, the one queued dropped."""
+    settings = {"base": "aleppo_2016_full", "client": "d", "fleet.buses.count": "63"}
+    got = ask(client, reps=10, seed=3, seq=1, precision=0.5, ahead=5000, **settings)
+    assert got["precise"] and got["timing"]["blocks_stopped"] == 2
+    assert "precise" not in ask(client, reps=10, seed=3, seq=2, **settings)  # none asked
+
+
 def test_blocks_from_the_cache_equal_one_run():
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
 
