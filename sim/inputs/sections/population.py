@@ -6,7 +6,7 @@ from sim.errors import ScenarioError
 from sim.inputs.limits import MAX_ARRIVAL_BATCHES, MAX_PEOPLE
 from sim.inputs.scenario import Group, Leaving, Pool
 from sim.inputs.schema import Table
-from sim.inputs.sections.raw import NAMES
+from sim.inputs.sections.raw import POOLS
 from sim.inputs.sources import Sources
 from sim.inputs.spread import batch_times, share_out
 
@@ -19,7 +19,7 @@ def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, 
         count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
         priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
         vehicles = t.raw(
-            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=NAMES
+            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=POOLS
         )
         if (
             not isinstance(vehicles, list)

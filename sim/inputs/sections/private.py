@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sim.inputs.scenario import MAX_COLUMN, Group, Pool, PrivateStream
 from sim.inputs.schema import Table
-from sim.inputs.sections.raw import NAMES
+from sim.inputs.sections.raw import GROUPS
 from sim.inputs.spread import batch_times
 
 
@@ -17,7 +17,7 @@ def read_private(
     for name, t in private.named_tables():
         if name in {p.name for p in pools}:
             raise private.error(name, "a private stream needs a name no vehicle pool has")
-        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=NAMES)
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=GROUPS)
         if (
             not isinstance(chosen, list)
             or not chosen
