@@ -1,5 +1,5 @@
-"""The JSON Schemas of sweep and targets files: recorded from their readers, complete,
-shipped, named by every bundled file, and refusing the mistakes JSON Schema can state."""
+"""The JSON Schema of targets files: recorded from their reader, complete, shipped, named
+by every bundled targets file, and refusing the mistakes JSON Schema can state."""
 
 from __future__ import annotations
 
@@ -12,31 +12,18 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import BASELINE, ROOT, evacsim
+from conftest import ROOT, evacsim
 from test_calibrate import SMALL
 
 from sim.errors import ScenarioError
 from sim.inputs.library import entries
 from sim.studies.calibration import load_targets, targets
 from sim.studies.schemas import file_schema, read_files, schemas
-from sim.studies.sweeps import spec
 
 SHIPPED = ROOT / "scenarios" / "schemas"
-READERS = {"sweep": spec, "targets": targets}
+READERS = {"targets": targets}
 ACCESSORS = {"number", "text", "flag", "time", "duration", "table", "tables", "named_tables"}
 ACCESSORS |= {"numbers", "raw"}
-
-SWEEP = f"""
-base = "{BASELINE}"
-reps = 10
-metrics = ["evacuated"]
-
-[design]
-method = "grid"
-
-[axes]
-"fleet.buses.count" = [20, 30]
-"""
 
 
 def as_json(value: Any) -> Any:
@@ -95,27 +82,6 @@ def test_every_bundled_file_names_its_schema_and_validates(kind):
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("reps = 10", "reps = 10\ncolour = 1"),  # unknown key
-        ("reps = 10", "reps = 1"),
-        ('method = "grid"', 'method = "grid2"'),
-        ('method = "grid"', 'method = "grid"\npoints = 0'),
-        ('metrics = ["evacuated"]', "metrics = []"),
-        ('"fleet.buses.count" = [20, 30]', '"fleet.buses.count" = { low = 20 }'),
-    ],
-)
-def test_sweep_mistakes_the_schema_can_state(tmp_path, old, new):
-    text = SWEEP.replace(old, new)
-    path = tmp_path / "sweep.toml"
-    path.write_text(text)
-    with pytest.raises(ScenarioError):
-        spec.load_sweep(path)
-    assert refusals("sweep", text)
-    assert refusals("sweep", SWEEP) == []
-
-
-@pytest.mark.parametrize(
-    ("old", "new"),
-    [
         ("refine_reps = 8", "refine_reps = 8\nsamples = 3"),
         ('prior = "uniform"\nlow = 20', 'prior = "normal"\nlow = 20'),
         ("sigma = 100", "sigma = 0"),
@@ -135,10 +101,11 @@ def test_targets_mistakes_the_schema_can_state(tmp_path, old, new):
     assert refusals("targets", SMALL) == []
 
 
-def test_evacsim_schema_writes_all_three(tmp_path):
+def test_evacsim_schema_writes_both(tmp_path):
     done = evacsim("schema", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    for name in ("scenario.json", "sweep.json", "targets.json"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.json", "targets.json"]
+    for name in ("scenario.json", "targets.json"):
         assert (tmp_path / name).read_text() == (SHIPPED / name).read_text(), name
 
 

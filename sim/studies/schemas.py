@@ -1,9 +1,11 @@
-"""JSON Schemas of evacsim's files, for editors: scenario, sweep and targets files.
+"""JSON Schemas of evacsim's files, for editors: scenario and targets files.
 
 Each is recorded from its reader's own :class:`~sim.inputs.schema.Table` checks while it
 reads the library's files of that kind (see :mod:`sim.inputs.json_schema`, which builds the
 scenario file's). ``evacsim schema --out scenarios/schemas`` (``make schema``) rewrites the
-shipped ones, which the files name on their first line (``#:schema ../schemas/sweep.json``).
+shipped ones, which the files name on their first line (``#:schema ../schemas/targets.json``).
+Sweep and study files have none yet: their readers (:mod:`sim.studies.study_file`) do not
+read through ``Table``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,9 @@ from sim.inputs.json_schema import DRAFT, scenario_schema, schema_text, table_sc
 from sim.inputs.library import entries
 from sim.inputs.schema import Recording, recording
 from sim.studies.calibration.targets import load_targets
-from sim.studies.sweeps.spec import load_sweep
 
 #: The reader of each kind of file besides scenarios, and what its schema says it is.
 READERS: dict[str, tuple[Callable[[Path], object], str]] = {
-    "sweep": (load_sweep, "a sweep: a base scenario, its axes and a design (docs/sweeps.md)"),
     "targets": (
         load_targets,
         "calibration targets: reported figures and free parameters (docs/calibration.md)",
@@ -42,7 +42,7 @@ def read_files(kind: str) -> Recording:
 
 
 def file_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of a ``sweep`` or ``targets`` file."""
+    """The JSON Schema of a ``targets`` file."""
     found, what = read_files(kind), READERS[kind][1]
     return {
         "$schema": DRAFT,
@@ -56,8 +56,7 @@ def file_schema(kind: str) -> dict[str, Any]:
 
 
 def schemas() -> dict[str, str]:
-    """Every schema as its file's text, by file name (``scenario.json``, ``sweep.json``,
-    ``targets.json``)."""
+    """Every schema as its file's text, by file name (``scenario.json``, ``targets.json``)."""
     found = {"scenario.json": schema_text(scenario_schema())}
     for kind in READERS:
         found[f"{kind}.json"] = schema_text(file_schema(kind))

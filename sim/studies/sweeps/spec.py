@@ -25,22 +25,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
-from sim.errors import ScenarioError
-from sim.inputs.library import locate
-from sim.inputs.limits import MAX_REPS, MAX_SEED
-from sim.inputs.loader import load_scenario
-from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
-from sim.inputs.schema import Table
-from sim.inputs.sources import Sources, read_toml
 from sim.outputs.records import metric_names
 from sim.studies.runner import CHUNK
+from sim.studies.study_file import Fail, read_study_file, whole
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -48,19 +41,19 @@ METHODS = ("grid", "lhs", "sobol", "saltelli")
 #: Cap on replications per point in precision mode, as a multiple of ``reps``, by default.
 MAX_REPS_FACTOR = 16
 
-#: JSON Schema of what the reader checks by hand (``evacsim schema`` writes them out).
-TEXTS = {"type": "array", "items": {"type": "string"}}
-METRICS = {"type": "array", "minItems": 1, "items": {"type": "string"}}
-RANGE = {
-    "type": "object",
-    "properties": {"low": {"type": "number"}, "high": {"type": "number"}},
-    "required": ["low", "high"],
-    "additionalProperties": False,
-}
-AXES = {
-    "type": "object",
-    "minProperties": 1,
-    "additionalProperties": {"anyOf": [{"type": "array", "minItems": 1}, RANGE]},
+TOP_KEYS = {
+    "name",
+    "description",
+    "base",
+    "set",
+    "reps",
+    "seed",
+    "metrics",
+    "precision",
+    "max_reps",
+    "chunk",
+    "design",
+    "axes",
 }
 
 
@@ -179,71 +172,53 @@ def load_sweep(
     ScenarioError
         Naming the sweep file (or the base scenario) and the key.
     """
-    path = locate(path, "sweep")
-    source = str(path)
-    doc = read_toml(path, "sweep file")
-    root = Table(doc, (), Sources(data=doc, top=source, kind="sweep"))
-
-    def fail(key: str, message: str) -> ScenarioError:
-        return ScenarioError(source, key, message)
-
-    name = root.text("name", folder_name(path.stem, "sweep"))
-    if not is_folder_name(name):
-        raise fail("name", f"must be {NAME_RULE} (it names the sweep's folder), got {name!r}")
-    root.text("description", "")
-    base_text = root.text("base")
-    if not base_text:
-        raise fail("base", "must name the base scenario file, relative to the sweep file")
-    base = path.parent / base_text
-    if not base.is_file():
-        raise fail("base", f"no such scenario file: {base}")
-    overrides = root.raw("set", [], 'a list of "KEY=VALUE" texts', TEXTS)
-    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
-        raise fail("set", 'must be a list of "KEY=VALUE" texts')
-    scenario = load_scenario(base, overrides)
-
-    whole: dict[str, Any] = {"integer": True, "maximum": MAX_REPS}
-    reps = root.number("reps", scenario.reps, minimum=2, unit="replications a point", **whole)
-    seed = root.number("seed", scenario.seed, minimum=0, maximum=MAX_SEED, integer=True)
-    metrics = root.raw("metrics", allowed="the metrics to summarise", schema=METRICS)
+    file = read_study_file(path, "sweep", TOP_KEYS)
+    doc, scenario, fail = file.doc, file.scenario, file.fail
+    reps = whole(doc.get("reps", scenario.reps), "reps", 2, fail)
+    seed = whole(doc.get("seed", scenario.seed), "seed", 0, fail)
+    metrics = doc.get("metrics")
     known = metric_names(scenario)
     if not isinstance(metrics, list) or not metrics:
         raise fail("metrics", 'must list the metrics to summarise, e.g. ["evacuated"]')
     for metric in metrics:
         if metric not in known:
             raise fail(
-                "metrics", f"{metric!r} is not a metric of {base}; known: {', '.join(known)}"
+                "metrics", f"{metric!r} is not a metric of {file.base}; known: {', '.join(known)}"
             )
-    written = root.number("precision", None, above=0, maximum=1, unit="(of each mean)")
-    precision = written if precision is None else precision
+    precision = doc.get("precision") if precision is None else precision
     if precision is not None and (
         isinstance(precision, bool)
         or not isinstance(precision, int | float)
         or not 0 < precision < 1
     ):
         raise fail("precision", f"must be a fraction between 0 and 1, e.g. 0.02, got {precision!r}")
-    cap = root.number("max_reps", MAX_REPS_FACTOR * reps, minimum=2, unit="replications", **whole)
-    cap = _whole(cap if max_reps is None else max_reps, "max_reps", reps, fail)
-    chunk = root.number("chunk", CHUNK, minimum=1, unit="replications", **whole)
+    cap = doc.get("max_reps", MAX_REPS_FACTOR * reps) if max_reps is None else max_reps
+    cap = whole(cap, "max_reps", reps, fail)
+    chunk = whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
 
-    design = root.table("design", default_empty=True)
-    method = design.text("method", "grid", choices=METHODS)
-    axes = _read_axes(root.raw("axes", allowed="the axes", schema=AXES), scenario, method, fail)
+    design = doc.get("design", {})
+    if not isinstance(design, dict):
+        raise fail("design", "must be a table with method (and points)")
+    extra = sorted(set(design) - {"method", "points"})
+    if extra:
+        raise fail(f"design.{extra[0]}", "unknown key; allowed: method, points")
+    method = design.get("method", "grid")
+    if method not in METHODS:
+        raise fail("design.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
+    axes = _read_axes(doc.get("axes"), scenario, method, fail)
     points = 0
     if method != "grid":
-        points = design.number("points", minimum=1, unit="points", **whole)
+        points = whole(design.get("points"), "design.points", 1, fail)
         if method in ("sobol", "saltelli") and points & (points - 1):
             raise fail("design.points", f"must be a power of 2 for {method}, got {points}")
-    elif design.has("points"):
+    elif "points" in design:
         raise fail("design.points", "a grid has one point per combination of axis values")
-    design.close()
-    root.close()
     return SweepSpec(
-        source,
-        name,
+        file.source,
+        file.name,
         str(doc.get("description", "")),
-        base,
-        tuple(overrides),
+        file.base,
+        file.overrides,
         scenario,
         method,
         points,
@@ -257,9 +232,7 @@ def load_sweep(
     )
 
 
-def _read_axes(
-    table: Any, scenario: Scenario, method: str, fail: Callable[[str, str], ScenarioError]
-) -> tuple[Axis, ...]:
+def _read_axes(table: Any, scenario: Scenario, method: str, fail: Fail) -> tuple[Axis, ...]:
     if not isinstance(table, dict) or not table:
         raise fail("axes", 'must be a table of key paths, e.g. "fleet.buses.count" = [20, 40]')
     numeric = batch_parameters(scenario, 1).values
@@ -296,12 +269,6 @@ def _read_axes(
             raise fail(where, f"low must be below high, got {low!r} and {high!r}")
         axes.append(Axis(key, (), float(low), float(high), True, integer))
     return tuple(axes)
-
-
-def _whole(value: Any, key: str, least: int, fail: Callable[[str, str], ScenarioError]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise fail(key, f"must be a whole number >= {least}, got {value!r}")
-    return value
 
 
 def override(key: str, value: Any) -> str:
