@@ -115,7 +115,9 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
     arrivals = _arrivals(result, scenario.horizon)
     if arrivals is not None:
         ax.step(*arrivals, where="post", c="k", lw=0.9, label="replication 0, at event times")
-    ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
+    # with people who may go home, not everyone who reaches the pickup is to be evacuated
+    everyone = "arrived" if scenario.leaving else "everyone"  # the metric `arrived`
+    ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"{everyone} ({scenario.people:,})")
     for i, r in enumerate(scenario.reported):
         yerr = [[r.evacuated - r.low], [r.high - r.evacuated]]
         label = "reported (range)" if i == 0 else None
