@@ -56,9 +56,9 @@ def summed(tmp_path: Path, text: str = SUMMED) -> Path:
 def test_whole_operation_targets_file_reads():
     targets = load_targets(FULL_TARGETS)
     by_name = {t.metric: t for t in targets.targets}
-    assert {"evacuated", "crossed_buses", "crossed_ambulances", "evacuated_patients"} <= set(
-        by_name
-    )
+    assert {"evacuated", "crossed_buses", "evacuated_patients", "last_departure"} <= set(by_name)
+    # the scenario reads OCHA's 61 ambulances as distinct vehicles, its input, not a target
+    assert "crossed_ambulances" not in by_name
     assert by_name["crossed_private"].parts == ("crossed_wednesday", "crossed_thursday")
     assert by_name["stranded"].parts == ("waiting_at_end", "aboard_at_end")
     # Thu 22 Dec 20:25 is 7 days, 15 h 25 min after the 05:00 start on Thu 15 Dec
@@ -157,3 +157,33 @@ def test_the_report_says_which_targets_conflict(tmp_path):
     report = report_md(c, tmp_path / "cal")
     assert "## Which targets conflict" in report
     assert "| `first_convoy_people` | 951 |" in report
+
+
+def test_priors_of_the_new_mechanisms():
+    targets = load_targets(FULL_TARGETS)
+    priors = {p.path: p for p in targets.priors}
+    total = priors["population.civilians.arrivals.0.total"]  # people: whole numbers
+    assert total.integer
+    assert total.transform(np.array([0.0, 0.5, 0.999999])).tolist() == [7000, 14000, 21000]
+    assert priors["private.thursday.columns.0.vehicles"].integer
+    share = priors["population.civilians.leaving.share"]  # a share: any value in 0..1
+    assert not share.integer and share.transform(np.array([0.25])).tolist() == [0.25]
+    rate = priors["periods.1.crossing.vehicles_per_hour"]  # loguniform 1.5..24: 6 at the middle
+    assert rate.transform(np.array([0.5]))[0] == pytest.approx(6.0)
+
+
+def test_a_prior_on_an_entry_the_scenario_lacks_is_refused(tmp_path):
+    text = FULL_TARGETS.read_text().replace(
+        '[parameters."periods.4.inspection_factor"]', '[parameters."periods.4.headway"]'
+    )
+    path = tmp_path / "targets.toml"
+    path.write_text(
+        text.replace(
+            'scenario = "../aleppo_2016_full.toml"',
+            f'scenario = "{SCENARIOS / "aleppo_2016_full.toml"}"',
+        )
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_targets(path)
+    assert caught.value.key == "parameters.periods.4.headway"
+    assert "not a numeric scenario input" in str(caught.value)

@@ -219,7 +219,7 @@ class BatchConvoys(BatchPart):
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._crossed(slot, idx)
-        self.books.crossed_checkpoint(idx, self.c_people[slot, idx])
+        self.books.crossed_checkpoint(idx, self.c_people[slot, idx], 1)
         self.books.convoy_event(slot, idx, "passes_checkpoint")
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION

@@ -375,7 +375,7 @@ class Evacuation(Timetable):
             return
         del self.before_checkpoint[c]
         self.crossing.passed(trip.vehicles)
-        self.books.crossing_log.append((env.now, trip.people))
+        self.books.crossing_log.append((env.now, trip.people, 1))
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)

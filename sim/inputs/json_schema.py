@@ -16,6 +16,7 @@ and a completion list, ``evacsim validate`` the whole one.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -25,7 +26,7 @@ from sim.errors import ScenarioError
 from sim.inputs.library import entries
 from sim.inputs.limits import MAX_CV, MAX_HOURS
 from sim.inputs.loader import load_scenario
-from sim.inputs.schema import TABLE, Pattern, Recording, recording
+from sim.inputs.schema import DURATION, TABLE, Pattern, Recording, recording
 from sim.model.distributions import PARAMETERS
 
 #: Scenario files that visit the loader's branches no bundled file visits.
@@ -55,6 +56,39 @@ def read_files() -> Recording:
     return found
 
 
+def key_unit(key: str) -> str:
+    """The unit of a scenario key path as the loader names it, "" if it has none.
+
+    ``fleet.buses.count`` -> ``vehicles``; ``route.to_reception.mean`` -> ``hours``;
+    ``ceasefire.breach_rate`` -> ``per hour``; ``periods.0.headway`` -> ``hours``.
+    """
+    parts = tuple(key.split("."))
+    for pattern, unit in _units().items():
+        if _matches(pattern, parts):
+            return "hours" if unit == DURATION else unit
+        if unit == DURATION and _matches(pattern, parts[:-1]):  # a duration's parameter
+            return "" if parts[-1] == "cv" else "hours"
+    return ""
+
+
+@functools.cache
+def _units() -> dict[Pattern, str]:
+    return {
+        (*pattern[1:], key): unit
+        for pattern, shape in read_files().shapes.items()
+        if pattern[0] == "scenario"
+        for key, unit in shape.units.items()
+    }
+
+
+def _matches(pattern: Pattern, parts: tuple[str, ...]) -> bool:
+    """Whether a key path fits a pattern (``*``: any name, ``[]``: any index)."""
+    if len(pattern) != len(parts):
+        return False
+    pairs = zip(pattern, parts, strict=True)
+    return all(p == k or p == "*" or (p == "[]" and k.isdigit()) for p, k in pairs)
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file.
 
@@ -62,7 +96,7 @@ def scenario_schema() -> dict[str, Any]:
     file without one needs every key the loader needs.
     """
     found = read_files()
-    whole = _table(found, (), required=True)
+    whole = _table(found, ("scenario",), required=True)
     whole["properties"] = {"extends": EXTENDS, **whole["properties"]}
     return {
         "$schema": DRAFT,

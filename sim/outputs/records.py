@@ -6,6 +6,7 @@ folders, figures, narration) is engine-agnostic.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -124,7 +125,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     group has a leaving rule, else 0) counts the people who gave up waiting. With a
     linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
     convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
-    allows. With private vehicles, ``evacuated_private`` counts the people evacuated in them.
+    allows. With private vehicles, ``evacuated_private``, ``people_departed_private`` and
+    ``people_crossed_private`` count the people evacuated in them, who left the pickup in them
+    and who passed the checkpoint in them (also counted in ``evacuated``, ``people_departed``
+    and ``people_crossed``, which count every vehicle kind).
     With a crossing or private vehicles, ``crossed_<name>`` counts the vehicle passages
     through the checkpoint of each pool and private stream; with a crossing,
     ``crossing_queue_peak`` is the most vehicles queueing for a lane at once and
@@ -163,7 +167,7 @@ def metric_names(scenario: Scenario) -> list[str]:
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
     if scenario.private:
-        names += ["evacuated_private"]
+        names += ["evacuated_private", "people_departed_private", "people_crossed_private"]
     names += [f"crossed_{name}" for name in scenario.crossers]
     if scenario.crossing is not None:
         names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
@@ -172,7 +176,7 @@ def metric_names(scenario: Scenario) -> list[str]:
         names += [f"convoys_by_{m.name}"]
         if m.at is not None:
             names += [f"departed_by_{m.name}", f"convoys_departed_by_{m.name}"]
-            names += [f"crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
+            names += [f"people_crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
         if m.after_convoys is not None:
             names += [f"time_of_{m.name}"]
     return names
@@ -231,8 +235,9 @@ class Replications:
 
     Attributes
     ----------
-    metrics : dict of str to ndarray
-        Each of ``metric_names(scenario)`` -> float array of shape (R,).
+    metrics : mapping of str to ndarray
+        Each of ``metric_names(scenario)`` -> float array of shape (R,) (a dict, or
+        :class:`CompactMetrics` for a run's gathered chunks).
     series : dict of str to ndarray
         Each of ``SERIES`` -> array of shape (R, H + 1): cumulative evacuated, people waiting
         at the pickup, and 1.0 if the ceasefire is suspended, at hours 0, 1, ..., H.
@@ -240,7 +245,7 @@ class Replications:
         Every event of the first ``trace_reps`` replications, in time order per replication.
     """
 
-    metrics: dict[str, np.ndarray]
+    metrics: Mapping[str, np.ndarray]
     series: dict[str, np.ndarray]
     trace: list[TraceEvent] = field(default_factory=list)
 
@@ -248,6 +253,49 @@ class Replications:
     def reps(self) -> int:
         """Number of replications R."""
         return len(next(iter(self.metrics.values())))
+
+
+class CompactMetrics(Mapping[str, np.ndarray]):
+    """Per-replication metrics held in fewer bytes, read as float arrays.
+
+    A metric stored as 32-bit integers (a count whose every value is a whole number: see
+    :func:`whole_int32`) takes 4 bytes a replication instead of 8; reading it gives the
+    float64 array of the same values, so every sum, summary and table is the same to the
+    bit. Each read converts: keep the array a read returns rather than reading again.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        By metric name, each of shape (R,): float64, or int32 for whole numbers.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        values = self.arrays[name]
+        return values if values.dtype == np.float64 else values.astype(np.float64)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(a.nbytes for a in self.arrays.values())
+
+
+def whole_int32(values: np.ndarray) -> bool:
+    """Every value is a whole number that 32-bit integers hold exactly (no NaN)."""
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.isfinite(values).all()
+            and (np.abs(values) <= np.iinfo(np.int32).max).all()
+            and (np.trunc(values) == values).all()
+        )
 
 
 def hours_grid(scenario: Scenario) -> np.ndarray:

@@ -32,7 +32,7 @@ from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
 from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary
+from sim.outputs.metrics import Summary, hourly_percentiles
 from sim.outputs.records import (
     Replications,
     TraceEvent,
@@ -163,7 +163,7 @@ def timeseries_csv(result: RunRecord) -> str:
     for name in series_types(scenario):
         values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
-        quantiles = np.percentile(values, [5, 50, 95], axis=0)
+        quantiles = hourly_percentiles(values, [5, 50, 95])
         blocks.append(np.vstack([values.mean(axis=0), quantiles]))
     table = np.vstack(blocks)
     rows = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -45,7 +46,7 @@ class RunRecord:
     precision: dict | None = None
 
     @property
-    def metrics(self) -> dict[str, np.ndarray]:
+    def metrics(self) -> Mapping[str, np.ndarray]:
         """Per-replication metric arrays, shape (reps,)."""
         return self.replications.metrics
 

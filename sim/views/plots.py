@@ -25,6 +25,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import hourly_percentiles
 from sim.outputs.records import Replications, TraceEvent, hours_grid
 from sim.views.wording import figure_text, figure_title
 
@@ -333,7 +334,7 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
 
 def _fan(ax: Axes, hours: np.ndarray, series: np.ndarray, what: str, inner: bool = True) -> None:
     """Median line and 90% band (and 50% band if ``inner``) over runs of an (R, H+1) series."""
-    p5, p25, p50, p75, p95 = np.percentile(series, [5, 25, 50, 75, 95], axis=0)
+    p5, p25, p50, p75, p95 = hourly_percentiles(series, [5, 25, 50, 75, 95])
     band: dict[str, Any] = {"color": BAND, "lw": 0, "step": "post"}  # held to the next hour
     ax.fill_between(hours, p5, p95, alpha=0.18, label="90% of runs", **band)
     if inner:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -90,7 +91,7 @@ class Target:
     sensitivity: tuple[float, ...] = ()
     parts: tuple[str, ...] = ()
 
-    def simulated(self, metrics: dict[str, np.ndarray]) -> np.ndarray:
+    def simulated(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
         """The figure in each replication of a run's ``metrics`` (a sum with ``parts``)."""
         if not self.parts:
             return metrics[self.metric]
