@@ -217,6 +217,23 @@ def read_manifest(folder: str | Path) -> dict:
         raise ScenarioError(str(file), "", f"is not JSON ({error.msg})") from None
 
 
+def read_study_manifest(folder: Path, kind: str, key: str, arrays: str) -> dict:
+    """The ``manifest.json`` of a study's folder, if it is a ``kind`` folder this version can
+    read back: its manifest records ``key`` and it holds the ``arrays`` file.
+
+    Raises
+    ------
+    ScenarioError
+        If it is not, naming the folder.
+    """
+    info = read_manifest(folder)
+    if key not in info or not (folder / arrays).is_file():
+        raise ScenarioError(
+            str(folder), "", f"not a {kind} folder, or one written before evacsim read them"
+        )
+    return info
+
+
 def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
     """The trace a run folder recorded, as the engine handed it back.
 

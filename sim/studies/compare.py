@@ -50,8 +50,8 @@ from sim.outputs.results import (
     csv_text,
     fresh_folder,
     number,
-    read_manifest,
     read_npz,
+    read_study_manifest,
     versions,
 )
 from sim.studies.runner import run_chunked
@@ -280,11 +280,7 @@ def read_compare_folder(folder: str | Path) -> Comparison:
         If ``folder`` is not a compare folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder)
-    if "base_values" not in info or not (folder / "paired.npz").is_file():
-        raise ScenarioError(
-            str(folder), "", "not a compare folder, or one written before evacsim read them"
-        )
+    info = read_study_manifest(folder, "compare", "base_values", "paired.npz")
     base = scenario_from_record(info["base_values"], info["resolved_base"])
     whatifs = [
         scenario_from_record(values, document)
