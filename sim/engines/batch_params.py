@@ -20,7 +20,18 @@ from sim.model.distributions import CV_FIXED, Distribution
 Value = float | np.ndarray
 
 #: Inputs that count things and must stay whole numbers.
-INTEGERS = ("count", "seats", "per_convoy", "min_vehicles", "max_in_corridor", "people", "lanes")
+INTEGERS = (
+    "count",
+    "seats",
+    "per_convoy",
+    "min_vehicles",
+    "max_in_corridor",
+    "people",
+    "lanes",
+    "vehicles",
+    "convoy_size",
+    "load",
+)
 
 
 def pick(value: Value, idx: np.ndarray) -> Value:
@@ -127,6 +138,13 @@ def batch_parameters(
             values[f"linkage.{name}"] = float(getattr(linkage, name))
         for k, v in linkage.trip.params:
             values[f"linkage.trip.{k}"] = v
+    exchange = scenario.exchange
+    if exchange is not None:
+        for name in ("people", "vehicles", "convoy_size", "load", "start", "headway"):
+            values[f"linkage.{name}"] = float(getattr(exchange, name))
+        for name in ("to_meeting", "from_meeting", "return_trip"):
+            for k, v in getattr(exchange, name).params:
+                values[f"linkage.{name}.{k}"] = v
     crossing = scenario.crossing
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes
@@ -150,6 +168,12 @@ def batch_parameters(
         if key.rsplit(".", 1)[-1] in INTEGERS and (array != np.floor(array)).any():
             raise ScenarioError("parameters", key, "must be whole numbers")
         values[key] = array
+    if exchange is not None:  # the linked site's convoys need a vehicle and a person each
+        size, vehicles = values["linkage.convoy_size"], values["linkage.vehicles"]
+        if np.any(np.asarray(values["linkage.load"]) < 1) or np.any(np.asarray(size) < 1):
+            raise ScenarioError("parameters", "linkage.load", "load and convoy_size must be >= 1")
+        if np.any(np.asarray(vehicles) < np.asarray(size)):
+            raise ScenarioError("parameters", "linkage.vehicles", "must be >= convoy_size")
     for p in scenario.pools:
         # a pool whose file leaves per_convoy out sends all its vehicles, as loading does
         count = arrays.get(f"fleet.{p.name}.count") if arrays else None

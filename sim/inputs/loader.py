@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.exchange import EXCHANGE_KEYS, Exchange, read_exchange
 from sim.inputs.library import locate
 from sim.inputs.limits import (
     MAX_ARRIVAL_BATCHES,
@@ -103,7 +104,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     route = _read_route(root.table("route"))
     crossing = _read_crossing(root.table("crossing")) if root.has("crossing") else None
     private = _read_private(root.table("private", default_empty=True), pools, groups)
-    linkage = _read_linkage(root.table("linkage")) if root.has("linkage") else None
+    linkage, exchange = None, None
+    if root.has("linkage"):
+        linkage, exchange = _read_linkage(root.table("linkage"), convoy.max_in_corridor)
     _check_size(root, groups, pools, linkage)
     ceasefire = _read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
@@ -143,6 +146,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        exchange=exchange,
         periods=periods,
         crossing=crossing,
         private=private,
@@ -500,14 +504,25 @@ def _read_private(
     return tuple(streams)
 
 
-def _read_linkage(t: Table) -> Linkage:
+def _read_linkage(t: Table, corridor: int) -> tuple[Linkage | None, Exchange | None]:
+    """The share rule (:class:`Linkage`) or, with ``rule = "exchange"``, the exchange (its
+    batches fit ``corridor``, the convoys on the road at once)."""
+    rule = t.text("rule", "share", choices=("share", "exchange"))
+    site = t.text("site", "the linked site")
+    people = t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
+    start = t.time("start", 0.0)
+    if rule == "exchange":
+        return None, read_exchange(t, site, people, start, corridor)
+    for key in EXCHANGE_KEYS:
+        if t.has(key):
+            raise t.error(key, 'belongs to rule = "exchange"; the share rule does not take it')
     linkage = Linkage(
-        site=t.text("site", "the linked site"),
-        people=t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"),
+        site=site,
+        people=people,
         per_convoy=t.number(
             "per_convoy", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people"
         ),
-        start=t.time("start", 0.0),
+        start=start,
         trip=t.duration("trip"),
         max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
         lag_breach_rate=t.number(
@@ -515,7 +530,7 @@ def _read_linkage(t: Table) -> Linkage:
         ),
     )
     t.close()
-    return linkage
+    return linkage, None
 
 
 def _read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefire:

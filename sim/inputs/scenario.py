@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.exchange import Exchange
 from sim.inputs.limits import MAX_HORIZON
 from sim.model.distributions import Distribution
 from sim.model.weather import Weather
@@ -472,6 +473,7 @@ class Scenario:
     ceasefire: Ceasefire
     weather: Weather
     linkage: Linkage | None = None
+    exchange: Exchange | None = None  # [linkage] with rule = "exchange"
     periods: tuple[Period, ...] = ()
     crossing: Crossing | None = None
     private: tuple[PrivateStream, ...] = ()
