@@ -19,6 +19,7 @@ import sim
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, WAITED_AT_BRIDGE
+from sim.views.narrate import narrate
 
 EXCHANGE = [
     "linkage.rule='exchange'",
@@ -91,6 +92,18 @@ def test_a_halt_of_the_linked_site_holds_this_side():
     assert times(run, "passes_checkpoint", WAITED_AT_BRIDGE) == [9.0, 17.0]
     assert run.metrics["bridge_wait_hours"][0] == 7.75 + 4.0
     assert times(run, "convoy_forms")[1] == 11.75  # 5.75 h without the halt
+
+
+def test_the_narration_tells_the_waits_and_the_halt_from_the_trace():
+    scenario, run = both(
+        "linkage.meeting_point='the Ramouseh bridge'",
+        "linkage.halts=[{start = 0.0, end = 6.0, reason = 'buses burned'}]",
+    )
+    text = " ".join(" ".join(narrate(scenario, run.trace)).split())
+    assert "Al-Foua halts (buses burned): no convoy leaves it." in text
+    assert "waits there for the Al-Foua convoy: the deal pairs convoys one for one" in text
+    assert "Convoy 1 crosses the Ramouseh bridge after 7 h 45 min waiting there for" in text
+    assert "the Al-Foua convoy." in text and "(1,000 of 1,000 so far)" in text
 
 
 def test_batches_pair_as_the_deal_says():
