@@ -470,6 +470,7 @@ def _animate(args: argparse.Namespace) -> int:
             rep=args.rep,
             label=f"replication {args.rep}, seed {seed}",
             minutes_per_frame=args.minutes_per_frame,
+            progress=not args.quiet,
         )
     except ValueError as error:  # the file type or a frame setting
         raise ScenarioError(args.out, "", str(error)) from None

@@ -10,7 +10,6 @@ import asyncio
 import math
 import shutil
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +24,13 @@ from sim.cli import main  # noqa: E402
 from sim.face.page.answer import words  # noqa: E402
 from sim.face.page.app import create_app  # noqa: E402
 from sim.face.page.levers import changed, levers  # noqa: E402
-from sim.face.page.runs import Cancelled, Runs, Tickets  # noqa: E402
+from sim.face.page.runs import Cancelled, Runs, Tickets, run_block  # noqa: E402
 from sim.face.page.whatif import Library  # noqa: E402
+from sim.face.page.workers import AHEAD, NOW, Workers  # noqa: E402
 from sim.studies.runner import run_chunked  # noqa: E402
 
 BASE = Path("scenarios/aleppo_2016.toml")
+FULL = Path("scenarios/aleppo_2016_full.toml")
 SETTINGS = {"fleet.buses.count": "50", "convoy.headway": "1.0"}
 
 
@@ -45,8 +46,8 @@ def same(shown, value: float) -> bool:
     return shown is None and math.isnan(value) or shown == value
 
 
-def ask(client, reps=120, seed=7, **settings) -> dict:
-    response = client.get("/api/answer", params={"reps": reps, "seed": seed, **settings})
+def ask(http, reps=120, seed=7, **settings) -> dict:
+    response = http.get("/api/answer", params={"reps": reps, "seed": seed, **settings})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -221,6 +222,10 @@ def test_request_numbers_that_are_not_numbers_are_ignored(client):
     assert client.get("/api/answer", params=params).status_code == 200
 
 
+def never() -> bool:
+    return False
+
+
 def test_a_request_overtaken_by_a_newer_one_is_cancelled():
     tickets = Tickets()
     old = tickets.take("browser", 1)
@@ -228,23 +233,117 @@ def test_a_request_overtaken_by_a_newer_one_is_cancelled():
     new = tickets.take("browser", 2)
     assert old() and not new()
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
-    with ThreadPoolExecutor(1) as pool:
-        runs = Runs(pool)
-        with pytest.raises(Cancelled):
-            asyncio.run(runs.replications(scenario, 1, 50, old))
-        assert runs.ran == 0  # nothing was started for the overtaken request
+
+    async def ask():
+        workers = Workers(1)
+        try:
+            runs = Runs(workers)
+            with pytest.raises(Cancelled):
+                await runs.replications(scenario, 1, 50, old)
+            return runs.ran, workers.done
+        finally:
+            workers.close()
+
+    assert asyncio.run(ask()) == (0, 0)  # nothing was started for the overtaken request
 
 
-def test_blocks_from_the_cache_equal_one_run(monkeypatch):
-    monkeypatch.setattr("os.getloadavg", lambda: (0.0, 0.0, 0.0))  # an idle machine
+def test_a_superseded_block_stops_halfway_and_its_worker_goes_on():
+    """5,000 replications of the whole operation (about 15 s of CPU) in one block, then the
+    browser moves again: the block is interrupted in its worker, none of its replications
+    is computed or kept, and the same (warm) process runs the newer request's block."""
+    full = sim.load_scenario(FULL)
+    small = sim.load_scenario("scenarios/workshop/random.toml")
+    tickets = Tickets()
+
+    async def move_twice():
+        workers = Workers(1)
+        try:
+            runs = Runs(workers)
+            old = tickets.take("browser", 1)
+            plan = runs.plan(full, 1, 5000, old)
+            waiting = asyncio.ensure_future(runs.gather(plan))
+            while workers.workers[0].task is None:  # until the worker has taken the block
+                await asyncio.sleep(0.01)
+            process = workers.workers[0].process.pid
+            new = tickets.take("browser", 2)
+            stopped = runs.prune()
+            with pytest.raises(Cancelled):
+                await waiting
+            after, ran, _ = await runs.replications(small, 1, 20, new)
+            same = workers.workers[0].process.pid == process
+            return stopped, workers.stopped, workers.done, runs.ran, list(runs.blocks), ran, same
+        finally:
+            workers.close()
+
+    stopped, interrupted, done, ran_in_all, blocks, ran, same = asyncio.run(move_twice())
+    assert (stopped, interrupted) == (1, 1)  # stopped while it ran, not dropped from a queue
+    assert (done, ran_in_all, ran) == (1, 20, 20)  # only the newer block was computed
+    assert [k[2:] for k in blocks] == [(0, 20)] and same
+
+
+def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
-    with ThreadPoolExecutor(2) as pool:
-        runs = Runs(pool, workers=2)
-        asyncio.run(runs.replications(scenario, 4, 30, lambda: False))
-        whole, ran, _ = asyncio.run(runs.replications(scenario, 4, 280, lambda: False))
-        part, ran_again, _ = asyncio.run(runs.replications(scenario, 4, 150, lambda: False))
+    order = []
+
+    async def queue():
+        workers = Workers(1)  # not ready yet: every block below is queued first
+        try:
+            tasks = {
+                name: workers.submit(run_block, scenario, 5, 1, first, priority=priority)
+                for name, first, priority in (("a", 0, AHEAD), ("b", 5, NOW), ("c", 10, AHEAD))
+            }
+            for name, task in tasks.items():
+                task.future.add_done_callback(lambda _, name=name: order.append(name))
+            workers.hurry(tasks["c"])  # a browser now waits for c
+            await asyncio.gather(*(task.future for task in tasks.values()))
+        finally:
+            workers.close()
+
+    asyncio.run(queue())
+    assert order == ["b", "c", "a"]
+
+
+def test_the_refined_answer_runs_beside_the_first_and_a_newer_move_stops_it(client):
+    """The first answer's request names the refined answer's replications (``ahead``):
+    their blocks start at once, so the refined request only waits for them; a newer move
+    of the same browser stops them."""
+    first = ask(client, reps=30, seed=3, client="b", seq=1, ahead=90, **{"convoy.headway": "2"})
+    refined = ask(client, reps=90, seed=3, client="b", seq=2, **{"convoy.headway": "2"})
+    assert first["timing"]["replications_run"] == 60  # base and what-if, 0-29
+    assert refined["timing"]["replications_run"] == 120  # 30-89 of both, started ahead
+    base = sim.load_scenario(BASE)
+    whatif = sim.load_scenario(BASE, ["convoy.headway=2", "name=w"])
+    expected = {d.metric: d for d in sim.compare(base, [whatif], reps=90, seed=3).differences}
+    for row in refined["differences"]:
+        assert same(row["difference"], expected[row["metric"]].difference)
+    # the whole operation, refined ahead to 5,000 (two blocks of 4,990 replications, about
+    # 15 s of CPU each), then a newer move: the block running ahead is interrupted and the
+    # one queued behind it dropped, before either is done
+    full = {"base": "aleppo_2016_full", "client": "c"}
+    ask(client, reps=10, seed=3, seq=1, ahead=5000, **full, **{"fleet.buses.count": "61"})
+    newer = ask(client, reps=10, seed=3, seq=2, **full, **{"fleet.buses.count": "62"})
+    assert newer["timing"]["blocks_stopped"] == 2
+
+
+def test_blocks_from_the_cache_equal_one_run():
+    scenario = sim.load_scenario("scenarios/workshop/random.toml")
+
+    async def join():
+        workers = Workers(2)
+        try:
+            runs = Runs(workers)
+            first = runs.plan(scenario, 4, 30, never)
+            runs.plan(scenario, 4, 155, never, AHEAD)  # run ahead, beside the first
+            runs.plan(scenario, 4, 280, never, AHEAD)
+            await runs.gather(first)
+            whole, ran, _ = await runs.replications(scenario, 4, 280, never)
+            part, ran_again, _ = await runs.replications(scenario, 4, 150, never)
+            return runs, whole, part, ran, ran_again
+        finally:
+            workers.close()
+
+    runs, whole, part, ran, ran_again = asyncio.run(join())
     assert (ran, ran_again) == (250, 0)
-    # blocks 0-29, then 30-154 and 155-279 on the two workers
     assert sorted(k[2:] for k in runs.blocks) == [(0, 30), (30, 125), (155, 125)]
     one = run_chunked(scenario, 280, 4, 1, traced=())
     for k, v in one.metrics.items():

@@ -29,7 +29,7 @@ class BatchBooks:
         self.traced = np.isin(batch.rep, batch.traced_reps)
         self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
-        self.waiting = np.full(R, sum(g.count for g in s.groups), dtype=np.int64)
+        self.waiting = batch.queue.sum(axis=(0, 1))  # the people there at the start
         self.arrived = self.waiting.copy()
         self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
         self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held

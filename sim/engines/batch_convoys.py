@@ -272,7 +272,7 @@ class BatchConvoys(BatchPart):
     def _people_safe(self, idx: np.ndarray, people: np.ndarray) -> None:
         """People of convoys or private columns have reached reception."""
         self.evacuated[idx] += people
-        cleared = self.evacuated[idx] + self.left[idx] == self.people
+        cleared = self.evacuated[idx] + self.left[idx] == self.people[idx]
         if cleared.any():
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")

@@ -44,8 +44,8 @@ class BatchExchange(BatchPart):
         deal = self.scenario.exchange
         rows: list[tuple[np.ndarray, tuple]] = []
         for i, halt in enumerate(deal.halts if deal is not None else ()):
-            rows.append((np.full(self.R, halt.start), (EXCHANGE_HALT, i, 0, 0)))
-            rows.append((np.full(self.R, halt.end), (EXCHANGE_HALT, i, 1, 0)))
+            rows.append((np.full(self.R, halt.start), (EXCHANGE_HALT, i, 0)))
+            rows.append((np.full(self.R, halt.end), (EXCHANGE_HALT, i, 1)))
         return rows
 
     def _exchange_start(self, params: BatchParameters) -> None:

@@ -13,9 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
+from sim.engines.batch_entries import (
+    arrival_entries,
+    change_entries,
+    column_entries,
+    period_entries,
+)
 from sim.errors import ScenarioError
-from sim.inputs.scenario import Scenario
+from sim.inputs.scenario import MAX_COLUMN, Period, Scenario
+from sim.inputs.spread import share_out
 from sim.model.distributions import CV_FIXED, Distribution
+from sim.model.periods import SCALAR_RULES
 
 Value = float | np.ndarray
 
@@ -28,10 +36,15 @@ INTEGERS = (
     "max_in_corridor",
     "people",
     "lanes",
+    "enter",
+    "leave",
+    "total",
     "vehicles",
     "convoy_size",
     "load",
 )
+#: Rules a period may set with one number (the others are by pool or group, or a flag).
+PERIOD_NUMBERS = tuple(rule for rule in SCALAR_RULES if rule != "board_while_suspended")
 
 
 def pick(value: Value, idx: np.ndarray) -> Value:
@@ -81,9 +94,27 @@ class BatchDistribution:
 
 @dataclass
 class BatchParameters:
-    """Every numeric input the batch engine reads, scalar or per replication."""
+    """Every numeric input the batch engine reads, scalar or per replication.
+
+    Attributes
+    ----------
+    values : dict of str to float or ndarray
+        By key path; an array has one value per replication.
+    periods : tuple of str
+        The key path of each of the scenario's periods (in its time order), e.g. ``periods.2``.
+    changes : tuple of tuple of str
+        The key path of each of each pool's fleet changes, e.g. ``fleet.buses.changes.0.leave``.
+    arrivals : tuple of tuple of (float or ndarray)
+        People in each of each group's arrival batches (in time order).
+    columns : tuple of (float or ndarray)
+        Vehicles in each of the scenario's private columns (``Scenario.private_columns``).
+    """
 
     values: dict[str, Value]
+    periods: tuple[str, ...] = ()
+    changes: tuple[tuple[str, ...], ...] = ()
+    arrivals: tuple[tuple[Value, ...], ...] = ()
+    columns: tuple[Value, ...] = ()
 
     def __getitem__(self, key: str) -> Value:
         return self.values[key]
@@ -108,13 +139,29 @@ def batch_parameters(
         For an unknown key path, an array of the wrong shape, or an impossible value.
     """
     values: dict[str, Value] = {}
+    changes = []
     for p in scenario.pools:
         for name in ("count", "seats", "crowding", "available_at", "per_convoy"):
             values[f"fleet.{p.name}.{name}"] = float(getattr(p, name))
         for name in ("load_time", "unload_time"):
             for k, v in getattr(p, name).params:
                 values[f"fleet.{p.name}.{name}.{k}"] = v
+        keys = []
+        for i, change in zip(change_entries(scenario, p.name), p.changes, strict=True):
+            way = "enter" if change.vehicles > 0 else "leave"
+            keys.append(f"fleet.{p.name}.changes.{i}.{way}")
+            values[keys[-1]] = float(abs(change.vehicles))
+        changes.append(tuple(keys))
+    document = scenario.document
+    arrivals = []
     for g in scenario.groups:
+        values[f"population.{g.name}.count"] = float(g.count)
+        entries = arrival_entries(scenario, g.name)
+        for i in dict.fromkeys(entries):
+            entry = document["population"][g.name]["arrivals"][i]
+            field = "count" if "count" in entry else "total"
+            values[f"population.{g.name}.arrivals.{i}.{field}"] = float(entry[field])
+        arrivals.append(entries)
         if g.leaving is not None:
             values[f"population.{g.name}.leaving.after"] = g.leaving.after
             values[f"population.{g.name}.leaving.share"] = g.leaving.share
@@ -149,9 +196,17 @@ def batch_parameters(
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes
         values["crossing.vehicles_per_hour"] = crossing.vehicles_per_hour
+    columns = []
     for stream in scenario.private:
         for k, v in stream.load.params:
             values[f"private.{stream.name}.people.{k}"] = v
+        entries = column_entries(scenario, stream.name)
+        for i, (_, n) in zip(entries, stream.columns, strict=True):
+            values[f"private.{stream.name}.columns.{i}.vehicles"] = float(n)
+        columns += [f"private.{stream.name}.columns.{i}.vehicles" for i in entries]
+    periods = tuple(f"periods.{i}" for i in period_entries(scenario))
+    for key, period in zip(periods, scenario.periods, strict=True):
+        values.update(_period_values(key, period))
     for key, array in (arrays or {}).items():
         if key not in values:
             known = ", ".join(sorted(values))
@@ -165,8 +220,13 @@ def batch_parameters(
             )
         if np.isnan(array).any() or (array < 0).any():
             raise ScenarioError("parameters", key, "must be >= 0 in every replication")
-        if key.rsplit(".", 1)[-1] in INTEGERS and (array != np.floor(array)).any():
+        last = key.rsplit(".", 1)[-1]
+        if last in INTEGERS and (array != np.floor(array)).any():
             raise ScenarioError("parameters", key, "must be whole numbers")
+        if last in ("enter", "leave") and (array < 1).any():
+            raise ScenarioError("parameters", key, "must be >= 1 vehicle in every replication")
+        if (last == "share" or ".send_home." in key) and (array > 1).any():
+            raise ScenarioError("parameters", key, "a share: must be <= 1 in every replication")
         values[key] = array
     if exchange is not None:  # the linked site's convoys need a vehicle and a person each
         size, vehicles = values["linkage.convoy_size"], values["linkage.vehicles"]
@@ -174,11 +234,71 @@ def batch_parameters(
             raise ScenarioError("parameters", "linkage.load", "load and convoy_size must be >= 1")
         if np.any(np.asarray(vehicles) < np.asarray(size)):
             raise ScenarioError("parameters", "linkage.vehicles", "must be >= convoy_size")
-    for p in scenario.pools:
-        # a pool whose file leaves per_convoy out sends all its vehicles, as loading does
-        count = arrays.get(f"fleet.{p.name}.count") if arrays else None
-        named = "per_convoy" in scenario.document.get("fleet", {}).get(p.name, {})
-        if count is not None and not named and f"fleet.{p.name}.per_convoy" not in arrays:
-            entering = p.most - p.count
-            values[f"fleet.{p.name}.per_convoy"] = np.maximum(count + entering, 1)
-    return BatchParameters(values)
+    for p, keys in zip(scenario.pools, changes, strict=True):
+        _check_fleet(p.name, keys, values, arrays or {}, scenario)
+    if any(key.startswith("private.") and key.endswith(".vehicles") for key in arrays or {}):
+        for key in columns:
+            if np.any(values[key] < 1) or np.any(values[key] > MAX_COLUMN):
+                raise ScenarioError("parameters", key, f"must be 1 to {MAX_COLUMN:,} vehicles")
+    people = tuple(
+        _arrival_counts(g.name, entries, values, document)
+        for g, entries in zip(scenario.groups, arrivals, strict=True)
+    )
+    return BatchParameters(
+        values, periods, tuple(changes), people, tuple(values[k] for k in columns)
+    )
+
+
+def _arrival_counts(
+    group: str, entries: list[int], values: dict[str, Value], document: dict
+) -> tuple[Value, ...]:
+    """People in each of ``group``'s arrival batches: an entry's ``count`` in each of its
+    batches, or its ``total`` shared out over them, per replication if given so."""
+    by_time: list[Value] = [0] * len(entries)
+    for i in sorted(set(entries)):
+        field = "count" if "count" in document["population"][group]["arrivals"][i] else "total"
+        value = values[f"population.{group}.arrivals.{i}.{field}"]
+        value = value.astype(np.int64) if isinstance(value, np.ndarray) else int(value)
+        batches = [b for b, e in enumerate(entries) if e == i]
+        shares = [value] * len(batches) if field == "count" else share_out(value, len(batches))
+        for b, n in zip(batches, shares, strict=True):
+            by_time[b] = n
+    return tuple(by_time)
+
+
+def _period_values(key: str, period: Period) -> dict[str, float]:
+    """The numbers period ``period`` (key path ``key``) sets, by key path."""
+    values = {f"{key}.per_convoy.{name}": float(n) for name, n in period.per_convoy}
+    values.update({f"{key}.crowding.{name}": c for name, c in period.crowding})
+    for rule in PERIOD_NUMBERS:
+        value = getattr(period, rule)
+        if value is not None:
+            values[f"{key}.{rule}"] = float(value)
+    if period.crossing_vehicles_per_hour is not None:
+        values[f"{key}.crossing.vehicles_per_hour"] = period.crossing_vehicles_per_hour
+    values.update({f"{key}.send_home.{name}": share for name, share in period.send_home})
+    return values
+
+
+def _check_fleet(
+    pool: str,
+    changes: tuple[str, ...],
+    values: dict[str, Value],
+    arrays: dict[str, np.ndarray],
+    scenario: Scenario,
+) -> None:
+    """As when loading a file: no more vehicles leave a pool than ever enter it, and a pool
+    whose file leaves ``per_convoy`` out sends all its vehicles (its count and every entry)."""
+    if not any(k in arrays for k in (f"fleet.{pool}.count", *changes)):
+        return
+    entering = sum(values[k] for k in changes if k.endswith(".enter"))
+    most = values[f"fleet.{pool}.count"] + entering
+    leaving = sum(values[k] for k in changes if k.endswith(".leave"))
+    if np.any(leaving > most):
+        key = next(k for k in (*changes, f"fleet.{pool}.count") if k in arrays)
+        raise ScenarioError(
+            "parameters", key, f"more vehicles leave fleet.{pool} than ever enter it"
+        )
+    named = "per_convoy" in scenario.document.get("fleet", {}).get(pool, {})
+    if not named and f"fleet.{pool}.per_convoy" not in arrays:
+        values[f"fleet.{pool}.per_convoy"] = np.maximum(most, 1)

@@ -37,7 +37,7 @@ class BatchPickup(BatchPart):
     def _arrive(self, idx: np.ndarray) -> None:
         event = self.arrival_order[self.arrival_next[idx], idx]
         self.arrival_next[idx] += 1
-        kind, who, cohort, n = self.arrival_kind[event].T
+        kind, who, cohort = self.arrival_kind[event].T
         vehicles = kind == 0
         for p in np.unique(who[vehicles]):
             j = idx[vehicles & (who == p)]
@@ -48,7 +48,8 @@ class BatchPickup(BatchPart):
             self.books.record(j, "vehicles_arrive", vehicles=counts)
         people = kind == 1
         if people.any():
-            j, g, k, m = idx[people], who[people], cohort[people], n[people]
+            j, g, k = idx[people], who[people], cohort[people]
+            m = self.arrival_people[event[people], j]
             self.queue[g, k, j] += m
             self.books.change_waiting(j, m, boarding=False)
             groups = np.zeros((self.G, len(j)), dtype=np.int64)

@@ -36,7 +36,9 @@ class BatchPrivate(BatchPart):
         s, R = self.scenario, self.R
         columns = s.private_columns
         self.column_stream = np.array([k for _, k, _ in columns], dtype=np.int64)
-        self.column_vehicles = np.array([n for _, _, n in columns], dtype=np.int64)
+        self.column_vehicles = np.array(  # (columns, R): vehicles may differ per replication
+            [np.broadcast_to(n, (R,)) for n in params.columns], dtype=np.int64
+        ).reshape(len(columns), R)
         times = np.array([t for t, _, _ in columns])
         self.column_order = np.argsort(times, kind="stable")  # the order columns fall due
         self.column_pending = np.zeros((len(columns), R), dtype=bool)
@@ -65,7 +67,7 @@ class BatchPrivate(BatchPart):
     def _private_leave(self, idx: np.ndarray, column: np.ndarray) -> None:
         """Columns leave the pickup with the people their vehicles can take."""
         stream = self.column_stream[column]
-        vehicles = self.column_vehicles[column]
+        vehicles = self.column_vehicles[column, idx]
         width = int(vehicles.max())
         u = np.empty((len(idx), width))
         for k in np.unique(column):  # one column at a time: consecutive indices, the fast path

@@ -44,7 +44,7 @@ class BatchState:
     cohort_times: np.ndarray  # (G, K) hours each cohort reaches the pickup
     order: tuple[int, ...]  # groups in boarding order
     carriers: tuple[tuple[int, ...], ...]  # per group, the pools that may carry it
-    people: int  # people to evacuate
+    people: np.ndarray  # (R,) everyone who ever reaches the pickup
     now: np.ndarray  # (R,) hours
     seq: np.ndarray  # (R,) timers created so far: simultaneous timers go oldest first
     # fleet, per pool (P, R)
@@ -57,8 +57,9 @@ class BatchState:
     unload_time: list[BatchDistribution]  # per pool, hours
     legs: dict[str, BatchDistribution]  # route legs, hours
     # arrivals of vehicle pools and people batches, sorted by time per replication
-    # kind (0 vehicles, 1 people, then the timetable's), pool or group, cohort, n
-    arrival_kind: np.ndarray  # (events, 4)
+    # kind (0 vehicles, 1 people, then the timetable's), pool or group, cohort
+    arrival_kind: np.ndarray  # (events, 3) kind, who, cohort or index
+    arrival_people: np.ndarray  # (events, R) people of an arrival batch (0 for other events)
     arrival_times: np.ndarray  # (events + 1, R) hours, the last INF
     arrival_order: np.ndarray  # (events, R)
     arrival_next: np.ndarray  # (R,) index of the next arrival
@@ -113,7 +114,7 @@ class BatchState:
 
     # -- private vehicles (batch_private.py) --------------------------------------------------
     column_stream: np.ndarray  # (columns,) each column's stream
-    column_vehicles: np.ndarray  # (columns,) vehicles in each column
+    column_vehicles: np.ndarray  # (columns, R) vehicles in each column
     column_order: np.ndarray  # (columns,) the order columns fall due
     column_pending: np.ndarray  # (columns, R) due while the ceasefire was suspended
     column_takes: list[tuple[int, ...]]  # per stream, the groups it takes, in order

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines.batch_params import BatchParameters
+from sim.engines.batch_params import PERIOD_NUMBERS, BatchParameters, pick
 from sim.engines.batch_part import BatchPart
-from sim.model.periods import SCALAR_RULES
 from sim.outputs.records import GAVE_UP, SENT_HOME
 
 #: Kinds of entries in the arrivals calendar, after vehicles (0) and people (1).
@@ -48,17 +47,19 @@ class BatchTimetable(BatchPart):
         s, R = self.scenario, self.R
         rows = []
         self.change_notes = []
+        self.change_vehicles = []  # vehicles entering (> 0) or leaving (< 0), per replication
         for p, pool in enumerate(s.pools):
-            for change in pool.changes:
-                rows.append((np.full(R, change.at), (FLEET_CHANGE, p, len(self.change_notes), 0)))
+            for change, key in zip(pool.changes, params.changes[p], strict=True):
+                rows.append((np.full(R, change.at), (FLEET_CHANGE, p, len(self.change_notes))))
                 self.change_notes.append(change)
+                self.change_vehicles.append(np.sign(change.vehicles) * params[key])
         for q, period in enumerate(s.periods):
-            rows.append((np.full(R, period.start), (PERIOD, q, 0, 0)))
+            rows.append((np.full(R, period.start), (PERIOD, q, 0)))
         for g, group in enumerate(s.groups):
             if group.leaving is not None:
                 after = params[f"population.{group.name}.leaving.after"]
                 for k in range(1 + len(group.arrivals)):
-                    rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k, 0)))
+                    rows.append((np.full(R, self.cohort_times[g, k]) + after, (GIVE_UP, g, k)))
         return rows
 
     def _timetable(
@@ -80,14 +81,15 @@ class BatchTimetable(BatchPart):
             on = change == c
             j, p, fleet_change = idx[on], int(pool[on][0]), self.change_notes[c]
             counts = np.zeros((self.P, len(j)), dtype=np.int64)
+            vehicles = np.broadcast_to(pick(self.change_vehicles[c], j), j.shape).astype(np.int64)
             if fleet_change.vehicles > 0:
-                n = np.full(len(j), fleet_change.vehicles, dtype=np.int64)
+                n = vehicles
                 self._make_idle(j, p, n)
                 self.books.fleet_change(j, n)
                 counts[p] = n
                 self.books.record(j, "vehicles_arrive", vehicles=counts, note=fleet_change.reason)
             else:
-                lose = -fleet_change.vehicles
+                lose = -vehicles
                 gone = np.minimum(lose, self.idle[p, j])
                 self.idle[p, j] -= gone
                 self.to_lose[p, j] += lose - gone
@@ -113,25 +115,34 @@ class BatchTimetable(BatchPart):
     def _period_starts(self, idx: np.ndarray, q: int) -> None:
         s = self.scenario
         period = s.periods[q]
+        key = self.params.periods[q]
+
+        def number(rule: str) -> float | np.ndarray:
+            """The value the period sets for ``rule`` in replications ``idx``."""
+            return pick(self.params[f"{key}.{rule}"], idx)
+
         index = {p.name: i for i, p in enumerate(s.pools)}
-        for name, n in period.per_convoy:
-            self.per_convoy[index[name], idx] = n
-        for name, crowding in period.crowding:
+        for name, _ in period.per_convoy:
+            self.per_convoy[index[name], idx] = number(f"per_convoy.{name}")
+        for name, _ in period.crowding:
             p = index[name]
+            crowding = number(f"crowding.{name}")
             self.capacity[p, idx] = np.floor(self.seats[p, idx] * crowding + 1e-9)
-        for key in SCALAR_RULES:
-            value = getattr(period, key)
-            if value is not None:
-                getattr(self, key)[idx] = value
+        if period.board_while_suspended is not None:  # a flag: the same in every replication
+            self.board_while_suspended[idx] = period.board_while_suspended
+        for rule in PERIOD_NUMBERS:
+            if getattr(period, rule) is not None:
+                getattr(self, rule)[idx] = number(rule)
         if period.crossing_vehicles_per_hour is not None:
             per_hour = np.array(np.broadcast_to(self.vehicles_per_hour, (self.R,)), dtype=float)
-            per_hour[idx] = period.crossing_vehicles_per_hour
+            per_hour[idx] = number("crossing.vehicles_per_hour")
             self.vehicles_per_hour = per_hour
         self.books.record(idx, "period_starts", note=period.name)
         groups = {g.name: i for i, g in enumerate(s.groups)}
         sent = np.zeros(len(idx), dtype=np.int64)
-        for name, share in period.send_home:
+        for name, _ in period.send_home:
             g = groups[name]
+            share = number(f"send_home.{name}")
             gone = np.floor(share * self.queue[g][:, idx]).astype(np.int64)  # (K, n)
             self.queue[g][:, idx] -= gone
             for k in range(self.K):  # their waits, for the censored waits
@@ -168,7 +179,7 @@ class BatchTimetable(BatchPart):
 
     def _cleared_by_leaving(self, idx: np.ndarray) -> None:
         """The last people waiting went home: the enclave is clear."""
-        cleared = idx[self.evacuated[idx] + self.left[idx] == self.people]
+        cleared = idx[self.evacuated[idx] + self.left[idx] == self.people[idx]]
         if len(cleared):
             self.books.cleared_at[cleared] = self.now[cleared]
             self.books.record(cleared, "cleared")

@@ -83,7 +83,8 @@ class Batch(
         self._rules_start(params)
         self.now = np.zeros(R)
         self.queue = np.zeros((G, K, R), dtype=np.int64)
-        self.queue[:, 0, :] = np.array([g.count for g in s.groups])[:, None]
+        for g, group in enumerate(s.groups):
+            self.queue[g, 0, :] = params[f"population.{group.name}.count"]
         self.idle = np.zeros((P, R), dtype=np.int64)
         self.idle_since = np.full((P, R), INF)
         self.places = s.loading_places
@@ -98,7 +99,9 @@ class Batch(
         self.last_departure = np.full((L, R), -INF)
         self.convoys = np.zeros(R, dtype=np.int64)
         self.evacuated = np.zeros(R, dtype=np.int64)
-        self.people = s.people
+        self.people = self.queue[:, 0, :].sum(axis=0) + sum(
+            sum(np.broadcast_to(n, (R,)) for n in counts) for counts in params.arrivals
+        )  # everyone who ever reaches the pickup, per replication
         self.seq = np.zeros(R, dtype=np.int64)  # timers created: ties go to the oldest
         self.decide_due = np.full(R, INF)
         self.deadline_due = np.full(R, INF)
@@ -150,26 +153,31 @@ class Batch(
         """Vehicle pools, people batches, the timetable (fleet changes, periods, people giving
         up), then private columns, in creation order, sorted by time per rep."""
         s, R = self.scenario, self.R
-        times, kinds = [], []
+        times, kinds, people = [], [], []
         for p, pool in enumerate(s.pools):
             # an empty pool never arrives, as in the reference engine
             at = np.broadcast_to(params[f"fleet.{pool.name}.available_at"], (R,))
             times.append(np.where(self.count[p] > 0, at, INF))
-            kinds.append((0, p, 0, 0))
+            kinds.append((0, p, 0))
         for g, group in enumerate(s.groups):
-            for k, (t, n) in enumerate(group.arrivals, start=1):
+            batches = zip(group.arrivals, params.arrivals[g], strict=True)
+            for k, ((t, _), n) in enumerate(batches, start=1):
                 times.append(np.full(R, t))
-                kinds.append((1, g, k, n))
+                kinds.append((1, g, k))
+                people.append((len(kinds) - 1, n))
         for at, kind in self._timetable_rows(params):
             times.append(at)
             kinds.append(kind)
         for c, (t, _, _) in enumerate(s.private_columns):
             times.append(np.full(R, t))
-            kinds.append((PRIVATE_COLUMN, c, 0, 0))
+            kinds.append((PRIVATE_COLUMN, c, 0))
         for at, kind in self._exchange_rows():
             times.append(at)
             kinds.append(kind)
-        self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 4)
+        self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 3)
+        self.arrival_people = np.zeros((len(kinds), R), dtype=np.int64)  # a batch's people
+        for event, n in people:
+            self.arrival_people[event] = n
         times = np.array(times).reshape(-1, R)
         order = np.argsort(times, axis=0, kind="stable")
         self.arrival_times = np.vstack([np.take_along_axis(times, order, 0), np.full((1, R), INF)])

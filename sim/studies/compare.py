@@ -54,8 +54,9 @@ from sim.outputs.results import (
     read_npz,
     versions,
 )
-from sim.studies.runner import progress_bar, run_chunked
+from sim.studies.runner import run_chunked
 from sim.views.plots import DPI, FONT
+from sim.views.progress import progress_bar
 from sim.views.wording import figure_text, metric_unit
 
 log = logging.getLogger(__name__)

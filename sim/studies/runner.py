@@ -31,6 +31,7 @@ from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise
 from sim.studies.processes import worker_pool
 from sim.views.plots import write_figures
+from sim.views.progress import progress_bar
 from sim.views.report import report_html
 
 log = logging.getLogger(__name__)
@@ -283,14 +284,6 @@ def run_chunked(
         return _gather(map(run_vector, *args), starts, reps, done)
     with worker_pool(workers) as pool:
         return _gather(pool.map(run_vector, *args), starts, reps, done)
-
-
-def progress_bar(show: bool):
-    """A tqdm bar over replications on standard error, silent unless ``show`` and standard
-    error is a terminal (logs, pipes and tests see nothing)."""
-    from tqdm import tqdm
-
-    return tqdm(total=0, unit="rep", unit_scale=True, disable=None if show else True, delay=0.5)
 
 
 def _gather(

@@ -27,6 +27,7 @@ from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import TraceEvent
 from sim.views.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
+from sim.views.progress import progress_bar
 from sim.views.wording import CLOCK, figure_text
 
 WIDTH, HEIGHT, DPI = 12.8, 7.2, 80  # inches, inches, dots per inch: 1024 x 576 pixels
@@ -131,6 +132,7 @@ def animate(
     label: str | None = None,
     fps: int = 10,
     minutes_per_frame: float = 10.0,
+    progress: bool = False,
 ) -> Path:
     """Write an animation of replication ``rep`` to ``out``: a GIF, or an MP4 with ffmpeg.
 
@@ -154,6 +156,9 @@ def animate(
         replication (everyone evacuated, or the horizon); if that needs more than
         ``MAX_FRAMES`` (600) frames, the step grows so that 600 frames cover it. The last
         frame is held for ``HOLD`` (2) seconds.
+    progress : bool
+        Show a bar of the frames drawn (on standard error when it is a terminal, or in a
+        notebook).
 
     Returns
     -------
@@ -179,7 +184,8 @@ def animate(
     movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
     writer = _Gif(fps=fps) if out.suffix.lower() == ".gif" else animation.FFMpegWriter(fps=fps)
     out.parent.mkdir(parents=True, exist_ok=True)
-    movie.save(out, writer=writer, dpi=DPI)
+    with progress_bar(progress, total=len(times), unit="frame", desc="animate") as bar:
+        movie.save(out, writer=writer, dpi=DPI, progress_callback=lambda *_: bar.update())
     return out
 
 

@@ -26,8 +26,9 @@ FAN = (5, 25, 50, 75, 95)
 def default_metrics(scenario: Scenario) -> list[str]:
     """The table's metrics unless the URL names others: people by each dated milestone,
     latest first (the line in words leads with it), then the comparison's headline metrics."""
-    dated = sorted((m for m in scenario.milestones if m.at is not None), key=lambda m: -m.at)
-    return [*(f"evacuated_by_{m.name}" for m in dated), *HEADLINE]
+    dated = [(m.at, m.name) for m in scenario.milestones if m.at is not None]
+    dated.sort(key=lambda d: -d[0])
+    return [*(f"evacuated_by_{name}" for _, name in dated), *HEADLINE]
 
 
 def metric_label(scenario: Scenario, metric: str) -> tuple[str, str]:

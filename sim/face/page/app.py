@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import math
-import multiprocessing
 import os
 import tempfile
 import time
 from collections import OrderedDict
-from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -38,8 +36,16 @@ from sim.errors import ScenarioError
 from sim.face.page.answer import answer, default_metrics, metric_label
 from sim.face.page.levers import levers
 from sim.face.page.runs import Cancelled, Runs, Tickets, digest
-from sim.face.page.whatif import DEFAULT_REPS, FIRST_REPS, MAX_REPS, Library, State, resolve
-from sim.inputs.loader import load_scenario
+from sim.face.page.whatif import (
+    DEFAULT_REPS,
+    FIRST_REPS,
+    MAX_REPS,
+    Library,
+    State,
+    resolve,
+    whole,
+)
+from sim.face.page.workers import AHEAD, Workers
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, TraceEvent, metric_names
 from sim.studies.runner import run_chunked
@@ -50,6 +56,9 @@ STATIC = Path(__file__).parent / "static"
 #: Simulated minutes per frame of the page's animation (the GIF of ``evacsim animate``
 #: uses 10; 30 draws a two-day replication in a few seconds).
 MINUTES_PER_FRAME = 30.0
+#: What the engine processes import before their first block (the narration and the
+#: animation draw in them too).
+PRELOAD = ("sim.face.page.runs", "sim.views.animate")
 #: Animations kept in memory (a GIF of the baseline is ~0.5 MB).
 MOST_ANIMATIONS = 32
 
@@ -68,17 +77,17 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        # spawn, not fork: the server's threads and event loop stay out of the workers
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-        state["runs"] = Runs(pool, workers)
+        pool = Workers(workers, preload=PRELOAD)
+        runs = state["runs"] = Runs(pool)
         state["pool"] = pool
         # the default base's first and refined answers, so the first visitor waits only
-        # for the what-if (this also starts the workers and their imports)
-        first = load_scenario(library.path(library.default))
-        for reps in (FIRST_REPS, DEFAULT_REPS):
-            await state["runs"].replications(first, first.seed, reps, lambda: False)
+        # for the what-if (this also warms the workers: their imports are paid for here)
+        first = library.scenario(library.default)
+        runs.plan(first, first.seed, DEFAULT_REPS, never, AHEAD)
+        await runs.replications(first, first.seed, FIRST_REPS, never)
+        await runs.replications(first, first.seed, DEFAULT_REPS, never)
         yield
-        pool.shutdown(cancel_futures=True)
+        pool.close()
 
     tickets = Tickets()
     animations: OrderedDict[tuple, bytes] = OrderedDict()
@@ -95,7 +104,7 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         return JSONResponse({"scenarios": list(library.files), "default": library.default})
 
     async def levers_of(request: Request) -> Response:
-        base = load_scenario(library.path(request.query_params.get("base") or library.default))
+        base = library.scenario(request.query_params.get("base") or library.default)
         names = metric_names(base)
         return JSONResponse(
             {
@@ -115,13 +124,21 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         s, w = whatif_of(request)
         q = request.query_params
         seq = q.get("seq", "0")
+        ahead = whole(q["ahead"], "ahead", s.reps, MAX_REPS) if q.get("ahead") else None
         cancelled = tickets.take(q.get("client", "")[:64], int(seq) if seq.isdigit() else 0)
         runs: Runs = state["runs"]
+        stopped = runs.prune()  # this browser's older requests: their blocks stop now
+        arms = (w.base, w.whatif)
         try:
+            plans = [runs.plan(arm, w.seed, s.reps, cancelled) for arm in arms]
+            if ahead is not None:  # the refined answer's blocks start now, beside these
+                for arm in arms:
+                    runs.plan(arm, w.seed, ahead, cancelled, AHEAD)
             (before, ran_base, cpu_base), (after, ran_whatif, cpu_whatif) = await asyncio.gather(
-                runs.replications(w.base, w.seed, s.reps, cancelled),
-                runs.replications(w.whatif, w.seed, s.reps, cancelled),
+                *(runs.gather(plan) for plan in plans)
             )
+            if cancelled():
+                raise Cancelled
         except Cancelled:
             return JSONResponse({"cancelled": True}, status_code=409)
         metrics = list(s.metrics) or default_metrics(w.base)
@@ -138,6 +155,7 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
                 "server_cpu_s": round(time.process_time() - cpu, 4),
                 "replications_run": ran_base + ran_whatif,
                 "engine_cpu_s": round(cpu_base + cpu_whatif, 4),
+                "blocks_stopped": stopped,
             },
         )
         return JSONResponse(body)
@@ -165,8 +183,8 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     async def replication(request: Request) -> Response:
         s, w = whatif_of(request)
         rep = rep_of(request, s)
-        pool: Executor = state["pool"]
-        one = await asyncio.wrap_future(pool.submit(replicate, w.whatif, rep, w.seed))
+        pool: Workers = state["pool"]
+        one, _ = await pool.submit(replicate, w.whatif, rep, w.seed).future
         metrics = [m for m in (s.metrics or default_metrics(w.base)) if m in one.metrics]
         values = [
             {"metric": m, "label": metric_label(w.base, m)[0], "unit": metric_label(w.base, m)[1]}
@@ -181,11 +199,9 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         rep = rep_of(request, s)
         key = (digest(w.whatif), w.seed, rep)
         if key not in animations:
-            pool: Executor = state["pool"]
-            one = await asyncio.wrap_future(pool.submit(replicate, w.whatif, rep, w.seed))
-            gif = await asyncio.wrap_future(
-                pool.submit(animation_bytes, w.whatif, one.trace, rep, w.seed)
-            )
+            pool: Workers = state["pool"]
+            one, _ = await pool.submit(replicate, w.whatif, rep, w.seed).future
+            gif, _ = await pool.submit(animation_bytes, w.whatif, one.trace, rep, w.seed).future
             animations[key] = gif
             while len(animations) > MOST_ANIMATIONS:
                 animations.popitem(last=False)
@@ -210,6 +226,11 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         exception_handlers={ScenarioError: user_error},
         lifespan=lifespan,
     )
+
+
+def never() -> bool:
+    """The cancellation test of a request no browser can overtake."""
+    return False
 
 
 def replicate(scenario: Scenario, rep: int, seed: int) -> Replications:

@@ -1,38 +1,44 @@
-"""Replications for the page: cached, shared between browsers, run on a process pool.
+"""Replications for the page: cached, shared between browsers, run ahead, stopped when
+no longer wanted.
 
 A replication's variates depend only on the seed and its number, so replications
 ``0 .. n-1`` of a scenario are the same whether they were run in one block or several. The
 cache keeps blocks ``first .. first + n - 1`` keyed by (resolved scenario, seed, first, n):
-the refined answer at 1,000 replications reuses the first answer's 300 and runs only the
-other 700, and a class moving to the same setting costs one run. A block being run is
-shared too: a second request for it waits for the first.
+the base is run once for every what-if of it (common random numbers: a slider move runs
+only the what-if), the refined answer at 1,000 replications reuses the first answer's 300,
+and a class moving to the same setting costs one run. A block being run is shared too: a
+second request for it waits for the first.
 
-A run asked for by a browser that has since asked for something else is cancelled: before
-each block starts, the request checks its ticket (:class:`Tickets`).
+The refined answer does not wait for the first: the request for the first answer names the
+replications the browser will ask for next (``ahead``), and their block starts at once on
+the other worker (:data:`~sim.face.page.workers.AHEAD`), behind any block a browser is
+waiting for. On two cores the first answer costs one block of 300 and the refined one a
+block of 700 beside it, not after it.
+
+A block every one of whose requests has been overtaken by a newer one from the same
+browser (:class:`Tickets`) is stopped: dropped from the queue, or interrupted in its worker
+(:meth:`Runs.prune`, :mod:`sim.face.page.workers`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
-import os
-import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Executor
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.face.page.workers import NOW, Stopped, Task, Workers
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
 from sim.studies.runner import run_chunked
 
 #: Memory the cache may hold, bytes (a block of 1,000 baseline replications is ~0.8 MB).
 BUDGET = 512 * 1024**2
-
-#: Fewest replications of a block run on its own worker (smaller blocks are not split).
-PIECE = 100
 
 Key = tuple[str, int, int, int]
 
@@ -47,104 +53,176 @@ def digest(scenario: Scenario) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass
+class Running:
+    """A block queued or running, and the requests that want it.
+
+    Attributes
+    ----------
+    task : Task
+    wanted : list of callable
+        Each request's test of whether it has been overtaken; the block is stopped when
+        every one says so.
+    """
+
+    key: Key
+    task: Task
+    wanted: list[Callable[[], bool]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """The blocks that make up replications ``0 .. reps-1``: cached ones and running ones,
+    each with its key and how many of its replications are taken."""
+
+    parts: list[tuple[Replications | Running, Key, int]]
+
+
 class Runs:
     """The replications of resolved scenarios, as blocks in a bounded cache.
 
     Parameters
     ----------
-    executor : Executor
-        Runs :func:`sim.studies.runner.run_chunked` (a process pool: both cores serve
-        several browsers at once).
-    workers : int
-        The executor's workers: a run is split in as many blocks.
+    workers : Workers
+        Where blocks run (warm processes, one per core).
     budget : int
         Bytes of replications kept; the least recently used blocks go first.
+
+    Attributes
+    ----------
+    ran, cpu : int, float
+        Replications run (not from the cache) and their engine CPU seconds.
+    unclaimed : dict
+        Key -> engine CPU seconds of each block run and not yet used by a request: the
+        first request to use a block (a refined answer, for the block run ahead of it)
+        counts its replications and seconds as its own.
     """
 
-    def __init__(self, executor: Executor, workers: int = 1, budget: int = BUDGET):
-        self.executor = executor
+    def __init__(self, workers: Workers, budget: int = BUDGET):
         self.workers = workers
         self.budget = budget
         self.blocks: OrderedDict[Key, Replications] = OrderedDict()
-        self.running: dict[Key, asyncio.Future] = {}
+        self.running: dict[tuple[str, int, int], Running] = {}
+        self.unclaimed: dict[Key, float] = {}
         self.size = 0
-        self.ran = 0  # replications run (not from the cache) and their engine CPU seconds
+        self.ran = 0
         self.cpu = 0.0
+
+    def plan(
+        self,
+        scenario: Scenario,
+        seed: int,
+        reps: int,
+        cancelled: Callable[[], bool],
+        priority: int = NOW,
+    ) -> Plan:
+        """Find or start the blocks of replications ``0 .. reps-1`` (they start at once).
+
+        Parameters
+        ----------
+        priority : int
+            ``NOW`` for a block a request waits for, ``AHEAD`` for one it will ask for
+            next.
+
+        Raises
+        ------
+        Cancelled
+            When a block must be started for a request already overtaken.
+        """
+        fingerprint = digest(scenario)
+        parts: list[tuple[Replications | Running, Key, int]] = []
+        first = 0
+        while first < reps:
+            cached = self._longest(fingerprint, seed, first)
+            if cached is not None:
+                block = self.blocks[cached]
+                take = min(block.reps, reps - first)
+                parts.append((block, cached, take))
+                first += take
+                continue
+            running = self.running.get((fingerprint, seed, first))
+            if running is None:
+                if cancelled():
+                    raise Cancelled
+                key = (fingerprint, seed, first, reps - first)
+                task = self.workers.submit(
+                    run_block, scenario, reps - first, seed, first, priority=priority
+                )
+                running = Running(key, task)
+                self.running[key[:3]] = running
+                task.future.add_done_callback(functools.partial(self._finished, running))
+            elif priority == NOW:
+                self.workers.hurry(running.task)
+            running.wanted.append(cancelled)
+            take = min(running.key[3], reps - first)
+            parts.append((running, running.key, take))
+            first += take
+        return Plan(parts)
+
+    async def gather(self, plan: Plan) -> tuple[Replications, int, float]:
+        """The replications of a plan, how many this request ran and their CPU seconds.
+
+        Raises
+        ------
+        Cancelled
+            When a block of the plan was stopped (every request for it was overtaken).
+        """
+        parts, ran, cpu = [], 0, 0.0
+        first = 0
+        for item, key, take in plan.parts:
+            if isinstance(item, Running):
+                try:
+                    block, _ = await asyncio.shield(item.task.future)
+                except Stopped:
+                    raise Cancelled from None
+            else:
+                block = item
+            if key in self.unclaimed:
+                ran += key[3]
+                cpu += self.unclaimed.pop(key)
+            parts.append(block if take == block.reps else head(block, take, first))
+            first += take
+        return concatenate(parts), ran, cpu
 
     async def replications(
         self, scenario: Scenario, seed: int, reps: int, cancelled: Callable[[], bool]
     ) -> tuple[Replications, int, float]:
         """Replications ``0 .. reps-1`` of a scenario, how many had to be run and the
-        engine's CPU seconds for them.
+        engine's CPU seconds for them (:meth:`plan`, then :meth:`gather`)."""
+        return await self.gather(self.plan(scenario, seed, reps, cancelled))
 
-        Raises
-        ------
-        Cancelled
-            When ``cancelled()`` turns true before a block that is not cached starts.
-        """
-        fingerprint = digest(scenario)
-        parts, first, ran, cpu = [], 0, 0, 0.0
-        while first < reps:
-            block = self._longest(fingerprint, seed, first)
-            if block is None:
-                if cancelled():
-                    raise Cancelled
-                pieces = [(fingerprint, seed, a, n) for a, n in self._pieces(first, reps)]
-                done = await asyncio.gather(*(self._run(key, scenario) for key in pieces))
-                parts += [block for block, _, _ in done]
-                ran += sum(n for _, n, _ in done)
-                cpu += sum(seconds for _, _, seconds in done)
-                break
-            take = min(block.reps, reps - first)
-            parts.append(block if take == block.reps else head(block, take, first))
-            first += take
-        return concatenate(parts), ran, cpu
+    def prune(self) -> int:
+        """Stop every block that no request wants any more; return how many."""
+        unwanted = [r for r in self.running.values() if all(test() for test in r.wanted)]
+        for running in unwanted:
+            del self.running[running.key[:3]]
+            self.workers.stop(running.task)
+        return len(unwanted)
 
-    def _pieces(self, first: int, reps: int) -> list[tuple[int, int]]:
-        """Replications ``first .. reps-1`` as (first, count) blocks: one per idle core.
+    def _finished(self, running: Running, future: asyncio.Future) -> None:
+        if self.running.get(running.key[:3]) is running:
+            del self.running[running.key[:3]]
+        if future.exception() is None:
+            block, seconds = future.result()
+            self.ran += running.key[3]
+            self.cpu += seconds
+            self.unclaimed[running.key] = seconds
+            self._keep(running.key, block)
 
-        Two blocks of 150 cost about 40% more CPU than one of 300 (each run has a fixed
-        cost), but on an idle machine the answer comes in about two thirds of the time. So
-        a run is split only over workers with nothing to do, and only while the machine's
-        load is below its cores; a busy server (a class) runs whole blocks.
-        """
-        idle = self.workers - len(self.running)
-        if os.getloadavg()[0] >= (os.cpu_count() or 1):
-            idle = 1
-        k = max(1, min(idle, (reps - first) // PIECE))
-        bounds = [first + (reps - first) * i // k for i in range(k + 1)]
-        return [(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
-
-    def _longest(self, fingerprint: str, seed: int, first: int) -> Replications | None:
+    def _longest(self, fingerprint: str, seed: int, first: int) -> Key | None:
         keys = [k for k in self.blocks if k[:3] == (fingerprint, seed, first)]
         if not keys:
             return None
         key = max(keys, key=lambda k: k[3])
         self.blocks.move_to_end(key)
-        return self.blocks[key]
-
-    async def _run(self, key: Key, scenario: Scenario) -> tuple[Replications, int, float]:
-        """A block, the replications this request ran for it and their CPU seconds."""
-        if key in self.running:  # the same block for another browser: wait for it
-            block, _ = await asyncio.shield(self.running[key])
-            return block, 0, 0.0
-        _, seed, first, n = key
-        future = asyncio.wrap_future(self.executor.submit(timed_run, scenario, n, seed, first))
-        self.running[key] = future
-        try:
-            block, cpu = await asyncio.shield(future)
-        finally:
-            del self.running[key]
-        self.ran += n
-        self.cpu += cpu
-        self._keep(key, block)
-        return block, n, cpu
+        return key
 
     def _keep(self, key: Key, block: Replications) -> None:
         self.blocks[key] = block
         self.size += nbytes(block)
         while self.size > self.budget and len(self.blocks) > 1:
-            _, old = self.blocks.popitem(last=False)
+            gone, old = self.blocks.popitem(last=False)
+            self.unclaimed.pop(gone, None)
             self.size -= nbytes(old)
 
 
@@ -171,13 +249,11 @@ class Tickets:
         return lambda: self.latest.get(client, seq) > seq
 
 
-def timed_run(scenario: Scenario, reps: int, seed: int, first: int) -> tuple[Replications, float]:
-    """Replications ``first .. first + reps - 1`` on one process, with the CPU seconds they
-    took there (run in a worker of the pool). Untraced: the answers need no event trace
-    (the teaching view traces its one replication alone), and tracing costs ~10%."""
-    began = time.process_time()
-    block = run_chunked(scenario, reps, seed, 1, first_rep=first, traced=())
-    return block, time.process_time() - began
+def run_block(scenario: Scenario, reps: int, seed: int, first: int) -> Replications:
+    """Replications ``first .. first + reps - 1`` on one process (a worker's). Untraced:
+    the answers need no event trace (the teaching view traces its one replication alone),
+    and tracing costs ~10%."""
+    return run_chunked(scenario, reps, seed, 1, first_rep=first, traced=())
 
 
 def head(block: Replications, n: int, first: int) -> Replications:

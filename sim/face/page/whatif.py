@@ -15,6 +15,7 @@ import json
 import math
 import os
 import tempfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,9 @@ FIRST_REPS, DEFAULT_REPS = 300, 1000
 #: Largest scenario file the page accepts, bytes.
 MAX_UPLOAD = 256 * 1024
 #: Keys of the query that are not levers.
-FIELDS = ("base", "seed", "reps", "precision", "metric", "rep", "client", "seq")
+FIELDS = ("base", "seed", "reps", "precision", "metric", "rep", "client", "seq", "ahead")
+#: What-ifs kept parsed (a class moving to the same setting parses it once).
+MOST_WHATIFS = 256
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,21 @@ class State:
         unknown = [k for k in query if k not in settings and k not in FIELDS]
         if unknown:
             raise ScenarioError("page", unknown[0], f"unknown field; allowed: {', '.join(FIELDS)}")
-        seed = _whole(query["seed"], "seed", 0, 2**63 - 1) if query.get("seed") else None
-        reps = _whole(query.get("reps", str(DEFAULT_REPS)), "reps", MIN_REPS, MAX_REPS)
+        seed = whole(query["seed"], "seed", 0, 2**63 - 1) if query.get("seed") else None
+        reps = whole(query.get("reps", str(DEFAULT_REPS)), "reps", MIN_REPS, MAX_REPS)
         precision = _share(query["precision"]) if query.get("precision") else None
         base = query.get("base") or default
         return cls(base, settings, seed, reps, tuple(metrics), precision)
 
 
-def _whole(text: str, key: str, least: int, most: int) -> int:
+def whole(text: str, key: str, least: int, most: int) -> int:
+    """A whole number of the query in ``least .. most``.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the query's key, for anything else.
+    """
     try:
         value = int(text)
     except ValueError:
@@ -120,26 +130,34 @@ class Library:
         files do not, and are left out); the bundled library by default.
     first : Path, optional
         A scenario to offer first (``evacsim serve SCENARIO``), wherever it lives.
+
+    The files are read once, when the library is made (a slider move parses only the
+    what-if's ``--set`` values, and a what-if seen before not even those): to see an edited
+    file, restart the page.
     """
 
     def __init__(self, root: Path | None = None, first: Path | None = None):
         root = library_root() if root is None else root
         self.files: dict[str, Path] = {}
+        self.scenarios: dict[str, Scenario] = {}
+        self.whatifs: OrderedDict[tuple[str, tuple[str, ...]], Scenario] = OrderedDict()
         self._uploads = Path(tempfile.mkdtemp(prefix="evacsim-page-"))
         if first is not None:
             first = locate(first)
-            load_scenario(first)  # a bad file given on the command line is the user's error
+            opening = load_scenario(first)  # a bad file given on the command line: the user's
         candidates = sorted(root.rglob("*.toml")) if root.is_dir() else []
         for path in candidates:
             try:
-                load_scenario(path)
+                scenario = load_scenario(path)
             except ScenarioError:
                 continue
-            self.files[path.relative_to(root).with_suffix("").as_posix()] = path
+            name = path.relative_to(root).with_suffix("").as_posix()
+            self.files[name], self.scenarios[name] = path, scenario
         if first is not None:
             known = [n for n, p in self.files.items() if p.resolve() == first.resolve()]
             name = known[0] if known else first.stem
             self.files = {name: first, **{n: p for n, p in self.files.items() if n != name}}
+            self.scenarios[name] = opening
         if not self.files:
             raise ScenarioError(str(root), "", "no scenario file found for the page")
         self.default = next(iter(self.files))
@@ -155,6 +173,35 @@ class Library:
         if name not in self.files:
             raise ScenarioError("page", "base", f"no scenario {name!r} in the page's library")
         return self.files[name]
+
+    def scenario(self, name: str) -> Scenario:
+        """A scenario of the library, as read when it was added.
+
+        Raises
+        ------
+        ScenarioError
+            For a name the library does not have.
+        """
+        self.path(name)
+        return self.scenarios[name]
+
+    def whatif(self, name: str, overrides: list[str]) -> Scenario:
+        """A scenario of the library with ``--set`` overrides, parsed once per setting.
+
+        Raises
+        ------
+        ScenarioError
+            A value the schema refuses (naming ``--set`` and the key).
+        """
+        if not overrides:
+            return self.scenario(name)
+        key = (name, tuple(overrides))
+        if key not in self.whatifs:
+            self.whatifs[key] = load_scenario(self.path(name), overrides)
+            while len(self.whatifs) > MOST_WHATIFS:
+                self.whatifs.popitem(last=False)
+        self.whatifs.move_to_end(key)
+        return self.whatifs[key]
 
     def upload(self, filename: str, content: bytes) -> str:
         """Keep an uploaded scenario file if it validates; return its library name.
@@ -185,11 +232,11 @@ class Library:
             path = folder / stem
             path.write_bytes(content)
             try:
-                load_scenario(path)
+                scenario = load_scenario(path)
             except ScenarioError as error:
                 path.unlink()
                 raise ScenarioError(stem, error.key, error.message) from None
-            self.files[name] = path
+            self.files[name], self.scenarios[name] = path, scenario
         return name
 
 
@@ -273,8 +320,7 @@ def resolve(state: State, library: Library) -> WhatIf:
         An unknown base or lever, or a value the schema refuses (naming ``--set`` and the
         key, as on the command line).
     """
-    path = library.path(state.base)
-    base = load_scenario(path)
+    base = library.scenario(state.base)
     changes = changed(base, state.settings)
-    whatif = load_scenario(path, [f"{k}={toml_value(v)}" for k, v in changes.items()])
+    whatif = library.whatif(state.base, [f"{k}={toml_value(v)}" for k, v in changes.items()])
     return WhatIf(base, whatif, changes, base.seed if state.seed is None else state.seed)

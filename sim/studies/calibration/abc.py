@@ -36,7 +36,8 @@ from sim.studies.budget import check_memory, run_bytes
 from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.report import default_folder, write_calibration
 from sim.studies.calibration.targets import Targets, load_targets
-from sim.studies.runner import progress_bar, run_chunked
+from sim.studies.runner import run_chunked
+from sim.views.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,8 @@ def calibrate(
         Runs the batch engine's chunks, e.g. a Dask client's ``client.get_executor()``
         (see :func:`sim.studies.runner.run_chunked`); the same posterior whatever runs them.
     progress : bool
-        Show the prior draws' replications done and the time left on standard error (when
-        it is a terminal); the refinement logs its stages (``logging``, ``sim`` loggers).
+        Show a bar of the prior draws' replications and one of the refinement's generations,
+        with the time left (on standard error when it is a terminal, or in a notebook).
 
     Returns
     -------
@@ -104,8 +105,7 @@ def calibrate(
     began = time.perf_counter()
     values = prior_draws(targets, draws, seed)
     n = len(values)
-    with progress_bar(progress) as bar:
-        bar.total = n
+    with progress_bar(progress, total=n, desc="prior draws") as bar:
         run = run_chunked(
             targets.scenario,
             n,
@@ -134,7 +134,9 @@ def calibrate(
     posterior = values[kept]
     began = time.perf_counter()
     if refine:
-        point = refinement(targets, posterior, seed, workers, first_rep=n, executor=executor)
+        point = refinement(
+            targets, posterior, seed, workers, first_rep=n, executor=executor, progress=progress
+        )
     else:
         point = np.median(posterior, axis=0)
     timings["refinement"] = time.perf_counter() - began
@@ -187,6 +189,7 @@ def refinement(
     workers: int | None,
     first_rep: int,
     executor: Executor | None = None,
+    progress: bool = False,
 ) -> np.ndarray:
     """The point of the posterior's 90% box with the least mean squared distance.
 
@@ -204,6 +207,9 @@ def refinement(
     first_rep : int
         First replication number: past the prior draws' (and the scenario's own runs'), so
         the point is not fitted to the random numbers it is later checked with.
+    executor : concurrent.futures.Executor, optional
+    progress : bool
+        Show a bar of the generations evaluated (the search may stop before the last).
     """
     priors, reps = targets.priors, targets.refine_reps
     low, high = np.percentile(posterior, [5, 95], axis=0)
@@ -228,21 +234,24 @@ def refinement(
         )  # fmt: skip
         d = distances(targets, target_metrics(targets, run.metrics)).reshape(n, reps)
         score = (d**2).mean(axis=1)
+        bar.update()
         return np.where(np.isfinite(score), score, UNDEFINED)
 
     size = max(5, POPSIZE * len(priors))
     start = np.clip(posterior[:size], low, high)
-    result = differential_evolution(
-        objective,
-        list(zip(low, high, strict=True)),
-        init=start if len(start) == size else "latinhypercube",
-        maxiter=GENERATIONS,
-        seed=seed,
-        integrality=integer,
-        polish=False,
-        vectorized=True,
-        updating="deferred",
-    )
+    # the first population, then at most GENERATIONS generations: one objective call each
+    with progress_bar(progress, total=GENERATIONS + 1, unit="generation", desc="refine") as bar:
+        result = differential_evolution(
+            objective,
+            list(zip(low, high, strict=True)),
+            init=start if len(start) == size else "latinhypercube",
+            maxiter=GENERATIONS,
+            seed=seed,
+            integrality=integer,
+            polish=False,
+            vectorized=True,
+            updating="deferred",
+        )
     return result.x
 
 

@@ -17,6 +17,7 @@ from sim.studies.optimise.evaluate import Evaluator, Plan
 from sim.studies.optimise.search import Trial
 from sim.studies.optimise.selection import Selection, select
 from sim.studies.optimise.spec import StudySpec
+from sim.views.progress import progress_bar
 
 
 def shortlist(spec: StudySpec, trials: list[Trial]) -> list[Trial]:
@@ -80,10 +81,8 @@ def certify(
 
     With ``progress``, a bar on standard error counts the replications run and the plans
     still in contention."""
-    from tqdm import tqdm
-
     ranked, sign = spec.certify.objective, spec.ranked.sign
-    bar = tqdm(unit="rep", desc="certify", disable=None if progress else True, delay=0.5)
+    bar = progress_bar(progress, desc="certify")
 
     def sample(index: np.ndarray, first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         chosen = [plans[i] for i in index]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -90,9 +91,10 @@ class Evaluator:
         for key, members in groups.items():
             parameters = {k: np.tile(v, len(members)) for k, v in drawn.items()}
             if key != "base":  # the base keeps its own values of the decisions
+                planned = [p for i in members if (p := plans[i]) is not None]
                 for d in spec.decisions:
-                    if d.batch:
-                        values = [float(plans[i][d.key]) for i in members]  # type: ignore[index]
+                    if d.batch:  # a numeric decision: its values are numbers
+                        values = [float(cast(float, p[d.key])) for p in planned]
                         parameters[d.key] = np.repeat(values, n)
             together = run_chunked(
                 scenarios[key],

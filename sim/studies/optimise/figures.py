@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sim.outputs.records import hours_grid
+from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.result import OptimiseResult
 from sim.views.plots import DPI, FONT, _clock_axis
@@ -24,8 +24,8 @@ def figures(result: OptimiseResult) -> dict[str, bytes]:
     found = {"progress.png": progress(result)}
     if len(result.spec.objectives) == 2:
         found["pareto.png"] = pareto(result)
-    if result.chosen_runs is not None:
-        found["fan.png"] = fan(result)
+    if result.chosen_runs is not None and result.base_runs is not None:
+        found["fan.png"] = fan(result, result.chosen_runs, result.base_runs)
     return {name: _png(figure) for name, figure in found.items()}
 
 
@@ -76,7 +76,7 @@ def pareto(result: OptimiseResult) -> Figure:
     if front:
         line = np.array(sorted(t.objectives for t in front))
         ax.plot(*line.T, "-", color="k", lw=1.2, label="Pareto front (feasible)")
-    if result.chosen is not None:
+    if result.selection.chosen is not None:
         mine = result.shortlist[result.selection.chosen].objectives
         ax.plot(*mine, "*", ms=16, color="gold", mec="k", label="certified plan")
     ax.set_xlabel(f"{spec.objectives[0].metric} ({spec.objectives[0].sense})", fontsize=FONT - 1)
@@ -87,7 +87,7 @@ def pareto(result: OptimiseResult) -> Figure:
     return figure
 
 
-def fan(result: OptimiseResult) -> Figure:
+def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Figure:
     """Cumulative people evacuated against clock time, chosen plan and base: medians and
     the 90% bands of the report's replications (the same replications for both)."""
     scenario = result.spec.scenario
@@ -96,7 +96,7 @@ def fan(result: OptimiseResult) -> Figure:
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     ax.tick_params(labelsize=FONT - 2)
-    runs = {"base": result.base_runs, "chosen plan": result.chosen_runs}
+    runs = {"base": base, "chosen plan": chosen}
     for colour, (label, replications) in zip(("0.45", "C0"), runs.items(), strict=True):
         series = replications.series["evacuated"]
         p5, p50, p95 = np.percentile(series, [5, 50, 95], axis=0)
@@ -105,7 +105,7 @@ def fan(result: OptimiseResult) -> Figure:
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
     _clock_axis(ax, scenario)
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT - 1)
-    n = result.chosen_runs.reps
+    n = chosen.reps
     ax.set_title(
         f"{result.spec.name}: chosen plan against the base, {n} paired runs", fontsize=FONT
     )

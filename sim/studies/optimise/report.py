@@ -33,6 +33,7 @@ from sim.outputs.metrics import summarise
 from sim.outputs.results import PACKAGES, atomic_folder, csv_text, number, versions
 from sim.studies.compare import Difference
 from sim.studies.optimise.certify import distinct_trials, pareto_front
+from sim.studies.optimise.evaluate import Plan
 from sim.studies.optimise.figures import figures
 from sim.studies.optimise.result import OptimiseResult
 from sim.studies.optimise.spec import Constraint, shown
@@ -73,7 +74,7 @@ def estimate(constraint: Constraint, plan: str, values: np.ndarray) -> Estimate:
 
 def estimates(result: OptimiseResult) -> list[Estimate]:
     """Each constraint for the chosen plan and the base, on the report's replications."""
-    if result.chosen_runs is None:
+    if result.chosen_runs is None or result.base_runs is None:
         return []
     found = []
     for c in result.spec.constraints:
@@ -133,11 +134,11 @@ def differences_csv(differences: list[Difference]) -> str:
     return csv_text(["metric", *Difference._fields[2:]], rows)
 
 
-def plan_toml(result: OptimiseResult, folder: Path) -> str:
+def plan_toml(result: OptimiseResult, chosen: Plan, folder: Path) -> str:
     """The chosen plan as a scenario file that ``extends`` the base (``set`` and decisions)."""
     spec = result.spec
     base = os.path.relpath(spec.base.resolve(), folder.resolve())
-    settings = [*spec.overrides, *_decision_settings(result)]
+    settings = [*spec.overrides, *_decision_settings(result, chosen)]
     tree: dict[str, Any] = {}
     for text in settings:
         key, _, raw = text.partition("=")
@@ -310,7 +311,7 @@ def write_folder(result: OptimiseResult, journal: Path) -> Path:
         }
         if result.chosen is not None:
             files["differences.csv"] = differences_csv(result.differences)
-            files["plan.toml"] = plan_toml(result, result.folder)
+            files["plan.toml"] = plan_toml(result, result.chosen, result.folder)
         for name, text in files.items():
             (staging / name).write_text(text, encoding="utf-8")
         for name, data in figures(result).items():
@@ -320,10 +321,10 @@ def write_folder(result: OptimiseResult, journal: Path) -> Path:
     return result.folder
 
 
-def _decision_settings(result: OptimiseResult) -> list[str]:
+def _decision_settings(result: OptimiseResult, chosen: Plan) -> list[str]:
     from sim.studies.sweeps.spec import override
 
-    return [override(d.key, result.chosen[d.key]) for d in result.spec.decisions]
+    return [override(d.key, chosen[d.key]) for d in result.spec.decisions]
 
 
 def _resolved(document: dict, parts: list[str]) -> Any:
@@ -377,8 +378,9 @@ def _dist(u: Any) -> str:
 
 
 def _cell(value: object) -> object:
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    return number(value) if numeric else value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
+    return value
 
 
 def _fmt(value: float) -> str:

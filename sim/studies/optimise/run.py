@@ -101,18 +101,31 @@ def optimise(
     selection = certify(spec, [t.plan for t in short], evaluator, progress)
     chosen = None if selection.chosen is None else short[selection.chosen].plan
     first = spec.reps + spec.certify.max_reps
-    runs: list[Replications | None] = [None, None]
+    chosen_runs: Replications | None = None
+    base_runs: Replications | None = None
     differences: list[Difference] = []
     if chosen is not None:
         n = max(spec.reps, int(selection.used[selection.chosen]))
-        runs = evaluator.run([chosen, None], first, first + n)
+        chosen_runs, base_runs = evaluator.run([chosen, None], first, first + n)
         (independent,) = evaluator.run([chosen], first + n, first + 2 * n)
         differences = [
-            difference("chosen", m, runs[1].metrics[m], runs[0].metrics[m], independent.metrics[m])
+            difference(
+                "chosen", m, base_runs.metrics[m], chosen_runs.metrics[m], independent.metrics[m]
+            )
             for m in compared(spec)
         ]
     result = OptimiseResult(
-        spec, folder, trials, short, selection, chosen, first, runs[0], runs[1], differences, 0.0
+        spec,
+        folder,
+        trials,
+        short,
+        selection,
+        chosen,
+        first,
+        chosen_runs,
+        base_runs,
+        differences,
+        0.0,
     )
     result.wall_time = time.perf_counter() - began
     write_folder(result, work / "optuna.log")

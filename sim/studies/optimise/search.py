@@ -35,6 +35,7 @@ from sim.errors import ScenarioError
 from sim.studies.optimise.evaluate import Evaluator, Plan
 from sim.studies.optimise.journal import held, storage
 from sim.studies.optimise.spec import StudySpec
+from sim.views.progress import progress_bar
 
 #: The study's name inside its journal.
 STUDY = "evacsim"
@@ -263,9 +264,5 @@ def _quiet(optuna: Any) -> Iterator[None]:
 
 
 def _bar(progress: bool, total: int):
-    """A tqdm progress bar over trials on standard error (silent if not wanted)."""
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total, unit="trial", desc="search", disable=None if progress else True, delay=0.5
-    )
+    """A progress bar over trials (silent if not wanted)."""
+    return progress_bar(progress, total=total, unit="trial", desc="search")

@@ -241,7 +241,9 @@ def select(
     if not certified:
         chosen = _best_unfinished(alive, met, total_x / np.maximum(used, 1))
     means = total_x / np.maximum(used, 1)
-    feasible = np.where(met, True, np.where(broken, False, None))
+    feasible = np.full(met.shape, None, dtype=object)  # undecided unless met or violated
+    feasible[broken] = False
+    feasible[met] = True
     return Selection(chosen, certified, used, simulated, exits, feasible, means, fixed_n, h2, h2f)
 
 

@@ -31,7 +31,6 @@ from sim.outputs.metrics import summarise
 from sim.outputs.records import count_metrics
 from sim.studies.budget import check_memory, sweep_bytes
 from sim.studies.precision import next_round
-from sim.studies.runner import progress_bar
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
 from sim.studies.sweeps.design import design_points
 from sim.studies.sweeps.executors import Task, open_executor
@@ -39,6 +38,7 @@ from sim.studies.sweeps.output import write_atomic, write_outputs
 from sim.studies.sweeps.result import SweepResult
 from sim.studies.sweeps.sensitivity import sobol_indices
 from sim.studies.sweeps.spec import SweepSpec, load_sweep, override
+from sim.views.progress import progress_bar
 
 
 def sweep(

@@ -233,6 +233,13 @@ function nextReps(n, body) {
   return enough || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
 }
 
+// The replications the page will most likely ask for after n: the server starts them at
+// once, beside the answer at n (with a precision: the next doubling, a guess).
+function aheadOf(n) {
+  const next = state.precision ? Math.min(2 * n, page.max_reps) : Number(state.reps);
+  return next > n ? next : null;
+}
+
 let shownReps = 0; // the replications of the answer on the page (the download's)
 
 async function ask() {
@@ -245,6 +252,8 @@ async function ask() {
     const q = query(state, n);
     q.set("client", client);
     q.set("seq", String(mine));
+    const ahead = aheadOf(n);
+    if (ahead !== null) q.set("ahead", String(ahead));
     const began = performance.now();
     let r;
     try {
