@@ -18,7 +18,7 @@ from test_vector_equivalence import assert_same
 import sim
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, WAITED_AT_BRIDGE
+from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
 from sim.views.narrate import narrate
 
 EXCHANGE = [
@@ -102,8 +102,22 @@ def test_the_narration_tells_the_waits_and_the_halt_from_the_trace():
     text = " ".join(" ".join(narrate(scenario, run.trace)).split())
     assert "Al-Foua halts (buses burned): no convoy leaves it." in text
     assert "waits there for the Al-Foua convoy: the deal pairs convoys one for one" in text
-    assert "Convoy 1 crosses the Ramouseh bridge after 7 h 45 min waiting there for" in text
-    assert "the Al-Foua convoy." in text and "(1,000 of 1,000 so far)" in text
+    assert "Convoy 1 crosses the Ramouseh bridge after 7 h 45 min there." in text
+    assert "(1,000 of 1,000 so far)" in text
+
+
+def test_nothing_crosses_the_bridge_while_the_ceasefire_is_suspended():
+    """Suspended 2.0 -> 5.0 h: linked convoy 0 reaches the bridge at 3.0 h, completing the
+    first pair, but both wait until the resumption; this side's convoy crosses first."""
+    _, run = both("ceasefire.windows=[{start = 2.0, end = 5.0}]")
+    assert times(run, "linked_waits_at_bridge", SUSPENDED) == [3.0]
+    crossing = [e.event for e in run.trace if e.time == 5.0 and "cross" in e.event or
+                e.time == 5.0 and e.event == "passes_checkpoint"]  # fmt: skip
+    assert crossing == ["passes_checkpoint", "linked_crosses"]
+    assert times(run, "linked_departs") == [0.0, 10.0]  # not during the suspension
+    assert times(run, "waits_at_bridge") == [1.25, 9.0]
+    m = run.metrics
+    assert m["bridge_wait_hours"][0] == 3.75 + 4.0 and m["linked_bridge_wait_hours"][0] == 2.0
 
 
 def test_batches_pair_as_the_deal_says():

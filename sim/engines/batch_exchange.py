@@ -25,7 +25,7 @@ from sim.engines.batch_state import (
     LINKED_TO_SAFETY,
 )
 from sim.model.pairing import Pairing
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, WAITED_AT_BRIDGE
+from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
 
 #: Kind of the linked site's halts in the arrivals calendar (after the private columns').
 EXCHANGE_HALT = 6
@@ -149,17 +149,17 @@ class BatchExchange(BatchPart):
         rank = self.x_there_at[idx].copy()
         self.x_there_at[idx] += 1
         self._release(idx)
-        go = self._crosses(self.pairing.batch_there(rank, self.x_total[idx]), idx)
+        crosses = self._crosses(self.pairing.batch_there(rank, self.x_total[idx]), idx)
+        go = crosses & self.active[idx]
         if go.any():
             self._linked_cross(slot[go], idx[go], "")
         s, j = slot[~go], idx[~go]
         if len(j):
             self.books.exchange.waits[1, j] += 1
             self._wait_at_bridge(s, j, rank[~go], LINKED_AT_BRIDGE)
-            self.books.record(
-                j, "linked_waits_at_bridge", self.c_number[s, j], note=PARTNER_HERE,
-                people=self.c_people[s, j],
-            )  # fmt: skip
+            why = np.where(crosses[~go], SUSPENDED, PARTNER_HERE).astype(object)
+            k, n = self.c_number[s, j], self.c_people[s, j]
+            self.books.record(j, "linked_waits_at_bridge", k, note=why, people=n)
 
     def _linked_crosses_after_wait(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._linked_cross(slot, idx, WAITED_AT_BRIDGE)
@@ -204,7 +204,8 @@ class BatchExchange(BatchPart):
         rank = self.x_here_at[idx].copy()
         self.x_here_at[idx] += 1
         self._release(idx)
-        go = self._crosses(self.pairing.batch_here(rank), idx)
+        crosses = self._crosses(self.pairing.batch_here(rank), idx)
+        go = crosses & self.active[idx]
         if go.any():
             self._pass(slot[go], idx[go])
         s, j = slot[~go], idx[~go]
@@ -212,7 +213,8 @@ class BatchExchange(BatchPart):
             self.books.exchange.waits[0, j] += 1
             self._wait_at_bridge(s, j, rank[~go], BRIDGE)
             self.books.change_held(j, self.c_people[s, j])
-            self.books.convoy_event(s, j, "waits_at_bridge", PARTNER_THERE)
+            why = np.where(crosses[~go], SUSPENDED, PARTNER_THERE).astype(object)
+            self.books.convoy_event(s, j, "waits_at_bridge", why)
 
     def _bridge_crosses(self, slot: np.ndarray, idx: np.ndarray) -> None:
         self._pass(slot, idx, WAITED_AT_BRIDGE)
@@ -228,8 +230,8 @@ class BatchExchange(BatchPart):
         return (batch < self.x_released[idx]) | (batch >= self.x_batches[idx])
 
     def _release(self, idx: np.ndarray) -> None:
-        """Batches whose convoys are all at the meeting point cross, in order; their waiting
-        convoys move on now, this side's first, each side's in the order they came."""
+        """Batches whose convoys are all at the meeting point cross, in order; while the
+        ceasefire holds, their waiting convoys move on now."""
         before = self.x_released[idx].copy()
         while True:
             released = self.x_released[idx]
@@ -242,9 +244,18 @@ class BatchExchange(BatchPart):
             if not more.any():
                 break
             self.x_released[idx[more]] += 1
-        j = idx[self.x_released[idx] > before]
-        if not len(j):
-            return
+        j = idx[(self.x_released[idx] > before) & self.active[idx]]
+        if len(j):
+            self._move_on(j)
+
+    def _exchange_resume(self, idx: np.ndarray) -> None:
+        """The ceasefire resumes: convoys whose batch crossed during the suspension move on."""
+        if self.scenario.exchange is not None:
+            self._move_on(idx)
+
+    def _move_on(self, j: np.ndarray) -> None:
+        """Waiting convoys whose batch may cross move on now, this side's first, each
+        side's in the order they came."""
         cols = np.arange(len(j))
         for side, stage in enumerate((BRIDGE, LINKED_AT_BRIDGE)):
             waiting = self.c_stage[:, j] == stage

@@ -180,6 +180,11 @@ class BatchPart(BatchState, ABC):
         """The linked site's halts ``halt`` start (``ends`` 0) or end (1)."""
 
     @abstractmethod
+    def _exchange_resume(self, idx: np.ndarray) -> None:
+        """The ceasefire resumes: convoys waiting at the meeting point whose batch crossed
+        move on."""
+
+    @abstractmethod
     def _exchange_step(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys of the exchange whose timers fired take their next step."""
 

@@ -203,6 +203,8 @@ class Evacuation(Timetable):
 
     def _resumed(self) -> None:
         self.private.resumed()
+        if self.exchange is not None:
+            self.exchange.resumed()
         if self.linked is not None:
             self.linked.try_leave()
         self.kick()

@@ -30,7 +30,7 @@ from sim.engines.ledger import Ledger, in_order
 from sim.inputs.exchange import Halt
 from sim.inputs.scenario import Scenario
 from sim.model.pairing import Pairing
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, WAITED_AT_BRIDGE
+from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
 
 
 class Evacuation(Protocol):
@@ -136,13 +136,14 @@ class ExchangeSite:
         rank = self.there_at
         self.there_at += 1
         self._release()
-        batch = int(self.pairing.batch_there(rank, self.total))
-        if self._crosses(batch):
+        crosses = self._crosses(int(self.pairing.batch_there(rank, self.total)))
+        if crosses and self.evacuation.ceasefire.active:
             self._cross(k, n, "")
             return
         self.waits[1] += 1
         self.waiting_there.append((rank, self.env.now, k, n))
-        self.books.record(self.env.now, "linked_waits_at_bridge", k, note=PARTNER_HERE, people=n)
+        why = SUSPENDED if crosses else PARTNER_HERE
+        self.books.record(self.env.now, "linked_waits_at_bridge", k, note=why, people=n)
 
     def _cross(self, k: int, n: int, note: str) -> None:
         now = self.env.now
@@ -180,15 +181,15 @@ class ExchangeSite:
         rank = self.here_at
         self.here_at += 1
         self._release()
-        if self._crosses(int(self.pairing.batch_here(rank))):
+        crosses = self._crosses(int(self.pairing.batch_here(rank)))
+        if crosses and self.evacuation.ceasefire.active:
             return ""
         self.waits[0] += 1
         crossed = env.event()
         self.waiting_here.append((rank, env.now, trip, crossed))
         books.change_held(env.now, trip.people)
-        books.record(
-            env.now, "waits_at_bridge", trip.number, trip.groups, trip.vehicles, PARTNER_THERE
-        )
+        why = SUSPENDED if crosses else PARTNER_THERE
+        books.record(env.now, "waits_at_bridge", trip.number, trip.groups, trip.vehicles, why)
         yield crossed
         return WAITED_AT_BRIDGE
 
@@ -196,16 +197,24 @@ class ExchangeSite:
         return batch < self.released or batch >= self.batches
 
     def _release(self) -> None:
-        """Batches whose convoys are all at the meeting point cross, in order; their waiting
-        convoys move on now, this side's first, each side's in the order they came."""
+        """Batches whose convoys are all at the meeting point cross, in order; while the
+        ceasefire holds, their waiting convoys move on now."""
         before = self.released
         while self.released < self.batches:
             here, there = self.pairing.needs(self.released, self.total)
             if self.here_at < here or self.there_at < there:
                 break
             self.released += 1
-        if self.released == before:
-            return
+        if self.released > before and self.evacuation.ceasefire.active:
+            self._move_on()
+
+    def resumed(self) -> None:
+        """The ceasefire resumes: convoys whose batch crossed during the suspension move on."""
+        self._move_on()
+
+    def _move_on(self) -> None:
+        """Waiting convoys whose batch may cross move on now, this side's first, each
+        side's in the order they came."""
         now = self.env.now
         still = []
         for rank, since, trip, crossed in self.waiting_here:

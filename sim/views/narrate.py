@@ -286,10 +286,8 @@ class Narrator:
     def _passes_checkpoint(self, e: TraceEvent) -> str:
         if e.note == WAITED_AT_BRIDGE:
             waited = duration(e.time - self.at_bridge.pop(e.convoy, e.time))
-            return (
-                f"{convoy_name(e.convoy)} crosses {self._exchange.meeting_point} after "
-                f"{waited} waiting there for the {self._exchange.site} {self._partners()}."
-            )
+            where = self._exchange.meeting_point
+            return f"{convoy_name(e.convoy)} crosses {where} after {waited} there."
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             held = duration(e.time - since)
@@ -414,10 +412,10 @@ class Narrator:
         self.at_bridge[e.convoy] = e.time
         self.held.pop(e.convoy, None)  # released at the checkpoint, it now waits here
         deal = self._exchange
-        text = (
-            f"{convoy_name(e.convoy)} reaches {deal.meeting_point} with {e.people:,} people "
-            f"aboard and waits there for the {deal.site} {self._partners()}: {self._pairing()}"
-        )
+        text = f"{convoy_name(e.convoy)} reaches {deal.meeting_point} with {e.people:,} people "
+        if e.note == SUSPENDED:
+            return f"{text}aboard and waits there while the ceasefire is suspended."
+        text += f"aboard and waits there for the {deal.site} {self._partners()}: {self._pairing()}"
         if self.linked_halt is not None:
             halt = f" ({self.linked_halt})" if self.linked_halt else ""
             return f"{text}; {deal.site} is halted{halt}."
@@ -426,18 +424,20 @@ class Narrator:
     def _linked_waits_at_bridge(self, e: TraceEvent) -> str:
         self.linked_at_bridge[e.convoy] = e.time
         deal = self._exchange
-        return (
+        text = (
             f"Linked convoy {e.convoy + 1} reaches {deal.meeting_point} with {e.people:,} "
-            f"people from {deal.site} and waits there for convoys from here: {self._pairing()}."
+            f"people from {deal.site} and waits there"
         )
+        if e.note == SUSPENDED:
+            return f"{text} while the ceasefire is suspended."
+        return f"{text} for convoys from here: {self._pairing()}."
 
     def _linked_crosses(self, e: TraceEvent) -> str:
         deal = self._exchange
         if e.note == WAITED_AT_BRIDGE:
             waited = duration(e.time - self.linked_at_bridge.pop(e.convoy, e.time))
             return (
-                f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point} after {waited} "
-                "waiting there for the convoys from here."
+                f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point} after {waited} there."
             )
         return f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point}."
 
