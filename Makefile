@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pythons test-lowest lint serve bench bench-sweep bench-selection clean calibrate calibrate-check workshop-answers
+.PHONY: run test test-pythons test-lowest lint serve bench bench-sweep bench-selection clean calibrate calibrate-check workshop-answers schema
 
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,10 @@ bench-sweep: $(STAMP)
 # bench/RESULTS.md (a few minutes).
 bench-selection: $(STAMP)
 	$(BIN)/python bench/selection.py
+
+# Rewrite scenarios/schemas/ from the loader's checks (after adding or changing a key).
+schema: $(STAMP)
+	$(BIN)/evacsim schema --out scenarios/schemas
 
 # Rewrite docs/workshop-answers.md by running the workshop's commands (a few seconds).
 workshop-answers: $(STAMP)

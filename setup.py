@@ -38,12 +38,13 @@ STATIC = Path("sim/face/page/static")
 static = [".".join(p.parts) for p in sorted([STATIC, *STATIC.rglob("*")]) if p.is_dir()]
 
 setup(
-    packages=[*find_packages(include=["sim", "sim.*"]), *static, *library],
+    packages=[*find_packages(include=["sim", "sim.*"]), *static, "sim.inputs.probes", *library],
     package_dir={"": ".", **library},
     package_data={
         "sim": ["py.typed"],
         **{name: ["*"] for name in static},  # the page's HTML, script and uPlot
-        **{name: ["*.toml"] for name in library},
+        **{name: ["*.toml", "*.json"] for name in library},  # the files and their schemas
+        "sim.inputs.probes": ["*.toml"],  # what `evacsim schema` reads besides the library
     },
     cmdclass={"build_py": BuildWithHandout},
 )

@@ -13,6 +13,7 @@
     evacsim optimise STUDY [--budget N] [--seed S] [--out DIR] [--workers N]
     evacsim scenarios
     evacsim init DIR
+    evacsim schema [--out DIR]
     evacsim --version
 
 SCENARIO (and a sweep or targets FILE) is a path, or the name of a bundled file such as
@@ -247,6 +248,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
     p.set_defaults(command=_init)
+
+    p = commands.add_parser(
+        "schema", help="the JSON Schema of scenario files, for editors (docs/scenario.md)"
+    )
+    p.add_argument("--out", metavar="DIR", help="write DIR/scenario.json (default: print it)")
+    p.set_defaults(command=_schema)
     for command in commands.choices.values():
         talk = command.add_mutually_exclusive_group()
         talk.add_argument(
@@ -613,6 +620,19 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Copied {n} scenario files to {folder / 'scenarios'}", end="")
     print(" and the workshop to workshop.md" if (folder / "workshop.md").exists() else "")
     print(f"Try: cd {folder} && evacsim run scenarios/aleppo_2016.toml")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from sim.inputs.json_schema import write_schemas
+
+    if args.out is None:
+        from sim.inputs.json_schema import scenario_schema, schema_text
+
+        print(schema_text(scenario_schema()), end="")
+        return 0
+    for path in write_schemas(Path(args.out)):
+        print(f"Schema: {path}")
     return 0
 
 

@@ -4,6 +4,7 @@ file, and the posterior predictive curve at the clock-time milestones (issue 11,
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from conftest import BASELINE, SCENARIOS
 
 from sim.errors import ScenarioError
 from sim.studies.calibration import calibrate, load_targets
+from sim.studies.calibration.conflicts import conflicts
 from sim.studies.calibration.report import report_md
 from sim.studies.calibration.summary import milestone_bands, predictive_checks
 
@@ -115,8 +117,43 @@ def test_posterior_predictive_curve_at_the_clock_time_milestones(tmp_path):
     for b in bands:
         kept = c.series.metrics[f"evacuated_by_{b.name}"]
         assert b.posterior == tuple(np.percentile(kept, [5, 50, 95]))
+        assert b.posterior_mean == kept.mean()
         assert b.best[0] <= b.best[1] <= b.best[2]
     assert bands[0].posterior[1] <= bands[1].posterior[1]  # cumulative
     report = report_md(c, tmp_path / "cal")
     assert "## Posterior predictive: people evacuated by each milestone" in report
     assert "| `halt` | Fri 16 Dec 11:00 |" in report
+
+
+def test_a_target_left_out_is_what_the_others_predict():
+    # two figures the model can only give together (a = b in every draw): 0 and 10, sigma 1.
+    # The fit keeps the closest draw, (5, 5). Without `a`, the closest is (10, 10): the other
+    # figure predicts a = 10, not 0 (a conflict), and b's squared z falls from 25 to 0.
+    fit = SimpleNamespace(accepted=np.array([1]))
+    record = SimpleNamespace(
+        targets=SimpleNamespace(
+            targets=[
+                SimpleNamespace(metric=m, value=v, sigma=1.0) for m, v in (("a", 0), ("b", 10))
+            ]
+        ),
+        simulated=np.array([[0.0, 0.0], [5.0, 5.0], [10.0, 10.0], [2.0, 2.0]]),
+        fit=fit,
+    )
+    a, b = conflicts(record)
+    assert a.metric == "a" and a.predicted == (10.0, 10.0, 10.0) and not a.agrees
+    assert (a.others_with, a.others_without) == (25.0, 0.0)
+    assert (a.eased, a.eased_from, a.eased_to) == ("b", 25.0, 0.0)
+    assert b.predicted == (0.0, 0.0, 0.0) and not b.agrees and b.eased == "a"
+
+
+def test_the_report_says_which_targets_conflict(tmp_path):
+    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+    rows = conflicts(c)
+    assert [r.metric for r in rows] == ["evacuated_able", "first_convoy_people"]
+    # without the first convoy's figure, the draws kept are the closest to the able total
+    d = np.abs(c.simulated[:, 0] - 8500) / 500
+    kept = np.argsort(d, kind="stable")[: len(c.fit.accepted)]
+    assert rows[1].predicted[1] == np.median(c.simulated[kept, 1])
+    report = report_md(c, tmp_path / "cal")
+    assert "## Which targets conflict" in report
+    assert "| `first_convoy_people` | 951 |" in report

@@ -68,6 +68,7 @@ def test_wheel_holds_the_library_the_handout_and_the_marker(installed):
     }
     assert library <= names
     assert {"sim/scenarios/workshop.md", "sim/py.typed", "sim/__main__.py"} <= names
+    assert {"sim/scenarios/schemas/scenario.json", "sim/inputs/probes/arrivals.toml"} <= names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "Deprecat" not in installed["log"] and "!!" not in installed["log"]
 
@@ -102,6 +103,11 @@ def test_installed_evacsim_lists_and_copies_the_library(installed):
     assert (folder / "workshop.md").read_text() == (ROOT / "docs" / "workshop.md").read_text()
     copies = {p.relative_to(folder / "scenarios") for p in (folder / "scenarios").rglob("*.toml")}
     assert copies == {p.relative_to(SCENARIOS) for p in SCENARIOS.rglob("*.toml")}
+    # the files' `#:schema ../schemas/scenario.json` holds in the copy too
+    shipped = (SCENARIOS / "schemas" / "scenario.json").read_text()
+    assert (folder / "scenarios" / "schemas" / "scenario.json").read_text() == shipped
+    schema = command(installed, "evacsim", "schema")  # built from the installed library
+    assert schema.returncode == 0 and schema.stdout == shipped, schema.stderr
     again = command(installed, "evacsim", "init", "course")
     assert again.returncode == 2 and "already exists" in again.stderr
     edited = folder / "scenarios" / "workshop" / "deterministic.toml"

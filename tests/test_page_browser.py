@@ -152,6 +152,14 @@ def test_a_url_restores_a_state(server, browser):
     page.wait_for_function("window.evacsimAnswer.changes['ceasefire.board_while_suspended']")
     assert "ceasefire.board_while_suspended=true" in page.url
     assert page.input_value("#reps") == "p0.01"
+    # and back: the URL the page wrote, opened in another browser, is the same answer
+    page.wait_for_selector("body[data-status=ready]", timeout=WAIT)
+    shown = page.evaluate("window.evacsimAnswer")
+    other = browser.new_page()
+    other.goto(page.url)
+    again = ready(other, shown["reps"])
+    assert again["changes"] == shown["changes"] and again["seed"] == 9
+    assert again["differences"] == shown["differences"]
 
 
 def test_a_class_of_30_at_once_costs_one_run(server):

@@ -225,12 +225,15 @@ def test_unknown_or_misshapen_parameters_are_refused():
         run_vector(scenario, 3, seed=1, parameters={"fleet.buses.count": np.full(3, 2.5)})
 
 
-# Found by the random search at the end of this round (hypothesis seed 14907216): a linked
-# site, boarding while suspended, departure hours and a period that sets ``max_hold`` to 0.1 h
-# together make the engines part ways (a patient's wait, and the order of a convoy's forming
-# and an arrival in the trace). Removing the period's ``max_hold`` makes them agree. Open in
-# issue 11 until fixed; strict, so the fix shows up as a pass to be turned into a plain test.
-KNOWN_DISAGREEMENT = [
+# Found by the random search (hypothesis seed 14907216): a linked site, boarding while
+# suspended, departure hours and a period's ``max_hold`` of 0.1 h. The cause was the departure
+# hours' next opening, computed as ``t`` plus the hours left: from 2.88 h it was
+# 18.999999999999996 h, from 3.66 h it was 19.0 h. The reference engine kept the first
+# decision it set; the batch engine, which keeps only its earliest pending deadline, lost it
+# when the max_wait deadline at 3.66 h fired and set the second, so a patients' arrival at
+# 19.0 h fell after the convoy's forming in one engine and before it in the other. The
+# opening is now one instant however it is asked for (``sim.model.daylight.gate``).
+OPENING_SET_TWICE = [
     "horizon=32.644044494146115",
     "fleet.buses.count=24",
     "fleet.buses.seats=16",
@@ -283,8 +286,7 @@ KNOWN_DISAGREEMENT = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known: a period's max_hold with boarding while suspended")
-def test_known_disagreement_of_a_periods_max_hold():
-    scenario = sim.load_scenario(BASELINE, KNOWN_DISAGREEMENT)
+def test_a_departure_hours_opening_set_twice_is_one_instant():
+    scenario = sim.load_scenario(BASELINE, OPENING_SET_TWICE)
     reference = run_des(scenario, 4, seed=14907216)
     assert_same(scenario, reference, run_vector(scenario, 4, seed=14907216))

@@ -512,20 +512,30 @@ def wait_summary(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.
 
     As :func:`sim.engines.ledger.wait_summary`: records sorted by (wait, people), the mean a
     running sum in that order (to the same bits), the 95th percentile the smallest wait
-    95% of the people do not exceed.
+    95% of the people do not exceed. Records of nobody count for nothing, so each row's
+    others are moved to its front first and only those are sorted (most records are empty:
+    a convoy carries few of a group's cohorts).
     """
     R = len(waits)
-    if not waits.shape[1]:  # no records in any replication
+    has = people > 0
+    counts = has.sum(axis=1)
+    width = int(counts.max(initial=0))
+    if not width:  # nobody in any replication
         return np.full(R, NAN), np.full(R, NAN)
-    waits = np.where(people > 0, waits, np.inf)
-    order = np.lexsort((people, waits), axis=1)
-    waits = np.take_along_axis(waits, order, 1)
-    people = np.take_along_axis(people, order, 1)
-    total = people.sum(axis=1)
+    rows, cols = np.nonzero(has)  # row by row, in order
+    at = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+    w = np.full((R, width), np.inf)
+    n = np.zeros((R, width), dtype=people.dtype)
+    w[rows, at] = waits[rows, cols]
+    n[rows, at] = people[rows, cols]
+    order = np.lexsort((n, w), axis=1)
+    w = np.take_along_axis(w, order, 1)
+    n = np.take_along_axis(n, order, 1)
+    total = n.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        spent = np.cumsum(np.where(people > 0, waits * people, 0.0), axis=1)[:, -1]
+        spent = np.cumsum(np.where(n > 0, w * n, 0.0), axis=1)[:, -1]
         mean = np.where(total > 0, spent / total, NAN)
-    seen = np.cumsum(people, axis=1)
+    seen = np.cumsum(n, axis=1)
     first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
-    p95 = np.where(total > 0, np.take_along_axis(waits, first[:, None], 1)[:, 0], NAN)
+    p95 = np.where(total > 0, np.take_along_axis(w, first[:, None], 1)[:, 0], NAN)
     return mean, p95

@@ -193,7 +193,7 @@ class BatchConvoys(BatchPart):
         if self.crossing_on:
             self._release_lane(slot, idx)
         incident = self.active[idx] & (
-            self._convoy_u("incident", idx, self.c_number[slot, idx])
+            self._u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
         )
         if incident.any():

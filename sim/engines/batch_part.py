@@ -28,12 +28,9 @@ class BatchPart(BatchState, ABC):
     # -- the batch (vector.py): variates and timers ---------------------------------------------
 
     @abstractmethod
-    def _u(self, stream: str, idx: np.ndarray, index: np.ndarray | int) -> np.ndarray:
-        """Uniforms of replications ``idx`` at ``index`` of ``stream``."""
-
-    @abstractmethod
-    def _convoy_u(self, stream: str, idx: np.ndarray, convoy: np.ndarray) -> np.ndarray:
-        """Uniforms of convoys ``convoy`` of replications ``idx`` in a per-convoy stream."""
+    def _u(self, stream: str, idx: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Uniforms ``index`` (one per replication: a convoy, a breach, a suspension...) of
+        replications ``idx`` in ``stream``."""
 
     @abstractmethod
     def _slowest(
@@ -120,6 +117,10 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _private_resume(self, idx: np.ndarray) -> None:
         """The ceasefire resumes: private columns due meanwhile leave."""
+
+    @abstractmethod
+    def _private_finish(self, idx: np.ndarray) -> None:
+        """Replications ``idx`` have ended: their columns will not leave."""
 
     @abstractmethod
     def _private_step(self, slot: np.ndarray, idx: np.ndarray) -> None:

@@ -45,6 +45,9 @@ class BatchPrivate(BatchPart):
         names = [g.name for g in s.groups]
         self.column_takes = [tuple(names.index(g) for g in p.groups) for p in s.private]
         self.column_load = [params.dist(f"private.{p.name}.people", p.load) for p in s.private]
+        # each column's seats, summed vehicle by vehicle, for every replication (see _seats)
+        self.column_seats: dict[int, np.ndarray] = {}
+        self.column_open = np.ones((len(columns), R), dtype=bool)  # may still leave
 
     def _private_due(self, idx: np.ndarray, column: np.ndarray) -> None:
         """Columns fall due: they leave, or wait for the ceasefire to resume."""
@@ -64,24 +67,54 @@ class BatchPrivate(BatchPart):
                 self.column_pending[k, j] = False
                 self._private_leave(j, np.full(len(j), k))
 
+    def _seats(self, column: int) -> np.ndarray:
+        """Seats of column ``column``'s vehicles, summed vehicle by vehicle (cumulative), for
+        every replication of the batch: shape (R, most vehicles), flat after a replication's
+        last vehicle (the column's vehicles may differ per replication).
+
+        Drawn once for the whole batch when a first replication's column leaves (the
+        replications reach it in different passes of the main loop: one large draw instead
+        of many small ones, the same numbers), and dropped when no replication may still
+        take it.
+        """
+        seats = self.column_seats.get(column)
+        if seats is None:
+            vehicles = self.column_vehicles[column]
+            n, stream = int(vehicles.max()), int(self.column_stream[column])
+            index = column * MAX_COLUMN + np.arange(n)[None, :]
+            u = self.variates.uniform("private_load", self.rep[:, None], index)
+            rows = np.repeat(np.arange(self.R), n)
+            people = self.column_load[stream].ppf(u.ravel(), rows).reshape(self.R, n)
+            seats = np.maximum(1, np.floor(people + 0.5)).astype(np.int64)
+            seats[np.arange(n)[None, :] >= vehicles[:, None]] = 0
+            seats = np.cumsum(seats, axis=1)
+            if seats[:, -1].max() <= np.iinfo(np.int32).max:
+                seats = seats.astype(np.int32)  # half the memory while the column is open
+            self.column_seats[column] = seats
+        return seats
+
+    def _private_finish(self, idx: np.ndarray) -> None:
+        """Replications ``idx`` have ended: their columns will not leave."""
+        self.column_open[:, idx] = False
+        self._drop_seats()
+
+    def _drop_seats(self) -> None:
+        for column in [c for c in self.column_seats if not self.column_open[c].any()]:
+            del self.column_seats[column]
+
     def _private_leave(self, idx: np.ndarray, column: np.ndarray) -> None:
         """Columns leave the pickup with the people their vehicles can take."""
         stream = self.column_stream[column]
-        vehicles = self.column_vehicles[column, idx]
-        width = int(vehicles.max())
-        u = np.empty((len(idx), width))
-        for k in np.unique(column):  # one column at a time: consecutive indices, the fast path
+        drawn = {int(k): self._seats(int(k)) for k in np.unique(column)}
+        width = max(d.shape[1] for d in drawn.values())
+        seats = np.empty((len(idx), width), dtype=np.int64)  # cumulative, as _seats
+        for k, table in drawn.items():
             on = column == k
-            index = k * MAX_COLUMN + np.arange(width)[None, :]
-            u[on] = self.variates.uniform("private_load", self.rep[idx[on]][:, None], index)
-        seats = np.zeros(u.shape, dtype=np.int64)
-        for k in np.unique(stream):
-            on = stream == k
-            rows = np.repeat(idx[on], width)
-            people = self.column_load[k].ppf(u[on].ravel(), rows).reshape(-1, width)
-            seats[on] = np.maximum(1, np.floor(people + 0.5)).astype(np.int64)
-        seats = np.where(np.arange(width)[None, :] < vehicles[:, None], seats, 0)
-        free = seats.sum(axis=1)
+            seats[on, : table.shape[1]] = table[idx[on]]
+            seats[on, table.shape[1] :] = table[idx[on], -1:]  # no more vehicles, no more seats
+        self.column_open[column, idx] = False
+        self._drop_seats()
+        free = seats[:, -1].copy()
         manifest = np.zeros((self.G, self.K, len(idx)), dtype=np.int64)
         for k in np.unique(stream):
             on = np.flatnonzero(stream == k)
@@ -99,7 +132,7 @@ class BatchPrivate(BatchPart):
         idx, manifest, taken, column, stream = (
             x[..., go] if x.ndim == 3 else x[go] for x in (idx, manifest, taken, column, stream)
         )
-        used = (np.cumsum(seats[go], axis=1) < taken[:, None]).sum(axis=1) + 1
+        used = (seats[go] < taken[:, None]).sum(axis=1) + 1
         self.queue[:, :, idx] -= manifest
         slot = self._free_slot(idx)
         now = self.now[idx]

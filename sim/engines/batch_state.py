@@ -119,6 +119,8 @@ class BatchState:
     column_pending: np.ndarray  # (columns, R) due while the ceasefire was suspended
     column_takes: list[tuple[int, ...]]  # per stream, the groups it takes, in order
     column_load: list[BatchDistribution]  # per stream, people per vehicle
+    column_seats: dict[int, np.ndarray]  # per column drawn, (R, vehicles) cumulative seats
+    column_open: np.ndarray  # (columns, R) the column may still leave
 
     # -- the rules in force and the timetable (batch_timetable.py) ---------------------------
     min_vehicles: np.ndarray  # (R,) vehicles a convoy waits for

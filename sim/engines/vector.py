@@ -225,36 +225,34 @@ class Batch(
 
     # -- variates -------------------------------------------------------------------------
 
-    def _u(self, stream: str, idx: np.ndarray, index: np.ndarray | int) -> np.ndarray:
-        return self.variates.uniform(stream, self.rep[idx], index)
+    def _u(self, stream: str, idx: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """Uniforms ``index`` (one per replication) of replications ``idx`` in ``stream``.
 
-    def _convoy_u(self, stream: str, idx: np.ndarray, convoy: np.ndarray) -> np.ndarray:
-        """Uniforms of convoys ``convoy`` of replications ``idx`` in a per-convoy stream.
-
-        A replication's convoy variates are drawn 16 convoys at a time into a table, with
-        consecutive indices so one Philox block gives four of them: the same numbers as
-        drawing each alone, for a quarter of the work. Per-pool streams (loading,
-        unloading) hold ``MAX_POOLS`` columns per convoy, of which the pools' are drawn.
+        A replication's variates are drawn 16 indices at a time into a table, for every
+        replication of the batch at once and with consecutive indices, so one Philox block
+        gives four of them: the same numbers as drawing each alone, for a few large calls
+        instead of one small call per event. Per-pool streams (loading, unloading) hold
+        ``MAX_POOLS`` columns per index (a convoy), of which the pools' are drawn.
         """
         table = self._tables.get(stream)
         width = 0 if table is None else table.shape[1]
-        if convoy.max(initial=-1) >= width:
-            grow = max(16, int(convoy.max()) + 1 - width)
+        if index.max(initial=-1) >= width:
+            grow = max(16, int(index.max()) + 1 - width)
             reps = self.rep[:, None]
             if stream in ("load", "unload"):
                 number = np.arange(width, width + grow)[:, None] * MAX_POOLS
-                index = (number + np.arange(self.P)).reshape(1, -1)
-                fresh = self.variates.uniform(stream, reps, index).reshape(self.R, grow, -1)
+                index_ = (number + np.arange(self.P)).reshape(1, -1)
+                fresh = self.variates.uniform(stream, reps, index_).reshape(self.R, grow, -1)
             else:
                 fresh = self.variates.uniform(stream, reps, np.arange(width, width + grow)[None])
             table = fresh if table is None else np.concatenate([table, fresh], axis=1)
             self._tables[stream] = table
-        return table[idx, convoy]
+        return table[idx, index]
 
     def _slowest(self, stream: str, slot: np.ndarray, idx: np.ndarray, dists) -> np.ndarray:
         """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
         longest = np.zeros(len(idx))
-        drawn = self._convoy_u(stream, idx, self.c_number[slot, idx])  # (n, pools)
+        drawn = self._u(stream, idx, self.c_number[slot, idx])  # (n, pools)
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             has = n > 0
@@ -269,7 +267,7 @@ class Batch(
         """Hours of a leg starting now, times the period's inspection or travel factor;
         ``stream`` names the variates' stream if it is not the leg's (private columns)."""
         factor = self.inspection_factor if leg == "inspection" else self.travel_factor
-        u = self._convoy_u(stream or leg, idx, self.c_number[slot, idx])
+        u = self._u(stream or leg, idx, self.c_number[slot, idx])
         return self.legs[leg].ppf(u, idx) * factor[idx]
 
     def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
@@ -298,6 +296,7 @@ class Batch(
             done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
             if done.any():
                 self.books.finish(act[done])
+                self._private_finish(act[done])
                 keep = ~done
                 act, t, urgent, arrival, convoy_t, normal = (
                     x[keep] for x in (act, t, urgent, arrival, convoy_t, normal)

@@ -143,7 +143,7 @@ def copy_library(folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".evacsim-init.", dir=folder))
     try:
-        shutil.copytree(library_root(), staging / "scenarios", ignore=_not_toml)
+        shutil.copytree(library_root(), staging / "scenarios", ignore=_not_library)
         guide = handout()
         if guide is not None:
             shutil.copyfile(guide, staging / HANDOUT)
@@ -154,6 +154,12 @@ def copy_library(folder: str | Path) -> Path:
     return folder
 
 
-def _not_toml(directory: str, names: list[str]) -> list[str]:
-    """For ``copytree``: skip everything but TOML files and folders."""
-    return [n for n in names if not n.endswith(".toml") and not (Path(directory) / n).is_dir()]
+#: What the library holds: scenario files and the JSON Schemas they name (``schemas/``).
+LIBRARY_FILES = (".toml", ".json")
+
+
+def _not_library(directory: str, names: list[str]) -> list[str]:
+    """For ``copytree``: skip everything but library files and folders."""
+    return [
+        n for n in names if not n.endswith(LIBRARY_FILES) and not (Path(directory) / n).is_dir()
+    ]

@@ -53,13 +53,25 @@ from sim.inputs.scenario import (
     Scenario,
     Window,
 )
-from sim.inputs.schema import Table
+from sim.inputs.schema import DATETIME_SCHEMA, Table
 from sim.inputs.sources import Sources, read_scenario_file
 from sim.model.periods import SCALAR_RULES
 from sim.model.weather import Weather, no_weather
 
 #: Longest description, characters (it heads the report page).
 MAX_DESCRIPTION = 2_000
+
+# JSON Schema of the values read raw (the readers check them; editors see these).
+#: A list of distinct names (vehicle pools, population groups).
+NAMES = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}
+HOUR = {"type": "number", "minimum": 0, "maximum": 24}
+CELSIUS = {"type": "number", "minimum": -MAX_CELSIUS, "maximum": MAX_CELSIUS}
+
+
+def _pair(first: dict, second: dict | None = None) -> dict:
+    """JSON Schema of a pair of numbers, ``[first, second]``."""
+    items = [first, first if second is None else second]
+    return {"type": "array", "items": items, "minItems": 2, "maxItems": 2}
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
@@ -86,7 +98,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     path = locate(path)
     sources = read_scenario_file(path, overrides)
     root = Table(sources.data, (), sources)
-    start = root.raw("start", allowed="a local date-time, e.g. 2016-12-15T05:00:00")
+    start = root.raw(
+        "start", allowed="a local date-time, e.g. 2016-12-15T05:00:00", schema=DATETIME_SCHEMA
+    )
     if isinstance(start, str):
         try:
             start = datetime.fromisoformat(start)
@@ -298,7 +312,9 @@ def _read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group,
     for order, (name, t) in enumerate(population.named_tables()):
         count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
         priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
-        vehicles = t.raw("vehicles", allowed=f"a list of vehicle pools from {list(by_name)}")
+        vehicles = t.raw(
+            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=NAMES
+        )
         if (
             not isinstance(vehicles, list)
             or not vehicles
@@ -429,8 +445,8 @@ def _check_convoy_can_form(
 
 def _read_hours(t: Table, key: str) -> tuple[float, float]:
     """Opening and closing hour of day, ``[6, 18]``; ``[22, 6]`` spans midnight."""
-    value = t.raw(key)
     allowed = "[opening, closing] hours of day in [0, 24], different, e.g. [6, 18]"
+    value = t.raw(key, allowed=allowed, schema=_pair(HOUR))
     if (
         not isinstance(value, list)
         or len(value) != 2
@@ -473,7 +489,7 @@ def _read_private(
     for name, t in private.named_tables():
         if name in {p.name for p in pools}:
             raise private.error(name, "a private stream needs a name no vehicle pool has")
-        chosen = t.raw("groups", allowed=f"a list of groups from {names}")
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=NAMES)
         if (
             not isinstance(chosen, list)
             or not chosen
@@ -635,9 +651,7 @@ def _crossing_throughput(t: Table, crossing: Crossing | None) -> float | None:
 
 def _max_hold(t: Table) -> float | None:
     """A period's ``max_hold``: hours > 0, or ``inf`` for no limit from then on."""
-    if t.has("max_hold") and t.raw("max_hold") == math.inf:
-        return math.inf
-    return t.number("max_hold", None, above=0, unit="hours (or inf: no limit)")
+    return t.number("max_hold", None, above=0, unit="hours", unlimited=True)
 
 
 def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> tuple:
@@ -645,12 +659,10 @@ def _by_name(t: Table, key: str, names: list[str], what: str, **bounds: Any) -> 
     if not t.has(key):
         return ()
     table = t.table(key)
-    out = []
     for name in table.data:
         if name not in names:
             raise table.error(name, f"unknown {what} {name!r}; the scenario has {names}")
-        out.append((name, table.number(name, **bounds)))
-    return tuple(out)
+    return tuple(table.numbers(**bounds))
 
 
 def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
@@ -675,10 +687,11 @@ def _read_weather(t: Table, start: datetime, horizon: float) -> Weather:
             points.append((float(point[0]), float(point[1])))
         return tuple(points)
 
-    days = t.raw("days", None)
+    day = {"type": "array", "minItems": 1, "items": _pair(HOUR, CELSIUS)}
+    days = t.raw("days", None, "a list of daily profiles", {"type": "array", "items": day})
     profiles: tuple[tuple[tuple[float, float], ...], ...]
     if days is None:
-        profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]"), "daily"),)
+        profiles = (profile(t.raw("daily", allowed="[[hour, °C], ...]", schema=day), "daily"),)
     elif isinstance(days, list) and days and not t.has("daily"):
         profiles = tuple(profile(d, f"days.{i}") for i, d in enumerate(days))
     else:

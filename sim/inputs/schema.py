@@ -4,20 +4,93 @@
 and remembers that the key is known; :meth:`Table.close` then refuses any key nobody asked
 for, so a typo fails loudly instead of being ignored. Every error names the file that set
 the key, the dotted key path and what is allowed.
+
+The accessors' arguments are the schema of the file: while a :class:`Recording` is active,
+each call also records what it accepts as a JSON Schema fragment, under the table's
+*pattern* (its path with ``*`` for a named entry such as a pool and ``[]`` for an element
+of an array of tables). :mod:`sim.inputs.json_schema` builds the JSON Schema editors use
+from what the loader asked while reading the library.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.limits import LARGEST, MAX_HOURS
-from sim.inputs.sources import Key, Sources
+from sim.inputs.sources import DATETIME, Key, Sources
 from sim.model.distributions import Distribution
 
 MISSING: Any = object()
+
+#: A table's path with ``*`` for any named entry and ``[]`` for any element of an array.
+Pattern = tuple[str, ...]
+#: A date-time as JSON tools see a TOML one: ISO text. Taplo writes a local date-time with a
+#: ``Z``, so the schema cannot tell it from one with an offset (which the loader refuses).
+DATETIME_SCHEMA = {
+    "type": "string",
+    "pattern": DATETIME.pattern.removesuffix("$") + r"(\.\d+)?(Z|[+-]\d\d:\d\d)?$",
+}
+#: Where a fragment stands for a sub-table: the sub-table's pattern.
+TABLE = "$table"
+
+
+@dataclass
+class Shape:
+    """What the loader asked of every table of one pattern.
+
+    Attributes
+    ----------
+    keys : dict
+        Key -> the JSON Schema fragments its accessor calls declared (one per call that
+        differed).
+    visits : list of set
+        For each table read, the keys it required (read without a default).
+    closed : bool
+        Whether unknown keys are refused (the reader called :meth:`Table.close`).
+    entries : dict or None
+        For a table of named entries (``[fleet.buses]``, ``per_convoy = {buses = 60}``):
+        the fragment of any entry (a sub-table's under :data:`TABLE`).
+    """
+
+    keys: dict[str, list[dict]] = field(default_factory=dict)
+    visits: list[set[str]] = field(default_factory=list)
+    closed: bool = False
+    entries: dict | None = None
+
+
+@dataclass
+class Recording:
+    """The shapes of the tables read while it was active, and the places in the code that
+    asked (file, line, column of each accessor call), so a test can see that every one of
+    them was reached."""
+
+    shapes: dict[Pattern, Shape] = field(default_factory=dict)
+    sites: set[tuple[str, int, int]] = field(default_factory=set)
+
+    def shape(self, pattern: Pattern) -> Shape:
+        return self.shapes.setdefault(pattern, Shape())
+
+
+_RECORDING: ContextVar[Recording | None] = ContextVar("recording", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[Recording]:
+    """Record the schema of every table read in this block (see :class:`Recording`)."""
+    found = Recording()
+    token = _RECORDING.set(found)
+    try:
+        yield found
+    finally:
+        _RECORDING.reset(token)
 
 
 class Table:
@@ -33,14 +106,39 @@ class Table:
         Where values came from, for error messages.
     start : datetime, optional
         The scenario's start, to turn date-times into hours.
+    pattern : tuple of str, optional
+        Its pattern for a :class:`Recording` (``key`` by default).
     """
 
-    def __init__(self, data: dict, key: Key, sources: Sources, start: datetime | None = None):
+    def __init__(
+        self,
+        data: dict,
+        key: Key,
+        sources: Sources,
+        start: datetime | None = None,
+        pattern: Pattern | None = None,
+    ):
         self.data = data
         self.key = key
         self.sources = sources
         self.start = start
+        self.pattern = key if pattern is None else pattern
         self._known: set[str] = set()
+        self._recording = _RECORDING.get()
+        self._required: set[str] = set()
+        if self._recording is not None:
+            self._recording.shape(self.pattern).visits.append(self._required)
+
+    def _declare(self, name: str, fragment: dict, required: bool) -> None:
+        """Record what key ``name`` accepts (while a :class:`Recording` is active)."""
+        if self._recording is None:
+            return
+        fragments = self._recording.shape(self.pattern).keys.setdefault(name, [])
+        if fragment not in fragments:
+            fragments.append(fragment)
+        if required:
+            self._required.add(name)
+        self._recording.sites.add(_caller())
 
     def error(self, name: str, message: str) -> ScenarioError:
         """A ``ScenarioError`` for key ``name`` (may be dotted, ``a.0.b``) of this table."""
@@ -80,17 +178,8 @@ class Table:
         """
         if maximum is None:
             maximum = LARGEST
-        kind = "an integer" if integer else "a number"
-        bounds = []
-        if minimum is not None:
-            bounds.append(f">= {minimum:g}")
-        if above is not None:
-            bounds.append(f"> {above:g}")
-        if maximum is not None:
-            bounds.append(f"<= {maximum:g}")
-        allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
-        if unlimited:
-            allowed += ", or inf for no limit"
+        allowed, fragment = _number_rule(minimum, above, maximum, integer, unit, unlimited)
+        self._declare(name, _described(fragment, allowed, default), default is MISSING)
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -110,6 +199,10 @@ class Table:
     def text(self, name: str, default: Any = MISSING, choices: tuple[str, ...] = ()) -> Any:
         """A string, optionally one of ``choices``."""
         allowed = f"one of {', '.join(map(repr, choices))}" if choices else "a string"
+        fragment: dict[str, Any] = {"type": "string"}
+        if choices:
+            fragment["enum"] = list(choices)
+        self._declare(name, _described(fragment, allowed, default), default is MISSING)
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -119,6 +212,8 @@ class Table:
 
     def flag(self, name: str, default: Any = MISSING) -> Any:
         """A boolean, ``true`` or ``false``."""
+        fragment = _described({"type": "boolean"}, "true or false", default)
+        self._declare(name, fragment, default is MISSING)
         value = self._get(name, default, "true or false")
         if value is default and default is not MISSING:
             return value
@@ -129,6 +224,9 @@ class Table:
     def time(self, name: str, default: Any = MISSING) -> Any:
         """A moment as hours from the scenario start: a local date-time or a number >= 0."""
         allowed = "a local date-time (2016-12-15T14:30:00) or hours from start >= 0"
+        hours = {"type": "number", "minimum": 0, "maximum": MAX_HOURS}
+        fragment = _described({"anyOf": [hours, DATETIME_SCHEMA]}, allowed, default)
+        self._declare(name, fragment, default is MISSING)
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -162,6 +260,7 @@ class Table:
 
     def duration(self, name: str, default: Any = MISSING) -> Any:
         """A duration distribution, hours (see :mod:`sim.model.distributions`)."""
+        self._declare(name, {"$ref": "#/definitions/duration"}, default is MISSING)
         value = self._get(name, default, 'a duration table, e.g. {dist = "fixed", value = 1.0}')
         if value is default and default is not MISSING:
             return value
@@ -175,23 +274,29 @@ class Table:
 
     def table(self, name: str, default_empty: bool = False) -> Table:
         """A sub-table (an empty one if absent and ``default_empty``)."""
+        pattern = (*self.pattern, name)
+        self._declare(name, {TABLE: pattern}, not default_empty)
         value = self._get(name, {} if default_empty else MISSING, "a table")
         if not isinstance(value, dict):
             raise self.error(name, f"must be a table, got {value!r}")
-        return Table(value, (*self.key, name), self.sources, self.start)
+        return Table(value, (*self.key, name), self.sources, self.start, pattern)
 
     def tables(self, name: str) -> list[Table]:
         """An array of tables (empty if absent)."""
+        pattern = (*self.pattern, name, "[]")
+        self._declare(name, {"type": "array", "items": {TABLE: pattern}}, False)
         value = self._get(name, [], "an array of tables")
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise self.error(name, f"must be an array of tables ([[{name}]]), got {value!r}")
         return [
-            Table(v, (*self.key, name, str(i)), self.sources, self.start)
+            Table(v, (*self.key, name, str(i)), self.sources, self.start, pattern)
             for i, v in enumerate(value)
         ]
 
     def named_tables(self) -> list[tuple[str, Table]]:
         """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order."""
+        pattern = (*self.pattern, "*")
+        self._entries({TABLE: pattern})
         out = []
         for name, value in self.data.items():
             if not isinstance(value, dict):
@@ -199,16 +304,96 @@ class Table:
             if not name.isidentifier():
                 raise self.error(name, "names must be letters, digits and underscores")
             self._known.add(name)
-            out.append((name, Table(value, (*self.key, name), self.sources, self.start)))
+            table = Table(value, (*self.key, name), self.sources, self.start, pattern)
+            out.append((name, table))
         return out
 
-    def raw(self, name: str, default: Any = MISSING, allowed: str = "a value") -> Any:
-        """A value read without conversion; the caller checks it."""
+    def numbers(self, **bounds: Any) -> list[tuple[str, Any]]:
+        """Every entry of a table of named numbers, e.g. ``per_convoy = {buses = 60}``, in
+        file order, each checked as :meth:`number` checks one (``bounds`` are its)."""
+        rule: dict[str, Any] = {"minimum": None, "above": None, "maximum": LARGEST}
+        rule.update({"integer": False, "unit": "", "unlimited": False, **bounds})
+        allowed, fragment = _number_rule(**rule)
+        self._entries(_described(fragment, allowed, MISSING))
+        recorded, self._recording = self._recording, None  # entries are not keys of a shape
+        try:
+            return [(name, self.number(name, **bounds)) for name in self.data]
+        finally:
+            self._recording = recorded
+
+    def _entries(self, fragment: dict) -> None:
+        """Record that this table's entries are named freely, each as ``fragment``."""
+        if self._recording is not None:
+            self._recording.shape(self.pattern).entries = fragment
+            self._recording.sites.add(_caller())
+
+    def raw(
+        self,
+        name: str,
+        default: Any = MISSING,
+        allowed: str = "a value",
+        schema: dict | None = None,
+    ) -> Any:
+        """A value read without conversion; the caller checks it. ``schema`` is the JSON
+        Schema of what the caller accepts, where JSON Schema can say it."""
+        self._declare(name, _described(dict(schema or {}), allowed, default), default is MISSING)
         return self._get(name, default, allowed)
 
     def close(self) -> None:
         """Refuse keys that no accessor asked for."""
+        if self._recording is not None:
+            self._recording.shape(self.pattern).closed = True
         unknown = [k for k in self.data if k not in self._known]
         if unknown:
             allowed = ", ".join(sorted(self._known)) or "none"
             raise self.error(unknown[0], f"unknown key; allowed here: {allowed}")
+
+
+def _number_rule(
+    minimum: float | None,
+    above: float | None,
+    maximum: float,
+    integer: bool,
+    unit: str,
+    unlimited: bool,
+) -> tuple[str, dict[str, Any]]:
+    """What :meth:`Table.number` allows, in words and as a JSON Schema fragment."""
+    kind = "an integer" if integer else "a number"
+    bounds = []
+    if minimum is not None:
+        bounds.append(f">= {minimum:g}")
+    if above is not None:
+        bounds.append(f"> {above:g}")
+    bounds.append(f"<= {maximum:g}")
+    allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
+    if unlimited:
+        allowed += ", or inf for no limit"
+    fragment: dict[str, Any] = {"type": "integer" if integer else "number"}
+    for word, bound in (("minimum", minimum), ("exclusiveMinimum", above)):
+        if bound is not None:
+            fragment[word] = bound
+    if not unlimited:  # JSON has no inf to allow
+        fragment["maximum"] = maximum
+    return allowed, fragment
+
+
+def _described(fragment: dict, allowed: str, default: Any) -> dict:
+    """``fragment`` with the words of what is allowed and a plain default (JSON has no inf;
+    a default the loader works out, such as a file's name, differs between files and is
+    dropped when the fragments are merged)."""
+    fragment["description"] = allowed
+    plain = isinstance(default, bool | str) or (
+        isinstance(default, int | float) and math.isfinite(default)
+    )
+    if default is not MISSING and plain:
+        fragment["default"] = default
+    return fragment
+
+
+def _caller() -> tuple[str, int, int]:
+    """Where the loader called the accessor: the first frame outside this module."""
+    frame = sys._getframe(1)
+    while frame.f_code.co_filename == __file__:
+        frame = frame.f_back  # type: ignore[assignment]
+    positions = list(frame.f_code.co_positions())[frame.f_lasti // 2]
+    return frame.f_code.co_filename, positions[0] or 0, positions[2] or 0

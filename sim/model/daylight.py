@@ -1,7 +1,10 @@
 """Daily hours in which convoys may form (``convoy.departure_hours``).
 
 Both engines call :func:`gate`, with a number or an array of times, and get the same bits:
-a convoy's fate must not depend on the engine.
+a convoy's fate must not depend on the engine. The next opening is one instant whenever it
+is asked for: the first opening after the start plus whole days, not ``t`` plus the hours
+left, whose rounding would depend on ``t`` (a decision set at 18.999999999999996 h from one
+time and at 19.0 h from another falls on either side of an event at 19.0 h).
 
 >>> open_now, next_open = gate((6.0, 18.0), start_hour=5.0, t=0.5)  # 05:30
 >>> bool(open_now), float(next_open)                                # opens at 06:00
@@ -42,4 +45,6 @@ def gate(
     until_open = np.mod(opening - hour, 24.0)
     since_open = np.mod(hour - opening, 24.0)
     open_now = (since_open < np.mod(closing - opening, 24.0)) | (until_open < TOLERANCE)
-    return open_now, np.where(open_now, t, t + until_open)
+    first = np.mod(opening - start_hour, 24.0)  # hours from the start of the first opening
+    days = np.maximum(np.ceil((t - first) / 24.0), 0.0)  # closed: strictly before an opening
+    return open_now, np.where(open_now, t, first + 24.0 * days)

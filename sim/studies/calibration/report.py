@@ -30,6 +30,7 @@ from sim.outputs.results import (
     read_npz,
     versions,
 )
+from sim.studies.calibration.conflicts import conflicts
 from sim.studies.calibration.figures import write_calibration_figures
 from sim.studies.calibration.record import CalibrationRecord, Refit
 from sim.studies.calibration.summary import (
@@ -243,6 +244,7 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
             f"{v[6]} ({best[0]}–{best[2]}) | {'yes' if c.met else '**no**'} |"
         )
     lines += ["", "Targets the posterior cannot meet: " + _missed(missed, scenario), ""]
+    lines += _conflicts(calibration)
     lines += _milestones(calibration)
     lines += _sensitivity(calibration)
     lines += [
@@ -269,17 +271,50 @@ def _milestones(calibration: CalibrationRecord) -> list[str]:
     lines = [
         "## Posterior predictive: people evacuated by each milestone",
         "",
-        "Median and 90% band of the cumulative evacuated over the posterior draws (one "
-        "replication each) and over the best fit's replications. Milestones that are not "
-        "targets are predictions, not fitted.",
+        "Mean, median and 90% band of the cumulative evacuated over the posterior draws "
+        "(one replication each) and over the best fit's replications. Milestones that are "
+        "not targets are predictions, not fitted.",
         "",
-        "| milestone | local time | posterior draws: median (90%) | best fit: median (90%) |",
+        "| milestone | local time | posterior draws: mean; median (90%) "
+        "| best fit: mean; median (90%) |",
         "|---|---|---|---|",
     ]
     for b in bands:
         p, q = (tuple(_num(x) for x in band) for band in (b.posterior, b.best))
+        mean, best = _num(b.posterior_mean), _num(b.best_mean)
         when = scenario.clock(b.at).strftime("%a %d %b %H:%M")
-        lines.append(f"| `{b.name}` | {when} | {p[1]} ({p[0]}–{p[2]}) | {q[1]} ({q[0]}–{q[2]}) |")
+        lines.append(
+            f"| `{b.name}` | {when} | {mean}; {p[1]} ({p[0]}–{p[2]}) "
+            f"| {best}; {q[1]} ({q[0]}–{q[2]}) |"
+        )
+    return [*lines, ""]
+
+
+def _conflicts(calibration: CalibrationRecord) -> list[str]:
+    scenario = calibration.targets.scenario
+    checks = {c.metric: c for c in predictive_checks(calibration)}
+    lines = [
+        "## Which targets conflict",
+        "",
+        "Each target left out of the distance in turn (the same draws, as many accepted): "
+        "what the other figures then predict for it (median and 90% interval), whether its "
+        "reported value lies inside, the other targets' mean squared distance (sum of their "
+        "squared z) with it and without it, and the target met better the most without it. "
+        "A target the others place outside its reported value conflicts with them.",
+        "",
+        "| left out | reported | the others predict | reported inside? | others' squared "
+        "distance: with / without it | eases most (its squared z: with / without) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in conflicts(calibration):
+        check = checks[c.metric]
+        low, median, high = (_val(check, x, scenario) for x in c.predicted)
+        eased = f"`{c.eased}` ({c.eased_from:.1f} / {c.eased_to:.1f})" if c.eased else "none"
+        lines.append(
+            f"| `{c.metric}` | {_val(check, check.value, scenario)} | {median} ({low}–{high}) "
+            f"| {'yes' if c.agrees else '**no**'} | {c.others_with:.1f} / {c.others_without:.1f} "
+            f"| {eased} |"
+        )
     return [*lines, ""]
 
 

@@ -76,8 +76,8 @@ def predictive_checks(calibration: CalibrationRecord) -> list[TargetCheck]:
                 t.low,
                 t.high,
                 t.source,
-                _quantiles(posterior[:, j]),
-                _quantiles(best),
+                quantiles(posterior[:, j]),
+                quantiles(best),
                 float(np.nanmean(best)),
             )
         )
@@ -85,13 +85,16 @@ def predictive_checks(calibration: CalibrationRecord) -> list[TargetCheck]:
 
 
 class MilestoneBand(NamedTuple):
-    """People evacuated by a clock-time milestone: 5th, 50th and 95th percentiles over the
-    posterior draws and over the best fit's replications (the posterior predictive curve)."""
+    """People evacuated by a clock-time milestone: 5th, 50th and 95th percentiles and the
+    mean over the posterior draws and over the best fit's replications (the posterior
+    predictive curve)."""
 
     name: str
     at: float
     posterior: tuple[float, float, float]
     best: tuple[float, float, float]
+    posterior_mean: float
+    best_mean: float
 
 
 def milestone_bands(calibration: CalibrationRecord) -> list[MilestoneBand]:
@@ -100,15 +103,20 @@ def milestone_bands(calibration: CalibrationRecord) -> list[MilestoneBand]:
     scenario = calibration.targets.scenario
     timed = sorted(((m.at, m) for m in scenario.milestones if m.at is not None), key=lambda p: p[0])
     posterior, best = calibration.series.metrics, calibration.best_run.metrics
-    return [
-        MilestoneBand(
-            m.name,
-            at,
-            _quantiles(posterior[f"evacuated_by_{m.name}"]),
-            _quantiles(best[f"evacuated_by_{m.name}"]),
+    bands = []
+    for at, m in timed:
+        drawn, fitted_run = posterior[f"evacuated_by_{m.name}"], best[f"evacuated_by_{m.name}"]
+        bands.append(
+            MilestoneBand(
+                m.name,
+                at,
+                quantiles(drawn),
+                quantiles(fitted_run),
+                float(np.nanmean(drawn)),
+                float(np.nanmean(fitted_run)),
+            )
         )
-        for at, m in timed
-    ]
+    return bands
 
 
 def unit(target: Target) -> str:
@@ -134,7 +142,8 @@ def sensitivity_rows(calibration: CalibrationRecord) -> list[tuple[str, float, l
     return main + [(r.metric, r.value, fitted(calibration, r)) for r in calibration.sensitivity]
 
 
-def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
+def quantiles(values: np.ndarray) -> tuple[float, float, float]:
+    """5th, 50th and 95th percentiles of the defined values (nan if none is)."""
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return (np.nan, np.nan, np.nan)
