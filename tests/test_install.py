@@ -82,8 +82,11 @@ def test_installed_evacsim_runs_a_bundled_scenario_by_name(installed):
     assert done.returncode == 0, done.stderr
     assert (installed["work"] / "run" / "summary.csv").is_file()
     assert "aleppo_2016: 2 replications" in done.stdout
-    # a what-if's `extends` resolves inside the installed library
-    checked = command(installed, "evacsim", "validate", "what-if/double_fleet", "patients_last")
+    # a what-if's `extends` resolves inside the installed library; a unique last part names
+    # a file (patients_last is both a first-phase and a whole-operation what-if: not unique)
+    checked = command(
+        installed, "evacsim", "validate", "what-if/full/patients_last", "deterministic"
+    )
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.count(": ok (") == 2
 

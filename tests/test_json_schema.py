@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import importlib
 import inspect
 import json
 import os
@@ -19,13 +20,21 @@ import pytest
 from conftest import ROOT, evacsim
 
 from sim.errors import ScenarioError
-from sim.inputs import loader
+from sim.inputs import loader, sections
 from sim.inputs.json_schema import read_files, scenario_schema, schema_text
 from sim.inputs.library import entries
 from sim.inputs.loader import load_scenario
 
 SHIPPED = ROOT / "scenarios" / "schemas" / "scenario.json"
 MALFORMED = Path(__file__).parent / "malformed"
+#: The loader and its sections' readers: every module that asks a Table for a key.
+READERS = [
+    loader,
+    *(
+        importlib.import_module(f"sim.inputs.sections.{path.stem}")
+        for path in sorted(Path(sections.__file__).parent.glob("[!_]*.py"))
+    ),
+]
 #: The Table accessors: every call of one in the loader is a statement of the schema.
 ACCESSORS = {"number", "text", "flag", "time", "duration", "table", "tables", "named_tables"}
 ACCESSORS |= {"numbers", "raw"}
@@ -96,18 +105,21 @@ def test_the_shipped_schema_is_the_one_the_loader_gives():
 
 
 def test_every_key_the_loader_reads_is_in_the_schema():
-    tree = ast.parse(inspect.getsource(loader))
-    calls = {
-        (node.lineno, node.col_offset)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ACCESSORS
-    }
-    reached = {(line, col) for file, line, col in read_files().sites if file == loader.__file__}
-    lines = inspect.getsource(loader).splitlines()
-    missed = [f"loader.py:{n}: {lines[n - 1].strip()}" for n, _ in sorted(calls - reached)]
-    assert not missed, (
+    sites = read_files().sites
+    missed = []
+    for module in READERS:
+        calls = {
+            (node.lineno, node.col_offset)
+            for node in ast.walk(ast.parse(inspect.getsource(module)))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ACCESSORS
+        }
+        reached = {(line, col) for file, line, col in sites if file == module.__file__}
+        lines = inspect.getsource(module).splitlines()
+        name = Path(module.__file__).name
+        missed += [f"{name}:{n}: {lines[n - 1].strip()}" for n, _ in sorted(calls - reached)]
+    assert len(READERS) > 1 and not missed, (
         "no bundled scenario or probe reads these keys, so the schema lacks them: add a "
         "probe to sim/inputs/probes/ that does\n" + "\n".join(missed)
     )

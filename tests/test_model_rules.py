@@ -155,7 +155,7 @@ def test_convoys_and_people_are_counted_as_they_leave_cross_and_arrive():
     )
     m = result.metrics
     counts = {
-        key: [m[f"{kind}_by_{key}"][0] for kind in ("departed", "crossed", "evacuated")]
+        key: [m[f"{kind}_by_{key}"][0] for kind in ("departed", "people_crossed", "evacuated")]
         for key in "abc"
     }
     assert counts == {"a": [600, 0, 0], "b": [600, 600, 0], "c": [600, 600, 600]}
@@ -177,7 +177,7 @@ def test_a_convoy_turned_back_has_not_left():
     m = result.metrics
     assert (m["departed_by_a"][0], m["convoys_departed_by_a"][0]) == (600, 1)
     assert (m["departed_by_b"][0], m["convoys_departed_by_b"][0]) == (0, 0)
-    assert m["crossed_by_b"][0] == 0
+    assert m["people_crossed_by_b"][0] == 0
 
 
 def test_the_peak_queue_is_one_people_stood_in_and_the_mean_is_time_weighted():

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import shutil
+import signal
 import tomllib
 from pathlib import Path
 
@@ -281,6 +283,31 @@ def test_a_superseded_block_stops_halfway_and_its_worker_goes_on():
     assert [k[2:] for k in blocks] == [(0, 20)] and same
 
 
+def test_a_worker_that_dies_fails_its_block_and_is_replaced():
+    """An engine process killed from outside (out of memory, an operator): the request
+    waiting for its block gets an error instead of waiting for ever, and a new process
+    takes the next block."""
+    full = sim.load_scenario(FULL)
+    small = sim.load_scenario("scenarios/workshop/random.toml")
+
+    async def kill():
+        workers = Workers(1)
+        try:
+            task = workers.submit(run_block, full, 5000, 1, 0)
+            while workers.workers[0].task is None:
+                await asyncio.sleep(0.01)
+            dead = workers.workers[0].process
+            os.kill(dead.pid, signal.SIGKILL)
+            with pytest.raises(RuntimeError, match="engine process died"):
+                await task.future
+            block, _ = await workers.submit(run_block, small, 5, 1, 0).future
+            return block.reps, workers.workers[0].process is not dead, workers.done
+        finally:
+            workers.close()
+
+    assert asyncio.run(kill()) == (5, True, 1)
+
+
 def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
     order = []
@@ -323,6 +350,16 @@ def test_the_refined_answer_runs_beside_the_first_and_a_newer_move_stops_it(clie
     ask(client, reps=10, seed=3, seq=1, ahead=5000, **full, **{"fleet.buses.count": "61"})
     newer = ask(client, reps=10, seed=3, seq=2, **full, **{"fleet.buses.count": "62"})
     assert newer["timing"]["blocks_stopped"] == 2
+
+
+def test_a_precise_answer_stops_the_doubling_run_ahead(client):
+    """With a precision the page runs the next doubling ahead; an answer already precise
+    enough says so (the page stops there), and the doubling's blocks are stopped: the one
+    running interrupted, the one queued dropped."""
+    settings = {"base": "aleppo_2016_full", "client": "d", "fleet.buses.count": "63"}
+    got = ask(client, reps=10, seed=3, seq=1, precision=0.5, ahead=5000, **settings)
+    assert got["precise"] and got["timing"]["blocks_stopped"] == 2
+    assert "precise" not in ask(client, reps=10, seed=3, seq=2, **settings)  # none asked
 
 
 def test_blocks_from_the_cache_equal_one_run():

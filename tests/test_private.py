@@ -74,6 +74,48 @@ def test_private_columns_share_the_crossing_with_the_convoys(tmp_path, engine):
     np.testing.assert_allclose(m["wait_mean_fighters"], 60 * 1.2 / 200)
 
 
+# The same run, counted at three moments (hand-worked above): the first column (140) and the
+# convoy (100) leave at 0 h, the second column (60) at 1.2 h; past the checkpoint at 1.0 h
+# (column), 1.5 h (convoy) and 1.95 h (column); at reception 0.5 h later.
+MOMENTS = """
+[[milestones]]
+name = "a"
+at = 2016-12-21T18:12:00
+[[milestones]]
+name = "b"
+at = 2016-12-21T18:36:00
+[[milestones]]
+name = "c"
+at = 2016-12-21T19:00:00
+"""
+
+
+@pytest.mark.parametrize("engine", [run_des, run_vector])
+def test_people_who_left_and_crossed_in_private_vehicles_count(tmp_path, engine):
+    """Departed, crossed and evacuated count the people of every vehicle kind; the convoy
+    counts count convoys only."""
+    m = engine(load(tmp_path, text=TEXT + MOMENTS), 1, seed=1).metrics
+    got = {k: v[0] for k, v in m.items()}
+    assert got["people_departed"] == got["people_crossed"] == got["evacuated"] == 300
+    assert got["people_departed_private"] == got["people_crossed_private"] == 200
+    assert got["convoys_departed"] == got["convoys_crossed"] == got["convoys"] == 1
+    # at 1.2 h (the second column leaves at that instant), 1.6 h and 2.0 h
+    by = {k: [got[f"{k}_by_{m}"] for m in "abc"] for k in ("departed", "people_crossed")}
+    assert by == {"departed": [300, 300, 300], "people_crossed": [140, 240, 300]}
+    assert [got[f"convoys_crossed_by_{m}"] for m in "abc"] == [0, 1, 1]
+    assert [got[f"evacuated_by_{m}"] for m in "abc"] == [0, 140, 240]
+
+
+@pytest.mark.parametrize("engine", [run_des, run_vector])
+def test_people_past_the_checkpoint_may_not_have_reached_reception(tmp_path, engine):
+    """At 1.2 h the first column is past the checkpoint (1.0 h), not yet at reception."""
+    m = engine(load(tmp_path, ["horizon=1.2"]), 1, seed=1).metrics
+    got = {k: v[0] for k, v in m.items()}
+    assert (got["people_crossed"], got["people_crossed_private"], got["evacuated"]) == (140, 140, 0)
+    assert (got["people_departed"], got["people_departed_private"]) == (300, 200)
+    assert got["aboard_at_end"] == 300
+
+
 def test_a_column_due_in_a_suspension_leaves_when_it_ends(tmp_path):
     """Halted 1.0-2.0 h: the second column leaves at 2.0 h and is clear at 3.25 h."""
     scenario = load(tmp_path, ["ceasefire.windows=[{start = 1.0, end = 2.0}]"])

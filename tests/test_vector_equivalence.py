@@ -67,6 +67,9 @@ def test_random_scenarios_agree(overrides, seed):
     np.testing.assert_array_equal(
         m["arrived"], m["evacuated"] + m["waiting_at_end"] + m["aboard_at_end"] + left
     )
+    # whatever carried them: left the pickup, then past the checkpoint, then at reception
+    assert (m["people_departed"] >= m["people_crossed"]).all()
+    assert (m["people_crossed"] >= m["evacuated"]).all()
 
 
 #: An exchange on the deterministic scenario: the linked site's convoys 3 h from the bridge.

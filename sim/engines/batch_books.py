@@ -68,6 +68,8 @@ class BatchBooks:
         self.people_departed = np.zeros(R, dtype=np.int64)  # less those turned back since
         self.people_crossed = np.zeros(R, dtype=np.int64)
         self.convoys_crossed = np.zeros(R, dtype=np.int64)
+        self.private_departed = np.zeros(R, dtype=np.int64)  # people in private columns
+        self.private_crossed = np.zeros(R, dtype=np.int64)
         # per time milestone: people and convoys departed (net), crossed, at or before it
         self.road = [(m, *(np.zeros(R, dtype=np.int64) for _ in range(4))) for m in at]
         self.counted = [
@@ -227,23 +229,28 @@ class BatchBooks:
     # -- convoys and the ceasefire ----------------------------------------------------------
 
     def on_the_road(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
-        """Convoys leave the pickup (``convoys = 1``) or turn back after leaving (-1)."""
+        """Convoys leave the pickup (``convoys = 1``) or turn back after leaving (-1), or
+        private columns leave it (``convoys = 0``)."""
         now = self.batch.now[idx]
         self.people_departed[idx] += people
+        if not convoys:
+            self.private_departed[idx] += people
         for milestone, by_people, by_convoys, _, _ in self.road:
             on = now <= milestone.at
             by_people[idx[on]] += people[on]
             by_convoys[idx[on]] += convoys
 
-    def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray) -> None:
-        """Convoys pass the checkpoint."""
+    def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
+        """Convoys (``convoys = 1``) or private columns (0) pass the checkpoint."""
         now = self.batch.now[idx]
         self.people_crossed[idx] += people
-        self.convoys_crossed[idx] += 1
+        self.convoys_crossed[idx] += convoys
+        if not convoys:
+            self.private_crossed[idx] += people
         for milestone, _, _, by_people, by_convoys in self.road:
             on = now <= milestone.at
             by_people[idx[on]] += people[on]
-            by_convoys[idx[on]] += 1
+            by_convoys[idx[on]] += convoys
 
     def departure(self, idx: np.ndarray) -> None:
         now = self.batch.now[idx]
@@ -427,6 +434,8 @@ class BatchBooks:
             m.update(self.exchange.metrics(b, end))
         if s.private:
             m["evacuated_private"] = self.evacuated_private.astype(float)
+            m["people_departed_private"] = self.private_departed.astype(float)
+            m["people_crossed_private"] = self.private_crossed.astype(float)
         for i, name in enumerate(s.crossers):
             m[f"crossed_{name}"] = self.crossed[i].astype(float)
         if b.crossing_on:
@@ -453,7 +462,7 @@ class BatchBooks:
                 )
                 m[f"departed_by_{key}"] = departed.astype(float)
                 m[f"convoys_departed_by_{key}"] = convoys_departed.astype(float)
-                m[f"crossed_by_{key}"] = crossed.astype(float)
+                m[f"people_crossed_by_{key}"] = crossed.astype(float)
                 m[f"convoys_crossed_by_{key}"] = convoys_crossed.astype(float)
             if milestone.after_convoys is not None:
                 m[f"time_of_{key}"] = time

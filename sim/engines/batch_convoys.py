@@ -225,7 +225,7 @@ class BatchConvoys(BatchPart):
         """Convoys pass the checkpoint (and an exchange's meeting point, ``note`` if they
         waited there) towards reception."""
         self._crossed(slot, idx)
-        self.books.crossed_checkpoint(idx, self.c_people[slot, idx])
+        self.books.crossed_checkpoint(idx, self.c_people[slot, idx], 1)
         self.books.convoy_event(slot, idx, "passes_checkpoint", note)
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION

@@ -148,6 +148,7 @@ class BatchPrivate(BatchPart):
         self.c_departed[slot, idx] = now
         self.c_at_checkpoint[slot, idx] = np.nan
         self.books.change_waiting(idx, -taken, boarding=True)
+        self.books.on_the_road(idx, taken, 0)
         self._column_event(slot, idx, "private_departs")
         trip = self._leg("to_checkpoint", slot, idx, "private_to_checkpoint")
         self._set_timer(slot, idx, now + trip, PRIVATE_TO_CHECKPOINT)
@@ -205,6 +206,7 @@ class BatchPrivate(BatchPart):
         if on.any():
             s, j = slot[on], idx[on]
             self._crossed(s, j)
+            self.books.crossed_checkpoint(j, self.c_people[s, j], 0)
             trip = self._leg("to_reception", s, j, "private_to_reception")
             self._set_timer(s, j, self.now[j] + trip, PRIVATE_TO_RECEPTION)
 

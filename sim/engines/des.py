@@ -384,7 +384,7 @@ class Evacuation(Timetable):
         if self.exchange is not None:  # it meets the linked site's convoys at the bridge
             note = yield from self.exchange.meet(trip)
         self.crossing.passed(trip.vehicles)
-        self.books.crossing_log.append((env.now, trip.people))
+        self.books.crossing_log.append((env.now, trip.people, 1))
         self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles, note)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)

@@ -65,10 +65,11 @@ class Ledger:
         self.unfinished: list[tuple[int, float | None, float, int]] = []
         self.waits: list[tuple[int, float, int]] = []
         self.departures: list[float] = []
-        # (time, people, convoys) of each departure (+) and each turn-back after one (-)
+        # (time, people, convoys) of each departure (+) and each turn-back after one (-);
+        # a private column's departure counts its people and no convoy
         self.road_log: list[tuple[float, int, int]] = []
-        # (time, people) of each convoy past the checkpoint
-        self.crossing_log: list[tuple[float, int]] = []
+        # (time, people, convoys) of each convoy (1) and private column (0) past the checkpoint
+        self.crossing_log: list[tuple[float, int, int]] = []
         self.busy_vehicle_hours = 0.0
         self.busy: dict[int, tuple[float, int]] = {}
         self.counts = {"turned_back": 0, "breaches": 0, "incidents": 0, "suspensions": 0}
@@ -197,8 +198,8 @@ class Ledger:
         m["convoys"] = float(len(self.receptions))
         m["convoys_departed"] = float(len(self.departures))
         m["people_departed"] = float(sum(p for _, p, _ in self.road_log))
-        m["convoys_crossed"] = float(len(self.crossing_log))
-        m["people_crossed"] = float(sum(p for _, p in self.crossing_log))
+        m["convoys_crossed"] = float(sum(c for _, _, c in self.crossing_log))
+        m["people_crossed"] = float(sum(p for _, p, _ in self.crossing_log))
         m["turned_back"] = float(self.counts["turned_back"])
         m["first_departure"] = self.departures[0] if self.departures else NAN
         m["last_departure"] = self.departures[-1] if self.departures else NAN
@@ -238,6 +239,8 @@ class Ledger:
             m.update(self._milestone(milestone, groups))
         if s.private:
             m["evacuated_private"] = float(sum(sum(p) for _, p in self.private_receptions))
+            m["people_departed_private"] = float(sum(p for _, p, c in self.road_log if not c))
+            m["people_crossed_private"] = float(sum(p for _, p, c in self.crossing_log if not c))
         return m
 
     def _milestone(self, milestone, groups: list[str]) -> dict[str, float]:
@@ -259,11 +262,11 @@ class Ledger:
             out[f"evacuated_{name}_by_{key}"] = float(totals[g]) if arrived is not None else NAN
         if milestone.at is not None:  # left the pickup (and not turned back) or crossed by then
             road = [(p, c) for t, p, c in self.road_log if t <= milestone.at]
-            crossed = [p for t, p in self.crossing_log if t <= milestone.at]
+            crossed = [(p, c) for t, p, c in self.crossing_log if t <= milestone.at]
             out[f"departed_by_{key}"] = float(sum(p for p, _ in road))
             out[f"convoys_departed_by_{key}"] = float(sum(c for _, c in road))
-            out[f"crossed_by_{key}"] = float(sum(crossed))
-            out[f"convoys_crossed_by_{key}"] = float(len(crossed))
+            out[f"people_crossed_by_{key}"] = float(sum(p for p, _ in crossed))
+            out[f"convoys_crossed_by_{key}"] = float(sum(c for _, c in crossed))
         if milestone.after_convoys is not None:
             out[f"time_of_{key}"] = (
                 self.receptions[milestone.after_convoys - 1][0] if arrived is not None else NAN

@@ -115,6 +115,7 @@ class PrivateVehicles:
         now = column.departed = e.env.now
         self.out[k] = column
         e.books.change_waiting(now, -taken, boarding=True)
+        e.books.road_log.append((now, taken, 0))  # people departed, no convoy
         note = f"{s.private[stream].name}: {used} vehicles"
         e.books.record(now, "private_departs", -1, column.groups, note=note)
         trip = e._leg("to_checkpoint", k, "private_to_checkpoint")
@@ -150,6 +151,7 @@ class PrivateVehicles:
     def _pass(self, column: Column) -> None:
         e, s = self.evac, self.evac.scenario
         e.crossing.passed([column.size], len(s.pools) + column.stream)
+        e.books.crossing_log.append((e.env.now, column.people, 0))  # people crossed, no convoy
         trip = e._leg("to_reception", column.number, "private_to_reception")
         e.env.at(e.env.now + trip).callbacks.append(lambda _: self._arrives(column))
 

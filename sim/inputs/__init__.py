@@ -1,6 +1,7 @@
 """Inputs: scenario files read, checked and turned into an immutable :class:`Scenario`.
 
 The first stage of the one-way flow (scenario → variates → engine → records → run folder →
-views). A new scenario key goes here: its field in :mod:`~sim.inputs.scenario`, its check in
-:mod:`~sim.inputs.schema` or :mod:`~sim.inputs.loader`, its line in ``docs/scenario.md``.
+views). A new scenario key goes here: its field in the dataclass of its part (exported from
+:mod:`~sim.inputs.scenario`), its reading and check in its section's module of
+:mod:`~sim.inputs.sections`, its line in ``docs/scenario.md``.
 """

@@ -156,7 +156,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     site's convoys that waited at the meeting point with their convoy-hours there (convoys
     still waiting at the end count to the end); ``linked_evacuated_by_<m>`` and
     ``linked_convoys_by_<m>`` count the linked site's at each milestone with a time.
-    With private vehicles, ``evacuated_private`` counts the people evacuated in them.
+    allows. With private vehicles, ``evacuated_private``, ``people_departed_private`` and
+    ``people_crossed_private`` count the people evacuated in them, who left the pickup in them
+    and who passed the checkpoint in them (also counted in ``evacuated``, ``people_departed``
+    and ``people_crossed``, which count every vehicle kind).
     With a crossing or private vehicles, ``crossed_<name>`` counts the vehicle passages
     through the checkpoint of each pool and private stream; with a crossing,
     ``crossing_queue_peak`` is the most vehicles queueing for a lane at once and
@@ -200,7 +203,7 @@ def metric_names(scenario: Scenario) -> list[str]:
             if m.at is not None:
                 names += [f"linked_evacuated_by_{m.name}", f"linked_convoys_by_{m.name}"]
     if scenario.private:
-        names += ["evacuated_private"]
+        names += ["evacuated_private", "people_departed_private", "people_crossed_private"]
     names += [f"crossed_{name}" for name in scenario.crossers]
     if scenario.crossing is not None:
         names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
@@ -209,7 +212,7 @@ def metric_names(scenario: Scenario) -> list[str]:
         names += [f"convoys_by_{m.name}"]
         if m.at is not None:
             names += [f"departed_by_{m.name}", f"convoys_departed_by_{m.name}"]
-            names += [f"crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
+            names += [f"people_crossed_by_{m.name}", f"convoys_crossed_by_{m.name}"]
         if m.after_convoys is not None:
             names += [f"time_of_{m.name}"]
     return names

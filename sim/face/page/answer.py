@@ -137,6 +137,15 @@ def answer(
     }
 
 
+def precise(rows: list[dict[str, Any]], precision: float) -> bool:
+    """Whether an answer is precise enough to stop refining: the first metric's paired 95%
+    CI half-width is at most ``precision`` times its base mean (in absolute value)."""
+    if not rows or rows[0]["ci_low"] is None:
+        return False
+    first = rows[0]
+    return (first["ci_high"] - first["ci_low"]) / 2 <= precision * abs(first["base_mean"] or 0)
+
+
 def _fan(result: Replications) -> dict[str, list[float]]:
     """Percentiles of cumulative evacuated per hour, and the share of runs suspended."""
     bands = np.percentile(result.series["evacuated"], FAN, axis=0)

@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sim.errors import ScenarioError
-from sim.face.page.answer import answer, default_metrics, metric_label
+from sim.face.page.answer import answer, default_metrics, metric_label, precise
 from sim.face.page.levers import levers
 from sim.face.page.runs import Cancelled, Runs, Tickets, digest
 from sim.face.page.whatif import (
@@ -129,11 +129,16 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         runs: Runs = state["runs"]
         stopped = runs.prune()  # this browser's older requests: their blocks stop now
         arms = (w.base, w.whatif)
+        last = [False]  # set when this answer is precise enough: nothing more is wanted
+
+        def unwanted() -> bool:
+            return last[0] or cancelled()
+
         try:
             plans = [runs.plan(arm, w.seed, s.reps, cancelled) for arm in arms]
             if ahead is not None:  # the refined answer's blocks start now, beside these
                 for arm in arms:
-                    runs.plan(arm, w.seed, ahead, cancelled, AHEAD)
+                    runs.plan(arm, w.seed, ahead, unwanted, AHEAD)
             (before, ran_base, cpu_base), (after, ran_whatif, cpu_whatif) = await asyncio.gather(
                 *(runs.gather(plan) for plan in plans)
             )
@@ -143,6 +148,9 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
             return JSONResponse({"cancelled": True}, status_code=409)
         metrics = list(s.metrics) or default_metrics(w.base)
         body = answer(w.base, w.whatif, before, after, metrics)
+        if s.precision is not None:
+            body["precise"] = last[0] = precise(body["differences"], s.precision)
+            stopped += runs.prune()  # a precise answer: the doubling run ahead is not needed
         body.update(
             seed=w.seed,
             changes=w.changes,

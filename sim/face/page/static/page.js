@@ -227,10 +227,7 @@ function nextReps(n, body) {
     return n === 0 ? Math.min(FIRST_REPS, reps) : n < reps ? reps : null;
   }
   if (n === 0) return FIRST_REPS;
-  const d = body.differences[0];
-  const half = d && d.ci_low !== null ? (d.ci_high - d.ci_low) / 2 : Infinity;
-  const enough = d && half <= Number(state.precision) * Math.abs(d.base_mean ?? 0);
-  return enough || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
+  return body.precise || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
 }
 
 // The replications the page will most likely ask for after n: the server starts them at

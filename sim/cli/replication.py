@@ -1,0 +1,46 @@
+"""One replication's trace for a view: read from a run folder, or run now."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.errors import ScenarioError
+from sim.inputs.loader import load_scenario
+from sim.inputs.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.outputs.records import TraceEvent
+
+
+def trace_now(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
+    """The seed and the trace of replication ``--rep``, run for a view.
+
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    """
+    from sim.studies.runner import run
+
+    seed = scenario.seed if args.seed is None else args.seed
+    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
+    return seed, result.replications.trace
+
+
+def recorded_trace(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
+    """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
+    from sim.outputs.results import read_manifest, read_trace
+
+    folder = Path(args.scenario)
+    if not folder.is_dir():
+        return None
+    if args.seed is not None or args.overrides:
+        raise ScenarioError(str(folder), "", "a run folder was run already: no --seed or --set")
+    manifest = read_manifest(folder)
+    scenario = load_scenario(manifest["scenario_file"], manifest["overrides"])
+    trace = read_trace(folder, scenario)
+    if not any(e.rep == args.rep for e in trace):
+        traced = sorted({e.rep for e in trace})
+        raise ScenarioError(
+            str(folder / "trace.csv"), "", f"has no replication {args.rep}; it traced {traced}"
+        )
+    return scenario, manifest["seed"], trace
