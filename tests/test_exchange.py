@@ -10,6 +10,8 @@ time.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import BASELINE, DETERMINISTIC
@@ -226,3 +228,11 @@ def test_the_share_rule_refuses_exchange_keys():
             ["linkage.people=10", "linkage.per_convoy=5", "linkage.trip=1.0"]
             + ["linkage.max_lag=0.1", "linkage.vehicles=3"],
         )
+
+
+def test_a_scenario_has_one_linkage_rule():
+    share = sim.load_scenario(DETERMINISTIC, ["linkage.people=10", "linkage.per_convoy=5"]
+                              + ["linkage.trip=1.0", "linkage.max_lag=0.1"])  # fmt: skip
+    exchange = sim.load_scenario(DETERMINISTIC, EXCHANGE).exchange
+    with pytest.raises(sim.ScenarioError, match="Scenario: exchange: must be None"):
+        dataclasses.replace(share, exchange=exchange)
