@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import strategies as st
+
+import sim
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -42,6 +45,53 @@ def evacsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def write_toml(tmp_path: Path) -> Callable[[str, str], Path]:
+    """``write_toml(text, name)``: ``text`` as the file ``name`` in the test's own folder."""
+
+    def write(text: str, name: str) -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def load_text(write_toml: Callable[[str, str], Path]) -> Callable[..., sim.Scenario]:
+    """``load_text(text, overrides)``: the scenario a file holding ``text`` gives, with the
+    ``--set`` style ``overrides`` (a list of ``KEY=VALUE``) applied."""
+
+    def load(text: str, overrides: list[str] | None = None) -> sim.Scenario:
+        return sim.load_scenario(write_toml(text, "scenario.toml"), overrides)
+
+    return load
+
+
+@pytest.fixture
+def targets_file(write_toml: Callable[[str, str], Path]) -> Callable[[str], Path]:
+    """``targets_file(text)``: a calibration targets file holding ``text``."""
+    return lambda text: write_toml(text, "targets.toml")
+
+
+#: What the calibration tests' targets files share: the people of the first convoy as a
+#: target, and the buses' crowding as a free parameter.
+FIRST_CONVOY_TARGET = """
+[targets.first_convoy_people]
+value = 951
+sigma = 100
+at = 2016-12-15T14:30:00
+source = "test"
+"""
+CROWDING_PRIOR = """
+[parameters."fleet.buses.crowding"]
+prior = "uniform"
+low = 1.0
+high = 2.5
+source = "test"
+"""
 
 
 durations = st.one_of(

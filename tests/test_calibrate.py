@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import BASELINE, SCENARIOS, evacsim
+from conftest import BASELINE, CROWDING_PRIOR, FIRST_CONVOY_TARGET, SCENARIOS, evacsim
 
 from sim.errors import ScenarioError
 from sim.studies.calibration import calibrate, load_targets
@@ -34,37 +33,19 @@ high = 9500
 at = 2016-12-16T11:00:00
 source = "test"
 sensitivity = [8000]
-
-[targets.first_convoy_people]
-value = 951
-sigma = 100
-at = 2016-12-15T14:30:00
-source = "test"
-
+{FIRST_CONVOY_TARGET}
 [targets.first_departure]
 value = 2016-12-15T14:30:00
 sigma = 0.5
 at = 2016-12-15T14:30:00
 source = "test"
-
-[parameters."fleet.buses.crowding"]
-prior = "uniform"
-low = 1.0
-high = 2.5
-source = "test"
-
+{CROWDING_PRIOR}
 [parameters."fleet.buses.count"]
 prior = "uniform"
 low = 20
 high = 60
 source = "test"
 """
-
-
-def small(tmp_path: Path, text: str = SMALL) -> Path:
-    path = tmp_path / "targets.toml"
-    path.write_text(text)
-    return path
 
 
 def test_aleppo_targets_file_reads():
@@ -81,8 +62,8 @@ def test_aleppo_targets_file_reads():
     assert targets.draws >= 100_000
 
 
-def test_date_times_become_hours(tmp_path):
-    targets = load_targets(small(tmp_path))
+def test_date_times_become_hours(targets_file):
+    targets = load_targets(targets_file(SMALL))
     departure = targets.targets[2]
     assert (departure.value, departure.low, departure.high, departure.at) == (9.5, 9.5, 9.5, 9.5)
 
@@ -121,16 +102,16 @@ def test_date_times_become_hours(tmp_path):
         ("sensitivity = [8000]", 'sensitivity = ["8000"]', "targets.evacuated_by_halt.sensitivity"),
     ],
 )
-def test_mistakes_name_the_file_and_key(tmp_path, old, new, key):
+def test_mistakes_name_the_file_and_key(targets_file, old, new, key):
     assert old in SMALL
-    path = small(tmp_path, SMALL.replace(old, new, 1))
+    path = targets_file(SMALL.replace(old, new, 1))
     with pytest.raises(ScenarioError) as caught:
         load_targets(path)
     assert (caught.value.source, caught.value.key) == (str(path), key)
 
 
-def test_cli_mistake_is_one_line_and_writes_nothing(tmp_path):
-    path = small(tmp_path, SMALL.replace("[targets.first_convoy_people]", "[targets.nonsense]"))
+def test_cli_mistake_is_one_line_and_writes_nothing(tmp_path, targets_file):
+    path = targets_file(SMALL.replace("[targets.first_convoy_people]", "[targets.nonsense]"))
     out = tmp_path / "out"
     done = evacsim("calibrate", str(path), "--draws", "64", "--out", str(out))
     assert done.returncode == 2
@@ -141,14 +122,14 @@ def test_cli_mistake_is_one_line_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_missing_scenario_names_the_targets_file(tmp_path):
-    path = small(tmp_path, SMALL.replace(str(BASELINE), "nowhere.toml"))
+def test_missing_scenario_names_the_targets_file(targets_file):
+    path = targets_file(SMALL.replace(str(BASELINE), "nowhere.toml"))
     with pytest.raises(ScenarioError, match="nowhere.toml"):
         load_targets(path)
 
 
-def test_priors_cover_their_ranges(tmp_path):
-    targets = load_targets(small(tmp_path))
+def test_priors_cover_their_ranges(targets_file):
+    targets = load_targets(targets_file(SMALL))
     values = prior_draws(targets, 1000, seed=1)
     assert values.shape == (1024, 2)  # rounded up to a power of two
     crowding, buses = values.T
@@ -157,14 +138,14 @@ def test_priors_cover_their_ranges(tmp_path):
     assert len(counts) == 41 and counts.min() >= 24  # every whole number 20..60, evenly
 
 
-def test_undefined_metrics_are_infinitely_far(tmp_path):
-    targets = load_targets(small(tmp_path))
+def test_undefined_metrics_are_infinitely_far(targets_file):
+    targets = load_targets(targets_file(SMALL))
     d = distances(targets, np.array([[9000.0, 951.0, 9.5], [9500.0, 951.0, math.nan]]))
     assert d[0] == 0 and d[1] == math.inf
 
 
-def test_same_inputs_same_posterior_bytes(tmp_path):
-    targets = load_targets(small(tmp_path))
+def test_same_inputs_same_posterior_bytes(targets_file):
+    targets = load_targets(targets_file(SMALL))
     first = calibrate(targets, draws=256, refine=False, workers=1)
     again = calibrate(targets, draws=256, refine=False, workers=1)
     assert posterior_csv(first) == posterior_csv(again)
@@ -173,8 +154,8 @@ def test_same_inputs_same_posterior_bytes(tmp_path):
     assert posterior_csv(other) != posterior_csv(first)
 
 
-def test_sensitivity_refits_the_same_draws(tmp_path):
-    targets = load_targets(small(tmp_path))
+def test_sensitivity_refits_the_same_draws(targets_file):
+    targets = load_targets(targets_file(SMALL))
     c = calibrate(targets, draws=256, refine=False, workers=1)
     (refit,) = c.sensitivity
     assert (refit.metric, refit.value) == ("evacuated_by_halt", 8000)
@@ -182,19 +163,19 @@ def test_sensitivity_refits_the_same_draws(tmp_path):
     assert low < c.simulated[c.fit.accepted, 0].mean()  # a lower total keeps lower draws
 
 
-def test_known_parameters_are_recovered(tmp_path):
+def test_known_parameters_are_recovered(targets_file):
     truth = {"fleet.buses.crowding": 1.6, "fleet.buses.count": 40.0}
-    targets = synthetic_targets(load_targets(small(tmp_path)), truth, reps=100, seed=99)
+    targets = synthetic_targets(load_targets(targets_file(SMALL)), truth, reps=100, seed=99)
     calibration = calibrate(targets, draws=2048, refine=False, workers=1)
     assert covered(calibration, truth) == dict.fromkeys(truth, True)
     post = calibration.posterior
     assert np.ptp(np.percentile(post[:, 0], [5, 95])) < 0.5 * 1.5  # it learnt the bus load
 
 
-def test_cli_writes_the_calibration_folder(tmp_path):
+def test_cli_writes_the_calibration_folder(tmp_path, targets_file):
     out = tmp_path / "cal"
     args = ("--draws", "128", "--seed", "5", "--out", str(out))
-    done = evacsim("calibrate", str(small(tmp_path)), *args)
+    done = evacsim("calibrate", str(targets_file(SMALL)), *args)
     assert done.returncode == 0, done.stderr
     assert "first_convoy_people" in done.stdout
     files = {p.name for p in out.iterdir()}

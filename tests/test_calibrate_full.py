@@ -3,12 +3,11 @@ file, and the posterior predictive curve at the clock-time milestones (issue 11,
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import BASELINE, SCENARIOS
+from conftest import BASELINE, CROWDING_PRIOR, FIRST_CONVOY_TARGET, SCENARIOS
 
 from sim.errors import ScenarioError
 from sim.studies.calibration import calibrate, load_targets
@@ -32,25 +31,7 @@ value = 8500
 sigma = 500
 at = 2016-12-16T11:00:00
 source = "test"
-
-[targets.first_convoy_people]
-value = 951
-sigma = 100
-at = 2016-12-15T14:30:00
-source = "test"
-
-[parameters."fleet.buses.crowding"]
-prior = "uniform"
-low = 1.0
-high = 2.5
-source = "test"
-"""
-
-
-def summed(tmp_path: Path, text: str = SUMMED) -> Path:
-    path = tmp_path / "targets.toml"
-    path.write_text(text)
-    return path
+{FIRST_CONVOY_TARGET}{CROWDING_PRIOR}"""
 
 
 def test_whole_operation_targets_file_reads():
@@ -80,8 +61,8 @@ def test_a_summed_target_is_the_sum_of_its_metrics():
     assert buses.simulated({"crossed_buses": np.array([7.0])}).tolist() == [7.0]
 
 
-def test_calibration_compares_the_sum(tmp_path):
-    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+def test_calibration_compares_the_sum(targets_file):
+    c = calibrate(load_targets(targets_file(SUMMED)), refine=False, workers=1)
     kept = c.series.metrics
     able = kept["evacuated_families"] + kept["evacuated_fighters"]
     assert c.simulated[c.fit.accepted, 0].tolist() == able.tolist()
@@ -99,9 +80,9 @@ def test_calibration_compares_the_sum(tmp_path):
         ("[targets.evacuated_able]", "[targets.evacuated]", "a metric already"),
     ],
 )
-def test_sum_mistakes_name_the_file_and_key(tmp_path, old, new, message):
+def test_sum_mistakes_name_the_file_and_key(targets_file, old, new, message):
     assert old in SUMMED
-    path = summed(tmp_path, SUMMED.replace(old, new, 1))
+    path = targets_file(SUMMED.replace(old, new, 1))
     with pytest.raises(ScenarioError) as caught:
         load_targets(path)
     assert caught.value.source == str(path)
@@ -109,8 +90,8 @@ def test_sum_mistakes_name_the_file_and_key(tmp_path, old, new, message):
     assert message in str(caught.value)
 
 
-def test_posterior_predictive_curve_at_the_clock_time_milestones(tmp_path):
-    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+def test_posterior_predictive_curve_at_the_clock_time_milestones(tmp_path, targets_file):
+    c = calibrate(load_targets(targets_file(SUMMED)), refine=False, workers=1)
     bands = milestone_bands(c)
     # the baseline's milestones with a clock time, in time order; two_convoys has none
     assert [b.name for b in bands] == ["fri_0700", "halt"]
@@ -146,8 +127,8 @@ def test_a_target_left_out_is_what_the_others_predict():
     assert b.predicted == (0.0, 0.0, 0.0) and not b.agrees and b.eased == "a"
 
 
-def test_the_report_says_which_targets_conflict(tmp_path):
-    c = calibrate(load_targets(summed(tmp_path)), refine=False, workers=1)
+def test_the_report_says_which_targets_conflict(tmp_path, targets_file):
+    c = calibrate(load_targets(targets_file(SUMMED)), refine=False, workers=1)
     rows = conflicts(c)
     assert [r.metric for r in rows] == ["evacuated_able", "first_convoy_people"]
     # without the first convoy's figure, the draws kept are the closest to the able total
@@ -157,3 +138,33 @@ def test_the_report_says_which_targets_conflict(tmp_path):
     report = report_md(c, tmp_path / "cal")
     assert "## Which targets conflict" in report
     assert "| `first_convoy_people` | 951 |" in report
+
+
+def test_priors_of_the_new_mechanisms():
+    targets = load_targets(FULL_TARGETS)
+    priors = {p.path: p for p in targets.priors}
+    total = priors["population.civilians.arrivals.0.total"]  # people: whole numbers
+    assert total.integer
+    assert total.transform(np.array([0.0, 0.5, 0.999999])).tolist() == [7000, 14000, 21000]
+    assert priors["private.thursday.columns.0.vehicles"].integer
+    share = priors["population.civilians.leaving.share"]  # a share: any value in 0..1
+    assert not share.integer and share.transform(np.array([0.25])).tolist() == [0.25]
+    rate = priors["periods.1.crossing.vehicles_per_hour"]  # loguniform 1.5..24: 6 at the middle
+    assert rate.transform(np.array([0.5]))[0] == pytest.approx(6.0)
+
+
+def test_a_prior_on_an_entry_the_scenario_lacks_is_refused(tmp_path):
+    text = FULL_TARGETS.read_text().replace(
+        '[parameters."periods.4.inspection_factor"]', '[parameters."periods.4.headway"]'
+    )
+    path = tmp_path / "targets.toml"
+    path.write_text(
+        text.replace(
+            'scenario = "../aleppo_2016_full.toml"',
+            f'scenario = "{SCENARIOS / "aleppo_2016_full.toml"}"',
+        )
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_targets(path)
+    assert caught.value.key == "parameters.periods.4.headway"
+    assert "not a numeric scenario input" in str(caught.value)

@@ -47,15 +47,9 @@ vehicles_per_hour = 40.0
 """
 
 
-def load(tmp_path, text: str = FLEET, overrides: list[str] | None = None) -> sim.Scenario:
-    path = tmp_path / "crossing.toml"
-    path.write_text(text)
-    return sim.load_scenario(path, overrides)
-
-
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_a_large_fleet_crosses_at_the_lanes_capacity(tmp_path, engine):
-    scenario = load(tmp_path)
+def test_a_large_fleet_crosses_at_the_lanes_capacity(load_text, engine):
+    scenario = load_text(FLEET)
     result = engine(scenario, 2, seed=1)
     m = result.metrics
     # passages at 0.5 + 0.25 k, k = 1 .. 40, by the horizon 10.6: 40 x 2 convoys x 10 buses
@@ -70,29 +64,29 @@ def test_a_large_fleet_crosses_at_the_lanes_capacity(tmp_path, engine):
     np.testing.assert_array_equal(m["convoys"], 76)
 
 
-def test_doubling_the_fleet_does_not_cross_more(tmp_path):
+def test_doubling_the_fleet_does_not_cross_more(load_text):
     """The crossing binds: 400 buses pass the checkpoint no faster than 200."""
-    double = run_vector(load(tmp_path, overrides=["fleet.buses.count=400"]), 1, seed=1)
+    double = run_vector(load_text(FLEET, ["fleet.buses.count=400"]), 1, seed=1)
     np.testing.assert_array_equal(double.metrics["crossed_buses"], 800)
 
 
-def test_with_lanes_to_spare_the_fleet_sets_the_pace(tmp_path):
+def test_with_lanes_to_spare_the_fleet_sets_the_pace(load_text):
     """4 lanes could pass 160 vehicles an hour; the fleet brings 200 every 1.75 h.
 
     The 20 convoys pass in five rounds of four, at 0.75 + 0.25 g h (g = 0 .. 4), and each
     comes back to the checkpoint 1.5 h after passing to find a lane free: round g passes
     again every 1.75 h, six times by 10.6 h. 6 round trips of 200 buses: 1,200 vehicles.
     """
-    spare = run_des(load(tmp_path, overrides=["crossing.lanes=4"]), 1, seed=1)
+    spare = run_des(load_text(FLEET, ["crossing.lanes=4"]), 1, seed=1)
     assert spare.metrics["crossed_buses"][0] == 6 * 200
     assert spare.metrics["crossing_queue_peak"][0] == 160  # only at 0.5 h
     # without a crossing the round trip is 1.5 h: receptions at 1.0, 2.5, ..., 10.0 h
-    unlimited = run_des(load(tmp_path, FLEET.split("[crossing]")[0]), 1, seed=1)
+    unlimited = run_des(load_text(FLEET.split("[crossing]")[0]), 1, seed=1)
     assert unlimited.metrics["convoys"][0] == 20 * 7
     assert "crossed_buses" not in unlimited.metrics
 
 
-def test_the_queue_is_counted_in_vehicle_hours(tmp_path):
+def test_the_queue_is_counted_in_vehicle_hours(load_text):
     """One lane, four one-bus convoys A-D at 0.5 h, 1 h per bus, horizon 4.6 h.
 
     The lane serves A 0.5-1.5, B 1.5-2.5, C 2.5-3.5, D 3.5-4.5: they queue 0 + 1 + 2 + 3 h.
@@ -103,7 +97,7 @@ def test_the_queue_is_counted_in_vehicle_hours(tmp_path):
     text = text.replace("min_vehicles = 10", "min_vehicles = 1").replace(
         "horizon = 10.6", "horizon = 4.6"
     )
-    scenario = load(tmp_path, text, ["crossing.lanes=1", "crossing.vehicles_per_hour=1.0"])
+    scenario = load_text(text, ["crossing.lanes=1", "crossing.vehicles_per_hour=1.0"])
     for engine in (run_des, run_vector):
         m = engine(scenario, 1, seed=1).metrics
         assert m["crossing_queue_vehicle_hours"][0] == pytest.approx(0 + 1 + 2 + 3 + 1.5 + 0.6)
@@ -112,10 +106,10 @@ def test_the_queue_is_counted_in_vehicle_hours(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["hold", "turn_back"])
-def test_engines_agree_with_a_busy_crossing_and_suspensions(tmp_path, mode):
-    scenario = load(
-        tmp_path,
-        overrides=[
+def test_engines_agree_with_a_busy_crossing_and_suspensions(load_text, mode):
+    scenario = load_text(
+        FLEET,
+        [
             "route.incident_probability=0.3",
             "ceasefire.negotiation=0.7",
             "ceasefire.guarantee={dist = 'exponential', mean = 0.5}",
@@ -128,7 +122,7 @@ def test_engines_agree_with_a_busy_crossing_and_suspensions(tmp_path, mode):
     assert_same(scenario, run_des(scenario, 6, seed=4), run_vector(scenario, 6, seed=4))
 
 
-def test_a_throughput_needs_lanes(tmp_path):
+def test_a_throughput_needs_lanes(load_text):
     text = FLEET.replace("lanes = 2\n", "")
     with pytest.raises(sim.ScenarioError, match="crossing.lanes.*throughput per lane"):
-        load(tmp_path, text)
+        load_text(text)

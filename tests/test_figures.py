@@ -5,12 +5,15 @@ looked at; the closing note of issue 14 says what they showed.)"""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import DETERMINISTIC
 
 import sim
+from sim.inputs.json_schema import key_unit
 from sim.studies.compare import difference_chart
 from sim.studies.sweeps.figures import heatmap, sweep_figures
 from sim.views.plots import fan_chart, queue_chart
+from sim.views.wording import metric_unit
 
 SET = ["fleet.buses.count=8"]
 
@@ -69,4 +72,29 @@ def test_sweep_heatmaps_write_their_values_and_units(tmp_path):
     assert f"{mean:.3g}" in cells
     bars = [ax.get_ylabel() for ax in figure.axes[len(swept.spec.metrics) :]]  # colour bars
     assert bars == ["hours from the start", "convoys", "person-hours"]
+    assert first.get_xlabel() == "route.return_trip.mean (hours)"  # units from the loader
+    assert first.get_ylabel() == "fleet.buses.crowding\n(load factor: people per seat)"
     assert set(sweep_figures(swept)) == {"heatmap.png"}
+
+
+@pytest.mark.parametrize(
+    ("key", "unit"),
+    [
+        ("fleet.buses.count", "vehicles"),
+        ("population.families.count", "people"),
+        ("route.to_reception.mean", "hours"),  # a duration's parameter
+        ("route.to_reception.cv", ""),
+        ("route.inspection", "hours"),  # a fixed duration
+        ("ceasefire.breach_rate", "per hour"),
+        ("periods.0.headway", "hours"),
+        ("fleet.buses.available_at", "hours from the start"),
+        ("ceasefire.before_checkpoint", ""),
+    ],
+)
+def test_sweep_axes_take_their_unit_from_the_loader(key, unit):
+    assert key_unit(key) == unit
+
+
+def test_turned_back_counts_convoys():
+    assert metric_unit("turned_back") == "convoys"
+    assert metric_unit("evacuated_by_two_convoys") == metric_unit("departed_by_halt") == "people"

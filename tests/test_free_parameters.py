@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import DETERMINISTIC
+from conftest import DETERMINISTIC, SCENARIOS
 
 import sim
 from sim.engines.batch_params import batch_parameters
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.outputs.records import count_metrics
+from sim.studies.calibration import load_targets
+from sim.studies.calibration.abc import prior_draws
 
 #: One column of 10 cars at 0.5 h, 4 people a car, taking families.
 CARS = "private.cars={groups = ['families'], people = 4.0, columns = [{at = 0.5, vehicles = 10}]}"
@@ -194,7 +196,7 @@ def test_private_vehicles_per_column_per_replication():
 
 def test_the_scenario_values_are_the_defaults():
     # without arrays, the per-batch people and column vehicles are the scenario's own
-    scenario = sim.load_scenario(DETERMINISTIC.parent.parent / "aleppo_2016_full.toml")
+    scenario = sim.load_scenario(SCENARIOS / "aleppo_2016_full.toml")
     params = batch_parameters(scenario, 1)
     for group, counts in zip(scenario.groups, params.arrivals, strict=True):
         assert list(counts) == [n for _, n in group.arrivals]
@@ -210,3 +212,26 @@ def test_a_column_needs_a_vehicle():
         run_vector(
             scenario, 2, seed=1, parameters={"private.cars.columns.0.vehicles": np.array([3, 0])}
         )
+
+
+def test_the_whole_operation_calibration_draws_reach_both_engines():
+    """Three prior draws of every free parameter of the whole-operation calibration: the batch
+    engine's replication equals the reference engine's on the scenario with those values."""
+    targets = load_targets(SCENARIOS / "calibration" / "aleppo_2016_full_targets.toml")
+    draws = prior_draws(targets, 4, seed=11)[:3]
+    scenario = targets.scenario
+    arrays = {p.path: draws[:, i] for i, p in enumerate(targets.priors)}
+    batch = run_vector(scenario, 3, seed=2, parameters=arrays)
+    counts = count_metrics(scenario)
+    for rep in range(3):
+        sets = [
+            f"{p.path}={int(v) if p.integer else float(v)!r}"
+            for p, v in zip(targets.priors, draws[rep], strict=True)
+        ]
+        alone = run_des(sim.load_scenario(scenario.path, sets), 1, seed=2, first_rep=rep)
+        for name, value in alone.metrics.items():
+            got = batch.metrics[name][rep : rep + 1]
+            if name in counts:
+                np.testing.assert_array_equal(got, value, err_msg=f"{name}, replication {rep}")
+            else:
+                np.testing.assert_allclose(got, value, rtol=1e-9, err_msg=f"{name}, rep {rep}")

@@ -50,30 +50,24 @@ return_trip = 20.0
 """
 
 
-def load(tmp_path, overrides: list[str] | None = None) -> sim.Scenario:
-    path = tmp_path / "bays.toml"
-    path.write_text(TEXT)
-    return sim.load_scenario(path, overrides)
-
-
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_one_shared_place_holds_the_buses_back(tmp_path, engine):
-    m = engine(load(tmp_path), 1, seed=1).metrics
+def test_one_shared_place_holds_the_buses_back(load_text, engine):
+    m = engine(load_text(TEXT), 1, seed=1).metrics
     np.testing.assert_array_equal(m["clearance_time"], 3.0)
     np.testing.assert_array_equal(m["wait_mean_families"], 2.0)
     np.testing.assert_array_equal(m["wait_mean_patients"], 1.0)
 
 
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_a_bay_of_their_own_lets_the_buses_go(tmp_path, engine):
-    m = engine(load(tmp_path, ['fleet.ambulances.loading_place="bay"']), 1, seed=1).metrics
+def test_a_bay_of_their_own_lets_the_buses_go(load_text, engine):
+    m = engine(load_text(TEXT, ['fleet.ambulances.loading_place="bay"']), 1, seed=1).metrics
     np.testing.assert_array_equal(m["clearance_time"], 2.0)
     np.testing.assert_array_equal(m["wait_mean_families"], 1.0)
     np.testing.assert_array_equal(m["wait_mean_patients"], 1.0)
     np.testing.assert_array_equal(m["convoys"], 2)
 
 
-def test_a_loading_place_is_a_name(tmp_path):
+def test_a_loading_place_is_a_name(load_text):
     with pytest.raises(sim.ScenarioError) as error:
-        load(tmp_path, ['fleet.ambulances.loading_place="the bay"'])
+        load_text(TEXT, ['fleet.ambulances.loading_place="the bay"'])
     assert error.value.key == "fleet.ambulances.loading_place"

@@ -52,15 +52,9 @@ columns = [{ at = 0.0, vehicles = 10 }, { at = 1.2, vehicles = 10 }]
 """
 
 
-def load(tmp_path, overrides: list[str] | None = None, text: str = TEXT) -> sim.Scenario:
-    path = tmp_path / "private.toml"
-    path.write_text(text)
-    return sim.load_scenario(path, overrides)
-
-
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_private_columns_share_the_crossing_with_the_convoys(tmp_path, engine):
-    m = engine(load(tmp_path), 2, seed=1).metrics
+def test_private_columns_share_the_crossing_with_the_convoys(load_text, engine):
+    m = engine(load_text(TEXT), 2, seed=1).metrics
     np.testing.assert_array_equal(m["evacuated"], 300)
     np.testing.assert_array_equal(m["evacuated_private"], 200)
     np.testing.assert_array_equal(m["evacuated_fighters"], 200)
@@ -91,10 +85,10 @@ at = 2016-12-21T19:00:00
 
 
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_people_who_left_and_crossed_in_private_vehicles_count(tmp_path, engine):
+def test_people_who_left_and_crossed_in_private_vehicles_count(load_text, engine):
     """Departed, crossed and evacuated count the people of every vehicle kind; the convoy
     counts count convoys only."""
-    m = engine(load(tmp_path, text=TEXT + MOMENTS), 1, seed=1).metrics
+    m = engine(load_text(TEXT + MOMENTS), 1, seed=1).metrics
     got = {k: v[0] for k, v in m.items()}
     assert got["people_departed"] == got["people_crossed"] == got["evacuated"] == 300
     assert got["people_departed_private"] == got["people_crossed_private"] == 200
@@ -107,18 +101,18 @@ def test_people_who_left_and_crossed_in_private_vehicles_count(tmp_path, engine)
 
 
 @pytest.mark.parametrize("engine", [run_des, run_vector])
-def test_people_past_the_checkpoint_may_not_have_reached_reception(tmp_path, engine):
+def test_people_past_the_checkpoint_may_not_have_reached_reception(load_text, engine):
     """At 1.2 h the first column is past the checkpoint (1.0 h), not yet at reception."""
-    m = engine(load(tmp_path, ["horizon=1.2"]), 1, seed=1).metrics
+    m = engine(load_text(TEXT, ["horizon=1.2"]), 1, seed=1).metrics
     got = {k: v[0] for k, v in m.items()}
     assert (got["people_crossed"], got["people_crossed_private"], got["evacuated"]) == (140, 140, 0)
     assert (got["people_departed"], got["people_departed_private"]) == (300, 200)
     assert got["aboard_at_end"] == 300
 
 
-def test_a_column_due_in_a_suspension_leaves_when_it_ends(tmp_path):
+def test_a_column_due_in_a_suspension_leaves_when_it_ends(load_text):
     """Halted 1.0-2.0 h: the second column leaves at 2.0 h and is clear at 3.25 h."""
-    scenario = load(tmp_path, ["ceasefire.windows=[{start = 1.0, end = 2.0}]"])
+    scenario = load_text(TEXT, ["ceasefire.windows=[{start = 1.0, end = 2.0}]"])
     for engine in (run_des, run_vector):
         result = engine(scenario, 1, seed=1)
         m = result.metrics
@@ -133,9 +127,9 @@ def test_a_column_due_in_a_suspension_leaves_when_it_ends(tmp_path):
         ]
 
 
-def test_people_are_conserved_with_private_vehicles(tmp_path):
-    scenario = load(
-        tmp_path,
+def test_people_are_conserved_with_private_vehicles(load_text):
+    scenario = load_text(
+        TEXT,
         [
             "private.cars.people={dist = 'uniform', low = 5.0, high = 20.0}",
             "population.fighters.count=2000",
@@ -161,12 +155,12 @@ def test_people_are_conserved_with_private_vehicles(tmp_path):
         ("private.cars.colour='red'", "private.cars.colour"),
     ],
 )
-def test_bad_private_streams_are_refused(tmp_path, override, key):
+def test_bad_private_streams_are_refused(load_text, override, key):
     with pytest.raises(sim.ScenarioError) as error:
-        load(tmp_path, [override])
+        load_text(TEXT, [override])
     assert error.value.key == key
 
 
-def test_a_private_stream_may_not_take_a_pool_name(tmp_path):
+def test_a_private_stream_may_not_take_a_pool_name(load_text):
     with pytest.raises(sim.ScenarioError, match="no vehicle pool has"):
-        load(tmp_path, text=TEXT.replace("[private.cars]", "[private.buses]"))
+        load_text(TEXT.replace("[private.cars]", "[private.buses]"))

@@ -11,7 +11,7 @@ import re
 
 import pytest
 from conftest import DETERMINISTIC
-from test_calibrate import small
+from test_calibrate import SMALL
 
 import sim
 from sim.inputs.loader import load_scenario
@@ -65,9 +65,9 @@ def test_run_compare_and_animate_show_their_bars_to_the_end(monkeypatch, tmp_pat
     assert drawn and drawn[-1][0] == drawn[-1][1] > 10  # every frame, the held ones too
 
 
-def test_calibration_shows_the_prior_draws_and_the_refinement(monkeypatch, tmp_path):
+def test_calibration_shows_the_prior_draws_and_the_refinement(monkeypatch, targets_file):
     stderr = terminal(monkeypatch)
-    calibrate(small(tmp_path), draws=64, workers=1, progress=True)
+    calibrate(targets_file(SMALL), draws=64, workers=1, progress=True)
     text = stderr.getvalue()
     assert finished(text, "prior draws", 64, "rep")
     drawn = bars(text, "refine", "generation")  # it may converge before the 15th generation

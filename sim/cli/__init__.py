@@ -247,9 +247,13 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=init.handle)
 
     p = commands.add_parser(
-        "schema", help="the JSON Schema of scenario files, for editors (docs/scenario.md)"
+        "schema", help="JSON Schemas of scenario and targets files (docs/scenario.md)"
     )
-    p.add_argument("--out", metavar="DIR", help="write DIR/scenario.json (default: print it)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write DIR/scenario.json and targets.json (default: print the scenario's)",
+    )
     p.set_defaults(command=schema.handle)
     for command in commands.choices.values():
         talk = command.add_mutually_exclusive_group()

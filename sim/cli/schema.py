@@ -1,4 +1,4 @@
-"""``evacsim schema``: the JSON Schema of scenario files, for editors."""
+"""``evacsim schema``: the JSON Schemas of scenario and targets files, for editors."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sim.inputs.json_schema import write_schemas
-
     if args.out is None:
         from sim.inputs.json_schema import scenario_schema, schema_text
 
         print(schema_text(scenario_schema()), end="")
         return 0
+    from sim.studies.schemas import write_schemas
+
     for path in write_schemas(Path(args.out)):
         print(f"Schema: {path}")
     return 0

@@ -333,13 +333,21 @@ class BatchBooks:
                 return
             j = idx[due]
             h = self.next_hour[j]
-            self.series["evacuated"][j, h] = b.evacuated[j]
-            self.series["waiting"][j, h] = self.waiting[j]
             self.series["suspended"][j, h] = ~b.active[j]
-            if self.scenario.crossers:
-                for name, values in self._crossing_state(j).items():
-                    self.series[name][j, h] = values
+            for name, values in self._hourly_state(j).items():
+                self.series[name][j, h] = values
             self.next_hour[j] += 1
+
+    def _hourly_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """The current values of every hourly series but ``suspended``, for ``idx``."""
+        state = {"evacuated": self.batch.evacuated[idx], "waiting": self.waiting[idx]}
+        if self.scenario.leaving:
+            for g, group in enumerate(self.scenario.groups):
+                state[f"evacuated_{group.name}"] = self.evacuated[g, idx]
+            state["left"] = self.left[idx]
+        if self.scenario.crossers:
+            state.update(self._crossing_state(idx))
+        return state
 
     def finish(self, idx: np.ndarray) -> None:
         """Close the books of replications that have reached their end."""
@@ -355,9 +363,8 @@ class BatchBooks:
         self.paused_hours[j] += end[paused] - self.paused_since[j]
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
-        state = {"evacuated": b.evacuated[idx], "waiting": self.waiting[idx]}
+        state = self._hourly_state(idx)
         if self.scenario.crossers:
-            state.update(self._crossing_state(idx))
             self._accrue_crossing(idx, end)
         for name, values in state.items():
             self.series[name][idx] = np.where(late, values[:, None], self.series[name][idx])

@@ -8,7 +8,7 @@ Everything else keeps the scenario's scalar value, and the engine's fast paths s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import gammaincinv, ndtri
@@ -62,13 +62,21 @@ class BatchDistribution:
 
     dist: str
     params: dict[str, Value]
+    scalar: Distribution | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # with scalar parameters the scenario's own transform, built once: ppf runs per event
+        self.scalar = (
+            Distribution(self.dist, tuple((k, float(v)) for k, v in self.params.items()))
+            if all(not isinstance(v, np.ndarray) for v in self.params.values())
+            else None
+        )
 
     def ppf(self, u: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Durations (hours) for uniforms ``u`` of replications ``idx``."""
+        if self.scalar is not None:
+            return self.scalar.ppf(u)
         p = {k: pick(v, idx) for k, v in self.params.items()}
-        if all(not isinstance(v, np.ndarray) for v in p.values()):
-            scalar = Distribution(self.dist, tuple((k, float(v)) for k, v in p.items()))
-            return scalar.ppf(u)
         if self.dist == "fixed":
             return np.broadcast_to(p["value"], u.shape).astype(float)
         if self.dist == "exponential":

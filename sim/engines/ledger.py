@@ -81,6 +81,7 @@ class Ledger:
         self.arrived = self.waiting
         self.aboard = 0
         self.left = 0  # people who gave up waiting
+        self.left_log: list[tuple[float, int]] = []  # (time, people who have left so far)
         # vehicles that entered (> 0) or left (< 0) after the pools' first arrival, and the
         # sum of those vehicles times the hour they did: the fleet's vehicle-hours follow
         self.fleet_changed = 0
@@ -140,6 +141,7 @@ class Ledger:
         self.waiting -= n
         self.left += n
         self.queue_log.append((now, self.waiting))
+        self.left_log.append((now, self.left))
 
     def fleet_change(self, now: float, vehicles: int) -> None:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
@@ -291,7 +293,27 @@ class Ledger:
         suspended = np.zeros_like(hours)
         for a, b in self.suspension_log:
             suspended[(hours >= a) & (hours < b)] = 1.0
-        return {"evacuated": evacuated, "waiting": waiting, "suspended": suspended}
+        out = {"evacuated": evacuated, "waiting": waiting, "suspended": suspended}
+        if self.scenario.leaving:
+            out.update(self._group_series(hours))
+        return out
+
+    def _group_series(self, hours: np.ndarray) -> dict[str, np.ndarray]:
+        """Cumulative evacuated by group (convoys, then private columns, as ``evacuated``)
+        and cumulative people who have left the queue, at each whole hour."""
+        out: dict[str, np.ndarray] = {}
+        for g, group in enumerate(self.scenario.groups):
+            total = np.zeros_like(hours)
+            for log in (self.receptions, self.private_receptions):
+                times = np.array([t for t, _ in log])
+                counts = np.array([p[g] for _, p in log], dtype=float)
+                cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+                total = total + cumulative[np.searchsorted(times, hours, side="right")]
+            out[f"evacuated_{group.name}"] = total
+        times = np.array([t for t, _ in self.left_log])
+        left = np.array([0.0] + [n for _, n in self.left_log])
+        out["left"] = left[np.searchsorted(times, hours, side="right")]
+        return out
 
 
 def wait_summary(waits: list[tuple[float, int]]) -> tuple[float, float]:

@@ -278,19 +278,39 @@ class Batch(
 
     # -- the main loop ----------------------------------------------------------------------
 
+    def _next_times(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The next urgent event (the ceasefire's), arrival, and normal event (arrivals,
+        convoys, the linked site) of replications ``idx``, hours."""
+        urgent = np.minimum(
+            np.minimum(self.window_start[self.window_next[idx]], self.breach_due[idx]),
+            self.resume_due[idx],
+        )
+        arrival = self.arrival_times[self.arrival_next[idx], idx]
+        normal = np.minimum(
+            np.minimum(arrival, self.c_next[:, idx].min(axis=0)), self.linked_due[idx]
+        )
+        return urgent, arrival, normal
+
+    def _decide_in_pass(self, idx: np.ndarray) -> None:
+        """Take the dispatcher's decisions that the events of this pass asked for now, in
+        the replications of ``idx`` where no other event is due at this instant: the next
+        pass would take them next (decisions come last at an instant), so this saves a pass
+        of the main loop per decision and changes nothing else."""
+        j = idx[self.decide_due[idx] == self.now[idx]]
+        if not len(j):
+            return
+        urgent, _, normal = self._next_times(j)
+        j = j[np.minimum(urgent, normal) > self.now[j]]
+        if len(j):
+            self._decide(j)
+            self._run_deferred()
+
     def run(self) -> Replications:
         """Advance every replication to its horizon or its clearance; return the results."""
         horizon = self.scenario.horizon
         act = np.arange(self.R)
         while act.size:
-            urgent = np.minimum(
-                np.minimum(self.window_start[self.window_next[act]], self.breach_due[act]),
-                self.resume_due[act],
-            )
-            arrival = self.arrival_times[self.arrival_next[act], act]
-            slot_next = self.c_next[:, act]
-            convoy_t = slot_next.min(axis=0)
-            normal = np.minimum(np.minimum(arrival, convoy_t), self.linked_due[act])
+            urgent, arrival, normal = self._next_times(act)
             late = np.minimum(self.decide_due[act], self.deadline_due[act])
             t = np.minimum(np.minimum(urgent, normal), late)
             done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
@@ -298,10 +318,9 @@ class Batch(
                 self.books.finish(act[done])
                 self._private_finish(act[done])
                 keep = ~done
-                act, t, urgent, arrival, convoy_t, normal = (
-                    x[keep] for x in (act, t, urgent, arrival, convoy_t, normal)
+                act, t, urgent, arrival, normal = (
+                    x[keep] for x in (act, t, urgent, arrival, normal)
                 )
-                slot_next = slot_next[:, keep]
                 if not act.size:
                     break
             self.books.fill_series(act, t)
@@ -342,6 +361,7 @@ class Batch(
             if is_late.any():
                 self._decide(act[is_late])
             self._run_deferred()
+            self._decide_in_pass(act[~is_late])
         return self.books.replications()
 
 

@@ -16,16 +16,16 @@ and a completion list, ``evacsim validate`` the whole one.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import warnings
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
 from sim.inputs.library import entries
 from sim.inputs.limits import MAX_CV, MAX_HOURS
 from sim.inputs.loader import load_scenario
-from sim.inputs.schema import TABLE, Pattern, Recording, recording
+from sim.inputs.schema import DURATION, TABLE, Pattern, Recording, recording
 from sim.model.distributions import PARAMETERS
 
 #: Scenario files that visit the loader's branches no bundled file visits.
@@ -55,6 +55,39 @@ def read_files() -> Recording:
     return found
 
 
+def key_unit(key: str) -> str:
+    """The unit of a scenario key path as the loader names it, "" if it has none.
+
+    ``fleet.buses.count`` -> ``vehicles``; ``route.to_reception.mean`` -> ``hours``;
+    ``ceasefire.breach_rate`` -> ``per hour``; ``periods.0.headway`` -> ``hours``.
+    """
+    parts = tuple(key.split("."))
+    for pattern, unit in _units().items():
+        if _matches(pattern, parts):
+            return "hours" if unit == DURATION else unit
+        if unit == DURATION and _matches(pattern, parts[:-1]):  # a duration's parameter
+            return "" if parts[-1] == "cv" else "hours"
+    return ""
+
+
+@functools.cache
+def _units() -> dict[Pattern, str]:
+    return {
+        (*pattern[1:], key): unit
+        for pattern, shape in read_files().shapes.items()
+        if pattern[0] == "scenario"
+        for key, unit in shape.units.items()
+    }
+
+
+def _matches(pattern: Pattern, parts: tuple[str, ...]) -> bool:
+    """Whether a key path fits a pattern (``*``: any name, ``[]``: any index)."""
+    if len(pattern) != len(parts):
+        return False
+    pairs = zip(pattern, parts, strict=True)
+    return all(p == k or p == "*" or (p == "[]" and k.isdigit()) for p, k in pairs)
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file.
 
@@ -62,7 +95,7 @@ def scenario_schema() -> dict[str, Any]:
     file without one needs every key the loader needs.
     """
     found = read_files()
-    whole = _table(found, (), required=True)
+    whole = table_schema(found, ("scenario",), required=True)
     whole["properties"] = {"extends": EXTENDS, **whole["properties"]}
     return {
         "$schema": DRAFT,
@@ -88,41 +121,17 @@ def schema_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def schemas() -> dict[str, str]:
-    """Every schema as its file's text, by file name (``scenario.json``)."""
-    return {"scenario.json": schema_text(scenario_schema())}
-
-
-def write_schemas(folder: Path) -> list[Path]:
-    """Write :func:`schemas` into ``folder`` (created if missing), each file whole or not
-    at all; return their paths.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` cannot be written.
-    """
-    written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in schemas().items():
-            staging = folder / f".{name}.partial"
-            staging.write_text(text, encoding="utf-8")
-            staging.replace(folder / name)
-            written.append(folder / name)
-    except OSError as error:
-        raise ScenarioError(str(folder), "", f"cannot write the schema: {error.strerror}") from None
-    return written
-
-
-def _table(found: Recording, pattern: Pattern, required: bool) -> dict[str, Any]:
+def table_schema(found: Recording, pattern: Pattern, required: bool = True) -> dict[str, Any]:
+    """The JSON Schema of the tables of ``pattern`` as ``found`` recorded them (its keys
+    ``required`` where every table read needed them)."""
     shape = found.shapes[pattern]
     node: dict[str, Any] = {"type": "object"}
     properties = {k: _resolve(found, _merged(f)) for k, f in shape.keys.items()}
     if properties:
         node["properties"] = properties
     if shape.entries is not None:
-        node["propertyNames"] = NAME
+        if shape.identifiers:
+            node["propertyNames"] = NAME
         node["additionalProperties"] = _resolve(found, shape.entries)
     elif shape.closed:
         node["additionalProperties"] = False
@@ -136,7 +145,7 @@ def _resolve(found: Recording, fragment: Any) -> Any:
     """``fragment`` with each sub-table's place taken by the sub-table's schema."""
     if isinstance(fragment, dict):
         if TABLE in fragment:
-            return _table(found, fragment[TABLE], required=True)
+            return table_schema(found, fragment[TABLE], required=True)
         return {k: _resolve(found, v) for k, v in fragment.items()}
     if isinstance(fragment, list):
         return [_resolve(found, v) for v in fragment]

@@ -30,7 +30,8 @@ from sim.model.distributions import Distribution
 
 MISSING: Any = object()
 
-#: A table's path with ``*`` for any named entry and ``[]`` for any element of an array.
+#: A table's kind of document and path, with ``*`` for any named entry and ``[]`` for any
+#: element of an array: ``("scenario", "fleet", "*", "changes", "[]")``.
 Pattern = tuple[str, ...]
 #: A date-time as JSON tools see a TOML one: ISO text. Taplo writes a local date-time with a
 #: ``Z``, so the schema cannot tell it from one with an offset (which the loader refuses).
@@ -40,6 +41,8 @@ DATETIME_SCHEMA = {
 }
 #: Where a fragment stands for a sub-table: the sub-table's pattern.
 TABLE = "$table"
+#: The unit recorded for a duration (its parameters are hours, but ``cv``).
+DURATION = "hours (a duration)"
 
 
 @dataclass
@@ -53,16 +56,22 @@ class Shape:
         differed).
     visits : list of set
         For each table read, the keys it required (read without a default).
+    units : dict
+        Key -> the unit its accessor named (``hours`` for a duration's parameters).
     closed : bool
         Whether unknown keys are refused (the reader called :meth:`Table.close`).
     entries : dict or None
         For a table of named entries (``[fleet.buses]``, ``per_convoy = {buses = 60}``):
         the fragment of any entry (a sub-table's under :data:`TABLE`).
+    identifiers : bool
+        Whether the entries' names must be identifiers (pools, groups; not key paths).
     """
 
     keys: dict[str, list[dict]] = field(default_factory=dict)
     visits: list[set[str]] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)
     closed: bool = False
+    identifiers: bool = True
     entries: dict | None = None
 
 
@@ -107,7 +116,7 @@ class Table:
     start : datetime, optional
         The scenario's start, to turn date-times into hours.
     pattern : tuple of str, optional
-        Its pattern for a :class:`Recording` (``key`` by default).
+        Its pattern for a :class:`Recording`: the document's kind, then ``key`` by default.
     """
 
     def __init__(
@@ -122,17 +131,20 @@ class Table:
         self.key = key
         self.sources = sources
         self.start = start
-        self.pattern = key if pattern is None else pattern
+        self.pattern = (sources.kind, *key) if pattern is None else pattern
         self._known: set[str] = set()
         self._recording = _RECORDING.get()
         self._required: set[str] = set()
         if self._recording is not None:
             self._recording.shape(self.pattern).visits.append(self._required)
 
-    def _declare(self, name: str, fragment: dict, required: bool) -> None:
-        """Record what key ``name`` accepts (while a :class:`Recording` is active)."""
+    def _declare(self, name: str, fragment: dict, required: bool, unit: str = "") -> None:
+        """Record what key ``name`` accepts, and its unit (while a :class:`Recording` is
+        active)."""
         if self._recording is None:
             return
+        if unit:
+            self._recording.shape(self.pattern).units[name] = unit
         fragments = self._recording.shape(self.pattern).keys.setdefault(name, [])
         if fragment not in fragments:
             fragments.append(fragment)
@@ -179,7 +191,8 @@ class Table:
         if maximum is None:
             maximum = LARGEST
         allowed, fragment = _number_rule(minimum, above, maximum, integer, unit, unlimited)
-        self._declare(name, _described(fragment, allowed, default), default is MISSING)
+        fragment = _described(fragment, allowed, default)
+        self._declare(name, fragment, default is MISSING, unit.strip("()"))
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -226,7 +239,7 @@ class Table:
         allowed = "a local date-time (2016-12-15T14:30:00) or hours from start >= 0"
         hours = {"type": "number", "minimum": 0, "maximum": MAX_HOURS}
         fragment = _described({"anyOf": [hours, DATETIME_SCHEMA]}, allowed, default)
-        self._declare(name, fragment, default is MISSING)
+        self._declare(name, fragment, default is MISSING, "hours from the start")
         value = self._get(name, default, allowed)
         if value is default and default is not MISSING:
             return value
@@ -260,7 +273,7 @@ class Table:
 
     def duration(self, name: str, default: Any = MISSING) -> Any:
         """A duration distribution, hours (see :mod:`sim.model.distributions`)."""
-        self._declare(name, {"$ref": "#/definitions/duration"}, default is MISSING)
+        self._declare(name, {"$ref": "#/definitions/duration"}, default is MISSING, DURATION)
         value = self._get(name, default, 'a duration table, e.g. {dist = "fixed", value = 1.0}')
         if value is default and default is not MISSING:
             return value
@@ -293,15 +306,19 @@ class Table:
             for i, v in enumerate(value)
         ]
 
-    def named_tables(self) -> list[tuple[str, Table]]:
-        """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order."""
+    def named_tables(self, identifiers: bool = True) -> list[tuple[str, Table]]:
+        """Every entry of a table of named tables, e.g. ``[fleet.buses]``, in file order;
+        names are identifiers unless not ``identifiers`` (key paths such as
+        ``[parameters."fleet.buses.count"]``)."""
         pattern = (*self.pattern, "*")
         self._entries({TABLE: pattern})
+        if self._recording is not None:
+            self._recording.shape(self.pattern).identifiers = identifiers
         out = []
         for name, value in self.data.items():
             if not isinstance(value, dict):
                 raise self.error(name, f"must be a table ([{'.'.join((*self.key, name))}])")
-            if not name.isidentifier():
+            if identifiers and not name.isidentifier():
                 raise self.error(name, "names must be letters, digits and underscores")
             self._known.add(name)
             table = Table(value, (*self.key, name), self.sources, self.start, pattern)
@@ -381,7 +398,7 @@ def _described(fragment: dict, allowed: str, default: Any) -> dict:
     """``fragment`` with the words of what is allowed and a plain default (JSON has no inf;
     a default the loader works out, such as a file's name, differs between files and is
     dropped when the fragments are merged)."""
-    fragment["description"] = allowed
+    fragment.setdefault("description", allowed)  # words naming one file's pools: not here
     plain = isinstance(default, bool | str) or (
         isinstance(default, int | float) and math.isfinite(default)
     )

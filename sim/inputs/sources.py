@@ -45,12 +45,15 @@ class Sources:
         The file the user named.
     chain : list of str
         Every file read, parent-most first.
+    kind : str
+        What the document is: ``scenario``, ``sweep`` or ``targets`` (names its schema).
     """
 
     data: dict[str, Any]
     top: str
     origins: dict[Key, str] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)
+    kind: str = "scenario"
 
     def origin(self, key: Key) -> str:
         """The file that set ``key``, or the closest enclosing table that was set."""

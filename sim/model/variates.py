@@ -105,16 +105,31 @@ def _to_unit(words: np.ndarray) -> np.ndarray:
     return np.minimum(u, 1.0 - 2.0**-53, out=u)  # the largest float64 below 1
 
 
-def _run(key: np.ndarray, sid: np.uint64, rep: np.ndarray, start: int, n: int) -> np.ndarray:
-    """Uniforms for indices ``start .. start+n-1`` of each rep: shape ``rep.shape + (n,)``."""
-    b0, nb = start // 4, (start + n + 3) // 4 - start // 4
-    c0 = np.tile(np.arange(b0, b0 + nb, dtype=np.uint64), rep.size)
-    c1 = np.repeat(rep.ravel(), nb)
+def _blocks(key: np.ndarray, sid: np.uint64, rep: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """Uniforms of the four words of Philox blocks ``blocks`` (counter word 0) of each rep:
+    shape ``rep.shape + (len(blocks), 4)``."""
+    c0 = np.tile(blocks.astype(np.uint64), rep.size)
+    c1 = np.repeat(rep.ravel(), len(blocks))
     out = np.empty((c0.size, 4))
     for j in range(0, c0.size, _CHUNK):
         w = _rounds(c0[j : j + _CHUNK], c1[j : j + _CHUNK], sid, _ZERO, key[:1], key[1:])
         out[j : j + _CHUNK] = _to_unit(np.stack(w, axis=-1))
-    return np.ascontiguousarray(out.reshape(*rep.shape, 4 * nb)[..., start % 4 : start % 4 + n])
+    return out.reshape(*rep.shape, len(blocks), 4)
+
+
+def _run(key: np.ndarray, sid: np.uint64, rep: np.ndarray, start: int, n: int) -> np.ndarray:
+    """Uniforms for indices ``start .. start+n-1`` of each rep: shape ``rep.shape + (n,)``."""
+    b0, nb = start // 4, (start + n + 3) // 4 - start // 4
+    out = _blocks(key, sid, rep, np.arange(b0, b0 + nb)).reshape(*rep.shape, 4 * nb)
+    return np.ascontiguousarray(out[..., start % 4 : start % 4 + n])
+
+
+def _row(key: np.ndarray, sid: np.uint64, rep: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Uniforms for the same indices ``index`` (1-d) of each rep: shape ``rep.shape +
+    index.shape``, each Philox block that holds some of them computed once per rep."""
+    blocks, at = np.unique(index >> 2, return_inverse=True)
+    words = _blocks(key, sid, rep, blocks)
+    return words[..., at, (index & 3).astype(np.intp)]
 
 
 def uniforms(seed: int, stream: str, rep: ArrayLike, index: ArrayLike) -> np.ndarray:
@@ -168,11 +183,13 @@ class Variates:
         sid = np.uint64(STREAMS[stream])
         rep, index = _counts(rep, "rep"), _counts(index, "index")
         shape = np.broadcast_shapes(rep.shape, index.shape)
-        flat = index.ravel()  # fast path: consecutive indices on the last axis, rep constant on it
-        run = index.size > 0 and index.shape[-1:] == shape[-1:] == (index.size,)
-        if run and rep.shape[-1:] in ((), (1,)) and (np.diff(flat) == 1).all():
+        flat = index.ravel()  # fast paths: the same indices for every rep, on the last axis
+        row = index.size > 0 and index.shape[-1:] == shape[-1:] == (index.size,)
+        if row and rep.shape[-1:] in ((), (1,)):
             lead = np.broadcast_to(rep[..., 0] if rep.ndim else rep, shape[:-1])
-            return _run(self.key, sid, lead, int(flat[0]), shape[-1])
+            if (np.diff(flat) == 1).all():  # consecutive: whole blocks in order
+                return _run(self.key, sid, lead, int(flat[0]), shape[-1])
+            return _row(self.key, sid, lead, flat)
         r, i = (a.ravel() for a in np.broadcast_arrays(rep, index))
         out = np.empty(r.size)
         for j in range(0, r.size, _CHUNK):

@@ -8,7 +8,7 @@ replications where the metric is defined, and ``n`` says how many those were.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -54,7 +54,16 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
 
 
 def summarise_all(
-    metrics: dict[str, np.ndarray], whole: Collection[str] = frozenset()
+    metrics: Mapping[str, np.ndarray], whole: Collection[str] = frozenset()
 ) -> list[Summary]:
     """Summaries of every metric, in the order given; those named in ``whole`` are counts."""
     return [summarise(name, values, name in whole) for name, values in metrics.items()]
+
+
+def hourly_percentiles(series: np.ndarray, q: Sequence[float]) -> np.ndarray:
+    """Percentiles ``q`` (0-100) across replications of an (R, H) hourly series, shape
+    (len(q), H): ``numpy.percentile(series, q, axis=0)`` to the bit, taken hour by hour so
+    that the float copy numpy sorts is one hour's (8 bytes a replication), not the whole
+    series' (for a million replications, 8 MB instead of 400)."""
+    columns = [np.percentile(series[:, h], q) for h in range(series.shape[1])]
+    return np.stack(columns, axis=1) if columns else np.empty((len(q), 0))

@@ -6,6 +6,7 @@ folders, figures, narration) is engine-agnostic.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -248,11 +249,19 @@ SERIES = {"evacuated": np.int32, "waiting": np.int32, "suspended": np.uint8}
 def series_types(scenario: Scenario) -> dict[str, type]:
     """The hourly series of a scenario with their storage types, in table order.
 
-    ``SERIES`` always; with a crossing or private vehicles also ``crossed_<name>`` (vehicle
-    passages of a pool or private stream through the checkpoint so far), and with a
-    crossing ``crossing_queue`` (vehicles queueing for a lane).
+    ``SERIES`` always; when people may leave the queue (a leaving rule or a send-home, as
+    for the metric ``left``) also ``evacuated_<group>`` (each group's people at reception so
+    far, by convoy or private vehicle) and ``left`` (people who have left the queue for home
+    so far); with a crossing or private vehicles also ``crossed_<name>`` (vehicle passages of
+    a pool or private stream through the checkpoint so far), and with a crossing
+    ``crossing_queue`` (vehicles queueing for a lane). Only scenarios whose population comes
+    and goes carry the by-group series, so the first-phase baseline's million-replication
+    runs keep their three.
     """
     types: dict[str, type] = dict(SERIES)
+    if scenario.leaving:
+        types.update({f"evacuated_{g.name}": np.int32 for g in scenario.groups})
+        types["left"] = np.int32
     types.update({f"crossed_{name}": np.int32 for name in scenario.crossers})
     if scenario.crossing is not None:
         types["crossing_queue"] = np.int32
@@ -265,8 +274,9 @@ class Replications:
 
     Attributes
     ----------
-    metrics : dict of str to ndarray
-        Each of ``metric_names(scenario)`` -> float array of shape (R,).
+    metrics : mapping of str to ndarray
+        Each of ``metric_names(scenario)`` -> float array of shape (R,) (a dict, or
+        :class:`CompactMetrics` for a run's gathered chunks).
     series : dict of str to ndarray
         Each of ``SERIES`` -> array of shape (R, H + 1): cumulative evacuated, people waiting
         at the pickup, and 1.0 if the ceasefire is suspended, at hours 0, 1, ..., H.
@@ -274,7 +284,7 @@ class Replications:
         Every event of the first ``trace_reps`` replications, in time order per replication.
     """
 
-    metrics: dict[str, np.ndarray]
+    metrics: Mapping[str, np.ndarray]
     series: dict[str, np.ndarray]
     trace: list[TraceEvent] = field(default_factory=list)
 
@@ -282,6 +292,49 @@ class Replications:
     def reps(self) -> int:
         """Number of replications R."""
         return len(next(iter(self.metrics.values())))
+
+
+class CompactMetrics(Mapping[str, np.ndarray]):
+    """Per-replication metrics held in fewer bytes, read as float arrays.
+
+    A metric stored as 32-bit integers (a count whose every value is a whole number: see
+    :func:`whole_int32`) takes 4 bytes a replication instead of 8; reading it gives the
+    float64 array of the same values, so every sum, summary and table is the same to the
+    bit. Each read converts: keep the array a read returns rather than reading again.
+
+    Parameters
+    ----------
+    arrays : dict of str to ndarray
+        By metric name, each of shape (R,): float64, or int32 for whole numbers.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.arrays = arrays
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        values = self.arrays[name]
+        return values if values.dtype == np.float64 else values.astype(np.float64)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return sum(a.nbytes for a in self.arrays.values())
+
+
+def whole_int32(values: np.ndarray) -> bool:
+    """Every value is a whole number that 32-bit integers hold exactly (no NaN)."""
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.isfinite(values).all()
+            and (np.abs(values) <= np.iinfo(np.int32).max).all()
+            and (np.trunc(values) == values).all()
+        )
 
 
 def hours_grid(scenario: Scenario) -> np.ndarray:

@@ -32,7 +32,7 @@ from sim.errors import ScenarioError
 from sim.inputs.names import NAME_RULE, is_folder_name
 from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary
+from sim.outputs.metrics import Summary, hourly_percentiles
 from sim.outputs.records import (
     Replications,
     TraceEvent,
@@ -163,7 +163,7 @@ def timeseries_csv(result: RunRecord) -> str:
     for name in series_types(scenario):
         values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
-        quantiles = np.percentile(values, [5, 50, 95], axis=0)
+        quantiles = hourly_percentiles(values, [5, 50, 95])
         blocks.append(np.vstack([values.mean(axis=0), quantiles]))
     table = np.vstack(blocks)
     rows = (
@@ -215,6 +215,23 @@ def read_manifest(folder: str | Path) -> dict:
         raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
     except json.JSONDecodeError as error:
         raise ScenarioError(str(file), "", f"is not JSON ({error.msg})") from None
+
+
+def read_study_manifest(folder: Path, kind: str, key: str, arrays: str) -> dict:
+    """The ``manifest.json`` of a study's folder, if it is a ``kind`` folder this version can
+    read back: its manifest records ``key`` and it holds the ``arrays`` file.
+
+    Raises
+    ------
+    ScenarioError
+        If it is not, naming the folder.
+    """
+    info = read_manifest(folder)
+    if key not in info or not (folder / arrays).is_file():
+        raise ScenarioError(
+            str(folder), "", f"not a {kind} folder, or one written before evacsim read them"
+        )
+    return info
 
 
 def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:

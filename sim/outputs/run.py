@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -45,7 +46,7 @@ class RunRecord:
     precision: dict | None = None
 
     @property
-    def metrics(self) -> dict[str, np.ndarray]:
+    def metrics(self) -> Mapping[str, np.ndarray]:
         """Per-replication metric arrays, shape (reps,)."""
         return self.replications.metrics
 
@@ -68,7 +69,7 @@ class RunRecord:
         ImportError
             Saying how to install pandas (``pip install 'evacsim[frames]'``) if it is missing.
         """
-        frame = pandas().DataFrame(self.metrics, index=list(self.rep_ids))
+        frame = pandas().DataFrame(dict(self.metrics), index=list(self.rep_ids))  # a Mapping
         return frame.rename_axis("rep")
 
     def __repr__(self) -> str:

@@ -26,11 +26,11 @@ SHARE = 0.5
 
 def run_bytes(scenario: Scenario, reps: int) -> int:
     """Peak bytes of ``reps`` replications of ``scenario`` in memory: their metrics and
-    series, plus the float copies the quantiles of the series take when written."""
+    series, plus the float copy the quantiles of one hour of a series take when written."""
     hours = math.floor(scenario.horizon) + 1
     metrics = 8 * len(metric_names(scenario))
     series = sum(np.dtype(t).itemsize for t in SERIES.values()) * hours
-    quantiles = 2 * 8 * hours  # np.percentile works on a float64 copy of one series
+    quantiles = 2 * 8  # percentiles work on a float64 copy of one hour of one series
     return reps * (2 * (metrics + series) + quantiles)  # 2: chunks are gathered by copying
 
 

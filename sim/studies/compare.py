@@ -50,8 +50,8 @@ from sim.outputs.results import (
     csv_text,
     fresh_folder,
     number,
-    read_manifest,
     read_npz,
+    read_study_manifest,
     versions,
 )
 from sim.studies.runner import run_chunked
@@ -280,11 +280,7 @@ def read_compare_folder(folder: str | Path) -> Comparison:
         If ``folder`` is not a compare folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder)
-    if "base_values" not in info or not (folder / "paired.npz").is_file():
-        raise ScenarioError(
-            str(folder), "", "not a compare folder, or one written before evacsim read them"
-        )
+    info = read_study_manifest(folder, "compare", "base_values", "paired.npz")
     base = scenario_from_record(info["base_values"], info["resolved_base"])
     whatifs = [
         scenario_from_record(values, document)
@@ -447,8 +443,9 @@ def difference_chart(
     differences: list[Difference], base: str, reps: int | None = None, seed: int | None = None
 ) -> Figure:
     """The headline differences, one panel per metric in its own unit and scale, one row
-    per what-if: the paired 95% CI (thick, with end caps so that a zero-width interval
-    still shows) over the independent one (thin)."""
+    per what-if: the paired mean and 95% CI (thick, with end caps so that a zero-width
+    interval still shows) and, just below, the independent runs' own mean and 95% CI (thin,
+    a ring): a separate estimate, so its interval need not hold the paired mean."""
     shown = [d for d in differences if d.metric in HEADLINE and math.isfinite(d.difference)]
     metrics = [m for m in HEADLINE if any(d.metric == m for d in shown)]
     whatifs = list(dict.fromkeys(d.whatif for d in differences))
@@ -461,8 +458,8 @@ def difference_chart(
         else f", {reps:,} paired runs" + ("" if seed is None else f", seed {seed}")
     )
     figure.suptitle(
-        f"What-if minus {figure_text(base)}{runs}\npaired 95% CI (thick), independent 95% CI "
-        "(thin), mean difference (dot)",
+        f"What-if minus {figure_text(base)}{runs}\npaired runs: mean (dot), 95% CI (thick); "
+        "independent runs: mean (ring), 95% CI (thin)",
         fontsize=FONT,
     )
     panels = figure.subplots(max(len(metrics), 1), 1, squeeze=False)[:, 0]
@@ -473,13 +470,15 @@ def difference_chart(
                 continue
             d = rows[name]
             low, high = d.independent_ci_low, d.independent_ci_high
-            ax.plot([low, high], [k, k], color=f"C{k}", lw=1.2, alpha=0.7)
+            below = k + 0.25
+            ax.plot([low, high], [below, below], color=f"C{k}", lw=1.2, alpha=0.8)
+            ax.plot(d.independent_difference, below, "o", mfc="white", color=f"C{k}", ms=4)
             ax.plot([d.ci_low, d.ci_high], [k, k], color=f"C{k}", lw=6, solid_capstyle="butt")
             ax.plot([d.ci_low, d.ci_high], [k, k], "|", color=f"C{k}", ms=14, mew=2)
             ax.plot(d.difference, k, "o", color="black", ms=4)
         ax.axvline(0, color="0.5", lw=0.8)
         ax.set_yticks(range(len(whatifs)), [figure_text(w) for w in whatifs], fontsize=FONT - 3)
-        ax.set_ylim(len(whatifs) - 0.5, -0.5)
+        ax.set_ylim(len(whatifs) - 0.4, -0.5)
         unit = metric_unit(metric).replace("hours from the start", "hours")
         ax.set_ylabel(f"{metric}\n({unit})", fontsize=FONT - 2, rotation=0, ha="right", va="center")
         ax.tick_params(axis="x", labelsize=FONT - 3)

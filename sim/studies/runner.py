@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -24,7 +24,13 @@ from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.outputs.records import Replications, metric_names
+from sim.outputs.records import (
+    CompactMetrics,
+    Replications,
+    count_metrics,
+    metric_names,
+    whole_int32,
+)
 from sim.outputs.results import atomic_folder, default_folder, write_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
@@ -155,13 +161,14 @@ def run(
                 traced=trace,
                 done=bar.update,
                 executor=executor,
+                counts=counts,
             )
         starts = range(0, n, DES_BLOCK)
         blocks = (
             run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
             for a in starts
         )
-        return _gather(blocks, starts, n, bar.update)
+        return _gather(blocks, starts, n, bar.update, counts)
 
     if precision is not None:
         known = metric_names(scenario)
@@ -170,6 +177,7 @@ def run(
                 raise ScenarioError(
                     "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
                 )
+    counts = count_metrics(scenario)  # held as integers (CompactMetrics)
     cap = 16 * reps if max_reps is None else max_reps
     most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
     check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
@@ -182,7 +190,7 @@ def run(
         while precision is not None and not met and replications.reps < cap:
             n = replications.reps
             more = replicate(n, min(2 * n, cap) - n)
-            replications = _gather([replications, more], [0, n], n + more.reps)
+            replications = _gather([replications, more], [0, n], n + more.reps, counts=counts)
             met = precise({m: replications.metrics[m] for m in metrics}, precision)
             log.info(
                 "precision: %d replications, %s", replications.reps, "met" if met else "not met"
@@ -233,6 +241,7 @@ def run_chunked(
     traced: Sequence[int] | None = None,
     done: Callable[[int], object] | None = None,
     executor: Executor | None = None,
+    counts: Collection[str] = (),
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -264,6 +273,9 @@ def run_chunked(
         Where the chunks run instead of this machine's processes: any executor, e.g. a Dask
         client's ``client.get_executor()``. Its workers need evacsim installed. The result
         does not depend on it.
+    counts : collection of str, optional
+        Metrics to hold as 32-bit integers where every value is whole (see
+        :class:`~sim.outputs.records.CompactMetrics`): read, the same floats.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -279,11 +291,11 @@ def run_chunked(
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
     if executor is not None:
-        return _gather(executor.map(run_vector, *args), starts, reps, done)
+        return _gather(executor.map(run_vector, *args), starts, reps, done, counts)
     if workers <= 1 or n == 1:
-        return _gather(map(run_vector, *args), starts, reps, done)
+        return _gather(map(run_vector, *args), starts, reps, done, counts)
     with worker_pool(workers) as pool:
-        return _gather(pool.map(run_vector, *args), starts, reps, done)
+        return _gather(pool.map(run_vector, *args), starts, reps, done, counts)
 
 
 def _gather(
@@ -291,20 +303,31 @@ def _gather(
     starts: Sequence[int],
     reps: int,
     done: Callable[[int], object] | None = None,
+    counts: Collection[str] = (),
 ) -> Replications:
-    """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
+    """Chunks into one set of arrays, filled as they arrive (never two copies of it all).
+
+    Metrics named in ``counts`` are kept as 32-bit integers while every value gathered is
+    a whole number (:class:`~sim.outputs.records.CompactMetrics`; read, they are the same
+    floats), and as floats from the first chunk where one is not (undefined, say).
+    """
     metrics: dict[str, np.ndarray] = {}
     series: dict[str, np.ndarray] = {}
     trace = []
     for first, part in zip(starts, parts, strict=True):
         if not metrics:
-            metrics = {k: np.empty(reps, v.dtype) for k, v in part.metrics.items()}
+            metrics = {
+                k: np.empty(reps, np.int32 if k in counts else v.dtype)
+                for k, v in part.metrics.items()
+            }
             series = {k: np.empty((reps, v.shape[1]), v.dtype) for k, v in part.series.items()}
         for k, v in part.metrics.items():
+            if metrics[k].dtype != v.dtype and not whole_int32(v):
+                metrics[k] = metrics[k].astype(v.dtype)  # the values so far, as floats
             metrics[k][first : first + len(v)] = v
         for k, v in part.series.items():
             series[k][first : first + len(v)] = v
         trace.extend(part.trace)
         if done is not None:
             done(part.reps)
-    return Replications(metrics, series, trace)
+    return Replications(CompactMetrics(metrics) if counts else metrics, series, trace)

@@ -1,4 +1,6 @@
-"""Figures of a run folder: the fan chart, the convoy timeline and the pickup queue.
+"""Figures of a run folder: the fan chart, the convoy timeline and the pickup queue; with a
+crossing or private vehicles the crossing (passages an hour, its queue), and when people may
+leave the queue the people evacuated by group and those who left.
 
 Every chart has a clock-time x axis (local date-times from ``scenario.start``; the data
 are hours from the start) and shades the hours when the ceasefire was suspended. Figures
@@ -23,6 +25,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import hourly_percentiles
 from sim.outputs.records import Replications, TraceEvent, hours_grid
 from sim.views.wording import figure_text, figure_title
 
@@ -48,11 +51,15 @@ LEGS = {
     "held": ("held", "#fd8d3c"),
     "convoy_departs": ("to checkpoint", "#74c476"),
     "reaches_checkpoint": ("inspection", "#807dba"),
+    "queues_at_crossing": ("queue at crossing", "#bcbddc"),  # every lane busy
+    "inspection_starts": ("inspection", "#807dba"),  # a lane has freed: inspected and passed
     "passes_checkpoint": ("to reception", "#238b45"),
     "turned_back": ("turned back", "#8c2d04"),
     "reaches_reception": ("unloading", "#fee391"),
     "unloaded": ("return", "#d9d9d9"),
 }
+#: Line colours of the per-group and per-crosser charts, in scenario order (repeating)
+COLOURS = ("#08519c", "#d94801", "#238b45", "#6a51a3", "#a50f15", "#525252", "#b8860b")
 #: Trace events that end a convoy's leg without opening another
 ENDS = {"incident", "back_at_pickup", "vehicles_return"}
 Span = tuple[float, float, float]  # (start, end) in hours from the start, share of runs
@@ -69,7 +76,10 @@ def write_figures(
     result : Replications
         The replications of ``scenario``: hourly series and the trace of replication 0.
     folder : Path
-        Created if missing; receives ``evacuated.png``, ``convoys.png`` and ``queue.png``.
+        Created if missing; receives ``evacuated.png``, ``convoys.png`` and ``queue.png``,
+        then ``crossing.png`` if the run counted passages through the checkpoint (a
+        crossing or private vehicles) and ``groups.png`` if it recorded evacuated by group
+        (people may leave the queue).
 
     Returns
     -------
@@ -79,6 +89,10 @@ def write_figures(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     charts = {"evacuated": fan_chart, "convoys": convoy_timeline, "queue": queue_chart}
+    if any(name.startswith("crossed_") for name in result.series):
+        charts["crossing"] = crossing_chart
+    if "left" in result.series:
+        charts["groups"] = groups_chart
     paths = []
     for name, chart in charts.items():
         figure = chart(scenario, result, overrides)
@@ -102,7 +116,9 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
     arrivals = _arrivals(result, scenario.horizon)
     if arrivals is not None:
         ax.step(*arrivals, where="post", c="k", lw=0.9, label="replication 0, at event times")
-    ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
+    # with people who may go home, not everyone who reaches the pickup is to be evacuated
+    everyone = "arrived" if scenario.leaving else "everyone"  # the metric `arrived`
+    ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"{everyone} ({scenario.people:,})")
     for i, r in enumerate(scenario.reported):
         yerr = [[r.evacuated - r.low], [r.high - r.evacuated]]
         label = "reported (range)" if i == 0 else None
@@ -145,6 +161,102 @@ def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[st
     return fig
 
 
+def crossing_chart(
+    scenario: Scenario, result: Replications, overrides: Sequence[str] = ()
+) -> Figure:
+    """The crossing against clock time: vehicle passages an hour by pool and private stream
+    (mean over runs, stacked), and the vehicles queueing for a lane (median, 90% of runs).
+
+    Passages an hour are the differences of the cumulative ``crossed_<name>`` series, so
+    the bar of hour ``h`` counts the vehicles that passed the checkpoint after the count at
+    ``h`` and up to the count at ``h + 1``; it is drawn over ``[h, h + 1)``. A convoy or a
+    column counts whole when its last vehicle has passed (as the series do), so a long
+    column shows as one tall bar at the end of its hours in the lane. The queue is
+    counted at each whole hour (absent without a ``[crossing]``: lanes are then unlimited).
+    Suspensions are shaded as in :func:`fan_chart`.
+    """
+    hours = hours_grid(scenario)
+    names = [n for n in result.series if n.startswith("crossed_")]
+    queue = result.series.get("crossing_queue")
+    fig = Figure(
+        figsize=(WIDTH, HEIGHT * (1.5 if queue is not None else 1.0)), layout="constrained"
+    )
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2 if queue is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
+    ax = axes[0]
+    bottom = np.zeros(max(len(hours) - 1, 0))
+    for i, name in enumerate(names):
+        hourly = np.diff(result.series[name].astype(float), axis=1).mean(axis=0)
+        label = f"{name.removeprefix('crossed_')} ({result.metrics[name].mean():,.0f})"
+        colour = COLOURS[i % len(COLOURS)]
+        ax.bar(
+            hours[:-1],
+            hourly,
+            width=1.0,
+            bottom=bottom,
+            align="edge",
+            color=colour,
+            lw=0,
+            label=label,
+        )
+        bottom = bottom + hourly
+    ax.set_ylabel(
+        "vehicles past the checkpoint an hour\n(mean of runs; a convoy counts whole)", fontsize=FONT
+    )
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+    ax.tick_params(labelsize=FONT)
+    title = figure_title(scenario.name, "the crossing", result.reps, overrides)
+    ax.set_title(title, fontsize=FONT + 2)
+    spans = _hourly_spans(scenario, result.series["suspended"])
+    if queue is not None:
+        low = axes[1]
+        low.tick_params(labelsize=FONT)
+        _fan(low, hours, queue, "queueing", inner=False)
+        low.set_ylim(0, 1.1 * max(float(queue.max()), 1.0))
+        low.set_ylabel("vehicles queueing for a lane\n(counted at each whole hour)", fontsize=FONT)
+        _clock_axis(low, scenario)
+        _shade_suspensions(low, spans, SHARE)
+    _finish(ax, scenario, spans, extra=_legend_of(axes[1:]))
+    if queue is not None:
+        ax.set_xlabel("")
+    return fig
+
+
+def groups_chart(scenario: Scenario, result: Replications, overrides: Sequence[str] = ()) -> Figure:
+    """Cumulative people evacuated by group, and people who left the queue for home, against
+    clock time: the median of runs of each hourly series, drawn as steps.
+
+    Medians of groups need not add up to the median of everyone (the fan chart's).
+    Suspensions are shaded as in :func:`fan_chart`.
+    """
+    fig, ax = _figure()
+    hours = hours_grid(scenario)
+    for i, group in enumerate(scenario.groups):
+        series = result.series[f"evacuated_{group.name}"]
+        label = f"{group.name} ({np.median(series[:, -1]):,.0f})"
+        colour = COLOURS[i % len(COLOURS)]
+        ax.step(hours, np.median(series, axis=0), where="post", c=colour, lw=2, label=label)
+    left = result.series["left"]
+    label = f"left for home ({np.median(left[:, -1]):,.0f})"
+    ax.step(hours, np.median(left, axis=0), where="post", c="k", ls="--", lw=1.5, label=label)
+    ax.set_ylim(0, None)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
+    ax.set_ylabel("people (cumulative, median of runs;\nin brackets: at the end)", fontsize=FONT)
+    title = figure_title(scenario.name, "people evacuated by group", result.reps, overrides)
+    ax.set_title(title, fontsize=FONT + 2)
+    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    return fig
+
+
+def _legend_of(axes: Iterable[Axes]) -> list[tuple[Any, str]]:
+    """(handle, label) pairs of the labelled artists of ``axes``, for one shared legend."""
+    pairs = []
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        pairs += list(zip(handles, labels, strict=True))
+    return pairs
+
+
 def convoy_timeline(
     scenario: Scenario, result: Replications, overrides: Sequence[str] = ()
 ) -> Figure:
@@ -169,7 +281,7 @@ def convoy_timeline(
         return fig
     end = next((e.time for e in trace if e.event == "cleared"), scenario.horizon)
     legs, arrivals = _convoy_legs(trace, convoys, end)
-    for label, colour in LEGS.values():
+    for label, colour in dict(LEGS.values()).items():  # "inspection" opens after a queue too
         if legs[label]:
             rows, starts, stops = np.array(legs[label]).T
             ax.barh(rows, stops - starts, left=starts, height=0.62, color=colour, label=label)
@@ -222,7 +334,7 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
 
 def _fan(ax: Axes, hours: np.ndarray, series: np.ndarray, what: str, inner: bool = True) -> None:
     """Median line and 90% band (and 50% band if ``inner``) over runs of an (R, H+1) series."""
-    p5, p25, p50, p75, p95 = np.percentile(series, [5, 25, 50, 75, 95], axis=0)
+    p5, p25, p50, p75, p95 = hourly_percentiles(series, [5, 25, 50, 75, 95])
     band: dict[str, Any] = {"color": BAND, "lw": 0, "step": "post"}  # held to the next hour
     ax.fill_between(hours, p5, p95, alpha=0.18, label="90% of runs", **band)
     if inner:

@@ -38,10 +38,16 @@ FIGURES = {
     "the bands holding 50% and 90% of runs. Hours are shaded by the share of runs in which "
     "the ceasefire was suspended; reported figures are marked with their ranges and sources.",
     "convoys": "Convoy timeline of replication 0: one row per convoy, one bar per leg "
-    "(loading, held, to checkpoint, inspection, to reception, unloading, return). The "
+    "(loading, held, to checkpoint, queue at the crossing, inspection, to reception, unloading, "
+    "return). The "
     "suspensions of that replication are shaded and its incidents marked.",
     "queue": "People waiting at the pickup over time: the median and the band holding 90% "
     "of runs, and replication 0. Suspensions are shaded as in the fan chart.",
+    "crossing": "The crossing: vehicles through the checkpoint each hour by pool and private "
+    "stream (mean of runs, stacked) and, with a limited crossing, the vehicles queueing for a "
+    "lane (median and 90% of runs).",
+    "groups": "People evacuated by group and people who left the queue for home, cumulative "
+    "(median of runs).",
 }
 UNITS = (
     "Units: people for counts; hours from the start for moments (first_departure, "

@@ -43,7 +43,9 @@ def metric_unit(metric: str) -> str:
         return "hours"
     if metric == "utilisation":
         return "a share"
-    if "convoys" in metric:
+    if metric.startswith(("evacuated", "departed", "people_")):  # evacuated_by_two_convoys
+        return "people"
+    if "convoys" in metric or metric == "turned_back":
         return "convoys"
     if metric in ("suspensions", "breaches", "incidents"):
         return "events"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sim.inputs.limits import MAX_SEATS
 from sim.inputs.scenario import MAX_POOL_SIZE, MAX_POOLS, FleetChange, Pool
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import LOAD_FACTOR
 
 
 def read_fleet(fleet: Table) -> tuple[Pool, ...]:
@@ -18,10 +19,15 @@ def read_fleet(fleet: Table) -> tuple[Pool, ...]:
             name=name,
             count=count,
             seats=t.number("seats", minimum=1, maximum=MAX_SEATS, integer=True, unit="people"),
-            crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0),
+            crowding=t.number("crowding", 1.0, minimum=1.0, maximum=5.0, unit=LOAD_FACTOR),
             available_at=t.time("available_at", 0.0),
             per_convoy=t.number(
-                "per_convoy", max(most, 1), minimum=1, maximum=MAX_POOL_SIZE, integer=True
+                "per_convoy",
+                max(most, 1),
+                minimum=1,
+                maximum=MAX_POOL_SIZE,
+                integer=True,
+                unit="vehicles",
             ),
             load_time=t.duration("load_time"),
             unload_time=t.duration("unload_time"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sim.inputs.limits import MAX_PEOPLE
 from sim.inputs.scenario import Milestone, Reported
 from sim.inputs.schema import Table
@@ -26,13 +28,18 @@ def read_milestone(t: Table) -> Milestone:
 
 def read_reported(t: Table) -> Reported:
     """A reported cumulative figure (people) with its range and source."""
-    value = t.number("evacuated", minimum=0, maximum=MAX_PEOPLE, unit="people")
+    people: dict[str, Any] = {"minimum": 0, "maximum": MAX_PEOPLE, "unit": "people"}
+    value = t.number("evacuated", **people)
     reported = Reported(
         at=t.time("at"),
         evacuated=value,
-        low=t.number("low", value, minimum=0, maximum=value),
-        high=t.number("high", value, minimum=value, maximum=MAX_PEOPLE),
+        low=t.number("low", value, **people),  # fixed bounds: the schema holds no one file's
+        high=t.number("high", value, **people),
         source=t.text("source", ""),
     )
     t.close()
+    if reported.low > value:
+        raise t.error("low", f"must be <= evacuated ({value:g}), got {reported.low:g}")
+    if reported.high < value:
+        raise t.error("high", f"must be >= evacuated ({value:g}), got {reported.high:g}")
     return reported

@@ -9,7 +9,7 @@ from typing import Any
 from sim.inputs.limits import MAX_HOURS
 from sim.inputs.scenario import ConvoyRules, Crossing, Group, Period, Pool, Route
 from sim.inputs.schema import Table
-from sim.inputs.sections.raw import HOUR, pair
+from sim.inputs.sections.raw import HOUR, LOAD_FACTOR, TIMES, pair
 from sim.model.periods import SCALAR_RULES
 
 
@@ -22,7 +22,7 @@ def read_convoy(t: Table, pools: tuple[Pool, ...]) -> ConvoyRules:
         ),
         headway=t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours"),
         max_in_corridor=t.number(
-            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True
+            "max_in_corridor", 1_000_000, minimum=1, maximum=1_000_000, integer=True, unit="convoys"
         ),
         departure_hours=_read_hours(t, "departure_hours") if t.has("departure_hours") else None,
         when_corridor_full=t.text(
@@ -73,7 +73,9 @@ def read_route(t: Table) -> Route:
         inspection=t.duration("inspection"),
         to_reception=t.duration("to_reception"),
         return_trip=t.duration("return_trip"),
-        incident_probability=t.number("incident_probability", 0.0, minimum=0, maximum=1),
+        incident_probability=t.number(
+            "incident_probability", 0.0, minimum=0, maximum=1, unit="(a probability per inspection)"
+        ),
     )
     t.close()
     return route
@@ -109,12 +111,14 @@ def read_periods(
             per_convoy=_by_name(
                 t, "per_convoy", names, "vehicle pool", minimum=1, integer=True, unit="vehicles"
             ),
-            crowding=_by_name(t, "crowding", names, "vehicle pool", minimum=1.0, maximum=5.0),
+            crowding=_by_name(
+                t, "crowding", names, "vehicle pool", minimum=1.0, maximum=5.0, unit=LOAD_FACTOR
+            ),
             min_vehicles=t.number("min_vehicles", None, minimum=1, integer=True, unit="vehicles"),
             max_wait=t.number("max_wait", None, minimum=0, unit="hours"),
             headway=t.number("headway", None, minimum=0, unit="hours"),
-            travel_factor=t.number("travel_factor", None, above=0, maximum=100),
-            inspection_factor=t.number("inspection_factor", None, above=0, maximum=100),
+            travel_factor=t.number("travel_factor", None, above=0, maximum=100, unit=TIMES),
+            inspection_factor=t.number("inspection_factor", None, above=0, maximum=100, unit=TIMES),
             board_while_suspended=t.flag("board_while_suspended", None),
             max_hold=_max_hold(t),
             crossing_vehicles_per_hour=_crossing_throughput(t, crossing),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 from sim.errors import ScenarioError
 from sim.inputs.limits import MAX_ARRIVAL_BATCHES, MAX_PEOPLE
 from sim.inputs.scenario import Group, Leaving, Pool
 from sim.inputs.schema import Table
-from sim.inputs.sections.raw import NAMES
+from sim.inputs.sections.raw import POOLS
 from sim.inputs.sources import Sources
+from sim.inputs.spread import batch_times, share_out
 
 
 def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, ...]:
@@ -20,7 +19,7 @@ def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, 
         count = t.number("count", 0, minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
         priority = t.number("priority", order + 1, minimum=-MAX_PEOPLE, integer=True)
         vehicles = t.raw(
-            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=NAMES
+            "vehicles", allowed=f"a list of vehicle pools from {list(by_name)}", schema=POOLS
         )
         if (
             not isinstance(vehicles, list)
@@ -86,7 +85,8 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
                     f"gives {len(batches) + steps:,.0f} arrival batches for this group; at most "
                     f"{MAX_ARRIVAL_BATCHES:,} (a longer every, or fewer, larger batches)",
                 )
-            n = math.ceil(steps - 1e-9)
+            times = batch_times(first, last, every)
+            n = len(times)
             if t.has("count") == t.has("total"):
                 raise t.error("count", "give exactly one of 'count' (per batch) and 'total'")
             if t.has("count"):
@@ -98,8 +98,8 @@ def _read_arrivals(group: Table) -> tuple[tuple[float, int], ...]:
                 total = t.number(
                     "total", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"
                 )
-                counts = [total // n + (k < total % n) for k in range(n)]
-            batches.extend((first + k * every, counts[k]) for k in range(n))
+                counts = share_out(total, n)
+            batches.extend(zip(times, counts, strict=True))
         t.close()
     return tuple(sorted(batches, key=lambda b: b[0]))
 

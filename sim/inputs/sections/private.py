@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 from sim.inputs.scenario import MAX_COLUMN, Group, Pool, PrivateStream
 from sim.inputs.schema import Table
-from sim.inputs.sections.raw import NAMES
+from sim.inputs.sections.raw import GROUPS
+from sim.inputs.spread import batch_times
 
 
 def read_private(
@@ -18,7 +17,7 @@ def read_private(
     for name, t in private.named_tables():
         if name in {p.name for p in pools}:
             raise private.error(name, "a private stream needs a name no vehicle pool has")
-        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=NAMES)
+        chosen = t.raw("groups", allowed=f"a list of groups from {names}", schema=GROUPS)
         if (
             not isinstance(chosen, list)
             or not chosen
@@ -37,8 +36,7 @@ def read_private(
                 every = c.number("every", above=0, unit="hours")
                 if last <= first:
                     raise c.error("end", "must be after start")
-                n = math.ceil((last - first) / every - 1e-9)
-                columns.extend((first + k * every, vehicles) for k in range(n))
+                columns.extend((t, vehicles) for t in batch_times(first, last, every))
             c.close()
         if not columns:
             raise t.error("columns", "needs at least one column, e.g. [{at = 12, vehicles = 9}]")

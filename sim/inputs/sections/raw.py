@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from sim.inputs.limits import MAX_CELSIUS
 
-#: A list of distinct names (vehicle pools, population groups).
+#: Units of the numbers that are not counts or hours.
+LOAD_FACTOR = "(load factor: people per seat)"
+TIMES = "(times the scenario's durations)"
+#: A list of distinct names (vehicle pools, population groups), in fixed words: the error
+#: messages name one file's pools, the schema may not.
 NAMES = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}
+POOLS = {**NAMES, "description": "the vehicle pools that may carry the group"}
+GROUPS = {**NAMES, "description": "the population groups the stream takes"}
 HOUR = {"type": "number", "minimum": 0, "maximum": 24}
 CELSIUS = {"type": "number", "minimum": -MAX_CELSIUS, "maximum": MAX_CELSIUS}
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -169,7 +170,7 @@ def prior_draws(targets: Targets, draws: int, seed: int) -> np.ndarray:
     return np.column_stack([p.transform(u[:, i]) for i, p in enumerate(targets.priors)])
 
 
-def target_metrics(targets: Targets, metrics: dict[str, np.ndarray]) -> np.ndarray:
+def target_metrics(targets: Targets, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
     """The targets' metrics, shape (replications, targets)."""
     return np.column_stack([t.simulated(metrics) for t in targets.targets])
 

@@ -8,14 +8,18 @@ canvas, and the same inputs give the same PNG bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from sim.inputs.json_schema import key_unit
+from sim.inputs.scenario import Scenario
 from sim.studies.calibration.record import CalibrationRecord
-from sim.studies.calibration.summary import TargetCheck, predictive_checks
+from sim.studies.calibration.summary import TargetCheck, is_moment, predictive_checks
 from sim.studies.calibration.targets import Prior
 from sim.views.plots import BAND, DPI, FONT, MEDIAN, fan_chart
 from sim.views.wording import figure_text
@@ -50,14 +54,19 @@ def marginals(calibration: CalibrationRecord) -> Figure:
     fig = _figure(cols * PANEL * 1.25, rows * PANEL)
     for i, p in enumerate(priors):
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.hist(calibration.posterior[:, i], bins=_bins(p).tolist(), color=BAND, alpha=0.7)
+        posterior = calibration.posterior[:, i]
+        ax.hist(posterior, bins=_bins(p).tolist(), color=BAND, alpha=0.7, label="accepted draws")
         ax.axvline(calibration.best[p.path], c=BEST, lw=2, label="best fit")
         ax.set_xlim(p.low - (0.5 if p.integer else 0), p.high + (0.5 if p.integer else 0))
         ax.set_title(p.path, fontsize=FONT - 2)
+        ax.set_xlabel(key_unit(p.path), fontsize=FONT - 3)
         ax.tick_params(labelsize=FONT - 3)
         ax.set_yticks([])
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=FONT - 2)
     fig.suptitle(
-        f"Posterior marginals ({len(calibration.posterior):,} draws) over the prior ranges",
+        f"Posterior marginals ({len(calibration.posterior):,} accepted draws) over the prior "
+        "ranges",
         fontsize=FONT + 1,
     )
     return fig
@@ -94,7 +103,7 @@ def predictive_check(calibration: CalibrationRecord) -> Figure:
     fig = _figure(10.0, 1.3 * len(checks) + 1.0)
     for i, c in enumerate(checks):
         ax = fig.add_subplot(len(checks), 1, i + 1)
-        _check_row(ax, c)
+        _check_row(ax, c, calibration.targets.scenario)
     handles, labels = fig.axes[0].get_legend_handles_labels()
     fig.legend(
         handles, labels, loc="outside lower center", ncol=4, fontsize=FONT - 2, frameon=False
@@ -113,16 +122,26 @@ def evacuated(calibration: CalibrationRecord) -> Figure:
     return fig
 
 
-def _check_row(ax: Axes, c: TargetCheck) -> None:
+def _check_row(ax: Axes, c: TargetCheck, scenario: Scenario) -> None:
     rows = [(1.0, c.posterior, BAND, "posterior draws"), (0.0, c.best, BEST, "best fit")]
     for y, (p5, median, p95), colour, label in rows:
-        ax.plot([p5, p95], [y, y], c=colour, lw=6, alpha=0.6, solid_capstyle="butt", label=label)
-        ax.plot([median], [y], "|", c="k", ms=12)
+        bar: dict[str, Any] = {"c": colour, "zorder": 3}
+        ax.plot([p5, p95], [y, y], lw=6, alpha=0.6, solid_capstyle="butt", label=label, **bar)
+        ax.plot([p5, p95], [y, y], "|", ms=16, mew=2, **bar)  # a zero-width one still shows
+        ax.plot([median], [y], "|", c="k", ms=12, zorder=4)
     ax.axvspan(c.low, c.high, color="0.85", zorder=0, label="reported range")
-    ax.axvline(c.value, c="k", lw=2, label="reported")
+    ax.axvline(c.value, c="k", lw=2, label="reported", zorder=2)
     ax.set_yticks([])
     ax.set_ylim(-0.8, 1.8)
-    ax.set_title(figure_text(f"{c.metric} ({c.unit}): {c.source}"), fontsize=FONT - 2, loc="left")
+    unit = c.unit
+    if is_moment(c.metric):  # a moment reads as a clock time, as everywhere else
+        unit = "local time"
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda h, _: scenario.shown(h).strftime("%a %H:%M"))
+        )
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.6g}"))
+    ax.set_title(figure_text(f"{c.metric} ({unit}): {c.source}"), fontsize=FONT - 2, loc="left")
     ax.tick_params(labelsize=FONT - 3)
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import ScenarioError
 from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
@@ -26,8 +25,8 @@ from sim.outputs.results import (
     csv_text,
     fresh_folder,
     number,
-    read_manifest,
     read_npz,
+    read_study_manifest,
     versions,
 )
 from sim.studies.calibration.conflicts import conflicts
@@ -96,11 +95,7 @@ def read_calibration_record(folder: str | Path) -> CalibrationRecord:
         If ``folder`` is not a calibration folder this version can read.
     """
     folder = Path(folder)
-    info = read_manifest(folder)
-    if "targets_values" not in info or not (folder / "draws.npz").is_file():
-        raise ScenarioError(
-            str(folder), "", "not a calibration folder, or one written before evacsim read them"
-        )
+    info = read_study_manifest(folder, "calibration", "targets_values", "draws.npz")
     targets = from_record(Targets, info["targets_values"])
     a = read_npz(folder / "draws.npz")
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from sim.studies.calibration.record import QUANTILES, CalibrationRecord, Refit
 from sim.studies.calibration.targets import Prior, Target
+from sim.views.wording import metric_unit
 
 
 class Fitted(NamedTuple):
@@ -120,13 +121,8 @@ def milestone_bands(calibration: CalibrationRecord) -> list[MilestoneBand]:
 
 
 def unit(target: Target) -> str:
-    """The unit of a target's metric, as a report writes it."""
-    name = target.metric
-    if is_moment(name):
-        return "hours from the start"
-    if "people" in name or name.startswith(("evacuated", "arrived", "waiting", "aboard")):
-        return "people"
-    return "convoys" if "convoys" in name else "count"
+    """The unit of a target's metric (of the metrics it sums), as a report writes it."""
+    return metric_unit(target.parts[0] if target.parts else target.metric)
 
 
 def is_moment(metric: str) -> bool:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -46,16 +47,19 @@ import numpy as np
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
+from sim.inputs.limits import MAX_REPS, MAX_SEED
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.inputs.sources import read_toml
+from sim.inputs.schema import DATETIME_SCHEMA, MISSING, Table
+from sim.inputs.sources import Sources, read_toml
 from sim.outputs.records import metric_names
 
 #: Prior families: a draw is ``low + u (high - low)``, on a log scale for ``loguniform``.
 PRIORS = ("uniform", "loguniform")
-SETTINGS = {"scenario", "seed", "draws", "accept", "refine_reps", "targets", "parameters"}
-TARGET_KEYS = {"value", "sigma", "low", "high", "at", "source", "sensitivity", "sum"}
-PARAMETER_KEYS = {"prior", "low", "high", "source"}
+#: JSON Schema of what the reader checks by hand (``evacsim schema`` writes them out).
+AMOUNT = {"anyOf": [{"type": "number"}, DATETIME_SCHEMA]}
+NUMBERS = {"type": "array", "items": {"type": "number"}}
+SUM = {"type": "array", "minItems": 2, "uniqueItems": True, "items": {"type": "string"}}
 
 
 @dataclass(frozen=True)
@@ -90,7 +94,7 @@ class Target:
     sensitivity: tuple[float, ...] = ()
     parts: tuple[str, ...] = ()
 
-    def simulated(self, metrics: dict[str, np.ndarray]) -> np.ndarray:
+    def simulated(self, metrics: Mapping[str, np.ndarray]) -> np.ndarray:
         """The figure in each replication of a run's ``metrics`` (a sum with ``parts``)."""
         if not self.parts:
             return metrics[self.metric]
@@ -169,48 +173,45 @@ def load_targets(path: str | Path) -> Targets:
     path = locate(path, "targets")
     source = str(path)
     data = read_toml(path, "targets file")
-    unknown = sorted(set(data) - SETTINGS)
-    if unknown:
-        raise ScenarioError(
-            source, unknown[0], f"unknown key; allowed: {', '.join(sorted(SETTINGS))}"
-        )
-    file = _text(data, "scenario", source)
+    root = Table(data, (), Sources(data=data, top=source, kind="targets"))
+    file = _text(root, "scenario")
     scenario = load_scenario(os.path.normpath(Path(path).parent / file))
     metrics = set(metric_names(scenario))
     inputs = set(batch_parameters(scenario, 1).values)
-    targets = _section(data, "targets", source)
-    priors = tuple(
-        _prior(name, p, inputs, source) for name, p in _section(data, "parameters", source).items()
-    )
-    return Targets(
+    targets = _section(root, "targets", identifiers=True)
+    priors = _section(root, "parameters", identifiers=False)
+    found = Targets(
         path=source,
         scenario=scenario,
-        targets=tuple(_target(name, t, scenario, metrics, source) for name, t in targets.items()),
-        priors=priors,
-        seed=int(_number(data, "seed", source, minimum=0, integer=True)),
-        draws=int(_number(data, "draws", source, minimum=2, integer=True)),
-        accept=_number(data, "accept", source, minimum=0, maximum=1, open_range=True),
-        refine_reps=int(_number(data, "refine_reps", source, minimum=1, integer=True)),
+        targets=tuple(_target(name, t, scenario, metrics) for name, t in targets),
+        priors=tuple(_prior(name, p, inputs) for name, p in priors),
+        seed=root.number("seed", minimum=0, maximum=MAX_SEED, integer=True),
+        draws=root.number("draws", minimum=2, maximum=MAX_REPS, integer=True, unit="draws"),
+        accept=root.number("accept", above=0, maximum=1, unit="(a share of the draws)"),
+        refine_reps=root.number(
+            "refine_reps", minimum=1, maximum=MAX_REPS, integer=True, unit="replications"
+        ),
     )
+    if found.accept == 1:
+        raise root.error("accept", "must be below 1: a share of the draws to keep")
+    root.close()
+    return found
 
 
-def _section(data: dict, key: str, source: str) -> dict[str, dict]:
-    section = data.get(key)
-    if not isinstance(section, dict) or not section:
-        raise ScenarioError(source, key, "must be a table with at least one entry")
-    for name, entry in section.items():
-        if not isinstance(entry, dict):
-            raise ScenarioError(source, f"{key}.{name}", "must be a table")
-    return section
+def _section(root: Table, key: str, identifiers: bool) -> list[tuple[str, Table]]:
+    entries = root.table(key).named_tables(identifiers)
+    if not entries:
+        raise root.error(key, "must be a table with at least one entry")
+    return entries
 
 
-def _target(name: str, t: dict, scenario: Scenario, metrics: set[str], source: str) -> Target:
+def _target(name: str, t: Table, scenario: Scenario, metrics: set[str]) -> Target:
     key = f"targets.{name}"
-    _known(t, TARGET_KEYS, key, source)
-    parts = _parts(t, name, metrics, scenario, key, source)
+    source = t.sources.top
+    parts = _parts(t, name, metrics, scenario)
 
-    def amount(field: str, default: float | None = None) -> float:
-        value = t.get(field, default)
+    def amount(field: str, default: Any = MISSING) -> float:
+        value = t.raw(field, default, "a number or a local date-time", AMOUNT)
         if isinstance(value, datetime):  # a moment: hours from the scenario start
             return (value - scenario.start).total_seconds() / 3600
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -218,36 +219,37 @@ def _target(name: str, t: dict, scenario: Scenario, metrics: set[str], source: s
         return float(value)
 
     value = amount("value")
-    sigma = _number(t, "sigma", source, minimum=0, open_range=True, prefix=key)
+    sigma = t.number("sigma", above=0, unit="(in the target's unit)")
     low, high = amount("low", value), amount("high", value)
     if not low <= value <= high:
         raise ScenarioError(
             source, f"{key}.low", f"need low <= value <= high, got {low:g}, {value:g}, {high:g}"
         )
-    at = t.get("at")
+    at = t.raw("at", allowed="the local date-time the figure refers to", schema=DATETIME_SCHEMA)
     if not isinstance(at, datetime):
         raise ScenarioError(source, f"{key}.at", "must be the local date-time the figure refers to")
-    sensitivity = t.get("sensitivity", [])
+    sensitivity = t.raw("sensitivity", [], "a list of alternative values", NUMBERS)
     if not isinstance(sensitivity, list):
         raise ScenarioError(source, f"{key}.sensitivity", "must be a list of alternative values")
-    return Target(
+    target = Target(
         metric=name,
         value=value,
         sigma=sigma,
         low=low,
         high=high,
         at=(at - scenario.start).total_seconds() / 3600,
-        source=_text(t, "source", source, prefix=key),
+        source=_text(t, "source"),
         sensitivity=tuple(amount_of(v, f"{key}.sensitivity", source) for v in sensitivity),
         parts=parts,
     )
+    t.close()
+    return target
 
 
-def _parts(
-    t: dict, name: str, metrics: set[str], scenario: Scenario, key: str, source: str
-) -> tuple[str, ...]:
+def _parts(t: Table, name: str, metrics: set[str], scenario: Scenario) -> tuple[str, ...]:
     """The metrics a target sums (``sum``), or none when it names a metric itself."""
-    if "sum" not in t:
+    key, source = f"targets.{name}", t.sources.top
+    if not t.has("sum"):
         if name not in metrics:
             raise ScenarioError(
                 source, key, f"not a metric of {scenario.name}; see results/README.md"
@@ -257,7 +259,7 @@ def _parts(
         raise ScenarioError(
             source, f"{key}.sum", f"{name} is a metric already; name the sum otherwise"
         )
-    parts = t["sum"]
+    parts = t.raw("sum", allowed="a list of at least two metric names", schema=SUM)
     if not isinstance(parts, list) or len(parts) < 2 or not all(isinstance(m, str) for m in parts):
         raise ScenarioError(source, f"{key}.sum", "must be a list of at least two metric names")
     for m in parts:
@@ -275,23 +277,19 @@ def amount_of(value: Any, key: str, source: str) -> float:
     return float(value)
 
 
-def _prior(path: str, p: dict, inputs: set[str], source: str) -> Prior:
-    key = f"parameters.{path}"
+def _prior(path: str, p: Table, inputs: set[str]) -> Prior:
+    key, source = f"parameters.{path}", p.sources.top
     if path not in inputs:
         raise ScenarioError(
             source, key, "not a numeric scenario input; see sim/engines/batch_params.py"
         )
-    _known(p, PARAMETER_KEYS, key, source)
-    prior = p.get("prior")
-    if prior not in PRIORS:
-        raise ScenarioError(
-            source, f"{key}.prior", f"must be one of {', '.join(PRIORS)}, got {prior!r}"
-        )
-    low = _number(p, "low", source, minimum=0, prefix=key)
-    high = _number(p, "high", source, minimum=0, prefix=key)
+    prior = p.text("prior", choices=PRIORS)
+    low = p.number("low", minimum=0, unit="(in the input's unit)")
+    high = p.number("high", minimum=0, unit="(in the input's unit)")
     if not low < high:
         raise ScenarioError(source, f"{key}.high", f"must be above low ({low:g}), got {high:g}")
-    result = Prior(path, prior, low, high, _text(p, "source", source, prefix=key))
+    result = Prior(path, prior, low, high, _text(p, "source"))
+    p.close()
     if result.integer and (low != math.floor(low) or high != math.floor(high)):
         raise ScenarioError(source, f"{key}.low", "a count: low and high must be whole numbers")
     if prior == "loguniform" and low <= 0:
@@ -299,43 +297,9 @@ def _prior(path: str, p: dict, inputs: set[str], source: str) -> Prior:
     return result
 
 
-def _known(table: dict, allowed: set[str], key: str, source: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ScenarioError(
-            source, f"{key}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}"
-        )
-
-
-def _text(table: dict, name: str, source: str, prefix: str = "") -> str:
-    key = f"{prefix}.{name}" if prefix else name
-    value = table.get(name)
-    if not isinstance(value, str) or not value:
-        raise ScenarioError(source, key, "must be a non-empty text")
-    return value
-
-
-def _number(
-    table: dict,
-    name: str,
-    source: str,
-    minimum: float | None = None,
-    maximum: float | None = None,
-    integer: bool = False,
-    open_range: bool = False,
-    prefix: str = "",
-) -> float:
-    """A number within bounds (exclusive ones if ``open_range``)."""
-    key = f"{prefix}.{name}" if prefix else name
-    if name not in table:
-        raise ScenarioError(source, key, "missing")
-    value = amount_of(table[name], key, source)
-    if integer and value != math.floor(value):
-        raise ScenarioError(source, key, f"must be a whole number, got {value:g}")
-    below = minimum is not None and (value <= minimum if open_range else value < minimum)
-    above = maximum is not None and (value >= maximum if open_range else value > maximum)
-    if below or above:
-        bound = "between" if maximum is not None else ("above" if open_range else "at least")
-        limits = f"{minimum:g} and {maximum:g}" if maximum is not None else f"{minimum:g}"
-        raise ScenarioError(source, key, f"must be {bound} {limits}, got {value:g}")
+def _text(t: Table, name: str) -> str:
+    """A text that must not be empty."""
+    value = t.text(name)
+    if not value:
+        raise t.error(name, "must be a non-empty text")
     return value

@@ -1,6 +1,8 @@
 """Optimisation under uncertainty: search for the best plan, then certify it.
 
-- :mod:`~sim.studies.optimise.spec` reads and checks study files;
+- :mod:`~sim.studies.optimise.spec` reads and checks study files, their parts in
+  :mod:`~sim.studies.optimise.decisions`, :mod:`~sim.studies.optimise.uncertainties` and
+  :mod:`~sim.studies.optimise.goals` (defaults in :mod:`~sim.studies.optimise.defaults`);
 - :mod:`~sim.studies.optimise.evaluate` runs plans on the batch engine under common random
   numbers, the uncertainties drawn per replication;
 - :mod:`~sim.studies.optimise.search` searches with Optuna (resumable from its journal);

@@ -4,7 +4,7 @@ A plan is a value for every decision of a study. Plans that differ only in numer
 batch-engine inputs share one scenario variant and run as one batch: each plan's decisions
 become per-replication parameter arrays (:mod:`sim.engines.batch_params`), as sweep points
 do. Every plan runs the same replication numbers, and in replication ``r`` every plan meets
-the same uncertainty draws (:class:`~sim.studies.optimise.spec.Uncertainty`) and the same
+the same uncertainty draws (:class:`~sim.studies.optimise.uncertainties.Uncertainty`) and the same
 breaches, delays and loading times: the differences between plans are the plans' doing.
 """
 
@@ -36,7 +36,7 @@ class Outcomes:
         Each objective's metric (NaN where undefined).
     constraints : ndarray, shape (plans, constraints, n)
         Each constraint's observation ``y`` (see
-        :meth:`~sim.studies.optimise.spec.Constraint.observe`).
+        :meth:`~sim.studies.optimise.goals.Constraint.observe`).
     """
 
     objectives: np.ndarray

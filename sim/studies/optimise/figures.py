@@ -12,11 +12,19 @@ import io
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.result import OptimiseResult
+from sim.studies.optimise.spec import Objective
 from sim.views.plots import DPI, FONT, _clock_axis
+from sim.views.wording import metric_unit
+
+
+def _thousands() -> FuncFormatter:
+    """Tick labels with thousands separators (one formatter per axis)."""
+    return FuncFormatter(lambda v, _: f"{v:,.6g}")
 
 
 def figures(result: OptimiseResult) -> dict[str, bytes]:
@@ -49,7 +57,8 @@ def progress(result: OptimiseResult) -> Figure:
         best = np.maximum.accumulate(signed) * objective.sign if len(signed) else signed
         shown = np.isfinite(best)
         ax.step(number[shown], best[shown], where="post", color="k", lw=1.5, label="best so far")
-        ax.set_ylabel(f"{objective.metric}\n({objective.sense})", fontsize=FONT - 2)
+        ax.set_ylabel(_label(objective, "\n"), fontsize=FONT - 2)
+        ax.yaxis.set_major_formatter(_thousands())
         ax.tick_params(labelsize=FONT - 3)
     panels[-1].set_xlabel("trial", fontsize=FONT - 1)
     panels[0].legend(fontsize=FONT - 3, loc="best")
@@ -79,8 +88,10 @@ def pareto(result: OptimiseResult) -> Figure:
     if result.selection.chosen is not None:
         mine = result.shortlist[result.selection.chosen].objectives
         ax.plot(*mine, "*", ms=16, color="gold", mec="k", label="certified plan")
-    ax.set_xlabel(f"{spec.objectives[0].metric} ({spec.objectives[0].sense})", fontsize=FONT - 1)
-    ax.set_ylabel(f"{spec.objectives[1].metric} ({spec.objectives[1].sense})", fontsize=FONT - 1)
+    ax.set_xlabel(_label(spec.objectives[0]), fontsize=FONT - 1)
+    ax.set_ylabel(_label(spec.objectives[1]), fontsize=FONT - 1)
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.yaxis.set_major_formatter(_thousands())
     ax.tick_params(labelsize=FONT - 3)
     ax.legend(fontsize=FONT - 3)
     ax.set_title(f"{spec.name}: trials and the Pareto front", fontsize=FONT)
@@ -100,17 +111,26 @@ def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Fig
     for colour, (label, replications) in zip(("0.45", "C0"), runs.items(), strict=True):
         series = replications.series["evacuated"]
         p5, p50, p95 = np.percentile(series, [5, 50, 95], axis=0)
-        ax.fill_between(hours, p5, p95, color=colour, alpha=0.2, lw=0)
-        ax.plot(hours, p50, color=colour, lw=2.2, label=f"{label}: median, 90% of runs")
+        # counts at each whole hour, held to the next (as the run's fan chart draws them)
+        ax.fill_between(hours, p5, p95, color=colour, alpha=0.2, lw=0, step="post")
+        ax.step(
+            hours, p50, where="post", color=colour, lw=2.2, label=f"{label}: median, 90% of runs"
+        )
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
     _clock_axis(ax, scenario)
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT - 1)
+    ax.yaxis.set_major_formatter(_thousands())
     n = chosen.reps
     ax.set_title(
         f"{result.spec.name}: chosen plan against the base, {n} paired runs", fontsize=FONT
     )
     ax.legend(fontsize=FONT - 3, loc="upper left")
     return figure
+
+
+def _label(objective: Objective, gap: str = " ") -> str:
+    """An objective's axis label: its metric, unit and sense (``maximise``)."""
+    return f"{objective.metric}{gap}({metric_unit(objective.metric)}, {objective.sense})"
 
 
 def _png(figure: Figure) -> bytes:

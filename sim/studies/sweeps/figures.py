@@ -14,9 +14,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib.axis import Axis as MplAxis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from sim.inputs.json_schema import key_unit
 from sim.studies.sweeps.result import SweepResult
 from sim.views.plots import DPI, FONT
 from sim.views.wording import figure_text, metric_unit
@@ -71,9 +74,10 @@ def lines(result: SweepResult) -> Figure:
         ax.plot(where, mean, marker="o", label="mean, 95% CI")
         if not numeric:
             ax.set_xticks(where, [str(x[i]) for i in order])
-        ax.set_xlabel(axis.key, fontsize=FONT)
+        ax.set_xlabel(_label(axis.key), fontsize=FONT)
         ax.set_title(metric, fontsize=FONT)
         ax.set_ylabel(metric_unit(metric), fontsize=FONT - 1)
+        _separated(ax.yaxis)
     panels[0].legend(fontsize=FONT - 2)
     return figure
 
@@ -93,11 +97,12 @@ def heatmap(result: SweepResult) -> Figure:
             ax.text(j, i, text, ha="center", va="center", fontsize=FONT - 3, color=shade)
         ax.set_yticks(range(len(rows.values)), [str(v) for v in rows.values])
         ax.set_xticks(range(len(cols.values)), [str(v) for v in cols.values])
-        ax.set_ylabel(rows.key, fontsize=FONT)
-        ax.set_xlabel(cols.key, fontsize=FONT)
+        ax.set_ylabel(_label(rows.key), fontsize=FONT)
+        ax.set_xlabel(_label(cols.key), fontsize=FONT)
         ax.set_title(f"{metric}: mean over {result.spec.reps:,} runs a point", fontsize=FONT)
         bar = figure.colorbar(image, ax=ax)
         bar.set_label(metric_unit(metric), fontsize=FONT - 2)
+        _separated(bar.ax.yaxis)
     return figure
 
 
@@ -111,7 +116,8 @@ def scatter(result: SweepResult) -> Figure:
         for c, axis in enumerate(spec.axes):
             ax = grid[r][c]
             ax.scatter([p[axis.key] for p in result.points], mean, s=8, alpha=0.6)
-            ax.set_xlabel(axis.key, fontsize=FONT - 2)
+            ax.set_xlabel(_label(axis.key), fontsize=FONT - 2)
+            _separated(ax.yaxis)
             if c == 0:
                 ax.set_ylabel(f"{metric} ({metric_unit(metric)})", fontsize=FONT - 2)
     return figure
@@ -131,6 +137,26 @@ def sobol_bars(result: SweepResult) -> Figure:
         ax.set_ylabel("share of variance", fontsize=FONT - 2)
     panels[0].legend(fontsize=FONT - 2)
     return figure
+
+
+def _label(key: str) -> str:
+    """An axis's label: its key path and the unit the loader gives it (on a line of its
+    own when both would not fit beside a panel)."""
+    unit = key_unit(key)
+    if not unit:
+        return key
+    return f"{key} ({unit})" if len(key) + len(unit) <= 32 else f"{key}\n({unit})"
+
+
+def _separated(axis: MplAxis) -> None:
+    """Thousands separators on an axis's tick labels (440,000, not 440000), once its
+    values reach 10,000."""
+
+    def tick(value: float, _: int) -> str:
+        big = max(abs(v) for v in axis.get_view_interval()) >= 10_000
+        return f"{value:,.0f}" if big else f"{value:g}"
+
+    axis.set_major_formatter(FuncFormatter(tick))
 
 
 def _cell(value: float) -> str:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import ScenarioError
 from sim.inputs.record import from_record, record
 from sim.outputs.metrics import summarise
 from sim.outputs.results import (
@@ -27,8 +26,8 @@ from sim.outputs.results import (
     arrays_npz,
     csv_text,
     number,
-    read_manifest,
     read_npz,
+    read_study_manifest,
     versions,
 )
 from sim.studies.precision import RULE
@@ -140,11 +139,7 @@ def read_sweep_folder(folder: str | Path) -> SweepResult:
     from sim.studies.sweeps.spec import SweepSpec
 
     folder = Path(folder)
-    info = read_manifest(folder)
-    if "spec_values" not in info or not (folder / "values.npz").is_file():
-        raise ScenarioError(
-            str(folder), "", "not a sweep folder, or one written before evacsim read them"
-        )
+    info = read_study_manifest(folder, "sweep", "spec_values", "values.npz")
     spec = from_record(SweepSpec, info["spec_values"])
     arrays = read_npz(folder / "values.npz")
     cuts = np.cumsum(arrays["reps"])[:-1]

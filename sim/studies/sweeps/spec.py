@@ -25,20 +25,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
-from sim.errors import ScenarioError
-from sim.inputs.library import locate
-from sim.inputs.loader import load_scenario
-from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
-from sim.inputs.sources import read_toml
 from sim.outputs.records import metric_names
 from sim.studies.runner import CHUNK
+from sim.studies.study_file import Fail, read_study_file, whole
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -177,32 +172,10 @@ def load_sweep(
     ScenarioError
         Naming the sweep file (or the base scenario) and the key.
     """
-    path = locate(path, "sweep")
-    source = str(path)
-    doc = read_toml(path, "sweep file")
-
-    def fail(key: str, message: str) -> ScenarioError:
-        return ScenarioError(source, key, message)
-
-    unknown = sorted(set(doc) - TOP_KEYS)
-    if unknown:
-        raise fail(unknown[0], f"unknown key; allowed: {', '.join(sorted(TOP_KEYS))}")
-    name = doc.get("name", folder_name(path.stem, "sweep"))
-    if not isinstance(name, str) or not is_folder_name(name):
-        raise fail("name", f"must be {NAME_RULE} (it names the sweep's folder), got {name!r}")
-    base_text = doc.get("base")
-    if not isinstance(base_text, str) or not base_text:
-        raise fail("base", "must name the base scenario file, relative to the sweep file")
-    base = path.parent / base_text
-    if not base.is_file():
-        raise fail("base", f"no such scenario file: {base}")
-    overrides = doc.get("set", [])
-    if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
-        raise fail("set", 'must be a list of "KEY=VALUE" texts')
-    scenario = load_scenario(base, overrides)
-
-    reps = _whole(doc.get("reps", scenario.reps), "reps", 2, fail)
-    seed = _whole(doc.get("seed", scenario.seed), "seed", 0, fail)
+    file = read_study_file(path, "sweep", TOP_KEYS)
+    doc, scenario, fail = file.doc, file.scenario, file.fail
+    reps = whole(doc.get("reps", scenario.reps), "reps", 2, fail)
+    seed = whole(doc.get("seed", scenario.seed), "seed", 0, fail)
     metrics = doc.get("metrics")
     known = metric_names(scenario)
     if not isinstance(metrics, list) or not metrics:
@@ -210,7 +183,7 @@ def load_sweep(
     for metric in metrics:
         if metric not in known:
             raise fail(
-                "metrics", f"{metric!r} is not a metric of {base}; known: {', '.join(known)}"
+                "metrics", f"{metric!r} is not a metric of {file.base}; known: {', '.join(known)}"
             )
     precision = doc.get("precision") if precision is None else precision
     if precision is not None and (
@@ -220,8 +193,8 @@ def load_sweep(
     ):
         raise fail("precision", f"must be a fraction between 0 and 1, e.g. 0.02, got {precision!r}")
     cap = doc.get("max_reps", MAX_REPS_FACTOR * reps) if max_reps is None else max_reps
-    cap = _whole(cap, "max_reps", reps, fail)
-    chunk = _whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
+    cap = whole(cap, "max_reps", reps, fail)
+    chunk = whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
 
     design = doc.get("design", {})
     if not isinstance(design, dict):
@@ -235,17 +208,17 @@ def load_sweep(
     axes = _read_axes(doc.get("axes"), scenario, method, fail)
     points = 0
     if method != "grid":
-        points = _whole(design.get("points"), "design.points", 1, fail)
+        points = whole(design.get("points"), "design.points", 1, fail)
         if method in ("sobol", "saltelli") and points & (points - 1):
             raise fail("design.points", f"must be a power of 2 for {method}, got {points}")
     elif "points" in design:
         raise fail("design.points", "a grid has one point per combination of axis values")
     return SweepSpec(
-        source,
-        name,
+        file.source,
+        file.name,
         str(doc.get("description", "")),
-        base,
-        tuple(overrides),
+        file.base,
+        file.overrides,
         scenario,
         method,
         points,
@@ -259,9 +232,7 @@ def load_sweep(
     )
 
 
-def _read_axes(
-    table: Any, scenario: Scenario, method: str, fail: Callable[[str, str], ScenarioError]
-) -> tuple[Axis, ...]:
+def _read_axes(table: Any, scenario: Scenario, method: str, fail: Fail) -> tuple[Axis, ...]:
     if not isinstance(table, dict) or not table:
         raise fail("axes", 'must be a table of key paths, e.g. "fleet.buses.count" = [20, 40]')
     numeric = batch_parameters(scenario, 1).values
@@ -298,12 +269,6 @@ def _read_axes(
             raise fail(where, f"low must be below high, got {low!r} and {high!r}")
         axes.append(Axis(key, (), float(low), float(high), True, integer))
     return tuple(axes)
-
-
-def _whole(value: Any, key: str, least: int, fail: Callable[[str, str], ScenarioError]) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise fail(key, f"must be a whole number >= {least}, got {value!r}")
-    return value
 
 
 def override(key: str, value: Any) -> str:
