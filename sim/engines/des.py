@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 
 from sim.engines.ceasefire import Ceasefire
-from sim.engines.clock import LATE, Clock
+from sim.engines.clock import LATE, Clock, then
 from sim.engines.crossing import Crossing
 from sim.engines.exchange import ExchangeSite
 from sim.engines.ledger import Ledger
@@ -163,10 +163,10 @@ class Evacuation(Timetable):
         env, s = self.env, self.scenario
         for p, pool in enumerate(s.pools):
             if pool.count:
-                env.at(pool.available_at).callbacks.append(lambda _, p=p: self._vehicles_arrive(p))
+                env.at(pool.available_at).callbacks.append(then(self._vehicles_arrive, p))
         for g, group in enumerate(s.groups):
             for k, (t, n) in enumerate(group.arrivals, start=1):
-                env.at(t).callbacks.append(lambda _, g=g, k=k, n=n: self._people_arrive(g, k, n))
+                env.at(t).callbacks.append(then(self._people_arrive, g, k, n))
 
     def _vehicles_arrive(self, p: int) -> None:
         count = self.scenario.pools[p].count
@@ -476,11 +476,13 @@ class Evacuation(Timetable):
         now, books = self.env.now, self.books
         self._leave_corridor()
         del self.aboard[trip.number]
+        departed = trip.departed
+        assert departed is not None  # it reached reception, so it left the pickup
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 if n:
-                    books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
+                    books.waits.append((g, departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
         self.people_safe(trip.people)
 
@@ -597,5 +599,5 @@ def run_des(
             series.setdefault(name, []).append(values)
         trace.extend(books.trace)
     types = series_types(scenario)
-    stacked = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
+    stacked: dict[str, np.ndarray] = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
     return Replications(metrics, stacked, trace)
