@@ -1,27 +1,44 @@
-"""The JSON Schema of targets files: recorded from their reader, complete, shipped, named
-by every bundled targets file, and refusing the mistakes JSON Schema can state."""
+"""The JSON Schemas of targets and sweep files: recorded from their readers, complete,
+shipped, named by every bundled file of the kind, and refusing the mistakes JSON Schema can
+state, in Python's jsonschema and in Taplo."""
 
 from __future__ import annotations
 
 import ast
 import datetime
 import inspect
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import ROOT, evacsim
+from conftest import BASELINE, ROOT, evacsim
 from test_calibrate import SMALL
 
 from sim.errors import ScenarioError
 from sim.inputs.library import entries
+from sim.studies import study_file
 from sim.studies.calibration import load_targets, targets
 from sim.studies.schemas import file_schema, read_files, schemas
+from sim.studies.sweeps import load_sweep, spec
 
 SHIPPED = ROOT / "scenarios" / "schemas"
-READERS = {"targets": targets}
+#: The modules that read each kind of file.
+READERS = {"targets": (targets,), "sweep": (study_file, spec)}
+SWEEP = f"""
+base = "{BASELINE}"
+reps = 5
+metrics = ["evacuated"]
+
+[design]
+method = "grid"
+
+[axes]
+"fleet.buses.count" = [20, 40]
+"""
 ACCESSORS = {"number", "text", "flag", "time", "duration", "table", "tables", "named_tables"}
 ACCESSORS |= {"numbers", "raw"}
 
@@ -50,20 +67,22 @@ def test_shipped_schemas_are_the_ones_the_readers_give(kind):
 
 @pytest.mark.parametrize("kind", READERS)
 def test_every_key_the_reader_reads_is_in_the_schema(kind):
-    module = READERS[kind]
-    source = inspect.getsource(module)
-    calls = {
-        (node.lineno, node.col_offset)
-        for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ACCESSORS
-    }
-    reached = {(line, col) for file, line, col in read_files(kind).sites if file == module.__file__}
-    lines = source.splitlines()
-    missed = [f"{n}: {lines[n - 1].strip()}" for n, _ in sorted(calls - reached)]
-    reads = "\n".join(missed)
-    assert calls and not missed, f"no bundled {kind} file reaches these reads:\n{reads}"
+    sites = read_files(kind).sites
+    for module in READERS[kind]:
+        source = inspect.getsource(module)
+        calls = {
+            (node.lineno, node.col_offset)
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ACCESSORS
+        }
+        reached = {(line, col) for file, line, col in sites if file == module.__file__}
+        lines = source.splitlines()
+        missed = [f"{n}: {lines[n - 1].strip()}" for n, _ in sorted(calls - reached)]
+        reads = "\n".join(missed)
+        where = module.__name__
+        assert calls and not missed, f"no bundled {kind} file reaches in {where}:\n{reads}"
 
 
 @pytest.mark.parametrize("kind", READERS)
@@ -101,11 +120,51 @@ def test_targets_mistakes_the_schema_can_state(tmp_path, old, new):
     assert refusals("targets", SMALL) == []
 
 
-def test_evacsim_schema_writes_both(tmp_path):
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("reps = 5", "reps = 5\nrepetitions = 3"),
+        ("reps = 5", "reps = 1"),
+        ("reps = 5", "reps = 5.5"),
+        ('metrics = ["evacuated"]', "metrics = []"),
+        ('method = "grid"', 'method = "random"'),
+        ('method = "grid"', 'method = "grid"\nsamples = 4'),
+        ("[axes]", "precision = 1.5\n[axes]"),
+        ("[axes]", "chunk = 0\n[axes]"),
+    ],
+)
+def test_sweep_mistakes_the_schema_can_state(tmp_path, old, new):
+    assert old in SWEEP, old
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SWEEP.replace(old, new, 1))
+    with pytest.raises(ScenarioError):
+        load_sweep(bad)
+    assert refusals("sweep", bad.read_text())
+    assert refusals("sweep", SWEEP) == []
+
+
+def test_taplo_checks_targets_and_sweep_files_as_editors_do(tmp_path):
+    """Taplo (the engine of VS Code's Even Better TOML) follows each bundled file's
+    ``#:schema`` line and accepts it, and points at a mistake in a sweep file."""
+    taplo = Path(sys.executable).parent / "taplo"
+    files = [str(e.path) for e in entries() if e.kind in READERS]
+    checked = subprocess.run([taplo, "check", *files], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    text = (ROOT / "scenarios" / "sweeps" / "buses.toml").read_text(encoding="utf-8")
+    text = text.replace("../schemas/", f"{SHIPPED.as_posix()}/").replace("reps =", "repz =")
+    mistaken = tmp_path / "mistaken.toml"
+    mistaken.write_text(text, encoding="utf-8")
+    refused = subprocess.run([taplo, "check", str(mistaken)], capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert "'repz' was unexpected" in refused.stderr
+
+
+def test_evacsim_schema_writes_them_all(tmp_path):
     done = evacsim("schema", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scenario.json", "targets.json"]
-    for name in ("scenario.json", "targets.json"):
+    names = ["scenario.json", "sweep.json", "targets.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    for name in names:
         assert (tmp_path / name).read_text() == (SHIPPED / name).read_text(), name
 
 

@@ -1,11 +1,11 @@
-"""JSON Schemas of evacsim's files, for editors: scenario and targets files.
+"""JSON Schemas of evacsim's files, for editors: scenario, targets and sweep files.
 
 Each is recorded from its reader's own :class:`~sim.inputs.schema.Table` checks while it
 reads the library's files of that kind (see :mod:`sim.inputs.json_schema`, which builds the
 scenario file's). ``evacsim schema --out scenarios/schemas`` (``make schema``) rewrites the
 shipped ones, which the files name on their first line (``#:schema ../schemas/targets.json``).
-Sweep and study files have none yet: their readers (:mod:`sim.studies.study_file`) do not
-read through ``Table``.
+Sweep files are read by :mod:`sim.studies.study_file` and :mod:`sim.studies.sweeps.spec`,
+which read each key through ``Table.raw`` with the schema of the check beside it.
 """
 
 from __future__ import annotations
@@ -20,12 +20,18 @@ from sim.inputs.json_schema import DRAFT, scenario_schema, schema_text, table_sc
 from sim.inputs.library import entries
 from sim.inputs.schema import Recording, recording
 from sim.studies.calibration.targets import load_targets
+from sim.studies.sweeps.spec import load_sweep
 
 #: The reader of each kind of file besides scenarios, and what its schema says it is.
 READERS: dict[str, tuple[Callable[[Path], object], str]] = {
     "targets": (
         load_targets,
         "calibration targets: reported figures and free parameters (docs/calibration.md)",
+    ),
+    "sweep": (
+        load_sweep,
+        "a sweep: a base scenario, the inputs it varies, the design and the metrics "
+        "(docs/sweeps.md)",
     ),
 }
 
@@ -42,7 +48,7 @@ def read_files(kind: str) -> Recording:
 
 
 def file_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of a ``targets`` file."""
+    """The JSON Schema of a ``targets`` or ``sweep`` file."""
     found, what = read_files(kind), READERS[kind][1]
     return {
         "$schema": DRAFT,
@@ -56,7 +62,8 @@ def file_schema(kind: str) -> dict[str, Any]:
 
 
 def schemas() -> dict[str, str]:
-    """Every schema as its file's text, by file name (``scenario.json``, ``targets.json``)."""
+    """Every schema as its file's text, by file name (``scenario.json``, ``targets.json``,
+    ``sweep.json``)."""
     found = {"scenario.json": schema_text(scenario_schema())}
     for kind in READERS:
         found[f"{kind}.json"] = schema_text(file_schema(kind))

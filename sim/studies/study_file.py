@@ -5,6 +5,11 @@ Sweep files (:mod:`sim.studies.sweeps.spec`) and study files
 :func:`read_study_file` does it once for both, and the checks of plain values they share
 (:func:`whole`, :func:`number`, :func:`no_unknown`) say what is allowed in the same words.
 Every mistake is a :class:`~sim.errors.ScenarioError` naming the file and the key.
+
+Each key is read through a :class:`~sim.inputs.schema.Table` (:meth:`~sim.inputs.schema.Table.raw`,
+with the JSON Schema of what the check next to it allows), so the files' JSON Schemas are
+recorded from these readers as the scenario file's is from the loader
+(:mod:`sim.studies.schemas`); the checks and their words stay the readers' own.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ from typing import Any, TypeGuard
 from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
-from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
+from sim.inputs.names import MAX_NAME, NAME_RULE, folder_name, is_folder_name
 from sim.inputs.scenario import Scenario
-from sim.inputs.sources import read_toml
+from sim.inputs.schema import TABLE, Table
+from sim.inputs.sources import Sources, read_toml
 
 #: An error for a key of the file being read: ``fail(key, message)``.
 Fail = Callable[[str, str], ScenarioError]
+#: JSON Schema of what the checks below allow (JSON Schema's regexes cannot say "a letter or
+#: digit" of any script, so a name is only bounded in length).
+NAME = {"type": "string", "minLength": 1, "maxLength": MAX_NAME}
+BASE = {"type": "string", "minLength": 1}
+SETTINGS = {"type": "array", "items": {"type": "string"}}
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class StudyFile:
         ``KEY=VALUE`` settings applied to the base (the file's ``set``).
     scenario : Scenario
         The base with ``overrides``.
+    root : Table
+        The whole file as a table, through which the study reads (and so records) its keys.
     """
 
     path: Path
@@ -52,6 +65,7 @@ class StudyFile:
     base: Path
     overrides: tuple[str, ...]
     scenario: Scenario
+    root: Table
 
     @property
     def source(self) -> str:
@@ -88,20 +102,50 @@ def read_study_file(path: str | Path, kind: str, keys: set[str]) -> StudyFile:
         return ScenarioError(str(path), key, message)
 
     no_unknown(doc, keys, "", fail)
-    name = doc.get("name", folder_name(path.stem, kind))
+    root = Table(doc, (), Sources(data=doc, top=str(path), kind=kind))
+    naming = f"{NAME_RULE} (it names the {kind}'s folder)"
+    name = root.raw("name", folder_name(path.stem, kind), naming, NAME)
     if not isinstance(name, str) or not is_folder_name(name):
-        raise fail("name", f"must be {NAME_RULE} (it names the {kind}'s folder), got {name!r}")
-    base_text = doc.get("base")
+        raise fail("name", f"must be {naming}, got {name!r}")
+    where = f"the base scenario file, relative to the {kind} file"
+    base_text = root.raw("base", allowed=where, schema=BASE) if root.has("base") else None
     if not isinstance(base_text, str) or not base_text:
-        raise fail("base", f"must name the base scenario file, relative to the {kind} file")
+        raise fail("base", f"must name {where}")
     base = path.parent / base_text
     if not base.is_file():
         raise fail("base", f"no such scenario file: {base}")
-    overrides = doc.get("set", [])
+    overrides = root.raw("set", [], 'a list of "KEY=VALUE" texts', SETTINGS)
     if not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides):
         raise fail("set", 'must be a list of "KEY=VALUE" texts')
     scenario = load_scenario(base, overrides)
-    return StudyFile(path, doc, name, base, tuple(overrides), scenario)
+    return StudyFile(path, doc, name, base, tuple(overrides), scenario, root)
+
+
+def sub_table(parent: Table, name: str, allowed: str, fail: Fail) -> Table:
+    """The sub-table ``name`` of ``parent`` (empty if absent), refused in the reader's words
+    (``must be {allowed}``) if it is not a table."""
+    pattern = (*parent.pattern, name)
+    value = parent.raw(name, {}, allowed, {TABLE: pattern})
+    if not isinstance(value, dict):
+        key = ".".join((*parent.key, name))
+        raise fail(key, f"must be {allowed}")
+    return Table(value, (*parent.key, name), parent.sources, pattern=pattern)
+
+
+def read_whole(
+    table: Table, name: str, default: Any, least: int, fail: Fail, by_default: str = ""
+) -> int:
+    """Key ``name`` of ``table`` if it is a whole number >= ``least`` (see :func:`whole`);
+    ``default`` if absent, which ``by_default`` names where it differs from file to file
+    (``"the base scenario's"``), so the schema states no one number."""
+    fragment = {"type": "integer", "minimum": least}
+    allowed = f"a whole number >= {least}"
+    if by_default:
+        value = table.raw(name, None, f"{allowed} ({by_default} by default)", fragment)
+        value = default if value is None else value
+    else:
+        value = table.raw(name, default, allowed, fragment)
+    return whole(value, ".".join((*table.key, name)), least, fail)
 
 
 def no_unknown(table: dict, allowed: set[str], where: str, fail: Fail) -> None:

@@ -33,7 +33,7 @@ from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import metric_names
 from sim.studies.runner import CHUNK
-from sim.studies.study_file import Fail, read_study_file, whole
+from sim.studies.study_file import Fail, read_study_file, read_whole, sub_table, whole
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -54,6 +54,24 @@ TOP_KEYS = {
     "chunk",
     "design",
     "axes",
+}
+#: JSON Schema of what the checks below allow (``evacsim schema`` writes it out).
+METRICS = {"type": "array", "minItems": 1, "items": {"type": "string"}}
+PRECISION = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+RANGE = {
+    "type": "object",
+    "properties": {"low": {"type": "number"}, "high": {"type": "number"}},
+    "required": ["low", "high"],
+    "additionalProperties": False,
+}
+AXIS_WORDS = (
+    'scenario key paths, each a grid\'s values ("fleet.buses.count" = [20, 40]) or a sampled '
+    "design's range ({ low = 0.5, high = 2.0 })"
+)
+AXES = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"anyOf": [{"type": "array", "minItems": 1}, RANGE]},
 }
 
 
@@ -173,46 +191,53 @@ def load_sweep(
         Naming the sweep file (or the base scenario) and the key.
     """
     file = read_study_file(path, "sweep", TOP_KEYS)
-    doc, scenario, fail = file.doc, file.scenario, file.fail
-    reps = whole(doc.get("reps", scenario.reps), "reps", 2, fail)
-    seed = whole(doc.get("seed", scenario.seed), "seed", 0, fail)
-    metrics = doc.get("metrics")
+    doc, scenario, fail, root = file.doc, file.scenario, file.fail, file.root
+    reps = read_whole(root, "reps", scenario.reps, 2, fail, "the base scenario's")
+    seed = read_whole(root, "seed", scenario.seed, 0, fail, "the base scenario's")
+    listed = "the metrics to summarise"
+    metrics = root.raw("metrics", allowed=listed, schema=METRICS) if root.has("metrics") else None
     known = metric_names(scenario)
     if not isinstance(metrics, list) or not metrics:
-        raise fail("metrics", 'must list the metrics to summarise, e.g. ["evacuated"]')
+        raise fail("metrics", f'must list {listed}, e.g. ["evacuated"]')
     for metric in metrics:
         if metric not in known:
             raise fail(
                 "metrics", f"{metric!r} is not a metric of {file.base}; known: {', '.join(known)}"
             )
-    precision = doc.get("precision") if precision is None else precision
+    fraction = "a fraction between 0 and 1, e.g. 0.02"
+    written = root.raw("precision", None, f"{fraction} (of each mean's 95% CI)", PRECISION)
+    precision = written if precision is None else precision
     if precision is not None and (
         isinstance(precision, bool)
         or not isinstance(precision, int | float)
         or not 0 < precision < 1
     ):
-        raise fail("precision", f"must be a fraction between 0 and 1, e.g. 0.02, got {precision!r}")
-    cap = doc.get("max_reps", MAX_REPS_FACTOR * reps) if max_reps is None else max_reps
-    cap = whole(cap, "max_reps", reps, fail)
-    chunk = whole(doc.get("chunk", CHUNK), "chunk", 1, fail)
+        raise fail("precision", f"must be {fraction}, got {precision!r}")
+    most = f"a whole number >= reps ({MAX_REPS_FACTOR} reps by default)"
+    cap = root.raw("max_reps", None, most, {"type": "integer", "minimum": 2})
+    cap = MAX_REPS_FACTOR * reps if cap is None else cap
+    cap = whole(cap if max_reps is None else max_reps, "max_reps", reps, fail)
+    chunk = read_whole(root, "chunk", CHUNK, 1, fail)
+    root.raw("description", "", "a line saying what the sweep asks", {"type": "string"})
 
-    design = doc.get("design", {})
-    if not isinstance(design, dict):
-        raise fail("design", "must be a table with method (and points)")
-    extra = sorted(set(design) - {"method", "points"})
+    design = sub_table(root, "design", "a table with method (and points)", fail)
+    extra = sorted(set(design.data) - {"method", "points"})
     if extra:
         raise fail(f"design.{extra[0]}", "unknown key; allowed: method, points")
-    method = design.get("method", "grid")
+    choices = {"type": "string", "enum": list(METHODS)}
+    method = design.raw("method", "grid", f"one of {', '.join(METHODS)}", choices)
     if method not in METHODS:
         raise fail("design.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
-    axes = _read_axes(doc.get("axes"), scenario, method, fail)
+    axes = _read_axes(root.raw("axes", None, AXIS_WORDS, AXES), scenario, method, fail)
     points = 0
     if method != "grid":
-        points = whole(design.get("points"), "design.points", 1, fail)
+        points = read_whole(design, "points", None, 1, fail)
         if method in ("sobol", "saltelli") and points & (points - 1):
             raise fail("design.points", f"must be a power of 2 for {method}, got {points}")
-    elif "points" in design:
+    elif design.has("points"):
         raise fail("design.points", "a grid has one point per combination of axis values")
+    design.close()  # unknown keys are refused above: this records that they are
+    root.close()
     return SweepSpec(
         file.source,
         file.name,
