@@ -262,4 +262,40 @@ def random_scenario(draw) -> list[str]:
         hours = st.floats(0.0, 24.0)
         opening, closing = draw(st.tuples(hours, hours).filter(lambda h: h[0] % 24 != h[1] % 24))
         o.append(f"convoy.departure_hours=[{opening!r}, {closing!r}]")
+    if not any(x.startswith("linkage.") for x in o) and draw(st.booleans()):
+        o += draw(exchange(o))
+    return o
+
+
+@st.composite
+def exchange(draw, overrides: list[str]) -> list[str]:
+    """A linked evacuation as an exchange: the linked site's convoys and halts, paired
+    convoy for convoy or by batches that fit the corridor and the linked site's fleet."""
+    vehicles = draw(st.integers(1, 30))
+    size = draw(st.integers(1, vehicles))
+    o = [
+        "linkage.rule='exchange'",
+        f"linkage.people={draw(st.integers(0, 3000))}",
+        f"linkage.start={draw(st.floats(0.0, 20.0))!r}",
+        f"linkage.vehicles={vehicles}",
+        f"linkage.convoy_size={size}",
+        f"linkage.load={draw(st.integers(1, 80))}",
+        f"linkage.headway={draw(st.floats(0.0, 3.0))!r}",
+    ]
+    for leg in ("to_meeting", "from_meeting", "return_trip"):
+        o.append(f"linkage.{leg}={draw(durations)}")
+    halts, end = [], 0.0
+    for _ in range(draw(st.integers(0, 2))):
+        start = end + draw(st.floats(0.0, 20.0))
+        end = start + draw(st.floats(0.1, 12.0))
+        halts.append(f"{{start = {start!r}, end = {end!r}, reason = 'halt'}}")
+    o.append(f"linkage.halts=[{', '.join(halts)}]")
+    if draw(st.booleans()):
+        corridor = int(next(x for x in overrides if "max_in_corridor" in x).split("=")[1])
+        batches = []
+        for _ in range(draw(st.integers(1, 3))):
+            here = draw(st.integers(0, corridor))
+            there = draw(st.integers(0 if here else 1, vehicles // size))
+            batches.append(f"{{here = {here}, there = {there}}}")
+        o += ["linkage.pairing='batches'", f"linkage.batches=[{', '.join(batches)}]"]
     return o

@@ -72,6 +72,18 @@ def test_random_scenarios_agree(overrides, seed):
     assert (m["people_crossed"] >= m["evacuated"]).all()
 
 
+#: An exchange on the deterministic scenario: the linked site's convoys 3 h from the bridge.
+EXCHANGE = [
+    "linkage.rule='exchange'",
+    "linkage.people=1000",
+    "linkage.vehicles=10",
+    "linkage.convoy_size=10",
+    "linkage.load=50",
+    "linkage.to_meeting=3.0",
+    "linkage.from_meeting=1.0",
+    "linkage.return_trip=4.0",
+]
+
 #: Overrides of the deterministic scenario that make each reason of the trace happen.
 REASONS = {
     records.SUSPENDED: ["ceasefire.windows=[{start = 0.0, end = 2.0, reason = 'mined'}]"],
@@ -89,6 +101,9 @@ REASONS = {
         "linkage.trip=5.0",
         "linkage.max_lag=0.1",
     ],
+    records.PARTNER_THERE: EXCHANGE,
+    records.WAITED_AT_BRIDGE: EXCHANGE,
+    records.PARTNER_HERE: [*EXCHANGE, "linkage.to_meeting=0.25"],
     records.CLOSED: ["horizon=48.0", "convoy.departure_hours=[6, 12]"],
     records.TOO_FEW: [
         "fleet.vans={count = 10, seats = 10, available_at = 1.0, load_time = 0.5, "

@@ -10,6 +10,7 @@ import weakref
 
 import numpy as np
 
+from sim.engines.batch_exchange_books import ExchangeBooks
 from sim.engines.batch_state import RETURNING, TURNING_BACK, UNLOADING, BatchState
 from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
 
@@ -94,6 +95,7 @@ class BatchBooks:
         self.crossing_since = np.zeros(R)
         self.crossing_vehicle_hours = np.zeros(R)
         self.crossing_peak = np.zeros(R, dtype=np.int64)
+        self.exchange = ExchangeBooks(batch) if s.exchange is not None else None
 
     # -- trace ------------------------------------------------------------------------------
 
@@ -435,6 +437,8 @@ class BatchBooks:
         m["linked_evacuated"] = self.linked_evacuated.astype(float)
         m["linked_convoys"] = self.linked_convoys.astype(float)
         m["linkage_paused_hours"] = self.paused_hours
+        if self.exchange is not None:
+            m.update(self.exchange.metrics(b, end))
         if s.private:
             m["evacuated_private"] = self.evacuated_private.astype(float)
             m["people_departed_private"] = self.private_departed.astype(float)

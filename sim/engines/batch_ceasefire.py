@@ -149,5 +149,6 @@ class BatchCeasefire(BatchPart):
                 self.seq[j[on]] += 1
         self._arm_breach(j)
         self._private_resume(j)
+        self._exchange_resume(j)
         self._linked_try(j)
         self.kick(j)

@@ -12,6 +12,7 @@ import numpy as np
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_state import (
+    BRIDGE_CROSSES,
     CROSSING_QUEUE,
     HELD_CHECKPOINT,
     HELD_PICKUP,
@@ -55,6 +56,9 @@ class BatchConvoys(BatchPart):
             here = stage == code
             if here.any():
                 step(slot[here], idx[here])
+        exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
+        if exchange.any():
+            self._exchange_step(slot[exchange], idx[exchange])
         private = stage >= PRIVATE_TO_CHECKPOINT
         if private.any():
             self._private_step(slot[private], idx[private])
@@ -204,7 +208,7 @@ class BatchConvoys(BatchPart):
             else:
                 self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
         if (~stopped).any():
-            self._pass(slot[~stopped], idx[~stopped])
+            self._reach_bridge(slot[~stopped], idx[~stopped])
 
     def _held_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
         wake = self._wakes(slot, idx)
@@ -213,14 +217,16 @@ class BatchConvoys(BatchPart):
         slot, idx = slot[done], idx[done]
         on = self.active[idx]
         if on.any():
-            self._pass(slot[on], idx[on])
+            self._reach_bridge(slot[on], idx[on])
         if (~on).any():
             self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
-    def _pass(self, slot: np.ndarray, idx: np.ndarray) -> None:
+    def _pass(self, slot: np.ndarray, idx: np.ndarray, note: str = "") -> None:
+        """Convoys pass the checkpoint (and an exchange's meeting point, ``note`` if they
+        waited there) towards reception."""
         self._crossed(slot, idx)
         self.books.crossed_checkpoint(idx, self.c_people[slot, idx], 1)
-        self.books.convoy_event(slot, idx, "passes_checkpoint")
+        self.books.convoy_event(slot, idx, "passes_checkpoint", note)
         self._set_timer(
             slot, idx, self.now[idx] + self._leg("to_reception", slot, idx), TO_RECEPTION
         )
@@ -298,13 +304,15 @@ class BatchConvoys(BatchPart):
         """Turn back convoys interrupted by a suspension, in convoy order.
 
         Interruptions are urgent events created after the suspension's resume timer, so a
-        suspension that ends the instant it starts resumes first.
+        suspension that ends the instant it starts resumes first. Where no convoy is
+        interrupted there is no such event: the resume timer then waits its turn in the main
+        loop, after any window due at the same instant (windows are older timers).
         """
         while self.deferred:
             hit, idx = self.deferred.pop(0)
             if len(hit) < self.slots:  # other replications added convoy slots meanwhile
                 hit = np.vstack([hit, np.zeros((self.slots - len(hit), len(idx)), bool)])
-            instant = self.resume_due[idx] == self.now[idx]
+            instant = (self.resume_due[idx] == self.now[idx]) & hit.any(axis=0)
             if instant.any():
                 self._resume(idx[instant])
             number = np.where(hit, self.c_number[:, idx], np.iinfo(np.int64).max)

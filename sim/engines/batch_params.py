@@ -40,6 +40,8 @@ INTEGERS = (
     "leave",
     "total",
     "vehicles",
+    "convoy_size",
+    "load",
 )
 #: Rules a period may set with one number (the others are by pool or group, or a flag).
 PERIOD_NUMBERS = tuple(rule for rule in SCALAR_RULES if rule != "board_while_suspended")
@@ -191,6 +193,13 @@ def batch_parameters(
             values[f"linkage.{name}"] = float(getattr(linkage, name))
         for k, v in linkage.trip.params:
             values[f"linkage.trip.{k}"] = v
+    exchange = scenario.exchange
+    if exchange is not None:
+        for name in ("people", "vehicles", "convoy_size", "load", "start", "headway"):
+            values[f"linkage.{name}"] = float(getattr(exchange, name))
+        for name in ("to_meeting", "from_meeting", "return_trip"):
+            for k, v in getattr(exchange, name).params:
+                values[f"linkage.{name}.{k}"] = v
     crossing = scenario.crossing
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes
@@ -227,6 +236,12 @@ def batch_parameters(
         if (last == "share" or ".send_home." in key) and (array > 1).any():
             raise ScenarioError("parameters", key, "a share: must be <= 1 in every replication")
         values[key] = array
+    if exchange is not None:  # the linked site's convoys need a vehicle and a person each
+        size, vehicles = values["linkage.convoy_size"], values["linkage.vehicles"]
+        if np.any(np.asarray(values["linkage.load"]) < 1) or np.any(np.asarray(size) < 1):
+            raise ScenarioError("parameters", "linkage.load", "load and convoy_size must be >= 1")
+        if np.any(np.asarray(vehicles) < np.asarray(size)):
+            raise ScenarioError("parameters", "linkage.vehicles", "must be >= convoy_size")
     for p, keys in zip(scenario.pools, changes, strict=True):
         _check_fleet(p.name, keys, values, arrays or {}, scenario)
     if any(key.startswith("private.") and key.endswith(".vehicles") for key in arrays or {}):

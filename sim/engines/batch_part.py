@@ -165,3 +165,30 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _linked_try(self, idx: np.ndarray) -> None:
         """A linked convoy leaves if the deal allows it."""
+
+    # -- an exchange ------------------------------------------------------------------------
+
+    @abstractmethod
+    def _reach_bridge(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Inspected convoys meet the linked site's at the meeting point, or pass on."""
+
+    @abstractmethod
+    def _exchange_send(self, idx: np.ndarray) -> None:
+        """The linked site sends convoys where the deal allows (a dispatcher decision)."""
+
+    @abstractmethod
+    def _exchange_halt(self, idx: np.ndarray, halt: np.ndarray, ends: np.ndarray) -> None:
+        """The linked site's halts ``halt`` start (``ends`` 0) or end (1)."""
+
+    @abstractmethod
+    def _exchange_resume(self, idx: np.ndarray) -> None:
+        """The ceasefire resumes: convoys waiting at the meeting point whose batch crossed
+        move on."""
+
+    @abstractmethod
+    def _exchange_step(self, slot: np.ndarray, idx: np.ndarray) -> None:
+        """Convoys of the exchange whose timers fired take their next step."""
+
+    @abstractmethod
+    def _pass(self, slot: np.ndarray, idx: np.ndarray, note: str = "") -> None:
+        """Convoys pass the checkpoint towards reception."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engines.batch_exchange import EXCHANGE_HALT
 from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_private import PRIVATE_COLUMN
@@ -59,7 +60,10 @@ class BatchPickup(BatchPart):
         column = kind == PRIVATE_COLUMN
         if column.any():
             self._private_due(idx[column], who[column])
-        later = (kind > 1) & ~column
+        halt = kind == EXCHANGE_HALT
+        if halt.any():
+            self._exchange_halt(idx[halt], who[halt], cohort[halt])
+        later = (kind > 1) & ~column & ~halt
         if later.any():
             self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
@@ -79,6 +83,8 @@ class BatchPickup(BatchPart):
         self.deadline_due[idx] = np.where(
             self.deadline_due[idx] == now, INF, self.deadline_due[idx]
         )
+        if self.scenario.exchange is not None:  # the linked site's convoys leave first
+            self._exchange_send(idx)
         for place in range(len(self.places)):
             self._decide_place(idx, place)
 

@@ -19,6 +19,11 @@ LOADING, HELD_PICKUP, TO_CHECKPOINT, INSPECTION = 1, 2, 3, 4
 HELD_CHECKPOINT, TO_RECEPTION, UNLOADING, RETURNING, TURNING_BACK = 5, 6, 7, 8, 9
 CROSSING_QUEUE = 10  # waiting for an inspection lane: no timer
 WAITING_ROOM = 11  # loaded, waiting for room in the corridor: no timer
+# an exchange (batch_exchange.py): this side's convoys at the meeting point, then the
+# linked site's convoys in their slots
+BRIDGE, BRIDGE_CROSSES = 12, 13  # waiting for its batch (no timer); its batch crosses
+LINKED_TO_BRIDGE, LINKED_AT_BRIDGE, LINKED_CROSSES = 14, 15, 16  # at the bridge: no timer
+LINKED_TO_SAFETY, LINKED_RETURNING = 17, 18
 # private columns' stages (batch_private.py); they share CROSSING_QUEUE
 PRIVATE_TO_CHECKPOINT, PRIVATE_INSPECTION, PRIVATE_HELD, PRIVATE_TO_RECEPTION = 20, 21, 22, 23
 
@@ -103,6 +108,8 @@ class BatchState:
     c_hold_hours: np.ndarray  # (slots, R) hours held so far, against max_hold
     c_hold_start: np.ndarray  # (slots, R) when the current hold's wait began
     c_hold_until: np.ndarray  # (slots, R) when the convoy's max_hold is spent
+    c_bridge: np.ndarray  # (slots, R) its rank among its side's convoys at the meeting point
+    c_bridge_since: np.ndarray  # (slots, R) hours: when it began to wait there
     deferred: list[tuple[np.ndarray, np.ndarray]]  # turn-backs after an event: (hit, idx)
 
     # -- private vehicles (batch_private.py) --------------------------------------------------
@@ -167,3 +174,21 @@ class BatchState:
     linked_sent: np.ndarray  # (R,) people sent from the linked site
     linked_n: np.ndarray  # (R,) people in the linked convoy on its way
     linked_travelling: np.ndarray  # (R,)
+
+    # -- an exchange (batch_exchange.py): the linked site's convoys and the meeting point -----
+    x_people: np.ndarray  # (R,) people to evacuate from the linked site
+    x_size: np.ndarray  # (R,) vehicles a linked convoy takes at most
+    x_load: np.ndarray  # (R,) people a linked vehicle carries
+    x_start: np.ndarray  # (R,) hours: the deal binds
+    x_headway: np.ndarray  # (R,) hours between the linked site's departures
+    x_trips: dict[str, BatchDistribution]  # to_meeting, from_meeting, return_trip: hours
+    x_total: np.ndarray  # (R,) convoys the linked site sends in all
+    x_batches: np.ndarray  # (R,) batches of the pairing
+    x_idle: np.ndarray  # (R,) the linked site's vehicles at home
+    x_sent: np.ndarray  # (R,) people who left the linked site
+    x_formed: np.ndarray  # (R,) linked convoys that left
+    x_last: np.ndarray  # (R,) hours of its last departure
+    x_halted: np.ndarray  # (R,) the linked site is halted
+    x_here_at: np.ndarray  # (R,) this side's convoys that reached the meeting point, paired
+    x_there_at: np.ndarray  # (R,) the linked site's
+    x_released: np.ndarray  # (R,) batches that crossed

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from sim.engines.clock import URGENT, Clock
+from sim.engines.clock import URGENT, Clock, then
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import Ceasefire as Rules
 from sim.outputs.records import BREACH, SCHEDULED
@@ -57,7 +57,7 @@ class Ceasefire:
         self.breach_timer: simpy.Event | None = None
         for w in rules.windows:
             timer = env.at(w.start, URGENT)
-            timer.callbacks.append(lambda _, w=w: self.suspend(w.reason or SCHEDULED, w.end))
+            timer.callbacks.append(then(self.suspend, w.reason or SCHEDULED, w.end))
         self._arm_breach()
 
     def _hazard_gap(self) -> float:
@@ -102,6 +102,8 @@ class Ceasefire:
         if end is None:
             k = self.negotiated
             self.negotiated += 1
+            # the loader requires both delays once a suspension can come without an end
+            assert rules.negotiation is not None and rules.guarantee is not None
             negotiation = float(rules.negotiation.ppf(self.draw("negotiation", k)))
             guarantee = float(rules.guarantee.ppf(self.draw("guarantee", k)))
             end = now + negotiation + guarantee

@@ -18,17 +18,22 @@ the bound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappush
+from typing import ParamSpec
 
 import simpy
+from simpy.events import EventPriority
 
-URGENT, NORMAL, LATE = 0, 1, 2
+P = ParamSpec("P")
+
+URGENT, NORMAL, LATE = EventPriority(0), EventPriority(1), EventPriority(2)
 
 
 class Clock(simpy.Environment):
     """A SimPy environment that can set a timer at an absolute time and priority."""
 
-    def at(self, time: float, priority: int = NORMAL) -> simpy.Event:
+    def at(self, time: float, priority: EventPriority = NORMAL) -> simpy.Event:
         """An event that fires at ``time`` (hours), not before now.
 
         ``Environment.schedule`` adds a delay to ``now``; ``now + (time - now)`` may round
@@ -38,8 +43,21 @@ class Clock(simpy.Environment):
         """
         return self.fire(simpy.Event(self), time, priority)
 
-    def fire(self, event: simpy.Event, time: float, priority: int = NORMAL) -> simpy.Event:
+    def fire(
+        self, event: simpy.Event, time: float, priority: EventPriority = NORMAL
+    ) -> simpy.Event:
         """Make an event a process already waits on fire at ``time`` (hours), as :meth:`at`."""
         event._ok, event._value = True, None
         heappush(self._queue, (max(time, self._now), priority, next(self._eid), event))
         return event
+
+
+def then(
+    action: Callable[P, None], *args: P.args, **kwargs: P.kwargs
+) -> Callable[[simpy.Event], None]:
+    """An event's callback that calls ``action(*args, **kwargs)`` when the event fires.
+
+    The arguments are bound now, as a lambda's default arguments would bind them in a loop,
+    but typed: mypy cannot infer a lambda with default arguments as a callback.
+    """
+    return lambda _: action(*args, **kwargs)

@@ -33,8 +33,12 @@ class Passage(Protocol):
     number: int
     groups: list[int]  # people aboard by group
     vehicles: list[int]  # vehicles by pool, for the trace
-    size: int  # vehicles in all
     traced: bool  # its crossing events go in the trace
+
+    @property
+    def size(self) -> int:
+        """Vehicles in all (read only: a convoy computes it, a column stores it)."""
+        ...
 
 
 class Crossing:

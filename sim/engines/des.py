@@ -24,8 +24,9 @@ import numpy as np
 import simpy
 
 from sim.engines.ceasefire import Ceasefire
-from sim.engines.clock import LATE, Clock
+from sim.engines.clock import LATE, Clock, then
 from sim.engines.crossing import Crossing
+from sim.engines.exchange import ExchangeSite
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
 from sim.engines.private import PrivateVehicles
@@ -121,6 +122,7 @@ class Evacuation(Timetable):
             if s.linkage is not None
             else None
         )
+        self.exchange = ExchangeSite(self) if s.exchange is not None else None
 
     # -- variates ---------------------------------------------------------------------
 
@@ -161,10 +163,10 @@ class Evacuation(Timetable):
         env, s = self.env, self.scenario
         for p, pool in enumerate(s.pools):
             if pool.count:
-                env.at(pool.available_at).callbacks.append(lambda _, p=p: self._vehicles_arrive(p))
+                env.at(pool.available_at).callbacks.append(then(self._vehicles_arrive, p))
         for g, group in enumerate(s.groups):
             for k, (t, n) in enumerate(group.arrivals, start=1):
-                env.at(t).callbacks.append(lambda _, g=g, k=k, n=n: self._people_arrive(g, k, n))
+                env.at(t).callbacks.append(then(self._people_arrive, g, k, n))
 
     def _vehicles_arrive(self, p: int) -> None:
         count = self.scenario.pools[p].count
@@ -201,6 +203,8 @@ class Evacuation(Timetable):
 
     def _resumed(self) -> None:
         self.private.resumed()
+        if self.exchange is not None:
+            self.exchange.resumed()
         if self.linked is not None:
             self.linked.try_leave()
         self.kick()
@@ -229,6 +233,8 @@ class Evacuation(Timetable):
     def _decide(self, event: simpy.Event) -> None:
         """Form a convoy at each free loading place, in order, if the rules allow it."""
         self._decisions.discard(self.env.now)
+        if self.exchange is not None:  # the linked site's convoys leave first
+            self.exchange.send()
         for place in range(len(self.places)):
             self._decide_place(place)
 
@@ -374,9 +380,12 @@ class Evacuation(Timetable):
             yield from self._turn_back(trip, TURN_BACK_RULE)
             return
         del self.before_checkpoint[c]
+        note = ""
+        if self.exchange is not None:  # it meets the linked site's convoys at the bridge
+            note = yield from self.exchange.meet(trip)
         self.crossing.passed(trip.vehicles)
         self.books.crossing_log.append((env.now, trip.people, 1))
-        self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles)
+        self.books.record(env.now, "passes_checkpoint", c, trip.groups, trip.vehicles, note)
         yield env.at(env.now + self._leg("to_reception", c))
         self._reach_reception(trip)
         yield env.at(env.now + self._slowest("unload", c, trip.vehicles, "unload_time"))
@@ -467,11 +476,13 @@ class Evacuation(Timetable):
         now, books = self.env.now, self.books
         self._leave_corridor()
         del self.aboard[trip.number]
+        departed = trip.departed
+        assert departed is not None  # it reached reception, so it left the pickup
         books.reception(now, trip.groups)
         for g, cohorts in enumerate(trip.manifest):
             for k, n in enumerate(cohorts):
                 if n:
-                    books.waits.append((g, trip.departed - self.cohort_times[g][k], n))
+                    books.waits.append((g, departed - self.cohort_times[g][k], n))
         books.record(now, "reaches_reception", trip.number, trip.groups, trip.vehicles)
         self.people_safe(trip.people)
 
@@ -534,6 +545,8 @@ class Evacuation(Timetable):
         if s.crossers:
             end = min(self.books.cleared_at, s.horizon)
             m.update(self.crossing.metrics(end, s.crossers))
+        if self.exchange is not None:
+            m.update(self.exchange.metrics(min(self.books.cleared_at, s.horizon)))
         return {name: m[name] for name in metric_names(s)}
 
     def series(self) -> dict[str, np.ndarray]:
@@ -586,5 +599,5 @@ def run_des(
             series.setdefault(name, []).append(values)
         trace.extend(books.trace)
     types = series_types(scenario)
-    stacked = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
+    stacked: dict[str, np.ndarray] = {k: np.vstack(v).astype(types[k]) for k, v in series.items()}
     return Replications(metrics, stacked, trace)

@@ -256,7 +256,7 @@ class Ledger:
         out: dict[str, float] = {}
         totals = np.sum(arrived, axis=0) if arrived else np.zeros(len(groups), dtype=np.int64)
         out[f"convoys_by_{key}"] = float(len(arrived)) if arrived is not None else NAN
-        if milestone.at is not None:  # by a time: private vehicles' people count too
+        if milestone.at is not None and arrived is not None:  # private vehicles' people count too
             arrived += [p for t, p in self.private_receptions if t <= milestone.at]
             totals = np.sum(arrived, axis=0) if arrived else totals
         out[f"evacuated_by_{key}"] = float(totals.sum()) if arrived is not None else NAN

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from sim.engines.ceasefire import Ceasefire
-from sim.engines.clock import Clock
+from sim.engines.clock import Clock, then
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import MAX_COLUMN, Scenario
@@ -81,7 +81,7 @@ class PrivateVehicles:
         groups = [g.name for g in s.groups]
         self.takes = [tuple(groups.index(g) for g in p.groups) for p in s.private]
         for k, (t, _, _) in enumerate(self.columns):
-            e.env.at(t).callbacks.append(lambda _, k=k: self._due(k))
+            e.env.at(t).callbacks.append(then(self._due, k))
 
     def _due(self, k: int) -> None:
         if self.evac.ceasefire.active:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 
-from sim.engines.clock import Clock
+from sim.engines.clock import Clock, then
 from sim.engines.crossing import Crossing
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import FleetChange, Period, Scenario
@@ -56,17 +56,13 @@ class Timetable(ABC):
         self.left = 0  # people who gave up waiting
         for p, pool in enumerate(s.pools):
             for change in pool.changes:
-                env.at(change.at).callbacks.append(
-                    lambda _, p=p, c=change: self._fleet_change(p, c)
-                )
+                env.at(change.at).callbacks.append(then(self._fleet_change, p, change))
         for period in s.periods:
-            env.at(period.start).callbacks.append(lambda _, q=period: self._period_starts(q))
+            env.at(period.start).callbacks.append(then(self._period_starts, period))
         for g, group in enumerate(s.groups):
             if group.leaving is not None:
                 for k, t in enumerate(self.cohort_times[g]):
-                    env.at(t + group.leaving.after).callbacks.append(
-                        lambda _, g=g, k=k: self._give_up(g, k)
-                    )
+                    env.at(t + group.leaving.after).callbacks.append(then(self._give_up, g, k))
 
     def _fleet_change(self, p: int, change: FleetChange) -> None:
         now = self.env.now
@@ -133,7 +129,9 @@ class Timetable(ABC):
 
     def _give_up(self, g: int, cohort: int) -> None:
         s, now = self.scenario, self.env.now
-        n = math.floor(s.groups[g].leaving.share * self.queue[g][cohort])
+        leaving = s.groups[g].leaving
+        assert leaving is not None  # scheduled for the groups that leave only
+        n = math.floor(leaving.share * self.queue[g][cohort])
         if n:
             self.queue[g][cohort] -= n
             self.books.gave_up.append((g, now - self.cohort_times[g][cohort], n))

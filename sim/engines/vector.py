@@ -16,8 +16,8 @@ set-up, the variates and the main loop; the events are mixed in by concept: the 
 its dispatcher (:mod:`~sim.engines.batch_pickup`), convoys
 (:mod:`~sim.engines.batch_convoys`), the crossing (:mod:`~sim.engines.batch_crossing`), private
 vehicles (:mod:`~sim.engines.batch_private`), the
-ceasefire (:mod:`~sim.engines.batch_ceasefire`) and the linked site
-(:mod:`~sim.engines.batch_linkage`).
+ceasefire (:mod:`~sim.engines.batch_ceasefire`), the linked site
+(:mod:`~sim.engines.batch_linkage`) and the exchange (:mod:`~sim.engines.batch_exchange`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
 from sim.engines.batch_crossing import BatchCrossing
+from sim.engines.batch_exchange import BatchExchange
 from sim.engines.batch_linkage import BatchLinkage
 from sim.engines.batch_params import BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
@@ -50,6 +51,7 @@ class Batch(
     BatchPrivate,
     BatchCeasefire,
     BatchLinkage,
+    BatchExchange,
     BatchTimetable,
 ):
     """Replications ``rep_ids`` of one scenario, advanced together."""
@@ -108,6 +110,7 @@ class Batch(
         self._arrivals(params)
         self._ceasefire_start(params)
         self._linkage_start(params)
+        self._exchange_start(params)
         self._crossing_start(params)
         self._private_start(params)
         self.slots = 0
@@ -168,6 +171,9 @@ class Batch(
         for c, (t, _, _) in enumerate(s.private_columns):
             times.append(np.full(R, t))
             kinds.append((PRIVATE_COLUMN, c, 0))
+        for at, kind in self._exchange_rows():
+            times.append(at)
+            kinds.append(kind)
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 3)
         self.arrival_people = np.zeros((len(kinds), R), dtype=np.int64)  # a batch's people
         for event, n in people:
@@ -210,6 +216,8 @@ class Batch(
         grow("c_private", (R,), -1, np.int64)  # a private column's stream, -1 for a convoy
         grow("c_private_n", (R,), 0, np.int64)
         grow("c_place", (R,), 0, np.int64)  # the loading place it formed at
+        grow("c_bridge", (R,), 0, np.int64)  # its rank at an exchange's meeting point
+        grow("c_bridge_since", (R,), 0.0, float)  # when it began to wait there
         grow(
             "c_room", (R,), 0, np.int64
         )  # its place among convoys waiting for room  # a private column's vehicles

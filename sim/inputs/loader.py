@@ -88,7 +88,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     route = read_route(root.table("route"))
     crossing = read_crossing(root.table("crossing")) if root.has("crossing") else None
     private = read_private(root.table("private", default_empty=True), pools, groups)
-    linkage = read_linkage(root.table("linkage")) if root.has("linkage") else None
+    linkage, exchange = None, None
+    if root.has("linkage"):
+        linkage, exchange = read_linkage(root.table("linkage"), convoy.max_in_corridor)
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
@@ -128,6 +130,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         ceasefire=ceasefire,
         weather=weather,
         linkage=linkage,
+        exchange=exchange,
         periods=periods,
         crossing=crossing,
         private=private,

@@ -20,6 +20,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.inputs.ceasefire import BEFORE_CHECKPOINT, Ceasefire, Linkage, Window
 from sim.inputs.checks import check, is_real, is_whole
+from sim.inputs.exchange import Exchange
 from sim.inputs.fleet import MAX_POOL_SIZE, MAX_POOLS, FleetChange, Pool, capacity
 from sim.inputs.limits import MAX_HORIZON
 from sim.inputs.marks import Milestone, Reported
@@ -44,6 +45,7 @@ class Scenario:
     ceasefire: Ceasefire
     weather: Weather
     linkage: Linkage | None = None
+    exchange: Exchange | None = None  # [linkage] with rule = "exchange"
     periods: tuple[Period, ...] = ()
     crossing: Crossing | None = None
     private: tuple[PrivateStream, ...] = ()
@@ -61,6 +63,8 @@ class Scenario:
         (``dataclasses.replace(scenario, horizon=-5)``) fails here, not in an engine."""
         ok = is_real(self.horizon, 0.0, MAX_HORIZON) and self.horizon > 0
         check(self, "horizon", ok, f"hours > 0 and <= {MAX_HORIZON}")
+        one = self.linkage is None or self.exchange is None
+        check(self, "exchange", one, "None with a linkage: one rule links the sites")
         check(self, "reps", is_whole(self.reps, 1), "a whole number >= 1")
         check(self, "seed", is_whole(self.seed, 0), "a whole number >= 0")
         check(self, "trace_reps", is_whole(self.trace_reps, 0), "a whole number >= 0")

@@ -43,6 +43,12 @@ EVENTS = (
     "linked_arrives",  # its people are safe
     "linkage_pause",  # this side is ahead of the linked site: no convoy forms here
     "linkage_resume",  # the linked site has caught up
+    "waits_at_bridge",  # an exchange: a convoy waits at the meeting point for its partners
+    "linked_waits_at_bridge",  # a linked convoy waits at the meeting point for its partners
+    "linked_crosses",  # a linked convoy crosses the meeting point towards safety
+    "linked_returns",  # a linked convoy's vehicles are back at the linked site
+    "linked_halted",  # the linked site halts: no convoy leaves it
+    "linked_resumes",  # the linked site's halt ends
 )
 
 # -- reasons: the ``note`` of an event says why, in words both engines write ------------------
@@ -74,6 +80,13 @@ BREACH = "breach of the ceasefire"
 INCIDENT = "incident at the checkpoint"
 SCHEDULED = "scheduled"
 
+
+#: Why a convoy waits at an exchange's meeting point (the note of ``waits_at_bridge`` and
+#: ``linked_waits_at_bridge``), and what a convoy that waited there says when it crosses
+#: (the note of ``passes_checkpoint`` and ``linked_crosses``).
+PARTNER_THERE = "the linked site's convoys not yet at the meeting point"
+PARTNER_HERE = "this side's convoys not yet at the meeting point"
+WAITED_AT_BRIDGE = "waited at the meeting point for the other side"
 
 #: Why people leave the queue for home: the notes of ``people_leave`` events.
 GAVE_UP, SENT_HOME = "gave up waiting", "sent home"
@@ -115,6 +128,20 @@ class TraceEvent(NamedTuple):
     note: str
 
 
+#: The metrics of an exchange (``[linkage]`` with ``rule = "exchange"``), then the linked
+#: site's evacuated and convoys by each milestone with a time.
+EXCHANGE_METRICS = [
+    "linked_evacuated",  # people of the linked site safe
+    "linked_convoys",  # its convoys that reached safety
+    "linked_departed",  # people who left the linked site
+    "exchange_batches",  # batches (convoy pairs) that crossed the meeting point
+    "bridge_waits",  # this side's convoys that waited at the meeting point
+    "bridge_wait_hours",  # convoy-hours they waited there
+    "linked_bridge_waits",  # the linked site's convoys that waited there
+    "linked_bridge_wait_hours",
+]
+
+
 def metric_names(scenario: Scenario) -> list[str]:
     """The per-replication metrics of a scenario, in table order.
 
@@ -125,6 +152,11 @@ def metric_names(scenario: Scenario) -> list[str]:
     group has a leaving rule, else 0) counts the people who gave up waiting. With a
     linkage, ``linked_evacuated`` and ``linked_convoys`` count the linked site's people and
     convoys, and ``linkage_paused_hours`` the hours this side was ahead by more than the deal
+    allows. With an exchange (``EXCHANGE_METRICS``), the linked site's people and convoys
+    safe, the people who left it, the batches exchanged, and this side's and the linked
+    site's convoys that waited at the meeting point with their convoy-hours there (convoys
+    still waiting at the end count to the end); ``linked_evacuated_by_<m>`` and
+    ``linked_convoys_by_<m>`` count the linked site's at each milestone with a time.
     allows. With private vehicles, ``evacuated_private``, ``people_departed_private`` and
     ``people_crossed_private`` count the people evacuated in them, who left the pickup in them
     and who passed the checkpoint in them (also counted in ``evacuated``, ``people_departed``
@@ -166,6 +198,11 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += ["utilisation", "peak_queue", "mean_queue"]
     if scenario.linkage is not None:
         names += ["linked_evacuated", "linked_convoys", "linkage_paused_hours"]
+    if scenario.exchange is not None:
+        names += EXCHANGE_METRICS
+        for m in scenario.milestones:
+            if m.at is not None:
+                names += [f"linked_evacuated_by_{m.name}", f"linked_convoys_by_{m.name}"]
     if scenario.private:
         names += ["evacuated_private", "people_departed_private", "people_crossed_private"]
     names += [f"crossed_{name}" for name in scenario.crossers]
@@ -197,6 +234,8 @@ def count_metrics(scenario: Scenario) -> set[str]:
         "mean_queue",
         "linkage_paused_hours",
         "crossing_queue_vehicle_hours",
+        "bridge_wait_hours",
+        "linked_bridge_wait_hours",
     }
     return names - durations
 

@@ -28,6 +28,7 @@ import textwrap
 from collections.abc import Iterable
 from datetime import datetime
 
+from sim.inputs.exchange import Exchange
 from sim.inputs.scenario import Linkage, Scenario
 from sim.outputs.records import (
     BOARDING,
@@ -45,6 +46,7 @@ from sim.outputs.records import (
     SUSPENDED,
     TOO_FEW,
     TURN_BACK_RULE,
+    WAITED_AT_BRIDGE,
     TraceEvent,
 )
 from sim.views.wording import convoy_name, duration, hour_of_day, people_phrase, vehicles_phrase
@@ -106,6 +108,11 @@ class Narrator:
         # convoys that found every inspection lane busy, by (convoy, time)
         self.queueing = {(e.convoy, e.time) for e in trace if e.event == "queues_at_crossing"}
         self.queued_since: dict[int, float] = {}
+        # an exchange: since when convoys wait at the meeting point, this side's and the
+        # linked site's, by convoy; and the linked site's halt, if it is halted
+        self.at_bridge: dict[int, float] = {}
+        self.linked_at_bridge: dict[int, float] = {}
+        self.linked_halt: str | None = None
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
@@ -277,6 +284,10 @@ class Narrator:
         return f"Incident at the checkpoint during {convoy_name(e.convoy).lower()}'s inspection."
 
     def _passes_checkpoint(self, e: TraceEvent) -> str:
+        if e.note == WAITED_AT_BRIDGE:
+            waited = duration(e.time - self.at_bridge.pop(e.convoy, e.time))
+            where = self._exchange.meeting_point
+            return f"{convoy_name(e.convoy)} crosses {where} after {waited} there."
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             held = duration(e.time - since)
@@ -365,6 +376,12 @@ class Narrator:
 
     def _linked_arrives(self, e: TraceEvent) -> str:
         self.linked_evacuated += e.people
+        if self.scenario.exchange is not None:
+            total = self.scenario.exchange.people
+            return (
+                f"Linked convoy {e.convoy + 1} brings {e.people:,} people out of {e.note} "
+                f"({self.linked_evacuated:,} of {total:,} so far)."
+            )
         return (
             f"Linked convoy {e.convoy + 1} brings {e.people:,} people out of {e.note} "
             f"({self._shares()})."
@@ -388,6 +405,69 @@ class Narrator:
             f"The evacuation of {e.note} has caught up ({self._shares()}): convoys may form "
             "here again."
         )
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    def _waits_at_bridge(self, e: TraceEvent) -> str:
+        self.at_bridge[e.convoy] = e.time
+        self.held.pop(e.convoy, None)  # released at the checkpoint, it now waits here
+        deal = self._exchange
+        text = f"{convoy_name(e.convoy)} reaches {deal.meeting_point} with {e.people:,} people "
+        if e.note == SUSPENDED:
+            return f"{text}aboard and waits there while the ceasefire is suspended."
+        text += f"aboard and waits there for the {deal.site} {self._partners()}: {self._pairing()}"
+        if self.linked_halt is not None:
+            halt = f" ({self.linked_halt})" if self.linked_halt else ""
+            return f"{text}; {deal.site} is halted{halt}."
+        return f"{text}."
+
+    def _linked_waits_at_bridge(self, e: TraceEvent) -> str:
+        self.linked_at_bridge[e.convoy] = e.time
+        deal = self._exchange
+        text = (
+            f"Linked convoy {e.convoy + 1} reaches {deal.meeting_point} with {e.people:,} "
+            f"people from {deal.site} and waits there"
+        )
+        if e.note == SUSPENDED:
+            return f"{text} while the ceasefire is suspended."
+        return f"{text} for convoys from here: {self._pairing()}."
+
+    def _linked_crosses(self, e: TraceEvent) -> str:
+        deal = self._exchange
+        if e.note == WAITED_AT_BRIDGE:
+            waited = duration(e.time - self.linked_at_bridge.pop(e.convoy, e.time))
+            return (
+                f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point} after {waited} there."
+            )
+        return f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point}."
+
+    def _linked_returns(self, e: TraceEvent) -> str:
+        return f"Linked convoy {e.convoy + 1}'s vehicles are back at {e.note}."
+
+    def _linked_halted(self, e: TraceEvent) -> str:
+        self.linked_halt = e.note
+        why = f" ({e.note})" if e.note else ""
+        return f"{self._exchange.site} halts{why}: no convoy leaves it."
+
+    def _linked_resumes(self, e: TraceEvent) -> str:
+        self.linked_halt = None
+        return f"{self._exchange.site}'s halt ends: its convoys may leave again."
+
+    def _partners(self) -> str:
+        return "convoy" if self._exchange.pairing == "convoys" else "convoys"
+
+    def _pairing(self) -> str:
+        """How the deal pairs the convoys, in words."""
+        if self._exchange.pairing == "convoys":
+            return "the deal pairs convoys one for one"
+        return "the deal pairs convoys by batches"
+
+    @property
+    def _exchange(self) -> Exchange:
+        """The scenario's exchange: exchange events happen only in scenarios that have one."""
+        if self.scenario.exchange is None:
+            raise RuntimeError("an exchange event in a scenario without an exchange")
+        return self.scenario.exchange
 
     @property
     def _linkage(self) -> Linkage:

@@ -48,7 +48,17 @@ CALIBRATION = (
 )
 
 #: Metrics of a linked evacuation, shown when the scenario has one.
-LINKED = ("linked_evacuated", "linked_convoys", "linkage_paused_hours")
+LINKED = (
+    "linked_evacuated",
+    "linked_convoys",
+    "linkage_paused_hours",
+    "linked_departed",
+    "exchange_batches",
+    "bridge_waits",
+    "bridge_wait_hours",
+    "linked_bridge_waits",
+    "linked_bridge_wait_hours",
+)
 
 #: Metrics that are moments (hours from the start), shown as clock times.
 TIMES = ("first_departure", "last_departure", "clearance_time")

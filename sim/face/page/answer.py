@@ -78,6 +78,12 @@ LABELS = {
     "linked_evacuated": ("people evacuated from the linked site", "people"),
     "linked_convoys": ("linked site's convoys", "convoys"),
     "linkage_paused_hours": ("hours paused by the linkage", "hours"),
+    "linked_departed": ("people who left the linked site", "people"),
+    "exchange_batches": ("batches exchanged at the meeting point", "batches"),
+    "bridge_waits": ("convoys that waited at the meeting point", "convoys"),
+    "bridge_wait_hours": ("hours convoys waited at the meeting point", "convoy-hours"),
+    "linked_bridge_waits": ("linked convoys that waited at the meeting point", "convoys"),
+    "linked_bridge_wait_hours": ("hours linked convoys waited there", "convoy-hours"),
 }
 
 

@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import math
 
+from sim.inputs.exchange import EXCHANGE_KEYS, Exchange
 from sim.inputs.limits import MAX_HOURS, MAX_PEOPLE, MAX_RATE
 from sim.inputs.scenario import Ceasefire, Linkage, Route, Window
 from sim.inputs.schema import Table
+from sim.inputs.sections.exchange import read_exchange
 
 
-def read_linkage(t: Table) -> Linkage:
-    """The linked site: its people, convoys and trip, and the lag its deal tolerates."""
+def read_linkage(t: Table, corridor: int) -> tuple[Linkage | None, Exchange | None]:
+    """The linked site: the share rule (:class:`Linkage`: its people, convoys and trip, and
+    the lag its deal tolerates) or, with ``rule = "exchange"``, the exchange (its batches
+    fit ``corridor``, the convoys on the road at once)."""
+    rule = t.text("rule", "share", choices=("share", "exchange"))
+    site = t.text("site", "the linked site")
+    people = t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
+    start = t.time("start", 0.0)
+    if rule == "exchange":
+        return None, read_exchange(t, site, people, start, corridor)
+    for key in EXCHANGE_KEYS:
+        if t.has(key):
+            raise t.error(key, 'belongs to rule = "exchange"; the share rule does not take it')
     linkage = Linkage(
-        site=t.text("site", "the linked site"),
-        people=t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people"),
+        site=site,
+        people=people,
         per_convoy=t.number(
             "per_convoy", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people"
         ),
-        start=t.time("start", 0.0),
+        start=start,
         trip=t.duration("trip"),
         max_lag=t.number("max_lag", minimum=0, maximum=1, unit="(a share of people)"),
         lag_breach_rate=t.number(
@@ -25,7 +38,7 @@ def read_linkage(t: Table) -> Linkage:
         ),
     )
     t.close()
-    return linkage
+    return linkage, None
 
 
 def read_ceasefire(t: Table, route: Route, linkage: Linkage | None) -> Ceasefire:

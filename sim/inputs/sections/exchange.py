@@ -1,0 +1,93 @@
+"""``[linkage]`` with ``rule = "exchange"``: the linked site's fleet, convoys, trips and
+halts, and how its convoys pair with this side's at the meeting point."""
+
+from __future__ import annotations
+
+import math
+
+from sim.inputs.exchange import (
+    MAX_VEHICLES,
+    PAIRINGS,
+    SHARE_KEYS,
+    Exchange,
+    Halt,
+    Pair,
+)
+from sim.inputs.limits import MAX_CONVOYS, MAX_HOURS, MAX_PEOPLE
+from sim.inputs.schema import Table
+
+
+def read_exchange(t: Table, site: str, people: int, start: float, corridor: int) -> Exchange:
+    """Read the exchange keys of ``[linkage]`` (``rule = "exchange"``), after the keys both
+    rules share (``site``, ``people``, ``start``).
+
+    A batch must fit on the roads: this side's ``here`` convoys all wait at the meeting point
+    at once, so at most ``corridor`` (``convoy.max_in_corridor``); the linked site's
+    ``there`` at most the convoys its vehicles make at once. A larger batch never crosses.
+    """
+    for key in SHARE_KEYS:
+        if t.has(key):
+            raise t.error(key, 'belongs to rule = "share"; with rule = "exchange" leave it out')
+    vehicles = t.number("vehicles", minimum=1, maximum=MAX_VEHICLES, integer=True)
+    size = t.number("convoy_size", minimum=1, maximum=vehicles, integer=True, unit="vehicles")
+    load = t.number("load", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people a vehicle")
+    convoys = -(-people // (size * load))
+    if convoys > MAX_CONVOYS:
+        raise t.error(
+            "load",
+            f"{people:,} people in convoys of {size * load:,} make {convoys:,} linked convoys "
+            f"in each replication; at most {MAX_CONVOYS:,} (carry more a convoy)",
+        )
+    trips = {name: t.duration(name) for name in ("to_meeting", "from_meeting", "return_trip")}
+    headway = t.number("headway", 0.0, minimum=0, maximum=MAX_HOURS, unit="hours")
+    halts, last = [], -math.inf
+    for h in t.tables("halts"):
+        begin, end = h.time("start"), h.time("end")
+        if end <= begin:
+            raise h.error("end", "must be after start")
+        if begin < last:
+            raise h.error("start", "must not be before the end of the halt before it")
+        halts.append(Halt(begin, end, h.text("reason", "")))
+        last = end
+        h.close()
+    pairing = t.text("pairing", "convoys", choices=PAIRINGS)
+    batches = []
+    for b in t.tables("batches"):
+        here = b.number("here", minimum=0, maximum=MAX_CONVOYS, integer=True, unit="convoys")
+        there = b.number("there", minimum=0, maximum=MAX_CONVOYS, integer=True, unit="convoys")
+        if not here + there:
+            raise b.error("there", "here and there must not both be 0")
+        if here > corridor:
+            raise b.error(
+                "here",
+                f"must be at most convoy.max_in_corridor = {corridor} (the batch's convoys "
+                f"all wait at the meeting point at once), got {here}",
+            )
+        if there > vehicles // size:
+            raise b.error(
+                "there",
+                f"must be at most {vehicles // size} (the linked site's {vehicles} vehicles "
+                f"in convoys of {size} wait at the meeting point at once), got {there}",
+            )
+        batches.append(Pair(here, there))
+        b.close()
+    if pairing == "batches" and not batches:
+        raise t.error("batches", 'needs at least one batch with pairing = "batches"')
+    if pairing == "convoys" and batches:
+        raise t.error("batches", 'only with pairing = "batches"')
+    exchange = Exchange(
+        site=site,
+        people=people,
+        start=start,
+        vehicles=vehicles,
+        convoy_size=size,
+        load=load,
+        headway=headway,
+        halts=tuple(halts),
+        pairing=pairing,
+        batches=tuple(batches),
+        meeting_point=t.text("meeting_point", "the meeting point"),
+        **trips,
+    )
+    t.close()
+    return exchange
