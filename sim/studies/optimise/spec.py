@@ -223,8 +223,8 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
     doc, scenario, fail, root = file.doc, file.scenario, file.fail, file.root
     known = metric_names(scenario)
 
-    given = "a whole number >= 0 (the base scenario's by default)"
-    written = root.raw("seed", None, given, {"type": "integer", "minimum": 0})
+    seed_words = "a whole number >= 0 (the base scenario's by default)"
+    written = root.raw("seed", None, seed_words, {"type": "integer", "minimum": 0})
     written = scenario.seed if written is None else written
     seed = whole(written if seed is None else seed, "seed", 0, fail)
     reps = read_whole(root, "reps", DEFAULTS["reps"], 2, fail)
