@@ -1,4 +1,4 @@
-"""The JSON Schemas of targets and sweep files: recorded from their readers, complete,
+"""The JSON Schemas of targets, sweep and study files: recorded from their readers, complete,
 shipped, named by every bundled file of the kind, and refusing the mistakes JSON Schema can
 state, in Python's jsonschema and in Taplo."""
 
@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import functools
 import inspect
 import subprocess
 import sys
@@ -17,17 +18,26 @@ import jsonschema
 import pytest
 from conftest import BASELINE, ROOT, evacsim
 from test_calibrate import SMALL
+from test_optimise_spec import GOOD as STUDY
+from test_optimise_spec import MISTAKES as STUDY_MISTAKES
 
 from sim.errors import ScenarioError
+from sim.inputs.json_schema import schema_text
 from sim.inputs.library import entries
+from sim.inputs.schema import Recording
 from sim.studies import study_file
 from sim.studies.calibration import load_targets, targets
-from sim.studies.schemas import file_schema, read_files, schemas
+from sim.studies.optimise import spec as study_spec
+from sim.studies.schemas import file_schema, read_files
 from sim.studies.sweeps import load_sweep, spec
 
 SHIPPED = ROOT / "scenarios" / "schemas"
 #: The modules that read each kind of file.
-READERS = {"targets": (targets,), "sweep": (study_file, spec)}
+READERS = {
+    "targets": (targets,),
+    "sweep": (study_file, spec),
+    "study": (study_file, study_spec),
+}
 SWEEP = f"""
 base = "{BASELINE}"
 reps = 5
@@ -43,6 +53,18 @@ ACCESSORS = {"number", "text", "flag", "time", "duration", "table", "tables", "n
 ACCESSORS |= {"numbers", "raw"}
 
 
+@functools.cache
+def schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of ``kind`` (built once a session: it reads the library)."""
+    return file_schema(kind)
+
+
+@functools.cache
+def recorded(kind: str) -> Recording:
+    """What the reader of ``kind`` asked of the library's files (read once a session)."""
+    return read_files(kind)
+
+
 def as_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: as_json(v) for k, v in value.items()}
@@ -54,21 +76,23 @@ def as_json(value: Any) -> Any:
 
 
 def refusals(kind: str, text: str) -> list[str]:
-    validator = jsonschema.Draft7Validator(file_schema(kind))
+    validator = jsonschema.Draft7Validator(schema(kind))
     return [e.message for e in validator.iter_errors(as_json(tomllib.loads(text)))]
 
 
 @pytest.mark.parametrize("kind", READERS)
 def test_shipped_schemas_are_the_ones_the_readers_give(kind):
-    jsonschema.Draft7Validator.check_schema(file_schema(kind))
+    jsonschema.Draft7Validator.check_schema(schema(kind))
     shipped = (SHIPPED / f"{kind}.json").read_text(encoding="utf-8")
-    assert shipped == schemas()[f"{kind}.json"], f"{kind}.json is stale: run `make schema`"
+    assert shipped == schema_text(schema(kind)), f"{kind}.json is stale: run `make schema`"
 
 
 @pytest.mark.parametrize("kind", READERS)
 def test_every_key_the_reader_reads_is_in_the_schema(kind):
-    sites = read_files(kind).sites
     for module in READERS[kind]:
+        # a module shared by several kinds (study_file) is reached by the files of any
+        users = [k for k, modules in READERS.items() if module in modules]
+        sites = set().union(*(recorded(k).sites for k in users))
         source = inspect.getsource(module)
         calls = {
             (node.lineno, node.col_offset)
@@ -87,7 +111,7 @@ def test_every_key_the_reader_reads_is_in_the_schema(kind):
 
 @pytest.mark.parametrize("kind", READERS)
 def test_every_bundled_file_names_its_schema_and_validates(kind):
-    validator = jsonschema.Draft7Validator(file_schema(kind))
+    validator = jsonschema.Draft7Validator(schema(kind))
     files = [e for e in entries() if e.kind == kind]
     assert files
     for entry in files:
@@ -143,9 +167,43 @@ def test_sweep_mistakes_the_schema_can_state(tmp_path, old, new):
     assert refusals("sweep", SWEEP) == []
 
 
-def test_taplo_checks_targets_and_sweep_files_as_editors_do(tmp_path):
-    """Taplo (the engine of VS Code's Even Better TOML) follows each bundled file's
-    ``#:schema`` line and accepts it, and points at a mistake in a sweep file."""
+#: The study file mistakes of test_optimise_spec that no schema of one file can state, by
+#: the key the reader names and why.
+STUDY_BEYOND = {
+    ("name", "letters, digits"): "letters and digits of any script: JSON regexes cannot say it",
+    ("base", "no such scenario file"): "whether the base scenario file exists",
+    ("budget", "replications for the search"): "the command line may give it (--budget)",
+    ("objectives.0.minimise", "'speed' is not a metric"): "the metrics are the base's",
+    ("decisions.fleet.buses.count", "low must be below high"): "one key against another",
+    ("decisions.fleet.buses.count", "whole numbers"): "which inputs count things is the base's",
+    ("decisions.fleet.buses.count", "fleet.buses.count=0"): "values the base scenario takes",
+    ("decisions.fleet.busses.count", "not a numeric batch-engine input"): "the base's inputs",
+    ("decisions.ceasefire.before_checkpoint", 'before_checkpoint="wait"'): "the base's values",
+    ("uncertainties.route.to_reception.value.mode", "between low and high"): "low <= mode <= high",
+    (
+        "uncertainties.fleet.buses.count",
+        "decided or uncertain, not both",
+    ): "one key against another",
+    ("certify.objective", "0"): "an index below the number of objectives",
+}
+
+
+@pytest.mark.parametrize(("old", "new", "key", "words"), STUDY_MISTAKES)
+def test_study_mistakes_the_schema_refuses_or_leaves_to_the_reader(old, new, key, words):
+    """Each mistake of a study file that the reader refuses is refused by the schema too,
+    or listed above with the reason it cannot be (and then the schema lets it pass)."""
+    assert refusals("study", STUDY) == []
+    refused = refusals("study", STUDY.replace(old, new, 1))
+    if (key, words) in STUDY_BEYOND:
+        assert refused == [], (key, refused)
+    else:
+        assert refused, key
+
+
+def test_taplo_checks_the_files_as_editors_do(tmp_path):
+    """Taplo (the engine of VS Code's Even Better TOML) follows each bundled targets, sweep
+    and study file's ``#:schema`` line and accepts it, and points at a mistake in a sweep
+    file and in a study file."""
     taplo = Path(sys.executable).parent / "taplo"
     files = [str(e.path) for e in entries() if e.kind in READERS]
     checked = subprocess.run([taplo, "check", *files], capture_output=True, text=True)
@@ -157,12 +215,18 @@ def test_taplo_checks_targets_and_sweep_files_as_editors_do(tmp_path):
     refused = subprocess.run([taplo, "check", str(mistaken)], capture_output=True, text=True)
     assert refused.returncode != 0
     assert "'repz' was unexpected" in refused.stderr
+    study = tmp_path / "study.toml"
+    schema = f"#:schema {(SHIPPED / 'study.json').as_posix()}\n"
+    study.write_text(schema + STUDY.replace("probability_at_most = 0.05", "tolerance = 0"))
+    refused = subprocess.run([taplo, "check", str(study)], capture_output=True, text=True)
+    assert refused.returncode != 0
+    assert '"probability_at_most" is a required property' in refused.stderr, refused.stderr
 
 
 def test_evacsim_schema_writes_them_all(tmp_path):
     done = evacsim("schema", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    names = ["scenario.json", "sweep.json", "targets.json"]
+    names = ["scenario.json", "study.json", "sweep.json", "targets.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == names
     for name in names:
         assert (tmp_path / name).read_text() == (SHIPPED / name).read_text(), name

@@ -247,12 +247,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=init.handle)
 
     p = commands.add_parser(
-        "schema", help="JSON Schemas of scenario, targets and sweep files (docs/scenario.md)"
+        "schema", help="JSON Schemas of scenario, targets, sweep and study files (docs/scenario.md)"
     )
     p.add_argument(
         "--out",
         metavar="DIR",
-        help="write DIR/scenario.json, targets.json, sweep.json (default: print the scenario's)",
+        help="write DIR/{scenario,targets,sweep,study}.json (default: print the scenario's)",
     )
     p.set_defaults(command=schema.handle)
     for command in commands.choices.values():

@@ -1,4 +1,4 @@
-"""``evacsim schema``: the JSON Schemas of scenario, targets and sweep files, for editors."""
+"""``evacsim schema``: the JSON Schemas of scenario, targets, sweep and study files, for editors."""
 
 from __future__ import annotations
 

@@ -70,8 +70,12 @@ class BatchBooks:
         self.convoys_crossed = np.zeros(R, dtype=np.int64)
         self.private_departed = np.zeros(R, dtype=np.int64)  # people in private columns
         self.private_crossed = np.zeros(R, dtype=np.int64)
+
         # per time milestone: people and convoys departed (net), crossed, at or before it
-        self.road = [(m, *(np.zeros(R, dtype=np.int64) for _ in range(4))) for m in at]
+        def counts() -> np.ndarray:
+            return np.zeros(R, dtype=np.int64)
+
+        self.road = [(m, counts(), counts(), counts(), counts()) for m in at]
         self.counted = [
             (m, np.full((G, R), NAN), np.full(R, NAN))
             for m in s.milestones
@@ -85,7 +89,7 @@ class BatchBooks:
         self.departed_at = np.zeros((0, R))  # per reception, for waits
         self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
         self.hours = hours_grid(s)
-        self.series = {
+        self.series: dict[str, np.ndarray] = {
             name: np.zeros((R, len(self.hours)), dtype) for name, dtype in series_types(s).items()
         }
         self.next_hour = np.zeros(R, dtype=np.int64)
@@ -422,8 +426,8 @@ class BatchBooks:
             evacuated = self._evacuated_waits(g)
             m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(*evacuated)
             censored = self._censored_waits(g, *evacuated)
-            key = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
-            m[key[0]], m[key[1]] = wait_summary(*censored)
+            mean, p95 = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
+            m[mean], m[p95] = wait_summary(*censored)
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
@@ -454,6 +458,7 @@ class BatchBooks:
                 _, by_group, convoys = next(x for x in self.timed if x[0] is milestone)
                 total, by, count = by_group.sum(axis=0), by_group, convoys
             else:
+                assert milestone.after_convoys is not None  # by a time or after convoys
                 _, by, time = next(x for x in self.counted if x[0] is milestone)
                 total, count = (
                     by.sum(axis=0),

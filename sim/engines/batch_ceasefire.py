@@ -82,6 +82,8 @@ class BatchCeasefire(BatchPart):
         if negotiated.any():
             j, k = idx[negotiated], self.negotiated[idx[negotiated]]
             self.negotiated[j] += 1
+            # the loader requires both delays once a suspension can come without an end
+            assert self.negotiation is not None and self.guarantee is not None
             delay = self.negotiation.ppf(self._u("negotiation", j, k), j)
             end[negotiated] = (
                 now[negotiated] + delay + self.guarantee.ppf(self._u("guarantee", j, k), j)

@@ -47,7 +47,7 @@ def change_entries(scenario: Scenario, pool: str) -> list[int]:
 
 def _expanded(entries: list[dict], start: datetime) -> list[tuple[float, int]]:
     """(hours, file position of its entry) of each batch or column, in the loader's order."""
-    batches = []
+    batches: list[tuple[float, int]] = []
     for i, entry in enumerate(entries):
         if "at" in entry:
             times = [_hours(entry["at"], start)]

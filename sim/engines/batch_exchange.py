@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engines.batch_exchange_books import ExchangeBooks
 from sim.engines.batch_params import BatchParameters
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_state import (
@@ -24,6 +25,7 @@ from sim.engines.batch_state import (
     LINKED_TO_BRIDGE,
     LINKED_TO_SAFETY,
 )
+from sim.inputs.exchange import Exchange
 from sim.model.pairing import Pairing
 from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
 
@@ -38,6 +40,20 @@ class BatchExchange(BatchPart):
     """The linked site's convoys and halts, and the meeting point."""
 
     pairing: Pairing
+
+    @property
+    def _deal(self) -> Exchange:
+        """The scenario's exchange: the steps that use it run only in a scenario with one."""
+        deal = self.scenario.exchange
+        assert deal is not None
+        return deal
+
+    @property
+    def _deal_books(self) -> ExchangeBooks:
+        """The exchange's books, kept in a scenario with an exchange."""
+        books = self.books.exchange
+        assert books is not None
+        return books
 
     def _exchange_rows(self) -> list[tuple[np.ndarray, tuple]]:
         """The linked site's halts as calendar entries: (times (R,), kind), start then end."""
@@ -80,7 +96,7 @@ class BatchExchange(BatchPart):
 
     def _exchange_halt(self, idx: np.ndarray, halt: np.ndarray, ends: np.ndarray) -> None:
         """The linked site's halts start or end (the calendar then kicks the dispatcher)."""
-        reasons = np.array([h.reason for h in self.scenario.exchange.halts], dtype=object)
+        reasons = np.array([h.reason for h in self._deal.halts], dtype=object)
         starts = ends == 0
         self.x_halted[idx[starts]] = True
         self.books.record(idx[starts], "linked_halted", note=reasons[halt[starts]])
@@ -89,7 +105,7 @@ class BatchExchange(BatchPart):
 
     def _exchange_send(self, idx: np.ndarray) -> None:
         """Send linked convoys while the deal allows, as many as may leave this instant."""
-        site = self.scenario.exchange.site
+        site = self._deal.site
         while len(idx):
             now, start = self.now[idx], self.x_start[idx]
             early = now < start
@@ -155,7 +171,7 @@ class BatchExchange(BatchPart):
             self._linked_cross(slot[go], idx[go], "")
         s, j = slot[~go], idx[~go]
         if len(j):
-            self.books.exchange.waits[1, j] += 1
+            self._deal_books.waits[1, j] += 1
             self._wait_at_bridge(s, j, rank[~go], LINKED_AT_BRIDGE)
             why = np.where(crosses[~go], SUSPENDED, PARTNER_HERE).astype(object)
             k, n = self.c_number[s, j], self.c_people[s, j]
@@ -174,15 +190,15 @@ class BatchExchange(BatchPart):
         k, n = self.c_number[slot, idx], self.c_people[slot, idx]
         self.books.linked_evacuated[idx] += n
         self.books.linked_convoys[idx] += 1
-        self.books.exchange.safe(self.now[idx], idx, n)
-        self.books.record(idx, "linked_arrives", k, note=self.scenario.exchange.site, people=n)
+        self._deal_books.safe(self.now[idx], idx, n)
+        self.books.record(idx, "linked_arrives", k, note=self._deal.site, people=n)
         trip = self._linked_trip("return_trip", idx, k)
         self._set_timer(slot, idx, self.now[idx] + trip, LINKED_RETURNING)
 
     def _linked_back(self, slot: np.ndarray, idx: np.ndarray) -> None:
         k, n = self.c_number[slot, idx], self.c_people[slot, idx]
         self.x_idle[idx] += -(-n // self.x_load[idx])
-        self.books.record(idx, "linked_returns", k, note=self.scenario.exchange.site, people=n)
+        self.books.record(idx, "linked_returns", k, note=self._deal.site, people=n)
         self.c_number[slot, idx] = -1
         self.c_stage[slot, idx] = 0
         self.c_next[slot, idx] = INF
@@ -210,7 +226,7 @@ class BatchExchange(BatchPart):
             self._pass(slot[go], idx[go])
         s, j = slot[~go], idx[~go]
         if len(j):
-            self.books.exchange.waits[0, j] += 1
+            self._deal_books.waits[0, j] += 1
             self._wait_at_bridge(s, j, rank[~go], BRIDGE)
             self.books.change_held(j, self.c_people[s, j])
             why = np.where(crosses[~go], SUSPENDED, PARTNER_THERE).astype(object)
@@ -273,7 +289,7 @@ class BatchExchange(BatchPart):
                 on = ready[slot, cols]
                 s, jj = slot[on], j[on]
                 hours = self.now[jj] - self.c_bridge_since[s, jj]
-                self.books.exchange.wait_hours[side, jj] += hours
+                self._deal_books.wait_hours[side, jj] += hours
                 if side == 0:
                     self.books.change_held(jj, -self.c_people[s, jj])
                 self.c_stage[s, jj] = BRIDGE_CROSSES if side == 0 else LINKED_CROSSES

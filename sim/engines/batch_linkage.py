@@ -92,7 +92,9 @@ class BatchLinkage(BatchPart):
         self.linked_travelling[j] = False
         self.books.linked_evacuated[j] += n
         self.books.linked_convoys[j] += 1
-        site = self.scenario.linkage.site
+        linkage = self.scenario.linkage
+        assert linkage is not None  # only a scenario with a linkage has linked convoys
+        site = linkage.site
         self.books.record(
             j, "linked_arrives", self.books.linked_convoys[j] - 1, note=site, people=n
         )
@@ -112,7 +114,9 @@ class BatchLinkage(BatchPart):
         if not len(j):
             return
         self.ahead[j] = ahead
-        site = self.scenario.linkage.site
+        linkage = self.scenario.linkage
+        assert linkage is not None  # only a scenario with a linkage keeps the sides' gap
+        site = linkage.site
         self.books.pause_starts(j[ahead])
         self.books.record(j[ahead], "linkage_pause", note=site)
         self.books.pause_ends(j[~ahead])

@@ -242,8 +242,8 @@ def batch_parameters(
             raise ScenarioError("parameters", "linkage.load", "load and convoy_size must be >= 1")
         if np.any(np.asarray(vehicles) < np.asarray(size)):
             raise ScenarioError("parameters", "linkage.vehicles", "must be >= convoy_size")
-    for p, keys in zip(scenario.pools, changes, strict=True):
-        _check_fleet(p.name, keys, values, arrays or {}, scenario)
+    for p, pool_changes in zip(scenario.pools, changes, strict=True):
+        _check_fleet(p.name, pool_changes, values, arrays or {}, scenario)
     if any(key.startswith("private.") and key.endswith(".vehicles") for key in arrays or {}):
         for key in columns:
             if np.any(values[key] < 1) or np.any(values[key] > MAX_COLUMN):

@@ -49,7 +49,9 @@ class BatchPart(BatchState, ABC):
         """Hours the convoys (or columns) in ``slot`` take on route leg ``leg``."""
 
     @abstractmethod
-    def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
+    def _set_timer(
+        self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int | np.ndarray
+    ) -> None:
         """The convoys in ``slot`` take step ``stage`` at ``at`` hours."""
 
     @abstractmethod

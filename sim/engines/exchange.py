@@ -25,7 +25,7 @@ from typing import Protocol
 import simpy
 
 from sim.engines.ceasefire import Ceasefire
-from sim.engines.clock import Clock
+from sim.engines.clock import Clock, then
 from sim.engines.ledger import Ledger, in_order
 from sim.inputs.exchange import Halt
 from sim.inputs.scenario import Scenario
@@ -87,8 +87,8 @@ class ExchangeSite:
             (m.at, [0, 0]) for m in e.scenario.milestones if m.at is not None
         ]  # linked people and convoys safe by each time milestone
         for halt in deal.halts:
-            self.env.at(halt.start).callbacks.append(lambda _, h=halt: self._halts(h))
-            self.env.at(halt.end).callbacks.append(lambda _, h=halt: self._resumes(h))
+            self.env.at(halt.start).callbacks.append(then(self._halts, halt))
+            self.env.at(halt.end).callbacks.append(then(self._resumes, halt))
         e._decide_at_time(deal.start)
 
     # -- the linked site -------------------------------------------------------------------
@@ -126,7 +126,7 @@ class ExchangeSite:
             self.last_departure = now
             self.books.record(now, "linked_departs", k, note=deal.site, people=n)
             trip = self._trip("exchange_to_meeting", deal.to_meeting, k)
-            self.env.at(now + trip).callbacks.append(lambda _, k=k, n=n: self._at_bridge(k, n))
+            self.env.at(now + trip).callbacks.append(then(self._at_bridge, k, n))
 
     def _trip(self, stream: str, dist, k: int) -> float:
         return float(dist.ppf(self.evacuation._u(stream, k)))
@@ -229,9 +229,7 @@ class ExchangeSite:
         for rank, since, k, n in self.waiting_there:
             if self._crosses(int(self.pairing.batch_there(rank, self.total))):
                 self.waited[1].append(now - since)
-                self.env.at(now).callbacks.append(
-                    lambda _, k=k, n=n: self._cross(k, n, WAITED_AT_BRIDGE)
-                )
+                self.env.at(now).callbacks.append(then(self._cross, k, n, WAITED_AT_BRIDGE))
             else:
                 waiting.append((rank, since, k, n))
         self.waiting_there = waiting

@@ -144,10 +144,14 @@ class Batch(
             for leg in ("to_checkpoint", "inspection", "to_reception", "return_trip")
         }
         rules = s.ceasefire
-        self.negotiation = rules.negotiation and params.dist(
-            "ceasefire.negotiation", rules.negotiation
+        self.negotiation = (
+            None
+            if rules.negotiation is None
+            else params.dist("ceasefire.negotiation", rules.negotiation)
         )
-        self.guarantee = rules.guarantee and params.dist("ceasefire.guarantee", rules.guarantee)
+        self.guarantee = (
+            None if rules.guarantee is None else params.dist("ceasefire.guarantee", rules.guarantee)
+        )
 
     def _arrivals(self, params: BatchParameters) -> None:
         """Vehicle pools, people batches, the timetable (fleet changes, periods, people giving
@@ -178,9 +182,9 @@ class Batch(
         self.arrival_people = np.zeros((len(kinds), R), dtype=np.int64)  # a batch's people
         for event, n in people:
             self.arrival_people[event] = n
-        times = np.array(times).reshape(-1, R)
-        order = np.argsort(times, axis=0, kind="stable")
-        self.arrival_times = np.vstack([np.take_along_axis(times, order, 0), np.full((1, R), INF)])
+        table = np.array(times).reshape(-1, R)
+        order = np.argsort(table, axis=0, kind="stable")
+        self.arrival_times = np.vstack([np.take_along_axis(table, order, 0), np.full((1, R), INF)])
         self.arrival_order = order
         self.arrival_next = np.zeros(R, dtype=np.int64)
 
@@ -247,6 +251,7 @@ class Batch(
                 fresh = self.variates.uniform(stream, reps, np.arange(width, width + grow)[None])
             table = fresh if table is None else np.concatenate([table, fresh], axis=1)
             self._tables[stream] = table
+        assert table is not None  # drawn above unless no index was asked of a stream not drawn
         return table[idx, index]
 
     def _slowest(self, stream: str, slot: np.ndarray, idx: np.ndarray, dists) -> np.ndarray:
@@ -270,7 +275,9 @@ class Batch(
         u = self._u(stream or leg, idx, self.c_number[slot, idx])
         return self.legs[leg].ppf(u, idx) * factor[idx]
 
-    def _set_timer(self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int) -> None:
+    def _set_timer(
+        self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int | np.ndarray
+    ) -> None:
         self.c_next[slot, idx] = at
         self.c_stage[slot, idx] = stage
         self.c_seq[slot, idx] = self.seq[idx]

@@ -1,11 +1,12 @@
-"""JSON Schemas of evacsim's files, for editors: scenario, targets and sweep files.
+"""JSON Schemas of evacsim's files, for editors: scenario, targets, sweep and study files.
 
 Each is recorded from its reader's own :class:`~sim.inputs.schema.Table` checks while it
 reads the library's files of that kind (see :mod:`sim.inputs.json_schema`, which builds the
 scenario file's). ``evacsim schema --out scenarios/schemas`` (``make schema``) rewrites the
 shipped ones, which the files name on their first line (``#:schema ../schemas/targets.json``).
-Sweep files are read by :mod:`sim.studies.study_file` and :mod:`sim.studies.sweeps.spec`,
-which read each key through ``Table.raw`` with the schema of the check beside it.
+Sweep and study files are read by :mod:`sim.studies.study_file` and their own readers
+(:mod:`sim.studies.sweeps.spec`, :mod:`sim.studies.optimise.spec` and its parts), which read
+each key through ``Table.raw`` with the schema of the check beside it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sim.inputs.json_schema import DRAFT, scenario_schema, schema_text, table_sc
 from sim.inputs.library import entries
 from sim.inputs.schema import Recording, recording
 from sim.studies.calibration.targets import load_targets
+from sim.studies.optimise.spec import load_study
 from sim.studies.sweeps.spec import load_sweep
 
 #: The reader of each kind of file besides scenarios, and what its schema says it is.
@@ -32,6 +34,11 @@ READERS: dict[str, tuple[Callable[[Path], object], str]] = {
         load_sweep,
         "a sweep: a base scenario, the inputs it varies, the design and the metrics "
         "(docs/sweeps.md)",
+    ),
+    "study": (
+        load_study,
+        "an optimisation study: a base scenario, the decisions, the uncertainties, the "
+        "objectives, the constraints and the budget (docs/optimise.md)",
     ),
 }
 
@@ -48,7 +55,7 @@ def read_files(kind: str) -> Recording:
 
 
 def file_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of a ``targets`` or ``sweep`` file."""
+    """The JSON Schema of a ``targets``, ``sweep`` or ``study`` file."""
     found, what = read_files(kind), READERS[kind][1]
     return {
         "$schema": DRAFT,
@@ -63,7 +70,7 @@ def file_schema(kind: str) -> dict[str, Any]:
 
 def schemas() -> dict[str, str]:
     """Every schema as its file's text, by file name (``scenario.json``, ``targets.json``,
-    ``sweep.json``)."""
+    ``sweep.json``, ``study.json``)."""
     found = {"scenario.json": schema_text(scenario_schema())}
     for kind in READERS:
         found[f"{kind}.json"] = schema_text(file_schema(kind))

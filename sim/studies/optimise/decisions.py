@@ -15,6 +15,42 @@ from sim.inputs.scenario import Scenario
 from sim.studies.study_file import Fail, no_unknown, number
 from sim.studies.sweeps.spec import override
 
+#: What the checks below allow, in words and as JSON Schema (``evacsim schema`` writes it).
+DECISION_WORDS = (
+    'scenario key paths, each a range ("fleet.buses.count" = { low = 30, high = 60 }, with '
+    'step and log optional) or choices ("ceasefire.before_checkpoint" = '
+    '{ choices = ["hold", "turn_back"] })'
+)
+RANGE = {
+    "type": "object",
+    "properties": {
+        "low": {"type": "number"},
+        "high": {"type": "number"},
+        "step": {"type": "number", "exclusiveMinimum": 0},
+        "log": {"type": "boolean", "default": False},
+    },
+    "required": ["low", "high"],
+    "additionalProperties": False,
+}
+CHOICES = {
+    "type": "object",
+    "properties": {
+        "choices": {
+            "type": "array",
+            "minItems": 2,
+            "uniqueItems": True,
+            "items": {"type": ["string", "number", "boolean"]},
+        }
+    },
+    "required": ["choices"],
+    "additionalProperties": False,
+}
+DECISIONS = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"anyOf": [RANGE, CHOICES]},
+}
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -21,6 +21,54 @@ CONSTRAINT_KEYS = {
     "probability_at_most",
     "tolerance",
 }
+#: What the checks below allow, in words and as JSON Schema (``evacsim schema`` writes it).
+OBJECTIVE_WORDS = (
+    'one objective, or two for a Pareto front, e.g. [{ maximise = "evacuated_by_halt" }]'
+)
+OBJECTIVES = {
+    "type": "array",
+    "minItems": 1,
+    "maxItems": 2,
+    "items": {
+        "type": "object",
+        "properties": {"maximise": {"type": "string"}, "minimise": {"type": "string"}},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+    },
+}
+CONSTRAINT_WORDS = (
+    "[[constraints]] tables, each a metric with one of mean_at_most, mean_at_least (and a "
+    "tolerance) or above, below with probability_at_most"
+)
+_BOUND = {"type": "number"}
+_MEAN = {"required": ["tolerance"], "not": {"required": ["probability_at_most"]}}
+CONSTRAINTS = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "metric": {"type": "string"},
+            "mean_at_most": _BOUND,
+            "mean_at_least": _BOUND,
+            "above": _BOUND,
+            "below": _BOUND,
+            "probability_at_most": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+            "tolerance": {"type": "number", "exclusiveMinimum": 0},
+        },
+        "required": ["metric"],
+        "additionalProperties": False,
+        # exactly one kind; a bound on a mean has a tolerance, a chance a probability
+        "oneOf": [
+            {"required": [kind]} for kind in ("mean_at_most", "mean_at_least", "above", "below")
+        ],
+        "dependencies": {
+            **dict.fromkeys(("mean_at_most", "mean_at_least"), _MEAN),
+            **dict.fromkeys(("above", "below"), {"required": ["probability_at_most"]}),
+        },
+    },
+}
 
 
 @dataclass(frozen=True)

@@ -46,12 +46,35 @@ from pathlib import Path
 from typing import Any
 
 from sim.inputs.scenario import Scenario
+from sim.inputs.schema import TABLE, Table
 from sim.outputs.records import metric_names
-from sim.studies.optimise.decisions import Decision, read_decisions
+from sim.studies.optimise.decisions import DECISION_WORDS, DECISIONS, Decision, read_decisions
 from sim.studies.optimise.defaults import DEFAULTS
-from sim.studies.optimise.goals import Constraint, Objective, read_constraints, read_objectives
-from sim.studies.optimise.uncertainties import Uncertainty, read_uncertainties
-from sim.studies.study_file import Fail, no_unknown, number, read_study_file, whole
+from sim.studies.optimise.goals import (
+    CONSTRAINT_WORDS,
+    CONSTRAINTS,
+    OBJECTIVE_WORDS,
+    OBJECTIVES,
+    Constraint,
+    Objective,
+    read_constraints,
+    read_objectives,
+)
+from sim.studies.optimise.uncertainties import (
+    UNCERTAINTIES,
+    UNCERTAINTY_WORDS,
+    Uncertainty,
+    read_uncertainties,
+)
+from sim.studies.study_file import (
+    Fail,
+    no_unknown,
+    number,
+    read_study_file,
+    read_whole,
+    sub_table,
+    whole,
+)
 
 #: Samplers of the search (Optuna's): tree-structured Parzen estimator, NSGA-II, random.
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -197,27 +220,43 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
         Naming the study file (or the base scenario) and the key.
     """
     file = read_study_file(path, "study", TOP_KEYS)
-    doc, scenario, fail = file.doc, file.scenario, file.fail
+    doc, scenario, fail, root = file.doc, file.scenario, file.fail, file.root
     known = metric_names(scenario)
 
-    seed = whole(doc.get("seed", scenario.seed) if seed is None else seed, "seed", 0, fail)
-    reps = whole(doc.get("reps", DEFAULTS["reps"]), "reps", 2, fail)
-    if budget is None and "budget" not in doc:
+    seed_words = "a whole number >= 0 (the base scenario's by default)"
+    written = root.raw("seed", None, seed_words, {"type": "integer", "minimum": 0})
+    written = scenario.seed if written is None else written
+    seed = whole(written if seed is None else seed, "seed", 0, fail)
+    reps = read_whole(root, "reps", DEFAULTS["reps"], 2, fail)
+    if budget is None and not root.has("budget"):
         raise fail("budget", "must give the replications for the search, e.g. 10000")
-    budget = whole(doc["budget"] if budget is None else budget, "budget", reps, fail)
-    batch = whole(doc.get("batch", DEFAULTS["batch"]), "batch", 1, fail)
-    search = _table(doc.get("search", {}), "search", {"sampler"}, fail)
-    sampler = search.get("sampler", DEFAULTS["sampler"])
+    most = "replications for the whole search, a whole number >= reps"
+    written = root.raw("budget", None, most, {"type": "integer", "minimum": 2})
+    budget = whole(written if budget is None else budget, "budget", reps, fail)
+    batch = read_whole(root, "batch", DEFAULTS["batch"], 1, fail)
+    search = sub_table(root, "search", "a table with sampler", fail)
+    no_unknown(search.data, {"sampler"}, "search", fail)
+    samplers = {"type": "string", "enum": list(SAMPLERS)}
+    sampler = search.raw("sampler", DEFAULTS["sampler"], f"one of {', '.join(SAMPLERS)}", samplers)
+    search.close()  # unknown keys are refused above: this records that they are
     if sampler not in SAMPLERS:
         raise fail("search.sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     if sampler == "nsga2" and batch < 2:
         raise fail("batch", "NSGA-II breeds a population of trials: batch must be at least 2")
 
-    objectives = read_objectives(doc.get("objectives"), known, fail)
-    decisions = read_decisions(doc.get("decisions"), scenario, file.base, file.overrides, fail)
-    uncertainties = read_uncertainties(doc.get("uncertainties", {}), scenario, decisions, fail)
-    constraints = read_constraints(doc.get("constraints", []), known, fail)
-    certify = _certify(doc.get("certify"), len(objectives), reps, fail)
+    given = root.has("objectives")
+    goals = root.raw("objectives", allowed=OBJECTIVE_WORDS, schema=OBJECTIVES) if given else None
+    objectives = read_objectives(goals, known, fail)
+    given = root.has("decisions")
+    chosen = root.raw("decisions", allowed=DECISION_WORDS, schema=DECISIONS) if given else None
+    decisions = read_decisions(chosen, scenario, file.base, file.overrides, fail)
+    drawn = root.raw("uncertainties", {}, UNCERTAINTY_WORDS, UNCERTAINTIES)
+    uncertainties = read_uncertainties(drawn, scenario, decisions, fail)
+    limits = root.raw("constraints", [], CONSTRAINT_WORDS, CONSTRAINTS)
+    constraints = read_constraints(limits, known, fail)
+    certify = _certify(root, len(objectives), reps, fail)
+    root.raw("description", "", "a line saying what the study asks", {"type": "string"})
+    root.close()  # unknown keys are refused by read_study_file: this records that they are
     return StudySpec(
         file.source,
         file.name,
@@ -238,39 +277,38 @@ def load_study(path: str | Path, budget: int | None = None, seed: int | None = N
     )
 
 
-def _certify(table: Any, objectives: int, reps: int, fail: Fail) -> Certify:
-    if not isinstance(table, dict):
-        raise fail("certify", "must be a table with at least delta, the indifference zone")
-    no_unknown(table, CERTIFY_KEYS, "certify", fail)
-    delta = table.get("delta")
+def _certify(root: Table, objectives: int, reps: int, fail: Fail) -> Certify:
+    allowed = "a table with at least delta, the indifference zone"
+    pattern = (*root.pattern, "certify")
+    given = root.has("certify")
+    value = root.raw("certify", allowed=allowed, schema={TABLE: pattern}) if given else None
+    if not isinstance(value, dict):
+        raise fail("certify", f"must be {allowed}")
+    no_unknown(value, CERTIFY_KEYS, "certify", fail)
+    table = Table(value, ("certify",), root.sources, pattern=pattern)
+    indifference = (
+        "a number above 0 in the objective's unit (the smallest difference worth telling apart)"
+    )
+    above = {"type": "number", "exclusiveMinimum": 0}
+    delta = table.raw("delta", allowed=indifference, schema=above) if table.has("delta") else None
     if not number(delta) or delta <= 0:
-        raise fail(
-            "certify.delta",
-            f"must be a number above 0 in the objective's unit (the smallest difference "
-            f"worth telling apart), got {delta!r}",
-        )
-    alpha = table.get("alpha", DEFAULTS["alpha"])
+        raise fail("certify.delta", f"must be {indifference}, got {delta!r}")
+    risk = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5}
+    alpha = table.raw("alpha", DEFAULTS["alpha"], "a number between 0 and 0.5", risk)
     if not number(alpha) or not 0 < alpha < 0.5:
         raise fail("certify.alpha", f"must be a number between 0 and 0.5, got {alpha!r}")
-
-    def setting(name: str, least: int) -> int:
-        return whole(table.get(name, DEFAULTS[name]), f"certify.{name}", least, fail)
-
-    shortlist = setting("shortlist", 1)
-    first = setting("first_stage", 2)
-    cap = setting("max_reps", first)
-    ranked = table.get("objective", 0)
+    shortlist = read_whole(table, "shortlist", DEFAULTS["shortlist"], 1, fail)
+    first = read_whole(table, "first_stage", DEFAULTS["first_stage"], 2, fail)
+    most = f"a whole number >= first_stage ({DEFAULTS['max_reps']} by default)"
+    cap = table.raw("max_reps", DEFAULTS["max_reps"], most, {"type": "integer", "minimum": 2})
+    cap = whole(cap, "certify.max_reps", first, fail)
+    index = {"type": "integer", "enum": [0, 1]}
+    ranked = table.raw("objective", 0, "the ranking objective's index, 0 or 1", index)
     if isinstance(ranked, bool) or ranked not in range(objectives):
         allowed = "0" if objectives == 1 else "0 or 1"
         raise fail("certify.objective", f"must be the objective's index, {allowed}")
+    table.close()  # unknown keys are refused above: this records that they are
     return Certify(shortlist, float(alpha), float(delta), first, cap, ranked)
-
-
-def _table(value: Any, where: str, keys: set[str], fail: Fail) -> dict:
-    if not isinstance(value, dict):
-        raise fail(where, f"must be a table with {', '.join(sorted(keys))}")
-    no_unknown(value, keys, where, fail)
-    return value
 
 
 def _plain(item: Any) -> dict[str, Any]:

@@ -17,6 +17,35 @@ from sim.studies.study_file import Fail, number
 
 #: Distributions of an uncertainty, drawn from one uniform per replication.
 DISTS = ("uniform", "loguniform", "triangular")
+#: What the checks below allow, in words and as JSON Schema (``evacsim schema`` writes it).
+UNCERTAINTY_WORDS = (
+    'numeric batch-engine inputs, each { dist = "uniform" or "loguniform", low, high } or '
+    '{ dist = "triangular", low, mode, high }, with 0 <= low < high'
+)
+_BOUNDS = {"low": {"type": "number", "minimum": 0}, "high": {"type": "number", "minimum": 0}}
+UNCERTAINTIES = {
+    "type": "object",
+    "additionalProperties": {
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"dist": {"enum": ["uniform", "loguniform"]}, **_BOUNDS},
+                "required": ["dist", "low", "high"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {
+                    "dist": {"const": "triangular"},
+                    **_BOUNDS,
+                    "mode": {"type": "number", "minimum": 0},
+                },
+                "required": ["dist", "low", "mode", "high"],
+                "additionalProperties": False,
+            },
+        ]
+    },
+}
 
 
 @dataclass(frozen=True)

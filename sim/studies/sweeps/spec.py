@@ -228,7 +228,9 @@ def load_sweep(
     method = design.raw("method", "grid", f"one of {', '.join(METHODS)}", choices)
     if method not in METHODS:
         raise fail("design.method", f"must be one of {', '.join(METHODS)}, got {method!r}")
-    axes = _read_axes(root.raw("axes", None, AXIS_WORDS, AXES), scenario, method, fail)
+    given = root.has("axes")
+    axes = root.raw("axes", allowed=AXIS_WORDS, schema=AXES) if given else None
+    axes = _read_axes(axes, scenario, method, fail)
     points = 0
     if method != "grid":
         points = read_whole(design, "points", None, 1, fail)
