@@ -98,6 +98,7 @@ def test_streams_fixed():
         "to_reception": 6, "return_trip": 7, "breach": 8, "negotiation": 9, "guarantee": 10,
         "linked_trip": 11, "uncertainty": 12, "private_load": 13, "private_to_checkpoint": 14,
         "private_inspection": 15, "private_to_reception": 16,
+        "exchange_to_meeting": 31, "exchange_from_meeting": 32, "exchange_return": 33,
     }  # fmt: skip
     with pytest.raises(TypeError):
         STREAMS["new"] = 11  # type: ignore[index]
