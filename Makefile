@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # both cores: the suite is ~10 CPU minutes
 
 # The engines agree bit for bit on every supported Python, not only this one: a venv per
 # Python of pyenv (PYTHONS) under .venv-pythons/, the equivalence tests on each (minutes).
