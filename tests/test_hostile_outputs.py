@@ -18,7 +18,7 @@ import sim.outputs.results as results
 import sim.studies.runner
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.outputs.results import atomic_folder, check_destination
+from sim.outputs.folders import atomic_folder, check_destination
 
 
 def cli(capsys, *args: object) -> tuple[int, str]:

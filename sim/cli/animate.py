@@ -11,7 +11,7 @@ from sim.inputs.loader import load_scenario
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sim.outputs.results import check_destination
+    from sim.outputs.folders import check_destination
     from sim.views.animate import animate, check_animation
 
     recorded = recorded_trace(args)

@@ -11,7 +11,7 @@ RESULTS = Path("results")
 
 def check_out(out: str | None, default_parent: Path) -> None:
     """Refuse an ``--out`` (or a results root) that cannot be written, before computing."""
-    from sim.outputs.results import check_destination
+    from sim.outputs.folders import check_destination
 
     if out is None:
         check_destination(default_parent, new=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sim.outputs.results import check_destination
+    from sim.outputs.folders import check_destination
     from sim.studies.sweeps import load_sweep, sweep
     from sim.views.tables import sweep_report
 

@@ -42,13 +42,12 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
+from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.records import Replications
 from sim.outputs.results import (
     arrays_npz,
-    atomic_folder,
     csv_text,
-    fresh_folder,
     number,
     read_npz,
     read_study_manifest,

@@ -24,6 +24,7 @@ from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.outputs.folders import atomic_folder, default_folder
 from sim.outputs.records import (
     CompactMetrics,
     Replications,
@@ -31,7 +32,7 @@ from sim.outputs.records import (
     metric_names,
     whole_int32,
 )
-from sim.outputs.results import atomic_folder, default_folder, write_tables
+from sim.outputs.results import write_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise

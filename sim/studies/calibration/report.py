@@ -18,12 +18,11 @@ import numpy as np
 
 from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
+from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.records import Replications
 from sim.outputs.results import (
     arrays_npz,
-    atomic_folder,
     csv_text,
-    fresh_folder,
     number,
     read_npz,
     read_study_manifest,

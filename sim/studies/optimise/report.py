@@ -29,8 +29,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import stats
 
+from sim.outputs.folders import atomic_folder
 from sim.outputs.metrics import summarise
-from sim.outputs.results import PACKAGES, atomic_folder, csv_text, number, versions
+from sim.outputs.results import PACKAGES, csv_text, number, versions
 from sim.studies.compare import Difference
 from sim.studies.optimise.certify import distinct_trials, pareto_front
 from sim.studies.optimise.decisions import shown
