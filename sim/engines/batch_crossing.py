@@ -121,5 +121,5 @@ class BatchCrossing(BatchPart):
 
     def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys' or columns' vehicles are past the checkpoint."""
-        if self.scenario.crossers:
+        if self.books.crossers:
             self.books.passes_crossing(slot, idx)
