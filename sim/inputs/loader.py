@@ -28,8 +28,9 @@ from sim.inputs.limits import (
 )
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.plausible import ImplausibleValue, implausible
+from sim.inputs.recording import DATETIME_SCHEMA
 from sim.inputs.scenario import Ceasefire, Group, Linkage, Pool, Scenario
-from sim.inputs.schema import DATETIME_SCHEMA, Table
+from sim.inputs.schema import Table
 from sim.inputs.sections.ceasefire import read_ceasefire, read_linkage
 from sim.inputs.sections.fleet import read_fleet
 from sim.inputs.sections.marks import read_milestone, read_reported
