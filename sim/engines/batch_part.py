@@ -159,6 +159,10 @@ class BatchPart(BatchState, ABC):
         """The ceasefire's resume timer fires."""
 
     @abstractmethod
+    def _windows_due(self, idx: np.ndarray) -> None:
+        """Start the scheduled windows due at this instant, before anything set now."""
+
+    @abstractmethod
     def _set_extra_rate(self, idx: np.ndarray, extra: np.ndarray) -> None:
         """Change the breach rate the linkage rule adds (per hour)."""
 
