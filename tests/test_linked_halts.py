@@ -22,6 +22,7 @@ from sim.engines.vector import run_vector
 from sim.model.linked_halts import random_halts
 from sim.model.variates import Variates
 from sim.outputs.records import RANDOM_HALT, WAITED_AT_BRIDGE
+from sim.views.narrate import narrate
 
 
 def first_gap(seed: int = 1, rep: int = 0) -> float:
@@ -106,3 +107,10 @@ def test_bad_random_halts_are_refused_in_one_line(overrides, key, words):
         sim.load_scenario(DETERMINISTIC, [*EXCHANGE, *overrides])
     assert error.value.key == key and words in error.value.message
     assert "\n" not in str(error.value)
+
+
+def test_the_narration_tells_a_random_halt():
+    rate = first_gap() / 7.0
+    scenario, run = both(f"linkage.halt_rate={rate!r}", "linkage.halt_duration=6.0")
+    text = " ".join(" ".join(narrate(scenario, run.trace)).split())
+    assert "Al-Foua halts (a halt of its own, at random): no convoy leaves it." in text
