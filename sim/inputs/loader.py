@@ -28,8 +28,9 @@ from sim.inputs.limits import (
 )
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.plausible import ImplausibleValue, implausible
+from sim.inputs.recording import DATETIME_SCHEMA
 from sim.inputs.scenario import Ceasefire, Group, Linkage, Pool, Scenario
-from sim.inputs.schema import DATETIME_SCHEMA, Table
+from sim.inputs.schema import Table
 from sim.inputs.sections.ceasefire import read_ceasefire, read_linkage
 from sim.inputs.sections.fleet import read_fleet
 from sim.inputs.sections.marks import read_milestone, read_reported
@@ -90,7 +91,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     private = read_private(root.table("private", default_empty=True), pools, groups)
     linkage, exchange = None, None
     if root.has("linkage"):
-        linkage, exchange = read_linkage(root.table("linkage"), convoy.max_in_corridor)
+        linkage, exchange = read_linkage(
+            root.table("linkage"), convoy.max_in_corridor, tuple(g.name for g in groups)
+        )
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
