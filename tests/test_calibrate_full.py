@@ -42,6 +42,9 @@ def test_whole_operation_targets_file_reads():
     assert "crossed_ambulances" not in by_name
     assert by_name["crossed_private"].parts == ("crossed_wednesday", "crossed_thursday")
     assert by_name["stranded"].parts == ("waiting_at_end", "aboard_at_end")
+    # Al-Foua/Kefraya as of 23 Dec (OCHA Sitrep 10), and the exchange's people are free
+    assert by_name["linked_evacuated"].value == 1312
+    assert "linkage.people" in {p.path for p in targets.priors}
     # Thu 22 Dec 20:25 is 7 days, 15 h 25 min after the 05:00 start on Thu 15 Dec
     assert by_name["last_departure"].value == pytest.approx(7 * 24 + 15 + 25 / 60)
     # no later-phase cumulative figure is fitted: FACTS.md leaves them out on purpose
