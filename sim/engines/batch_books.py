@@ -29,7 +29,7 @@ class BatchBooks:
         self.traced = np.isin(batch.rep, batch.traced_reps)
         self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
-        self.waiting = batch.queue.sum(axis=(0, 1))  # the people there at the start
+        self.waiting = batch.queue.sum(axis=1)  # the people there at the start
         self.arrived = self.waiting.copy()
         self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
         self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held
@@ -87,7 +87,7 @@ class BatchBooks:
         self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
         self.evacuated_private = np.zeros(R, dtype=np.int64)
         # the evacuated's (group, cohort) records, for waits: one array per reception event of
-        # its non-empty cells (replication, group * K + cohort, hours departed, people); most
+        # its non-empty cells (replication, queue cell, hours departed, people); most
         # of a convoy's (group, cohort) cells are empty, so none of those is kept
         self.received: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.hours = hours_grid(s)
@@ -307,7 +307,7 @@ class BatchBooks:
         groups = b.c_groups[slot, :, idx].T  # (G, n)
         self.evacuated[:, idx] += groups
         self.aboard[idx] -= groups.sum(axis=0)
-        manifest = b.c_manifest[slot, idx].reshape(len(idx), -1)  # (n, G * K)
+        manifest = b.c_manifest[slot, idx]  # (n, cells)
         i, cell = np.nonzero(manifest)
         self.received.append((idx[i], cell, b.c_departed[slot[i], idx[i]], manifest[i, cell]))
         if len(self.timed):
@@ -383,7 +383,9 @@ class BatchBooks:
         still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
         self.suspended_series[idx] = np.where(late, still, self.suspended_series[idx])
         # vehicles still out count as busy to the end, in the order their convoys formed
-        number = np.where(b.c_number[:, idx] >= 0, b.c_number[:, idx], np.iinfo(np.int64).max)
+        number = np.where(
+            b.c_number.take(idx, axis=1) >= 0, b.c_number.take(idx, axis=1), np.iinfo(np.int64).max
+        )
         order = np.argsort(number, axis=0)
         extra = np.zeros(len(idx))
         cols = np.arange(len(idx))
@@ -498,8 +500,8 @@ class BatchBooks:
             np.concatenate(x) for x in zip(*self.received, strict=True)
         )
         self.received = [(rows, cells, departed, people)]  # joined once for every group
-        mine = cells // b.K == g
-        waits = departed[mine] - b.cohort_times[g, cells[mine] % b.K]
+        mine = b.cell_group[cells] == g
+        waits = departed[mine] - b.cell_time[cells[mine]]
         return rows[mine], waits, people[mine]
 
     def _censored_waits(
@@ -509,10 +511,10 @@ class BatchBooks:
         then) or are not out at the end: at the pickup or turned back (wait until the end),
         or on a convoy on its way (wait until it left)."""
         b = self.batch
-        cohorts = 1 + len(self.scenario.groups[g].arrivals)
-        starts = b.cohort_times[g, :cohorts]
+        cells = b.group_cells[g]
+        starts = b.cell_time[cells]
         so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
-        parts = [(rows, waits, people), _records(so_far, b.queue[g, :cohorts].T)]
+        parts = [(rows, waits, people), _records(so_far, b.queue[:, cells])]
         for group, reps, n, wait in self.gone:
             if group == g:
                 parts.append((reps, wait, n))
@@ -520,7 +522,7 @@ class BatchBooks:
         on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
         left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
         slot_w = np.where(on_way[:, :, None], left, so_far[None])
-        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, g, :cohorts], 0)
+        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, cells], 0)
         parts.append(_records(slot_w.transpose(1, 0, 2), slot_n.transpose(1, 0, 2)))
         return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
 
@@ -556,23 +558,25 @@ def wait_summary(
     As :func:`sim.engines.ledger.wait_summary`: each replication's records sorted by
     (wait, people), the mean a running sum in that order (to the same bits), the 95th
     percentile the smallest wait 95% of the people do not exceed. Records of nobody count
-    for nothing and are dropped first; the others are sorted once for the whole batch and
-    laid out one row per replication (padded with empty records at the end, which add 0.0).
+    for nothing and are dropped first; the others are laid out one row per replication
+    (padded with empty records, last once sorted, which add 0.0) and sorted row by row.
     """
     has = people > 0
     rows, w, n = rows[has], waits[has], people[has]
     if not len(rows):  # nobody in any replication
         return np.full(R, NAN), np.full(R, NAN)
-    order = np.lexsort((n, w, rows))
-    rows, w, n = rows[order], w[order], n[order]
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
     counts = np.bincount(rows, minlength=R)
     at = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
     width = int(counts.max())
     w_ = np.full((R, width), np.inf)
     n_ = np.zeros((R, width), dtype=n.dtype)
-    w_[rows, at] = w
-    n_[rows, at] = n
-    w, n = w_, n_
+    w_[rows, at] = w[order]
+    n_[rows, at] = n[order]
+    order = np.lexsort((n_, w_), axis=1)
+    w = np.take_along_axis(w_, order, 1)
+    n = np.take_along_axis(n_, order, 1)
     total = n.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         spent = np.cumsum(np.where(n > 0, w * n, 0.0), axis=1)[:, -1]

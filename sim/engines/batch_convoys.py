@@ -93,10 +93,12 @@ class BatchConvoys(BatchPart):
     def _leave_corridor(self, idx: np.ndarray) -> None:
         """A convoy is off the road: a loaded convoy waiting for room may leave."""
         self.in_corridor[idx] -= 1
-        waiting = self.c_stage[:, idx] == WAITING_ROOM
+        waiting = self.c_stage.take(idx, axis=1) == WAITING_ROOM
         has = waiting.any(axis=0)
         if has.any():
-            first = np.where(waiting, self.c_room[:, idx], np.iinfo(np.int64).max).argmin(axis=0)
+            first = np.where(waiting, self.c_room.take(idx, axis=1), np.iinfo(np.int64).max).argmin(
+                axis=0
+            )
             slot, j = first[has], idx[has]
             self.c_stage[slot, j] = LOADING
             self.c_next[slot, j] = self.now[j]
@@ -251,7 +253,7 @@ class BatchConvoys(BatchPart):
         self._set_timer(slot, idx, now + travelled, TURNING_BACK)
 
     def _back_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
+        self.queue[idx] += self.c_manifest[slot, idx]
         self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
         departed = ~np.isnan(self.c_departed[slot, idx])
         self._leave_corridor(idx[departed])
@@ -317,7 +319,7 @@ class BatchConvoys(BatchPart):
             instant = (self.resume_due[idx] == self.now[idx]) & hit.any(axis=0)
             if instant.any():
                 self._resume(idx[instant])
-            number = np.where(hit, self.c_number[:, idx], np.iinfo(np.int64).max)
+            number = np.where(hit, self.c_number.take(idx, axis=1), np.iinfo(np.int64).max)
             order = np.argsort(number, axis=0, kind="stable")
             for rank in range(hit.sum(0).max(initial=0)):
                 slot = order[rank]
