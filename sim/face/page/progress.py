@@ -39,10 +39,13 @@ from sim.outputs.records import Replications
 #: Seconds of engine after a change to the first answer and to the second (the rest of
 #: the page's 0.3 s and 1 s is the answer's statistics, its JSON and the drawing).
 FIRST_S, SECOND_S = 0.22, 0.85
-#: A round may run this much over its time to reach its checkpoint rather than leave the
-#: rest for one more round (each round pays the engine's fixed cost again: on the whole
-#: operation a round of 400 replications a worker costs about what 200 and 200 more do).
-SLACK = 2.0
+#: How much longer than its time a round may run to reach its checkpoint rather than
+#: leave the rest for another round: a little while the round carries a promise (the
+#: first answer by 0.3 s, the second by 1 s), and much more after (each round pays the
+#: engine's fixed cost again: on the whole operation one block of 500 replications costs
+#: what eight blocks of 3 do, so one more round puts the final answer off by about its
+#: own time).
+SLACK, FINISH = 1.5, 4.0
 #: The fewest replications of an answer (a CI needs a few pairs).
 FEWEST = 4
 
@@ -73,7 +76,13 @@ def budget(round_: int, elapsed: float) -> float:
 
 
 def next_round(
-    done: int, goal: int, seconds: float, most: Callable[[float], int], arms: int, workers: int
+    done: int,
+    goal: int,
+    seconds: float,
+    most: Callable[[float], int],
+    arms: int,
+    workers: int,
+    slack: float = SLACK,
 ) -> tuple[int, int]:
     """The replications of the next answer, and in how many blocks each arm runs its share.
 
@@ -93,11 +102,13 @@ def next_round(
         processes: each arm's share is cut into ``workers // arms`` blocks run side by side
         (with fewer workers than arms, a worker runs several blocks in turn and each gets a
         share of the time).
+    slack : float
+        The round reaches ``goal`` if that takes at most ``slack`` times ``seconds``.
     """
     pieces = max(1, workers // arms)
     turns = math.ceil(arms * pieces / workers)
     rest = goal - done
-    if pieces * most(SLACK * seconds / turns) >= rest:
+    if pieces * most(slack * seconds / turns) >= rest:
         return goal, pieces
     size = max(most(seconds / turns), math.ceil(FEWEST / pieces))
     return min(goal, done + pieces * size), pieces
@@ -259,13 +270,16 @@ class Progress:
         needing = [arm for arm in self.arms if self.runs.covered(arm, self.seed) < goal]
         if not needing:
             return goal, 0  # every block it needs is being run already
+        elapsed = time.perf_counter() - self.began
+        promised = round_ == 0 or (round_ == 1 and elapsed < SECOND_S)  # and still on time
         reps, pieces = next_round(
             done,
             goal,
-            budget(round_, time.perf_counter() - self.began),
+            budget(round_, elapsed),
             lambda seconds: self.runs.costs.most(self.family, seconds),
             len(needing),
             self.workers,
+            SLACK if promised else FINISH,
         )
         for arm in needing:
             start = max(done, self.runs.covered(arm, self.seed))
