@@ -7,9 +7,11 @@ says how many. The replications between two answers are a *round*: blocks run at
 one per worker, sized by what blocks of the scenario have measured
 (:class:`~sim.face.page.costs.Costs`) so that the round ends on time: the first in
 :data:`FIRST_S` seconds of engine, the second by :data:`SECOND_S`, and each later round
-as long as all before it (the answers' times double) until the next *checkpoint*: the
+as long as all before it (the answers' times double), until the next *checkpoint*: the
 state's replications, or with a precision 300, 600, 1,200, … (the answers the precision is
-judged at, so a URL always gives the same final answer, whatever the machine's speed).
+judged at, so a URL always gives the same final answer, whatever the machine's speed). A
+round reaches its checkpoint at once when the rest takes at most :data:`SLACK` times its
+time while it carries a promise, :data:`FINISH` times after.
 
 On the baseline a block of 500 replications costs about 0.1 s, so its first answer may be
 its last; on the whole operation one replication costs 0.1–0.2 s and 30 about 0.6 s, so
