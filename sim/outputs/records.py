@@ -93,6 +93,10 @@ PARTNER_THERE = "the linked site's convoys not yet at the meeting point"
 PARTNER_HERE = "this side's convoys not yet at the meeting point"
 WAITED_AT_BRIDGE = "waited at the meeting point for the other side"
 
+#: The note of ``linked_halted`` and ``linked_resumes`` for a random halt of an exchange's
+#: linked site (a scripted halt's note is its reason).
+RANDOM_HALT = "a halt of its own, at random"
+
 #: Why people leave the queue for home: the notes of ``people_leave`` events.
 GAVE_UP, SENT_HOME = "gave up waiting", "sent home"
 
