@@ -52,11 +52,12 @@ FLAGS = [
 SCENARIOS = ("aleppo_2016", "aleppo_2016_full")
 LEVER = "fleet.buses.count"
 WAIT = 900_000  # milliseconds: a loaded machine's whole operation
-#: JavaScript: let go of a lever's slider at a value; return the browser's clock then.
+#: JavaScript: drag a lever's slider to a value and let go; return the browser's clock then.
 MOVE = """([key, value]) => {
   const slider = document.querySelector(`.lever[data-key="${key}"] input[type=range]`);
   slider.value = value;
   const t0 = performance.now();
+  slider.dispatchEvent(new Event("input")); // as a drag: the box beside it follows
   slider.dispatchEvent(new Event("change"));
   return t0;
 }"""
@@ -137,7 +138,7 @@ def crowd(browser, url: str, values) -> list[tuple[int, float]]:
 
 
 def shoot(browser, url: str) -> None:
-    """The page at two settings, for docs/page.md."""
+    """The page at two settings, and the whole operation's first answer, for docs/page.md."""
     settings = {
         "page-buses60.png": "fleet.buses.count=60",
         "page-turn-back.png": (
@@ -151,6 +152,13 @@ def shoot(browser, url: str) -> None:
         page.wait_for_function("window.evacsimAnswer.reps === 1000")
         page.screenshot(path=ROOT / "docs" / "figures" / name, full_page=False)
         page.close()
+    # the whole operation's first answer after a move, as it is drawn: a handful of pairs
+    page = opened(browser, url, "aleppo_2016_full")
+    drawn = page.evaluate("window.evacsimDrawn.length")
+    page.evaluate(MOVE, [LEVER, "80"])
+    page.wait_for_function(f"window.evacsimDrawn.length > {drawn}", timeout=WAIT)
+    page.screenshot(path=ROOT / "docs" / "figures" / "page-full-first.png", full_page=False)
+    page.close()
 
 
 def main(moves: int, figures: bool) -> None:

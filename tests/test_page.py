@@ -28,6 +28,7 @@ from sim.face.page.app import create_app  # noqa: E402
 from sim.face.page.costs import PROBE, Costs  # noqa: E402
 from sim.face.page.levers import changed, levers  # noqa: E402
 from sim.face.page.progress import (  # noqa: E402
+    FINISH,
     FIRST_S,
     Progress,
     Progresses,
@@ -376,9 +377,9 @@ def test_rounds_are_sized_by_what_blocks_cost():
     assert next_round(0, 1000, 0.22, most, arms=2, workers=2) == (19, 1)
     # one worker, two arms: two blocks in turn, each in half the time: 4.84 -> 4
     assert next_round(0, 1000, 0.22, most, arms=2, workers=1) == (4, 1)
-    # 800 left, within twice the round's time (2 x 68^2 blocks): the round finishes them
-    assert next_round(200, 1000, 1.7, most, arms=1, workers=2) == (1000, 2)
-    assert next_round(200, 1000, 0.2, most, arms=1, workers=2) == (232, 2)
+    # 800 left: 1.5 x 0.5 s allow 2 x 225, not enough; 4 x 0.5 s allow 2 x 1,600
+    assert next_round(200, 1000, 0.5, most, arms=1, workers=2) == (400, 2)
+    assert next_round(200, 1000, 0.5, most, arms=1, workers=2, slack=FINISH) == (1000, 2)
     assert checkpoints(1000, None) == [1000]
     assert checkpoints(1000, 0.01) == [300, 600, 1200, 2400, 4800, 5000]
     assert budget(0, 5.0) == FIRST_S == 0.22

@@ -7,11 +7,14 @@ replications where the metric is defined, and ``n`` says how many those were.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
+
+from sim.outputs.packed import Packed
 
 
 class Summary(NamedTuple):
@@ -38,8 +41,6 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
     people, convoys or events): its percentiles are counts too, the smallest value at least
     that share of the replications do not exceed (numpy's ``inverted_cdf``).
     """
-    from scipy import stats  # on first use: the engines' records import this module
-
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
     n = len(defined)
@@ -47,11 +48,21 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
         return Summary(metric, 0, *[math.nan] * 6)
     mean = float(defined.mean())
     spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
-    half = float(stats.t.ppf(0.975, max(n - 1, 1))) * spread
+    half = t975(max(n - 1, 1)) * spread
     method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if whole else "linear"
     p5, median, p95 = np.percentile(defined, [5, 50, 95], method=method)
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
+
+
+def t975(dof: float) -> float:
+    """The 97.5th percentile of Student's t with ``dof`` degrees of freedom: the factor of
+    the standard error in a two-sided 95% confidence interval. ``scipy.stats.t.ppf`` 's
+    bits (it calls this same function), through ``scipy.special``, imported on first use:
+    a third of the cost of importing ``scipy.stats``, which a run need not pay."""
+    from scipy.special import stdtrit
+
+    return float(stdtrit(dof, 0.975))
 
 
 def summarise_all(
@@ -86,6 +97,8 @@ class HourlyStats:
 
     #: The percentiles kept (0-100): the 90% and 50% bands and the median.
     QUANTILES = (5, 25, 50, 75, 95)
+    #: Rows transposed at a time when a series is one array.
+    BLOCK = 8_192
 
     def __init__(self, series: Mapping[str, np.ndarray]):
         self.series = series
@@ -93,15 +106,35 @@ class HourlyStats:
 
     def _of(self, name: str) -> tuple[np.ndarray, ...]:
         if name not in self._stats:
-            values = self.series[name]
+            hours = self._by_hour(name)
+            sums = hours.sum(axis=1, dtype=np.int64)  # exact, so the mean is numpy's
             self._stats[name] = (
-                values.mean(axis=0),
-                values.sum(axis=0, dtype=np.int64),
-                hourly_percentiles(values, self.QUANTILES),
-                values[0].copy(),
-                values.max(axis=0),
+                sums / hours.shape[1],
+                sums,
+                np.stack([np.percentile(h, self.QUANTILES) for h in hours], axis=1),
+                hours[:, 0].copy(),
+                hours.max(axis=1),
             )
         return self._stats[name]
+
+    def _by_hour(self, name: str) -> np.ndarray:
+        """The series as (H, R), each hour's values side by side: transposed block by block
+        (blocks that fit in the cache), which is several times cheaper than reading one
+        hour at a time across a million rows."""
+        series = self.series
+        if isinstance(series, Packed):
+            reps, blocks = series.length, (b.array() for b in series.blocks[name])
+        else:
+            values = series[name]
+            reps = len(values)
+            blocks = (values[a : a + self.BLOCK] for a in range(0, reps, self.BLOCK))
+        first = next(blocks)
+        hours = np.empty((first.shape[1], reps), first.dtype)
+        done = 0
+        for block in itertools.chain([first], blocks):
+            hours[:, done : done + len(block)] = block.T
+            done += len(block)
+        return hours
 
     def mean(self, name: str) -> np.ndarray:
         """Mean of each hour, shape (H,)."""

@@ -7,9 +7,11 @@ says how many. The replications between two answers are a *round*: blocks run at
 one per worker, sized by what blocks of the scenario have measured
 (:class:`~sim.face.page.costs.Costs`) so that the round ends on time: the first in
 :data:`FIRST_S` seconds of engine, the second by :data:`SECOND_S`, and each later round
-as long as all before it (the answers' times double) until the next *checkpoint*: the
+as long as all before it (the answers' times double), until the next *checkpoint*: the
 state's replications, or with a precision 300, 600, 1,200, … (the answers the precision is
-judged at, so a URL always gives the same final answer, whatever the machine's speed).
+judged at, so a URL always gives the same final answer, whatever the machine's speed). A
+round reaches its checkpoint at once when the rest takes at most :data:`SLACK` times its
+time while it carries a promise, :data:`FINISH` times after.
 
 On the baseline a block of 500 replications costs about 0.1 s, so its first answer may be
 its last; on the whole operation one replication costs 0.1–0.2 s and 30 about 0.6 s, so
@@ -39,10 +41,13 @@ from sim.outputs.records import Replications
 #: Seconds of engine after a change to the first answer and to the second (the rest of
 #: the page's 0.3 s and 1 s is the answer's statistics, its JSON and the drawing).
 FIRST_S, SECOND_S = 0.22, 0.85
-#: A round may run this much over its time to reach its checkpoint rather than leave the
-#: rest for one more round (each round pays the engine's fixed cost again: on the whole
-#: operation a round of 400 replications a worker costs about what 200 and 200 more do).
-SLACK = 2.0
+#: How much longer than its time a round may run to reach its checkpoint rather than
+#: leave the rest for another round: a little while the round carries a promise (the
+#: first answer by 0.3 s, the second by 1 s), and much more after (each round pays the
+#: engine's fixed cost again: on the whole operation one block of 500 replications costs
+#: what eight blocks of 3 do, so one more round puts the final answer off by about its
+#: own time).
+SLACK, FINISH = 1.5, 4.0
 #: The fewest replications of an answer (a CI needs a few pairs).
 FEWEST = 4
 
@@ -73,7 +78,13 @@ def budget(round_: int, elapsed: float) -> float:
 
 
 def next_round(
-    done: int, goal: int, seconds: float, most: Callable[[float], int], arms: int, workers: int
+    done: int,
+    goal: int,
+    seconds: float,
+    most: Callable[[float], int],
+    arms: int,
+    workers: int,
+    slack: float = SLACK,
 ) -> tuple[int, int]:
     """The replications of the next answer, and in how many blocks each arm runs its share.
 
@@ -93,11 +104,13 @@ def next_round(
         processes: each arm's share is cut into ``workers // arms`` blocks run side by side
         (with fewer workers than arms, a worker runs several blocks in turn and each gets a
         share of the time).
+    slack : float
+        The round reaches ``goal`` if that takes at most ``slack`` times ``seconds``.
     """
     pieces = max(1, workers // arms)
     turns = math.ceil(arms * pieces / workers)
     rest = goal - done
-    if pieces * most(SLACK * seconds / turns) >= rest:
+    if pieces * most(slack * seconds / turns) >= rest:
         return goal, pieces
     size = max(most(seconds / turns), math.ceil(FEWEST / pieces))
     return min(goal, done + pieces * size), pieces
@@ -259,13 +272,16 @@ class Progress:
         needing = [arm for arm in self.arms if self.runs.covered(arm, self.seed) < goal]
         if not needing:
             return goal, 0  # every block it needs is being run already
+        elapsed = time.perf_counter() - self.began
+        promised = round_ == 0 or (round_ == 1 and elapsed < SECOND_S)  # and still on time
         reps, pieces = next_round(
             done,
             goal,
-            budget(round_, time.perf_counter() - self.began),
+            budget(round_, elapsed),
             lambda seconds: self.runs.costs.most(self.family, seconds),
             len(needing),
             self.workers,
+            SLACK if promised else FINISH,
         )
         for arm in needing:
             start = max(done, self.runs.covered(arm, self.seed))

@@ -301,6 +301,11 @@ function draw(body) {
   window.evacsimAnswer = body;
   (window.evacsimDrawn = window.evacsimDrawn || []).push({ reps: body.reps, at: performance.now() });
   $("words").textContent = body.same ? "The what-if is the base: move a control." : body.words;
+  const pairs = document.createElement("span"); // what this answer rests on, beside it
+  pairs.className = "pairs";
+  pairs.textContent = ` from ${body.reps.toLocaleString("en")} paired replications` +
+    (body.final === false ? ", refining…" : "");
+  $("words").append(pairs);
   const rows = body.differences.map((d) => {
     const tr = document.createElement("tr");
     tr.dataset.metric = d.metric;
