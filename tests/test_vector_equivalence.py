@@ -70,6 +70,8 @@ def test_random_scenarios_agree(overrides, seed):
     # whatever carried them: left the pickup, then past the checkpoint, then at reception
     assert (m["people_departed"] >= m["people_crossed"]).all()
     assert (m["people_crossed"] >= m["evacuated"]).all()
+    if "people_crossed" in reference.series:  # and so at every hour
+        assert (reference.series["people_crossed"] >= reference.series["evacuated"]).all()
 
 
 #: An exchange on the deterministic scenario: the linked site's convoys 3 h from the bridge.

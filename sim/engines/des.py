@@ -554,7 +554,7 @@ class Evacuation(Timetable):
         s, series = self.scenario, self.books.series()
         if s.crossers:
             series.update(self.crossing.series(hours_grid(s), s.crossers))
-        return series
+        return {name: series[name] for name in series_types(s)}
 
 
 def run_des(
