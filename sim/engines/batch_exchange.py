@@ -192,6 +192,7 @@ class BatchExchange(BatchPart):
         self.books.linked_convoys[idx] += 1
         self._deal_books.safe(self.now[idx], idx, n)
         self.books.record(idx, "linked_arrives", k, note=self._deal.site, people=n)
+        self._after_safe_check(idx)
         trip = self._linked_trip("return_trip", idx, k)
         self._set_timer(slot, idx, self.now[idx] + trip, LINKED_RETURNING)
 

@@ -200,6 +200,9 @@ def batch_parameters(
         for name in ("to_meeting", "from_meeting", "return_trip"):
             for k, v in getattr(exchange, name).params:
                 values[f"linkage.{name}.{k}"] = v
+        clause = exchange.after_safe
+        if clause is not None and clause.people is not None:
+            values["linkage.after_safe.people"] = float(clause.people)
     crossing = scenario.crossing
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes

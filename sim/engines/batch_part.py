@@ -202,3 +202,17 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _pass(self, slot: np.ndarray, idx: np.ndarray, note: str = "") -> None:
         """Convoys pass the checkpoint towards reception."""
+
+    # -- an exchange's after_safe clause ----------------------------------------------------
+
+    @abstractmethod
+    def _boardable(self, waiting: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """People waiting per group (``(G, n)``) who may board now."""
+
+    @abstractmethod
+    def _note_held(self, idx: np.ndarray, would: np.ndarray) -> None:
+        """People who would have boarded but for the clause: the trace says so once."""
+
+    @abstractmethod
+    def _after_safe_check(self, idx: np.ndarray) -> None:
+        """Linked people reached safety: the held groups may board once enough are."""

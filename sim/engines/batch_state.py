@@ -192,3 +192,9 @@ class BatchState:
     x_here_at: np.ndarray  # (R,) this side's convoys that reached the meeting point, paired
     x_there_at: np.ndarray  # (R,) the linked site's
     x_released: np.ndarray  # (R,) batches that crossed
+
+    # -- an exchange's after_safe clause (batch_after_safe.py) ---------------------------------
+    y_held: tuple[int, ...]  # the groups it holds back (none: no clause)
+    y_needed: np.ndarray  # (R,) people of the linked site safe before they may board
+    y_met: np.ndarray  # (R,) they may board
+    y_told: np.ndarray  # (R,) the trace has said why they wait

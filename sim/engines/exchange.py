@@ -24,6 +24,7 @@ from typing import Protocol
 
 import simpy
 
+from sim.engines.after_safe import AfterSafe
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock, then
 from sim.engines.ledger import Ledger, in_order
@@ -40,6 +41,7 @@ class Evacuation(Protocol):
     env: Clock
     books: Ledger
     ceasefire: Ceasefire
+    queue: list[list[int]]  # people waiting, per group and arrival cohort
 
     def kick(self) -> None:
         """Decide about convoys after this instant's events."""
@@ -86,6 +88,7 @@ class ExchangeSite:
         self.by_time = [
             (m.at, [0, 0]) for m in e.scenario.milestones if m.at is not None
         ]  # linked people and convoys safe by each time milestone
+        self.clause = AfterSafe(e, self.total)  # groups held back until linked people are safe
         for halt in deal.halts:
             self.env.at(halt.start).callbacks.append(then(self._halts, halt))
             self.env.at(halt.end).callbacks.append(then(self._resumes, halt))
@@ -160,6 +163,7 @@ class ExchangeSite:
                 counts[0] += n
                 counts[1] += 1
         self.books.record(now, "linked_arrives", k, note=self.deal.site, people=n)
+        self.clause.safe(self.books.linked_evacuated)
         trip = self._trip("exchange_return", self.deal.return_trip, k)
         self.env.at(now + trip).callbacks.append(lambda _: self._back(k, n))
 
@@ -233,6 +237,14 @@ class ExchangeSite:
             else:
                 waiting.append((rank, since, k, n))
         self.waiting_there = waiting
+
+    def boardable(self, waiting: list[int]) -> list[int]:
+        """People waiting per group who may board now (:meth:`AfterSafe.boardable`)."""
+        return self.clause.boardable(waiting)
+
+    def note_held(self, seated: list[int]) -> None:
+        """People who would have boarded but for the clause (:meth:`AfterSafe.note_held`)."""
+        self.clause.note_held(seated)
 
     # -- the books --------------------------------------------------------------------------
 

@@ -91,7 +91,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     private = read_private(root.table("private", default_empty=True), pools, groups)
     linkage, exchange = None, None
     if root.has("linkage"):
-        linkage, exchange = read_linkage(root.table("linkage"), convoy.max_in_corridor)
+        linkage, exchange = read_linkage(
+            root.table("linkage"), convoy.max_in_corridor, tuple(g.name for g in groups)
+        )
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)

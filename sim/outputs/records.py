@@ -49,6 +49,8 @@ EVENTS = (
     "linked_returns",  # a linked convoy's vehicles are back at the linked site
     "linked_halted",  # the linked site halts: no convoy leaves it
     "linked_resumes",  # the linked site's halt ends
+    "waits_for_linked",  # an exchange's clause holds back people who would have boarded
+    "deal_releases",  # enough of the linked site's people are safe: the held groups may board
 )
 
 # -- reasons: the ``note`` of an event says why, in words both engines write ------------------
