@@ -309,6 +309,9 @@ def exchange(draw, overrides: list[str]) -> list[str]:
             there = draw(st.integers(0 if here else 1, vehicles // size))
             batches.append(f"{{here = {here}, there = {there}}}")
         o += ["linkage.pairing='batches'", f"linkage.batches=[{', '.join(batches)}]"]
+    if draw(st.booleans()):  # halts of its own, at random
+        o.append(f"linkage.halt_rate={draw(st.floats(0.0, 0.5))!r}")
+        o.append(f"linkage.halt_duration={draw(durations)}")
     if draw(st.booleans()):  # "fighters only after villagers arrive": held groups
         groups = ["patients", "wounded", "families", "fighters"]
         held = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))

@@ -188,7 +188,8 @@ class BatchState:
     x_sent: np.ndarray  # (R,) people who left the linked site
     x_formed: np.ndarray  # (R,) linked convoys that left
     x_last: np.ndarray  # (R,) hours of its last departure
-    x_halted: np.ndarray  # (R,) the linked site is halted
+    x_halted: np.ndarray  # (R,) the linked site is in one of its scripted halts
+    x_halted_at_random: np.ndarray  # (R,) in one of its random halts
     x_here_at: np.ndarray  # (R,) this side's convoys that reached the meeting point, paired
     x_there_at: np.ndarray  # (R,) the linked site's
     x_released: np.ndarray  # (R,) batches that crossed

@@ -30,8 +30,15 @@ from sim.engines.clock import Clock, then
 from sim.engines.ledger import Ledger, in_order
 from sim.inputs.exchange import Halt
 from sim.inputs.scenario import Scenario
+from sim.model.linked_halts import random_halts
 from sim.model.pairing import Pairing
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
+from sim.outputs.records import (
+    PARTNER_HERE,
+    PARTNER_THERE,
+    RANDOM_HALT,
+    SUSPENDED,
+    WAITED_AT_BRIDGE,
+)
 
 
 class Evacuation(Protocol):
@@ -93,6 +100,14 @@ class ExchangeSite:
         for halt in deal.halts:
             self.env.at(halt.start).callbacks.append(then(self._halts, halt))
             self.env.at(halt.end).callbacks.append(then(self._resumes, halt))
+        self.halted_at_random = False  # in one of its random halts
+        if deal.halt_duration is not None:
+            dist = deal.halt_duration
+            for begins, ends in random_halts(
+                e._u, deal.halt_rate, dist.ppf, deal.start, e.scenario.horizon
+            ):
+                self.env.at(float(begins)).callbacks.append(then(self._random_halt, True))
+                self.env.at(float(ends)).callbacks.append(then(self._random_halt, False))
         e._decide_at_time(deal.start)
 
     # -- the linked site -------------------------------------------------------------------
@@ -106,6 +121,13 @@ class ExchangeSite:
         self.books.record(self.env.now, "linked_resumes", note=halt.reason)
         self.evacuation.kick()
 
+    def _random_halt(self, starts: bool) -> None:
+        self.halted_at_random = starts
+        event = "linked_halted" if starts else "linked_resumes"
+        self.books.record(self.env.now, event, note=RANDOM_HALT)
+        if not starts:
+            self.evacuation.kick()
+
     def send(self) -> None:
         """Send linked convoys while the deal allows; called at each dispatcher decision."""
         deal, now = self.deal, self.env.now
@@ -114,7 +136,8 @@ class ExchangeSite:
                 self.evacuation._decide_at_time(deal.start)
                 return
             left = deal.people - self.sent
-            if self.halted or not self.evacuation.ceasefire.active or not left:
+            halted = self.halted or self.halted_at_random
+            if halted or not self.evacuation.ceasefire.active or not left:
                 return
             vehicles = min(deal.convoy_size, -(-left // deal.load))
             if self.idle < vehicles:  # it sends again when vehicles come back

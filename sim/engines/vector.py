@@ -178,7 +178,7 @@ class Batch(
         for c, (t, _, _) in enumerate(s.private_columns):
             times.append(np.full(R, t))
             kinds.append((PRIVATE_COLUMN, c, 0))
-        for at, kind in self._exchange_rows():
+        for at, kind in self._exchange_rows(params):
             times.append(at)
             kinds.append(kind)
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 3)

@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass
 
 from sim.errors import ScenarioError
-from sim.inputs.checks import check, is_hours, is_whole
+from sim.inputs.checks import check, is_hours, is_real, is_whole
 from sim.inputs.fleet import MAX_POOL_SIZE
-from sim.inputs.limits import MAX_PEOPLE
+from sim.inputs.limits import MAX_PEOPLE, MAX_RATE
 from sim.model.distributions import Distribution
 
 #: Most vehicles of the linked site, as of one pool.
@@ -41,6 +41,8 @@ EXCHANGE_KEYS = (
     "batches",
     "meeting_point",
     "after_safe",
+    "halt_rate",
+    "halt_duration",
 )
 
 
@@ -123,6 +125,11 @@ class Exchange:
         Where the convoys meet, for narration.
     after_safe : AfterSafe or None
         Groups of this side held back until the linked site's people are safe; None: none.
+    halt_rate : float
+        Random halts of the linked site per hour, from ``start``, while not in one
+        (:mod:`sim.model.linked_halts`); 0: only the scripted ``halts``.
+    halt_duration : Distribution or None
+        Hours a random halt lasts; given whenever ``halt_rate`` may be above 0.
     """
 
     site: str
@@ -140,6 +147,8 @@ class Exchange:
     batches: tuple[Pair, ...] = ()
     meeting_point: str = "the meeting point"
     after_safe: AfterSafe | None = None
+    halt_rate: float = 0.0
+    halt_duration: Distribution | None = None
 
     def __post_init__(self) -> None:
         """Refuse what a scenario file could not hold (an exchange built in Python)."""
@@ -160,6 +169,9 @@ class Exchange:
         for pair in self.batches:
             if not (is_whole(pair.here, 0) and is_whole(pair.there, 0) and pair.here + pair.there):
                 raise ScenarioError("Exchange", "batches", "must be whole numbers, not both 0")
+        check(self, "halt_rate", is_real(self.halt_rate, 0.0, MAX_RATE), f"0 to {MAX_RATE:g}")
+        ok = self.halt_rate == 0 or self.halt_duration is not None
+        check(self, "halt_duration", ok, "given when halt_rate is above 0")
         clause = self.after_safe
         if clause is not None and clause.people is not None:
             check(self, "after_safe", clause.people <= self.people, "at most people safe")

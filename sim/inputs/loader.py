@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.exchange import Exchange
 from sim.inputs.library import locate
 from sim.inputs.limits import (
     MAX_CONVOYS,
@@ -97,6 +98,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
+    _check_linked_halts(root, exchange, horizon)
     periods = read_periods(root.tables("periods"), pools, groups, convoy, crossing)
     weather = (
         read_weather(root.table("weather"), start, horizon)
@@ -215,6 +217,21 @@ def _check_suspensions(
             f"implies about {expected:,.0f} suspensions in each replication ({rate:g} breaches "
             f"an hour, {pause:g} h to renegotiate, {horizon:g} h); at most "
             f"{MAX_SUSPENSIONS:,}: a lower rate or longer negotiation and guarantee",
+        )
+
+
+def _check_linked_halts(root: Table, exchange: Exchange | None, horizon: float) -> None:
+    """Refuse a linked site's random halt rate that implies more than ``MAX_SUSPENSIONS``
+    halts in one replication (the horizon over the mean gap plus the mean halt)."""
+    if exchange is None or exchange.halt_rate == 0 or exchange.halt_duration is None:
+        return
+    rate, mean = exchange.halt_rate, exchange.halt_duration.mean
+    expected = horizon / (1 / rate + mean)
+    if expected > MAX_SUSPENSIONS:
+        raise root.error(
+            "linkage.halt_rate",
+            f"implies about {expected:,.0f} halts of the linked site in each replication "
+            f"({rate:g} an hour, {mean:g} h each, {horizon:g} h); at most {MAX_SUSPENSIONS:,}",
         )
 
 

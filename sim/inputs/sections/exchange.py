@@ -14,7 +14,7 @@ from sim.inputs.exchange import (
     Halt,
     Pair,
 )
-from sim.inputs.limits import MAX_CONVOYS, MAX_HOURS, MAX_PEOPLE
+from sim.inputs.limits import MAX_CONVOYS, MAX_HOURS, MAX_PEOPLE, MAX_RATE
 from sim.inputs.schema import Table
 from sim.inputs.sections.raw import GROUPS
 
@@ -84,6 +84,10 @@ def read_exchange(
         if t.has("after_safe")
         else None
     )
+    halt_rate = t.number("halt_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour")
+    halt_duration = None
+    if t.has("halt_duration") or halt_rate > 0:
+        halt_duration = t.duration("halt_duration")
     exchange = Exchange(
         site=site,
         people=people,
@@ -97,6 +101,8 @@ def read_exchange(
         batches=tuple(batches),
         meeting_point=t.text("meeting_point", "the meeting point"),
         after_safe=clause,
+        halt_rate=halt_rate,
+        halt_duration=halt_duration,
         **trips,
     )
     t.close()
