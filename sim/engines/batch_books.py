@@ -234,9 +234,11 @@ class BatchBooks:
         self.crossing_since[j] = now[moved]
 
     def _crossing_state(self, idx: np.ndarray) -> list[np.ndarray]:
-        """The crossing's hourly series' current values for replications ``idx``: passages
-        by pool and private stream, then the queue for a lane if there is a crossing."""
-        state = [self.crossed[i, idx] for i in range(len(self.crossers))]
+        """The crossing's hourly series' current values for replications ``idx``: people
+        past the checkpoint, passages by pool and private stream, then the queue for a
+        lane if there is a crossing."""
+        state = [self.people_crossed[idx]]
+        state += [self.crossed[i, idx] for i in range(len(self.crossers))]
         if self.batch.crossing_on:
             state.append(self.crossing_queued[idx])
         return state
