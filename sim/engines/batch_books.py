@@ -128,6 +128,8 @@ class BatchBooks:
 
         ``people`` defaults to the sum of ``groups``; the linked site's events give it alone.
         """
+        if not self.any_traced:  # most batches: nothing to look up
+            return
         traced = self.traced[idx]
         if not traced.any():
             return
@@ -145,7 +147,7 @@ class BatchBooks:
         self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
     ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
-        if self.traced[idx].any():
+        if self.any_traced and self.traced[idx].any():
             b = self.batch
             self.record(
                 idx,

@@ -42,6 +42,7 @@ class BatchConvoys(BatchPart):
     def _convoy(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Each convoy whose timer fired takes its next step."""
         stage = self.c_stage[slot, idx]
+        present = np.bincount(stage, minlength=TURNING_BACK + 1)  # steps due, by stage
         for code, step in (
             (LOADING, self._at_pickup),
             (HELD_PICKUP, self._held_at_pickup),
@@ -53,14 +54,14 @@ class BatchConvoys(BatchPart):
             (RETURNING, self._returned),
             (TURNING_BACK, self._back_at_pickup),
         ):
-            here = stage == code
-            if here.any():
+            if present[code]:
+                here = stage == code
                 step(slot[here], idx[here])
-        exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
-        if exchange.any():
+        if present[BRIDGE_CROSSES:PRIVATE_TO_CHECKPOINT].any():
+            exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
             self._exchange_step(slot[exchange], idx[exchange])
-        private = stage >= PRIVATE_TO_CHECKPOINT
-        if private.any():
+        if present[PRIVATE_TO_CHECKPOINT:].any():
+            private = stage >= PRIVATE_TO_CHECKPOINT
             self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:

@@ -43,6 +43,7 @@ from sim.model.variates import Variates
 from sim.outputs.records import Replications
 
 INF = np.inf
+LAST = np.iinfo(np.int64).max
 
 
 class Batch(
@@ -366,7 +367,7 @@ class Batch(
                     jj = j[moving]
                     times = self.c_next.take(jj, axis=1)  # an arrival may have added slots
                     tie = times == t[is_normal][moving]
-                    seqs = np.where(tie, self.c_seq.take(jj, axis=1), np.iinfo(np.int64).max)
+                    seqs = np.where(tie, self.c_seq.take(jj, axis=1), LAST)
                     # the linked site's timer goes first if it is due and older
                     linked = (self.linked_due[jj] == self.now[jj]) & (
                         self.linked_seq[jj] < seqs.min(axis=0)
