@@ -1,4 +1,4 @@
-"""The what-if page in a browser: time and CPU from a slider move to the redrawn chart, on
+"""The what-if page in a browser: time and CPU from a slider move to each answer drawn, on
 the baseline and on the whole operation, and the cost of more browsers at once. Appends a
 section to bench/RESULTS.md; ``--figures`` also writes the page's screenshots to
 docs/figures/.
@@ -7,17 +7,19 @@ docs/figures/.
 
 It starts ``evacsim serve`` on a free port and drives Debian's Chromium with Playwright
 (``apt-get install -y chromium``). Each move lets go of the buses' slider at a value not
-seen before, so nothing comes from the cache but the base (run once when the scenario is
-opened, as on the page). For the first answer (300 replications of the what-if) and the
-refined one (1,000) it reports:
+seen before, so nothing comes from the cache but the base (run when the scenario is
+opened, as on the page). The page's answers come progressively (the server sizes them by
+what the scenario's blocks cost; sim/face/page/progress.py); for each move it reports:
 
-- wall milliseconds in the browser from the move to the chart drawn with that answer;
-- the engine CPU seconds of the blocks that answer used (the worker processes' own: the
-  first answer's block of 300, the refined answer's block of 700, run beside it);
-- the server process's CPU seconds for the request (parsing, the cache, the answer's JSON).
+- the first answer: wall milliseconds in the browser from letting go to the chart drawn,
+  and the replications it rests on;
+- the answer on the page 1 s after letting go (its replications);
+- the refined answer (1,000 replications): wall milliseconds, and the answers before it;
+- the engine CPU seconds of the blocks run for the move (the worker processes' own) and
+  the server's CPU seconds for the answers (statistics, JSON).
 
-The machine's load average is sampled through each scenario's moves. Wall times follow that
-load on a shared machine; CPU seconds much less so.
+The machine's load average is sampled at every move. Wall times follow that load on a
+shared machine; CPU seconds much less so.
 """
 
 from __future__ import annotations
@@ -50,11 +52,12 @@ FLAGS = [
 SCENARIOS = ("aleppo_2016", "aleppo_2016_full")
 LEVER = "fleet.buses.count"
 WAIT = 900_000  # milliseconds: a loaded machine's whole operation
-#: JavaScript: let go of a lever's slider at a value; return the browser's clock then.
+#: JavaScript: drag a lever's slider to a value and let go; return the browser's clock then.
 MOVE = """([key, value]) => {
   const slider = document.querySelector(`.lever[data-key="${key}"] input[type=range]`);
   slider.value = value;
   const t0 = performance.now();
+  slider.dispatchEvent(new Event("input")); // as a drag: the box beside it follows
   slider.dispatchEvent(new Event("change"));
   return t0;
 }"""
@@ -95,16 +98,19 @@ def move(page, value: int) -> dict:
     )
     marks = page.evaluate(f"window.evacsimDrawn.slice({drawn})")
     answers = page.evaluate(f"window.evacsimTimings.slice({asked})")
-    timings = {t["reps"]: t["server"] for t in answers}
-    first, refined = timings[300], timings[1000]
-    assert (first["replications_run"], refined["replications_run"]) == (300, 700), timings
+    answers = [a for a in answers if a["seq"] == answers[-1]["seq"]]
+    shown = [(m["at"] - t0, m["reps"]) for m in marks]
+    by_second = [reps for at, reps in shown if at <= 1000.0]
+    ran = sum(a["server"]["replications_run"] for a in answers)
+    assert answers[-1]["reps"] == 1000 and ran == 1000, answers  # the what-if's, once each
     return {
-        "first_ms": next(m["at"] for m in marks if m["reps"] == 300) - t0,
-        "refined_ms": next(m["at"] for m in marks if m["reps"] == 1000) - t0,
-        "first_cpu": first["engine_cpu_s"],
-        "refined_cpu": refined["engine_cpu_s"],
-        "first_server_cpu": first["server_cpu_s"],
-        "refined_server_cpu": refined["server_cpu_s"],
+        "first_ms": shown[0][0],
+        "first_reps": shown[0][1],
+        "by_1s_reps": max(by_second, default=0),
+        "refined_ms": next(at for at, reps in shown if reps == 1000),
+        "answers": len(answers),
+        "engine_cpu": sum(a["server"]["engine_cpu_s"] for a in answers),
+        "server_cpu": sum(a["server"]["server_cpu_s"] for a in answers),
         "load": os.getloadavg()[0],
     }
 
@@ -132,7 +138,7 @@ def crowd(browser, url: str, values) -> list[tuple[int, float]]:
 
 
 def shoot(browser, url: str) -> None:
-    """The page at two settings, for docs/page.md."""
+    """The page at two settings, and the whole operation's first answer, for docs/page.md."""
     settings = {
         "page-buses60.png": "fleet.buses.count=60",
         "page-turn-back.png": (
@@ -146,6 +152,13 @@ def shoot(browser, url: str) -> None:
         page.wait_for_function("window.evacsimAnswer.reps === 1000")
         page.screenshot(path=ROOT / "docs" / "figures" / name, full_page=False)
         page.close()
+    # the whole operation's first answer after a move, as it is drawn: a handful of pairs
+    page = opened(browser, url, "aleppo_2016_full")
+    drawn = page.evaluate("window.evacsimDrawn.length")
+    page.evaluate(MOVE, [LEVER, "80"])
+    page.wait_for_function(f"window.evacsimDrawn.length > {drawn}", timeout=WAIT)
+    page.screenshot(path=ROOT / "docs" / "figures" / "page-full-first.png", full_page=False)
+    page.close()
 
 
 def main(moves: int, figures: bool) -> None:
@@ -180,27 +193,36 @@ def report(rows: dict[str, list[dict]], crowded: list[tuple[int, float]], moves:
         "",
         f"Machine: {os.cpu_count()} cores, shared; {platform.platform()}; Python "
         f"{platform.python_version()}. Headless Chromium; {moves} moves of the buses' slider "
-        "per scenario, each to a setting not seen before (the base from the cache); from "
-        "letting go to the chart drawn. Engine CPU: the worker's own seconds for the block "
-        "the answer used (first: 300 of the what-if; refined: the other 700, started beside "
-        "the first). Server CPU: the server process's seconds for the request.",
+        "per scenario, each to a setting not seen before (the base from the cache); wall ms "
+        "from letting go to the chart drawn. The answers come progressively, sized by the "
+        "scenario's measured cost: the first answer's replications, those of the answer on "
+        "the page 1 s after letting go, the refined answer (1,000) and how many answers "
+        "led to it. Engine CPU: the workers' own seconds for the move's blocks (the "
+        "what-if's 1,000 replications, each run once); server CPU: the server's for its "
+        "answers. Medians of the moves (min–max or max).",
         "",
-        "| scenario | load (min–max) | answer | wall ms median (max) | engine CPU s median "
-        "(max) | server CPU s median |",
-        "|---|---|---|---|---|---|",
+        "| scenario | load | first answer: wall ms (max) | its replications | "
+        "replications at 1 s | refined (1,000): wall ms (max) | answers | engine CPU s "
+        "(max) | server CPU s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for base, got in rows.items():
-        loads = [r["load"] for r in got]
-        load = f"{min(loads):.1f}–{max(loads):.1f}"
-        for answer in ("first", "refined"):
-            wall = [r[f"{answer}_ms"] for r in got]
-            cpu = [r[f"{answer}_cpu"] for r in got]
-            server = [r[f"{answer}_server_cpu"] for r in got]
-            lines.append(
-                f"| {base} | {load} | {answer} | {statistics.median(wall):,.0f} "
-                f"({max(wall):,.0f}) | {statistics.median(cpu):.3f} ({max(cpu):.3f}) | "
-                f"{statistics.median(server):.3f} |"
-            )
+
+        def med(key, got=got):
+            return statistics.median(r[key] for r in got)
+
+        def span(key, got=got):
+            return f"{min(r[key] for r in got):,}–{max(r[key] for r in got):,}"
+
+        lines.append(
+            f"| {base} | {min(r['load'] for r in got):.1f}–{max(r['load'] for r in got):.1f} "
+            f"| {med('first_ms'):,.0f} ({max(r['first_ms'] for r in got):,.0f}) "
+            f"| {med('first_reps'):,.0f} ({span('first_reps')}) "
+            f"| {med('by_1s_reps'):,.0f} ({span('by_1s_reps')}) "
+            f"| {med('refined_ms'):,.0f} ({max(r['refined_ms'] for r in got):,.0f}) "
+            f"| {med('answers'):.0f} | {med('engine_cpu'):.2f} "
+            f"({max(r['engine_cpu'] for r in got):.2f}) | {med('server_cpu'):.3f} |"
+        )
     lines += [
         "",
         "Browsers on the baseline moving to different settings at the same moment, wall "

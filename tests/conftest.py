@@ -309,4 +309,17 @@ def exchange(draw, overrides: list[str]) -> list[str]:
             there = draw(st.integers(0 if here else 1, vehicles // size))
             batches.append(f"{{here = {here}, there = {there}}}")
         o += ["linkage.pairing='batches'", f"linkage.batches=[{', '.join(batches)}]"]
+    if draw(st.booleans()):  # halts of its own, at random
+        o.append(f"linkage.halt_rate={draw(st.floats(0.0, 0.5))!r}")
+        o.append(f"linkage.halt_duration={draw(durations)}")
+    if draw(st.booleans()):  # "fighters only after villagers arrive": held groups
+        groups = ["patients", "wounded", "families", "fighters"]
+        held = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))
+        people = int(o[1].split("=")[1])
+        if people and draw(st.booleans()):
+            clause = f"people = {draw(st.integers(1, people))}"
+        else:
+            most = len(batches) if any("pairing" in x for x in o) else 1
+            clause = f"batch = {draw(st.integers(1, most))}"
+        o.append(f"linkage.after_safe={{groups = {held!r}, {clause}}}")
     return o

@@ -11,7 +11,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
-from sim.studies.compare import Difference, difference
+from sim.studies.paired import Difference, difference
 
 # One bus carries all 50 people in one trip, so the enclave is clear after
 # load 0.5 + to checkpoint 0.5 + inspection 0.25 = 1.25 h plus the lognormal trip to reception.

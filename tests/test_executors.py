@@ -11,7 +11,7 @@ from conftest import evacsim
 
 import sim
 from sim.studies.calibration.report import posterior_csv
-from sim.studies.compare import differences_csv
+from sim.studies.paired import differences_csv
 from sim.studies.runner import CHUNK
 
 distributed = pytest.importorskip("distributed")

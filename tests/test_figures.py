@@ -10,8 +10,8 @@ from conftest import DETERMINISTIC
 
 import sim
 from sim.inputs.json_schema import key_unit
-from sim.studies.compare import difference_chart
 from sim.studies.sweeps.figures import heatmap, sweep_figures
+from sim.views.differences import difference_chart
 from sim.views.plots import fan_chart, queue_chart
 from sim.views.wording import metric_unit
 

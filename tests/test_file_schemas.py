@@ -24,7 +24,7 @@ from test_optimise_spec import MISTAKES as STUDY_MISTAKES
 from sim.errors import ScenarioError
 from sim.inputs.json_schema import schema_text
 from sim.inputs.library import entries
-from sim.inputs.schema import Recording
+from sim.inputs.recording import Recording
 from sim.studies import study_file
 from sim.studies.calibration import load_targets, targets
 from sim.studies.optimise import spec as study_spec

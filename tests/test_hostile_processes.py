@@ -111,9 +111,9 @@ def test_workers_of_a_killed_parent_exit(tmp_path):
 def test_replications_beyond_the_memory_are_refused_before_any_run(monkeypatch):
     scenario = load_scenario(BASELINE)
     with pytest.raises(ScenarioError) as info:
-        run(scenario, reps=100_000_000)  # about 250 GB: refused before any replication
+        run(scenario, reps=100_000_000)  # about 120 GB: refused before any replication
     assert info.value.source == "--reps"
-    assert "100,000,000 replications need about 2" in info.value.message
+    assert "100,000,000 replications need about 12" in info.value.message
     monkeypatch.setattr(budget, "available_bytes", lambda: 2 * budget.run_bytes(scenario, 50))
     run(scenario, reps=50)
     with pytest.raises(ScenarioError, match="51 replications need about"):

@@ -25,10 +25,20 @@ import sim  # noqa: E402
 from sim.cli import main  # noqa: E402
 from sim.face.page.answer import words  # noqa: E402
 from sim.face.page.app import create_app  # noqa: E402
+from sim.face.page.costs import PROBE, Costs  # noqa: E402
 from sim.face.page.levers import changed, levers  # noqa: E402
-from sim.face.page.runs import Cancelled, Runs, Tickets, run_block  # noqa: E402
+from sim.face.page.progress import (  # noqa: E402
+    FINISH,
+    FIRST_S,
+    Progress,
+    Progresses,
+    budget,
+    checkpoints,
+    next_round,
+)
+from sim.face.page.runs import Cancelled, Runs, Tickets, digest, run_block  # noqa: E402
 from sim.face.page.whatif import Library  # noqa: E402
-from sim.face.page.workers import AHEAD, NOW, Workers  # noqa: E402
+from sim.face.page.workers import NOW, Workers  # noqa: E402
 from sim.studies.runner import run_chunked  # noqa: E402
 
 BASE = Path("scenarios/aleppo_2016.toml")
@@ -300,7 +310,7 @@ def test_a_worker_that_dies_fails_its_block_and_is_replaced():
             os.kill(dead.pid, signal.SIGKILL)
             with pytest.raises(RuntimeError, match="engine process died"):
                 await task.future
-            block, _ = await workers.submit(run_block, small, 5, 1, 0).future
+            block, *_ = await workers.submit(run_block, small, 5, 1, 0).future
             return block.reps, workers.workers[0].process is not dead, workers.done
         finally:
             workers.close()
@@ -308,7 +318,7 @@ def test_a_worker_that_dies_fails_its_block_and_is_replaced():
     assert asyncio.run(kill()) == (5, True, 1)
 
 
-def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():
+def test_blocks_go_by_rank_whichever_browser_asked_first():
     scenario = sim.load_scenario("scenarios/workshop/random.toml")
     order = []
 
@@ -317,7 +327,7 @@ def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():
         try:
             tasks = {
                 name: workers.submit(run_block, scenario, 5, 1, first, priority=priority)
-                for name, first, priority in (("a", 0, AHEAD), ("b", 5, NOW), ("c", 10, AHEAD))
+                for name, first, priority in (("a", 0, 1), ("b", 5, NOW), ("c", 10, 2))
             }
             for name, task in tasks.items():
                 task.future.add_done_callback(lambda _, name=name: order.append(name))
@@ -330,36 +340,145 @@ def test_a_block_a_browser_waits_for_goes_before_one_run_ahead():
     assert order == ["b", "c", "a"]
 
 
-def test_the_refined_answer_runs_beside_the_first_and_a_newer_move_stops_it(client):
-    """The first answer's request names the refined answer's replications (``ahead``):
-    their blocks start at once, so the refined request only waits for them; a newer move
-    of the same browser stops them."""
-    first = ask(client, reps=30, seed=3, client="b", seq=1, ahead=90, **{"convoy.headway": "2"})
-    refined = ask(client, reps=90, seed=3, client="b", seq=2, **{"convoy.headway": "2"})
-    assert first["timing"]["replications_run"] == 60  # base and what-if, 0-29
-    assert refined["timing"]["replications_run"] == 120  # 30-89 of both, started ahead
+class Measured(Costs):
+    """Costs as measured once (a hand-made power law), not updated by the blocks run: the
+    rounds' sizes below are worked out by hand."""
+
+    def __init__(self, family: str, points: list[tuple[int, float]]):
+        super().__init__()
+        for reps, seconds in points:
+            super().add(family, reps, seconds)
+
+    def add(self, family: str, reps: int, seconds: float) -> None:
+        pass
+
+
+def test_rounds_are_sized_by_what_blocks_cost():
+    costs = Costs()
+    assert costs.most("new", 1.0) == PROBE  # nothing measured: a probe
+    costs.add("t", 4, 0.1)
+    assert costs.law("t") == pytest.approx((0.1 / 4**0.4, 0.4))  # one size: the usual exponent
+    costs.add("t", 100, 0.5)  # seconds = 0.05 * sqrt(reps)
+    a, p = costs.law("t")
+    assert (a, p) == (pytest.approx(0.05), pytest.approx(0.5))
+    assert costs.most("t", 0.22) == 19  # (0.22 / 0.05) ** 2 = 19.4
+    assert costs.seconds("t", 400) == pytest.approx(1.0)
+    noisy = Costs()
+    noisy.add("n", 10, 0.5)
+    noisy.add("n", 20, 0.4)  # dearer for fewer: held to the least exponent
+    assert noisy.law("n")[1] == 0.15
+
+    def most(seconds):
+        return costs.most("t", seconds)
+
+    # two workers, the what-if alone: two blocks of 19 side by side
+    assert next_round(0, 1000, 0.22, most, arms=1, workers=2) == (38, 2)
+    # the base too (a new seed): one block each
+    assert next_round(0, 1000, 0.22, most, arms=2, workers=2) == (19, 1)
+    # one worker, two arms: two blocks in turn, each in half the time: 4.84 -> 4
+    assert next_round(0, 1000, 0.22, most, arms=2, workers=1) == (4, 1)
+    # 800 left: 1.5 x 0.5 s allow 2 x 225, not enough; 4 x 0.5 s allow 2 x 1,600
+    assert next_round(200, 1000, 0.5, most, arms=1, workers=2) == (400, 2)
+    assert next_round(200, 1000, 0.5, most, arms=1, workers=2, slack=FINISH) == (1000, 2)
+    assert checkpoints(1000, None) == [1000]
+    assert checkpoints(1000, 0.01) == [300, 600, 1200, 2400, 4800, 5000]
+    assert budget(0, 5.0) == FIRST_S == 0.22
+    assert budget(1, 0.2) == pytest.approx(0.63)  # the second answer by 0.85 s
+    assert budget(1, 1.4) == 1.4  # late (a loaded machine): as long as it took so far
+    assert (budget(2, 0.85), budget(3, 1.0)) == (0.85, 1.7)
+
+
+def test_answers_come_progressively_and_each_is_compares(client):
+    """The page's way: ``after=N`` until the final answer. Each answer rests on more
+    replications than the one before, each is `evacsim compare`'s for its replications,
+    and each replication of each arm was run once."""
+    settings = {"convoy.headway": "1.5", "client": "p", "seq": 1, "reps": 90, "seed": 13}
+    got, after = [], 0
+    while not got or not got[-1]["final"]:
+        got.append(ask(client, after=after, **settings))
+        after = got[-1]["reps"]
+    reps = [a["reps"] for a in got]
+    assert reps == sorted(set(reps)) and reps[-1] == 90 and reps[0] >= 4
+    assert [a["next"] for a in got] == [*reps[1:], None]
+    assert [a["final"] for a in got] == [False] * (len(got) - 1) + [True]
+    # a new seed: the base and the what-if each ran replications 0-89 once, in all
+    assert sum(a["progress"]["replications_run"] for a in got) == 180
     base = sim.load_scenario(BASE)
-    whatif = sim.load_scenario(BASE, ["convoy.headway=2", "name=w"])
-    expected = {d.metric: d for d in sim.compare(base, [whatif], reps=90, seed=3).differences}
-    for row in refined["differences"]:
-        assert same(row["difference"], expected[row["metric"]].difference)
-    # the whole operation, refined ahead to 5,000 (two blocks of 4,990 replications, about
-    # 15 s of CPU each), then a newer move: the block running ahead is interrupted and the
-    # one queued behind it dropped, before either is done
-    full = {"base": "aleppo_2016_full", "client": "c"}
-    ask(client, reps=10, seed=3, seq=1, ahead=5000, **full, **{"fleet.buses.count": "61"})
-    newer = ask(client, reps=10, seed=3, seq=2, **full, **{"fleet.buses.count": "62"})
-    assert newer["timing"]["blocks_stopped"] == 2
+    whatif = sim.load_scenario(BASE, ["convoy.headway=1.5", "name=w"])
+    for answer in (got[0], got[-1]):
+        n = answer["reps"]
+        expected = {d.metric: d for d in sim.compare(base, [whatif], reps=n, seed=13).differences}
+        for row in answer["differences"]:
+            for field in ("difference", "ci_low", "ci_high"):
+                assert same(row[field], getattr(expected[row["metric"]], field)), (n, field)
+    again = ask(client, after=0, **{**settings, "client": "q"})  # another browser: cached
+    assert again["final"] and again["reps"] == 90 and again["differences"] == got[-1]["differences"]
+    assert again["progress"]["replications_run"] == 0
 
 
-def test_a_precise_answer_stops_the_doubling_run_ahead(client):
-    """With a precision the page runs the next doubling ahead; an answer already precise
-    enough says so (the page stops there), and the doubling's blocks are stopped: the one
-    running interrupted, the one queued dropped."""
-    settings = {"base": "aleppo_2016_full", "client": "d", "fleet.buses.count": "63"}
-    got = ask(client, reps=10, seed=3, seq=1, precision=0.5, ahead=5000, **settings)
-    assert got["precise"] and got["timing"]["blocks_stopped"] == 2
-    assert "precise" not in ask(client, reps=10, seed=3, seq=2, **settings)  # none asked
+def test_a_newer_move_stops_the_progress_but_not_the_bases_first_replications():
+    """The whole operation on one worker, the base not cached (a new seed): the first
+    answer's size is worked out from the measured costs; then the browser moves. The next
+    round's block of the what-if (queued behind the base's) is dropped; the base's, which
+    every what-if of it needs, is kept running."""
+    full = sim.load_scenario(FULL)
+    whatif = sim.load_scenario(FULL, ["fleet.buses.count=70"])
+    costs = Measured("full", [(1, 0.05), (100, 5.0)])  # 0.05 s a replication
+    tickets = Tickets()
+
+    async def move():
+        workers = Workers(1)
+        try:
+            runs = Runs(workers, costs=costs)
+            progresses = Progresses()
+            old = tickets.take("browser", 1)
+
+            def start():
+                def respond(before, after):
+                    return {"reps": before.reps, "same": before.reps == after.reps}
+
+                return Progress(runs, "full", full, whatif, 8, [1000], None, respond, old, 1)
+
+            progress = progresses.join("state", start, old)
+            first = await progress.after(0, old)
+            queued = {k[0] == digest(whatif): r for k, r in runs.running.items()}
+            tickets.take("browser", 2)
+            progresses.prune()
+            stopped = runs.prune()
+            with pytest.raises(Cancelled):
+                await progress.after(first["reps"], old)
+            base_block = queued[False]
+            kept = runs.covered(full, 8)  # cached or still running: not stopped
+            mine = [k[2:] for k in runs.blocks if k[0] == digest(whatif)]
+            return first, stopped, workers.dropped, kept, mine, base_block.key
+        finally:
+            workers.close()
+
+    first, stopped, dropped, kept, mine, base_key = asyncio.run(move())
+    # one worker, two arms: a block each in turn, each in half of FIRST_S: 2.2 -> FEWEST
+    assert first["reps"] == 4 and first["next"] > 4 and not first["final"]
+    assert (stopped, dropped) == (1, 1)  # the what-if's next block, before it began
+    assert kept == 4 + base_key[3] and mine == [(0, 4)]
+
+
+def test_a_precise_answer_is_final_and_stops_the_next_round(client):
+    """With a precision the answers are judged at 300, 600, 1,200, ...; the first that
+    meets it is final (the same whatever the machine's speed), and the round started
+    beside it is stopped."""
+    settings = {"fleet.buses.count": "64", "client": "d", "seq": 1, "precision": 0.5}
+    got, after = [], 0
+    while not got or not got[-1]["final"]:
+        got.append(ask(client, after=after, **settings))
+        after = got[-1]["reps"]
+    last = got[-1]
+    assert last["reps"] == 300 and last["precise"] and last["goal"] == 300
+    assert all(not a["precise"] for a in got[:-1])
+    # the base is cached (the page ran it at start): the next round was the what-if's one
+    # block towards 600, stopped
+    assert last["progress"]["blocks_stopped"] == 1
+    runs = client.app.state.runs
+    whatif = sim.load_scenario(BASE, ["fleet.buses.count=64"])
+    assert max(k[2] + k[3] for k in runs.blocks if k[0] == digest(whatif)) == 300
 
 
 def test_blocks_from_the_cache_equal_one_run():
@@ -370,8 +489,8 @@ def test_blocks_from_the_cache_equal_one_run():
         try:
             runs = Runs(workers)
             first = runs.plan(scenario, 4, 30, never)
-            runs.plan(scenario, 4, 155, never, AHEAD)  # run ahead, beside the first
-            runs.plan(scenario, 4, 280, never, AHEAD)
+            runs.plan(scenario, 4, 155, never, 1)  # a progress's next rounds, beside it
+            runs.plan(scenario, 4, 280, never, 2)
             await runs.gather(first)
             whole, ran, _ = await runs.replications(scenario, 4, 280, never)
             part, ran_again, _ = await runs.replications(scenario, 4, 150, never)

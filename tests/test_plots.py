@@ -115,7 +115,7 @@ def test_write_figures_writes_identical_pngs(case, request, tmp_path):
 
 def test_random_scenario_has_suspensions_and_incidents(random):
     scenario, result = random
-    spans = _hourly_spans(scenario, result.series["suspended"])
+    spans = _hourly_spans(scenario, result.hourly.mean("suspended"))
     assert any(s == 1.0 and a <= 8 and b >= 12 for a, b, s in spans)  # the scheduled halt
     assert any(0 < s < 1 for _, _, s in spans)  # random breaches
     assert _trace_spans(scenario, [e for e in result.trace if e.rep == 0])
@@ -170,5 +170,5 @@ def test_hourly_spans_merge_equal_hours(deterministic):
     suspended = np.zeros((4, 25))
     suspended[:, 8:12] = 1.0
     suspended[0, 20] = 1.0
-    spans = [s for s in _hourly_spans(scenario, suspended) if s[2] > 0]
+    spans = [s for s in _hourly_spans(scenario, suspended.mean(axis=0)) if s[2] > 0]
     assert spans == [(8.0, 12.0, 1.0), (20.0, 21.0, 0.25)]

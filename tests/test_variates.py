@@ -99,6 +99,7 @@ def test_streams_fixed():
         "linked_trip": 11, "uncertainty": 12, "private_load": 13, "private_to_checkpoint": 14,
         "private_inspection": 15, "private_to_reception": 16,
         "exchange_to_meeting": 31, "exchange_from_meeting": 32, "exchange_return": 33,
+        "exchange_halt": 34, "exchange_halt_duration": 35,
     }  # fmt: skip
     with pytest.raises(TypeError):
         STREAMS["new"] = 11  # type: ignore[index]

@@ -120,6 +120,19 @@ class BatchCeasefire(BatchPart):
         causes = [self.windows[i].reason or SCHEDULED for i in w]
         self.suspend(idx, causes, ends)
 
+    def _windows_due(self, idx: np.ndarray) -> None:
+        """Start the windows due at this instant in replications ``idx``, in file order.
+
+        Their timers were set when the replication started, so they come before any
+        ceasefire change set at this instant (a resumption, a turn-back): a window due the
+        instant a suspension ends extends it, one spell (docs/model.md, the order of
+        simultaneous events).
+        """
+        due = idx[self.window_start[self.window_next[idx]] == self.now[idx]]
+        while len(due):
+            self._window(due)
+            due = due[self.window_start[self.window_next[due]] == self.now[due]]
+
     def _breach(self, idx: np.ndarray) -> None:
         self.breach_due[idx] = INF
         self.breaches[idx] += 1

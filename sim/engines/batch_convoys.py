@@ -304,14 +304,16 @@ class BatchConvoys(BatchPart):
         """Turn back convoys interrupted by a suspension, in convoy order.
 
         Interruptions are urgent events created after the suspension's resume timer, so a
-        suspension that ends the instant it starts resumes first. Where no convoy is
-        interrupted there is no such event: the resume timer then waits its turn in the main
-        loop, after any window due at the same instant (windows are older timers).
+        suspension that ends the instant it starts resumes first; windows due at the same
+        instant are older timers still, so they come first of all and may extend it. Where
+        no convoy is interrupted there is no such event: the resume timer then waits its
+        turn in the main loop, after those windows too.
         """
         while self.deferred:
             hit, idx = self.deferred.pop(0)
             if len(hit) < self.slots:  # other replications added convoy slots meanwhile
                 hit = np.vstack([hit, np.zeros((self.slots - len(hit), len(idx)), bool)])
+            self._windows_due(idx[hit.any(axis=0)])
             instant = (self.resume_due[idx] == self.now[idx]) & hit.any(axis=0)
             if instant.any():
                 self._resume(idx[instant])

@@ -26,8 +26,15 @@ from sim.engines.batch_state import (
     LINKED_TO_SAFETY,
 )
 from sim.inputs.exchange import Exchange
+from sim.model.linked_halts import random_halts
 from sim.model.pairing import Pairing
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
+from sim.outputs.records import (
+    PARTNER_HERE,
+    PARTNER_THERE,
+    RANDOM_HALT,
+    SUSPENDED,
+    WAITED_AT_BRIDGE,
+)
 
 #: Kind of the linked site's halts in the arrivals calendar (after the private columns').
 EXCHANGE_HALT = 6
@@ -55,13 +62,30 @@ class BatchExchange(BatchPart):
         assert books is not None
         return books
 
-    def _exchange_rows(self) -> list[tuple[np.ndarray, tuple]]:
-        """The linked site's halts as calendar entries: (times (R,), kind), start then end."""
+    def _exchange_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+        """The linked site's halts as calendar entries: (times (R,), kind), start then end;
+        the scripted halts, then the random ones (numbered after them)."""
         deal = self.scenario.exchange
         rows: list[tuple[np.ndarray, tuple]] = []
-        for i, halt in enumerate(deal.halts if deal is not None else ()):
+        if deal is None:
+            return rows
+        for i, halt in enumerate(deal.halts):
             rows.append((np.full(self.R, halt.start), (EXCHANGE_HALT, i, 0)))
             rows.append((np.full(self.R, halt.end), (EXCHANGE_HALT, i, 1)))
+        if deal.halt_duration is None:
+            return rows
+        everyone = np.arange(self.R)
+        duration = params.dist("linkage.halt_duration", deal.halt_duration)
+        halts = random_halts(
+            lambda stream, k: self._u(stream, everyone, np.full(self.R, k)),
+            np.broadcast_to(params["linkage.halt_rate"], (self.R,)),
+            lambda u: duration.ppf(u, everyone),
+            np.broadcast_to(params["linkage.start"], (self.R,)),
+            self.scenario.horizon,
+        )
+        for k, (begins, ends) in enumerate(halts, start=len(deal.halts)):
+            rows.append((begins, (EXCHANGE_HALT, k, 0)))
+            rows.append((ends, (EXCHANGE_HALT, k, 1)))
         return rows
 
     def _exchange_start(self, params: BatchParameters) -> None:
@@ -87,6 +111,7 @@ class BatchExchange(BatchPart):
         self.x_formed = np.zeros(R, dtype=np.int64)
         self.x_last = np.full(R, -INF)
         self.x_halted = np.zeros(R, dtype=bool)
+        self.x_halted_at_random = np.zeros(R, dtype=bool)
         self.x_here_at = np.zeros(R, dtype=np.int64)
         self.x_there_at = np.zeros(R, dtype=np.int64)
         self.x_released = np.zeros(R, dtype=np.int64)
@@ -95,13 +120,19 @@ class BatchExchange(BatchPart):
     # -- the linked site ---------------------------------------------------------------------
 
     def _exchange_halt(self, idx: np.ndarray, halt: np.ndarray, ends: np.ndarray) -> None:
-        """The linked site's halts start or end (the calendar then kicks the dispatcher)."""
-        reasons = np.array([h.reason for h in self._deal.halts], dtype=object)
+        """The linked site's halts start or end (the calendar then kicks the dispatcher):
+        scripted ones by their number, random ones after them."""
+        scripted = self._deal.halts
+        reasons = np.array([h.reason for h in scripted] + [RANDOM_HALT], dtype=object)
+        random = halt >= len(scripted)
         starts = ends == 0
-        self.x_halted[idx[starts]] = True
-        self.books.record(idx[starts], "linked_halted", note=reasons[halt[starts]])
-        self.x_halted[idx[~starts]] = False
-        self.books.record(idx[~starts], "linked_resumes", note=reasons[halt[~starts]])
+        notes = reasons[np.minimum(halt, len(scripted))]
+        self.x_halted[idx[starts & ~random]] = True
+        self.x_halted_at_random[idx[starts & random]] = True
+        self.books.record(idx[starts], "linked_halted", note=notes[starts])
+        self.x_halted[idx[~starts & ~random]] = False
+        self.x_halted_at_random[idx[~starts & random]] = False
+        self.books.record(idx[~starts], "linked_resumes", note=notes[~starts])
 
     def _exchange_send(self, idx: np.ndarray) -> None:
         """Send linked convoys while the deal allows, as many as may leave this instant."""
@@ -112,7 +143,8 @@ class BatchExchange(BatchPart):
             j = idx[early]
             self.deadline_due[j] = np.minimum(self.deadline_due[j], start[early])
             left = self.x_people[idx] - self.x_sent[idx]
-            ok = ~early & ~self.x_halted[idx] & self.active[idx] & (left > 0)
+            halted = self.x_halted[idx] | self.x_halted_at_random[idx]
+            ok = ~early & ~halted & self.active[idx] & (left > 0)
             load = self.x_load[idx]
             vehicles = np.minimum(self.x_size[idx], -(-left // load))
             ok &= self.x_idle[idx] >= vehicles  # it sends again when vehicles come back
@@ -192,6 +224,7 @@ class BatchExchange(BatchPart):
         self.books.linked_convoys[idx] += 1
         self._deal_books.safe(self.now[idx], idx, n)
         self.books.record(idx, "linked_arrives", k, note=self._deal.site, people=n)
+        self._after_safe_check(idx)
         trip = self._linked_trip("return_trip", idx, k)
         self._set_timer(slot, idx, self.now[idx] + trip, LINKED_RETURNING)
 

@@ -200,6 +200,13 @@ def batch_parameters(
         for name in ("to_meeting", "from_meeting", "return_trip"):
             for k, v in getattr(exchange, name).params:
                 values[f"linkage.{name}.{k}"] = v
+        if exchange.halt_duration is not None:  # random halts: a rate and a duration
+            values["linkage.halt_rate"] = exchange.halt_rate
+            for k, v in exchange.halt_duration.params:
+                values[f"linkage.halt_duration.{k}"] = v
+        clause = exchange.after_safe
+        if clause is not None and clause.people is not None:
+            values["linkage.after_safe.people"] = float(clause.people)
     crossing = scenario.crossing
     if crossing is not None:
         values["crossing.lanes"] = crossing.lanes

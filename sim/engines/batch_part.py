@@ -159,6 +159,10 @@ class BatchPart(BatchState, ABC):
         """The ceasefire's resume timer fires."""
 
     @abstractmethod
+    def _windows_due(self, idx: np.ndarray) -> None:
+        """Start the scheduled windows due at this instant, before anything set now."""
+
+    @abstractmethod
     def _set_extra_rate(self, idx: np.ndarray, extra: np.ndarray) -> None:
         """Change the breach rate the linkage rule adds (per hour)."""
 
@@ -198,3 +202,17 @@ class BatchPart(BatchState, ABC):
     @abstractmethod
     def _pass(self, slot: np.ndarray, idx: np.ndarray, note: str = "") -> None:
         """Convoys pass the checkpoint towards reception."""
+
+    # -- an exchange's after_safe clause ----------------------------------------------------
+
+    @abstractmethod
+    def _boardable(self, waiting: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """People waiting per group (``(G, n)``) who may board now."""
+
+    @abstractmethod
+    def _note_held(self, idx: np.ndarray, would: np.ndarray) -> None:
+        """People who would have boarded but for the clause: the trace says so once."""
+
+    @abstractmethod
+    def _after_safe_check(self, idx: np.ndarray) -> None:
+        """Linked people reached safety: the held groups may board once enough are."""

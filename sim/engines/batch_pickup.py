@@ -99,8 +99,11 @@ class BatchPickup(BatchPart):
         idx = idx[may]
         if not len(idx):
             return
-        waiting = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        everyone = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        waiting = self._boardable(everyone, idx)
         seated, vehicles = self._allocate(waiting, idx, place)
+        if waiting is not everyone and self.books.any_traced:  # who would have boarded
+            self._note_held(idx, self._allocate(everyone, idx, place)[0].sum(axis=1))
         boarding = seated.sum(axis=(0, 1))
         go = boarding > 0
         hours = self.scenario.convoy.departure_hours
@@ -170,7 +173,8 @@ class BatchPickup(BatchPart):
     def _could_board(self, idx: np.ndarray, place: int | None = None) -> np.ndarray:
         """Someone waiting has a seat in the idle vehicles (of loading place ``place``, or
         anywhere), per replication of ``idx``."""
-        seated, _ = self._allocate(self.queue[:, :, idx].sum(axis=1), idx, place)
+        waiting = self._boardable(self.queue[:, :, idx].sum(axis=1), idx)
+        seated, _ = self._allocate(waiting, idx, place)
         return seated.sum(axis=(0, 1)) > 0
 
     def _suspended(self, idx: np.ndarray) -> None:

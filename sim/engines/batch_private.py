@@ -115,11 +115,23 @@ class BatchPrivate(BatchPart):
         self.column_open[column, idx] = False
         self._drop_seats()
         free = seats[:, -1].copy()
+        everyone = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        may = self._boardable(everyone, idx)  # an exchange's clause may hold groups back
+        held = may is not everyone
+        if held and self.books.any_traced:  # who would have gone but for it
+            would, left = np.zeros_like(everyone), free.copy()
+            for k in np.unique(stream):
+                on = np.flatnonzero(stream == k)
+                for g in self.column_takes[k]:
+                    would[g, on] = np.minimum(everyone[g, on], left[on])
+                    left[on] -= would[g, on]
+            self._note_held(idx, would)
         manifest = np.zeros((self.G, self.K, len(idx)), dtype=np.int64)
         for k in np.unique(stream):
-            on = np.flatnonzero(stream == k)
-            j = idx[on]
+            on_k = np.flatnonzero(stream == k)
             for g in self.column_takes[k]:
+                on = on_k[may[g, on_k] > 0] if held else on_k  # held back: nobody of g boards
+                j = idx[on]
                 queue = self.queue[g, :, j].T  # (K, n)
                 take = np.minimum(queue.sum(axis=0), free[on])
                 before = np.cumsum(queue, axis=0) - queue

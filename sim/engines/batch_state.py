@@ -188,7 +188,14 @@ class BatchState:
     x_sent: np.ndarray  # (R,) people who left the linked site
     x_formed: np.ndarray  # (R,) linked convoys that left
     x_last: np.ndarray  # (R,) hours of its last departure
-    x_halted: np.ndarray  # (R,) the linked site is halted
+    x_halted: np.ndarray  # (R,) the linked site is in one of its scripted halts
+    x_halted_at_random: np.ndarray  # (R,) in one of its random halts
     x_here_at: np.ndarray  # (R,) this side's convoys that reached the meeting point, paired
     x_there_at: np.ndarray  # (R,) the linked site's
     x_released: np.ndarray  # (R,) batches that crossed
+
+    # -- an exchange's after_safe clause (batch_after_safe.py) ---------------------------------
+    y_held: tuple[int, ...]  # the groups it holds back (none: no clause)
+    y_needed: np.ndarray  # (R,) people of the linked site safe before they may board
+    y_met: np.ndarray  # (R,) they may board
+    y_told: np.ndarray  # (R,) the trace has said why they wait

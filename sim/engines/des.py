@@ -247,12 +247,16 @@ class Evacuation(Timetable):
         at the instant the wait began.
         """
         s, rules = self.scenario, self.rules
-        waiting = [sum(cohorts) for cohorts in self.queue]
+        everyone = [sum(cohorts) for cohorts in self.queue]
+        waiting = self._boardable(everyone)
         pools = set(self.places[place])
         idle = [n if p in pools else 0 for p, n in enumerate(self.idle)]
         seated, vehicles = allocate(s, waiting, idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
         blocked = self._blocked(place)
+        if waiting is not everyone and not blocked and self.exchange is not None:
+            would, _ = allocate(s, everyone, idle, rules.per_convoy, rules.capacity)
+            self.exchange.note_held([sum(seats) for seats in would])
         if blocked or not boarding:
             self._wait(blocked if boarding else "")
             return
@@ -298,9 +302,14 @@ class Evacuation(Timetable):
             self.waited_since = self.env.now
         self.waited = why
 
+    def _boardable(self, waiting: list[int]) -> list[int]:
+        """People waiting per group who may board now (an exchange's ``after_safe`` clause
+        may hold groups back); ``waiting`` itself if nobody is held."""
+        return waiting if self.exchange is None else self.exchange.boardable(waiting)
+
     def _could_board(self) -> bool:
         """Someone waiting has a seat in the idle vehicles."""
-        waiting = [sum(cohorts) for cohorts in self.queue]
+        waiting = self._boardable([sum(cohorts) for cohorts in self.queue])
         rules = self.rules
         seated, _ = allocate(self.scenario, waiting, self.idle, rules.per_convoy, rules.capacity)
         return sum(map(sum, seated)) > 0

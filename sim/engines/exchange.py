@@ -24,13 +24,21 @@ from typing import Protocol
 
 import simpy
 
+from sim.engines.after_safe import AfterSafe
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock, then
 from sim.engines.ledger import Ledger, in_order
 from sim.inputs.exchange import Halt
 from sim.inputs.scenario import Scenario
+from sim.model.linked_halts import random_halts
 from sim.model.pairing import Pairing
-from sim.outputs.records import PARTNER_HERE, PARTNER_THERE, SUSPENDED, WAITED_AT_BRIDGE
+from sim.outputs.records import (
+    PARTNER_HERE,
+    PARTNER_THERE,
+    RANDOM_HALT,
+    SUSPENDED,
+    WAITED_AT_BRIDGE,
+)
 
 
 class Evacuation(Protocol):
@@ -40,6 +48,7 @@ class Evacuation(Protocol):
     env: Clock
     books: Ledger
     ceasefire: Ceasefire
+    queue: list[list[int]]  # people waiting, per group and arrival cohort
 
     def kick(self) -> None:
         """Decide about convoys after this instant's events."""
@@ -86,9 +95,18 @@ class ExchangeSite:
         self.by_time = [
             (m.at, [0, 0]) for m in e.scenario.milestones if m.at is not None
         ]  # linked people and convoys safe by each time milestone
+        self.clause = AfterSafe(e, self.total)  # groups held back until linked people are safe
         for halt in deal.halts:
             self.env.at(halt.start).callbacks.append(then(self._halts, halt))
             self.env.at(halt.end).callbacks.append(then(self._resumes, halt))
+        self.halted_at_random = False  # in one of its random halts
+        if deal.halt_duration is not None:
+            dist = deal.halt_duration
+            for begins, ends in random_halts(
+                e._u, deal.halt_rate, dist.ppf, deal.start, e.scenario.horizon
+            ):
+                self.env.at(float(begins)).callbacks.append(then(self._random_halt, True))
+                self.env.at(float(ends)).callbacks.append(then(self._random_halt, False))
         e._decide_at_time(deal.start)
 
     # -- the linked site -------------------------------------------------------------------
@@ -102,6 +120,13 @@ class ExchangeSite:
         self.books.record(self.env.now, "linked_resumes", note=halt.reason)
         self.evacuation.kick()
 
+    def _random_halt(self, starts: bool) -> None:
+        self.halted_at_random = starts
+        event = "linked_halted" if starts else "linked_resumes"
+        self.books.record(self.env.now, event, note=RANDOM_HALT)
+        if not starts:
+            self.evacuation.kick()
+
     def send(self) -> None:
         """Send linked convoys while the deal allows; called at each dispatcher decision."""
         deal, now = self.deal, self.env.now
@@ -110,7 +135,8 @@ class ExchangeSite:
                 self.evacuation._decide_at_time(deal.start)
                 return
             left = deal.people - self.sent
-            if self.halted or not self.evacuation.ceasefire.active or not left:
+            halted = self.halted or self.halted_at_random
+            if halted or not self.evacuation.ceasefire.active or not left:
                 return
             vehicles = min(deal.convoy_size, -(-left // deal.load))
             if self.idle < vehicles:  # it sends again when vehicles come back
@@ -160,6 +186,7 @@ class ExchangeSite:
                 counts[0] += n
                 counts[1] += 1
         self.books.record(now, "linked_arrives", k, note=self.deal.site, people=n)
+        self.clause.safe(self.books.linked_evacuated)
         trip = self._trip("exchange_return", self.deal.return_trip, k)
         self.env.at(now + trip).callbacks.append(lambda _: self._back(k, n))
 
@@ -233,6 +260,14 @@ class ExchangeSite:
             else:
                 waiting.append((rank, since, k, n))
         self.waiting_there = waiting
+
+    def boardable(self, waiting: list[int]) -> list[int]:
+        """People waiting per group who may board now (:meth:`AfterSafe.boardable`)."""
+        return self.clause.boardable(waiting)
+
+    def note_held(self, seated: list[int]) -> None:
+        """People who would have boarded but for the clause (:meth:`AfterSafe.note_held`)."""
+        self.clause.note_held(seated)
 
     # -- the books --------------------------------------------------------------------------
 

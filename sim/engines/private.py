@@ -22,6 +22,7 @@ import numpy as np
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock, then
 from sim.engines.crossing import Crossing
+from sim.engines.exchange import ExchangeSite
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import MAX_COLUMN, Scenario
 from sim.model.variates import Variates
@@ -39,6 +40,7 @@ class Evacuation(Protocol):
     crossing: Crossing
     queue: list[list[int]]  # people waiting, per group and arrival cohort
     cohort_times: list[list[float]]  # hours each cohort reached the pickup
+    exchange: ExchangeSite | None  # its after_safe clause may hold groups back
 
     def kick(self) -> None:
         """Decide about a convoy after this instant's events."""
@@ -101,7 +103,17 @@ class PrivateVehicles:
         _, stream, vehicles = self.columns[k]
         seats = loads(e.variates, e.rep, k, vehicles, s.private[stream].load)
         free, manifest = int(seats.sum()), [[0] * len(c) for c in e.queue]
+        everyone = [sum(cohorts) for cohorts in e.queue]
+        may = everyone if e.exchange is None else e.exchange.boardable(everyone)
+        if may is not everyone and e.exchange is not None:  # who would have gone but for it
+            would, left = [0] * len(everyone), free
+            for g in self.takes[stream]:
+                would[g] = min(everyone[g], left)
+                left -= would[g]
+            e.exchange.note_held(would)
         for g in self.takes[stream]:
+            if not may[g]:  # held back by the exchange's clause (or nobody waiting)
+                continue
             for c, n in enumerate(e.queue[g]):  # first come, first served within the group
                 step = min(n, free)
                 manifest[g][c] = step

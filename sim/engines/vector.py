@@ -26,6 +26,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from sim.engines.batch_after_safe import BatchAfterSafe
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
@@ -52,6 +53,7 @@ class Batch(
     BatchCeasefire,
     BatchLinkage,
     BatchExchange,
+    BatchAfterSafe,
     BatchTimetable,
 ):
     """Replications ``rep_ids`` of one scenario, advanced together."""
@@ -111,6 +113,7 @@ class Batch(
         self._ceasefire_start(params)
         self._linkage_start(params)
         self._exchange_start(params)
+        self._after_safe_start(params)
         self._crossing_start(params)
         self._private_start(params)
         self.slots = 0
@@ -175,7 +178,7 @@ class Batch(
         for c, (t, _, _) in enumerate(s.private_columns):
             times.append(np.full(R, t))
             kinds.append((PRIVATE_COLUMN, c, 0))
-        for at, kind in self._exchange_rows():
+        for at, kind in self._exchange_rows(params):
             times.append(at)
             kinds.append(kind)
         self.arrival_kind = np.array(kinds, dtype=np.int64).reshape(-1, 3)

@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass
 
 from sim.errors import ScenarioError
-from sim.inputs.checks import check, is_hours, is_whole
+from sim.inputs.checks import check, is_hours, is_real, is_whole
 from sim.inputs.fleet import MAX_POOL_SIZE
-from sim.inputs.limits import MAX_PEOPLE
+from sim.inputs.limits import MAX_PEOPLE, MAX_RATE
 from sim.model.distributions import Distribution
 
 #: Most vehicles of the linked site, as of one pool.
@@ -40,6 +40,9 @@ EXCHANGE_KEYS = (
     "pairing",
     "batches",
     "meeting_point",
+    "after_safe",
+    "halt_rate",
+    "halt_duration",
 )
 
 
@@ -60,6 +63,29 @@ class Pair:
 
     here: int
     there: int
+
+
+@dataclass(frozen=True)
+class AfterSafe:
+    """The deal's clause "fighters only after villagers arrive": people of ``groups`` (this
+    side's groups, by name) may board a convoy or a private vehicle only once ``people`` of
+    the linked site have reached safety, or, with ``batch``, the people of the linked
+    site's convoys in the deal's batches up to and including that one (1 = the first).
+    Exactly one of ``people`` and ``batch`` is given."""
+
+    groups: tuple[str, ...]
+    people: int | None = None
+    batch: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a clause a scenario file could not hold."""
+        check(self, "groups", len(self.groups) > 0, "at least one group")
+        one = (self.people is None) != (self.batch is None)
+        check(self, "people", one, "given exactly when batch is not")
+        if self.people is not None:
+            check(self, "people", is_whole(self.people, 1, MAX_PEOPLE), "a whole number >= 1")
+        if self.batch is not None:
+            check(self, "batch", is_whole(self.batch, 1), "a whole number >= 1")
 
 
 @dataclass(frozen=True)
@@ -97,6 +123,13 @@ class Exchange:
         cross freely.
     meeting_point : str
         Where the convoys meet, for narration.
+    after_safe : AfterSafe or None
+        Groups of this side held back until the linked site's people are safe; None: none.
+    halt_rate : float
+        Random halts of the linked site per hour, from ``start``, while not in one
+        (:mod:`sim.model.linked_halts`); 0: only the scripted ``halts``.
+    halt_duration : Distribution or None
+        Hours a random halt lasts; given whenever ``halt_rate`` may be above 0.
     """
 
     site: str
@@ -113,6 +146,9 @@ class Exchange:
     pairing: str = "convoys"
     batches: tuple[Pair, ...] = ()
     meeting_point: str = "the meeting point"
+    after_safe: AfterSafe | None = None
+    halt_rate: float = 0.0
+    halt_duration: Distribution | None = None
 
     def __post_init__(self) -> None:
         """Refuse what a scenario file could not hold (an exchange built in Python)."""
@@ -133,6 +169,15 @@ class Exchange:
         for pair in self.batches:
             if not (is_whole(pair.here, 0) and is_whole(pair.there, 0) and pair.here + pair.there):
                 raise ScenarioError("Exchange", "batches", "must be whole numbers, not both 0")
+        check(self, "halt_rate", is_real(self.halt_rate, 0.0, MAX_RATE), f"0 to {MAX_RATE:g}")
+        ok = self.halt_rate == 0 or self.halt_duration is not None
+        check(self, "halt_duration", ok, "given when halt_rate is above 0")
+        clause = self.after_safe
+        if clause is not None and clause.people is not None:
+            check(self, "after_safe", clause.people <= self.people, "at most people safe")
+        if clause is not None and clause.batch is not None:
+            most = self.convoys if self.pairing == "convoys" else len(self.batches)
+            check(self, "after_safe", clause.batch <= max(most, 1), "a batch of the deal")
 
     @property
     def convoy_people(self) -> int:

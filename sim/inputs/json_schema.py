@@ -3,7 +3,7 @@
 The loader's :class:`~sim.inputs.schema.Table` accessors state what each key accepts (type,
 bounds, choices, unit, default). Reading the bundled library and the probe files of
 ``sim/inputs/probes/`` (which take the branches no bundled file takes: a fleet that loses
-vehicles, arrivals given as a total...) under a :class:`~sim.inputs.schema.Recording`
+vehicles, arrivals given as a total...) under a :class:`~sim.inputs.recording.Recording`
 collects those statements; :func:`scenario_schema` turns them into one JSON Schema (draft
 07, which Taplo and VS Code's Even Better TOML read). ``tests/test_json_schema.py`` checks
 that every accessor call of the loader was reached, so no key is missing.
@@ -25,7 +25,7 @@ from typing import Any
 from sim.inputs.library import entries
 from sim.inputs.limits import MAX_CV, MAX_HOURS
 from sim.inputs.loader import load_scenario
-from sim.inputs.schema import DURATION, TABLE, Pattern, Recording, recording
+from sim.inputs.recording import DURATION, TABLE, Pattern, Recording, recording
 from sim.model.distributions import PARAMETERS
 
 #: Scenario files that visit the loader's branches no bundled file visits.

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.exchange import Exchange
 from sim.inputs.library import locate
 from sim.inputs.limits import (
     MAX_CONVOYS,
@@ -28,8 +29,9 @@ from sim.inputs.limits import (
 )
 from sim.inputs.names import NAME_RULE, folder_name, is_folder_name
 from sim.inputs.plausible import ImplausibleValue, implausible
+from sim.inputs.recording import DATETIME_SCHEMA
 from sim.inputs.scenario import Ceasefire, Group, Linkage, Pool, Scenario
-from sim.inputs.schema import DATETIME_SCHEMA, Table
+from sim.inputs.schema import Table
 from sim.inputs.sections.ceasefire import read_ceasefire, read_linkage
 from sim.inputs.sections.fleet import read_fleet
 from sim.inputs.sections.marks import read_milestone, read_reported
@@ -90,10 +92,13 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     private = read_private(root.table("private", default_empty=True), pools, groups)
     linkage, exchange = None, None
     if root.has("linkage"):
-        linkage, exchange = read_linkage(root.table("linkage"), convoy.max_in_corridor)
+        linkage, exchange = read_linkage(
+            root.table("linkage"), convoy.max_in_corridor, tuple(g.name for g in groups)
+        )
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
+    _check_linked_halts(root, exchange, horizon)
     periods = read_periods(root.tables("periods"), pools, groups, convoy, crossing)
     weather = (
         read_weather(root.table("weather"), start, horizon)
@@ -212,6 +217,21 @@ def _check_suspensions(
             f"implies about {expected:,.0f} suspensions in each replication ({rate:g} breaches "
             f"an hour, {pause:g} h to renegotiate, {horizon:g} h); at most "
             f"{MAX_SUSPENSIONS:,}: a lower rate or longer negotiation and guarantee",
+        )
+
+
+def _check_linked_halts(root: Table, exchange: Exchange | None, horizon: float) -> None:
+    """Refuse a linked site's random halt rate that implies more than ``MAX_SUSPENSIONS``
+    halts in one replication (the horizon over the mean gap plus the mean halt)."""
+    if exchange is None or exchange.halt_rate == 0 or exchange.halt_duration is None:
+        return
+    rate, mean = exchange.halt_rate, exchange.halt_duration.mean
+    expected = horizon / (1 / rate + mean)
+    if expected > MAX_SUSPENSIONS:
+        raise root.error(
+            "linkage.halt_rate",
+            f"implies about {expected:,.0f} halts of the linked site in each replication "
+            f"({rate:g} an hour, {mean:g} h each, {horizon:g} h); at most {MAX_SUSPENSIONS:,}",
         )
 
 

@@ -75,6 +75,11 @@ class Scenario:
         for g in self.groups:
             unknown = [v for v in g.vehicles if v not in names]
             check(self, "groups", not unknown, f"groups riding pools of {names}")
+        clause = self.exchange.after_safe if self.exchange is not None else None
+        if clause is not None:
+            groups = [g.name for g in self.groups]
+            ok = all(g in groups for g in clause.groups)
+            check(self, "exchange", ok, f"an after_safe clause holding groups of {groups}")
         if self.start.tzinfo is not None:
             raise ScenarioError("Scenario", "start", "must be a local date-time, without an offset")
 
@@ -110,6 +115,15 @@ class Scenario:
         for p, pool in enumerate(self.pools):
             places.setdefault(pool.loading_place, []).append(p)
         return tuple(tuple(pools) for pools in places.values())
+
+    @property
+    def held_for_linked(self) -> tuple[int, ...]:
+        """Indices of the groups an exchange's ``after_safe`` clause holds back (the linked
+        site's people safe first), in file order; empty without one."""
+        clause = self.exchange.after_safe if self.exchange is not None else None
+        if clause is None:
+            return ()
+        return tuple(g for g, group in enumerate(self.groups) if group.name in clause.groups)
 
     @property
     def private_columns(self) -> tuple[tuple[float, int, int], ...]:

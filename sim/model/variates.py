@@ -21,6 +21,7 @@ STREAMS: Mapping[str, int] = MappingProxyType({
     "linked_trip": 11, "uncertainty": 12, "private_load": 13, "private_to_checkpoint": 14,
     "private_inspection": 15, "private_to_reception": 16,
     "exchange_to_meeting": 31, "exchange_from_meeting": 32, "exchange_return": 33,
+    "exchange_halt": 34, "exchange_halt_duration": 35,
 })  # fmt: skip
 
 _M0, _M1 = 0xD2E7470EE14C6C93, 0xCA5A826395121157  # round multipliers

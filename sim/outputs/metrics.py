@@ -12,7 +12,6 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
-from scipy import stats
 
 
 class Summary(NamedTuple):
@@ -39,6 +38,8 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
     people, convoys or events): its percentiles are counts too, the smallest value at least
     that share of the replications do not exceed (numpy's ``inverted_cdf``).
     """
+    from scipy import stats  # on first use: the engines' records import this module
+
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
     n = len(defined)
@@ -67,3 +68,58 @@ def hourly_percentiles(series: np.ndarray, q: Sequence[float]) -> np.ndarray:
     series' (for a million replications, 8 MB instead of 400)."""
     columns = [np.percentile(series[:, h], q) for h in range(series.shape[1])]
     return np.stack(columns, axis=1) if columns else np.empty((len(q), 0))
+
+
+class HourlyStats:
+    """Hour by hour across replications, each hourly series' mean, sum and percentiles
+    (``QUANTILES``), taken once a series on first use: the tables and figures of a run read
+    a series once, however many of them show it.
+
+    Each value is the bits numpy gives on the whole (R, H) series (``mean(axis=0)``,
+    ``numpy.percentile(axis=0)``), so the tables do not depend on how it was held.
+
+    Parameters
+    ----------
+    series : mapping of str to ndarray
+        Each (R, H) hourly series of whole numbers, by name (a run's replications).
+    """
+
+    #: The percentiles kept (0-100): the 90% and 50% bands and the median.
+    QUANTILES = (5, 25, 50, 75, 95)
+
+    def __init__(self, series: Mapping[str, np.ndarray]):
+        self.series = series
+        self._stats: dict[str, tuple[np.ndarray, ...]] = {}
+
+    def _of(self, name: str) -> tuple[np.ndarray, ...]:
+        if name not in self._stats:
+            values = self.series[name]
+            self._stats[name] = (
+                values.mean(axis=0),
+                values.sum(axis=0, dtype=np.int64),
+                hourly_percentiles(values, self.QUANTILES),
+                values[0].copy(),
+                values.max(axis=0),
+            )
+        return self._stats[name]
+
+    def mean(self, name: str) -> np.ndarray:
+        """Mean of each hour, shape (H,)."""
+        return self._of(name)[0]
+
+    def sums(self, name: str) -> np.ndarray:
+        """Sum of each hour, exact (int64), shape (H,)."""
+        return self._of(name)[1]
+
+    def percentiles(self, name: str, q: Sequence[float]) -> np.ndarray:
+        """Percentiles ``q`` (some of ``QUANTILES``) of each hour, shape (len(q), H)."""
+        kept = self._of(name)[2]
+        return kept[[self.QUANTILES.index(x) for x in q]]
+
+    def first(self, name: str) -> np.ndarray:
+        """Replication 0's series, shape (H,)."""
+        return self._of(name)[3]
+
+    def highest(self, name: str) -> np.ndarray:
+        """Highest value of each hour over the replications, shape (H,)."""
+        return self._of(name)[4]

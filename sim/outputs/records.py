@@ -6,13 +6,16 @@ folders, figures, narration) is engine-agnostic.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from functools import cached_property
+from typing import NamedTuple, cast
 
 import numpy as np
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import HourlyStats
+from sim.outputs.packed import Packed
 
 #: Event kinds of the trace, in the order a convoy meets them, then pickup and ceasefire events.
 EVENTS = (
@@ -49,6 +52,8 @@ EVENTS = (
     "linked_returns",  # a linked convoy's vehicles are back at the linked site
     "linked_halted",  # the linked site halts: no convoy leaves it
     "linked_resumes",  # the linked site's halt ends
+    "waits_for_linked",  # an exchange's clause holds back people who would have boarded
+    "deal_releases",  # enough of the linked site's people are safe: the held groups may board
 )
 
 # -- reasons: the ``note`` of an event says why, in words both engines write ------------------
@@ -87,6 +92,10 @@ SCHEDULED = "scheduled"
 PARTNER_THERE = "the linked site's convoys not yet at the meeting point"
 PARTNER_HERE = "this side's convoys not yet at the meeting point"
 WAITED_AT_BRIDGE = "waited at the meeting point for the other side"
+
+#: The note of ``linked_halted`` and ``linked_resumes`` for a random halt of an exchange's
+#: linked site (a scripted halt's note is its reason).
+RANDOM_HALT = "a halt of its own, at random"
 
 #: Why people leave the queue for home: the notes of ``people_leave`` events.
 GAVE_UP, SENT_HOME = "gave up waiting", "sent home"
@@ -276,65 +285,47 @@ class Replications:
     ----------
     metrics : mapping of str to ndarray
         Each of ``metric_names(scenario)`` -> float array of shape (R,) (a dict, or
-        :class:`CompactMetrics` for a run's gathered chunks).
-    series : dict of str to ndarray
-        Each of ``SERIES`` -> array of shape (R, H + 1): cumulative evacuated, people waiting
-        at the pickup, and 1.0 if the ceasefire is suspended, at hours 0, 1, ..., H.
+        :class:`~sim.outputs.packed.Packed` for a run's gathered chunks).
+    series : mapping of str to ndarray
+        Each of ``series_types(scenario)`` -> array of shape (R, H + 1): cumulative
+        evacuated, people waiting at the pickup, and 1 if the ceasefire is suspended, at hours
+        0, 1, ..., H (a dict, or :class:`~sim.outputs.packed.Packed`).
     trace : list of TraceEvent
         Every event of the first ``trace_reps`` replications, in time order per replication.
     """
 
     metrics: Mapping[str, np.ndarray]
-    series: dict[str, np.ndarray]
+    series: Mapping[str, np.ndarray]
     trace: list[TraceEvent] = field(default_factory=list)
+
+    @cached_property
+    def hourly(self) -> HourlyStats:
+        """The hourly series' means and percentiles across replications, each taken once."""
+        return HourlyStats(self.series)
 
     @property
     def reps(self) -> int:
         """Number of replications R."""
+        if isinstance(self.metrics, Packed):
+            return self.metrics.length
         return len(next(iter(self.metrics.values())))
 
-
-class CompactMetrics(Mapping[str, np.ndarray]):
-    """Per-replication metrics held in fewer bytes, read as float arrays.
-
-    A metric stored as 32-bit integers (a count whose every value is a whole number: see
-    :func:`whole_int32`) takes 4 bytes a replication instead of 8; reading it gives the
-    float64 array of the same values, so every sum, summary and table is the same to the
-    bit. Each read converts: keep the array a read returns rather than reading again.
-
-    Parameters
-    ----------
-    arrays : dict of str to ndarray
-        By metric name, each of shape (R,): float64, or int32 for whole numbers.
-    """
-
-    def __init__(self, arrays: dict[str, np.ndarray]):
-        self.arrays = arrays
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        values = self.arrays[name]
-        return values if values.dtype == np.float64 else values.astype(np.float64)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.arrays)
-
-    def __len__(self) -> int:
-        return len(self.arrays)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held."""
-        return sum(a.nbytes for a in self.arrays.values())
-
-
-def whole_int32(values: np.ndarray) -> bool:
-    """Every value is a whole number that 32-bit integers hold exactly (no NaN)."""
-    with np.errstate(invalid="ignore"):
-        return bool(
-            np.isfinite(values).all()
-            and (np.abs(values) <= np.iinfo(np.int32).max).all()
-            and (np.trunc(values) == values).all()
+    def packed(self, counts: Collection[str] = ()) -> Replications:
+        """These replications held packed (:class:`~sim.outputs.packed.Packed`): the metrics
+        named in ``counts`` as 32-bit integers where whole; read, the same values."""
+        if isinstance(self.metrics, Packed):
+            return self
+        return Replications(
+            Packed.pack(self.metrics, counts), Packed.pack(self.series), list(self.trace)
         )
+
+    @staticmethod
+    def joined(parts: Sequence[Replications]) -> Replications:
+        """Packed replications (:meth:`packed`) one after the other; their blocks are shared,
+        not copied."""
+        metrics = Packed.join([cast(Packed, p.metrics) for p in parts])
+        series = Packed.join([cast(Packed, p.series) for p in parts])
+        return Replications(metrics, series, [e for p in parts for e in p.trace])
 
 
 def hours_grid(scenario: Scenario) -> np.ndarray:

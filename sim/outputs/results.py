@@ -17,17 +17,19 @@ import os
 import platform
 import subprocess
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from sim.errors import ScenarioError
 from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import Summary, hourly_percentiles
+from sim.outputs.metrics import Summary
+from sim.outputs.packed import Packed
 from sim.outputs.records import (
     Replications,
     TraceEvent,
@@ -50,10 +52,12 @@ PARQUET = {
     "compression_level": 3,
     "use_dictionary": False,
     "write_statistics": True,
-    "row_group_size": 1_048_576,
     "data_page_size": 1_048_576,
     "version": "2.6",
 }
+#: Rows of a Parquet row group: a group is built whole in memory (about 40 MB for the
+#: baseline's 73 metrics), so a million replications never take a second copy of the table.
+ROW_GROUP = 65_536
 
 
 def number(value: float) -> str:
@@ -93,24 +97,47 @@ def replications_table(result: RunRecord) -> tuple[str, bytes]:
 def replications_parquet(result: RunRecord) -> bytes:
     """One row per replication as Parquet: ``rep``, then each metric, those that count
     people, convoys or events as 64-bit integers and the others as 64-bit floats; a metric
-    undefined in a replication (``nan`` in memory and in the CSV) is null. No timestamp is
-    stored: the same run gives the same bytes."""
+    undefined in a replication (``nan`` in memory and in the CSV) is null. Row groups of
+    ``ROW_GROUP`` rows; no timestamp is stored: the same run gives the same bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     counts = count_metrics(result.scenario)
-    columns = {"rep": pa.array(np.asarray(result.rep_ids, dtype=np.int64))}
-    for name, values in result.replications.metrics.items():
-        undefined = np.isnan(values)
-        if name in counts:
-            whole = np.where(undefined, 0, values).astype(np.int64)
-            if not np.array_equal(whole[~undefined], values[~undefined]):
-                raise ValueError(f"metric {name} counts but is not a whole number")
-            values = whole
-        columns[name] = pa.array(values, mask=undefined)
+    metrics = result.replications.metrics
+    names = list(metrics)
+    schema = pa.schema(
+        [("rep", pa.int64())] + [(n, pa.int64() if n in counts else pa.float64()) for n in names]
+    )
     buffer = io.BytesIO()
-    pq.write_table(pa.table(columns), buffer, **PARQUET)
+    with pq.ParquetWriter(buffer, schema, **PARQUET) as writer:
+        for start in range(0, result.reps, ROW_GROUP):
+            stop = min(start + ROW_GROUP, result.reps)
+            columns = [pa.array(np.arange(start, stop, dtype=np.int64))]
+            for name in names:
+                values = _rows(metrics, name, start, stop)
+                columns.append(_parquet_column(pa, name, values, name in counts))
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema), ROW_GROUP)
     return buffer.getvalue()
+
+
+def _rows(metrics: Mapping[str, np.ndarray], name: str, start: int, stop: int) -> np.ndarray:
+    """Rows ``start .. stop - 1`` of a metric, as held (a packed count: its integers)."""
+    if isinstance(metrics, Packed):
+        return metrics.rows(name, start, stop)
+    return metrics[name][start:stop]
+
+
+def _parquet_column(pa: Any, name: str, values: np.ndarray, count: bool) -> Any:
+    """A metric's Parquet column: a count as 64-bit integers, else floats; nan is null."""
+    if values.dtype.kind == "i":  # held as integers: whole, defined throughout
+        return pa.array(values.astype(np.int64))
+    undefined = np.isnan(values)
+    if count:
+        whole = np.where(undefined, 0, values).astype(np.int64)
+        if not np.array_equal(whole[~undefined], values[~undefined]):
+            raise ValueError(f"metric {name} counts but is not a whole number")
+        values = whole
+    return pa.array(values, mask=undefined)
 
 
 def read_replications(folder: str | Path) -> dict[str, np.ndarray]:
@@ -155,11 +182,10 @@ def timeseries_csv(result: RunRecord) -> str:
     hours = hours_grid(scenario)
     header = ["hour", "clock"]
     blocks = []
+    hourly = result.replications.hourly
     for name in series_types(scenario):
-        values = result.replications.series[name]
         header += [f"{name}_mean", f"{name}_p5", f"{name}_median", f"{name}_p95"]
-        quantiles = hourly_percentiles(values, [5, 50, 95])
-        blocks.append(np.vstack([values.mean(axis=0), quantiles]))
+        blocks.append(np.vstack([hourly.mean(name), hourly.percentiles(name, [5, 50, 95])]))
     table = np.vstack(blocks)
     rows = (
         [number(h), scenario.clock(h).strftime("%Y-%m-%d %H:%M"), *map(number, table[:, i])]
@@ -345,22 +371,49 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
-    (folder / "series.npz").write_bytes(arrays_npz(result.replications.series))
+    with open(folder / "series.npz", "wb") as file:
+        write_npz(file, result.replications.series)
     return json.loads(files["manifest.json"])
 
 
-def arrays_npz(arrays: dict[str, np.ndarray]) -> bytes:
+def arrays_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
     """Arrays as an ``.npz`` file (``numpy.load`` reads it) whose bytes depend only on the
     arrays: entries in the given order, with a fixed date."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, values in arrays.items():
-            entry = io.BytesIO()
-            np.lib.format.write_array(entry, np.ascontiguousarray(values), allow_pickle=False)
+    write_npz(buffer, arrays)
+    return buffer.getvalue()
+
+
+def write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write :func:`arrays_npz` 's bytes to ``file``; packed arrays
+    (:class:`~sim.outputs.packed.Packed`) go block by block, never whole in memory."""
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in arrays:
+            if isinstance(arrays, Packed):
+                dtype, shape = (
+                    arrays.dtypes[name],
+                    (arrays.length, *arrays.blocks[name][0].shape[1:]),
+                )
+                pieces: Iterable[bytes] = arrays.pieces(name)
+            else:
+                values = np.ascontiguousarray(arrays[name])
+                dtype, shape, pieces = values.dtype, values.shape, [values.tobytes()]
+            header = io.BytesIO()
+            np.lib.format.write_array_header_1_0(
+                header,
+                {
+                    "descr": np.lib.format.dtype_to_descr(dtype),
+                    "fortran_order": False,
+                    "shape": shape,
+                },
+            )
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entry.getvalue())
-    return buffer.getvalue()
+            info.file_size = len(header.getvalue()) + int(np.prod(shape)) * dtype.itemsize
+            with archive.open(info, "w") as entry:
+                entry.write(header.getvalue())
+                for piece in pieces:
+                    entry.write(piece)
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:

@@ -1,6 +1,6 @@
 """Memory a request needs, checked before anything runs.
 
-A run holds every replication's metrics and hourly series until it writes them, and a
+A run holds every replication's metrics and hourly series (packed) until it writes them, and a
 sweep every replication's chosen metrics; a request far beyond the machine (``--reps
 100000000``, a sweep of a billion points) would allocate until the system kills it,
 after hours of work. :func:`check_memory` refuses such a request at once, with the
@@ -25,13 +25,15 @@ SHARE = 0.5
 
 
 def run_bytes(scenario: Scenario, reps: int) -> int:
-    """Peak bytes of ``reps`` replications of ``scenario`` in memory: their metrics and
-    series, plus the float copy the quantiles of one hour of a series take when written."""
+    """Peak bytes of ``reps`` replications of ``scenario`` in memory, at most: their metrics
+    and series as a run holds them (packed: :mod:`sim.outputs.packed`; float metrics do not
+    shrink, so count 8 bytes a metric, and the series as they are), plus one series read
+    whole and the float copy of one hour the percentiles take when the run is written."""
     hours = math.floor(scenario.horizon) + 1
     metrics = 8 * len(metric_names(scenario))
-    series = sum(np.dtype(t).itemsize for t in SERIES.values()) * hours
-    quantiles = 2 * 8  # percentiles work on a float64 copy of one hour of one series
-    return reps * (2 * (metrics + series) + quantiles)  # 2: chunks are gathered by copying
+    sizes = [np.dtype(t).itemsize * hours for t in SERIES.values()]
+    quantiles = 8  # percentiles work on a float64 copy of one hour of one series
+    return reps * (metrics + sum(sizes) + max(sizes) + quantiles)
 
 
 def sweep_bytes(replications: int, metrics: int) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import os
 import platform
 import time
@@ -30,13 +29,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-from scipy import stats
 
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
@@ -47,56 +42,17 @@ from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.records import Replications
 from sim.outputs.results import (
     arrays_npz,
-    csv_text,
-    number,
     read_npz,
     read_study_manifest,
     versions,
 )
+from sim.studies.paired import HEADLINE, Difference, difference, differences_csv
 from sim.studies.runner import run_chunked
-from sim.views.plots import DPI, FONT
+from sim.views.differences import difference_chart
+from sim.views.plots import DPI
 from sim.views.progress import progress_bar
-from sim.views.wording import figure_text, metric_unit
 
 log = logging.getLogger(__name__)
-
-#: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
-HEADLINE = (
-    "evacuated",
-    "convoys",
-    "clearance_time",
-    "suspended_hours",
-    "wait_person_hours",
-    "held_person_hours",
-    "cold_person_hours",
-    "peak_queue",
-)
-
-
-class Difference(NamedTuple):
-    """The effect of a what-if on one metric (in the metric's unit).
-
-    ``difference`` is the mean of the paired differences ``whatif[r] - base[r]`` over the
-    ``pairs`` replications where both are defined, with a 95% Student t interval
-    (``ci_low``, ``ci_high``). ``independent_*`` estimate the same difference from the
-    what-if's independent replications n .. 2n-1 (Welch interval).
-    ``variance_reduction`` is the variance of the independent estimate over that of the
-    paired one: how many times more replications independent sampling would need for the
-    same precision (inf when every paired difference is the same; NaN when both are).
-    """
-
-    whatif: str
-    metric: str
-    pairs: int
-    base_mean: float
-    whatif_mean: float
-    difference: float
-    ci_low: float
-    ci_high: float
-    independent_difference: float
-    independent_ci_low: float
-    independent_ci_high: float
-    variance_reduction: float
 
 
 @dataclass
@@ -332,154 +288,3 @@ def labels(base: Scenario, whatifs: Sequence[Scenario]) -> list[str]:
 def base_metrics(base: Replications, whatif: Replications) -> list[str]:
     """The metrics both scenarios have, in the base's order."""
     return [m for m in base.metrics if m in whatif.metrics]
-
-
-class Paired(NamedTuple):
-    """The paired estimate of ``mean(whatif) - mean(base)`` for one metric.
-
-    ``difference`` is the mean of ``whatif[r] - base[r]`` over the ``pairs`` replications
-    where both are defined, with its 95% Student t interval (``ci_low``, ``ci_high``);
-    ``variance`` is the variance of that mean (NaN with fewer than two pairs).
-    """
-
-    pairs: int
-    base_mean: float
-    whatif_mean: float
-    difference: float
-    ci_low: float
-    ci_high: float
-    variance: float
-
-
-def paired_difference(base: np.ndarray, same: np.ndarray) -> Paired:
-    """The paired estimate from replications 0 .. n-1 of the base and the what-if.
-
-    Parameters
-    ----------
-    base, same : ndarray
-        The metric in the same replications of the base and of the what-if (NaN where
-        undefined).
-    """
-    both = ~np.isnan(base) & ~np.isnan(same)
-    d = same[both] - base[both]
-    pairs = len(d)
-    mean = float(d.mean()) if pairs else math.nan
-    variance = float(d.var(ddof=1)) / pairs if pairs > 1 else math.nan
-    half = _t(pairs - 1) * math.sqrt(variance) if pairs > 1 else math.nan
-    return Paired(
-        pairs,
-        float(base[both].mean()) if pairs else math.nan,
-        float(same[both].mean()) if pairs else math.nan,
-        mean,
-        mean - half,
-        mean + half,
-        variance,
-    )
-
-
-def difference(
-    whatif: str, metric: str, base: np.ndarray, same: np.ndarray, independent: np.ndarray
-) -> Difference:
-    """Paired and independent estimates of ``mean(whatif) - mean(base)`` for one metric.
-
-    Parameters
-    ----------
-    base, same : ndarray
-        The metric in replications 0 .. n-1 of the base and of the what-if (NaN where
-        undefined); pairs are the replications where both are defined.
-    independent : ndarray
-        The metric in the what-if's replications n .. 2n-1.
-    """
-    p = paired_difference(base, same)
-    paired_var = p.variance
-
-    b, w = base[~np.isnan(base)], independent[~np.isnan(independent)]
-    if len(b) > 1 and len(w) > 1:
-        vb, vw = b.var(ddof=1) / len(b), w.var(ddof=1) / len(w)
-        independent_var = float(vb + vw)
-        if independent_var > 0:  # Welch-Satterthwaite degrees of freedom
-            dof = independent_var**2 / (vb**2 / (len(b) - 1) + vw**2 / (len(w) - 1))
-        else:
-            dof = len(b) + len(w) - 2
-        ind_mean = float(w.mean() - b.mean())
-        ind_half = _t(dof) * math.sqrt(independent_var)
-    else:
-        independent_var = ind_mean = ind_half = math.nan
-    if paired_var > 0:
-        reduction = independent_var / paired_var
-    elif paired_var == 0 and independent_var > 0:
-        reduction = math.inf
-    else:
-        reduction = math.nan
-    return Difference(
-        whatif,
-        metric,
-        p.pairs,
-        p.base_mean,
-        p.whatif_mean,
-        p.difference,
-        p.ci_low,
-        p.ci_high,
-        ind_mean,
-        ind_mean - ind_half,
-        ind_mean + ind_half,
-        reduction,
-    )
-
-
-def _t(dof: float) -> float:
-    """The 97.5% quantile of Student t: the 95% two-sided multiplier."""
-    return float(stats.t.ppf(0.975, dof))
-
-
-def differences_csv(differences: list[Difference]) -> str:
-    """One row per what-if and metric."""
-    rows = ([d.whatif, d.metric, d.pairs, *map(number, d[3:])] for d in differences)
-    return csv_text(list(Difference._fields), rows)
-
-
-def difference_chart(
-    differences: list[Difference], base: str, reps: int | None = None, seed: int | None = None
-) -> Figure:
-    """The headline differences, one panel per metric in its own unit and scale, one row
-    per what-if: the paired mean and 95% CI (thick, with end caps so that a zero-width
-    interval still shows) and, just below, the independent runs' own mean and 95% CI (thin,
-    a ring): a separate estimate, so its interval need not hold the paired mean."""
-    shown = [d for d in differences if d.metric in HEADLINE and math.isfinite(d.difference)]
-    metrics = [m for m in HEADLINE if any(d.metric == m for d in shown)]
-    whatifs = list(dict.fromkeys(d.whatif for d in differences))
-    height = 1.0 + len(metrics) * (0.45 + 0.3 * len(whatifs))
-    figure = Figure(figsize=(10.0, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    runs = (
-        ""
-        if reps is None
-        else f", {reps:,} paired runs" + ("" if seed is None else f", seed {seed}")
-    )
-    figure.suptitle(
-        f"What-if minus {figure_text(base)}{runs}\npaired runs: mean (dot), 95% CI (thick); "
-        "independent runs: mean (ring), 95% CI (thin)",
-        fontsize=FONT,
-    )
-    panels = figure.subplots(max(len(metrics), 1), 1, squeeze=False)[:, 0]
-    for ax, metric in zip(panels, metrics, strict=False):
-        rows = {d.whatif: d for d in shown if d.metric == metric}
-        for k, name in enumerate(whatifs):
-            if name not in rows:
-                continue
-            d = rows[name]
-            low, high = d.independent_ci_low, d.independent_ci_high
-            below = k + 0.25
-            ax.plot([low, high], [below, below], color=f"C{k}", lw=1.2, alpha=0.8)
-            ax.plot(d.independent_difference, below, "o", mfc="white", color=f"C{k}", ms=4)
-            ax.plot([d.ci_low, d.ci_high], [k, k], color=f"C{k}", lw=6, solid_capstyle="butt")
-            ax.plot([d.ci_low, d.ci_high], [k, k], "|", color=f"C{k}", ms=14, mew=2)
-            ax.plot(d.difference, k, "o", color="black", ms=4)
-        ax.axvline(0, color="0.5", lw=0.8)
-        ax.set_yticks(range(len(whatifs)), [figure_text(w) for w in whatifs], fontsize=FONT - 3)
-        ax.set_ylim(len(whatifs) - 0.4, -0.5)
-        unit = metric_unit(metric).replace("hours from the start", "hours")
-        ax.set_ylabel(f"{metric}\n({unit})", fontsize=FONT - 2, rotation=0, ha="right", va="center")
-        ax.tick_params(axis="x", labelsize=FONT - 3)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:+,.6g}" if x else "0"))
-    return figure

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -25,13 +26,7 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, default_folder
-from sim.outputs.records import (
-    CompactMetrics,
-    Replications,
-    count_metrics,
-    metric_names,
-    whole_int32,
-)
+from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import write_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
@@ -162,14 +157,13 @@ def run(
                 traced=trace,
                 done=bar.update,
                 executor=executor,
-                counts=counts,
+                packed=True,
             )
-        starts = range(0, n, DES_BLOCK)
         blocks = (
             run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
-            for a in starts
+            for a in range(0, n, DES_BLOCK)
         )
-        return _gather(blocks, starts, n, bar.update, counts)
+        return _gather_packed(blocks, counts, bar.update)
 
     if precision is not None:
         known = metric_names(scenario)
@@ -178,7 +172,7 @@ def run(
                 raise ScenarioError(
                     "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
                 )
-    counts = count_metrics(scenario)  # held as integers (CompactMetrics)
+    counts = count_metrics(scenario)  # held as integers where whole (Replications.packed)
     cap = 16 * reps if max_reps is None else max_reps
     most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
     check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
@@ -191,7 +185,7 @@ def run(
         while precision is not None and not met and replications.reps < cap:
             n = replications.reps
             more = replicate(n, min(2 * n, cap) - n)
-            replications = _gather([replications, more], [0, n], n + more.reps, counts=counts)
+            replications = Replications.joined([replications, more])
             met = precise({m: replications.metrics[m] for m in metrics}, precision)
             log.info(
                 "precision: %d replications, %s", replications.reps, "met" if met else "not met"
@@ -242,7 +236,7 @@ def run_chunked(
     traced: Sequence[int] | None = None,
     done: Callable[[int], object] | None = None,
     executor: Executor | None = None,
-    counts: Collection[str] = (),
+    packed: bool = False,
 ) -> Replications:
     """The batch engine over ``reps`` replications in chunks, on several processes.
 
@@ -274,9 +268,10 @@ def run_chunked(
         Where the chunks run instead of this machine's processes: any executor, e.g. a Dask
         client's ``client.get_executor()``. Its workers need evacsim installed. The result
         does not depend on it.
-    counts : collection of str, optional
-        Metrics to hold as 32-bit integers where every value is whole (see
-        :class:`~sim.outputs.records.CompactMetrics`): read, the same floats.
+    packed : bool
+        Hand back the replications packed (:meth:`Replications.packed
+        <sim.outputs.records.Replications.packed>`), each chunk packed by the process that
+        ran it: a long run's memory (about a quarter of the arrays'); read, the same values.
     """
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
@@ -291,12 +286,42 @@ def run_chunked(
     if workers is None:
         workers = min(n, os.cpu_count() or 1)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
+    task: Callable[..., Replications] = run_vector
+    if packed:
+        task = functools.partial(_run_packed, frozenset(count_metrics(scenario)))
+
+    def gather(chunks: Iterable[Replications]) -> Replications:
+        if packed:
+            return _gather_packed(chunks, (), done)
+        return _gather(chunks, starts, reps, done)
+
     if executor is not None:
-        return _gather(executor.map(run_vector, *args), starts, reps, done, counts)
+        return gather(executor.map(task, *args))
     if workers <= 1 or n == 1:
-        return _gather(map(run_vector, *args), starts, reps, done, counts)
+        return gather(map(task, *args))
     with worker_pool(workers) as pool:
-        return _gather(pool.map(run_vector, *args), starts, reps, done, counts)
+        return gather(pool.map(task, *args))
+
+
+def _run_packed(counts: frozenset[str], *args) -> Replications:
+    """:func:`~sim.engines.vector.run_vector` on one chunk, packed where it ran (in the
+    worker: its packing costs the parent nothing, and less crosses between processes)."""
+    return run_vector(*args).packed(counts)
+
+
+def _gather_packed(
+    parts: Iterable[Replications],
+    counts: Collection[str],
+    done: Callable[[int], object] | None = None,
+) -> Replications:
+    """Chunks, in order, joined as packed replications (a chunk not packed yet is packed
+    here, with the metrics named in ``counts`` as integers where whole)."""
+    chunks = []
+    for part in parts:
+        chunks.append(part.packed(counts))
+        if done is not None:
+            done(part.reps)
+    return Replications.joined(chunks)
 
 
 def _gather(
@@ -304,31 +329,20 @@ def _gather(
     starts: Sequence[int],
     reps: int,
     done: Callable[[int], object] | None = None,
-    counts: Collection[str] = (),
 ) -> Replications:
-    """Chunks into one set of arrays, filled as they arrive (never two copies of it all).
-
-    Metrics named in ``counts`` are kept as 32-bit integers while every value gathered is
-    a whole number (:class:`~sim.outputs.records.CompactMetrics`; read, they are the same
-    floats), and as floats from the first chunk where one is not (undefined, say).
-    """
+    """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
     metrics: dict[str, np.ndarray] = {}
     series: dict[str, np.ndarray] = {}
     trace = []
     for first, part in zip(starts, parts, strict=True):
         if not metrics:
-            metrics = {
-                k: np.empty(reps, np.int32 if k in counts else v.dtype)
-                for k, v in part.metrics.items()
-            }
+            metrics = {k: np.empty(reps, v.dtype) for k, v in part.metrics.items()}
             series = {k: np.empty((reps, v.shape[1]), v.dtype) for k, v in part.series.items()}
         for k, v in part.metrics.items():
-            if metrics[k].dtype != v.dtype and not whole_int32(v):
-                metrics[k] = metrics[k].astype(v.dtype)  # the values so far, as floats
             metrics[k][first : first + len(v)] = v
         for k, v in part.series.items():
             series[k][first : first + len(v)] = v
         trace.extend(part.trace)
         if done is not None:
             done(part.reps)
-    return Replications(CompactMetrics(metrics) if counts else metrics, series, trace)
+    return Replications(metrics, series, trace)

@@ -19,7 +19,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.inputs.json_schema import DRAFT, scenario_schema, schema_text, table_schema
 from sim.inputs.library import entries
-from sim.inputs.schema import Recording, recording
+from sim.inputs.recording import Recording, recording
 from sim.studies.calibration.targets import load_targets
 from sim.studies.optimise.spec import load_study
 from sim.studies.sweeps.spec import load_sweep

@@ -24,8 +24,9 @@ from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.names import MAX_NAME, NAME_RULE, folder_name, is_folder_name
+from sim.inputs.recording import TABLE
 from sim.inputs.scenario import Scenario
-from sim.inputs.schema import TABLE, Table
+from sim.inputs.schema import Table
 from sim.inputs.sources import Sources, read_toml
 
 #: An error for a key of the file being read: ``fail(key, message)``.

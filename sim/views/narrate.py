@@ -453,6 +453,39 @@ class Narrator:
         self.linked_halt = None
         return f"{self._exchange.site}'s halt ends: its convoys may leave again."
 
+    def _waits_for_linked(self, e: TraceEvent) -> str:
+        return (
+            f"{self._people(e.groups)} could board now but must wait: the deal lets "
+            f"{self._held_groups()} leave only once {self._clause()} ({self.linked_evacuated:,} "
+            "so far)."
+        )
+
+    def _deal_releases(self, e: TraceEvent) -> str:
+        deal = self._exchange
+        waiting = f"{self._people(e.groups)} wait" if e.people else "none of them waits yet"
+        return (
+            f"{self.linked_evacuated:,} of {deal.site}'s people are safe: as the deal says, "
+            f"{self._held_groups()} may board from now on ({waiting})."
+        )
+
+    def _held_groups(self) -> str:
+        """The groups the deal's after_safe clause holds back, in words: 'the fighters'."""
+        clause = self._exchange.after_safe
+        names = list(clause.groups) if clause is not None else []
+        return "the " + (" and ".join(names) if len(names) < 3 else ", ".join(names))
+
+    def _clause(self) -> str:
+        """What the after_safe clause waits for, in words."""
+        deal = self._exchange
+        clause = deal.after_safe
+        if clause is None or clause.batch is None:
+            count = clause.people if clause is not None else 0
+            return f"{count:,} of {deal.site}'s people are safe"
+        if deal.pairing == "convoys":
+            first = "convoy" if clause.batch == 1 else f"{clause.batch} convoys"
+            return f"the people of {deal.site}'s first {first} are safe"
+        return f"the people of {deal.site}'s batch {clause.batch} of the deal are safe"
+
     def _partners(self) -> str:
         return "convoy" if self._exchange.pairing == "convoys" else "convoys"
 

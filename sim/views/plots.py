@@ -25,7 +25,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import hourly_percentiles
+from sim.outputs.metrics import HourlyStats
 from sim.outputs.records import Replications, TraceEvent, hours_grid
 from sim.views.wording import figure_text, figure_title
 
@@ -112,7 +112,7 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
     marked with sources.
     """
     fig, ax = _figure()
-    _fan(ax, hours_grid(scenario), result.series["evacuated"], "evacuated")
+    _fan(ax, hours_grid(scenario), result.hourly, "evacuated", "evacuated")
     arrivals = _arrivals(result, scenario.horizon)
     if arrivals is not None:
         ax.step(*arrivals, where="post", c="k", lw=0.9, label="replication 0, at event times")
@@ -132,7 +132,7 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT)
     title = figure_title(scenario.name, "people evacuated", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -144,11 +144,11 @@ def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[st
     marked too. Suspensions are shaded as in :func:`fan_chart`.
     """
     fig, ax = _figure()
-    hours, waiting = hours_grid(scenario), result.series["waiting"]
-    _fan(ax, hours, waiting, "waiting", inner=False)
-    ax.step(hours, waiting[0], where="post", c="k", lw=0.9, label="replication 0")
+    hours, hourly = hours_grid(scenario), result.hourly
+    _fan(ax, hours, hourly, "waiting", "waiting", inner=False)
+    ax.step(hours, hourly.first("waiting"), where="post", c="k", lw=0.9, label="replication 0")
     peak = result.metrics.get("peak_queue")
-    top = float(waiting.max())
+    top = float(hourly.highest("waiting").max())
     if peak is not None and len(peak):
         median = float(np.median(peak))
         ax.axhline(median, c=MEDIAN, ls=":", lw=1.5, label=f"median peak ({median:,.0f})")
@@ -157,7 +157,7 @@ def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[st
     ax.set_ylabel("people waiting at the pickup\n(counted at each whole hour)", fontsize=FONT)
     title = figure_title(scenario.name, "queue at the pickup", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -177,16 +177,14 @@ def crossing_chart(
     """
     hours = hours_grid(scenario)
     names = [n for n in result.series if n.startswith("crossed_")]
-    queue = result.series.get("crossing_queue")
-    fig = Figure(
-        figsize=(WIDTH, HEIGHT * (1.5 if queue is not None else 1.0)), layout="constrained"
-    )
+    queued = "crossing_queue" in result.series
+    fig = Figure(figsize=(WIDTH, HEIGHT * (1.5 if queued else 1.0)), layout="constrained")
     FigureCanvasAgg(fig)
-    axes = fig.subplots(2 if queue is not None else 1, 1, sharex=True, squeeze=False)[:, 0]
+    axes = fig.subplots(2 if queued else 1, 1, sharex=True, squeeze=False)[:, 0]
     ax = axes[0]
     bottom = np.zeros(max(len(hours) - 1, 0))
     for i, name in enumerate(names):
-        hourly = np.diff(result.series[name].astype(float), axis=1).mean(axis=0)
+        hourly = np.diff(result.hourly.sums(name)) / result.reps  # exact sums: the mean
         label = f"{name.removeprefix('crossed_')} ({result.metrics[name].mean():,.0f})"
         colour = COLOURS[i % len(COLOURS)]
         ax.bar(
@@ -207,17 +205,18 @@ def crossing_chart(
     ax.tick_params(labelsize=FONT)
     title = figure_title(scenario.name, "the crossing", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    spans = _hourly_spans(scenario, result.series["suspended"])
-    if queue is not None:
+    spans = _hourly_spans(scenario, result.hourly.mean("suspended"))
+    if queued:
         low = axes[1]
         low.tick_params(labelsize=FONT)
-        _fan(low, hours, queue, "queueing", inner=False)
-        low.set_ylim(0, 1.1 * max(float(queue.max()), 1.0))
+        _fan(low, hours, result.hourly, "crossing_queue", "queueing", inner=False)
+        top = float(result.hourly.highest("crossing_queue").max())
+        low.set_ylim(0, 1.1 * max(top, 1.0))
         low.set_ylabel("vehicles queueing for a lane\n(counted at each whole hour)", fontsize=FONT)
         _clock_axis(low, scenario)
         _shade_suspensions(low, spans, SHARE)
     _finish(ax, scenario, spans, extra=_legend_of(axes[1:]))
-    if queue is not None:
+    if queued:
         ax.set_xlabel("")
     return fig
 
@@ -232,19 +231,19 @@ def groups_chart(scenario: Scenario, result: Replications, overrides: Sequence[s
     fig, ax = _figure()
     hours = hours_grid(scenario)
     for i, group in enumerate(scenario.groups):
-        series = result.series[f"evacuated_{group.name}"]
-        label = f"{group.name} ({np.median(series[:, -1]):,.0f})"
+        median = result.hourly.percentiles(f"evacuated_{group.name}", [50])[0]
+        label = f"{group.name} ({median[-1]:,.0f})"
         colour = COLOURS[i % len(COLOURS)]
-        ax.step(hours, np.median(series, axis=0), where="post", c=colour, lw=2, label=label)
-    left = result.series["left"]
-    label = f"left for home ({np.median(left[:, -1]):,.0f})"
-    ax.step(hours, np.median(left, axis=0), where="post", c="k", ls="--", lw=1.5, label=label)
+        ax.step(hours, median, where="post", c=colour, lw=2, label=label)
+    left = result.hourly.percentiles("left", [50])[0]
+    label = f"left for home ({left[-1]:,.0f})"
+    ax.step(hours, left, where="post", c="k", ls="--", lw=1.5, label=label)
     ax.set_ylim(0, None)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:,.0f}"))
     ax.set_ylabel("people (cumulative, median of runs;\nin brackets: at the end)", fontsize=FONT)
     title = figure_title(scenario.name, "people evacuated by group", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.series["suspended"]))
+    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -332,9 +331,12 @@ def _figure(height: float = HEIGHT) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _fan(ax: Axes, hours: np.ndarray, series: np.ndarray, what: str, inner: bool = True) -> None:
-    """Median line and 90% band (and 50% band if ``inner``) over runs of an (R, H+1) series."""
-    p5, p25, p50, p75, p95 = hourly_percentiles(series, [5, 25, 50, 75, 95])
+def _fan(
+    ax: Axes, hours: np.ndarray, hourly: HourlyStats, name: str, what: str, inner: bool = True
+) -> None:
+    """Median line and 90% band (and 50% band if ``inner``) over runs of the hourly series
+    ``name``."""
+    p5, p25, p50, p75, p95 = hourly.percentiles(name, [5, 25, 50, 75, 95])
     band: dict[str, Any] = {"color": BAND, "lw": 0, "step": "post"}  # held to the next hour
     ax.fill_between(hours, p5, p95, alpha=0.18, label="90% of runs", **band)
     if inner:
@@ -419,9 +421,8 @@ def _shade_suspensions(ax: Axes, spans: Iterable[Span], label: str) -> Patch | N
     return Patch(color=SUSPENDED, alpha=MAX_ALPHA, label=label) if shaded else None
 
 
-def _hourly_spans(scenario: Scenario, suspended: np.ndarray) -> list[Span]:
-    """Hour intervals [h, h + 1) with the share of runs suspended at hour h (series 0/1)."""
-    share = suspended.mean(axis=0)
+def _hourly_spans(scenario: Scenario, share: np.ndarray) -> list[Span]:
+    """Hour intervals [h, h + 1) with ``share[h]``, the share of runs suspended at hour h."""
     ends = np.minimum(hours_grid(scenario) + 1, scenario.horizon)
     spans: list[Span] = []
     for h, s in enumerate(share.tolist()):

@@ -12,8 +12,9 @@ from datetime import datetime
 import numpy as np
 
 from sim.inputs.scenario import Scenario
-from sim.studies.compare import HEADLINE as COMPARED
-from sim.studies.compare import Comparison, Difference
+from sim.studies.compare import Comparison
+from sim.studies.paired import HEADLINE as COMPARED
+from sim.studies.paired import Difference
 from sim.studies.runner import RunResult
 from sim.studies.sweeps import SweepResult
 

@@ -2,7 +2,7 @@
 
 Everything here is computed from the replications of the base and the what-if, 0 .. n-1 of
 each on the same seed (common random numbers); the differences are those of ``evacsim
-compare`` (:func:`sim.studies.compare.paired_difference`), so the page and the command give
+compare`` (:func:`sim.studies.paired.paired_difference`), so the page and the command give
 the same numbers for the same settings, seed and replications.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, hours_grid
-from sim.studies.compare import HEADLINE, paired_difference
+from sim.studies.paired import HEADLINE, paired_difference
 from sim.views.wording import CLOCK
 
 #: Percentiles of the fan chart: the 90% and 50% bands and the median.

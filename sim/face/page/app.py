@@ -4,6 +4,8 @@
     GET  /api/scenarios           the library
     GET  /api/levers?base=        the controls of a base, with its values, and its metrics
     GET  /api/answer?STATE        fan charts, paired differences, the line in words
+    GET  /api/answer?STATE&after=N   the same, progressively: the latest answer on more
+                                  than N replications (sim.face.page.progress)
     GET  /api/whatif.toml?STATE   the what-if as a scenario file that extends the base
     POST /api/upload?name=FILE    a scenario file (the body), checked by the schema
     GET  /api/replication?STATE&rep=K     one replication's narration
@@ -12,12 +14,13 @@
 A mistake in the state (an unknown scenario, a value the schema refuses) is answered with
 status 400 and the same one-line error as on the command line. Engine runs go to a pool of
 processes, one per core, shared by every browser through the cache of
-:class:`~sim.face.page.runs.Runs`.
+:class:`~sim.face.page.runs.Runs`; the page itself asks for its answers progressively.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import tempfile
@@ -34,18 +37,12 @@ from starlette.staticfiles import StaticFiles
 
 from sim.errors import ScenarioError
 from sim.face.page.answer import answer, default_metrics, metric_label, precise
+from sim.face.page.costs import Costs
 from sim.face.page.levers import levers
+from sim.face.page.progress import Progress, Progresses, checkpoints
 from sim.face.page.runs import Cancelled, Runs, Tickets, digest
-from sim.face.page.whatif import (
-    DEFAULT_REPS,
-    FIRST_REPS,
-    MAX_REPS,
-    Library,
-    State,
-    resolve,
-    whole,
-)
-from sim.face.page.workers import AHEAD, Workers
+from sim.face.page.whatif import MAX_REPS, Library, State, WhatIf, resolve, whole
+from sim.face.page.workers import Workers
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, TraceEvent, metric_names
 from sim.studies.runner import run_chunked
@@ -63,7 +60,9 @@ PRELOAD = ("sim.face.page.runs", "sim.views.animate")
 MOST_ANIMATIONS = 32
 
 
-def create_app(library: Library, workers: int | None = None) -> Starlette:
+def create_app(
+    library: Library, workers: int | None = None, costs: Costs | None = None
+) -> Starlette:
     """The page's app over a library of scenarios.
 
     Parameters
@@ -71,21 +70,26 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
     library : Library
     workers : int, optional
         Engine processes; one per core by default.
+    costs : Costs, optional
+        The measured costs of blocks that size the progressive answers (the app measures
+        its own from its start).
     """
     workers = workers or os.cpu_count() or 1
     state: dict = {}
+    progresses = Progresses()
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         pool = Workers(workers, preload=PRELOAD)
-        runs = state["runs"] = Runs(pool)
+        state["runs"] = app.state.runs = Runs(pool, costs=costs)
+        app.state.progresses = progresses
         state["pool"] = pool
-        # the default base's first and refined answers, so the first visitor waits only
-        # for the what-if (this also warms the workers: their imports are paid for here)
-        first = library.scenario(library.default)
-        runs.plan(first, first.seed, DEFAULT_REPS, never, AHEAD)
-        await runs.replications(first, first.seed, FIRST_REPS, never)
-        await runs.replications(first, first.seed, DEFAULT_REPS, never)
+        # the default base, so the first visitor waits only for the what-if; run as the
+        # page's answers are, its blocks measure what the scenario costs (and the workers'
+        # imports are paid for here)
+        opening = State(library.default)
+        begun = progressive(opening, resolve(opening, library), never)
+        await begun.task
         yield
         pool.close()
 
@@ -119,53 +123,69 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
             }
         )
 
+    def respond(s: State, w: WhatIf, before: Replications, after: Replications) -> dict:
+        """The answer's JSON data on the replications 0 .. n-1 of both arms."""
+        metrics = list(s.metrics) or default_metrics(w.base)
+        body = answer(w.base, w.whatif, before, after, metrics)
+        body.update(
+            seed=w.seed,
+            changes=w.changes,
+            overrides=w.overrides,
+            command=w.command(before.reps),
+            file_name=w.file_name,
+            same=digest(w.base) == digest(w.whatif),
+        )
+        return body
+
+    def progressive(s: State, w: WhatIf, wanted) -> Progress:
+        """The progress of a state's answers, joined or started."""
+        key = (digest(w.base), digest(w.whatif), w.seed, s.reps, s.precision, s.metrics)
+        share = s.precision
+        rule = None if share is None else functools.partial(_precise_enough, share=share)
+
+        def start() -> Progress:
+            goals = checkpoints(s.reps, s.precision)
+            reply = functools.partial(respond, s, w)
+            arms = (w.base, w.whatif)
+            return Progress(
+                state["runs"], s.base, *arms, w.seed, goals, rule, reply, wanted, workers
+            )
+
+        return progresses.join(key, start, wanted)
+
     async def answer_of(request: Request) -> Response:
         began, cpu = time.perf_counter(), time.process_time()
         s, w = whatif_of(request)
         q = request.query_params
         seq = q.get("seq", "0")
-        ahead = whole(q["ahead"], "ahead", s.reps, MAX_REPS) if q.get("ahead") else None
         cancelled = tickets.take(q.get("client", "")[:64], int(seq) if seq.isdigit() else 0)
         runs: Runs = state["runs"]
-        stopped = runs.prune()  # this browser's older requests: their blocks stop now
-        arms = (w.base, w.whatif)
-        last = [False]  # set when this answer is precise enough: nothing more is wanted
-
-        def unwanted() -> bool:
-            return last[0] or cancelled()
-
-        try:
-            plans = [runs.plan(arm, w.seed, s.reps, cancelled) for arm in arms]
-            if ahead is not None:  # the refined answer's blocks start now, beside these
-                for arm in arms:
-                    runs.plan(arm, w.seed, ahead, unwanted, AHEAD)
-            (before, ran_base, cpu_base), (after, ran_whatif, cpu_whatif) = await asyncio.gather(
-                *(runs.gather(plan) for plan in plans)
-            )
+        progresses.prune()  # this browser's older requests: their progress stops now
+        stopped = runs.prune()  # and their blocks
+        if q.get("after"):  # the page: the next answer, as it comes
+            after = whole(q["after"], "after", 0, MAX_REPS)
+            try:
+                body = await progressive(s, w, cancelled).after(after, cancelled)
+            except Cancelled:
+                return JSONResponse({"cancelled": True}, status_code=409)
+            return JSONResponse(body)
+        try:  # a script: the answer on exactly the state's replications
+            plans = [runs.plan(arm, w.seed, s.reps, cancelled, family=s.base) for arm in arms_of(w)]
+            got = await asyncio.gather(*(runs.gather(plan) for plan in plans))
             if cancelled():
                 raise Cancelled
         except Cancelled:
             return JSONResponse({"cancelled": True}, status_code=409)
-        metrics = list(s.metrics) or default_metrics(w.base)
-        body = answer(w.base, w.whatif, before, after, metrics)
+        body = respond(s, w, got[0][0], got[-1][0])
         if s.precision is not None:
-            body["precise"] = last[0] = precise(body["differences"], s.precision)
-            stopped += runs.prune()  # a precise answer: the doubling run ahead is not needed
-        body.update(
-            seed=w.seed,
-            changes=w.changes,
-            overrides=w.overrides,
-            command=w.command(s.reps),
-            file_name=w.file_name,
-            same=digest(w.base) == digest(w.whatif),
-            timing={
-                "wall_s": round(time.perf_counter() - began, 4),
-                "server_cpu_s": round(time.process_time() - cpu, 4),
-                "replications_run": ran_base + ran_whatif,
-                "engine_cpu_s": round(cpu_base + cpu_whatif, 4),
-                "blocks_stopped": stopped,
-            },
-        )
+            body["precise"] = precise(body["differences"], s.precision)
+        body["timing"] = {
+            "wall_s": round(time.perf_counter() - began, 4),
+            "server_cpu_s": round(time.process_time() - cpu, 4),
+            "replications_run": sum(g[1] for g in got),
+            "engine_cpu_s": round(sum(g[2] for g in got), 4),
+            "blocks_stopped": stopped,
+        }
         return JSONResponse(body)
 
     async def download(request: Request) -> Response:
@@ -192,7 +212,7 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         s, w = whatif_of(request)
         rep = rep_of(request, s)
         pool: Workers = state["pool"]
-        one, _ = await pool.submit(replicate, w.whatif, rep, w.seed).future
+        one, *_ = await pool.submit(replicate, w.whatif, rep, w.seed).future
         metrics = [m for m in (s.metrics or default_metrics(w.base)) if m in one.metrics]
         values = [
             {"metric": m, "label": metric_label(w.base, m)[0], "unit": metric_label(w.base, m)[1]}
@@ -208,8 +228,8 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         key = (digest(w.whatif), w.seed, rep)
         if key not in animations:
             pool: Workers = state["pool"]
-            one, _ = await pool.submit(replicate, w.whatif, rep, w.seed).future
-            gif, _ = await pool.submit(animation_bytes, w.whatif, one.trace, rep, w.seed).future
+            one, *_ = await pool.submit(replicate, w.whatif, rep, w.seed).future
+            gif, *_ = await pool.submit(animation_bytes, w.whatif, one.trace, rep, w.seed).future
             animations[key] = gif
             while len(animations) > MOST_ANIMATIONS:
                 animations.popitem(last=False)
@@ -234,6 +254,16 @@ def create_app(library: Library, workers: int | None = None) -> Starlette:
         exception_handlers={ScenarioError: user_error},
         lifespan=lifespan,
     )
+
+
+def arms_of(w: WhatIf) -> list[Scenario]:
+    """The scenarios to run for a what-if: the base and the what-if, or the base alone
+    when they are the same."""
+    return [w.base] if digest(w.base) == digest(w.whatif) else [w.base, w.whatif]
+
+
+def _precise_enough(answer: dict, share: float) -> bool:
+    return precise(answer["differences"], share)
 
 
 def never() -> bool:

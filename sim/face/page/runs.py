@@ -1,19 +1,17 @@
-"""Replications for the page: cached, shared between browsers, run ahead, stopped when
-no longer wanted.
+"""Replications for the page: cached, shared between browsers, stopped when no longer
+wanted.
 
 A replication's variates depend only on the seed and its number, so replications
 ``0 .. n-1`` of a scenario are the same whether they were run in one block or several. The
 cache keeps blocks ``first .. first + n - 1`` keyed by (resolved scenario, seed, first, n):
 the base is run once for every what-if of it (common random numbers: a slider move runs
-only the what-if), the refined answer at 1,000 replications reuses the first answer's 300,
-and a class moving to the same setting costs one run. A block being run is shared too: a
-second request for it waits for the first.
+only the what-if), a refined answer reuses the blocks of the answers before it, and a class
+moving to the same setting costs one run. A block being run is shared too: a second request
+for it waits for the first.
 
-The refined answer does not wait for the first: the request for the first answer names the
-replications the browser will ask for next (``ahead``), and their block starts at once on
-the other worker (:data:`~sim.face.page.workers.AHEAD`), behind any block a browser is
-waiting for. On two cores the first answer costs one block of 300 and the refined one a
-block of 700 beside it, not after it.
+Which blocks an answer's replications are cut into, and when, is the progress's
+(:mod:`sim.face.page.progress`); every block run here is also a measurement of what the
+scenario costs (:class:`~sim.face.page.costs.Costs`).
 
 A block every one of whose requests has been overtaken by a newer one from the same
 browser (:class:`Tickets`) is stopped: dropped from the queue, or interrupted in its worker
@@ -32,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.face.page.costs import Costs
 from sim.face.page.workers import NOW, Stopped, Task, Workers
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
@@ -67,6 +66,7 @@ class Running:
 
     key: Key
     task: Task
+    family: str = ""
     wanted: list[Callable[[], bool]] = field(default_factory=list)
 
 
@@ -87,6 +87,8 @@ class Runs:
         Where blocks run (warm processes, one per core).
     budget : int
         Bytes of replications kept; the least recently used blocks go first.
+    costs : Costs, optional
+        Where the wall seconds of every block run are recorded, by family.
 
     Attributes
     ----------
@@ -98,9 +100,10 @@ class Runs:
         counts its replications and seconds as its own.
     """
 
-    def __init__(self, workers: Workers, budget: int = BUDGET):
+    def __init__(self, workers: Workers, budget: int = BUDGET, costs: Costs | None = None):
         self.workers = workers
         self.budget = budget
+        self.costs = Costs() if costs is None else costs
         self.blocks: OrderedDict[Key, Replications] = OrderedDict()
         self.running: dict[tuple[str, int, int], Running] = {}
         self.unclaimed: dict[Key, float] = {}
@@ -115,14 +118,19 @@ class Runs:
         reps: int,
         cancelled: Callable[[], bool],
         priority: int = NOW,
+        family: str = "",
     ) -> Plan:
         """Find or start the blocks of replications ``0 .. reps-1`` (they start at once).
 
         Parameters
         ----------
+        cancelled : callable
+            Whether the request has been overtaken (a block only such requests want stops).
         priority : int
-            ``NOW`` for a block a request waits for, ``AHEAD`` for one it will ask for
-            next.
+            The rank of a block started (and of one queued at a later rank, moved up):
+            ``NOW`` for one a request waits for, a progress's round for its next answers.
+        family : str
+            The scenario family whose measured costs a block started adds to.
 
         Raises
         ------
@@ -148,11 +156,11 @@ class Runs:
                 task = self.workers.submit(
                     run_block, scenario, reps - first, seed, first, priority=priority
                 )
-                running = Running(key, task)
+                running = Running(key, task, family)
                 self.running[key[:3]] = running
                 task.future.add_done_callback(functools.partial(self._finished, running))
-            elif priority == NOW:
-                self.workers.hurry(running.task)
+            else:
+                self.workers.hurry(running.task, priority)
             running.wanted.append(cancelled)
             take = min(running.key[3], reps - first)
             parts.append((running, running.key, take))
@@ -172,7 +180,7 @@ class Runs:
         for item, key, take in plan.parts:
             if isinstance(item, Running):
                 try:
-                    block, _ = await asyncio.shield(item.task.future)
+                    block, *_ = await asyncio.shield(item.task.future)
                 except Stopped:
                     raise Cancelled from None
             else:
@@ -191,6 +199,20 @@ class Runs:
         engine's CPU seconds for them (:meth:`plan`, then :meth:`gather`)."""
         return await self.gather(self.plan(scenario, seed, reps, cancelled))
 
+    def covered(self, scenario: Scenario, seed: int, running: bool = True) -> int:
+        """How many replications from 0 on are cached (or, with ``running``, cached or
+        being run) without a gap."""
+        fingerprint = digest(scenario)
+        first = 0
+        while True:
+            cached = self._longest(fingerprint, seed, first)
+            if cached is not None:
+                first += cached[3]
+            elif running and (fingerprint, seed, first) in self.running:
+                first += self.running[fingerprint, seed, first].key[3]
+            else:
+                return first
+
     def prune(self) -> int:
         """Stop every block that no request wants any more; return how many."""
         unwanted = [r for r in self.running.values() if all(test() for test in r.wanted)]
@@ -203,10 +225,12 @@ class Runs:
         if self.running.get(running.key[:3]) is running:
             del self.running[running.key[:3]]
         if future.exception() is None:
-            block, seconds = future.result()
+            block, seconds, wall = future.result()
             self.ran += running.key[3]
             self.cpu += seconds
             self.unclaimed[running.key] = seconds
+            if running.family:
+                self.costs.add(running.family, running.key[3], wall)
             self._keep(running.key, block)
 
     def _longest(self, fingerprint: str, seed: int, first: int) -> Key | None:

@@ -30,12 +30,13 @@ from sim.inputs.sources import toml_text, toml_value
 
 #: Most replications one request may ask for (each scenario), and the fewest.
 MAX_REPS, MIN_REPS = 5_000, 10
-#: Replications of the first, quick answer after a change, and of the refined one.
+#: Replications of the refined answer unless the URL says, and of the first checkpoint of
+#: a precision (sim.face.page.progress: it doubles from there).
 FIRST_REPS, DEFAULT_REPS = 300, 1000
 #: Largest scenario file the page accepts, bytes.
 MAX_UPLOAD = 256 * 1024
 #: Keys of the query that are not levers.
-FIELDS = ("base", "seed", "reps", "precision", "metric", "rep", "client", "seq", "ahead")
+FIELDS = ("base", "seed", "reps", "precision", "metric", "rep", "client", "seq", "after")
 #: What-ifs kept parsed (a class moving to the same setting parses it once).
 MOST_WHATIFS = 256
 

@@ -9,9 +9,10 @@ a few milliseconds at most). The worker reports the block stopped and takes the 
 warm: numpy, the package and the scenario's parsing are paid for once per worker, not per
 slider move.
 
-Blocks wait in a queue by priority: a block a browser is waiting for (``NOW``) goes before
-one run ahead of the browser's next request (``AHEAD``, the refined answer started while
-the first is computed), whichever browser asked first.
+Blocks wait in a queue by rank, lowest first, whichever browser asked first: a block a
+browser waits for now (``NOW``, rank 0) goes first, then the blocks of each browser's next
+answers by their round (:mod:`sim.face.page.progress`: every browser's first answer before
+anyone's second).
 
 This needs POSIX signals; where ``SIGUSR1`` does not exist (Windows) a block that is
 running finishes and only blocks still queued are dropped.
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-#: Priorities of a block in the queue: a browser waits for it, or it is run ahead.
-NOW, AHEAD = 0, 1
+#: The rank of a block a browser waits for now (the queue takes the lowest rank first).
+NOW = 0
 STOP = getattr(signal, "SIGUSR1", None)
 
 
@@ -108,8 +109,9 @@ class Workers:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def submit(self, function: Callable, *args: Any, priority: int = NOW) -> Task:
-        """Queue ``function(*args)``; its result (and the worker's CPU seconds for it) is
-        ``task.future``'s, as a pair."""
+        """Queue ``function(*args)`` at a rank (lowest first); ``task.future``'s result is
+        the triple (its result, the worker's CPU seconds for it, its wall seconds in the
+        worker: what the block cost there, queueing aside)."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
             for worker in self.workers:
@@ -120,11 +122,11 @@ class Workers:
         self._dispatch()
         return task
 
-    def hurry(self, task: Task) -> None:
-        """A browser now waits for a block queued ahead: move it to the front rank."""
-        if task.worker is None and not task.dropped and task.priority != NOW:
-            task.priority = NOW  # its old place in the heap is skipped
-            heapq.heappush(self.queue, (NOW, task.number, task))
+    def hurry(self, task: Task, priority: int = NOW) -> None:
+        """A block queued at a later rank is now wanted sooner: move it up to ``priority``."""
+        if task.worker is None and not task.dropped and priority < task.priority:
+            task.priority = priority  # its old place in the heap is skipped
+            heapq.heappush(self.queue, (priority, task.number, task))
             self._dispatch()
 
     def stop(self, task: Task) -> None:
@@ -155,7 +157,7 @@ class Workers:
 
     def _reply(self, worker: Worker) -> None:
         try:
-            number, outcome, value, cpu = worker.conn.recv()
+            number, outcome, value, cpu, wall = worker.conn.recv()
         except EOFError:  # the worker died (killed from outside): fail its block, replace it
             assert self._loop is not None  # a reply comes only through the loop's reader
             self._loop.remove_reader(worker.conn.fileno())
@@ -174,7 +176,7 @@ class Workers:
         assert task is not None and task.number == number
         if outcome == "done":
             self.done += 1
-            task.future.set_result((value, cpu))
+            task.future.set_result((value, cpu, wall))
         elif outcome == "stopped":
             self.stopped += 1
             task.future.set_exception(Stopped())
@@ -212,13 +214,13 @@ def work(conn: Connection, stopping, preload: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     for module in preload:
         importlib.import_module(module)
-    conn.send((-1, "ready", None, 0.0))
+    conn.send((-1, "ready", None, 0.0, 0.0))
     while True:
         try:
             number, function, args = conn.recv()
         except EOFError:
             return
-        began = time.process_time()
+        began, wall = time.process_time(), time.perf_counter()
         try:
             running[0] = number  # inside the try: a signal from here on is caught below
             if stopping.value == number:  # stopped before it began (while being received)
@@ -230,4 +232,5 @@ def work(conn: Connection, stopping, preload: tuple[str, ...]) -> None:
         except Exception as error:  # the server raises it where the block was wanted
             running[0] = -1
             value, outcome = error, "failed"
-        conn.send((number, outcome, value, time.process_time() - began))
+        cpu, wall = time.process_time() - began, time.perf_counter() - wall
+        conn.send((number, outcome, value, cpu, wall))

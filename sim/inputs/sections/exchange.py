@@ -9,17 +9,21 @@ from sim.inputs.exchange import (
     MAX_VEHICLES,
     PAIRINGS,
     SHARE_KEYS,
+    AfterSafe,
     Exchange,
     Halt,
     Pair,
 )
-from sim.inputs.limits import MAX_CONVOYS, MAX_HOURS, MAX_PEOPLE
+from sim.inputs.limits import MAX_CONVOYS, MAX_HOURS, MAX_PEOPLE, MAX_RATE
 from sim.inputs.schema import Table
+from sim.inputs.sections.raw import GROUPS
 
 
-def read_exchange(t: Table, site: str, people: int, start: float, corridor: int) -> Exchange:
+def read_exchange(
+    t: Table, site: str, people: int, start: float, corridor: int, groups: tuple[str, ...]
+) -> Exchange:
     """Read the exchange keys of ``[linkage]`` (``rule = "exchange"``), after the keys both
-    rules share (``site``, ``people``, ``start``).
+    rules share (``site``, ``people``, ``start``); ``groups`` are this side's group names.
 
     A batch must fit on the roads: this side's ``here`` convoys all wait at the meeting point
     at once, so at most ``corridor`` (``convoy.max_in_corridor``); the linked site's
@@ -75,6 +79,15 @@ def read_exchange(t: Table, site: str, people: int, start: float, corridor: int)
         raise t.error("batches", 'needs at least one batch with pairing = "batches"')
     if pairing == "convoys" and batches:
         raise t.error("batches", 'only with pairing = "batches"')
+    clause = (
+        read_after_safe(t.table("after_safe"), people, convoys, batches, groups, pairing)
+        if t.has("after_safe")
+        else None
+    )
+    halt_rate = t.number("halt_rate", 0.0, minimum=0, maximum=MAX_RATE, unit="per hour")
+    halt_duration = None
+    if t.has("halt_duration") or halt_rate > 0:
+        halt_duration = t.duration("halt_duration")
     exchange = Exchange(
         site=site,
         people=people,
@@ -87,7 +100,46 @@ def read_exchange(t: Table, site: str, people: int, start: float, corridor: int)
         pairing=pairing,
         batches=tuple(batches),
         meeting_point=t.text("meeting_point", "the meeting point"),
+        after_safe=clause,
+        halt_rate=halt_rate,
+        halt_duration=halt_duration,
         **trips,
     )
     t.close()
     return exchange
+
+
+def read_after_safe(
+    t: Table,
+    people: int,
+    convoys: int,
+    batches: list[Pair],
+    groups: tuple[str, ...],
+    pairing: str,
+) -> AfterSafe:
+    """``[linkage.after_safe]``: the groups held back until the linked site's people are
+    safe, and how many must be: ``people`` (1 to ``linkage.people``) or the deal's
+    ``batch`` (1 to the number of batches; with ``pairing = "convoys"`` a batch is one
+    convoy of each side, so 1 to the linked site's ``convoys``)."""
+    chosen = t.raw("groups", allowed=f"a list of groups from {list(groups)}", schema=GROUPS)
+    if (
+        not isinstance(chosen, list)
+        or not chosen
+        or not all(isinstance(g, str) and g in groups for g in chosen)
+        or len(set(chosen)) != len(chosen)
+    ):
+        raise t.error("groups", f"must be a list of distinct groups from {list(groups)}")
+    if t.has("people") == t.has("batch"):
+        raise t.error("people", "give exactly one of people and batch")
+    count, batch = None, None
+    if t.has("people"):
+        count = t.number("people", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people")
+        if count > people:
+            raise t.error("people", f"must be at most linkage.people = {people:,}, got {count:,}")
+    else:
+        most = max(len(batches) if pairing == "batches" else convoys, 1)
+        batch = t.number("batch", minimum=1, maximum=MAX_CONVOYS, integer=True, unit="batch")
+        if batch > most:
+            raise t.error("batch", f"must be one of the deal's {most} batches (1 to {most})")
+    t.close()
+    return AfterSafe(tuple(chosen), people=count, batch=batch)

@@ -49,8 +49,9 @@ from sim.errors import ScenarioError
 from sim.inputs.library import locate
 from sim.inputs.limits import MAX_REPS, MAX_SEED
 from sim.inputs.loader import load_scenario
+from sim.inputs.recording import DATETIME_SCHEMA
 from sim.inputs.scenario import Scenario
-from sim.inputs.schema import DATETIME_SCHEMA, MISSING, Table
+from sim.inputs.schema import MISSING, Table
 from sim.inputs.sources import Sources, read_toml
 from sim.outputs.records import metric_names
 

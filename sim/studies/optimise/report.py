@@ -32,13 +32,13 @@ from scipy import stats
 from sim.outputs.folders import atomic_folder
 from sim.outputs.metrics import summarise
 from sim.outputs.results import PACKAGES, csv_text, number, versions
-from sim.studies.compare import Difference
 from sim.studies.optimise.certify import distinct_trials, pareto_front
 from sim.studies.optimise.decisions import shown
 from sim.studies.optimise.evaluate import Plan
 from sim.studies.optimise.figures import figures
 from sim.studies.optimise.goals import Constraint
 from sim.studies.optimise.result import OptimiseResult
+from sim.studies.paired import Difference
 
 
 class Estimate(NamedTuple):

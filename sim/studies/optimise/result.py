@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.outputs.records import Replications
-from sim.studies.compare import Difference
 from sim.studies.optimise.decisions import shown
 from sim.studies.optimise.evaluate import Plan
 from sim.studies.optimise.search import Trial
 from sim.studies.optimise.selection import Selection
 from sim.studies.optimise.spec import StudySpec
+from sim.studies.paired import Difference
 
 
 @dataclass

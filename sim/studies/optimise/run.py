@@ -24,12 +24,12 @@ from pathlib import Path
 
 from sim.errors import ScenarioError
 from sim.outputs.records import Replications
-from sim.studies.compare import Difference
 from sim.studies.optimise.certify import certify, shortlist
 from sim.studies.optimise.evaluate import Evaluator
 from sim.studies.optimise.result import OptimiseResult
 from sim.studies.optimise.search import search
 from sim.studies.optimise.spec import StudySpec, load_study
+from sim.studies.paired import Difference, difference
 
 #: Metrics compared between the chosen plan and the base, besides the study's own.
 HEADLINE = (
@@ -75,7 +75,6 @@ def optimise(
     ScenarioError
         A bad study file, Optuna missing, or a folder that exists already.
     """
-    from sim.studies.compare import difference
     from sim.studies.optimise.report import write_folder
 
     began = time.perf_counter()

@@ -45,8 +45,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.inputs.recording import TABLE
 from sim.inputs.scenario import Scenario
-from sim.inputs.schema import TABLE, Table
+from sim.inputs.schema import Table
 from sim.outputs.records import metric_names
 from sim.studies.optimise.decisions import DECISION_WORDS, DECISIONS, Decision, read_decisions
 from sim.studies.optimise.defaults import DEFAULTS

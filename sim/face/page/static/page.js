@@ -1,10 +1,11 @@
 // The what-if page. Its whole state is the URL query (base, seed, reps, metric, and one
 // KEY=VALUE per moved lever, the value as TOML text, as after `evacsim run --set`). After
-// a change it asks for a first answer from a few hundred replications, then the refined
-// one; a newer change cancels both (the fetch is aborted and the server drops the run).
+// a change it asks for the answers as they come (`after=N`: the next answer on more than
+// N replications): the server sizes them by what the scenario costs, a first one in about
+// 0.3 s, then refined ones until the state's replications or precision; a newer change
+// cancels them (the fetch is aborted and the server stops the run).
 "use strict";
 
-const FIRST_REPS = 300;
 const FAN = ["p5", "p25", "p50", "p75", "p95"];
 const client = Math.random().toString(36).slice(2);
 let seq = 0;
@@ -219,39 +220,20 @@ function changed(delay = 120) {
   timer = setTimeout(ask, delay);
 }
 
-// The replications of each answer: a first one, then the refined one; with a precision,
-// doubling until the first metric's 95% CI half-width is within that share of its base mean.
-function nextReps(n, body) {
-  if (!state.precision) {
-    const reps = Number(state.reps);
-    return n === 0 ? Math.min(FIRST_REPS, reps) : n < reps ? reps : null;
-  }
-  if (n === 0) return FIRST_REPS;
-  return body.precise || n >= page.max_reps ? null : Math.min(2 * n, page.max_reps);
-}
-
-// The replications the page will most likely ask for after n: the server starts them at
-// once, beside the answer at n (with a precision: the next doubling, a guess).
-function aheadOf(n) {
-  const next = state.precision ? Math.min(2 * n, page.max_reps) : Number(state.reps);
-  return next > n ? next : null;
-}
-
 let shownReps = 0; // the replications of the answer on the page (the download's)
 
 async function ask() {
   if (inFlight) inFlight.abort();
   const controller = (inFlight = new AbortController());
   const mine = ++seq;
+  const began = performance.now();
   document.body.dataset.status = "running";
-  let n = nextReps(0, null);
-  while (n !== null) {
-    const q = query(state, n);
+  let after = 0;
+  for (;;) {
+    const q = query(state);
+    q.set("after", String(after));
     q.set("client", client);
     q.set("seq", String(mine));
-    const ahead = aheadOf(n);
-    if (ahead !== null) q.set("ahead", String(ahead));
-    const began = performance.now();
     let r;
     try {
       r = await fetch("/api/answer?" + q.toString(), { signal: controller.signal });
@@ -267,18 +249,35 @@ async function ask() {
     showError(null);
     draw(body);
     shownReps = body.reps;
-    const ms = (performance.now() - began).toFixed(0);
-    const next = nextReps(n, body);
-    const goal = state.precision ? ` (refining to ±${Number(state.precision) * 100}% of the base)` : "";
-    $("status").textContent = `${body.reps.toLocaleString("en")} paired replications, seed ` +
-      `${body.seed}: ${ms} ms to this page, ${body.timing.replications_run.toLocaleString("en")} ` +
-      `run (${body.timing.engine_cpu_s.toFixed(2)} s engine CPU), the rest from the cache` +
-      (next === null ? "" : "; refining…" + goal);
+    const ms = performance.now() - began;
+    $("status").textContent = statusLine(body, ms);
     window.evacsimTimings = window.evacsimTimings || [];
-    window.evacsimTimings.push({ seq: mine, reps: body.reps, ms: Number(ms), server: body.timing });
-    n = next;
+    window.evacsimTimings.push({ seq: mine, reps: body.reps, ms, final: body.final, server: body.progress });
+    if (body.final) break;
+    after = body.reps;
   }
   document.body.dataset.status = "ready";
+}
+
+// What the answer on the page rests on, said plainly: its replications, how soon it came,
+// what was run for it, and what comes next.
+function statusLine(body, ms) {
+  const n = body.reps.toLocaleString("en");
+  const p = body.progress;
+  const share = state.precision ? `±${Number(state.precision) * 100}% of the base` : "";
+  const run = p.replications_run
+    ? `${p.replications_run.toLocaleString("en")} run for it (${p.engine_cpu_s.toFixed(2)} s of engine CPU), the rest from the cache.`
+    : "All from the cache.";
+  let next = "";
+  if (!body.final) {
+    const goal = state.precision ? `${share} (judged at ${body.goal.toLocaleString("en")})` : body.goal.toLocaleString("en");
+    next = ` Refining to ${goal}: next from ${body.next.toLocaleString("en")}…`;
+  } else if (state.precision) {
+    next = body.precise ? ` Within ${share}.` : ` The most the page runs, short of ${share}.`;
+  }
+  return `${body.final ? "Final answer" : "Answer so far"} from ${n} paired replications (seed ` +
+    `${body.seed}), ${(ms / 1000).toFixed(2)} s after the change: its 95% CIs are those of ` +
+    `${n} pairs. ${run}${next}`;
 }
 
 function showError(message) {
@@ -302,6 +301,11 @@ function draw(body) {
   window.evacsimAnswer = body;
   (window.evacsimDrawn = window.evacsimDrawn || []).push({ reps: body.reps, at: performance.now() });
   $("words").textContent = body.same ? "The what-if is the base: move a control." : body.words;
+  const pairs = document.createElement("span"); // what this answer rests on, beside it
+  pairs.className = "pairs";
+  pairs.textContent = ` from ${body.reps.toLocaleString("en")} paired replications` +
+    (body.final === false ? ", refining…" : "");
+  $("words").append(pairs);
   const rows = body.differences.map((d) => {
     const tr = document.createElement("tr");
     tr.dataset.metric = d.metric;
@@ -316,6 +320,7 @@ function draw(body) {
     return tr;
   });
   $("differences").tBodies[0].replaceChildren(...rows);
+  $("pairs").textContent = body.reps.toLocaleString("en");
   $("command").textContent = body.command;
   $("chart").dataset.reps = String(body.reps);
   chart(body);
