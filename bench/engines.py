@@ -1,19 +1,26 @@
 """Benchmark of evacsim's speed in one run (not a test: it prints figures).
 
-    python bench/engines.py            # everything, appended to bench/RESULTS.md (many minutes)
+    python bench/engines.py            # everything, appended to bench/RESULTS.md (~5 min of CPU)
     python bench/engines.py --quick    # R up to 10,000, no 10**6 run, nothing appended
 
-It reports, for the Aleppo baseline and the whole-operation scenario:
+It reports, for the Aleppo baseline and the whole-operation scenario (issue 12, Deliver 5):
 
-- CPU microseconds per replication of the batch engine at R = 10**2 .. 10**5 (the whole
-  operation: up to 10**4), one process;
-- the same for the reference (SimPy) engine at R = 10**2 and 10**3 (the whole operation:
-  10**2 only), and the per-core ratio
-  batch / reference at each R both ran (CPU, so other load on the machine does not count);
-- ``evacsim run --reps 1000000`` end to end, run folder included (baseline only): wall and
-  CPU seconds (the command and its worker processes) and peak memory (resident set of the
-  process tree, sampled every 20 ms);
 - ``import sim`` and ``evacsim --help``: CPU seconds, the median of five fresh processes;
+- CPU microseconds per replication of the batch engine at R = 10**2 .. 10**5 (the whole
+  operation: up to 10**4), one process, and of the reference (SimPy) engine at R = 10**2
+  and 10**3 (the whole operation: 10**2), with the per-core ratio reference / batch;
+- the issue's per-core measure: the marginal rate of ``evacsim run --workers 1`` (run folder
+  included) between 200 and 20,200 replications for the batch engine and, as the reference
+  engine would take ~200 CPU s for 20,200, between 200 and 2,200 for it (its cost a
+  replication does not depend on R: it runs one replication after another), both on one
+  core; the ratio of the two marginal rates;
+- ``evacsim run --reps 1000000`` end to end on the baseline (and 10,000 on the whole
+  operation), run folder included: wall and CPU seconds (the command and its workers, and
+  the command's own), peak memory of the process tree (resident, and proportional: pages
+  the workers share with the command counted once), sampled every 20 ms (proportional: 0.2 s);
+- the what-if page's case: 1,000 replications in a running process and the fan chart's
+  numbers (``sim.face.page.runs.run_block`` + ``sim.outputs.metrics.hourly_percentiles``),
+  CPU seconds, the median of five seeds after a warm-up;
 - the five costliest functions of the batch engine at R = 10,000 (own CPU time).
 
 Each engine case runs in a fresh process, so its figures are its own.
@@ -51,22 +58,47 @@ CASES = {
     "aleppo_2016_full": ((100, 1_000, 10_000), (100,)),
 }
 END_TO_END = 1_000_000
+#: Replications of the whole operation's end-to-end run (~2 ms of CPU each).
+END_TO_END_FULL = 10_000
+#: The per-core measure through ``evacsim run``: (low, high) replications by engine.
+MARGINAL = {"vector": (200, 20_200), "des": (200, 2_200)}
+#: The what-if page's case: replications of one answer, and the percentiles of its fan.
+PAGE_REPS, FAN = 1_000, (5, 25, 50, 75, 95)
 EVACSIM = Path(sys.executable).with_name("evacsim")
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants, bytes."""
-    total = 0
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
         with open(f"/proc/{pid}/task/{pid}/children") as f:
             children = [int(c) for c in f.read().split()]
     except OSError:
-        return total
-    return total + sum(rss_bytes(child) for child in children)
+        return [pid]
+    return [pid] + [p for child in children for p in tree(child)]
+
+
+def memory_bytes(pid: int, key: str) -> int:
+    """A process's ``VmRSS`` (resident, from ``status``) or ``Pss`` (proportional: a page
+    shared by n processes counts 1/n, from ``smaps_rollup``), bytes; 0 once it has gone."""
+    path = "status" if key == "VmRSS" else "smaps_rollup"
+    try:
+        with open(f"/proc/{pid}/{path}") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu() -> float:
@@ -98,9 +130,10 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     }
 
 
-def run_case(scenario: str, engine: str, reps: int) -> dict:
+def run_case(*case: str) -> dict:
+    """A ``--case`` in a fresh process: its figures are its own."""
     done = subprocess.run(
-        [sys.executable, __file__, "--case", scenario, engine, str(reps)],
+        [sys.executable, __file__, "--case", *case],
         capture_output=True,
         text=True,
         check=True,
@@ -108,31 +141,81 @@ def run_case(scenario: str, engine: str, reps: int) -> dict:
     return json.loads(done.stdout)
 
 
-def end_to_end(scenario: str, reps: int) -> dict:
-    """``evacsim run SCENARIO --reps N --out TMP``: wall, CPU of the tree, peak memory."""
+def end_to_end(scenario: str, reps: int, *options: str) -> dict:
+    """``evacsim run SCENARIO --reps N --out TMP``: wall, CPU of the tree and of the command
+    alone, peak memory of the tree (resident and proportional) and of the command."""
     folder = Path(tempfile.mkdtemp(prefix="evacsim-bench-"))
     try:
         cpu_before, began = children_cpu(), time.perf_counter()
         command = [str(EVACSIM), "run", str(SCENARIOS[scenario]), "--reps", str(reps)]
         process = subprocess.Popen(
-            [*command, "--out", str(folder / "run")], stdout=subprocess.DEVNULL
+            [*command, *options, "--quiet", "--out", str(folder / "run")],
+            stdout=subprocess.DEVNULL,
         )
-        peak = 0
+        peak = {"rss": 0, "pss": 0, "own": 0}
+        own_cpu, samples = 0.0, 0
         while process.poll() is None:
-            peak = max(peak, rss_bytes(process.pid))
+            pids = tree(process.pid)
+            rss = [memory_bytes(p, "VmRSS") for p in pids]
+            peak["rss"] = max(peak["rss"], sum(rss))
+            peak["own"] = max(peak["own"], rss[0])
+            if samples % 10 == 0:  # every 0.2 s: reading smaps_rollup costs the kernel more
+                peak["pss"] = max(peak["pss"], sum(memory_bytes(p, "Pss") for p in pids))
+            own_cpu = max(own_cpu, cpu_seconds(process.pid))
+            samples += 1
             time.sleep(0.02)
         wall = time.perf_counter() - began
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
         return {
+            "scenario": scenario,
             "reps": reps,
             "wall_s": wall,
             "cpu_s": children_cpu() - cpu_before,
-            "peak_mb": peak / 2**20,
+            "own_cpu_s": own_cpu,  # the last sample: up to 20 ms short
+            "peak_mb": peak["rss"] / 2**20,
+            "pss_mb": peak["pss"] / 2**20,
+            "own_mb": peak["own"] / 2**20,
             "table": sorted(p.name for p in (folder / "run").glob("replications.*"))[0],
         }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def marginal(engine: str) -> dict:
+    """Replications a CPU second of ``evacsim run --workers 1``, run folder included,
+    between ``MARGINAL[engine]`` replications: start-up and fixed costs cancel."""
+    low, high = MARGINAL[engine]
+    runs = [end_to_end("aleppo_2016", n, "--engine", engine, "--workers", "1") for n in (low, high)]
+    return {
+        "engine": engine,
+        "low": low,
+        "high": high,
+        "cpu_s": [r["cpu_s"] for r in runs],
+        "rate": (high - low) / (runs[1]["cpu_s"] - runs[0]["cpu_s"]),
+    }
+
+
+def page_case() -> dict:
+    """The what-if page's answer in a running process: ``PAGE_REPS`` replications of the
+    baseline on one process and the fan chart's numbers (hourly percentiles of evacuated,
+    share suspended), CPU seconds; the median of five seeds after a warm-up."""
+    sys.path.insert(0, str(ROOT))
+    import sim
+    from sim.face.page.runs import run_block
+    from sim.outputs.metrics import hourly_percentiles
+
+    scenario = sim.load_scenario(SCENARIOS["aleppo_2016"])
+
+    def answer(seed: int) -> float:
+        began = time.process_time()
+        block = run_block(scenario, PAGE_REPS, seed, 0)
+        hourly_percentiles(block.series["evacuated"], FAN)
+        block.series["suspended"].mean(axis=0)
+        return time.process_time() - began
+
+    answer(99)  # warm-up: imports and first-call costs
+    return {"page_cpu_s": statistics.median(answer(seed) for seed in range(1, 6))}
 
 
 def startup_cpu(command: list[str], times: int = 5) -> float:
@@ -208,21 +291,24 @@ def engine_table(rows: list[dict]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="R up to 10,000, no 10**6 run")
+    parser.add_argument(
+        "--quick", action="store_true", help="R up to 10,000; no end-to-end or marginal runs"
+    )
     parser.add_argument(
         "--end-to-end",
         type=int,
         default=END_TO_END,
         metavar="N",
-        help=f"replications of the evacsim run case (default {END_TO_END:,}; 0: none)",
+        help=f"replications of the baseline's evacsim run case (default {END_TO_END:,}; 0: none)",
     )
-    parser.add_argument(
-        "--case", nargs=3, metavar=("SCENARIO", "ENGINE", "REPS"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
-        scenario, engine, reps = args.case
-        print(json.dumps(case(scenario, engine, int(reps))))
+        if args.case == ["page"]:
+            print(json.dumps(page_case()))
+        else:
+            scenario, engine, reps = args.case
+            print(json.dumps(case(scenario, engine, int(reps))))
         return
     header = f"Machine: {machine()}"
     print(header, flush=True)
@@ -240,21 +326,35 @@ def main() -> None:
         batch, reference = CASES[scenario]
         for engine, counts in (("vector", batch), ("des", reference)):
             for reps in (n for n in counts if not args.quick or n <= 10_000):
-                rows.append(run_case(scenario, engine, reps))
+                rows.append(run_case(scenario, engine, str(reps)))
                 print(
                     f"{scenario:>16} {engine:>6} R={reps:>9,}  "
                     f"{rows[-1]['cpu_us_per_rep']:10,.1f} µs CPU per replication",
                     flush=True,
                 )
-    runs = []
-    if not args.quick and args.end_to_end:
-        runs.append(end_to_end("aleppo_2016", args.end_to_end))
-        r = runs[-1]
+    page = run_case("page")["page_cpu_s"]
+    print(f"the page's case ({PAGE_REPS:,} replications + fan): {page:.3f} s CPU", flush=True)
+    rates = {} if args.quick else {e: marginal(e) for e in MARGINAL}
+    for m in rates.values():
         print(
-            f"evacsim run --reps {r['reps']:,}: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s "
-            f"CPU, peak {r['peak_mb']:,.0f} MB, {r['table']}",
+            f"evacsim run --engine {m['engine']} --workers 1, {m['low']:,} -> {m['high']:,}: "
+            f"{m['rate']:,.1f} replications a CPU second (marginal)",
             flush=True,
         )
+    runs = []
+    if not args.quick:
+        cases = [("aleppo_2016", args.end_to_end), ("aleppo_2016_full", END_TO_END_FULL)]
+        for scenario, reps in cases:
+            if reps and SCENARIOS[scenario].exists():
+                runs.append(end_to_end(scenario, reps))
+                r = runs[-1]
+                print(
+                    f"evacsim run {scenario} --reps {r['reps']:,}: {r['wall_s']:.1f} s wall, "
+                    f"{r['cpu_s']:.1f} s CPU ({r['own_cpu_s']:.1f} s the command's own), "
+                    f"peak {r['peak_mb']:,.0f} MB resident, {r['pss_mb']:,.0f} MB "
+                    f"proportional, {r['table']}",
+                    flush=True,
+                )
     top = profile()
     print("five costliest functions of the batch engine at R = 10,000:\n" + top)
     if args.quick:
@@ -268,8 +368,21 @@ def main() -> None:
         if all(pair)
         else ""
     )
+    per_core = ""
+    if rates:
+        low, high = MARGINAL["des"]
+        per_core = (
+            "\nThe issue's per-core measure, through `evacsim run --workers 1` (run folder "
+            "included), marginal replications a CPU second between two runs of the baseline: "
+            f"batch {rates['vector']['rate']:,.0f} ({MARGINAL['vector'][0]:,} -> "
+            f"{MARGINAL['vector'][1]:,}), reference {rates['des']['rate']:,.1f} ({low:,} -> "
+            f"{high:,}: the reference costs the same a replication at any R, and 20,200 would "
+            f"take ~200 CPU s): **{rates['vector']['rate'] / rates['des']['rate']:.0f}x** "
+            "(target: 100x).\n"
+        )
     e2e = "\n".join(
-        f"| {r['reps']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['peak_mb']:,.0f} "
+        f"| {r['scenario']} | {r['reps']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} "
+        f"| {r['own_cpu_s']:.1f} | {r['peak_mb']:,.0f} | {r['pss_mb']:,.0f} | {r['own_mb']:,.0f} "
         f"| {r['table']} |"
         for r in runs
     )
@@ -289,13 +402,17 @@ Engines, one process each (CPU µs per replication; ratio = reference / batch, p
 |---|---|---|---|---|
 {table}
 
-{whole}- load average at the end: {os.getloadavg()[0]:.1f} (at the start: in the machine line)
+{whole}- the what-if page's case, {PAGE_REPS:,} replications in a running process + the fan
+  chart's numbers: {page:.3f} s CPU (median of five seeds; target 0.2 s)
+- load average at the end: {os.getloadavg()[0]:.1f} (at the start: in the machine line)
+{per_core}
+`evacsim run SCENARIO --reps N`, run folder included (wall on this machine's load; CPU of
+the command and its workers, and the command's own; peak memory of the process tree,
+resident and proportional (shared pages once), and the command's own resident):
 
-`evacsim run scenarios/aleppo_2016.toml`, run folder included (wall on this machine's load):
-
-| replications | wall s | CPU s | peak MB | table |
-|---|---|---|---|---|
-{e2e or "| not run (--end-to-end 0) | | | | |"}
+| scenario | reps | wall s | CPU s | own CPU s | peak MB | proportional MB | own MB | table |
+|---|---|---|---|---|---|---|---|---|
+{e2e or "| not run | | | | | | | | |"}
 
 Five costliest functions of the batch engine (own time, R = 10,000):
 

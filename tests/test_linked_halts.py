@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 import pytest
-from conftest import DETERMINISTIC
+from conftest import BASELINE, DETERMINISTIC
 from test_exchange import EXCHANGE, both, times
+from test_vector_equivalence import assert_same
 
 import sim
 from sim.engines.des import run_des
@@ -114,3 +115,37 @@ def test_the_narration_tells_a_random_halt():
     scenario, run = both(f"linkage.halt_rate={rate!r}", "linkage.halt_duration=6.0")
     text = " ".join(" ".join(narrate(scenario, run.trace)).split())
     assert "Al-Foua halts (a halt of its own, at random): no convoy leaves it." in text
+
+
+def test_both_engines_decide_when_a_halt_starts():
+    """Found by a 400-example search: the batch engine's calendar kicks the dispatcher at
+    every entry, a halt's start too; the reference engine decided only at its end, so a
+    convoy forming later told a different reason to wait (``another convoy boarding``)."""
+    overrides = [
+        "route.to_checkpoint=2.190385267720656",
+        "route.inspection=0.0",
+        "route.to_reception=0.0",
+        "route.return_trip=0.0",
+        "fleet.ambulances.load_time=0.0",
+        "fleet.ambulances.unload_time=0.0",
+        "fleet.ambulances.loading_place='bay'",
+        "linkage.rule='exchange'",
+        "linkage.people=230",
+        "linkage.start=0.5",
+        "linkage.vehicles=1",
+        "linkage.convoy_size=1",
+        "linkage.load=1",
+        "linkage.to_meeting=0.0",
+        "linkage.from_meeting=0.0",
+        "linkage.return_trip=0.0",
+        "linkage.halt_rate=0.3098484052823301",
+        "linkage.halt_duration=1.3548164016925677",
+    ]
+    scenario = sim.load_scenario(BASELINE, overrides)
+    assert_same(scenario, run_des(scenario, 4, seed=15), run_vector(scenario, 4, seed=15))
+
+
+def test_a_vanishing_rate_gives_no_halt():
+    """A rate so small that the first gap overflows: no halt, and no warning."""
+    u = {"exchange_halt": [0.5], "exchange_halt_duration": [0.5]}
+    assert random_halts(lambda s, k: u[s][k], 2.2e-309, lambda x: x, 0.0, 10.0) == []

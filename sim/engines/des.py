@@ -254,7 +254,7 @@ class Evacuation(Timetable):
         seated, vehicles = allocate(s, waiting, idle, rules.per_convoy, rules.capacity)
         boarding = sum(map(sum, seated))
         blocked = self._blocked(place)
-        if waiting is not everyone and not blocked and self.exchange is not None:
+        if waiting is not everyone and not blocked and self.exchange and self.books.traced:
             would, _ = allocate(s, everyone, idle, rules.per_convoy, rules.capacity)
             self.exchange.note_held([sum(seats) for seats in would])
         if blocked or not boarding:

@@ -114,6 +114,7 @@ class ExchangeSite:
     def _halts(self, halt: Halt) -> None:
         self.halted = True
         self.books.record(self.env.now, "linked_halted", note=halt.reason)
+        self.evacuation.kick()  # as every entry of the batch engine's calendar
 
     def _resumes(self, halt: Halt) -> None:
         self.halted = False
@@ -124,8 +125,7 @@ class ExchangeSite:
         self.halted_at_random = starts
         event = "linked_halted" if starts else "linked_resumes"
         self.books.record(self.env.now, event, note=RANDOM_HALT)
-        if not starts:
-            self.evacuation.kick()
+        self.evacuation.kick()  # as every entry of the batch engine's calendar
 
     def send(self) -> None:
         """Send linked convoys while the deal allows; called at each dispatcher decision."""

@@ -105,7 +105,7 @@ class PrivateVehicles:
         free, manifest = int(seats.sum()), [[0] * len(c) for c in e.queue]
         everyone = [sum(cohorts) for cohorts in e.queue]
         may = everyone if e.exchange is None else e.exchange.boardable(everyone)
-        if may is not everyone and e.exchange is not None:  # who would have gone but for it
+        if may is not everyone and e.exchange and e.books.traced:  # who would have gone but for it
             would, left = [0] * len(everyone), free
             for g in self.takes[stream]:
                 would[g] = min(everyone[g], left)

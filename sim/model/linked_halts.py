@@ -53,7 +53,9 @@ def random_halts(
     halts: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
         gap = -np.log1p(-np.asarray(uniform(GAPS, len(halts)), dtype=float))
-        begins = t + np.divide(gap, rate, out=np.full(np.shape(gap), np.inf), where=rate > 0)
+        with np.errstate(over="ignore"):  # a rate so small that the gap is beyond any horizon
+            wait = np.divide(gap, rate, out=np.full(np.shape(gap), np.inf), where=rate > 0)
+        begins = t + wait
         on = begins <= horizon
         if not on.any():
             return halts

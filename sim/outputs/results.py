@@ -55,6 +55,9 @@ PARQUET = {
     "data_page_size": 1_048_576,
     "version": "2.6",
 }
+#: zlib level of the ``.npz`` files: 2 deflates a run's hourly series at about 1.3 µs a
+#: replication (level 6, zlib's default: 4.4 µs) into about 30 bytes (16).
+NPZ_LEVEL = 2
 #: Rows of a Parquet row group: a group is built whole in memory (about 40 MB for the
 #: baseline's 73 metrics), so a million replications never take a second copy of the table.
 ROW_GROUP = 65_536
@@ -409,6 +412,7 @@ def write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
             )
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = NPZ_LEVEL  # type: ignore[attr-defined]  # compress_level in 3.13
             info.file_size = len(header.getvalue()) + int(np.prod(shape)) * dtype.itemsize
             with archive.open(info, "w") as entry:
                 entry.write(header.getvalue())

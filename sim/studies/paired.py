@@ -14,8 +14,8 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
+from sim.outputs.metrics import t975
 from sim.outputs.results import csv_text, number
 
 #: Metrics drawn in the figure and shown in the terminal (all are in differences.csv).
@@ -88,7 +88,7 @@ def paired_difference(base: np.ndarray, same: np.ndarray) -> Paired:
     pairs = len(d)
     mean = float(d.mean()) if pairs else math.nan
     variance = float(d.var(ddof=1)) / pairs if pairs > 1 else math.nan
-    half = _t(pairs - 1) * math.sqrt(variance) if pairs > 1 else math.nan
+    half = t975(pairs - 1) * math.sqrt(variance) if pairs > 1 else math.nan
     return Paired(
         pairs,
         float(base[both].mean()) if pairs else math.nan,
@@ -125,7 +125,7 @@ def difference(
         else:
             dof = len(b) + len(w) - 2
         ind_mean = float(w.mean() - b.mean())
-        ind_half = _t(dof) * math.sqrt(independent_var)
+        ind_half = t975(dof) * math.sqrt(independent_var)
     else:
         independent_var = ind_mean = ind_half = math.nan
     if paired_var > 0:
@@ -148,11 +148,6 @@ def difference(
         ind_mean + ind_half,
         reduction,
     )
-
-
-def _t(dof: float) -> float:
-    """The 97.5% quantile of Student t: the 95% two-sided multiplier."""
-    return float(stats.t.ppf(0.975, dof))
 
 
 def differences_csv(differences: list[Difference]) -> str:

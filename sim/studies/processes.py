@@ -13,8 +13,11 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported with the first pool: `evacsim --help` needs only the signals
+    from concurrent.futures import ProcessPoolExecutor
 
 #: How often a worker checks that its parent is alive, seconds.
 WATCH_SECONDS = 1.0
@@ -75,6 +78,8 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     On a normal exit the pool shuts down as usual; on an error or an interruption its
     queued work is cancelled and its workers are terminated at once.
     """
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(workers, initializer=watch_parent, initargs=(os.getpid(),))
     try:
         yield pool

@@ -32,9 +32,7 @@ from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
 from sim.studies.precision import RULE, precise
 from sim.studies.processes import worker_pool
-from sim.views.plots import write_figures
 from sim.views.progress import progress_bar
-from sim.views.report import report_html
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +63,9 @@ class RunResult(RunRecord):
             If the folder exists already (runs never overwrite each other), or the files
             cannot be written (nothing is left behind).
         """
+        from sim.views.plots import write_figures  # matplotlib, on first save: after the workers
+        from sim.views.report import report_html
+
         target = Path(folder) if folder is not None else default_folder(self)
         writer = atomic_folder(target)
         with writer as staging:

@@ -8,15 +8,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.inputs.scenario import Scenario
-from sim.studies.compare import Comparison
 from sim.studies.paired import HEADLINE as COMPARED
-from sim.studies.paired import Difference
-from sim.studies.runner import RunResult
-from sim.studies.sweeps import SweepResult
+
+if TYPE_CHECKING:  # the studies are imported by whoever has one to show
+    from sim.studies.compare import Comparison
+    from sim.studies.paired import Difference
+    from sim.studies.runner import RunResult
+    from sim.studies.sweeps import SweepResult
 
 #: Metrics shown in the terminal after a run (all are in summary.csv).
 HEADLINE = (

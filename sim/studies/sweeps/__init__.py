@@ -10,8 +10,32 @@
 - :mod:`~sim.studies.sweeps.run` puts them together in :func:`sweep`.
 """
 
-from sim.studies.sweeps.result import SweepResult
-from sim.studies.sweeps.run import sweep
-from sim.studies.sweeps.spec import SweepSpec, load_sweep
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.studies.sweeps.result import SweepResult
+    from sim.studies.sweeps.run import sweep
+    from sim.studies.sweeps.spec import SweepSpec, load_sweep
+
+#: Each public name's module, imported on first use (PEP 562): ``evacsim run`` and
+#: ``compare`` reach the executors without the sweep's writers, figures and SALib.
+_ON_DEMAND = {
+    "SweepResult": "sim.studies.sweeps.result",
+    "sweep": "sim.studies.sweeps.run",
+    "SweepSpec": "sim.studies.sweeps.spec",
+    "load_sweep": "sim.studies.sweeps.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ON_DEMAND:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_ON_DEMAND[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["SweepResult", "SweepSpec", "load_sweep", "sweep"]
