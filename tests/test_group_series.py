@@ -1,5 +1,6 @@
-"""The hourly series a planner reads when people come and go: evacuated by group and people
-who left the queue, worked by hand, equal in both engines, and their figures."""
+"""The hourly series a planner reads when people come and go: evacuated by group, people
+who left the queue and people past the checkpoint, worked by hand, equal in both engines,
+and their figures."""
 
 from __future__ import annotations
 
@@ -46,6 +47,33 @@ def test_by_hand(leaving, engine):
         np.testing.assert_array_equal(result.series["evacuated_fighters"][r], fighters)
         np.testing.assert_array_equal(result.series["left"][r], left)
     np.testing.assert_array_equal(result.metrics["left"], [850, 850])
+
+
+@pytest.mark.parametrize("engine", [run_des, run_vector], ids=["des", "vector"])
+def test_people_past_the_checkpoint_each_hour(engine):
+    # The deterministic case with a one-lane crossing and 1.5 h from the checkpoint to
+    # reception: a rotation is 0.5 + 0.5 + 0.25 + 1.5 + 0.25 + 1.75 = 4.75 h. Convoys of 600,
+    # 600, 600 and 500 form at 0, 4.75, 9.5 and 14.25 h, pass the checkpoint 1.25 h later
+    # (1.25, 6.0, 10.75, 15.5) and reach reception 2.75 h later (2.75, 7.5, 12.25, 17.0).
+    scenario = sim.load_scenario(DETERMINISTIC, ["crossing={lanes = 1}", "route.to_reception=1.5"])
+    result = engine(scenario, 2, seed=1)
+    hours = np.arange(25)
+    crossed = np.select([hours >= 16, hours >= 11, hours >= 6, hours >= 2], [2300, 1800, 1200, 600])
+    evacuated = np.select(
+        [hours >= 17, hours >= 13, hours >= 8, hours >= 3], [2300, 1800, 1200, 600]
+    )
+    for r in range(2):
+        np.testing.assert_array_equal(result.series["people_crossed"][r], crossed)
+        np.testing.assert_array_equal(result.series["evacuated"][r], evacuated)
+    np.testing.assert_array_equal(result.metrics["people_crossed"], [2300, 2300])
+
+
+def test_people_crossed_is_a_series_with_a_crossing_or_private_vehicles_only():
+    assert "people_crossed" not in series_types(sim.load_scenario(DETERMINISTIC))
+    crossing = sim.load_scenario(DETERMINISTIC, ["crossing={lanes = 1}"])
+    assert list(series_types(crossing))[3:] == ["people_crossed", "crossed_buses", "crossing_queue"]
+    full = sim.load_scenario(Path(BASELINE).with_name("aleppo_2016_full.toml"))
+    assert "people_crossed" in series_types(full)
 
 
 def test_groups_add_up_and_left_ends_at_the_metric():

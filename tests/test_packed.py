@@ -12,6 +12,7 @@ import sim
 import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
+from sim.outputs.metrics import HourlyStats
 from sim.outputs.packed import Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
 from sim.outputs.run import RunRecord
@@ -119,18 +120,24 @@ def cut(whole: Replications, size: int) -> Replications:
     )
 
 
+def parquet_bytes(record: RunRecord) -> bytes:
+    buffer = io.BytesIO()
+    results.write_parquet(record, buffer)
+    return buffer.getvalue()
+
+
 def test_files_from_packed_replications_are_the_arrays_files(scenario, monkeypatch):
     whole = run_vector(scenario, 30, 2)
     npz = results.arrays_npz(whole.series)
     monkeypatch.setattr(results, "ROW_GROUP", 8)  # four row groups
     record = RunRecord(scenario, whole, 2, 30, "vector", 0.0)
-    parquet = results.replications_parquet(record)
+    parquet = parquet_bytes(record)
     assert pq.ParquetFile(io.BytesIO(parquet)).metadata.num_row_groups == 4
     for size in (7, 10, 30):
         packed = cut(whole, size)
         assert results.arrays_npz(packed.series) == npz
         record = RunRecord(scenario, packed, 2, 30, "vector", 0.0)
-        assert results.replications_parquet(record) == parquet
+        assert parquet_bytes(record) == parquet
     back = pq.read_table(io.BytesIO(parquet))
     for name, values in whole.metrics.items():
         column = back.column(name).to_numpy().astype(float)
@@ -159,3 +166,14 @@ def test_hourly_stats_of_packed_series_are_numpys_on_the_arrays(scenario):
         assert np.array_equal(hourly.highest(name), values.max(axis=0))
         assert np.array_equal(hourly.first(name), values[0])
     assert hourly.percentiles("evacuated", [95, 5]).shape == (2, whole.series["evacuated"].shape[1])
+
+
+def test_hourly_stats_of_one_array_in_blocks_are_numpys(monkeypatch):
+    monkeypatch.setattr(HourlyStats, "BLOCK", 7)
+    rng = np.random.default_rng(3)
+    for reps, dtype in ((1, np.int32), (30, np.int32), (50, np.uint8)):
+        values = rng.integers(0, 200, (reps, 6)).astype(dtype)
+        hourly = HourlyStats({"s": values})
+        assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
+        q = list(HourlyStats.QUANTILES)
+        assert hourly.percentiles("s", q).tobytes() == np.percentile(values, q, axis=0).tobytes()

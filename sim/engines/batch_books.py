@@ -225,7 +225,8 @@ class BatchBooks:
     def _crossing_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
         """The crossing's hourly series' current values for replications ``idx``."""
         names = self.scenario.crossers
-        state = {f"crossed_{name}": self.crossed[i, idx] for i, name in enumerate(names)}
+        state = {"people_crossed": self.people_crossed[idx]}
+        state.update({f"crossed_{name}": self.crossed[i, idx] for i, name in enumerate(names)})
         if self.batch.crossing_on:
             state["crossing_queue"] = self.crossing_queued[idx]
         return state

@@ -106,7 +106,8 @@ class Evacuation(Timetable):
         self.room: list[tuple[Trip, simpy.Event]] = []
         self.aboard: dict[int, Trip] = {}  # convoys with people aboard, by number
         self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
-        self._decisions: set[float] = set()  # hours at which a decision is set
+        self._decision_at = -math.inf  # hours: the instant a decision is set for
+        self._deadline = math.inf  # hours: the dispatcher's deadline, the earliest asked for
         self.waited = ""  # why no convoy formed at the last decision (records.WAITED)
         self.waited_since = 0.0  # hours: since when it has had a reason
         self.ceasefire = Ceasefire(
@@ -220,19 +221,36 @@ class Evacuation(Timetable):
     # -- the dispatcher ----------------------------------------------------------------
 
     def kick(self) -> None:
-        """Something changed at the pickup: decide about a convoy after this instant's events."""
-        self._decide_at_time(self.env.now)
+        """Something changed at the pickup: decide about a convoy after this instant's
+        events; one decision an instant, however many reasons call for it."""
+        now = self.env.now
+        if self._decision_at != now:
+            self._decision_at = now
+            self.env.at(now, LATE).callbacks.append(self._decide)
 
     def _decide_at_time(self, time: float) -> None:
-        """Decide about convoys at ``time``, after that instant's other events; one decision
-        an instant, however many reasons call for it."""
-        if time not in self._decisions:
-            self._decisions.add(time)
-            self.env.at(time, LATE).callbacks.append(self._decide)
+        """Decide about convoys again at ``time``, a deadline (a short convoy's ``max_wait``,
+        the departure hours' opening, the exchange's start or headway), after that instant's
+        other events.
+
+        The dispatcher keeps one deadline, the earliest asked for. A decision at it asks
+        again for every deadline that still applies, so a later one asked for before is
+        dropped: when it came, nothing would have changed since the last decision but the
+        reasons it keeps for the trace (docs/model.md, the dispatcher).
+        """
+        if time < self._deadline:
+            self._deadline = time
+            self.env.at(time, LATE).callbacks.append(self._deadline_passes)
+
+    def _deadline_passes(self, _: simpy.Event) -> None:
+        if self.env.now == self._deadline:  # not dropped for an earlier one, not decided yet
+            self.kick()
 
     def _decide(self, event: simpy.Event) -> None:
         """Form a convoy at each free loading place, in order, if the rules allow it."""
-        self._decisions.discard(self.env.now)
+        self._decision_at = -math.inf
+        if self._deadline == self.env.now:  # this decision is the deadline's
+            self._deadline = math.inf
         if self.exchange is not None:  # the linked site's convoys leave first
             self.exchange.send()
         for place in range(len(self.places)):
@@ -563,7 +581,7 @@ class Evacuation(Timetable):
         s, series = self.scenario, self.books.series()
         if s.crossers:
             series.update(self.crossing.series(hours_grid(s), s.crossers))
-        return series
+        return {name: series[name] for name in series_types(s)}
 
 
 def run_des(

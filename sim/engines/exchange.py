@@ -54,7 +54,8 @@ class Evacuation(Protocol):
         """Decide about convoys after this instant's events."""
 
     def _decide_at_time(self, time: float) -> None:
-        """Decide about convoys at ``time``, after that instant's other events."""
+        """Decide about convoys again at ``time`` (a deadline), after that instant's other
+        events."""
 
     def _u(self, stream: str, index: int) -> float:
         """The uniform ``index`` of a stream."""

@@ -276,7 +276,9 @@ class Ledger:
         return out
 
     def series(self) -> dict[str, np.ndarray]:
-        """Cumulative evacuated, waiting and suspended (0/1) at each whole hour."""
+        """Cumulative evacuated, waiting and suspended (0/1) at each whole hour; the series
+        of people who may leave and of the people past the checkpoint, where the scenario has
+        them."""
         hours = hours_grid(self.scenario)
         times = np.array([t for t, _ in self.receptions])
         counts = np.array([sum(p) for _, p in self.receptions], dtype=float)
@@ -296,6 +298,11 @@ class Ledger:
         out = {"evacuated": evacuated, "waiting": waiting, "suspended": suspended}
         if self.scenario.leaving:
             out.update(self._group_series(hours))
+        if self.scenario.crossers:  # with a crossing or private vehicles, as crossed_<name>
+            times = np.array([t for t, _, _ in self.crossing_log])
+            counts = np.array([p for _, p, _ in self.crossing_log], dtype=float)
+            cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+            out["people_crossed"] = cumulative[np.searchsorted(times, hours, side="right")]
         return out
 
     def _group_series(self, hours: np.ndarray) -> dict[str, np.ndarray]:

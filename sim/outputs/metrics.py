@@ -7,11 +7,14 @@ replications where the metric is defined, and ``n`` says how many those were.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
+
+from sim.outputs.packed import Packed
 
 
 class Summary(NamedTuple):
@@ -94,6 +97,8 @@ class HourlyStats:
 
     #: The percentiles kept (0-100): the 90% and 50% bands and the median.
     QUANTILES = (5, 25, 50, 75, 95)
+    #: Rows transposed at a time when a series is one array.
+    BLOCK = 8_192
 
     def __init__(self, series: Mapping[str, np.ndarray]):
         self.series = series
@@ -101,15 +106,35 @@ class HourlyStats:
 
     def _of(self, name: str) -> tuple[np.ndarray, ...]:
         if name not in self._stats:
-            values = self.series[name]
+            hours = self._by_hour(name)
+            sums = hours.sum(axis=1, dtype=np.int64)  # exact, so the mean is numpy's
             self._stats[name] = (
-                values.mean(axis=0),
-                values.sum(axis=0, dtype=np.int64),
-                hourly_percentiles(values, self.QUANTILES),
-                values[0].copy(),
-                values.max(axis=0),
+                sums / hours.shape[1],
+                sums,
+                np.stack([np.percentile(h, self.QUANTILES) for h in hours], axis=1),
+                hours[:, 0].copy(),
+                hours.max(axis=1),
             )
         return self._stats[name]
+
+    def _by_hour(self, name: str) -> np.ndarray:
+        """The series as (H, R), each hour's values side by side: transposed block by block
+        (blocks that fit in the cache), which is several times cheaper than reading one
+        hour at a time across a million rows."""
+        series = self.series
+        if isinstance(series, Packed):
+            reps, blocks = series.length, (b.array() for b in series.blocks[name])
+        else:
+            values = series[name]
+            reps = len(values)
+            blocks = (values[a : a + self.BLOCK] for a in range(0, reps, self.BLOCK))
+        first = next(blocks)
+        hours = np.empty((first.shape[1], reps), first.dtype)
+        done = 0
+        for block in itertools.chain([first], blocks):
+            hours[:, done : done + len(block)] = block.T
+            done += len(block)
+        return hours
 
     def mean(self, name: str) -> np.ndarray:
         """Mean of each hour, shape (H,)."""

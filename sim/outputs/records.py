@@ -261,8 +261,10 @@ def series_types(scenario: Scenario) -> dict[str, type]:
     ``SERIES`` always; when people may leave the queue (a leaving rule or a send-home, as
     for the metric ``left``) also ``evacuated_<group>`` (each group's people at reception so
     far, by convoy or private vehicle) and ``left`` (people who have left the queue for home
-    so far); with a crossing or private vehicles also ``crossed_<name>`` (vehicle passages of
-    a pool or private stream through the checkpoint so far), and with a crossing
+    so far); with a crossing or private vehicles also ``people_crossed`` (people past the
+    checkpoint so far, in convoys or private vehicles: ``people_crossed - evacuated`` are on
+    their way to reception) and ``crossed_<name>`` (vehicle passages of a pool or private
+    stream through the checkpoint so far), and with a crossing
     ``crossing_queue`` (vehicles queueing for a lane). Only scenarios whose population comes
     and goes carry the by-group series, so the first-phase baseline's million-replication
     runs keep their three.
@@ -271,6 +273,8 @@ def series_types(scenario: Scenario) -> dict[str, type]:
     if scenario.leaving:
         types.update({f"evacuated_{g.name}": np.int32 for g in scenario.groups})
         types["left"] = np.int32
+    if scenario.crossers:
+        types["people_crossed"] = np.int32
     types.update({f"crossed_{name}": np.int32 for name in scenario.crossers})
     if scenario.crossing is not None:
         types["crossing_queue"] = np.int32

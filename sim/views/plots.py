@@ -107,12 +107,18 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
 
     A count only grows when people reach safety, so it is drawn as steps: the runs' hourly
     counts hold until the next whole hour, and replication 0 (when traced) steps at the
-    moments its people arrived. Hours are shaded by the share of runs in which the ceasefire
-    was suspended, and the figures of ``scenario.reported`` (people, with their ranges) are
-    marked with sources.
+    moments its people arrived. With a crossing or private vehicles, the median of people past
+    the checkpoint is drawn too (``people_crossed``). Hours are shaded by the share of runs in
+    which the ceasefire was suspended, and the figures of ``scenario.reported`` (people, with
+    their ranges) are marked with sources.
     """
     fig, ax = _figure()
-    _fan(ax, hours_grid(scenario), result.hourly, "evacuated", "evacuated")
+    hours = hours_grid(scenario)
+    _fan(ax, hours, result.hourly, "evacuated", "evacuated")
+    if "people_crossed" in result.series:  # with a crossing or private vehicles
+        # the gap to the median evacuated is on its way to reception
+        median = result.hourly.percentiles("people_crossed", [50])[0]
+        ax.step(hours, median, where="post", c=MEDIAN, ls=":", lw=1.5, label="median crossed")
     arrivals = _arrivals(result, scenario.horizon)
     if arrivals is not None:
         ax.step(*arrivals, where="post", c="k", lw=0.9, label="replication 0, at event times")
