@@ -165,7 +165,7 @@ class BatchBooks:
         now = self.batch.now[idx] if now is None else now
         span = now - self.since[idx]
         moved = span > 0
-        if not moved.any():
+        if not np.count_nonzero(moved):
             return
         j, span = idx[moved], span[moved]
         self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
@@ -174,7 +174,7 @@ class BatchBooks:
         self.boarded_person_hours[j] += self.boarded[j] * span
         exposed = self.waiting[j] + self.held[j] + self.boarded[j]
         cold = exposed > 0
-        if cold.any():
+        if np.count_nonzero(cold):
             k = j[cold]
             hours = self.scenario.weather.cold_hours(self.since[k], now[moved][cold])
             self.cold_person_hours[k] += exposed[cold] * hours
