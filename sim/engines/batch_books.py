@@ -98,7 +98,7 @@ class BatchBooks:
         self.hourly_names = [name for name in types if name != "suspended"]
         assert all(types[name] == np.int32 for name in self.hourly_names)
         self.hourly = np.zeros((len(self.hourly_names), R, len(self.hours)), dtype=np.int32)
-        self.suspended_series = np.zeros((R, len(self.hours)), dtype=types["suspended"])
+        self.suspended_series: np.ndarray = np.zeros((R, len(self.hours)), dtype=types["suspended"])
         rows = dict(zip(self.hourly_names, self.hourly, strict=True))
         self.series: dict[str, np.ndarray] = {
             name: self.suspended_series if name == "suspended" else rows[name] for name in types
