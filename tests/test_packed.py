@@ -120,18 +120,24 @@ def cut(whole: Replications, size: int) -> Replications:
     )
 
 
+def parquet_bytes(record: RunRecord) -> bytes:
+    buffer = io.BytesIO()
+    results.write_parquet(record, buffer)
+    return buffer.getvalue()
+
+
 def test_files_from_packed_replications_are_the_arrays_files(scenario, monkeypatch):
     whole = run_vector(scenario, 30, 2)
     npz = results.arrays_npz(whole.series)
     monkeypatch.setattr(results, "ROW_GROUP", 8)  # four row groups
     record = RunRecord(scenario, whole, 2, 30, "vector", 0.0)
-    parquet = results.replications_parquet(record)
+    parquet = parquet_bytes(record)
     assert pq.ParquetFile(io.BytesIO(parquet)).metadata.num_row_groups == 4
     for size in (7, 10, 30):
         packed = cut(whole, size)
         assert results.arrays_npz(packed.series) == npz
         record = RunRecord(scenario, packed, 2, 30, "vector", 0.0)
-        assert results.replications_parquet(record) == parquet
+        assert parquet_bytes(record) == parquet
     back = pq.read_table(io.BytesIO(parquet))
     for name, values in whole.metrics.items():
         column = back.column(name).to_numpy().astype(float)

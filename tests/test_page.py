@@ -7,6 +7,7 @@ are in test_page_browser.py.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import os
 import shutil
@@ -479,6 +480,34 @@ def test_a_precise_answer_is_final_and_stops_the_next_round(client):
     runs = client.app.state.runs
     whatif = sim.load_scenario(BASE, ["fleet.buses.count=64"])
     assert max(k[2] + k[3] for k in runs.blocks if k[0] == digest(whatif)) == 300
+
+
+def test_a_block_done_before_its_request_awaits_it_is_counted_there():
+    """Two blocks finishing in the same turn of the event loop: the request gathering them
+    finds the second done before the future's own callback has booked it. It must still
+    count its replications as its own (the page's figures of what each answer ran)."""
+    scenario = sim.load_scenario("scenarios/workshop/random.toml")
+
+    async def race():
+        workers = Workers(1)  # not ready yet: the blocks stay queued, finished by hand
+        try:
+            runs = Runs(workers)
+            runs.plan(scenario, 2, 10, never)
+            runs.plan(scenario, 2, 20, never, 1)
+            for running in list(runs.running.values()):
+                first, n = running.key[2:]
+                workers.stop(running.task)  # out of the queue, then done as if it ran
+                running.task.future = asyncio.get_running_loop().create_future()
+                running.task.future.add_done_callback(functools.partial(runs._finished, running))
+                running.task.future.set_result((run_block(scenario, n, 2, first), 0.5, 0.5))
+            whole = runs.plan(scenario, 2, 20, never)  # both done, neither booked yet
+            got, ran, cpu = await runs.gather(whole)
+            return got.reps, ran, cpu, runs.unclaimed
+        finally:
+            workers.close()
+
+    reps, ran, cpu, unclaimed = asyncio.run(race())
+    assert (reps, ran, cpu, unclaimed) == (20, 20, 1.0, {})
 
 
 def test_blocks_from_the_cache_equal_one_run():

@@ -136,6 +136,30 @@ def test_moving_a_control_redraws_the_paired_answer(server, browser):
     assert not errors
 
 
+#: JavaScript: how many pixels of the chart's canvas are the what-if's median blue.
+BLUE = """() => {
+  const c = document.querySelector("#chart canvas");
+  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4)
+    if (Math.abs(d[i] - 8) + Math.abs(d[i + 1] - 81) + Math.abs(d[i + 2] - 156) < 40) n++;
+  return n;
+}"""
+
+
+def test_the_chart_is_drawn_when_the_first_answer_is_the_last(server, browser):
+    """A state all in the cache (the base, run when the page started) is answered at once
+    and finally: the chart is drawn from that one answer."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/?base=aleppo_2016&reps=1000")
+    got = ready(page, 1000)
+    assert got["final"] and len(page.evaluate("window.evacsimTimings")) == 1
+    assert page.evaluate(BLUE) > 200  # the median's line, a few hundred pixels long
+    assert not errors
+
+
 def test_a_url_restores_a_state(server, browser):
     page = browser.new_page()
     levers = "convoy.headway=1&ceasefire.before_checkpoint=%22turn_back%22&crossing.lanes=1"

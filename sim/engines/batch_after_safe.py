@@ -71,7 +71,7 @@ class BatchAfterSafe(BatchPart):
             return
         self.y_met[j] = True
         held = np.zeros((self.G, len(j)), dtype=np.int64)
-        queue = self.queue[:, :, j].sum(axis=1)
+        queue = self._waiting(j)
         held[list(self.y_held)] = queue[list(self.y_held)]
         self.books.record(j, "deal_releases", groups=held, note=deal.site)
         self.kick(j)

@@ -29,7 +29,7 @@ class BatchBooks:
         self.traced = np.isin(batch.rep, batch.traced_reps)
         self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
-        self.waiting = batch.queue.sum(axis=(0, 1))  # the people there at the start
+        self.waiting = batch.queue.sum(axis=1)  # the people there at the start
         self.arrived = self.waiting.copy()
         self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
         self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held
@@ -62,9 +62,12 @@ class BatchBooks:
         self.paused_hours = np.zeros(R)
         self.end = np.full(R, s.horizon)
         at = [m for m in s.milestones if m.at is not None]
-        self.timed = [
-            (m, np.zeros((G, R), dtype=np.int64), np.zeros(R, dtype=np.int64)) for m in at
-        ]
+        # per time milestone (stacked, so that an event updates them all at once): people
+        # evacuated by group and convoys received at or before it
+        self.timed_at = np.array([m.at for m in at], dtype=float)[:, None]  # (M, 1) hours
+        self.timed_groups = np.zeros((len(at), G, R), dtype=np.int64)
+        self.timed_convoys = np.zeros((len(at), R), dtype=np.int64)
+        self.timed = [(m, self.timed_groups[i], self.timed_convoys[i]) for i, m in enumerate(at)]
         self.people_departed = np.zeros(R, dtype=np.int64)  # less those turned back since
         self.people_crossed = np.zeros(R, dtype=np.int64)
         self.convoys_crossed = np.zeros(R, dtype=np.int64)
@@ -72,10 +75,8 @@ class BatchBooks:
         self.private_crossed = np.zeros(R, dtype=np.int64)
 
         # per time milestone: people and convoys departed (net), crossed, at or before it
-        def counts() -> np.ndarray:
-            return np.zeros(R, dtype=np.int64)
-
-        self.road = [(m, counts(), counts(), counts(), counts()) for m in at]
+        self.road_counts = np.zeros((4, len(at), R), dtype=np.int64)
+        self.road = [(m, *self.road_counts[:, i]) for i, m in enumerate(at)]
         self.counted = [
             (m, np.full((G, R), NAN), np.full(R, NAN))
             for m in s.milestones
@@ -85,12 +86,22 @@ class BatchBooks:
         self.gone: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
         self.evacuated_private = np.zeros(R, dtype=np.int64)
-        self.records = np.zeros(R, dtype=np.int64)  # receptions of convoys and columns
-        self.departed_at = np.zeros((0, R))  # per reception, for waits
-        self.manifests = np.zeros((0, R, G, batch.K), dtype=np.int32)
+        # the evacuated's (group, cohort) records, for waits: one array per reception event of
+        # its non-empty cells (replication, queue cell, hours departed, people); most
+        # of a convoy's (group, cohort) cells are empty, so none of those is kept
+        self.received: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self.hours = hours_grid(s)
+        # the hourly series: the counts (int32) stacked in one array, so that each pass
+        # fills all of them with one assignment, and ``suspended`` (uint8) apart
+        types = series_types(s)
+        self.crossers, self.leaving = s.crossers, s.leaving  # properties: read once
+        self.hourly_names = [name for name in types if name != "suspended"]
+        assert all(types[name] == np.int32 for name in self.hourly_names)
+        self.hourly = np.zeros((len(self.hourly_names), R, len(self.hours)), dtype=np.int32)
+        self.suspended_series = np.zeros((R, len(self.hours)), dtype=types["suspended"])
+        rows = dict(zip(self.hourly_names, self.hourly, strict=True))
         self.series: dict[str, np.ndarray] = {
-            name: np.zeros((R, len(self.hours)), dtype) for name, dtype in series_types(s).items()
+            name: self.suspended_series if name == "suspended" else rows[name] for name in types
         }
         self.next_hour = np.zeros(R, dtype=np.int64)
         # the crossing: vehicle passages by pool, and vehicles queueing for a lane
@@ -117,6 +128,8 @@ class BatchBooks:
 
         ``people`` defaults to the sum of ``groups``; the linked site's events give it alone.
         """
+        if not self.any_traced:  # most batches: nothing to look up
+            return
         traced = self.traced[idx]
         if not traced.any():
             return
@@ -134,7 +147,7 @@ class BatchBooks:
         self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
     ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
-        if self.traced[idx].any():
+        if self.any_traced and self.traced[idx].any():
             b = self.batch
             self.record(
                 idx,
@@ -222,13 +235,14 @@ class BatchBooks:
         self.crossing_vehicle_hours[j] += self.crossing_queued[j] * span[moved]
         self.crossing_since[j] = now[moved]
 
-    def _crossing_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        """The crossing's hourly series' current values for replications ``idx``."""
-        names = self.scenario.crossers
-        state = {"people_crossed": self.people_crossed[idx]}
-        state.update({f"crossed_{name}": self.crossed[i, idx] for i, name in enumerate(names)})
+    def _crossing_state(self, idx: np.ndarray) -> list[np.ndarray]:
+        """The crossing's hourly series' current values for replications ``idx``: people
+        past the checkpoint, passages by pool and private stream, then the queue for a
+        lane if there is a crossing."""
+        state = [self.people_crossed[idx]]
+        state += [self.crossed[i, idx] for i in range(len(self.crossers))]
         if self.batch.crossing_on:
-            state["crossing_queue"] = self.crossing_queued[idx]
+            state.append(self.crossing_queued[idx])
         return state
 
     # -- convoys and the ceasefire ----------------------------------------------------------
@@ -240,10 +254,7 @@ class BatchBooks:
         self.people_departed[idx] += people
         if not convoys:
             self.private_departed[idx] += people
-        for milestone, by_people, by_convoys, _, _ in self.road:
-            on = now <= milestone.at
-            by_people[idx[on]] += people[on]
-            by_convoys[idx[on]] += convoys
+        self._by_milestone(now, idx, people, convoys, 0)
 
     def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
         """Convoys (``convoys = 1``) or private columns (0) pass the checkpoint."""
@@ -252,10 +263,18 @@ class BatchBooks:
         self.convoys_crossed[idx] += convoys
         if not convoys:
             self.private_crossed[idx] += people
-        for milestone, _, _, by_people, by_convoys in self.road:
-            on = now <= milestone.at
-            by_people[idx[on]] += people[on]
-            by_convoys[idx[on]] += convoys
+        self._by_milestone(now, idx, people, convoys, 2)
+
+    def _by_milestone(
+        self, now: np.ndarray, idx: np.ndarray, people: np.ndarray, convoys: int, at: int
+    ) -> None:
+        """Count people and convoys in rows ``at`` and ``at + 1`` of ``road_counts``, for
+        each time milestone not yet past."""
+        if len(self.road):
+            on = now <= self.timed_at  # (M, n)
+            self.road_counts[at][:, idx] += on * people
+            if convoys:
+                self.road_counts[at + 1][:, idx] += on * convoys
 
     def departure(self, idx: np.ndarray) -> None:
         now = self.batch.now[idx]
@@ -274,8 +293,8 @@ class BatchBooks:
         first = n == 0
         self.first_convoy_people[idx[first]] = people[first]
         self.receptions[idx] += 1
-        for milestone, _, convoys in self.timed:
-            convoys[idx[now <= milestone.at]] += 1
+        if len(self.timed):
+            self.timed_convoys[:, idx] += now <= self.timed_at
         for milestone, by_group, at in self.counted:
             on = self.receptions[idx] == milestone.after_convoys
             by_group[:, idx[on]] = self.convoy_evacuated[:, idx[on]]
@@ -292,19 +311,12 @@ class BatchBooks:
         groups = b.c_groups[slot, :, idx].T  # (G, n)
         self.evacuated[:, idx] += groups
         self.aboard[idx] -= groups.sum(axis=0)
-        n = self.records[idx]
-        if n.max() >= len(self.departed_at):
-            more = max(8, len(self.departed_at))
-            self.departed_at = np.concatenate([self.departed_at, np.full((more, b.R), NAN)])
-            self.manifests = np.concatenate(
-                [self.manifests, np.zeros((more, *self.manifests.shape[1:]), dtype=np.int32)]
-            )
-        self.departed_at[n, idx] = b.c_departed[slot, idx]
-        self.manifests[n, idx] = b.c_manifest[slot, idx]
-        self.records[idx] += 1
-        for milestone, by_group, _ in self.timed:
-            on = now <= milestone.at
-            by_group[:, idx[on]] += groups[:, on]
+        manifest = b.c_manifest[slot, idx]  # (n, cells)
+        i, cell = np.nonzero(manifest)
+        self.received.append((idx[i], cell, b.c_departed[slot[i], idx[i]], manifest[i, cell]))
+        if len(self.timed):
+            on = now <= self.timed_at  # (M, n)
+            self.timed_groups[:, :, idx] += on[:, None, :] * groups[None]
         return groups
 
     def convoy_idle(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -331,28 +343,28 @@ class BatchBooks:
     def fill_series(self, idx: np.ndarray, t: np.ndarray) -> None:
         """Hours before ``t`` keep the state they end with: the current one."""
         limit = np.minimum(np.ceil(t), len(self.hours)).astype(np.int64)
-        b = self.batch
-        while True:
-            due = self.next_hour[idx] < limit
-            if not due.any():
-                return
-            j = idx[due]
-            h = self.next_hour[j]
-            self.series["suspended"][j, h] = ~b.active[j]
-            for name, values in self._hourly_state(j).items():
-                self.series[name][j, h] = values
-            self.next_hour[j] += 1
+        span = limit - self.next_hour[idx]
+        due = span > 0
+        if not due.any():
+            return
+        j, span = idx[due], span[due]
+        at = np.repeat(np.arange(len(j)), span)  # each hour due: its replication's place in j
+        rows = j[at]
+        hours = self.next_hour[rows] + np.arange(len(at)) - np.repeat(np.cumsum(span) - span, span)
+        self.hourly[:, rows, hours] = self._hourly_state(j)[:, at]
+        self.suspended_series[rows, hours] = ~self.batch.active[j][at]
+        self.next_hour[j] = limit[due]
 
-    def _hourly_state(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        """The current values of every hourly series but ``suspended``, for ``idx``."""
-        state = {"evacuated": self.batch.evacuated[idx], "waiting": self.waiting[idx]}
-        if self.scenario.leaving:
-            for g, group in enumerate(self.scenario.groups):
-                state[f"evacuated_{group.name}"] = self.evacuated[g, idx]
-            state["left"] = self.left[idx]
-        if self.scenario.crossers:
-            state.update(self._crossing_state(idx))
-        return state
+    def _hourly_state(self, idx: np.ndarray) -> np.ndarray:
+        """The current values of every hourly series but ``suspended``, for ``idx``: shape
+        (series, n), in the order of ``hourly_names``."""
+        state = [self.batch.evacuated[idx], self.waiting[idx]]
+        if self.leaving:
+            state += [self.evacuated[g, idx] for g in range(self.batch.G)]
+            state.append(self.left[idx])
+        if self.crossers:
+            state += self._crossing_state(idx)
+        return np.stack(state)
 
     def finish(self, idx: np.ndarray) -> None:
         """Close the books of replications that have reached their end."""
@@ -369,14 +381,15 @@ class BatchBooks:
         hours = self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
         state = self._hourly_state(idx)
-        if self.scenario.crossers:
+        if self.crossers:
             self._accrue_crossing(idx, end)
-        for name, values in state.items():
-            self.series[name][idx] = np.where(late, values[:, None], self.series[name][idx])
+        self.hourly[:, idx] = np.where(late[None], state[:, :, None], self.hourly[:, idx])
         still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
-        self.series["suspended"][idx] = np.where(late, still, self.series["suspended"][idx])
+        self.suspended_series[idx] = np.where(late, still, self.suspended_series[idx])
         # vehicles still out count as busy to the end, in the order their convoys formed
-        number = np.where(b.c_number[:, idx] >= 0, b.c_number[:, idx], np.iinfo(np.int64).max)
+        number = np.where(
+            b.c_number.take(idx, axis=1) >= 0, b.c_number.take(idx, axis=1), np.iinfo(np.int64).max
+        )
         order = np.argsort(number, axis=0)
         extra = np.zeros(len(idx))
         cols = np.arange(len(idx))
@@ -425,10 +438,10 @@ class BatchBooks:
         m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
         for g, name in enumerate(groups):
             evacuated = self._evacuated_waits(g)
-            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(*evacuated)
+            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(b.R, *evacuated)
             censored = self._censored_waits(g, *evacuated)
             mean, p95 = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
-            m[mean], m[p95] = wait_summary(*censored)
+            m[mean], m[p95] = wait_summary(b.R, *censored)
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
@@ -481,41 +494,41 @@ class BatchBooks:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}
 
-    def _evacuated_waits(self, g: int) -> tuple[np.ndarray, np.ndarray]:
-        """Waits (hours) and people of group ``g``'s evacuated, one row per replication:
-        its (convoy, cohort) records."""
+    def _evacuated_waits(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Records of group ``g``'s evacuated: replication, wait (hours) and people of each
+        non-empty (convoy, cohort) record."""
         b = self.batch
-        cohorts = 1 + len(self.scenario.groups[g].arrivals)
-        starts = b.cohort_times[g, :cohorts]
-        waits = (self.departed_at.T[:, :, None] - starts[None, None, :]).reshape(b.R, -1)
-        people = self.manifests[:, :, g, :cohorts].transpose(1, 0, 2).reshape(b.R, -1)
-        return waits, people
+        if not self.received:
+            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
+        rows, cells, departed, people = (
+            np.concatenate(x) for x in zip(*self.received, strict=True)
+        )
+        self.received = [(rows, cells, departed, people)]  # joined once for every group
+        mine = b.cell_group[cells] == g
+        waits = departed[mine] - b.cell_time[cells[mine]]
+        return rows[mine], waits, people[mine]
 
     def _censored_waits(
-        self, g: int, waits: np.ndarray, people: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, g: int, rows: np.ndarray, waits: np.ndarray, people: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The evacuated's records, and those of group ``g``'s people who gave up (wait until
         then) or are not out at the end: at the pickup or turned back (wait until the end),
         or on a convoy on its way (wait until it left)."""
         b = self.batch
-        cohorts = 1 + len(self.scenario.groups[g].arrivals)
-        starts = b.cohort_times[g, :cohorts]
+        cells = b.group_cells[g]
+        starts = b.cell_time[cells]
         so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
-        parts_w, parts_n = [waits, so_far], [people, b.queue[g, :cohorts].T]
+        parts = [(rows, waits, people), _records(so_far, b.queue[:, cells])]
         for group, reps, n, wait in self.gone:
             if group == g:
-                column_n, column_w = np.zeros((b.R, 1), dtype=np.int64), np.zeros((b.R, 1))
-                column_n[reps, 0], column_w[reps, 0] = n, wait
-                parts_n.append(column_n)
-                parts_w.append(column_w)
+                parts.append((reps, wait, n))
         aboard = (b.c_number >= 0) & ~np.isin(b.c_stage, (UNLOADING, RETURNING))  # (slots, R)
         on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
         left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
         slot_w = np.where(on_way[:, :, None], left, so_far[None])
-        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, g, :cohorts], 0)
-        parts_w.append(slot_w.transpose(1, 0, 2).reshape(b.R, -1))
-        parts_n.append(slot_n.transpose(1, 0, 2).reshape(b.R, -1))
-        return np.concatenate(parts_w, axis=1), np.concatenate(parts_n, axis=1)
+        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, cells], 0)
+        parts.append(_records(slot_w.transpose(1, 0, 2), slot_n.transpose(1, 0, 2)))
+        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
 
     def gave_up(
         self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray
@@ -528,31 +541,46 @@ class BatchBooks:
             self.gone.append((int(g), idx[on], n[on], wait[on]))
 
 
-def wait_summary(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and 95th percentile wait per replication, hours, from records of (wait, people)
-    per row; NaN where nobody.
+def _records(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Records (replication, wait, people) of the cells of ``(R, ...)`` arrays that hold
+    people."""
+    has = people.reshape(len(people), -1) > 0
+    rows, cols = np.nonzero(has)
+    return (
+        rows,
+        waits.reshape(len(waits), -1)[rows, cols],
+        people.reshape(len(people), -1)[rows, cols],
+    )
 
-    As :func:`sim.engines.ledger.wait_summary`: records sorted by (wait, people), the mean a
-    running sum in that order (to the same bits), the 95th percentile the smallest wait
-    95% of the people do not exceed. Records of nobody count for nothing, so each row's
-    others are moved to its front first and only those are sorted (most records are empty:
-    a convoy carries few of a group's cohorts).
+
+def wait_summary(
+    R: int, rows: np.ndarray, waits: np.ndarray, people: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and 95th percentile wait per replication, hours, from records of (wait, people)
+    of replications ``rows`` (of ``R``); NaN where nobody.
+
+    As :func:`sim.engines.ledger.wait_summary`: each replication's records sorted by
+    (wait, people), the mean a running sum in that order (to the same bits), the 95th
+    percentile the smallest wait 95% of the people do not exceed. Records of nobody count
+    for nothing and are dropped first; the others are laid out one row per replication
+    (padded with empty records, last once sorted, which add 0.0) and sorted row by row.
     """
-    R = len(waits)
     has = people > 0
-    counts = has.sum(axis=1)
-    width = int(counts.max(initial=0))
-    if not width:  # nobody in any replication
+    rows, w, n = rows[has], waits[has], people[has]
+    if not len(rows):  # nobody in any replication
         return np.full(R, NAN), np.full(R, NAN)
-    rows, cols = np.nonzero(has)  # row by row, in order
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    counts = np.bincount(rows, minlength=R)
     at = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    w = np.full((R, width), np.inf)
-    n = np.zeros((R, width), dtype=people.dtype)
-    w[rows, at] = waits[rows, cols]
-    n[rows, at] = people[rows, cols]
-    order = np.lexsort((n, w), axis=1)
-    w = np.take_along_axis(w, order, 1)
-    n = np.take_along_axis(n, order, 1)
+    width = int(counts.max())
+    w_ = np.full((R, width), np.inf)
+    n_ = np.zeros((R, width), dtype=n.dtype)
+    w_[rows, at] = w[order]
+    n_[rows, at] = n[order]
+    order = np.lexsort((n_, w_), axis=1)
+    w = np.take_along_axis(w_, order, 1)
+    n = np.take_along_axis(n_, order, 1)
     total = n.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         spent = np.cumsum(np.where(n > 0, w * n, 0.0), axis=1)[:, -1]

@@ -107,8 +107,10 @@ class BatchCeasefire(BatchPart):
             self.breach_due[a] = INF
         self.resume_due[j] = self.until[j]
         if self.turn_back_mode:
-            stage = self.c_stage[:, j]
-            hit = np.isin(stage, BEFORE_CHECKPOINT) & (self.c_private[:, j] < 0)  # convoys only
+            stage = self.c_stage.take(j, axis=1)
+            hit = np.isin(stage, BEFORE_CHECKPOINT) & (
+                self.c_private.take(j, axis=1) < 0
+            )  # convoys only
             if exclude_slot is not None:
                 hit[exclude_slot[was_active], np.arange(len(j))] = False
             self.deferred.append((hit, j))
@@ -149,12 +151,14 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_resumes")
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
-        held = np.isin(self.c_stage[:, j], (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)) & (
-            self.c_next[:, j] > self.now[j]
-        )
+        held = np.isin(
+            self.c_stage.take(j, axis=1), (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)
+        ) & (self.c_next.take(j, axis=1) > self.now[j])
         if held.any():
             order = np.argsort(
-                np.where(held, self.c_hold_seq[:, j], np.iinfo(np.int64).max), axis=0, kind="stable"
+                np.where(held, self.c_hold_seq.take(j, axis=1), np.iinfo(np.int64).max),
+                axis=0,
+                kind="stable",
             )
             for rank in range(held.sum(0).max()):
                 slot = order[rank]

@@ -42,6 +42,7 @@ class BatchConvoys(BatchPart):
     def _convoy(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Each convoy whose timer fired takes its next step."""
         stage = self.c_stage[slot, idx]
+        present = np.bincount(stage, minlength=TURNING_BACK + 1)  # steps due, by stage
         for code, step in (
             (LOADING, self._at_pickup),
             (HELD_PICKUP, self._held_at_pickup),
@@ -53,14 +54,14 @@ class BatchConvoys(BatchPart):
             (RETURNING, self._returned),
             (TURNING_BACK, self._back_at_pickup),
         ):
-            here = stage == code
-            if here.any():
+            if present[code]:
+                here = stage == code
                 step(slot[here], idx[here])
-        exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
-        if exchange.any():
+        if present[BRIDGE_CROSSES:PRIVATE_TO_CHECKPOINT].any():
+            exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
             self._exchange_step(slot[exchange], idx[exchange])
-        private = stage >= PRIVATE_TO_CHECKPOINT
-        if private.any():
+        if present[PRIVATE_TO_CHECKPOINT:].any():
+            private = stage >= PRIVATE_TO_CHECKPOINT
             self._private_step(slot[private], idx[private])
 
     def _at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -93,10 +94,12 @@ class BatchConvoys(BatchPart):
     def _leave_corridor(self, idx: np.ndarray) -> None:
         """A convoy is off the road: a loaded convoy waiting for room may leave."""
         self.in_corridor[idx] -= 1
-        waiting = self.c_stage[:, idx] == WAITING_ROOM
+        waiting = self.c_stage.take(idx, axis=1) == WAITING_ROOM
         has = waiting.any(axis=0)
         if has.any():
-            first = np.where(waiting, self.c_room[:, idx], np.iinfo(np.int64).max).argmin(axis=0)
+            first = np.where(waiting, self.c_room.take(idx, axis=1), np.iinfo(np.int64).max).argmin(
+                axis=0
+            )
             slot, j = first[has], idx[has]
             self.c_stage[slot, j] = LOADING
             self.c_next[slot, j] = self.now[j]
@@ -251,7 +254,7 @@ class BatchConvoys(BatchPart):
         self._set_timer(slot, idx, now + travelled, TURNING_BACK)
 
     def _back_at_pickup(self, slot: np.ndarray, idx: np.ndarray) -> None:
-        self.queue[:, :, idx] += self.c_manifest[slot, idx].transpose(1, 2, 0)
+        self.queue[idx] += self.c_manifest[slot, idx]
         self.books.change_waiting(idx, self.c_people[slot, idx], boarding=True)
         departed = ~np.isnan(self.c_departed[slot, idx])
         self._leave_corridor(idx[departed])
@@ -317,7 +320,7 @@ class BatchConvoys(BatchPart):
             instant = (self.resume_due[idx] == self.now[idx]) & hit.any(axis=0)
             if instant.any():
                 self._resume(idx[instant])
-            number = np.where(hit, self.c_number[:, idx], np.iinfo(np.int64).max)
+            number = np.where(hit, self.c_number.take(idx, axis=1), np.iinfo(np.int64).max)
             order = np.argsort(number, axis=0, kind="stable")
             for rank in range(hit.sum(0).max(initial=0)):
                 slot = order[rank]

@@ -94,12 +94,12 @@ class BatchCrossing(BatchPart):
     def _start_first(self, idx: np.ndarray) -> np.ndarray:
         """Where a lane is free and a convoy queues, the first convoy queueing takes the
         lane and starts its inspection; the replications where one did."""
-        queued = self.c_stage[:, idx] == CROSSING_QUEUE
+        queued = self.c_stage.take(idx, axis=1) == CROSSING_QUEUE
         turn = queued.any(axis=0) & (self.lanes_busy[idx] < pick(self.lanes, idx))
         if not turn.any():
             return idx[turn]
         j = idx[turn]
-        first = np.where(queued[:, turn], self.c_ticket[:, j], LAST).argmin(axis=0)
+        first = np.where(queued[:, turn], self.c_ticket.take(j, axis=1), LAST).argmin(axis=0)
         self.lanes_busy[j] += 1
         self.c_lane[first, j] = True
         self.books.change_crossing_queue(j, -self._size(first, j))
@@ -121,5 +121,5 @@ class BatchCrossing(BatchPart):
 
     def _crossed(self, slot: np.ndarray, idx: np.ndarray) -> None:
         """Convoys' or columns' vehicles are past the checkpoint."""
-        if self.scenario.crossers:
+        if self.books.crossers:
             self.books.passes_crossing(slot, idx)

@@ -307,10 +307,10 @@ class BatchExchange(BatchPart):
         side's in the order they came."""
         cols = np.arange(len(j))
         for side, stage in enumerate((BRIDGE, LINKED_AT_BRIDGE)):
-            waiting = self.c_stage[:, j] == stage
+            waiting = self.c_stage.take(j, axis=1) == stage
             if not waiting.any():
                 continue
-            rank = self.c_bridge[:, j]
+            rank = self.c_bridge.take(j, axis=1)
             if side == 0:
                 batch = self.pairing.batch_here(rank)
             else:

@@ -65,6 +65,10 @@ class BatchPart(BatchState, ABC):
         """Decide about a convoy after this instant's events."""
 
     @abstractmethod
+    def _waiting(self, idx: np.ndarray) -> np.ndarray:
+        """People waiting per group in replications ``idx``, shape (G, n)."""
+
+    @abstractmethod
     def _make_idle(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` wait at the pickup."""
 

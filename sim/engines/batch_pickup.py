@@ -50,7 +50,7 @@ class BatchPickup(BatchPart):
         if people.any():
             j, g, k = idx[people], who[people], cohort[people]
             m = self.arrival_people[event[people], j]
-            self.queue[g, k, j] += m
+            self.queue[j, self.group_start[g] + k] += m
             self.books.change_waiting(j, m, boarding=False)
             groups = np.zeros((self.G, len(j)), dtype=np.int64)
             groups[g, np.arange(len(j))] = m
@@ -99,7 +99,7 @@ class BatchPickup(BatchPart):
         idx = idx[may]
         if not len(idx):
             return
-        everyone = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        everyone = self._waiting(idx)
         waiting = self._boardable(everyone, idx)
         seated, vehicles = self._allocate(waiting, idx, place)
         if waiting is not everyone and self.books.any_traced:  # who would have boarded
@@ -122,7 +122,9 @@ class BatchPickup(BatchPart):
         few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
         if short.any():
             j = idx[short]
-            since = np.where(vehicles[:, short] > 0, self.idle_since[:, j], INF).min(axis=0)
+            since = np.where(vehicles[:, short] > 0, self.idle_since.take(j, axis=1), INF).min(
+                axis=0
+            )
             deadline = since + self.max_wait[j]
             wait = self.now[j] < deadline
             later = wait & np.isfinite(deadline)
@@ -173,7 +175,7 @@ class BatchPickup(BatchPart):
     def _could_board(self, idx: np.ndarray, place: int | None = None) -> np.ndarray:
         """Someone waiting has a seat in the idle vehicles (of loading place ``place``, or
         anywhere), per replication of ``idx``."""
-        waiting = self._boardable(self.queue[:, :, idx].sum(axis=1), idx)
+        waiting = self._boardable(self._waiting(idx), idx)
         seated, _ = self._allocate(waiting, idx, place)
         return seated.sum(axis=(0, 1)) > 0
 
@@ -184,13 +186,28 @@ class BatchPickup(BatchPart):
             t = t[self._could_board(t)]
             self._wait(t, np.full(len(t), WHY[SUSPENDED]))
 
+    def _waiting(self, idx: np.ndarray) -> np.ndarray:
+        """People waiting per group in replications ``idx``, shape (G, n)."""
+        by_group = np.add.reduceat(self.queue[idx], self.group_start, axis=1)
+        return np.ascontiguousarray(by_group.T)
+
+    def _first_come(self, queue: np.ndarray, take: np.ndarray) -> np.ndarray:
+        """Of ``queue`` (rows of replications, ``(n, cells)``), the ``take`` people of each
+        group (``(G, n)``) who came first: shape (n, cells)."""
+        manifest = np.zeros_like(queue)
+        for g, cells in enumerate(self.group_cells):
+            q = queue[:, cells]
+            before = np.cumsum(q, axis=1) - q
+            manifest[:, cells] = np.clip(take[g][:, None] - before, 0, q)
+        return manifest
+
     def _allocate(
         self, waiting: np.ndarray, idx: np.ndarray, place: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Seats by group and pool, and vehicles by pool (:func:`~sim.model.boarding.allocate`),
         in the idle vehicles of loading place ``place`` (None: of every place)."""
-        capacity = self.capacity[:, idx]
-        free = np.minimum(self.idle[:, idx], self.per_convoy[:, idx]) * capacity
+        capacity = self.capacity.take(idx, axis=1)
+        free = np.minimum(self.idle.take(idx, axis=1), self.per_convoy.take(idx, axis=1)) * capacity
         if place is not None and len(self.places) > 1:
             free[~self.place_pools[place]] = 0
         seated = np.zeros((self.G, self.P, len(idx)), dtype=np.int64)
@@ -212,11 +229,9 @@ class BatchPickup(BatchPart):
         few: np.ndarray,
         place: int,
     ) -> None:
-        take = seated.sum(axis=1)  # (G, n)
-        queue = self.queue[:, :, idx]
-        before = np.cumsum(queue, axis=1) - queue
-        manifest = np.clip(take[:, None, :] - before, 0, queue)  # first come, first served
-        self.queue[:, :, idx] -= manifest
+        queue = self.queue[idx]
+        manifest = self._first_come(queue, seated.sum(axis=1))  # first come, first served
+        self.queue[idx] = queue - manifest
         self.idle[:, idx] -= vehicles
         slot = self._free_slot(idx)
         self.c_number[slot, idx] = self.convoys[idx]
@@ -224,10 +239,10 @@ class BatchPickup(BatchPart):
         self.loading[place, idx] = True
         self.c_place[slot, idx] = place
         self.c_vehicles[slot, :, idx] = vehicles.T
-        self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
-        groups = manifest.sum(axis=1)
-        self.c_groups[slot, :, idx] = groups.T
-        self.c_people[slot, idx] = groups.sum(axis=0)
+        self.c_manifest[slot, idx] = manifest
+        groups = np.add.reduceat(manifest, self.group_start, axis=1)  # (n, G)
+        self.c_groups[slot, :, idx] = groups
+        self.c_people[slot, idx] = groups.sum(axis=1)
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
@@ -249,8 +264,8 @@ class BatchPickup(BatchPart):
         )
 
     def _free_slot(self, idx: np.ndarray) -> np.ndarray:
-        free = self.c_number[:, idx] < 0
+        free = self.c_number.take(idx, axis=1) < 0
         if not free.any(axis=0).all():
             self._grow_slots(2 * self.slots)
-            free = self.c_number[:, idx] < 0
+            free = self.c_number.take(idx, axis=1) < 0
         return free.argmax(axis=0)

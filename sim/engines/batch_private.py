@@ -58,7 +58,7 @@ class BatchPrivate(BatchPart):
 
     def _private_resume(self, idx: np.ndarray) -> None:
         """The ceasefire resumes: columns that fell due meanwhile leave, in order."""
-        if not len(self.column_order) or not self.column_pending[:, idx].any():
+        if not len(self.column_order) or not self.column_pending.take(idx, axis=1).any():
             return
         for k in self.column_order:
             due = self.column_pending[k, idx]
@@ -115,7 +115,7 @@ class BatchPrivate(BatchPart):
         self.column_open[column, idx] = False
         self._drop_seats()
         free = seats[:, -1].copy()
-        everyone = self.queue[:, :, idx].sum(axis=1)  # (G, n)
+        everyone = self._waiting(idx)
         may = self._boardable(everyone, idx)  # an exchange's clause may hold groups back
         held = may is not everyone
         if held and self.books.any_traced:  # who would have gone but for it
@@ -126,35 +126,34 @@ class BatchPrivate(BatchPart):
                     would[g, on] = np.minimum(everyone[g, on], left[on])
                     left[on] -= would[g, on]
             self._note_held(idx, would)
-        manifest = np.zeros((self.G, self.K, len(idx)), dtype=np.int64)
+        manifest = np.zeros((len(idx), self.queue.shape[1]), dtype=np.int64)
         for k in np.unique(stream):
             on_k = np.flatnonzero(stream == k)
             for g in self.column_takes[k]:
                 on = on_k[may[g, on_k] > 0] if held else on_k  # held back: nobody of g boards
-                j = idx[on]
-                queue = self.queue[g, :, j].T  # (K, n)
-                take = np.minimum(queue.sum(axis=0), free[on])
-                before = np.cumsum(queue, axis=0) - queue
-                manifest[g][:, on] = np.clip(take[None, :] - before, 0, queue)
+                cells = self.group_cells[g]
+                queue = self.queue[idx[on], cells]  # (n, cohorts)
+                take = np.minimum(queue.sum(axis=1), free[on])
+                before = np.cumsum(queue, axis=1) - queue
+                manifest[on, cells] = np.clip(take[:, None] - before, 0, queue)
                 free[on] -= take
-        taken = manifest.sum(axis=(0, 1))
+        taken = manifest.sum(axis=1)
         go = taken > 0
         if not go.any():
             return
         idx, manifest, taken, column, stream = (
-            x[..., go] if x.ndim == 3 else x[go] for x in (idx, manifest, taken, column, stream)
+            x[go] for x in (idx, manifest, taken, column, stream)
         )
         used = (seats[go] < taken[:, None]).sum(axis=1) + 1
-        self.queue[:, :, idx] -= manifest
+        self.queue[idx] -= manifest
         slot = self._free_slot(idx)
         now = self.now[idx]
         self.c_number[slot, idx] = column
         self.c_private[slot, idx] = stream
         self.c_private_n[slot, idx] = used
         self.c_vehicles[slot, :, idx] = 0
-        self.c_manifest[slot, idx] = manifest.transpose(2, 0, 1)
-        groups = manifest.sum(axis=1)
-        self.c_groups[slot, :, idx] = groups.T
+        self.c_manifest[slot, idx] = manifest
+        self.c_groups[slot, :, idx] = np.add.reduceat(manifest, self.group_start, axis=1)
         self.c_people[slot, idx] = taken
         self.c_formed[slot, idx] = now
         self.c_departed[slot, idx] = now

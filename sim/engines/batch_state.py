@@ -42,6 +42,11 @@ class BatchState:
     P: int  # vehicle pools
     K: int  # cohorts per group: the people there at the start, then each arrival batch
     cohort_times: np.ndarray  # (G, K) hours each cohort reaches the pickup
+    # the queue's cells, one per real (group, cohort): a replication's row is contiguous
+    group_start: np.ndarray  # (G,) each group's first cell
+    group_cells: tuple[slice, ...]  # per group, its cells (its cohorts in order)
+    cell_group: np.ndarray  # (cells,) the group of each cell
+    cell_time: np.ndarray  # (cells,) hours each cell's cohort reaches the pickup
     order: tuple[int, ...]  # groups in boarding order
     carriers: tuple[tuple[int, ...], ...]  # per group, the pools that may carry it
     people: np.ndarray  # (R,) everyone who ever reaches the pickup
@@ -65,7 +70,7 @@ class BatchState:
     arrival_next: np.ndarray  # (R,) index of the next arrival
 
     # -- the pickup (batch_pickup.py) ---------------------------------------------------------
-    queue: np.ndarray  # (G, K, R) people waiting, by cohort
+    queue: np.ndarray  # (R, cells) people waiting, by group and cohort
     idle: np.ndarray  # (P, R) vehicles at the pickup
     idle_since: np.ndarray  # (P, R) hours since the pool has had an idle vehicle
     places: tuple[tuple[int, ...], ...]  # pools by loading place
@@ -89,7 +94,7 @@ class BatchState:
     c_next: np.ndarray  # (slots, R) hours of its next event
     c_seq: np.ndarray  # (slots, R) creation order of that timer
     c_vehicles: np.ndarray  # (slots, P, R)
-    c_manifest: np.ndarray  # (slots, R, G, K) people aboard by group and cohort
+    c_manifest: np.ndarray  # (slots, R, cells) people aboard by group and cohort
     c_groups: np.ndarray  # (slots, G, R) people aboard by group
     c_people: np.ndarray  # (slots, R)
     c_formed: np.ndarray  # (slots, R) hours

@@ -145,9 +145,10 @@ class BatchTimetable(BatchPart):
         for name, _ in period.send_home:
             g = groups[name]
             share = number(f"send_home.{name}")
-            gone = np.floor(share * self.queue[g][:, idx]).astype(np.int64)  # (K, n)
-            self.queue[g][:, idx] -= gone
-            for k in range(self.K):  # their waits, for the censored waits
+            cells = self.group_cells[g]
+            gone = np.floor(share * self.queue[idx, cells].T).astype(np.int64)  # (cohorts, n)
+            self.queue[idx, cells] -= gone.T
+            for k in range(len(gone)):  # their waits, for the censored waits
                 on = gone[k] > 0
                 if on.any():
                     cohort = np.full(on.sum(), k)
@@ -160,13 +161,14 @@ class BatchTimetable(BatchPart):
         self._cleared_by_leaving(idx[sent > 0])
 
     def _give_up(self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray) -> None:
-        waiting = self.queue[group, cohort, idx]
+        cell = self.group_start[group] + cohort
+        waiting = self.queue[idx, cell]
         n = np.floor(self.leave_share[group, idx] * waiting).astype(np.int64)
         some = n > 0
         if not some.any():
             return
         j, g, k, n = idx[some], group[some], cohort[some], n[some]
-        self.queue[g, k, j] -= n
+        self.queue[j, cell[some]] -= n
         self._leave(j, g, n, GAVE_UP)
         self.books.gave_up(j, g, k, n)
         self._cleared_by_leaving(j)

@@ -43,6 +43,7 @@ from sim.model.variates import Variates
 from sim.outputs.records import Replications
 
 INF = np.inf
+LAST = np.iinfo(np.int64).max
 
 
 class Batch(
@@ -78,15 +79,22 @@ class Batch(
         cohorts = [[0.0] + [t for t, _ in g.arrivals] for g in s.groups]
         self.K = K = max(len(c) for c in cohorts)
         self.cohort_times = np.array([c + [0.0] * (K - len(c)) for c in cohorts])  # (G, K)
+        # the queue's cells: one per real (group, cohort), each group's cohorts side by side
+        sizes = [len(c) for c in cohorts]
+        self.group_start = np.cumsum([0] + sizes[:-1])
+        starts = zip(self.group_start.tolist(), sizes, strict=True)
+        self.group_cells = tuple(slice(a, a + n) for a, n in starts)
+        self.cell_group = np.repeat(np.arange(G), sizes)
+        self.cell_time = np.concatenate(cohorts)
         self.order = s.boarding_order
         self.carriers = s.carriers
         self._pool_params(params)
         self._dists(params)
         self._rules_start(params)
         self.now = np.zeros(R)
-        self.queue = np.zeros((G, K, R), dtype=np.int64)
+        self.queue = np.zeros((R, len(self.cell_time)), dtype=np.int64)
         for g, group in enumerate(s.groups):
-            self.queue[g, 0, :] = params[f"population.{group.name}.count"]
+            self.queue[:, self.group_start[g]] = params[f"population.{group.name}.count"]
         self.idle = np.zeros((P, R), dtype=np.int64)
         self.idle_since = np.full((P, R), INF)
         self.places = s.loading_places
@@ -101,7 +109,7 @@ class Batch(
         self.last_departure = np.full((L, R), -INF)
         self.convoys = np.zeros(R, dtype=np.int64)
         self.evacuated = np.zeros(R, dtype=np.int64)
-        self.people = self.queue[:, 0, :].sum(axis=0) + sum(
+        self.people = self.queue[:, self.group_start].sum(axis=1) + sum(
             sum(np.broadcast_to(n, (R,)) for n in counts) for counts in params.arrivals
         )  # everyone who ever reaches the pickup, per replication
         self.seq = np.zeros(R, dtype=np.int64)  # timers created: ties go to the oldest
@@ -193,7 +201,7 @@ class Batch(
 
     def _grow_slots(self, slots: int) -> None:
         """Room for ``slots`` convoys in flight per replication."""
-        R, G, K, P, old = self.R, self.G, self.K, self.P, self.slots
+        R, G, P, old = self.R, self.G, self.P, self.slots
 
         def grow(name: str, shape: tuple, fill, dtype) -> None:
             fresh = np.full((slots - old, *shape), fill, dtype=dtype)
@@ -205,7 +213,7 @@ class Batch(
         grow("c_next", (R,), INF, float)
         grow("c_seq", (R,), 0, np.int64)
         grow("c_vehicles", (P, R), 0, np.int64)
-        grow("c_manifest", (R, G, K), 0, np.int32)  # a replication's block is contiguous
+        grow("c_manifest", (R, len(self.cell_time)), 0, np.int32)  # a replication's row
         grow("c_groups", (G, R), 0, np.int64)
         grow("c_people", (R,), 0, np.int64)
         grow("c_formed", (R,), 0.0, float)
@@ -297,7 +305,7 @@ class Batch(
         )
         arrival = self.arrival_times[self.arrival_next[idx], idx]
         normal = np.minimum(
-            np.minimum(arrival, self.c_next[:, idx].min(axis=0)), self.linked_due[idx]
+            np.minimum(arrival, self.c_next.take(idx, axis=1).min(axis=0)), self.linked_due[idx]
         )
         return urgent, arrival, normal
 
@@ -357,9 +365,9 @@ class Batch(
                 moving = ~arriving
                 if moving.any():
                     jj = j[moving]
-                    times = self.c_next[:, jj]  # an arrival may have added slots
+                    times = self.c_next.take(jj, axis=1)  # an arrival may have added slots
                     tie = times == t[is_normal][moving]
-                    seqs = np.where(tie, self.c_seq[:, jj], np.iinfo(np.int64).max)
+                    seqs = np.where(tie, self.c_seq.take(jj, axis=1), LAST)
                     # the linked site's timer goes first if it is due and older
                     linked = (self.linked_due[jj] == self.now[jj]) & (
                         self.linked_seq[jj] < seqs.min(axis=0)

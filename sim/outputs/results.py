@@ -89,19 +89,24 @@ def replications_csv(result: RunRecord) -> str:
     return csv_text(["rep", *names], rows)
 
 
-def replications_table(result: RunRecord) -> tuple[str, bytes]:
-    """The per-replication table's file name and bytes: CSV up to ``CSV_UP_TO``
-    replications, Parquet above (column ``rep``, then one per metric)."""
+def write_replications(result: RunRecord, folder: Path) -> str:
+    """Write the per-replication table into ``folder``; return its file name:
+    ``replications.csv`` up to ``CSV_UP_TO`` replications, ``replications.parquet`` above
+    (column ``rep``, then one per metric)."""
     if result.reps <= CSV_UP_TO:
-        return "replications.csv", replications_csv(result).encode("utf-8")
-    return "replications.parquet", replications_parquet(result)
+        (folder / "replications.csv").write_text(replications_csv(result), encoding="utf-8")
+        return "replications.csv"
+    with open(folder / "replications.parquet", "wb") as file:
+        write_parquet(result, file)
+    return "replications.parquet"
 
 
-def replications_parquet(result: RunRecord) -> bytes:
-    """One row per replication as Parquet: ``rep``, then each metric, those that count
-    people, convoys or events as 64-bit integers and the others as 64-bit floats; a metric
-    undefined in a replication (``nan`` in memory and in the CSV) is null. Row groups of
-    ``ROW_GROUP`` rows; no timestamp is stored: the same run gives the same bytes."""
+def write_parquet(result: RunRecord, file: BinaryIO) -> None:
+    """One row per replication as Parquet, written to ``file`` row group by row group:
+    ``rep``, then each metric, those that count people, convoys or events as 64-bit
+    integers and the others as 64-bit floats; a metric undefined in a replication (``nan``
+    in memory and in the CSV) is null. Row groups of ``ROW_GROUP`` rows; no timestamp is
+    stored: the same run gives the same bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -111,8 +116,7 @@ def replications_parquet(result: RunRecord) -> bytes:
     schema = pa.schema(
         [("rep", pa.int64())] + [(n, pa.int64() if n in counts else pa.float64()) for n in names]
     )
-    buffer = io.BytesIO()
-    with pq.ParquetWriter(buffer, schema, **PARQUET) as writer:
+    with pq.ParquetWriter(file, schema, **PARQUET) as writer:
         for start in range(0, result.reps, ROW_GROUP):
             stop = min(start + ROW_GROUP, result.reps)
             columns = [pa.array(np.arange(start, stop, dtype=np.int64))]
@@ -120,7 +124,6 @@ def replications_parquet(result: RunRecord) -> bytes:
                 values = _rows(metrics, name, start, stop)
                 columns.append(_parquet_column(pa, name, values, name in counts))
             writer.write_table(pa.Table.from_arrays(columns, schema=schema), ROW_GROUP)
-    return buffer.getvalue()
 
 
 def _rows(metrics: Mapping[str, np.ndarray], name: str, start: int, stop: int) -> np.ndarray:
@@ -364,8 +367,7 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     The figures and ``report.html`` are views of the same run, drawn beside these by
     :meth:`sim.studies.runner.RunResult.save`.
     """
-    table, data = replications_table(result)
-    (folder / table).write_bytes(data)
+    write_replications(result, folder)
     files = {
         "summary.csv": summary_csv(list(result.summaries.values())),
         "timeseries.csv": timeseries_csv(result),

@@ -68,6 +68,7 @@ class Running:
     task: Task
     family: str = ""
     wanted: list[Callable[[], bool]] = field(default_factory=list)
+    booked: bool = False  # its outcome is in the cache and the counts
 
 
 @dataclass
@@ -183,6 +184,9 @@ class Runs:
                     block, *_ = await asyncio.shield(item.task.future)
                 except Stopped:
                     raise Cancelled from None
+                # a block done before this await returns at once, maybe before the future's
+                # own callback ran: book it now, so its replications are counted here
+                self._finished(item, item.task.future)
             else:
                 block = item
             if key in self.unclaimed:
@@ -222,6 +226,9 @@ class Runs:
         return len(unwanted)
 
     def _finished(self, running: Running, future: asyncio.Future) -> None:
+        if running.booked:
+            return
+        running.booked = True
         if self.running.get(running.key[:3]) is running:
             del self.running[running.key[:3]]
         if future.exception() is None:

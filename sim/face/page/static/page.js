@@ -326,10 +326,12 @@ function draw(body) {
   chart(body);
 }
 
+let charted = null; // the answer the chart draws (its hooks read it, from the first draw on)
+
 function chart(body) {
   const data = [body.x, ...FAN.map((p) => body.base[p]), ...FAN.map((p) => body.whatif[p])];
+  charted = body;
   if (plot && plot.evacsim === body.x.length) {
-    plot.answer = body;
     plot.setData(data);
     return;
   }
@@ -352,7 +354,7 @@ function chart(body) {
       { series: [10, 6], fill: "rgba(49,130,189,0.18)" },
       { series: [9, 7], fill: "rgba(49,130,189,0.3)" },
     ],
-    scales: { y: { range: (u, lo, hi) => [0, Math.max(hi, u.answer.people) * 1.08] } },
+    scales: { y: { range: (u, lo, hi) => [0, Math.max(hi, charted.people) * 1.08] } },
     axes: [{ values: (u, ticks) => ticks.map(clockTick) }, { label: "people evacuated (cumulative)", size: 70,
       values: (u, ticks) => ticks.map((t) => t.toLocaleString("en")) }],
     legend: { show: false },
@@ -361,8 +363,6 @@ function chart(body) {
   };
   plot = new uPlot(opts, data, $("chart"));
   plot.evacsim = body.x.length;
-  plot.answer = body;
-  plot.redraw();
 }
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -376,8 +376,7 @@ function clockTick(ts) { // the scenario's local clock, as the figures write it:
 }
 
 function shadeSuspensions(u) {
-  const body = u.answer;
-  if (!body) return;
+  const body = charted;
   const ctx = u.ctx;
   const { left, top, width, height } = u.bbox;
   ctx.save();
@@ -395,7 +394,7 @@ function shadeSuspensions(u) {
 }
 
 function markFigures(u) {
-  const body = u.answer;
+  const body = charted;
   const ctx = u.ctx;
   ctx.save();
   const dpr = devicePixelRatio;
