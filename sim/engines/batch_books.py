@@ -98,7 +98,7 @@ class BatchBooks:
         self.hourly_names = [name for name in types if name != "suspended"]
         assert all(types[name] == np.int32 for name in self.hourly_names)
         self.hourly = np.zeros((len(self.hourly_names), R, len(self.hours)), dtype=np.int32)
-        self.suspended_series = np.zeros((R, len(self.hours)), dtype=types["suspended"])
+        self.suspended_series: np.ndarray = np.zeros((R, len(self.hours)), dtype=types["suspended"])
         rows = dict(zip(self.hourly_names, self.hourly, strict=True))
         self.series: dict[str, np.ndarray] = {
             name: self.suspended_series if name == "suspended" else rows[name] for name in types
@@ -165,7 +165,7 @@ class BatchBooks:
         now = self.batch.now[idx] if now is None else now
         span = now - self.since[idx]
         moved = span > 0
-        if not moved.any():
+        if not np.count_nonzero(moved):
             return
         j, span = idx[moved], span[moved]
         self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
@@ -174,7 +174,7 @@ class BatchBooks:
         self.boarded_person_hours[j] += self.boarded[j] * span
         exposed = self.waiting[j] + self.held[j] + self.boarded[j]
         cold = exposed > 0
-        if cold.any():
+        if np.count_nonzero(cold):
             k = j[cold]
             hours = self.scenario.weather.cold_hours(self.since[k], now[moved][cold])
             self.cold_person_hours[k] += exposed[cold] * hours

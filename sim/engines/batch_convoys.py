@@ -69,11 +69,11 @@ class BatchConvoys(BatchPart):
         has room."""
         now = self.now[idx]
         suspended = ~self.active[idx]
-        if suspended.any():
+        if np.count_nonzero(suspended):
             self._hold(slot[suspended], idx[suspended], HELD_PICKUP, "at the pickup")
         ready = self.last_departure[self.c_place[slot, idx], idx] + self.headway[idx]
         early = ~suspended & (now < ready)
-        if early.any():
+        if np.count_nonzero(early):
             self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
         full = (
@@ -81,14 +81,14 @@ class BatchConvoys(BatchPart):
             & ~early
             & (self.in_corridor[idx] >= pick(self.params["convoy.max_in_corridor"], idx))
         )
-        if full.any():  # woken by _leave_corridor
+        if np.count_nonzero(full):  # woken by _leave_corridor
             self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
             self.c_stage[slot[full], idx[full]] = WAITING_ROOM
             self.c_next[slot[full], idx[full]] = INF
             self.c_room[slot[full], idx[full]] = self.room_tickets[idx[full]]
             self.room_tickets[idx[full]] += 1
         go = ~suspended & ~early & ~full
-        if go.any():
+        if np.count_nonzero(go):
             self._depart(slot[go], idx[go])
 
     def _leave_corridor(self, idx: np.ndarray) -> None:

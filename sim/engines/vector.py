@@ -272,7 +272,7 @@ class Batch(
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
             has = n > 0
-            if has.any():
+            if np.count_nonzero(has):
                 u = slowest_uniform(drawn[has, p], n[has])
                 longest[has] = np.maximum(longest[has], dists[p].ppf(u, idx[has]))
         return longest
@@ -327,12 +327,14 @@ class Batch(
         """Advance every replication to its horizon or its clearance; return the results."""
         horizon = self.scenario.horizon
         act = np.arange(self.R)
+        # the masks here are tested with np.count_nonzero: a fraction of ndarray.any()'s
+        # fixed cost, which a pass pays a dozen times (it dominates for small batches)
         while act.size:
             urgent, arrival, normal = self._next_times(act)
             late = np.minimum(self.decide_due[act], self.deadline_due[act])
             t = np.minimum(np.minimum(urgent, normal), late)
             done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
-            if done.any():
+            if np.count_nonzero(done):
                 self.books.finish(act[done])
                 self._private_finish(act[done])
                 keep = ~done
@@ -346,24 +348,24 @@ class Batch(
             is_urgent = urgent == t
             is_normal = ~is_urgent & (normal == t)
             is_late = ~is_urgent & ~is_normal
-            if is_urgent.any():
+            if np.count_nonzero(is_urgent):
                 j = act[is_urgent]
                 window = self.window_start[self.window_next[j]] == self.now[j]
                 breach = ~window & (self.breach_due[j] == self.now[j])
                 resume = ~window & ~breach
-                if window.any():
+                if np.count_nonzero(window):
                     self._window(j[window])
-                if breach.any():
+                if np.count_nonzero(breach):
                     self._breach(j[breach])
-                if resume.any():
+                if np.count_nonzero(resume):
                     self._resume(j[resume])
-            if is_normal.any():
+            if np.count_nonzero(is_normal):
                 j = act[is_normal]
                 arriving = arrival[is_normal] == t[is_normal]
-                if arriving.any():
+                if np.count_nonzero(arriving):
                     self._arrive(j[arriving])
                 moving = ~arriving
-                if moving.any():
+                if np.count_nonzero(moving):
                     jj = j[moving]
                     times = self.c_next.take(jj, axis=1)  # an arrival may have added slots
                     tie = times == t[is_normal][moving]
@@ -372,11 +374,11 @@ class Batch(
                     linked = (self.linked_due[jj] == self.now[jj]) & (
                         self.linked_seq[jj] < seqs.min(axis=0)
                     )
-                    if linked.any():
+                    if np.count_nonzero(linked):
                         self._linked_event(jj[linked])
-                    if (~linked).any():
+                    if np.count_nonzero(~linked):
                         self._convoy(seqs.argmin(axis=0)[~linked], jj[~linked])
-            if is_late.any():
+            if np.count_nonzero(is_late):
                 self._decide(act[is_late])
             self._run_deferred()
             self._decide_in_pass(act[~is_late])
