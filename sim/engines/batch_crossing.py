@@ -59,7 +59,7 @@ class BatchCrossing(BatchPart):
             self.books.convoy_event(slot[convoy], idx[convoy], event)
 
     def _service_end(
-        self, slot: np.ndarray, idx: np.ndarray, inspection: np.ndarray, vehicles: np.ndarray
+        self, idx: np.ndarray, inspection: np.ndarray, vehicles: np.ndarray
     ) -> np.ndarray:
         """When convoys taking a lane now leave it (hours): after their inspection, their
         vehicles one by one at the rate in force as they pass."""
@@ -79,7 +79,7 @@ class BatchCrossing(BatchPart):
             s, j = slot[free], idx[free]
             self.lanes_busy[j] += 1
             self.c_lane[s, j] = True
-            at = self._service_end(s, j, inspection[free], vehicles[free])
+            at = self._service_end(j, inspection[free], vehicles[free])
             self._set_timer(s, j, at, self._inspection_stage(s, j))
         full = ~free
         if full.any():
@@ -126,7 +126,7 @@ class BatchCrossing(BatchPart):
         vehicles = self._size(first, j)
         self.books.change_crossing_queue(j, -vehicles)
         self._traced_convoys(first, j, "inspection_starts")
-        at = self._service_end(first, j, self.c_inspection[first, j], vehicles)
+        at = self._service_end(j, self.c_inspection[first, j], vehicles)
         self._set_timer(first, j, at, self._inspection_stage(first, j))
         return j
 

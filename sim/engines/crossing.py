@@ -75,10 +75,14 @@ class Crossing:
         self.lanes = math.inf if rules is None else rules.lanes
         self.limited = rules is not None
         # the lanes' rate (vehicles an hour), known in advance: the changes and the rates
-        rated = [p for p in periods if p.crossing_vehicles_per_hour is not None]
-        self.rate_changes = tuple(p.start for p in rated)
+        rated = [
+            (p.start, p.crossing_vehicles_per_hour)
+            for p in periods
+            if p.crossing_vehicles_per_hour is not None
+        ]
+        self.rate_changes = tuple(start for start, _ in rated)
         self.rates = (math.inf if rules is None else rules.vehicles_per_hour,) + tuple(
-            float(p.crossing_vehicles_per_hour) for p in rated
+            rate for _, rate in rated
         )
         self.busy: set[Passage] = set()  # convoys and columns holding a lane
         # convoys and columns queueing, each with the event of its turn and its inspection

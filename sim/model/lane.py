@@ -17,12 +17,21 @@ order): a convoy's fate must not depend on the engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 
 Value = float | np.ndarray
 
 
+@overload
+def passage_end(
+    start: float, vehicles: float, changes: Sequence[float], rates: Sequence[float]
+) -> float: ...
+@overload
+def passage_end(
+    start: np.ndarray, vehicles: Value, changes: Sequence[float], rates: Sequence[Value]
+) -> np.ndarray: ...
 def passage_end(
     start: Value, vehicles: Value, changes: Sequence[float], rates: Sequence[Value]
 ) -> Value:
