@@ -22,7 +22,7 @@ ALLOWED = {
     "outputs": {"inputs", "model"},
 }
 #: The model's pieces that make decisions: a view that needs a reason reads it in the trace.
-DECISIONS = {"sim.model.boarding", "sim.model.daylight", "sim.model.periods"}
+DECISIONS = {"sim.model.boarding", "sim.model.daylight", "sim.model.lane", "sim.model.periods"}
 #: Views that tell one replication from its trace (and the scenario for names and numbers).
 TRACE_READERS = ("sim.views.narrate", "sim.views.animate")
 

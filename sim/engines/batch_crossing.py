@@ -2,9 +2,11 @@
 
 As in the reference engine (:mod:`sim.engines.crossing`): a convoy reaching the checkpoint
 takes a free lane or queues, first come first served; it holds its lane for its inspection
-plus its vehicles' passage; a freed lane goes at once to the first convoy queueing; a convoy
-turned back leaves the queue or its lane. A queueing convoy sits in its slot with stage
-``CROSSING_QUEUE`` and no timer, its place in the queue a ticket number. The state lives on
+plus its vehicles' passage at the rate in force as they pass, timed when it takes the lane
+(:func:`sim.model.lane.passage_end`, with each replication's own rates); a freed lane goes
+at once to the first convoy queueing; a convoy turned back leaves the queue or its lane. A
+queueing convoy sits in its slot with stage ``CROSSING_QUEUE``, no timer and its inspection
+time, its place in the queue a ticket number. The state lives on
 :class:`sim.engines.vector.Batch`, which mixes these methods in; the crossing's accounts
 (passages, the queue in vehicle-hours) are kept by the books.
 """
@@ -16,6 +18,7 @@ import numpy as np
 from sim.engines.batch_params import BatchParameters, pick
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_state import CROSSING_QUEUE, INSPECTION, PRIVATE_INSPECTION
+from sim.model.lane import passage_end
 
 INF = np.inf
 LAST = np.iinfo(np.int64).max
@@ -28,7 +31,17 @@ class BatchCrossing(BatchPart):
         R = self.R
         self.crossing_on = self.scenario.crossing is not None
         self.lanes = params["crossing.lanes"] if self.crossing_on else INF
-        self.vehicles_per_hour = params["crossing.vehicles_per_hour"] if self.crossing_on else INF
+        # the lanes' rate (vehicles an hour), known in advance: the changes, and the rates of
+        # each replication (a number for all, or an array)
+        rated = [
+            (period.start, f"{key}.crossing.vehicles_per_hour")
+            for key, period in zip(params.periods, self.scenario.periods, strict=True)
+            if period.crossing_vehicles_per_hour is not None
+        ]
+        self.rate_changes = tuple(start for start, _ in rated)
+        self.rates = (params["crossing.vehicles_per_hour"] if self.crossing_on else INF,) + tuple(
+            params[key] for _, key in rated
+        )
         self.lanes_busy = np.zeros(R, dtype=np.int64)
         self.crossing_tickets = np.zeros(R, dtype=np.int64)  # queue places handed out
 
@@ -45,27 +58,35 @@ class BatchCrossing(BatchPart):
         if convoy.any():
             self.books.convoy_event(slot[convoy], idx[convoy], event)
 
-    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray, service: np.ndarray) -> None:
+    def _service_end(
+        self, idx: np.ndarray, inspection: np.ndarray, vehicles: np.ndarray
+    ) -> np.ndarray:
+        """When convoys taking a lane now leave it (hours): after their inspection, their
+        vehicles one by one at the rate in force as they pass."""
+        rates = [pick(rate, idx) for rate in self.rates]
+        return passage_end(self.now[idx] + inspection, vehicles, self.rate_changes, rates)
+
+    def _enter_crossing(self, slot: np.ndarray, idx: np.ndarray, inspection: np.ndarray) -> None:
         """Convoys or columns at the checkpoint take a lane and start their inspection
-        (``service``, hours), or queue."""
-        now = self.now[idx]
+        (``inspection``, hours), or queue."""
         if not self.crossing_on:
-            self._set_timer(slot, idx, now + service, self._inspection_stage(slot, idx))
+            at = self.now[idx] + inspection
+            self._set_timer(slot, idx, at, self._inspection_stage(slot, idx))
             return
         vehicles = self._size(slot, idx)
-        service = service + vehicles / pick(self.vehicles_per_hour, idx)
         free = self.lanes_busy[idx] < pick(self.lanes, idx)
         if free.any():
             s, j = slot[free], idx[free]
             self.lanes_busy[j] += 1
             self.c_lane[s, j] = True
-            self._set_timer(s, j, now[free] + service[free], self._inspection_stage(s, j))
+            at = self._service_end(j, inspection[free], vehicles[free])
+            self._set_timer(s, j, at, self._inspection_stage(s, j))
         full = ~free
         if full.any():
             s, j = slot[full], idx[full]
             self.c_stage[s, j] = CROSSING_QUEUE
             self.c_next[s, j] = INF
-            self.c_service[s, j] = service[full]
+            self.c_inspection[s, j] = inspection[full]
             self.c_ticket[s, j] = self.crossing_tickets[j]
             self.crossing_tickets[j] += 1
             self.books.change_crossing_queue(j, vehicles[full])
@@ -102,9 +123,10 @@ class BatchCrossing(BatchPart):
         first = np.where(queued[:, turn], self.c_ticket.take(j, axis=1), LAST).argmin(axis=0)
         self.lanes_busy[j] += 1
         self.c_lane[first, j] = True
-        self.books.change_crossing_queue(j, -self._size(first, j))
+        vehicles = self._size(first, j)
+        self.books.change_crossing_queue(j, -vehicles)
         self._traced_convoys(first, j, "inspection_starts")
-        at = self.now[j] + self.c_service[first, j]
+        at = self._service_end(j, self.c_inspection[first, j], vehicles)
         self._set_timer(first, j, at, self._inspection_stage(first, j))
         return j
 

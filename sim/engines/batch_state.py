@@ -104,7 +104,7 @@ class BatchState:
     c_hop: np.ndarray  # (slots, R) a held convoy took its extra scheduling hop
     c_waited_for: np.ndarray  # (slots, R) what it last waited for at the pickup (LEFT_AFTER)
     c_lane: np.ndarray  # (slots, R) the convoy holds an inspection lane
-    c_service: np.ndarray  # (slots, R) hours it will hold its lane, while it queues for one
+    c_inspection: np.ndarray  # (slots, R) hours of its inspection, while it queues for a lane
     c_ticket: np.ndarray  # (slots, R) its place in the queue for a lane
     c_private: np.ndarray  # (slots, R) a private column's stream, -1 for a convoy
     c_private_n: np.ndarray  # (slots, R) a private column's vehicles
@@ -142,7 +142,8 @@ class BatchState:
     # -- the crossing (batch_crossing.py) -----------------------------------------------------
     crossing_on: bool  # the scenario has a [crossing]
     lanes: Value  # inspection lanes (INF: unlimited)
-    vehicles_per_hour: Value  # per lane (INF: no time per vehicle)
+    rate_changes: tuple[float, ...]  # hours at which periods change the lanes' rate
+    rates: tuple[Value, ...]  # vehicles an hour per lane, before and from each change
     lanes_busy: np.ndarray  # (R,) lanes holding a convoy
     crossing_tickets: np.ndarray  # (R,) places in the queue handed out
 

@@ -133,10 +133,6 @@ class BatchTimetable(BatchPart):
         for rule in PERIOD_NUMBERS:
             if getattr(period, rule) is not None:
                 getattr(self, rule)[idx] = number(rule)
-        if period.crossing_vehicles_per_hour is not None:
-            per_hour = np.array(np.broadcast_to(self.vehicles_per_hour, (self.R,)), dtype=float)
-            per_hour[idx] = number("crossing.vehicles_per_hour")
-            self.vehicles_per_hour = per_hour
         self.books.record(idx, "period_starts", note=period.name)
         if period.crossing_lanes is not None:
             self._set_lanes(idx, number("crossing.lanes"))

@@ -1,11 +1,13 @@
 """The crossing of the reference engine: inspection lanes that convoys queue for.
 
 A convoy reaching the checkpoint takes a free lane, or joins the queue, first come first
-served. It holds its lane for its service time, its inspection plus the time its vehicles
-take to pass the lane one after another; then the next convoy in the queue starts its
-inspection at once. A convoy turned back while it queues or is inspected leaves the
-crossing, and its lane goes to the next one. Without a ``[crossing]`` table the lanes are
-unlimited and a convoy's service time is its inspection: the model of earlier versions.
+served. It holds its lane for its service time, set when it takes the lane: its inspection,
+then its vehicles passing the lane one after another at the rate in force as they pass
+(:func:`sim.model.lane.passage_end`: a period may change the rate meanwhile); then the next
+convoy in the queue starts its inspection at once. A convoy turned back while it queues or
+is inspected leaves the crossing, and its lane goes to the next one. Without a
+``[crossing]`` table the lanes are unlimited and a convoy's service time is its inspection:
+the model of earlier versions.
 
 The crossing also keeps its own books: vehicles that passed the checkpoint, by pool, and
 vehicles queueing for a lane, as the metrics and hourly series that
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +28,8 @@ import simpy
 from sim.engines.clock import Clock
 from sim.engines.ledger import Ledger
 from sim.inputs.scenario import Crossing as Rules
+from sim.inputs.scenario import Period
+from sim.model.lane import passage_end
 
 
 class Passage(Protocol):
@@ -53,14 +58,34 @@ class Crossing:
         Number of vehicle pools and private streams, for the passages of each.
     books : Ledger
         For the event trace.
+    periods : sequence of Period
+        The scenario's periods, in time order: those that set ``crossing.vehicles_per_hour``
+        change the lanes' rate at their start.
     """
 
-    def __init__(self, env: Clock, rules: Rules | None, crossers: int, books: Ledger):
+    def __init__(
+        self,
+        env: Clock,
+        rules: Rules | None,
+        crossers: int,
+        books: Ledger,
+        periods: Sequence[Period] = (),
+    ):
         self.env, self.books = env, books
         self.lanes = math.inf if rules is None else rules.lanes
-        self.vehicles_per_hour = math.inf if rules is None else rules.vehicles_per_hour
         self.limited = rules is not None
+        # the lanes' rate (vehicles an hour), known in advance: the changes and the rates
+        rated = [
+            (p.start, p.crossing_vehicles_per_hour)
+            for p in periods
+            if p.crossing_vehicles_per_hour is not None
+        ]
+        self.rate_changes = tuple(start for start, _ in rated)
+        self.rates = (math.inf if rules is None else rules.vehicles_per_hour,) + tuple(
+            rate for _, rate in rated
+        )
         self.busy: set[Passage] = set()  # convoys and columns holding a lane
+        # convoys and columns queueing, each with the event of its turn and its inspection
         self.queue: deque[tuple[Passage, simpy.Event, float]] = deque()
         self.queued = 0  # vehicles queueing for a lane
         self.crossed = [0] * crossers
@@ -70,24 +95,26 @@ class Crossing:
         self.queue_log: list[tuple[float, int]] = [(0.0, 0)]
         self.crossed_log: list[tuple[float, tuple[int, ...]]] = [(0.0, tuple(self.crossed))]
 
-    def service(self, trip: Passage, inspection: float) -> float:
-        """Hours a convoy holds its lane: its inspection, then its vehicles one by one."""
+    def service_end(self, trip: Passage, inspection: float) -> float:
+        """When a convoy taking a lane now leaves it (hours from the start): after its
+        inspection, its vehicles one by one at the rate in force as they pass."""
+        passing = self.env.now + inspection
         if not self.limited:
-            return inspection
-        return inspection + trip.size / self.vehicles_per_hour
+            return passing
+        return passage_end(passing, trip.size, self.rate_changes, self.rates)
 
     def inspect(self, trip: Passage, inspection: float) -> simpy.Event:
         """The event of the end of ``trip``'s inspection, queueing first if no lane is free.
 
         ``inspection`` is the convoy's inspection time (hours), drawn as it reaches the
-        checkpoint.
+        checkpoint; its vehicles' passage is timed when it takes a lane.
         """
-        env, service = self.env, self.service(trip, inspection)
+        env = self.env
         if len(self.busy) < self.lanes:
             self.busy.add(trip)
-            return env.at(env.now + service)
+            return env.at(self.service_end(trip, inspection))
         turn = simpy.Event(env)
-        self.queue.append((trip, turn, service))
+        self.queue.append((trip, turn, inspection))
         self._change_queue(trip.size)
         if trip.traced:
             self.books.record(
@@ -111,13 +138,13 @@ class Crossing:
 
     def _start_first(self) -> None:
         """The first convoy queueing takes a free lane and starts its inspection."""
-        first, turn, service = self.queue.popleft()
+        first, turn, inspection = self.queue.popleft()
         self.busy.add(first)
         self._change_queue(-first.size)
         now = self.env.now
         if first.traced:
             self.books.record(now, "inspection_starts", first.number, first.groups, first.vehicles)
-        self.env.fire(turn, now + service)
+        self.env.fire(turn, self.service_end(first, inspection))
 
     def withdraw(self, trip: Passage) -> None:
         """``trip`` turns back from the crossing: out of the queue, or out of its lane."""

@@ -105,7 +105,9 @@ class Evacuation(Timetable):
         # loaded convoys waiting for room to leave, first come first served (one per place)
         self.room: list[tuple[Trip, simpy.Event]] = []
         self.aboard: dict[int, Trip] = {}  # convoys with people aboard, by number
-        self.crossing = Crossing(self.env, s.crossing, len(s.pools) + len(s.private), self.books)
+        self.crossing = Crossing(
+            self.env, s.crossing, len(s.pools) + len(s.private), self.books, s.periods
+        )
         self._decision_at = -math.inf  # hours: the instant a decision is set for
         self._deadline = math.inf  # hours: the dispatcher's deadline, the earliest asked for
         self.waited = ""  # why no convoy formed at the last decision (records.WAITED)

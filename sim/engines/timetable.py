@@ -39,7 +39,7 @@ class Timetable(ABC):
     queue: list[list[int]]  # people waiting, per group and arrival cohort
     cohort_times: list[list[float]]  # hours each cohort reached the pickup
     evacuated: int
-    crossing: Crossing  # a period may change its throughput
+    crossing: Crossing  # a period may change its lanes
 
     @abstractmethod
     def kick(self) -> None:
@@ -98,8 +98,6 @@ class Timetable(ABC):
     def _period_starts(self, period: Period) -> None:
         s, now = self.scenario, self.env.now
         self.rules.apply(period, s)
-        if period.crossing_vehicles_per_hour is not None:
-            self.crossing.vehicles_per_hour = period.crossing_vehicles_per_hour
         self.books.record(now, "period_starts", note=period.name)
         if period.crossing_lanes is not None:
             self.crossing.set_lanes(period.crossing_lanes)

@@ -226,7 +226,7 @@ class Batch(
         grow("c_hop", (R,), False, bool)
         grow("c_waited_for", (R,), 0, np.int8)
         grow("c_lane", (R,), False, bool)  # holds an inspection lane
-        grow("c_service", (R,), 0.0, float)  # hours it will hold its lane, while queueing
+        grow("c_inspection", (R,), 0.0, float)  # hours of its inspection, while queueing
         grow("c_ticket", (R,), 0, np.int64)  # its place in the queue for a lane
         grow("c_private", (R,), -1, np.int64)  # a private column's stream, -1 for a convoy
         grow("c_private_n", (R,), 0, np.int64)

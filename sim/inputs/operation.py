@@ -79,7 +79,8 @@ class Crossing:
 
     A convoy reaching the checkpoint takes a free lane, or waits first come, first served
     until one frees. It holds its lane for its inspection (``route.inspection``) plus
-    ``vehicles / vehicles_per_hour``: its vehicles pass the lane one after another. With
+    ``vehicles / vehicles_per_hour``: its vehicles pass the lane one after another (at a
+    period's rate from the period's start, :func:`sim.model.lane.passage_end`). With
     every lane busy, the crossing passes at most ``lanes * vehicles_per_hour`` vehicles an
     hour, whatever the fleet.
 
@@ -123,7 +124,8 @@ class Period:
         As in :class:`Ceasefire`; ``max_hold`` for convoys held from the start on.
     crossing_vehicles_per_hour : float or None
         Vehicles a lane of the crossing passes per hour (``crossing.vehicles_per_hour``),
-        for convoys reaching the checkpoint from the start on; needs a ``[crossing]``.
+        for every vehicle passing from the start on, those of convoys already queueing or
+        in a lane included (:func:`sim.model.lane.passage_end`); needs a ``[crossing]``.
     crossing_lanes : float or None
         Inspection lanes of the crossing (``crossing.lanes``) from the start on: convoys
         queueing take the lanes it opens at once, first come first served; a convoy in a
