@@ -13,12 +13,13 @@ needs them is first used, so the command line and notebooks start at once.
 
 from __future__ import annotations
 
-from importlib import import_module, metadata
-from typing import TYPE_CHECKING, Any
+from importlib import metadata
+from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
+from sim.on_demand import importer
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
     from sim.studies.calibration import Calibration, calibrate, load_targets
@@ -53,13 +54,7 @@ _ON_DEMAND = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562) and keep the name here."""
-    if name not in _ON_DEMAND:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    value = getattr(import_module(_ON_DEMAND[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = importer(__name__, _ON_DEMAND)
 
 
 def __dir__() -> list[str]:

@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sim.on_demand import importer
 
 if TYPE_CHECKING:
     from sim.studies.sweeps.result import SweepResult
@@ -30,12 +31,6 @@ _ON_DEMAND = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _ON_DEMAND:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_ON_DEMAND[name]), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = importer(__name__, _ON_DEMAND)
 
 __all__ = ["SweepResult", "SweepSpec", "load_sweep", "sweep"]
