@@ -6,8 +6,8 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
+from sim.outputs.reading import read_trace
 from sim.outputs.records import TOO_FEW, TraceEvent
-from sim.outputs.results import read_trace
 from sim.views.narrate import describe, narrate
 
 

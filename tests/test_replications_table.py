@@ -11,6 +11,7 @@ from conftest import BASELINE
 
 import sim
 import sim.outputs.results as results
+from sim.outputs.reading import read_replications
 from sim.outputs.records import count_metrics
 
 
@@ -24,7 +25,7 @@ def test_a_small_run_writes_csv_and_reads_back(run, tmp_path):
     folder = run.save(tmp_path / "run")
     assert (folder / "replications.csv").is_file()
     assert not (folder / "replications.parquet").exists()
-    for name, values in results.read_replications(folder).items():
+    for name, values in read_replications(folder).items():
         np.testing.assert_array_equal(values, run.metrics[name], err_msg=name)
 
 
@@ -32,7 +33,7 @@ def test_a_large_run_writes_parquet_that_reads_back_the_same(run, tmp_path, monk
     monkeypatch.setattr(results, "CSV_UP_TO", 4)
     folder = run.save(tmp_path / "run")
     assert not (folder / "replications.csv").exists()
-    back = results.read_replications(folder)
+    back = read_replications(folder)
     assert list(back) == list(run.metrics)
     for name, values in back.items():
         assert values.dtype == run.metrics[name].dtype

@@ -28,7 +28,7 @@ def trace_now(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[T
 
 def recorded_trace(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
     """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
-    from sim.outputs.results import read_manifest, read_trace
+    from sim.outputs.reading import read_manifest, read_trace
 
     folder = Path(args.scenario)
     if not folder.is_dir():

@@ -39,11 +39,10 @@ from sim.inputs.record import scenario_from_record, scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.frames import UNITS, html_table, pandas
+from sim.outputs.reading import read_npz, read_study_manifest
 from sim.outputs.records import Replications
 from sim.outputs.results import (
     arrays_npz,
-    read_npz,
-    read_study_manifest,
     versions,
 )
 from sim.studies.paired import HEADLINE, Difference, difference, differences_csv

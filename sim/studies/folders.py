@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 
 from sim.errors import ScenarioError
-from sim.outputs.results import read_manifest, read_run_record
+from sim.outputs.reading import read_manifest, read_run_record
 from sim.studies.calibration.abc import Calibration
 from sim.studies.calibration.report import read_calibration_record
 from sim.studies.compare import Comparison, read_compare_folder

@@ -142,7 +142,7 @@ def animate(
         The scenario the run was made with.
     trace : iterable of TraceEvent
         The run's trace: ``sim.run(..., trace=[rep]).replications.trace``, or a run
-        folder's ``trace.csv`` read with :func:`sim.outputs.results.read_trace`.
+        folder's ``trace.csv`` read with :func:`sim.outputs.reading.read_trace`.
     out : Path
         ``.gif`` (written with Pillow) or ``.mp4`` (needs the ``ffmpeg`` program).
     rep : int

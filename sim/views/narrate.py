@@ -65,7 +65,7 @@ def narrate(scenario: Scenario, trace: Iterable[TraceEvent], rep: int = 0) -> li
         The scenario the run was made with.
     trace : iterable of TraceEvent
         The run's trace: ``sim.run(..., trace=[rep]).replications.trace``, or a run
-        folder's ``trace.csv`` read with :func:`sim.outputs.results.read_trace`.
+        folder's ``trace.csv`` read with :func:`sim.outputs.reading.read_trace`.
     rep : int
         The replication to tell.
 

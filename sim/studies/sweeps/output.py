@@ -21,13 +21,12 @@ import numpy as np
 
 from sim.inputs.record import from_record, record
 from sim.outputs.metrics import summarise
+from sim.outputs.reading import read_npz, read_study_manifest
 from sim.outputs.results import (
     PACKAGES,
     arrays_npz,
     csv_text,
     number,
-    read_npz,
-    read_study_manifest,
     versions,
 )
 from sim.studies.precision import RULE
