@@ -5,7 +5,6 @@ state, in Python's jsonschema and in Taplo."""
 from __future__ import annotations
 
 import ast
-import datetime
 import functools
 import inspect
 import subprocess
@@ -18,6 +17,7 @@ import jsonschema
 import pytest
 from conftest import BASELINE, ROOT, evacsim
 from test_calibrate import SMALL
+from test_json_schema import as_json
 from test_optimise_spec import GOOD as STUDY
 from test_optimise_spec import MISTAKES as STUDY_MISTAKES
 
@@ -63,16 +63,6 @@ def schema(kind: str) -> dict[str, Any]:
 def recorded(kind: str) -> Recording:
     """What the reader of ``kind`` asked of the library's files (read once a session)."""
     return read_files(kind)
-
-
-def as_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_json(v) for v in value]
-    if isinstance(value, datetime.date | datetime.time):
-        return value.isoformat()
-    return value
 
 
 def refusals(kind: str, text: str) -> list[str]:
