@@ -240,29 +240,12 @@ def compare(
     bar = progress_bar(progress)
     chunked = {"workers": workers, "executor": executor, "done": bar.update, "packed": True}
     runs = {base.name: base, **dict(zip(names, scenarios, strict=True))}
-    parts: dict[str, list[Replications]] = {name: [] for name in runs}
-    met, judged = precision is None, []
+    goal = None if precision is None else (precision, metrics, max(cap, reps))
     with bar:
-        for first, n in rounds(reps, reps if precision is None else cap):
-            bar.total += (n - first) * len(runs)
-            for name, scenario in runs.items():
-                more = run_chunked(scenario, n - first, seed, first_rep=first, **chunked)
-                parts[name].append(more)
-            paired = {name: Replications.joined(p) for name, p in parts.items()}
-            log.info("compare: %d paired replications of %d scenarios", n, len(runs))
-            if precision is not None:
-                if first == 0:
-                    for name in runs:
-                        refuse_undefined(paired[name], metrics, f" of {name}")
-                before = paired[base.name]
-                met = paired_precise(
-                    ((before.metrics[m], paired[w].metrics[m]) for w in names for m in metrics),
-                    precision,
-                )
-                judged.append(n)
-                if met:
-                    break
+        paired, judged, met = _paired_rounds(runs, reps, seed, goal, chunked, bar)
+        n = paired[base.name].reps
         bar.total += n * len(names)
+        bar.refresh()
         before = paired[base.name]
         differences = []
         for name, whatif in zip(names, scenarios, strict=True):
@@ -296,6 +279,43 @@ def compare(
         }
     wall = time.perf_counter() - began
     return Comparison(base, scenarios, n, seed, differences, paired, wall, record)
+
+
+def _paired_rounds(
+    runs: dict[str, Scenario],
+    reps: int,
+    seed: int,
+    goal: tuple[float, Sequence[str], int] | None,
+    chunked: dict[str, Any],
+    bar: Any,
+) -> tuple[dict[str, Replications], list[int], bool]:
+    """Replications 0 .. n-1 of every scenario (the base first): ``reps`` of them, or with
+    a ``goal`` (precision, metrics, most replications) in rounds that double them until
+    :data:`~sim.studies.precision.PAIRED_RULE` is met. Returns them by label, the
+    replications each round was judged at, and whether the rule was met (True without one).
+    """
+    base, *whatifs = runs
+    parts: dict[str, list[Replications]] = {name: [] for name in runs}
+    judged: list[int] = []
+    for first, n in rounds(reps, reps if goal is None else goal[2]):
+        bar.total += (n - first) * len(runs)
+        bar.refresh()
+        for name, scenario in runs.items():
+            parts[name].append(run_chunked(scenario, n - first, seed, first_rep=first, **chunked))
+        paired = {name: Replications.joined(p) for name, p in parts.items()}
+        log.info("compare: %d paired replications of %d scenarios", n, len(runs))
+        if goal is None:
+            return paired, judged, True
+        precision, metrics, _ = goal
+        if first == 0:
+            for name in runs:
+                refuse_undefined(paired[name], metrics, f" of {name}")
+        judged.append(n)
+        values = paired[base].metrics
+        pairs = ((values[m], paired[w].metrics[m]) for w in whatifs for m in metrics)
+        if paired_precise(pairs, precision):
+            return paired, judged, True
+    return paired, judged, False
 
 
 def _finite(share: float) -> float | None:
