@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -290,3 +291,22 @@ def test_precision_on_a_metric_never_defined_is_refused(one_bus):
         sim.ScenarioError, match="clearance_time: undefined in all 4 replications of one_bus"
     ):
         sim.compare(base, [slower], reps=4, precision=0.05, metrics=["clearance_time"])
+
+
+@pytest.mark.parametrize(
+    "goal, message",
+    [
+        ({"precision": 0.0}, "--precision: must be between 0 and 1, e.g. 0.02, got 0.0"),
+        ({"precision": 1.0}, "--precision: must be between 0 and 1"),
+        ({"precision": math.nan}, "--precision: must be between 0 and 1"),
+        ({"precision": 0.1, "max_reps": 0}, "--max-reps: must be at least 1, got 0"),
+        ({"precision": 0.1, "metrics": ["evacuatd"]}, "--metric: evacuatd: not a metric"),
+    ],
+)
+def test_bad_precision_from_python_is_refused_before_running(one_bus, goal, message):
+    base, slower = one_bus
+    with pytest.raises(sim.ScenarioError, match=re.escape(message)):
+        sim.compare(base, [slower], reps=4, **goal)
+    if "metrics" not in goal:  # the same values, the same words, for a run
+        with pytest.raises(sim.ScenarioError, match=re.escape(message)):
+            sim.run(base, reps=4, **goal)

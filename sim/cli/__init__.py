@@ -191,10 +191,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--precision",
         type=fraction,
-        help="double the replications of the base and every what-if together until, for "
-        "every what-if, each --metric's paired difference has a 95%% CI half-width within "
-        "this fraction of the base's mean, e.g. 0.01 (so a what-if that changes nothing "
-        "meets it at once); the tables are those of --reps N at the N it stops at",
+        help="from --reps, double the replications of the base and every what-if together "
+        "until, for every what-if, each --metric's paired difference has a 95%% CI "
+        "half-width within this fraction of the base's mean, e.g. 0.01 (a what-if that "
+        "changes nothing meets it at once); the tables are those of --reps N at the N it "
+        "stops at",
     )
     p.add_argument(
         "--metric",
@@ -206,7 +207,9 @@ def _parser() -> argparse.ArgumentParser:
         "all are in differences.csv",
     )
     p.add_argument(
-        "--max-reps", type=positive, help="most replications per scenario with --precision"
+        "--max-reps",
+        type=positive,
+        help="most replications per scenario with --precision (default: 16 x --reps)",
     )
     p.set_defaults(command=compare.handle)
 

@@ -237,7 +237,7 @@ class Batch(
                 )
                 if not act.size:
                     break
-            self.books.fill_series(act, t)
+            self.books.hourly.fill(act, t)
             self.now[act] = t
             is_urgent = urgent == t
             is_normal = ~is_urgent & (normal == t)

@@ -50,6 +50,7 @@ from sim.studies.budget import check_memory, run_bytes
 from sim.studies.paired import HEADLINE, Difference, difference, differences_csv
 from sim.studies.precision import (
     PAIRED_RULE,
+    check_goal,
     paired_precise,
     paired_share,
     refuse_undefined,
@@ -216,7 +217,9 @@ def compare(
     ------
     ScenarioError
         Too few replications, no what-if, two what-ifs with the same label, a precision
-        metric that the base or a what-if lacks or never defines, or more replications
+        not between 0 and 1 or a ``max_reps`` below 1 (as ``evacsim compare`` refuses
+        them), a precision metric that the base or a what-if lacks or never defines, or
+        more replications
         than the memory of the machine can hold (refused before any runs).
     """
     base = base if isinstance(base, Scenario) else load_scenario(base)
@@ -231,6 +234,7 @@ def compare(
     cap = 16 * reps if max_reps is None else max_reps
     most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
     if precision is not None:
+        check_goal(precision, max_reps)
         check_metrics(metrics, base, scenarios, every=True)
     # held: every scenario's paired replications, and one what-if's independent sample
     held = sum(run_bytes(s, most) for s in (base, *scenarios))
@@ -238,6 +242,7 @@ def compare(
     check_memory(held, f"{most:,} replications of {len(scenarios) + 1} scenarios", flag, "")
     began = time.perf_counter()
     bar = progress_bar(progress)
+    # packed: the paired replications are held to the end, and joined round by round
     chunked = {"workers": workers, "executor": executor, "done": bar.update, "packed": True}
     runs = {base.name: base, **dict(zip(names, scenarios, strict=True))}
     goal = None if precision is None else (precision, metrics, max(cap, reps))
@@ -250,7 +255,8 @@ def compare(
         differences = []
         for name, whatif in zip(names, scenarios, strict=True):
             same = paired[name]
-            independent = run_chunked(whatif, n, seed, first_rep=n, **chunked)
+            # read once and let go: not worth packing
+            independent = run_chunked(whatif, n, seed, first_rep=n, **{**chunked, "packed": False})
             log.info("compare: what-if %s, %d paired and %d independent", name, n, n)
             for metric in base_metrics(before, same):
                 differences.append(

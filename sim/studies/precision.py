@@ -38,6 +38,23 @@ what-ifs' independent sample (their replications n .. 2n - 1 at the final n) is 
 after the last round."""
 
 
+def check_goal(precision: float, max_reps: int | None) -> None:
+    """Refuse what the command line refuses (:mod:`sim.cli.arguments`): a precision not
+    strictly between 0 and 1, or a cap below one replication.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``--precision`` or ``--max-reps`` and what is allowed.
+    """
+    if not 0 < precision < 1:
+        raise ScenarioError(
+            "--precision", "", f"must be between 0 and 1, e.g. 0.02, got {precision}"
+        )
+    if max_reps is not None and max_reps < 1:
+        raise ScenarioError("--max-reps", "", f"must be at least 1, got {max_reps}")
+
+
 def within(half: float, scale: float, precision: float) -> bool:
     """Whether a 95% CI half-width is at most ``precision`` times ``|scale|`` (never when
     the half-width is NaN: fewer than two values)."""

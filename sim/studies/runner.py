@@ -30,7 +30,7 @@ from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import write_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
-from sim.studies.precision import RULE, precise, refuse_undefined, rounds
+from sim.studies.precision import RULE, check_goal, precise, refuse_undefined, rounds
 from sim.studies.processes import worker_pool
 from sim.views.progress import progress_bar
 
@@ -132,7 +132,8 @@ def run(
     Raises
     ------
     ScenarioError
-        For a precision metric the scenario does not have, or more replications than the
+        For a precision not between 0 and 1, a ``max_reps`` below 1, a precision metric
+        the scenario does not have, or more replications than the
         memory of the machine can hold (refused before any runs; see
         :mod:`sim.studies.budget`).
     """
@@ -167,6 +168,7 @@ def run(
         return _gather_packed(blocks, counts, bar.update)
 
     if precision is not None:
+        check_goal(precision, max_reps)
         known = metric_names(scenario)
         for name in metrics:
             if name not in known:
