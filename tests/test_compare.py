@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pytest
-from conftest import BASELINE, DETERMINISTIC, evacsim
+from conftest import BASELINE, DETERMINISTIC, SCENARIOS, evacsim
+from scipy import stats
 
 import sim
+from sim.cli import main
+from sim.studies.compare import read_compare_folder
 from sim.studies.paired import Difference, difference
 
 # One bus carries all 50 people in one trip, so the enclave is clear after
@@ -143,3 +147,166 @@ def test_cli_bad_whatif_writes_nothing(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "missing.toml" in done.stderr
     assert not out.exists() and not list(tmp_path.iterdir())
+
+
+# Replications to a precision (sim.studies.precision.PAIRED_RULE): the paired difference's 95%
+# CI half-width within a share of the base mean, the replications of every scenario doubling.
+
+
+def paired_half(base: np.ndarray, same: np.ndarray) -> float:
+    """The paired 95% CI half-width, worked out here from its definition."""
+    d = same - base
+    return stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
+
+
+def test_precision_a_whatif_that_changes_nothing_meets_it_at_once(one_bus, tmp_path):
+    """Every paired difference is 0, so its half-width is 0: met by the first round however
+    small the precision, where a share of the (zero) difference could never be met."""
+    base, _ = one_bus
+    same = sim.load_scenario(base.path, ["name='same'"])
+    comparison = sim.compare(
+        base, [same], reps=4, seed=1, precision=1e-6, metrics=["clearance_time", "evacuated"]
+    )
+    assert comparison.reps == 4
+    p = comparison.precision
+    assert (p["met"], p["rounds"], p["max_reps"]) == (True, [4], 64)
+    assert p["reached"] == {"same": {"clearance_time": 0.0, "evacuated": 0.0}}
+
+
+def test_precision_doubles_until_the_paired_interval_is_within_the_share(one_bus):
+    """The slower trip is 1.5 X for the base's X (mean 1 h, CV 0.5): the paired difference
+    is 0.5 X, standard deviation 0.25 h, and the base's clearance 1.25 + X has mean 2.25 h.
+    Within 5% of it needs about 1.96 * 0.25 / sqrt(n) <= 0.1125, n >= 19: from 4 replications
+    the rounds are 4, 8, 16, 32, ... and it stops at the first where the interval (worked out
+    here) is narrow enough, 16 or 32."""
+    base, slower = one_bus
+    comparison = sim.compare(
+        base, [slower], reps=4, seed=1, precision=0.05, metrics=["clearance_time"]
+    )
+    n = comparison.reps
+    assert n in (16, 32) and comparison.precision["met"]
+    assert comparison.precision["rounds"] == [r for r in (4, 8, 16, 32) if r <= n]
+    before = comparison.paired["one_bus"].metrics["clearance_time"]
+    after = comparison.paired["slower"].metrics["clearance_time"]
+    for r in comparison.precision["rounds"]:
+        half = paired_half(before[:r], after[:r])
+        assert bool(half <= 0.05 * before[:r].mean()) is (r == n), (r, half)
+    share = comparison.precision["reached"]["slower"]["clearance_time"]
+    assert share == pytest.approx(paired_half(before, after) / before.mean(), rel=1e-5)
+
+
+def test_precision_a_large_exact_effect_stops_at_once():
+    """The workshop's slower trip makes the clearance 4 h later in every replication: a
+    large effect with no spread is known exactly from the first round."""
+    base = sim.load_scenario(DETERMINISTIC)
+    slower = sim.load_scenario(DETERMINISTIC, ["route.to_reception=1.75", "name='slower'"])
+    comparison = sim.compare(
+        base, [slower], reps=3, precision=1e-4, metrics=["clearance_time", "evacuated"]
+    )
+    assert (comparison.reps, comparison.precision["met"]) == (3, True)
+    assert clearance(comparison).difference == 4.0
+
+
+def test_precision_stops_at_max_reps_and_says_so(one_bus):
+    base, slower = one_bus
+    comparison = sim.compare(
+        base, [slower], reps=4, seed=1, precision=1e-4, metrics=["clearance_time"], max_reps=12
+    )
+    p = comparison.precision
+    assert (comparison.reps, p["rounds"], p["met"]) == (12, [4, 8, 12], False)
+    assert p["reached"]["slower"]["clearance_time"] > 1e-4
+
+
+def test_precision_gives_the_tables_of_the_replications_it_stopped_at(one_bus, tmp_path):
+    """The rounds are replications 0 .. n-1 of each scenario and the independent sample
+    n .. 2n-1 at the last n: the files are those of a plain comparison with that n."""
+    base, slower = one_bus
+    precise = sim.compare(
+        base, [slower], reps=4, seed=1, precision=0.05, metrics=["clearance_time"]
+    )
+    plain = sim.compare(base, [slower], reps=precise.reps, seed=1)
+    assert precise.differences == plain.differences
+    a, b = precise.save(tmp_path / "precise"), plain.save(tmp_path / "plain")
+    for name in ("differences.csv", "paired.npz", "differences.png"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert manifest["reps"] == precise.reps and manifest["precision"]["rounds"][-1] == precise.reps
+    assert manifest["precision"]["rule"].startswith("A comparison is precise enough")
+    assert "precision" not in json.loads((b / "manifest.json").read_text())
+    assert read_compare_folder(a).precision == precise.precision
+
+
+def test_cli_precision_says_what_it_reached(one_bus, tmp_path, capsys):
+    base, _ = one_bus
+    whatif = tmp_path / "slower.toml"
+    whatif.write_text(
+        'extends = "one_bus.toml"\nname = "slower"\n[route.to_reception]\nmean = 1.5\n'
+    )
+    out = tmp_path / "cmp"
+    status = main([
+        "compare", base.path, str(whatif), "--reps", "4", "--seed", "1", "--precision", "0.05",
+        "--metric", "clearance_time", "--out", str(out), "-q",
+    ])  # fmt: skip
+    done = capsys.readouterr()
+    assert status == 0, done.err
+    assert (
+        "Precision ±5.0% (paired 95% CI half-width over the base mean) for clearance_time: met "
+        "with 16 replications (rounds 4, 8, 16); reached: slower ±"
+    ) in done.out
+    assert json.loads((out / "manifest.json").read_text())["reps"] == 16
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--precision", "0"], "--precision: must be between 0 and 1, e.g. 0.02, got 0"),
+        (["--precision", "1.5"], "--precision: must be between 0 and 1"),
+        (["--precision", "often"], "--precision: must be a number, got 'often'"),
+        (["--precision", "0.1", "--max-reps", "0"], "--max-reps: must be at least 1, got 0"),
+    ],
+)
+def test_cli_bad_precision_is_one_line(args, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["compare", str(BASELINE), str(BASELINE), *args])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err, err
+    assert err.strip().splitlines()[-1].startswith("evacsim compare: error:")
+
+
+def test_cli_precision_on_an_unknown_metric_is_refused_before_running(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    whatif = SCENARIOS / "what-if" / "double_fleet.toml"
+    args = ["compare", str(BASELINE), str(whatif), "--precision", "0.05", "--metric", "evacuatd"]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evacsim: error: --metric: evacuatd: not a metric of this comparison")
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_precision_on_a_metric_never_defined_is_refused(one_bus):
+    """An hour is too short for anyone to reach reception: no clearance time to judge."""
+    base = sim.load_scenario(one_bus[0].path, ["horizon=1.0"])
+    slower = sim.load_scenario(one_bus[0].path, ["horizon=1.0", "name='slower'"])
+    with pytest.raises(
+        sim.ScenarioError, match="clearance_time: undefined in all 4 replications of one_bus"
+    ):
+        sim.compare(base, [slower], reps=4, precision=0.05, metrics=["clearance_time"])
+
+
+@pytest.mark.parametrize(
+    "goal, message",
+    [
+        ({"precision": 0.0}, "--precision: must be between 0 and 1, e.g. 0.02, got 0.0"),
+        ({"precision": 1.0}, "--precision: must be between 0 and 1"),
+        ({"precision": math.nan}, "--precision: must be between 0 and 1"),
+        ({"precision": 0.1, "max_reps": 0}, "--max-reps: must be at least 1, got 0"),
+        ({"precision": 0.1, "metrics": ["evacuatd"]}, "--metric: evacuatd: not a metric"),
+    ],
+)
+def test_bad_precision_from_python_is_refused_before_running(one_bus, goal, message):
+    base, slower = one_bus
+    with pytest.raises(sim.ScenarioError, match=re.escape(message)):
+        sim.compare(base, [slower], reps=4, **goal)
+    if "metrics" not in goal:  # the same values, the same words, for a run
+        with pytest.raises(sim.ScenarioError, match=re.escape(message)):
+            sim.run(base, reps=4, **goal)

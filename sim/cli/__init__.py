@@ -6,6 +6,7 @@
     evacsim narrate SCENARIO|RUN_FOLDER [--rep K] [--seed S] [--set KEY=VALUE ...]
     evacsim animate SCENARIO|RUN_FOLDER --out FILE.gif|FILE.mp4 [--rep K] [--seed S] [--set ...]
     evacsim compare BASE WHATIF... [--reps N] [--seed S] [--out DIR]
+                    [--precision P [--metric NAME ...] [--max-reps N]]
     evacsim sweep FILE [--scheduler local|dask-local|tcp://HOST:PORT] [--workers N]
                   [--precision P] [--max-reps N] [--root DIR]
     evacsim calibrate TARGETS [--draws N] [--seed S] [--out DIR]
@@ -188,12 +189,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
     scheduling(p)
     p.add_argument(
+        "--precision",
+        type=fraction,
+        help="from --reps, double the replications of the base and every what-if together "
+        "until, for every what-if, each --metric's paired difference has a 95%% CI "
+        "half-width within this fraction of the base's mean, e.g. 0.01 (a what-if that "
+        "changes nothing meets it at once); the tables are those of --reps N at the N it "
+        "stops at",
+    )
+    p.add_argument(
         "--metric",
         dest="metrics",
         action="append",
         metavar="NAME",
-        help="a metric to show (repeatable; default: the headline metrics and the groups "
-        "whose evacuation changes most); all are in differences.csv",
+        help="a metric to show, and with --precision to judge (repeatable; default: the "
+        "headline metrics and the groups whose evacuation changes most, judging evacuated); "
+        "all are in differences.csv",
+    )
+    p.add_argument(
+        "--max-reps",
+        type=positive,
+        help="most replications per scenario with --precision (default: 16 x --reps)",
     )
     p.set_defaults(command=compare.handle)
 

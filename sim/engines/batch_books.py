@@ -2,6 +2,8 @@
 
 Every account is an array over replications and is updated with the same operations in
 the same order as the reference engine's ledger, so the two engines agree to rounding.
+Here the counts, the person-hours and the trace; the wait statistics are kept by
+:mod:`sim.engines.batch_waits` and the hourly series by :mod:`sim.engines.batch_hourly`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import weakref
 import numpy as np
 
 from sim.engines.batch_exchange_books import ExchangeBooks
-from sim.engines.batch_state import RETURNING, TURNING_BACK, UNLOADING, BatchState
-from sim.outputs.records import Replications, TraceEvent, hours_grid, metric_names, series_types
+from sim.engines.batch_hourly import BatchHourly
+from sim.engines.batch_state import BatchState
+from sim.engines.batch_waits import BatchWaits
+from sim.outputs.records import Replications, TraceEvent, metric_names
 
 NAN = np.nan
 
@@ -82,28 +86,11 @@ class BatchBooks:
             for m in s.milestones
             if m.after_convoys is not None
         ]
-        # people who went home: (group, replications, people, their wait until then in hours)
-        self.gone: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.convoy_evacuated = np.zeros((G, R), dtype=np.int64)  # by convoys, for milestones
         self.evacuated_private = np.zeros(R, dtype=np.int64)
-        # the evacuated's (group, cohort) records, for waits: one array per reception event of
-        # its non-empty cells (replication, queue cell, hours departed, people); most
-        # of a convoy's (group, cohort) cells are empty, so none of those is kept
-        self.received: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        self.hours = hours_grid(s)
-        # the hourly series: the counts (int32) stacked in one array, so that each pass
-        # fills all of them with one assignment, and ``suspended`` (uint8) apart
-        types = series_types(s)
-        self.crossers, self.leaving = s.crossers, s.leaving  # properties: read once
-        self.hourly_names = [name for name in types if name != "suspended"]
-        assert all(types[name] == np.int32 for name in self.hourly_names)
-        self.hourly = np.zeros((len(self.hourly_names), R, len(self.hours)), dtype=np.int32)
-        self.suspended_series: np.ndarray = np.zeros((R, len(self.hours)), dtype=types["suspended"])
-        rows = dict(zip(self.hourly_names, self.hourly, strict=True))
-        self.series: dict[str, np.ndarray] = {
-            name: self.suspended_series if name == "suspended" else rows[name] for name in types
-        }
-        self.next_hour = np.zeros(R, dtype=np.int64)
+        self.waits = BatchWaits(batch)
+        self.hourly = BatchHourly(self, batch)
+        self.crossers = s.crossers  # a property: read once
         # the crossing: vehicle passages by pool, and vehicles queueing for a lane
         self.crossed = np.zeros((len(s.crossers) or batch.P, R), dtype=np.int64)
         self.crossing_queued = np.zeros(R, dtype=np.int64)
@@ -235,16 +222,6 @@ class BatchBooks:
         self.crossing_vehicle_hours[j] += self.crossing_queued[j] * span[moved]
         self.crossing_since[j] = now[moved]
 
-    def _crossing_state(self, idx: np.ndarray) -> list[np.ndarray]:
-        """The crossing's hourly series' current values for replications ``idx``: people
-        past the checkpoint, passages by pool and private stream, then the queue for a
-        lane if there is a crossing."""
-        state = [self.people_crossed[idx]]
-        state += [self.crossed[i, idx] for i in range(len(self.crossers))]
-        if self.batch.crossing_on:
-            state.append(self.crossing_queued[idx])
-        return state
-
     # -- convoys and the ceasefire ----------------------------------------------------------
 
     def on_the_road(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
@@ -311,9 +288,7 @@ class BatchBooks:
         groups = b.c_groups[slot, :, idx].T  # (G, n)
         self.evacuated[:, idx] += groups
         self.aboard[idx] -= groups.sum(axis=0)
-        manifest = b.c_manifest[slot, idx]  # (n, cells)
-        i, cell = np.nonzero(manifest)
-        self.received.append((idx[i], cell, b.c_departed[slot[i], idx[i]], manifest[i, cell]))
+        self.waits.received_from(slot, idx)
         if len(self.timed):
             on = now <= self.timed_at  # (M, n)
             self.timed_groups[:, :, idx] += on[:, None, :] * groups[None]
@@ -338,33 +313,7 @@ class BatchBooks:
     def pause_ends(self, idx: np.ndarray) -> None:
         self.paused_hours[idx] += self.batch.now[idx] - self.paused_since[idx]
 
-    # -- hourly series and the end of a run ------------------------------------------------
-
-    def fill_series(self, idx: np.ndarray, t: np.ndarray) -> None:
-        """Hours before ``t`` keep the state they end with: the current one."""
-        limit = np.minimum(np.ceil(t), len(self.hours)).astype(np.int64)
-        span = limit - self.next_hour[idx]
-        due = span > 0
-        if not due.any():
-            return
-        j, span = idx[due], span[due]
-        at = np.repeat(np.arange(len(j)), span)  # each hour due: its replication's place in j
-        rows = j[at]
-        hours = self.next_hour[rows] + np.arange(len(at)) - np.repeat(np.cumsum(span) - span, span)
-        self.hourly[:, rows, hours] = self._hourly_state(j)[:, at]
-        self.suspended_series[rows, hours] = ~self.batch.active[j][at]
-        self.next_hour[j] = limit[due]
-
-    def _hourly_state(self, idx: np.ndarray) -> np.ndarray:
-        """The current values of every hourly series but ``suspended``, for ``idx``: shape
-        (series, n), in the order of ``hourly_names``."""
-        state = [self.batch.evacuated[idx], self.waiting[idx]]
-        if self.leaving:
-            state += [self.evacuated[g, idx] for g in range(self.batch.G)]
-            state.append(self.left[idx])
-        if self.crossers:
-            state += self._crossing_state(idx)
-        return np.stack(state)
+    # -- the end of a run ------------------------------------------------------------------
 
     def finish(self, idx: np.ndarray) -> None:
         """Close the books of replications that have reached their end."""
@@ -378,14 +327,9 @@ class BatchBooks:
         paused = b.ahead[idx]
         j = idx[paused]
         self.paused_hours[j] += end[paused] - self.paused_since[j]
-        hours = self.hours
-        late = hours[None, :] >= self.next_hour[idx][:, None]
-        state = self._hourly_state(idx)
+        self.hourly.close(idx, open_)
         if self.crossers:
             self._accrue_crossing(idx, end)
-        self.hourly[:, idx] = np.where(late[None], state[:, :, None], self.hourly[:, idx])
-        still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
-        self.suspended_series[idx] = np.where(late, still, self.suspended_series[idx])
         # vehicles still out count as busy to the end, in the order their convoys formed
         number = np.where(
             b.c_number.take(idx, axis=1) >= 0, b.c_number.take(idx, axis=1), np.iinfo(np.int64).max
@@ -404,7 +348,7 @@ class BatchBooks:
     def replications(self) -> Replications:
         """The metrics, series and trace of the whole batch."""
         trace = [e for _, _, e in sorted(self.trace, key=lambda x: (x[0], x[1]))]
-        return Replications(self.metrics(), self.series, trace)
+        return Replications(self.metrics(), self.hourly.series, trace)
 
     def metrics(self) -> dict[str, np.ndarray]:
         s, b = self.scenario, self.batch
@@ -436,12 +380,7 @@ class BatchBooks:
         m["boarded_person_hours"] = self.boarded_person_hours
         m["cold_person_hours"] = self.cold_person_hours
         m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
-        for g, name in enumerate(groups):
-            evacuated = self._evacuated_waits(g)
-            m[f"wait_mean_{name}"], m[f"wait_p95_{name}"] = wait_summary(b.R, *evacuated)
-            censored = self._censored_waits(g, *evacuated)
-            mean, p95 = f"wait_censored_mean_{name}", f"wait_censored_p95_{name}"
-            m[mean], m[p95] = wait_summary(b.R, *censored)
+        m.update(self.waits.metrics(end))
         available = np.zeros(b.R)
         for p in range(b.P):
             available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
@@ -493,99 +432,3 @@ class BatchBooks:
             if milestone.after_convoys is not None:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}
-
-    def _evacuated_waits(self, g: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Records of group ``g``'s evacuated: replication, wait (hours) and people of each
-        non-empty (convoy, cohort) record."""
-        b = self.batch
-        if not self.received:
-            return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
-        rows, cells, departed, people = (
-            np.concatenate(x) for x in zip(*self.received, strict=True)
-        )
-        self.received = [(rows, cells, departed, people)]  # joined once for every group
-        mine = b.cell_group[cells] == g
-        waits = departed[mine] - b.cell_time[cells[mine]]
-        return rows[mine], waits, people[mine]
-
-    def _censored_waits(
-        self, g: int, rows: np.ndarray, waits: np.ndarray, people: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The evacuated's records, and those of group ``g``'s people who gave up (wait until
-        then) or are not out at the end: at the pickup or turned back (wait until the end),
-        or on a convoy on its way (wait until it left)."""
-        b = self.batch
-        cells = b.group_cells[g]
-        starts = b.cell_time[cells]
-        so_far = self.end[:, None] - starts[None, :]  # (R, cohorts)
-        parts = [(rows, waits, people), _records(so_far, b.queue[:, cells])]
-        for group, reps, n, wait in self.gone:
-            if group == g:
-                parts.append((reps, wait, n))
-        aboard = (b.c_number >= 0) & ~np.isin(b.c_stage, (UNLOADING, RETURNING))  # (slots, R)
-        on_way = ~np.isnan(b.c_departed) & (b.c_stage != TURNING_BACK)
-        left = b.c_departed[:, :, None] - starts[None, None, :]  # (slots, R, cohorts)
-        slot_w = np.where(on_way[:, :, None], left, so_far[None])
-        slot_n = np.where(aboard[:, :, None], b.c_manifest[:, :, cells], 0)
-        parts.append(_records(slot_w.transpose(1, 0, 2), slot_n.transpose(1, 0, 2)))
-        return tuple(np.concatenate(x) for x in zip(*parts, strict=True))  # type: ignore[return-value]
-
-    def gave_up(
-        self, idx: np.ndarray, group: np.ndarray, cohort: np.ndarray, n: np.ndarray
-    ) -> None:
-        """``n`` people of ``(group, cohort)`` (arrays over ``idx``) go home now."""
-        b = self.batch
-        wait = b.now[idx] - b.cohort_times[group, cohort]
-        for g in np.unique(group):
-            on = group == g
-            self.gone.append((int(g), idx[on], n[on], wait[on]))
-
-
-def _records(waits: np.ndarray, people: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Records (replication, wait, people) of the cells of ``(R, ...)`` arrays that hold
-    people."""
-    has = people.reshape(len(people), -1) > 0
-    rows, cols = np.nonzero(has)
-    return (
-        rows,
-        waits.reshape(len(waits), -1)[rows, cols],
-        people.reshape(len(people), -1)[rows, cols],
-    )
-
-
-def wait_summary(
-    R: int, rows: np.ndarray, waits: np.ndarray, people: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and 95th percentile wait per replication, hours, from records of (wait, people)
-    of replications ``rows`` (of ``R``); NaN where nobody.
-
-    As :func:`sim.engines.ledger.wait_summary`: each replication's records sorted by
-    (wait, people), the mean a running sum in that order (to the same bits), the 95th
-    percentile the smallest wait 95% of the people do not exceed. Records of nobody count
-    for nothing and are dropped first; the others are laid out one row per replication
-    (padded with empty records, last once sorted, which add 0.0) and sorted row by row.
-    """
-    has = people > 0
-    rows, w, n = rows[has], waits[has], people[has]
-    if not len(rows):  # nobody in any replication
-        return np.full(R, NAN), np.full(R, NAN)
-    order = np.argsort(rows, kind="stable")
-    rows = rows[order]
-    counts = np.bincount(rows, minlength=R)
-    at = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-    width = int(counts.max())
-    w_ = np.full((R, width), np.inf)
-    n_ = np.zeros((R, width), dtype=n.dtype)
-    w_[rows, at] = w[order]
-    n_[rows, at] = n[order]
-    order = np.lexsort((n_, w_), axis=1)
-    w = np.take_along_axis(w_, order, 1)
-    n = np.take_along_axis(n_, order, 1)
-    total = n.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spent = np.cumsum(np.where(n > 0, w * n, 0.0), axis=1)[:, -1]
-        mean = np.where(total > 0, spent / total, NAN)
-    seen = np.cumsum(n, axis=1)
-    first = np.argmax(100 * seen >= 95 * total[:, None], axis=1)
-    p95 = np.where(total > 0, np.take_along_axis(w, first[:, None], 1)[:, 0], NAN)
-    return mean, p95

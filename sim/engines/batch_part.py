@@ -61,6 +61,8 @@ class BatchPart(BatchState, ABC):
     ) -> None:
         """The convoys in ``slot`` take step ``stage`` at ``at`` hours."""
 
+    # -- the set-up (batch_setup.py) ---------------------------------------------------------
+
     @abstractmethod
     def _grow_slots(self, slots: int) -> None:
         """Room for ``slots`` convoys in flight per replication."""
@@ -188,6 +190,10 @@ class BatchPart(BatchState, ABC):
         """A linked convoy leaves if the deal allows it."""
 
     # -- an exchange ------------------------------------------------------------------------
+
+    @abstractmethod
+    def _exchange_rows(self, params: BatchParameters) -> list[tuple[np.ndarray, tuple]]:
+        """The linked site's halts as entries of the arrivals calendar: (times (R,), kind)."""
 
     @abstractmethod
     def _reach_bridge(self, slot: np.ndarray, idx: np.ndarray) -> None:

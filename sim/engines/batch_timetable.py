@@ -148,7 +148,7 @@ class BatchTimetable(BatchPart):
                 on = gone[k] > 0
                 if on.any():
                     cohort = np.full(on.sum(), k)
-                    self.books.gave_up(idx[on], np.full(on.sum(), g), cohort, gone[k][on])
+                    self.books.waits.gave_up(idx[on], np.full(on.sum(), g), cohort, gone[k][on])
             n = gone.sum(axis=0)
             some = n > 0
             if some.any():
@@ -166,7 +166,7 @@ class BatchTimetable(BatchPart):
         j, g, k, n = idx[some], group[some], cohort[some], n[some]
         self.queue[j, cell[some]] -= n
         self._leave(j, g, n, GAVE_UP)
-        self.books.gave_up(j, g, k, n)
+        self.books.waits.gave_up(j, g, k, n)
         self._cleared_by_leaving(j)
 
     def _leave(self, idx: np.ndarray, group: np.ndarray, n: np.ndarray, why: str) -> None:

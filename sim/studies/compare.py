@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 import platform
 import time
@@ -40,12 +41,21 @@ from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.frames import UNITS, html_table, pandas
 from sim.outputs.reading import read_npz, read_study_manifest
-from sim.outputs.records import Replications
+from sim.outputs.records import Replications, metric_names
 from sim.outputs.results import (
     arrays_npz,
     versions,
 )
+from sim.studies.budget import check_memory, run_bytes
 from sim.studies.paired import HEADLINE, Difference, difference, differences_csv
+from sim.studies.precision import (
+    PAIRED_RULE,
+    check_goal,
+    paired_precise,
+    paired_share,
+    refuse_undefined,
+    rounds,
+)
 from sim.studies.runner import run_chunked
 from sim.views.differences import difference_chart
 from sim.views.plots import DPI
@@ -70,6 +80,10 @@ class Comparison:
         label).
     wall_time : float
         Seconds the engine runs took.
+    precision : dict, optional
+        With ``compare(..., precision=...)``: the target, the metrics, the replication cap,
+        the replications each round was judged at, whether the rule was met, the share
+        reached per what-if and metric, and the rule (:data:`sim.studies.precision.PAIRED_RULE`).
     """
 
     base: Scenario
@@ -79,6 +93,7 @@ class Comparison:
     differences: list[Difference]
     paired: dict[str, Replications]
     wall_time: float
+    precision: dict | None = None
 
     def save(self, folder: str | Path | None = None) -> Path:
         """Write ``manifest.json``, ``differences.csv`` and ``differences.png`` atomically
@@ -150,6 +165,7 @@ class Comparison:
             "labels": list(self.paired),
             "base_values": scenario_record(self.base),
             "whatif_values": [scenario_record(w) for w in self.whatifs],
+            **({} if self.precision is None else {"precision": self.precision}),
         }
 
 
@@ -161,8 +177,12 @@ def compare(
     workers: int | None = None,
     executor: Executor | None = None,
     progress: bool = False,
+    precision: float | None = None,
+    metrics: Sequence[str] = ("evacuated",),
+    max_reps: int | None = None,
 ) -> Comparison:
-    """Paired differences of each what-if against the base, under common random numbers.
+    """Paired differences of each what-if against the base, under common random numbers,
+    optionally until the paired differences are precise enough.
 
     Parameters
     ----------
@@ -182,11 +202,25 @@ def compare(
         (see :func:`sim.studies.runner.run_chunked`); the same result whatever runs them.
     progress : bool
         Show replications done and the time left on standard error (when it is a terminal).
+    precision : float, optional
+        Relative precision, e.g. 0.01: the replications of the base and of every what-if
+        double together (``reps`` first) until each of ``metrics`` has, for every what-if,
+        a paired 95% CI half-width within this fraction of its base mean, or ``max_reps``
+        is reached; the rule is :data:`sim.studies.precision.PAIRED_RULE`. The result is
+        the plain comparison with the replications it stopped at.
+    metrics : sequence of str
+        The metrics the precision applies to.
+    max_reps : int, optional
+        Most replications per scenario with ``precision``; 16 times ``reps`` by default.
 
     Raises
     ------
     ScenarioError
-        Too few replications, no what-if, or two what-ifs with the same label.
+        Too few replications, no what-if, two what-ifs with the same label, a precision
+        not between 0 and 1 or a ``max_reps`` below 1 (as ``evacsim compare`` refuses
+        them), a precision metric that the base or a what-if lacks or never defines, or
+        more replications
+        than the memory of the machine can hold (refused before any runs).
     """
     base = base if isinstance(base, Scenario) else load_scenario(base)
     scenarios = [w if isinstance(w, Scenario) else load_scenario(w) for w in whatifs]
@@ -197,20 +231,33 @@ def compare(
     if not scenarios:
         raise ScenarioError("compare", "", "name at least one what-if scenario")
     names = labels(base, scenarios)
+    cap = 16 * reps if max_reps is None else max_reps
+    most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
+    if precision is not None:
+        check_goal(precision, max_reps)
+        check_metrics(metrics, base, scenarios, every=True)
+    # held: every scenario's paired replications, and one what-if's independent sample
+    held = sum(run_bytes(s, most) for s in (base, *scenarios))
+    held += max(run_bytes(w, most) for w in scenarios)
+    check_memory(held, f"{most:,} replications of {len(scenarios) + 1} scenarios", flag, "")
     began = time.perf_counter()
     bar = progress_bar(progress)
-    bar.total = reps * (1 + 2 * len(scenarios))
-    chunked = {"workers": workers, "executor": executor, "done": bar.update}
+    # packed: the paired replications are held to the end, and joined round by round
+    chunked = {"workers": workers, "executor": executor, "done": bar.update, "packed": True}
+    runs = {base.name: base, **dict(zip(names, scenarios, strict=True))}
+    goal = None if precision is None else (precision, metrics, max(cap, reps))
     with bar:
-        before = run_chunked(base, reps, seed, **chunked)
-        log.info("compare: base %s, %d replications", base.name, reps)
-        paired = {base.name: before}
+        paired, judged, met = _paired_rounds(runs, reps, seed, goal, chunked, bar)
+        n = paired[base.name].reps
+        bar.total += n * len(names)
+        bar.refresh()
+        before = paired[base.name]
         differences = []
         for name, whatif in zip(names, scenarios, strict=True):
-            same = run_chunked(whatif, reps, seed, **chunked)
-            independent = run_chunked(whatif, reps, seed, first_rep=reps, **chunked)
-            log.info("compare: what-if %s, %d paired and %d independent", name, reps, reps)
-            paired[name] = same
+            same = paired[name]
+            # read once and let go: not worth packing
+            independent = run_chunked(whatif, n, seed, first_rep=n, **{**chunked, "packed": False})
+            log.info("compare: what-if %s, %d paired and %d independent", name, n, n)
             for metric in base_metrics(before, same):
                 differences.append(
                     difference(
@@ -221,8 +268,88 @@ def compare(
                         independent.metrics[metric],
                     )
                 )
+    record = None
+    if precision is not None:
+        reached = {
+            w: {m: _finite(paired_share(before.metrics[m], paired[w].metrics[m])) for m in metrics}
+            for w in names
+        }
+        record = {
+            "precision": precision,
+            "metrics": list(metrics),
+            "max_reps": cap,
+            "rounds": judged,
+            "met": met,
+            "reached": reached,
+            "rule": " ".join(PAIRED_RULE.split()),
+        }
     wall = time.perf_counter() - began
-    return Comparison(base, scenarios, reps, seed, differences, paired, wall)
+    return Comparison(base, scenarios, n, seed, differences, paired, wall, record)
+
+
+def _paired_rounds(
+    runs: dict[str, Scenario],
+    reps: int,
+    seed: int,
+    goal: tuple[float, Sequence[str], int] | None,
+    chunked: dict[str, Any],
+    bar: Any,
+) -> tuple[dict[str, Replications], list[int], bool]:
+    """Replications 0 .. n-1 of every scenario (the base first): ``reps`` of them, or with
+    a ``goal`` (precision, metrics, most replications) in rounds that double them until
+    :data:`~sim.studies.precision.PAIRED_RULE` is met. Returns them by label, the
+    replications each round was judged at, and whether the rule was met (True without one).
+    """
+    base, *whatifs = runs
+    parts: dict[str, list[Replications]] = {name: [] for name in runs}
+    judged: list[int] = []
+    for first, n in rounds(reps, reps if goal is None else goal[2]):
+        bar.total += (n - first) * len(runs)
+        bar.refresh()
+        for name, scenario in runs.items():
+            parts[name].append(run_chunked(scenario, n - first, seed, first_rep=first, **chunked))
+        paired = {name: Replications.joined(p) for name, p in parts.items()}
+        log.info("compare: %d paired replications of %d scenarios", n, len(runs))
+        if goal is None:
+            return paired, judged, True
+        precision, metrics, _ = goal
+        if first == 0:
+            for name in runs:
+                refuse_undefined(paired[name], metrics, f" of {name}")
+        judged.append(n)
+        values = paired[base].metrics
+        pairs = ((values[m], paired[w].metrics[m]) for w in whatifs for m in metrics)
+        if paired_precise(pairs, precision):
+            return paired, judged, True
+    return paired, judged, False
+
+
+def _finite(share: float) -> float | None:
+    """A share for JSON: rounded to 6 decimals, None when infinite or undefined."""
+    return round(share, 6) if math.isfinite(share) else None
+
+
+def check_metrics(
+    names: Sequence[str], base: Scenario, whatifs: Sequence[Scenario], every: bool
+) -> None:
+    """Refuse a ``--metric`` that is not a metric of the comparison, before anything runs:
+    one of the base and of every what-if (``every``: a precision judges each what-if on it)
+    or of at least one (a metric shown).
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``--metric``, the metric and the metrics known.
+    """
+    have = [set(metric_names(base)) & set(metric_names(w)) for w in whatifs]
+    known = set.intersection(*have) if every else set.union(*have)
+    for name in names:
+        if name not in known:
+            raise ScenarioError(
+                "--metric",
+                name,
+                f"not a metric of this comparison; known: {', '.join(sorted(known))}",
+            )
 
 
 def read_compare_folder(folder: str | Path) -> Comparison:
@@ -253,7 +380,7 @@ def read_compare_folder(folder: str | Path) -> Comparison:
         )
     return Comparison(
         base, whatifs, int(info["reps"]), int(info["seed"]), differences, paired,
-        float(info.get("wall_time_s", 0.0)),
+        float(info.get("wall_time_s", 0.0)), info.get("precision"),
     )  # fmt: skip
 
 

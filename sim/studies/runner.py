@@ -30,7 +30,7 @@ from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import write_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, run_bytes
-from sim.studies.precision import RULE, precise
+from sim.studies.precision import RULE, check_goal, precise, refuse_undefined, rounds
 from sim.studies.processes import worker_pool
 from sim.views.progress import progress_bar
 
@@ -132,7 +132,8 @@ def run(
     Raises
     ------
     ScenarioError
-        For a precision metric the scenario does not have, or more replications than the
+        For a precision not between 0 and 1, a ``max_reps`` below 1, a precision metric
+        the scenario does not have, or more replications than the
         memory of the machine can hold (refused before any runs; see
         :mod:`sim.studies.budget`).
     """
@@ -167,6 +168,7 @@ def run(
         return _gather_packed(blocks, counts, bar.update)
 
     if precision is not None:
+        check_goal(precision, max_reps)
         known = metric_names(scenario)
         for name in metrics:
             if name not in known:
@@ -179,18 +181,18 @@ def run(
     check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
     began = time.perf_counter()
     bar = progress_bar(progress)
+    met, parts = precision is None, []
     with bar:
-        replications = replicate(0, reps)
-        _never_defined(replications, metrics if precision is not None else ())
-        met = precision is None or precise({m: replications.metrics[m] for m in metrics}, precision)
-        while precision is not None and not met and replications.reps < cap:
-            n = replications.reps
-            more = replicate(n, min(2 * n, cap) - n)
-            replications = Replications.joined([replications, more])
-            met = precise({m: replications.metrics[m] for m in metrics}, precision)
-            log.info(
-                "precision: %d replications, %s", replications.reps, "met" if met else "not met"
-            )
+        for first, stop in rounds(reps, reps if precision is None else cap):
+            parts.append(replicate(first, stop - first))
+            replications = Replications.joined(parts)
+            if precision is not None:
+                if first == 0:
+                    refuse_undefined(replications, metrics)
+                met = precise({m: replications.metrics[m] for m in metrics}, precision)
+                log.info("precision: %d replications, %s", stop, "met" if met else "not met")
+                if met:
+                    break
     record = None
     if precision is not None:
         record = {
@@ -211,19 +213,6 @@ def run(
         list(overrides or []),
         record,
     )
-
-
-def _never_defined(replications: Replications, metrics: Sequence[str]) -> None:
-    """Refuse a precision on a metric no replication defines: no number of them would do."""
-    for name in metrics:
-        if np.isnan(replications.metrics[name]).all():
-            raise ScenarioError(
-                "--metric",
-                name,
-                f"undefined in all {replications.reps:,} replications (e.g. clearance_time "
-                "when nothing clears), so no number of replications makes it precise; "
-                "choose another --metric",
-            )
 
 
 def run_chunked(

@@ -17,6 +17,7 @@ import numpy as np
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.paired import HEADLINE, paired_difference
+from sim.studies.precision import within
 from sim.views.wording import CLOCK
 
 #: Percentiles of the fan chart: the 90% and 50% bands and the median.
@@ -144,12 +145,13 @@ def answer(
 
 
 def precise(rows: list[dict[str, Any]], precision: float) -> bool:
-    """Whether an answer is precise enough to stop refining: the first metric's paired 95%
-    CI half-width is at most ``precision`` times its base mean (in absolute value)."""
+    """Whether an answer is precise enough to stop refining: ``evacsim compare``'s rule
+    (:data:`sim.studies.precision.PAIRED_RULE`) on the first metric, its paired 95% CI
+    half-width at most ``precision`` times its base mean (in absolute value)."""
     if not rows or rows[0]["ci_low"] is None:
         return False
     first = rows[0]
-    return (first["ci_high"] - first["ci_low"]) / 2 <= precision * abs(first["base_mean"] or 0)
+    return within((first["ci_high"] - first["ci_low"]) / 2, first["base_mean"] or 0, precision)
 
 
 def _fan(result: Replications) -> dict[str, list[float]]:
