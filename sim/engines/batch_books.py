@@ -152,20 +152,23 @@ class BatchBooks:
         now = self.batch.now[idx] if now is None else now
         span = now - self.since[idx]
         moved = span > 0
-        if not np.count_nonzero(moved):
+        n = np.count_nonzero(moved)
+        if not n:
             return
-        j, span = idx[moved], span[moved]
-        self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
-        self.wait_person_hours[j] += self.waiting[j] * span
-        self.held_person_hours[j] += self.held[j] * span
-        self.boarded_person_hours[j] += self.boarded[j] * span
-        exposed = self.waiting[j] + self.held[j] + self.boarded[j]
+        if n < len(idx):  # else every replication moved: no copies
+            idx, now, span = idx[moved], now[moved], span[moved]
+        waiting, held, boarded = self.waiting[idx], self.held[idx], self.boarded[idx]
+        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], waiting)
+        self.wait_person_hours[idx] += waiting * span
+        self.held_person_hours[idx] += held * span
+        self.boarded_person_hours[idx] += boarded * span
+        exposed = waiting + held + boarded
         cold = exposed > 0
         if np.count_nonzero(cold):
-            k = j[cold]
-            hours = self.scenario.weather.cold_hours(self.since[k], now[moved][cold])
+            k = idx[cold]
+            hours = self.scenario.weather.cold_hours(self.since[k], now[cold])
             self.cold_person_hours[k] += exposed[cold] * hours
-        self.since[j] = now[moved]
+        self.since[idx] = now
 
     def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
@@ -191,6 +194,22 @@ class BatchBooks:
         """People board convoys at the pickup, or stop waiting aboard them there."""
         self.accrue(idx)
         self.boarded[idx] += delta
+
+    def board(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People leave the queue for convoys forming at the pickup: the reference engine's
+        ``change_waiting`` then ``change_boarded`` at one instant, accrued once (the second
+        accrual would add nothing)."""
+        self.accrue(idx)
+        self.waiting[idx] -= people
+        self.aboard[idx] += people
+        self.boarded[idx] += people
+
+    def boarded_held(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People aboard convoys at the pickup are held there (``people > 0``) or no longer
+        (``< 0``): ``change_boarded`` and ``change_held`` at one instant, accrued once."""
+        self.accrue(idx)
+        self.boarded[idx] -= people
+        self.held[idx] += people
 
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""

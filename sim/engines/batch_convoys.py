@@ -123,10 +123,12 @@ class BatchConvoys(BatchPart):
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        people = self.c_people[slot, idx]
         if stage == HELD_PICKUP:  # held, no longer merely boarded
-            self.books.change_boarded(idx, -self.c_people[slot, idx])
+            self.books.boarded_held(idx, people)
+        else:
+            self.books.change_held(idx, people)
         self.c_waited_for[slot, idx] = 0
-        self.books.change_held(idx, self.c_people[slot, idx])
         if self.scenario.ceasefire.max_hold_counts == "each":
             self.c_hold_hours[slot, idx] = 0.0
         self._hold_wait(slot, idx, stage)
@@ -151,13 +153,15 @@ class BatchConvoys(BatchPart):
         now = self.now[idx]
         self.c_hold_hours[slot, idx] += now - self.c_hold_start[slot, idx]
         again = ~self.active[idx] & (now < self.c_hold_until[slot, idx])
-        if again.any():
+        if np.count_nonzero(again):
             self._hold_wait(slot[again], idx[again], stage)
         done = ~again
-        people = self.c_people[slot[done], idx[done]]
-        self.books.change_held(idx[done], -people)
-        if stage == HELD_PICKUP:
-            self.books.change_boarded(idx[done], people)
+        j = idx[done]
+        people = self.c_people[slot[done], j]
+        if stage == HELD_PICKUP:  # boarded again, no longer held
+            self.books.boarded_held(j, -people)
+        else:
+            self.books.change_held(j, -people)
         return done
 
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:

@@ -250,8 +250,7 @@ class BatchPickup(BatchPart):
         self.c_at_checkpoint[slot, idx] = np.nan
         self.c_hold_hours[slot, idx] = 0.0
         self.c_waited_for[slot, idx] = 0
-        self.books.change_waiting(idx, -people, boarding=True)
-        self.books.change_boarded(idx, people)
+        self.books.board(idx, people)
         why: str | np.ndarray = ""
         if self.books.any_traced:
             code = np.where(self.waited_since[idx] < self.now[idx], self.waited[idx], 0)
