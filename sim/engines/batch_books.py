@@ -118,7 +118,7 @@ class BatchBooks:
         if not self.any_traced:  # most batches: nothing to look up
             return
         traced = self.traced[idx]
-        if not traced.any():
+        if not np.count_nonzero(traced):
             return
         b = self.batch
         for i in np.flatnonzero(traced):
@@ -134,7 +134,7 @@ class BatchBooks:
         self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
     ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
-        if self.any_traced and self.traced[idx].any():
+        if self.any_traced and np.count_nonzero(self.traced[idx]):
             b = self.batch
             self.record(
                 idx,
@@ -224,7 +224,7 @@ class BatchBooks:
         self.crossed[: b.P, idx] += b.c_vehicles[slot, :, idx].T
         stream = b.c_private[slot, idx]
         column = stream >= 0
-        if column.any():
+        if np.count_nonzero(column):
             at = b.P + stream[column]
             self.crossed[at, idx[column]] += b.c_private_n[slot[column], idx[column]]
 
@@ -355,14 +355,12 @@ class BatchBooks:
         )
         order = np.argsort(number, axis=0)
         extra = np.zeros(len(idx))
-        cols = np.arange(len(idx))
         for rank in range(b.slots):
             slot = order[rank]
             out = b.c_number[slot, idx] >= 0
             vehicles = b.c_vehicles[slot, :, idx].sum(axis=1)
             extra = np.where(out, extra + vehicles * (end - b.c_formed[slot, idx]), extra)
         self.busy_vehicle_hours[idx] += extra
-        del cols
 
     def replications(self) -> Replications:
         """The metrics, series and trace of the whole batch."""

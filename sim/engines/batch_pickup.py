@@ -47,7 +47,7 @@ class BatchPickup(BatchPart):
             counts[p] = self.count[p, j]
             self.books.record(j, "vehicles_arrive", vehicles=counts)
         people = kind == 1
-        if people.any():
+        if np.count_nonzero(people):
             j, g, k = idx[people], who[people], cohort[people]
             m = self.arrival_people[event[people], j]
             self.queue[j, self.group_start[g] + k] += m
@@ -58,13 +58,13 @@ class BatchPickup(BatchPart):
             if self.scenario.linkage is not None:  # more people here: this side's share falls
                 self._check_lag(j)
         column = kind == PRIVATE_COLUMN
-        if column.any():
+        if np.count_nonzero(column):
             self._private_due(idx[column], who[column])
         halt = kind == EXCHANGE_HALT
-        if halt.any():
+        if np.count_nonzero(halt):
             self._exchange_halt(idx[halt], who[halt], cohort[halt])
         later = (kind > 1) & ~column & ~halt
-        if later.any():
+        if np.count_nonzero(later):
             self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
 
@@ -121,7 +121,7 @@ class BatchPickup(BatchPart):
         here = waiting[self.place_groups[place]].sum(axis=0)  # people this place can carry
         short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < here)
         few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
-        if short.any():
+        if np.count_nonzero(short):
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since.take(j, axis=1), INF).min(
                 axis=0
@@ -266,7 +266,7 @@ class BatchPickup(BatchPart):
 
     def _free_slot(self, idx: np.ndarray) -> np.ndarray:
         free = self.c_number.take(idx, axis=1) < 0
-        if not free.any(axis=0).all():
+        if np.count_nonzero(free.any(axis=0)) < len(idx):  # a replication with no free slot
             self._grow_slots(2 * self.slots)
             free = self.c_number.take(idx, axis=1) < 0
         return free.argmax(axis=0)
