@@ -4,10 +4,10 @@ Each convoy is one process that loads, waits for its turn and the ceasefire, tra
 the checkpoint, is inspected, goes on to reception, unloads and returns. The vehicles of a
 convoy move together, so per-vehicle randomness (loading and unloading) is resolved inside
 the convoy's events: a convoy waits for its slowest vehicle. The ceasefire is a state
-machine driven by callbacks on timers; a dispatcher decides when a new convoy forms. A
-linked site (:mod:`sim.engines.linked_site`), if the deal has one, sends its convoys one
-after another, each side held back while it is ahead of the other by more than the deal
-allows.
+machine driven by callbacks on timers; a dispatcher (:mod:`sim.engines.dispatcher`)
+decides when a new convoy forms, and why it waits. A linked site
+(:mod:`sim.engines.linked_site`), if the deal has one, sends its convoys one after another,
+each side held back while it is ahead of the other by more than the deal allows.
 
 Simultaneous events follow one order, by SimPy priority: ceasefire changes first
 (``URGENT``), then arrivals, returns and convoy legs (``NORMAL``), then convoy formation
@@ -24,30 +24,24 @@ import numpy as np
 import simpy
 
 from sim.engines.ceasefire import Ceasefire
-from sim.engines.clock import LATE, Clock, then
+from sim.engines.clock import Clock, then
 from sim.engines.crossing import Crossing
+from sim.engines.dispatcher import Dispatcher
 from sim.engines.exchange import ExchangeSite
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
 from sim.engines.private import PrivateVehicles
 from sim.engines.timetable import Timetable
+from sim.engines.trip import Trip
 from sim.inputs.scenario import MAX_POOLS, Scenario
-from sim.model.boarding import allocate
-from sim.model.daylight import gate
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
 from sim.outputs.records import (
-    BOARDING,
-    CLOSED,
-    CORRIDOR,
     HEADWAY,
     HELD_TOO_LONG,
     INCIDENT,
-    LINKED_BEHIND,
-    MAX_WAIT,
     ROOM,
     SUSPENDED,
-    TOO_FEW,
     TURN_BACK_RULE,
     Replications,
     TraceEvent,
@@ -57,30 +51,7 @@ from sim.outputs.records import (
 )
 
 
-class Trip:
-    """A convoy's passengers and vehicles and how far it got."""
-
-    def __init__(self, number: int, manifest: list[list[int]], vehicles: list[int]):
-        self.number = number
-        self.manifest = manifest  # people per group per arrival cohort
-        self.vehicles = vehicles  # vehicles per pool
-        self.groups = [sum(cohorts) for cohorts in manifest]
-        self.people = sum(self.groups)
-        self.departed: float | None = None
-        self.at_checkpoint: float | None = None
-        self.place = 0  # the loading place it formed at
-        self.hold_hours = 0.0  # hours held so far, against ceasefire.max_hold
-        self.turned_back = False
-
-    traced = True  # the crossing traces a convoy's queueing
-
-    @property
-    def size(self) -> int:
-        """Vehicles in the convoy."""
-        return sum(self.vehicles)
-
-
-class Evacuation(Timetable):
+class Evacuation(Dispatcher, Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -220,146 +191,7 @@ class Evacuation(Timetable):
         arrived = self.books.arrived
         return self.evacuated / arrived if arrived else 1.0
 
-    # -- the dispatcher ----------------------------------------------------------------
-
-    def kick(self) -> None:
-        """Something changed at the pickup: decide about a convoy after this instant's
-        events; one decision an instant, however many reasons call for it."""
-        now = self.env.now
-        if self._decision_at != now:
-            self._decision_at = now
-            self.env.at(now, LATE).callbacks.append(self._decide)
-
-    def _decide_at_time(self, time: float) -> None:
-        """Decide about convoys again at ``time``, a deadline (a short convoy's ``max_wait``,
-        the departure hours' opening, the exchange's start or headway), after that instant's
-        other events.
-
-        The dispatcher keeps one deadline, the earliest asked for. A decision at it asks
-        again for every deadline that still applies, so a later one asked for before is
-        dropped: when it came, nothing would have changed since the last decision but the
-        reasons it keeps for the trace (docs/model.md, the dispatcher).
-        """
-        if time < self._deadline:
-            self._deadline = time
-            self.env.at(time, LATE).callbacks.append(self._deadline_passes)
-
-    def _deadline_passes(self, _: simpy.Event) -> None:
-        if self.env.now == self._deadline:  # not dropped for an earlier one, not decided yet
-            self.kick()
-
-    def _decide(self, event: simpy.Event) -> None:
-        """Form a convoy at each free loading place, in order, if the rules allow it."""
-        self._decision_at = -math.inf
-        if self._deadline == self.env.now:  # this decision is the deadline's
-            self._deadline = math.inf
-        if self.exchange is not None:  # the linked site's convoys leave first
-            self.exchange.send()
-        for place in range(len(self.places)):
-            self._decide_place(place)
-
-    def _decide_place(self, place: int) -> None:
-        """Form a convoy at ``place`` now if the rules allow it; else wait for a change or
-        ``max_wait``.
-
-        When people and vehicles are there for a convoy but it may not form, the reason is
-        kept (``waited``): the convoy that forms next tells it in the trace, unless it forms
-        at the instant the wait began.
-        """
-        s, rules = self.scenario, self.rules
-        everyone = [sum(cohorts) for cohorts in self.queue]
-        waiting = self._boardable(everyone)
-        pools = set(self.places[place])
-        idle = [n if p in pools else 0 for p, n in enumerate(self.idle)]
-        seated, vehicles = allocate(s, waiting, idle, rules.per_convoy, rules.capacity)
-        boarding = sum(map(sum, seated))
-        blocked = self._blocked(place)
-        if waiting is not everyone and not blocked and self.exchange and self.books.traced:
-            would, _ = allocate(s, everyone, idle, rules.per_convoy, rules.capacity)
-            self.exchange.note_held([sum(seats) for seats in would])
-        if blocked or not boarding:
-            self._wait(blocked if boarding else "")
-            return
-        hours = s.convoy.departure_hours
-        if hours is not None:
-            open_now, opening = gate(hours, s.start_hour, self.env.now)
-            if not open_now:
-                self._decide_at_time(float(opening))
-                self._wait(CLOSED)
-                return
-        why = self.waited if self.waited_since < self.env.now else ""
-        here = sum(n for g, n in enumerate(waiting) if pools & set(s.carriers[g]))
-        if sum(vehicles) < rules.min_vehicles and boarding < here:
-            since = min(self.idle_since[p] for p, n in enumerate(vehicles) if n)
-            deadline = since + rules.max_wait
-            if self.env.now < deadline:
-                if math.isfinite(deadline):
-                    self._decide_at_time(deadline)
-                self._wait(TOO_FEW)
-                return
-            if why == TOO_FEW:
-                why = MAX_WAIT
-        self._form(seated, vehicles, why, place)
-
-    def _blocked(self, place: int) -> str:
-        """Why no convoy may form at ``place`` now, whoever waits (``records.WAITED``), or
-        ``""``."""
-        if not (self.ceasefire.active or self.rules.board_while_suspended):
-            return SUSPENDED
-        if self.loading[place]:
-            return BOARDING
-        rules = self.scenario.convoy
-        if rules.when_corridor_full == "wait_to_form" and self.in_corridor >= rules.max_in_corridor:
-            return CORRIDOR
-        if self.linked is not None and self.linked.ahead:
-            return LINKED_BEHIND
-        return ""
-
-    def _wait(self, why: str) -> None:
-        """The dispatcher does not form a convoy now, for reason ``why`` (``""``: nobody
-        could board)."""
-        if why and not self.waited:
-            self.waited_since = self.env.now
-        self.waited = why
-
-    def _boardable(self, waiting: list[int]) -> list[int]:
-        """People waiting per group who may board now (an exchange's ``after_safe`` clause
-        may hold groups back); ``waiting`` itself if nobody is held."""
-        return waiting if self.exchange is None else self.exchange.boardable(waiting)
-
-    def _could_board(self) -> bool:
-        """Someone waiting has a seat in the idle vehicles."""
-        waiting = self._boardable([sum(cohorts) for cohorts in self.queue])
-        rules = self.rules
-        seated, _ = allocate(self.scenario, waiting, self.idle, rules.per_convoy, rules.capacity)
-        return sum(map(sum, seated)) > 0
-
-    def _form(self, seated: list[list[int]], vehicles: list[int], why: str, place: int) -> None:
-        now = self.env.now
-        manifest = []
-        for g, cohorts in enumerate(self.queue):
-            take, aboard = sum(seated[g]), []
-            for k, n in enumerate(cohorts):  # first come, first served within the group
-                step = min(n, take)
-                aboard.append(step)
-                cohorts[k] -= step
-                take -= step
-            manifest.append(aboard)
-        for p, n in enumerate(vehicles):
-            self.idle[p] -= n
-        trip = Trip(self.convoys, manifest, vehicles)
-        trip.place = place
-        self.aboard[trip.number] = trip
-        self.convoys += 1
-        self.loading[place] = True
-        self.books.change_waiting(now, -trip.people, boarding=True)
-        self.books.change_boarded(now, trip.people)
-        self.books.convoy_busy(trip.number, now, sum(vehicles))
-        self.books.record(now, "convoy_forms", trip.number, trip.groups, vehicles, why)
-        process = self.env.process(self.convoy(trip))
-        self.before_checkpoint[trip.number] = process
-        self.waited = ""  # a new wait begins
-        self._wait(BOARDING if self._could_board() else "")
+    # -- the dispatcher: when a convoy forms, and why it waits (sim.engines.dispatcher) -----
 
     # -- a convoy ------------------------------------------------------------------------
 

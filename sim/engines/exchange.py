@@ -62,7 +62,7 @@ class Evacuation(Protocol):
 
 
 class Convoy(Protocol):
-    """What the meeting point reads of one of this side's convoys (``des.Trip``)."""
+    """What the meeting point reads of one of this side's convoys (``trip.Trip``)."""
 
     number: int
     people: int

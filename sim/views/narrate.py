@@ -28,8 +28,7 @@ import textwrap
 from collections.abc import Iterable
 from datetime import datetime
 
-from sim.inputs.exchange import Exchange
-from sim.inputs.scenario import Linkage, Scenario
+from sim.inputs.scenario import Scenario
 from sim.outputs.records import (
     BOARDING,
     BREACH,
@@ -49,6 +48,7 @@ from sim.outputs.records import (
     WAITED_AT_BRIDGE,
     TraceEvent,
 )
+from sim.views.narrate_linked import LinkedTelling
 from sim.views.wording import convoy_name, duration, hour_of_day, people_phrase, vehicles_phrase
 
 WIDTH = 80
@@ -90,15 +90,14 @@ def describe(scenario: Scenario, trace: list[TraceEvent]) -> list[str]:
     return Narrator(scenario, trace).lines()
 
 
-class Narrator:
-    """Tells one replication's trace, event by event, keeping count of who waits."""
+class Narrator(LinkedTelling):
+    """Tells one replication's trace, event by event, keeping count of who waits; the
+    linked evacuation's events in its part :class:`~sim.views.narrate_linked.LinkedTelling`."""
 
     def __init__(self, scenario: Scenario, trace: list[TraceEvent]):
         self.scenario, self.trace = scenario, trace
         self.waiting = [g.count for g in scenario.groups]  # people waiting per group
-        self.paused = False  # the linkage rule holds this side back
         self.evacuated = 0
-        self.linked_evacuated = 0
         self.held: dict[int, float] = {}  # convoy -> since when it is held
         self.last_departure: tuple[int, float] | None = None  # (convoy, time)
         self.suspended_at = 0.0
@@ -108,11 +107,7 @@ class Narrator:
         # convoys that found every inspection lane busy, by (convoy, time)
         self.queueing = {(e.convoy, e.time) for e in trace if e.event == "queues_at_crossing"}
         self.queued_since: dict[int, float] = {}
-        # an exchange: since when convoys wait at the meeting point, this side's and the
-        # linked site's, by convoy; and the linked site's halt, if it is halted
-        self.at_bridge: dict[int, float] = {}
-        self.linked_at_bridge: dict[int, float] = {}
-        self.linked_halt: str | None = None
+        self._init_linked()
 
     def lines(self) -> list[str]:
         """The whole timeline: day headings and wrapped entries."""
@@ -368,153 +363,6 @@ class Narrator:
             f"The ceasefire resumes after {duration(e.time - self.suspended_at)}; "
             f"{self._waiting()} people wait at the pickup."
         )
-
-    # -- the linked site ---------------------------------------------------------------------
-
-    def _linked_departs(self, e: TraceEvent) -> str:
-        return f"Linked convoy {e.convoy + 1} leaves {e.note} with {e.people:,} people."
-
-    def _linked_arrives(self, e: TraceEvent) -> str:
-        self.linked_evacuated += e.people
-        if self.scenario.exchange is not None:
-            total = self.scenario.exchange.people
-            return (
-                f"Linked convoy {e.convoy + 1} brings {e.people:,} people out of {e.note} "
-                f"({self.linked_evacuated:,} of {total:,} so far)."
-            )
-        return (
-            f"Linked convoy {e.convoy + 1} brings {e.people:,} people out of {e.note} "
-            f"({self._shares()})."
-        )
-
-    def _linkage_pause(self, e: TraceEvent) -> str:
-        self.paused = True
-        linkage = self._linkage
-        text = (
-            f"Departures here pause: {self._shares()}, further apart than the deal allows "
-            f"({100 * linkage.max_lag:.0f} points). They wait for the evacuation of {e.note} "
-            "to catch up"
-        )
-        if linkage.lag_breach_rate > 0:
-            return f"{text}; meanwhile breaches are {linkage.lag_breach_rate:g} an hour likelier."
-        return f"{text}."
-
-    def _linkage_resume(self, e: TraceEvent) -> str:
-        self.paused = False
-        return (
-            f"The evacuation of {e.note} has caught up ({self._shares()}): convoys may form "
-            "here again."
-        )
-
-    # -- the exchange ------------------------------------------------------------------------
-
-    def _waits_at_bridge(self, e: TraceEvent) -> str:
-        self.at_bridge[e.convoy] = e.time
-        self.held.pop(e.convoy, None)  # released at the checkpoint, it now waits here
-        deal = self._exchange
-        text = f"{convoy_name(e.convoy)} reaches {deal.meeting_point} with {e.people:,} people "
-        if e.note == SUSPENDED:
-            return f"{text}aboard and waits there while the ceasefire is suspended."
-        text += f"aboard and waits there for the {deal.site} {self._partners()}: {self._pairing()}"
-        if self.linked_halt is not None:
-            halt = f" ({self.linked_halt})" if self.linked_halt else ""
-            return f"{text}; {deal.site} is halted{halt}."
-        return f"{text}."
-
-    def _linked_waits_at_bridge(self, e: TraceEvent) -> str:
-        self.linked_at_bridge[e.convoy] = e.time
-        deal = self._exchange
-        text = (
-            f"Linked convoy {e.convoy + 1} reaches {deal.meeting_point} with {e.people:,} "
-            f"people from {deal.site} and waits there"
-        )
-        if e.note == SUSPENDED:
-            return f"{text} while the ceasefire is suspended."
-        return f"{text} for convoys from here: {self._pairing()}."
-
-    def _linked_crosses(self, e: TraceEvent) -> str:
-        deal = self._exchange
-        if e.note == WAITED_AT_BRIDGE:
-            waited = duration(e.time - self.linked_at_bridge.pop(e.convoy, e.time))
-            return (
-                f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point} after {waited} there."
-            )
-        return f"Linked convoy {e.convoy + 1} crosses {deal.meeting_point}."
-
-    def _linked_returns(self, e: TraceEvent) -> str:
-        return f"Linked convoy {e.convoy + 1}'s vehicles are back at {e.note}."
-
-    def _linked_halted(self, e: TraceEvent) -> str:
-        self.linked_halt = e.note
-        why = f" ({e.note})" if e.note else ""
-        return f"{self._exchange.site} halts{why}: no convoy leaves it."
-
-    def _linked_resumes(self, e: TraceEvent) -> str:
-        self.linked_halt = None
-        return f"{self._exchange.site}'s halt ends: its convoys may leave again."
-
-    def _waits_for_linked(self, e: TraceEvent) -> str:
-        return (
-            f"{self._people(e.groups)} could board now but must wait: the deal lets "
-            f"{self._held_groups()} leave only once {self._clause()} ({self.linked_evacuated:,} "
-            "so far)."
-        )
-
-    def _deal_releases(self, e: TraceEvent) -> str:
-        deal = self._exchange
-        waiting = f"{self._people(e.groups)} wait" if e.people else "none of them waits yet"
-        return (
-            f"{self.linked_evacuated:,} of {deal.site}'s people are safe: as the deal says, "
-            f"{self._held_groups()} may board from now on ({waiting})."
-        )
-
-    def _held_groups(self) -> str:
-        """The groups the deal's after_safe clause holds back, in words: 'the fighters'."""
-        clause = self._exchange.after_safe
-        names = list(clause.groups) if clause is not None else []
-        return "the " + (" and ".join(names) if len(names) < 3 else ", ".join(names))
-
-    def _clause(self) -> str:
-        """What the after_safe clause waits for, in words."""
-        deal = self._exchange
-        clause = deal.after_safe
-        if clause is None or clause.batch is None:
-            count = clause.people if clause is not None else 0
-            return f"{count:,} of {deal.site}'s people are safe"
-        if deal.pairing == "convoys":
-            first = "convoy" if clause.batch == 1 else f"{clause.batch} convoys"
-            return f"the people of {deal.site}'s first {first} are safe"
-        return f"the people of {deal.site}'s batch {clause.batch} of the deal are safe"
-
-    def _partners(self) -> str:
-        return "convoy" if self._exchange.pairing == "convoys" else "convoys"
-
-    def _pairing(self) -> str:
-        """How the deal pairs the convoys, in words."""
-        if self._exchange.pairing == "convoys":
-            return "the deal pairs convoys one for one"
-        return "the deal pairs convoys by batches"
-
-    @property
-    def _exchange(self) -> Exchange:
-        """The scenario's exchange: exchange events happen only in scenarios that have one."""
-        if self.scenario.exchange is None:
-            raise RuntimeError("an exchange event in a scenario without an exchange")
-        return self.scenario.exchange
-
-    @property
-    def _linkage(self) -> Linkage:
-        """The scenario's linkage: linkage events happen only in scenarios that have one."""
-        if self.scenario.linkage is None:
-            raise RuntimeError("a linkage event in a scenario without a linkage")
-        return self.scenario.linkage
-
-    def _shares(self) -> str:
-        """'26% out here, 50% there': the shares of people the linkage rule compares."""
-        s, linkage = self.scenario, self._linkage
-        here = self.evacuated / s.people if s.people else 1.0
-        there = self.linked_evacuated / linkage.people if linkage.people else 1.0
-        return f"{100 * here:.0f}% out here, {100 * there:.0f}% there"
 
     def _unknown(self, e: TraceEvent) -> str:
         text = e.event.replace("_", " ").capitalize()
