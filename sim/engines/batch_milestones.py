@@ -36,10 +36,8 @@ class TimedCounts:
             return out
         idx = np.concatenate([i for i, _, _ in self._log])
         now = np.concatenate([t for _, t, _ in self._log])
-        counts = [
-            np.concatenate([np.broadcast_to(c[r], len(i)) for i, _, c in self._log])
-            for r in range(self.rows)
-        ]
+        lengths = [len(i) for i, _, _ in self._log]
+        counts = [_joined([c[r] for _, _, c in self._log], lengths) for r in range(self.rows)]
         for m, hour in enumerate(self.at):
             on = now <= hour
             j = idx[on]
@@ -47,3 +45,13 @@ class TimedCounts:
                 # float sums of integers below 2**53: exact, so the integer totals
                 out[m, r] = np.bincount(j, weights=c[on], minlength=self.R)
         return out
+
+
+def _joined(parts: list[np.ndarray | int], lengths: list[int]) -> np.ndarray:
+    """One row's counts of every event logged, in order: arrays joined, or integers (one
+    for all of an event's replications) repeated, each in one call."""
+    if all(isinstance(p, int) for p in parts):
+        return np.repeat(np.array(parts, dtype=np.int64), lengths)
+    if all(isinstance(p, np.ndarray) for p in parts):
+        return np.concatenate(parts)
+    return np.concatenate([np.broadcast_to(p, n) for p, n in zip(parts, lengths, strict=True)])
