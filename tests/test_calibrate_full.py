@@ -158,7 +158,7 @@ def test_priors_of_the_new_mechanisms():
 
 def test_a_prior_on_an_entry_the_scenario_lacks_is_refused(tmp_path):
     text = FULL_TARGETS.read_text().replace(
-        '[parameters."periods.4.inspection_factor"]', '[parameters."periods.4.headway"]'
+        '[parameters."periods.5.inspection_factor"]', '[parameters."periods.5.headway"]'
     )
     path = tmp_path / "targets.toml"
     path.write_text(
@@ -169,5 +169,5 @@ def test_a_prior_on_an_entry_the_scenario_lacks_is_refused(tmp_path):
     )
     with pytest.raises(ScenarioError) as caught:
         load_targets(path)
-    assert caught.value.key == "parameters.periods.4.headway"
+    assert caught.value.key == "parameters.periods.5.headway"
     assert "not a numeric scenario input" in str(caught.value)

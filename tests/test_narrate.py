@@ -303,3 +303,20 @@ def test_evacsim_narrate_reads_a_run_folder(tmp_path):
     assert missing.stderr.strip().endswith("has no replication 9; it traced [0, 1, 2]")
     fixed = evacsim("narrate", str(folder), "--seed", "3")
     assert fixed.returncode == 2 and "no --seed or --set" in fixed.stderr
+
+
+def test_the_headway_told_is_the_one_in_force(tmp_path):
+    # a period's headway, not the scenario's [convoy] one, spaces the departures it governs
+    path = tmp_path / "period_headway.toml"
+    path.write_text(
+        f'extends = "{DETERMINISTIC}"\n'
+        "[fleet.buses]\nper_convoy = 5\n[convoy]\nheadway = 1.25\n"
+        '[[periods]]\nstart = 2016-12-15T06:00:00\nname = "faster"\nheadway = 1.0\n'
+    )
+    scenario = sim.load_scenario(path)
+    trace = sim.run(scenario, reps=1, seed=1, trace=[0]).replications.trace
+    lines = entries(narrate(scenario, trace, 0))
+    assert (
+        "07:30  Convoy 2 leaves the pickup, 1 h after convoy 1 (the headway): 300 people "
+        "in 5 buses." in lines
+    )

@@ -220,7 +220,6 @@ class Narrator(LinkedTelling):
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
         rules = self.scenario.convoy
-        headway = rules.headway
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
@@ -231,7 +230,8 @@ class Narrator(LinkedTelling):
                 f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"
             )
         elif e.note == HEADWAY and previous is not None:
-            why = f", {duration(headway)} after convoy {previous[0] + 1} (the headway)"
+            # the gap is the headway in force, which a period may have changed
+            why = f", {duration(e.time - previous[1])} after convoy {previous[0] + 1} (the headway)"
         return (
             f"{convoy_name(e.convoy)} leaves the pickup{why}: {e.people:,} "
             f"{'person' if e.people == 1 else 'people'} in {self._vehicles(e.vehicles)}."
