@@ -135,7 +135,7 @@ class BatchPickup(BatchPart):
             self._note(j[wait], TOO_FEW)
         form = ~short
         forming = np.count_nonzero(form)
-        if forming == len(form):
+        if forming and forming == len(form):
             self._form(idx, seated, vehicles, few, place)
         elif forming:
             self._form(idx[form], seated[..., form], vehicles[:, form], few[form], place)
