@@ -45,9 +45,6 @@ class BatchBooks:
         self.fleet_changed = np.zeros(R, dtype=np.int64)
         self.fleet_changed_at = np.zeros(R)
         self.since = np.zeros(R)
-        # cold hours from time 0 to ``since``: kept, so that an accrual finds cold hours
-        # since then with one look-up of the weather's curve, not two
-        self.cold_since = s.weather.cold_by(self.since)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
         self.cold_person_hours = np.zeros(R)
@@ -164,14 +161,12 @@ class BatchBooks:
         self.held_person_hours[idx] += held * span
         self.boarded_person_hours[idx] += boarded * span
         exposed = waiting + held + boarded
-        cold_now = self.scenario.weather.cold_by(now)
         cold = exposed > 0
         if np.count_nonzero(cold):
             k = idx[cold]
-            hours = cold_now[cold] - self.cold_since[k]  # Weather.cold_hours(since, now)
+            hours = self.scenario.weather.cold_hours(self.since[k], now[cold])
             self.cold_person_hours[k] += exposed[cold] * hours
         self.since[idx] = now
-        self.cold_since[idx] = cold_now
 
     def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""

@@ -74,14 +74,10 @@ class Weather:
         cumulative = np.concatenate([[0.0], np.cumsum(steps)])
         return points, cumulative - np.interp(0.0, points, cumulative)
 
-    def cold_by(self, t: np.ndarray | float) -> np.ndarray:
-        """Hours with temperature below ``cold_below`` from time 0 to ``t``."""
-        points, cumulative = self.cold_curve
-        return np.interp(t, points, cumulative)
-
     def cold_hours(self, t0: np.ndarray | float, t1: np.ndarray | float) -> np.ndarray:
         """Hours with temperature below ``cold_below`` between ``t0`` and ``t1``."""
-        return self.cold_by(t1) - self.cold_by(t0)
+        points, cumulative = self.cold_curve
+        return np.interp(t1, points, cumulative) - np.interp(t0, points, cumulative)
 
 
 def no_weather(horizon: float) -> Weather:
