@@ -300,6 +300,10 @@ def test_precision_on_a_metric_never_defined_is_refused(one_bus):
         ({"precision": 1.0}, "--precision: must be between 0 and 1"),
         ({"precision": math.nan}, "--precision: must be between 0 and 1"),
         ({"precision": 0.1, "max_reps": 0}, "--max-reps: must be at least 1, got 0"),
+        (
+            {"precision": 0.1, "max_reps": 3},
+            "--max-reps: must be at least the first round's --reps (4), got 3",
+        ),
         ({"precision": 0.1, "metrics": ["evacuatd"]}, "--metric: evacuatd: not a metric"),
     ],
 )

@@ -48,7 +48,8 @@ def no_simulation(monkeypatch):
     ("out", "expect"),
     [
         ("afile/x", "afile is a file, not a folder"),
-        ("afile", "already exists"),
+        ("afile", "already exists (a file)"),
+        ("adir", "already exists (a folder)"),
         ("dangling", "already exists (a broken symbolic link)"),
         ("dangling/x", "dangling is a broken symbolic link"),
         ("/dev/null/x", "/dev/null is a file, not a folder"),
@@ -62,10 +63,12 @@ def test_a_bad_out_is_refused_before_simulating(
 ):
     monkeypatch.chdir(tmp_path)
     Path("afile").touch()
+    Path("adir").mkdir()
     Path("dangling").symlink_to("nowhere")
     line = one_line(*cli(capsys, "run", DETERMINISTIC, "--reps", "2", "--out", out))
     assert expect in line
-    assert sorted(os.listdir()) == ["afile", "dangling"]
+    assert sorted(os.listdir()) == ["adir", "afile", "dangling"]
+    assert not os.listdir("adir")
 
 
 def test_a_results_root_that_is_a_file_is_refused_before_simulating(

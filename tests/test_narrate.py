@@ -6,6 +6,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
+from sim.cli import main
 from sim.outputs.reading import read_trace
 from sim.outputs.records import TOO_FEW, TraceEvent
 from sim.views.narrate import describe, narrate
@@ -322,6 +323,17 @@ def test_evacsim_narrate_reads_a_run_folder(tmp_path):
     assert missing.stderr.strip().endswith("has no replication 9; it traced [0, 1, 2]")
     fixed = evacsim("narrate", str(folder), "--seed", "3")
     assert fixed.returncode == 2 and "no --seed or --set" in fixed.stderr
+
+
+def test_evacsim_narrate_runs_the_one_replication_it_tells(capsys):
+    """``--rep k`` runs replication k alone: the telling of it inside a run of k + 1, and
+    a far replication costs one (10^11 of them would not fit in memory)."""
+    scenario = sim.load_scenario(BASELINE)
+    assert main(["narrate", str(BASELINE), "--rep", "7", "--seed", "3"]) == 0
+    trace = sim.run(scenario, reps=8, seed=3, trace=[7]).replications.trace
+    assert capsys.readouterr().out == "\n".join(narrate(scenario, trace, 7)) + "\n"
+    assert main(["narrate", str(BASELINE), "--rep", str(10**11)]) == 0
+    assert "The run ends at its horizon" in capsys.readouterr().out
 
 
 def test_the_headway_told_is_the_one_in_force(tmp_path):

@@ -55,11 +55,12 @@ def test_a_deterministic_run_is_precise_at_once():
     assert (result.reps, result.precision["met"]) == (3, True)
 
 
-def test_precision_on_an_unknown_metric_is_refused(tmp_path):
+@pytest.mark.parametrize("goal", [["--precision", "0.05"], []])
+def test_an_unknown_metric_is_refused_with_or_without_precision(tmp_path, goal):
     result = evacsim(
-        "run", str(BASELINE), "--precision", "0.05", "--metric", "evacuatd", "--out",
-        str(tmp_path / "run"),
+        "run", str(BASELINE), *goal, "--metric", "evacuatd", "--out", str(tmp_path / "run"),
     )  # fmt: skip
     assert result.returncode == 2
-    assert "--metric: evacuatd: not a metric" in result.stderr
+    assert result.stderr.startswith("evacsim: error: --metric: evacuatd: not a metric")
+    assert result.stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()

@@ -49,13 +49,15 @@ def test_set_with_a_space_is_the_commands_error_not_the_top_level_usage():
 
 def test_validate_knows_sweep_and_targets_files():
     done = evacsim(
-        "validate", "sweeps/buses", "calibration/aleppo_2016_targets", "aleppo_2016", "nope"
-    )
+        "validate", "sweeps/buses", "calibration/aleppo_2016_targets", "aleppo_2016",
+        "workshop/deterministic", "nope",
+    )  # fmt: skip
     assert done.returncode == 2
     lines = done.stdout.splitlines()
     assert lines[0].startswith("sweeps/buses: ok (sweep of aleppo_2016.toml: 1 axis, grid design")
     assert lines[1].startswith("calibration/aleppo_2016_targets: ok (calibration targets for")
     assert lines[2].startswith("aleppo_2016: ok (4 groups")
+    assert lines[3] == "workshop/deterministic: ok (1 group, 2,300 people, 10 vehicles, 24 h)"
     assert "nope: no such file nor bundled scenario" in done.stderr
 
 

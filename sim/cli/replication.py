@@ -17,13 +17,14 @@ if TYPE_CHECKING:
 def trace_now(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[TraceEvent]]:
     """The seed and the trace of replication ``--rep``, run for a view.
 
-    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run.
+    Replication ``k`` depends only on ``(seed, k)``: it is the same as inside any run, so
+    it is run alone (``--rep 50000`` costs one replication, not 50,001).
     """
-    from sim.studies.runner import run
+    from sim.studies.runner import run_chunked
 
     seed = scenario.seed if args.seed is None else args.seed
-    result = run(scenario, reps=args.rep + 1, seed=seed, trace=[args.rep])
-    return seed, result.replications.trace
+    replications = run_chunked(scenario, 1, seed, first_rep=args.rep, traced=[args.rep])
+    return seed, replications.trace
 
 
 def recorded_trace(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:

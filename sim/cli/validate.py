@@ -52,13 +52,14 @@ def _checked(path: str) -> str:
 
         targets = load_targets(path)
         return (
-            f"calibration targets for {targets.scenario.name}: {len(targets.targets)} targets, "
-            f"{len(targets.priors)} free parameters"
+            f"calibration targets for {targets.scenario.name}: "
+            f"{count(len(targets.targets), 'targets')}, "
+            f"{count(len(targets.priors), 'free parameters')}"
         )
     s = load_scenario(path)
     return (
-        f"{len(s.groups)} groups, {s.people:,} people, "
-        f"{sum(p.count for p in s.pools)} vehicles, {s.horizon:g} h"
+        f"{count(len(s.groups), 'groups')}, {s.people:,} people, "
+        f"{count(sum(p.count for p in s.pools), 'vehicles')}, {s.horizon:g} h"
     )
 
 

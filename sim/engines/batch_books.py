@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.engines.batch_exchange_books import ExchangeBooks
 from sim.engines.batch_hourly import BatchHourly
+from sim.engines.batch_milestones import TimedCounts
 from sim.engines.batch_state import BatchState
 from sim.engines.batch_waits import BatchWaits
 from sim.outputs.records import Replications, TraceEvent, metric_names
@@ -65,22 +66,19 @@ class BatchBooks:
         self.paused_since = np.zeros(R)
         self.paused_hours = np.zeros(R)
         self.end = np.full(R, s.horizon)
-        at = [m for m in s.milestones if m.at is not None]
-        # per time milestone (stacked, so that an event updates them all at once): people
-        # evacuated by group and convoys received at or before it
-        self.timed_at = np.array([m.at for m in at], dtype=float)[:, None]  # (M, 1) hours
-        self.timed_groups = np.zeros((len(at), G, R), dtype=np.int64)
-        self.timed_convoys = np.zeros((len(at), R), dtype=np.int64)
-        self.timed = [(m, self.timed_groups[i], self.timed_convoys[i]) for i, m in enumerate(at)]
+        # per time milestone: people evacuated by group, convoys received, people and
+        # convoys departed (net) and crossed, at or before it
+        self.timed = [m for m in s.milestones if m.at is not None]
+        hours = np.array([m.at for m in self.timed], dtype=float)
+        self.safe_by = TimedCounts(hours, R, G)
+        self.received_by = TimedCounts(hours, R, 1)
+        self.departed_by = TimedCounts(hours, R, 2)
+        self.crossed_by = TimedCounts(hours, R, 2)
         self.people_departed = np.zeros(R, dtype=np.int64)  # less those turned back since
         self.people_crossed = np.zeros(R, dtype=np.int64)
         self.convoys_crossed = np.zeros(R, dtype=np.int64)
         self.private_departed = np.zeros(R, dtype=np.int64)  # people in private columns
         self.private_crossed = np.zeros(R, dtype=np.int64)
-
-        # per time milestone: people and convoys departed (net), crossed, at or before it
-        self.road_counts = np.zeros((4, len(at), R), dtype=np.int64)
-        self.road = [(m, *self.road_counts[:, i]) for i, m in enumerate(at)]
         self.counted = [
             (m, np.full((G, R), NAN), np.full(R, NAN))
             for m in s.milestones
@@ -118,7 +116,7 @@ class BatchBooks:
         if not self.any_traced:  # most batches: nothing to look up
             return
         traced = self.traced[idx]
-        if not traced.any():
+        if not np.count_nonzero(traced):
             return
         b = self.batch
         for i in np.flatnonzero(traced):
@@ -134,7 +132,7 @@ class BatchBooks:
         self, slot: np.ndarray, idx: np.ndarray, event: str, note: str | np.ndarray = ""
     ) -> None:
         """Trace an event of the convoys in ``slot`` of replications ``idx``."""
-        if self.any_traced and self.traced[idx].any():
+        if self.any_traced and np.count_nonzero(self.traced[idx]):
             b = self.batch
             self.record(
                 idx,
@@ -152,20 +150,23 @@ class BatchBooks:
         now = self.batch.now[idx] if now is None else now
         span = now - self.since[idx]
         moved = span > 0
-        if not np.count_nonzero(moved):
+        n = np.count_nonzero(moved)
+        if not n:
             return
-        j, span = idx[moved], span[moved]
-        self.peak_queue[j] = np.maximum(self.peak_queue[j], self.waiting[j])
-        self.wait_person_hours[j] += self.waiting[j] * span
-        self.held_person_hours[j] += self.held[j] * span
-        self.boarded_person_hours[j] += self.boarded[j] * span
-        exposed = self.waiting[j] + self.held[j] + self.boarded[j]
+        if n < len(idx):  # else every replication moved: no copies
+            idx, now, span = idx[moved], now[moved], span[moved]
+        waiting, held, boarded = self.waiting[idx], self.held[idx], self.boarded[idx]
+        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], waiting)
+        self.wait_person_hours[idx] += waiting * span
+        self.held_person_hours[idx] += held * span
+        self.boarded_person_hours[idx] += boarded * span
+        exposed = waiting + held + boarded
         cold = exposed > 0
         if np.count_nonzero(cold):
-            k = j[cold]
-            hours = self.scenario.weather.cold_hours(self.since[k], now[moved][cold])
+            k = idx[cold]
+            hours = self.scenario.weather.cold_hours(self.since[k], now[cold])
             self.cold_person_hours[k] += exposed[cold] * hours
-        self.since[j] = now[moved]
+        self.since[idx] = now
 
     def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
@@ -192,6 +193,22 @@ class BatchBooks:
         self.accrue(idx)
         self.boarded[idx] += delta
 
+    def board(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People leave the queue for convoys forming at the pickup: the reference engine's
+        ``change_waiting`` then ``change_boarded`` at one instant, accrued once (the second
+        accrual would add nothing)."""
+        self.accrue(idx)
+        self.waiting[idx] -= people
+        self.aboard[idx] += people
+        self.boarded[idx] += people
+
+    def boarded_held(self, idx: np.ndarray, people: np.ndarray) -> None:
+        """People aboard convoys at the pickup are held there (``people > 0``) or no longer
+        (``< 0``): ``change_boarded`` and ``change_held`` at one instant, accrued once."""
+        self.accrue(idx)
+        self.boarded[idx] -= people
+        self.held[idx] += people
+
     def change_held(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People aboard convoys start (``delta > 0``) or stop being held."""
         self.accrue(idx)
@@ -205,7 +222,7 @@ class BatchBooks:
         self.crossed[: b.P, idx] += b.c_vehicles[slot, :, idx].T
         stream = b.c_private[slot, idx]
         column = stream >= 0
-        if column.any():
+        if np.count_nonzero(column):
             at = b.P + stream[column]
             self.crossed[at, idx[column]] += b.c_private_n[slot[column], idx[column]]
 
@@ -231,7 +248,7 @@ class BatchBooks:
         self.people_departed[idx] += people
         if not convoys:
             self.private_departed[idx] += people
-        self._by_milestone(now, idx, people, convoys, 0)
+        self.departed_by.add(idx, now, people, convoys)
 
     def crossed_checkpoint(self, idx: np.ndarray, people: np.ndarray, convoys: int) -> None:
         """Convoys (``convoys = 1``) or private columns (0) pass the checkpoint."""
@@ -240,18 +257,7 @@ class BatchBooks:
         self.convoys_crossed[idx] += convoys
         if not convoys:
             self.private_crossed[idx] += people
-        self._by_milestone(now, idx, people, convoys, 2)
-
-    def _by_milestone(
-        self, now: np.ndarray, idx: np.ndarray, people: np.ndarray, convoys: int, at: int
-    ) -> None:
-        """Count people and convoys in rows ``at`` and ``at + 1`` of ``road_counts``, for
-        each time milestone not yet past."""
-        if len(self.road):
-            on = now <= self.timed_at  # (M, n)
-            self.road_counts[at][:, idx] += on * people
-            if convoys:
-                self.road_counts[at + 1][:, idx] += on * convoys
+        self.crossed_by.add(idx, now, people, convoys)
 
     def departure(self, idx: np.ndarray) -> None:
         now = self.batch.now[idx]
@@ -270,8 +276,7 @@ class BatchBooks:
         first = n == 0
         self.first_convoy_people[idx[first]] = people[first]
         self.receptions[idx] += 1
-        if len(self.timed):
-            self.timed_convoys[:, idx] += now <= self.timed_at
+        self.received_by.add(idx, now, 1)
         for milestone, by_group, at in self.counted:
             on = self.receptions[idx] == milestone.after_convoys
             by_group[:, idx[on]] = self.convoy_evacuated[:, idx[on]]
@@ -289,9 +294,7 @@ class BatchBooks:
         self.evacuated[:, idx] += groups
         self.aboard[idx] -= groups.sum(axis=0)
         self.waits.received_from(slot, idx)
-        if len(self.timed):
-            on = now <= self.timed_at  # (M, n)
-            self.timed_groups[:, :, idx] += on[:, None, :] * groups[None]
+        self.safe_by.add(idx, now, *groups)
         return groups
 
     def convoy_idle(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -336,14 +339,12 @@ class BatchBooks:
         )
         order = np.argsort(number, axis=0)
         extra = np.zeros(len(idx))
-        cols = np.arange(len(idx))
         for rank in range(b.slots):
             slot = order[rank]
             out = b.c_number[slot, idx] >= 0
             vehicles = b.c_vehicles[slot, :, idx].sum(axis=1)
             extra = np.where(out, extra + vehicles * (end - b.c_formed[slot, idx]), extra)
         self.busy_vehicle_hours[idx] += extra
-        del cols
 
     def replications(self) -> Replications:
         """The metrics, series and trace of the whole batch."""
@@ -405,11 +406,14 @@ class BatchBooks:
         if b.crossing_on:
             m["crossing_queue_peak"] = self.crossing_peak.astype(float)
             m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
+        safe, received = self.safe_by.totals(), self.received_by.totals()
+        departed, crossed = self.departed_by.totals(), self.crossed_by.totals()
         for milestone in s.milestones:
             key = milestone.name
             if milestone.at is not None:
-                _, by_group, convoys = next(x for x in self.timed if x[0] is milestone)
-                total, by, count = by_group.sum(axis=0), by_group, convoys
+                i = next(i for i, x in enumerate(self.timed) if x is milestone)
+                by, count = safe[i], received[i, 0]
+                total = by.sum(axis=0)
             else:
                 assert milestone.after_convoys is not None  # by a time or after convoys
                 _, by, time = next(x for x in self.counted if x[0] is milestone)
@@ -422,13 +426,10 @@ class BatchBooks:
                 m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
             m[f"convoys_by_{key}"] = np.asarray(count, dtype=float)
             if milestone.at is not None:
-                _, departed, convoys_departed, crossed, convoys_crossed = next(
-                    x for x in self.road if x[0] is milestone
-                )
-                m[f"departed_by_{key}"] = departed.astype(float)
-                m[f"convoys_departed_by_{key}"] = convoys_departed.astype(float)
-                m[f"people_crossed_by_{key}"] = crossed.astype(float)
-                m[f"convoys_crossed_by_{key}"] = convoys_crossed.astype(float)
+                m[f"departed_by_{key}"] = departed[i, 0].astype(float)
+                m[f"convoys_departed_by_{key}"] = departed[i, 1].astype(float)
+                m[f"people_crossed_by_{key}"] = crossed[i, 0].astype(float)
+                m[f"convoys_crossed_by_{key}"] = crossed[i, 1].astype(float)
             if milestone.after_convoys is not None:
                 m[f"time_of_{key}"] = time
         return {name: m[name] for name in metric_names(s)}

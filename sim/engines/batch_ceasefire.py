@@ -84,9 +84,9 @@ class BatchCeasefire(BatchPart):
             self.negotiated[j] += 1
             # the loader requires both delays once a suspension can come without an end
             assert self.negotiation is not None and self.guarantee is not None
-            delay = self.negotiation.ppf(self._u("negotiation", j, k), j)
+            delay = self._hours("negotiation", self.negotiation, j, k)
             end[negotiated] = (
-                now[negotiated] + delay + self.guarantee.ppf(self._u("guarantee", j, k), j)
+                now[negotiated] + delay + self._hours("guarantee", self.guarantee, j, k)
             )
         was_active = self.active[idx]
         extend = idx[~was_active]

@@ -57,10 +57,10 @@ class BatchConvoys(BatchPart):
             if present[code]:
                 here = stage == code
                 step(slot[here], idx[here])
-        if present[BRIDGE_CROSSES:PRIVATE_TO_CHECKPOINT].any():
+        if np.count_nonzero(present[BRIDGE_CROSSES:PRIVATE_TO_CHECKPOINT]):
             exchange = (stage >= BRIDGE_CROSSES) & (stage < PRIVATE_TO_CHECKPOINT)
             self._exchange_step(slot[exchange], idx[exchange])
-        if present[PRIVATE_TO_CHECKPOINT:].any():
+        if np.count_nonzero(present[PRIVATE_TO_CHECKPOINT:]):
             private = stage >= PRIVATE_TO_CHECKPOINT
             self._private_step(slot[private], idx[private])
 
@@ -104,10 +104,12 @@ class BatchConvoys(BatchPart):
 
     def _hold(self, slot: np.ndarray, idx: np.ndarray, stage: int, where: str) -> None:
         self.books.convoy_event(slot, idx, "held", where)
+        people = self.c_people[slot, idx]
         if stage == HELD_PICKUP:  # held, no longer merely boarded
-            self.books.change_boarded(idx, -self.c_people[slot, idx])
+            self.books.boarded_held(idx, people)
+        else:
+            self.books.change_held(idx, people)
         self.c_waited_for[slot, idx] = 0
-        self.books.change_held(idx, self.c_people[slot, idx])
         if self.scenario.ceasefire.max_hold_counts == "each":
             self.c_hold_hours[slot, idx] = 0.0
         self._hold_wait(slot, idx, stage)
@@ -132,13 +134,15 @@ class BatchConvoys(BatchPart):
         now = self.now[idx]
         self.c_hold_hours[slot, idx] += now - self.c_hold_start[slot, idx]
         again = ~self.active[idx] & (now < self.c_hold_until[slot, idx])
-        if again.any():
+        if np.count_nonzero(again):
             self._hold_wait(slot[again], idx[again], stage)
         done = ~again
-        people = self.c_people[slot[done], idx[done]]
-        self.books.change_held(idx[done], -people)
-        if stage == HELD_PICKUP:
-            self.books.change_boarded(idx[done], people)
+        j = idx[done]
+        people = self.c_people[slot[done], j]
+        if stage == HELD_PICKUP:  # boarded again, no longer held
+            self.books.boarded_held(j, -people)
+        else:
+            self.books.change_held(j, -people)
         return done
 
     def _wakes(self, slot: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -150,7 +154,7 @@ class BatchConvoys(BatchPart):
         than a plain wait would.
         """
         hop = ~self.c_hop[slot, idx]
-        if hop.any():
+        if np.count_nonzero(hop):
             s, j = slot[hop], idx[hop]
             self.c_hop[s, j] = True
             self.c_seq[s, j] = self.seq[j]
@@ -163,9 +167,9 @@ class BatchConvoys(BatchPart):
         done = self._released(slot, idx, HELD_PICKUP)
         slot, idx = slot[done], idx[done]
         on = self.active[idx]
-        if on.any():
+        if np.count_nonzero(on):
             self._at_pickup(slot[on], idx[on])
-        if (~on).any():
+        if np.count_nonzero(~on):
             self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _reach_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -180,18 +184,18 @@ class BatchConvoys(BatchPart):
             self._u("incident", idx, self.c_number[slot, idx])
             < pick(self.incident_probability, idx)
         )
-        if incident.any():
+        if np.count_nonzero(incident):
             j, s = idx[incident], slot[incident]
             self.books.incidents[j] += 1
             self.books.convoy_event(s, j, "incident")
             self.suspend(j, "incident at the checkpoint", np.full(len(j), np.nan), exclude_slot=s)
         stopped = ~self.active[idx]
-        if stopped.any():
+        if np.count_nonzero(stopped):
             if self.turn_back_mode:
                 self._turn_back(slot[stopped], idx[stopped], TURN_BACK_RULE)
             else:
                 self._hold(slot[stopped], idx[stopped], HELD_CHECKPOINT, "at the checkpoint")
-        if (~stopped).any():
+        if np.count_nonzero(~stopped):
             self._reach_bridge(slot[~stopped], idx[~stopped])
 
     def _held_at_checkpoint(self, slot: np.ndarray, idx: np.ndarray) -> None:
@@ -200,9 +204,9 @@ class BatchConvoys(BatchPart):
         done = self._released(slot, idx, HELD_CHECKPOINT)
         slot, idx = slot[done], idx[done]
         on = self.active[idx]
-        if on.any():
+        if np.count_nonzero(on):
             self._reach_bridge(slot[on], idx[on])
-        if (~on).any():
+        if np.count_nonzero(~on):
             self._turn_back(slot[~on], idx[~on], HELD_TOO_LONG)
 
     def _pass(self, slot: np.ndarray, idx: np.ndarray, note: str = "") -> None:
@@ -224,7 +228,7 @@ class BatchConvoys(BatchPart):
         departed, at_checkpoint = self.c_departed[slot, idx], self.c_at_checkpoint[slot, idx]
         at_pickup = np.isnan(departed)
         self.books.change_boarded(idx[at_pickup], -self.c_people[slot, idx][at_pickup])
-        if (~at_pickup).any():  # their people have not left after all
+        if np.count_nonzero(~at_pickup):  # their people have not left after all
             self.books.on_the_road(idx[~at_pickup], -self.c_people[slot, idx][~at_pickup], -1)
         self.loading[self.c_place[slot[at_pickup], idx[at_pickup]], idx[at_pickup]] = False
         travelled = np.where(
@@ -257,7 +261,7 @@ class BatchConvoys(BatchPart):
         """People of convoys or private columns have reached reception."""
         self.evacuated[idx] += people
         cleared = self.evacuated[idx] + self.left[idx] == self.people[idx]
-        if cleared.any():
+        if np.count_nonzero(cleared):
             self.books.cleared_at[idx[cleared]] = self.now[idx[cleared]]
             self.books.record(idx[cleared], "cleared")
         if self.scenario.linkage is not None:  # once clear, the run ends: no more pauses
@@ -275,7 +279,7 @@ class BatchConvoys(BatchPart):
     def _vehicles_back(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
         for p in range(self.P):
             n = self.c_vehicles[slot, p, idx]
-            if (n > 0).any():
+            if np.count_nonzero(n > 0):
                 self._come_back(idx[n > 0], p, n[n > 0])
         self.books.convoy_idle(slot, idx)
         self.books.convoy_event(slot, idx, event)
@@ -299,7 +303,7 @@ class BatchConvoys(BatchPart):
                 hit = np.vstack([hit, np.zeros((self.slots - len(hit), len(idx)), bool)])
             self._windows_due(idx[hit.any(axis=0)])
             instant = (self.resume_due[idx] == self.now[idx]) & hit.any(axis=0)
-            if instant.any():
+            if np.count_nonzero(instant):
                 self._resume(idx[instant])
             number = np.where(hit, self.c_number.take(idx, axis=1), np.iinfo(np.int64).max)
             order = np.argsort(number, axis=0, kind="stable")

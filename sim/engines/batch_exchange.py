@@ -177,8 +177,7 @@ class BatchExchange(BatchPart):
 
     def _linked_trip(self, leg: str, idx: np.ndarray, k: np.ndarray) -> np.ndarray:
         stream = {"to_meeting": "exchange_to_meeting", "from_meeting": "exchange_from_meeting"}
-        u = self._u(stream.get(leg, "exchange_return"), idx, k)
-        return self.x_trips[leg].ppf(u, idx)
+        return self._hours(stream.get(leg, "exchange_return"), self.x_trips[leg], idx, k)
 
     def _exchange_step(self, slot: np.ndarray, idx: np.ndarray) -> None:
         stage = self.c_stage[slot, idx]

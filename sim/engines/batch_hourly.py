@@ -56,7 +56,7 @@ class BatchHourly:
         limit = np.minimum(np.ceil(t), len(self.hours)).astype(np.int64)
         span = limit - self.next_hour[idx]
         due = span > 0
-        if not due.any():
+        if not np.count_nonzero(due):
             return
         j, span = idx[due], span[due]
         at = np.repeat(np.arange(len(j)), span)  # each hour due: its replication's place in j

@@ -74,7 +74,7 @@ class BatchLinkage(BatchPart):
         self.linked_n[j] = n
         self.linked_travelling[j] = True
         self.books.record(j, "linked_departs", k, note=self.scenario.linkage.site, people=n)
-        trip = self.linked_trip.ppf(self._u("linked_trip", j, k), j)
+        trip = self._hours("linked_trip", self.linked_trip, j, k)
         self.linked_due[j] = self.now[j] + trip
         self.linked_seq[j] = self.seq[j]
         self.seq[j] += 1

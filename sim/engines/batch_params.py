@@ -73,7 +73,8 @@ class BatchDistribution:
         )
 
     def ppf(self, u: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Durations (hours) for uniforms ``u`` of replications ``idx``."""
+        """Durations (hours) for uniforms ``u`` of replications ``idx``; ``idx`` broadcasts
+        against ``u`` (a column ``(R, 1)`` for a table of uniforms by replication)."""
         if self.scalar is not None:
             return self.scalar.ppf(u)
         p = {k: pick(v, idx) for k, v in self.params.items()}

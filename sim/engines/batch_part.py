@@ -33,6 +33,13 @@ class BatchPart(BatchState, ABC):
         replications ``idx`` in ``stream``."""
 
     @abstractmethod
+    def _hours(
+        self, stream: str, dist: BatchDistribution, idx: np.ndarray, index: np.ndarray
+    ) -> np.ndarray:
+        """Durations (hours) of ``dist`` for uniforms ``index`` of replications ``idx`` in
+        ``stream`` (a stream read through one distribution only)."""
+
+    @abstractmethod
     def _slowest(
         self,
         stream: str,

@@ -46,7 +46,7 @@ class BatchPickup(BatchPart):
             counts[p] = self.count[p, j]
             self.books.record(j, "vehicles_arrive", vehicles=counts)
         people = kind == 1
-        if people.any():
+        if np.count_nonzero(people):
             j, g, k = idx[people], who[people], cohort[people]
             m = self.arrival_people[event[people], j]
             self.queue[j, self.group_start[g] + k] += m
@@ -57,13 +57,13 @@ class BatchPickup(BatchPart):
             if self.scenario.linkage is not None:  # more people here: this side's share falls
                 self._check_lag(j)
         column = kind == PRIVATE_COLUMN
-        if column.any():
+        if np.count_nonzero(column):
             self._private_due(idx[column], who[column])
         halt = kind == EXCHANGE_HALT
-        if halt.any():
+        if np.count_nonzero(halt):
             self._exchange_halt(idx[halt], who[halt], cohort[halt])
         later = (kind > 1) & ~column & ~halt
-        if later.any():
+        if np.count_nonzero(later):
             self._timetable(idx[later], kind[later], who[later], cohort[later])
         self.kick(idx)
 
@@ -113,13 +113,14 @@ class BatchPickup(BatchPart):
             self.deadline_due[j] = np.minimum(self.deadline_due[j], opening[closed])
             self._note(j, CLOSED)
             go &= open_now
-        idx, seated, vehicles, waiting, boarding = (
-            x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
-        )
+        if np.count_nonzero(go) < len(go):  # most often all go: no copies then
+            idx, seated, vehicles, waiting, boarding = (
+                x[..., go] for x in (idx, seated, vehicles, waiting, boarding)
+            )
         here = waiting[self.place_groups[place]].sum(axis=0)  # people this place can carry
         short = (vehicles.sum(0) < self.min_vehicles[idx]) & (boarding < here)
         few = short.copy()  # below min_vehicles: a convoy formed anyway goes after max_wait
-        if short.any():
+        if np.count_nonzero(short):
             j = idx[short]
             since = np.where(vehicles[:, short] > 0, self.idle_since.take(j, axis=1), INF).min(
                 axis=0
@@ -132,7 +133,10 @@ class BatchPickup(BatchPart):
             short[np.flatnonzero(short)[~wait]] = False
             self._note(j[wait], TOO_FEW)
         form = ~short
-        if form.any():
+        forming = np.count_nonzero(form)
+        if forming and forming == len(form):
+            self._form(idx, seated, vehicles, few, place)
+        elif forming:
             self._form(idx[form], seated[..., form], vehicles[:, form], few[form], place)
 
     # -- the dispatcher's reasons, for the trace --------------------------------------------
@@ -193,12 +197,9 @@ class BatchPickup(BatchPart):
     def _first_come(self, queue: np.ndarray, take: np.ndarray) -> np.ndarray:
         """Of ``queue`` (rows of replications, ``(n, cells)``), the ``take`` people of each
         group (``(G, n)``) who came first: shape (n, cells)."""
-        manifest = np.zeros_like(queue)
-        for g, cells in enumerate(self.group_cells):
-            q = queue[:, cells]
-            before = np.cumsum(q, axis=1) - q
-            manifest[:, cells] = np.clip(take[g][:, None] - before, 0, q)
-        return manifest
+        ahead = np.cumsum(queue, axis=1) - queue  # people in the row's earlier cells
+        before = ahead - ahead[:, self.group_start[self.cell_group]]  # ... of the same group
+        return np.clip(take.T[:, self.cell_group] - before, 0, queue)
 
     def _allocate(
         self, waiting: np.ndarray, idx: np.ndarray, place: int | None = None
@@ -241,14 +242,14 @@ class BatchPickup(BatchPart):
         self.c_manifest[slot, idx] = manifest
         groups = np.add.reduceat(manifest, self.group_start, axis=1)  # (n, G)
         self.c_groups[slot, :, idx] = groups
-        self.c_people[slot, idx] = groups.sum(axis=1)
+        people = groups.sum(axis=1)
+        self.c_people[slot, idx] = people
         self.c_formed[slot, idx] = self.now[idx]
         self.c_departed[slot, idx] = np.nan
         self.c_at_checkpoint[slot, idx] = np.nan
         self.c_hold_hours[slot, idx] = 0.0
         self.c_waited_for[slot, idx] = 0
-        self.books.change_waiting(idx, -self.c_people[slot, idx], boarding=True)
-        self.books.change_boarded(idx, self.c_people[slot, idx])
+        self.books.board(idx, people)
         why: str | np.ndarray = ""
         if self.books.any_traced:
             code = np.where(self.waited_since[idx] < self.now[idx], self.waited[idx], 0)
@@ -264,7 +265,7 @@ class BatchPickup(BatchPart):
 
     def _free_slot(self, idx: np.ndarray) -> np.ndarray:
         free = self.c_number.take(idx, axis=1) < 0
-        if not free.any(axis=0).all():
+        if np.count_nonzero(free.any(axis=0)) < len(idx):  # a replication with no free slot
             self._grow_slots(2 * self.slots)
             free = self.c_number.take(idx, axis=1) < 0
         return free.argmax(axis=0)

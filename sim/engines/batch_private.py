@@ -58,14 +58,13 @@ class BatchPrivate(BatchPart):
 
     def _private_resume(self, idx: np.ndarray) -> None:
         """The ceasefire resumes: columns that fell due meanwhile leave, in order."""
-        if not len(self.column_order) or not self.column_pending.take(idx, axis=1).any():
+        pending = self.column_pending.take(idx, axis=1)  # (columns, n)
+        if not pending.any():
             return
-        for k in self.column_order:
-            due = self.column_pending[k, idx]
-            if due.any():
-                j = idx[due]
-                self.column_pending[k, j] = False
-                self._private_leave(j, np.full(len(j), k))
+        for k in self.column_order[pending.any(axis=1)[self.column_order]]:
+            j = idx[pending[k]]  # leaving clears only column k's own rows
+            self.column_pending[k, j] = False
+            self._private_leave(j, np.full(len(j), k))
 
     def _seats(self, column: int) -> np.ndarray:
         """Seats of column ``column``'s vehicles, summed vehicle by vehicle (cumulative), for
@@ -83,9 +82,9 @@ class BatchPrivate(BatchPart):
             n, stream = int(vehicles.max()), int(self.column_stream[column])
             index = column * MAX_COLUMN + np.arange(n)[None, :]
             u = self.variates.uniform("private_load", self.rep[:, None], index)
-            rows = np.repeat(np.arange(self.R), n)
-            people = self.column_load[stream].ppf(u.ravel(), rows).reshape(self.R, n)
-            seats = np.maximum(1, np.floor(people + 0.5)).astype(np.int64)
+            people = self.column_load[stream].ppf(u, np.arange(self.R)[:, None])
+            people += 0.5  # rounded half up, at least one person a vehicle, as in private.py
+            seats = np.maximum(np.floor(people, out=people), 1, out=people).astype(np.int64)
             seats[np.arange(n)[None, :] >= vehicles[:, None]] = 0
             seats = np.cumsum(seats, axis=1)
             if seats[:, -1].max() <= np.iinfo(np.int32).max:
@@ -105,16 +104,20 @@ class BatchPrivate(BatchPart):
     def _private_leave(self, idx: np.ndarray, column: np.ndarray) -> None:
         """Columns leave the pickup with the people their vehicles can take."""
         stream = self.column_stream[column]
-        drawn = {int(k): self._seats(int(k)) for k in np.unique(column)}
-        width = max(d.shape[1] for d in drawn.values())
-        seats = np.empty((len(idx), width), dtype=np.int64)  # cumulative, as _seats
-        for k, table in drawn.items():
-            on = column == k
-            seats[on, : table.shape[1]] = table[idx[on]]
-            seats[on, table.shape[1] :] = table[idx[on], -1:]  # no more vehicles, no more seats
+        columns = np.unique(column)
+        if len(columns) == 1:  # most passes: one column, its table's rows as they are
+            seats = self._seats(int(columns[0]))[idx]
+        else:
+            drawn = {int(k): self._seats(int(k)) for k in columns}
+            width = max(d.shape[1] for d in drawn.values())
+            seats = np.empty((len(idx), width), dtype=np.int64)  # cumulative, as _seats
+            for k, table in drawn.items():
+                on = column == k
+                seats[on, : table.shape[1]] = table[idx[on]]
+                seats[on, table.shape[1] :] = table[idx[on], -1:]  # no more vehicles or seats
         self.column_open[column, idx] = False
         self._drop_seats()
-        free = seats[:, -1].copy()
+        free = seats[:, -1].astype(np.int64)
         everyone = self._waiting(idx)
         may = self._boardable(everyone, idx)  # an exchange's clause may hold groups back
         held = may is not everyone
@@ -165,8 +168,10 @@ class BatchPrivate(BatchPart):
         self._set_timer(slot, idx, now + trip, PRIVATE_TO_CHECKPOINT)
 
     def _column_event(self, slot: np.ndarray, idx: np.ndarray, event: str) -> None:
-        if not self.books.traced[idx].any():
+        traced = self.books.traced[idx]
+        if not traced.any():
             return
+        slot, idx = slot[traced], idx[traced]  # the trace keeps only these: notes for them
         names = [p.name for p in self.scenario.private]
         note = np.array(
             [

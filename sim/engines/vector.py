@@ -35,7 +35,7 @@ from sim.engines.batch_corridor import BatchCorridor
 from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_exchange import BatchExchange
 from sim.engines.batch_linkage import BatchLinkage
-from sim.engines.batch_params import BatchParameters, batch_parameters
+from sim.engines.batch_params import BatchDistribution, BatchParameters, batch_parameters
 from sim.engines.batch_pickup import BatchPickup
 from sim.engines.batch_private import BatchPrivate
 from sim.engines.batch_setup import BatchSetup
@@ -75,7 +75,8 @@ class Batch(
         s = self.scenario = scenario
         self.params = params
         self.variates = Variates(seed)
-        self._tables: dict[str, np.ndarray] = {}
+        self._tables: dict[str, np.ndarray] = {}  # uniforms by stream (see _u)
+        self._durations: dict[str, np.ndarray] = {}  # hours by stream (see _hours)
         self.rep = np.asarray(rep_ids, dtype=np.int64)
         self.traced_reps = np.arange(s.trace_reps) if traced is None else np.array(list(traced))
         self.R = R = len(self.rep)
@@ -145,7 +146,30 @@ class Batch(
         instead of one small call per event. Per-pool streams (loading, unloading) hold
         ``MAX_POOLS`` columns per index (a convoy), of which the pools' are drawn.
         """
-        table = self._tables.get(stream)
+        return self._table(self._tables, stream, index)[idx, index]
+
+    def _hours(
+        self, stream: str, dist: BatchDistribution, idx: np.ndarray, index: np.ndarray
+    ) -> np.ndarray:
+        """Durations (hours) of ``dist`` for uniforms ``index`` of replications ``idx`` in
+        ``stream``.
+
+        As :meth:`_u`, with each table transformed once as it is drawn rather than each
+        event's uniforms: the transform is elementwise, and numpy's ``exp``, ``log`` and
+        ``sqrt`` (and scipy's ``ndtri``) give the same bits for a number alone, in a slice or
+        in a whole table (``tests/test_variates.py``), so the same hours in far fewer calls.
+        """
+        return self._table(self._durations, stream, index, dist)[idx, index]
+
+    def _table(
+        self,
+        tables: dict[str, np.ndarray],
+        stream: str,
+        index: np.ndarray,
+        dist: BatchDistribution | None = None,
+    ) -> np.ndarray:
+        """``tables[stream]``, drawn (and transformed by ``dist``) at least to ``index``."""
+        table = tables.get(stream)
         width = 0 if table is None else table.shape[1]
         if index.max(initial=-1) >= width:
             grow = max(16, int(index.max()) + 1 - width)
@@ -156,10 +180,12 @@ class Batch(
                 fresh = self.variates.uniform(stream, reps, index_).reshape(self.R, grow, -1)
             else:
                 fresh = self.variates.uniform(stream, reps, np.arange(width, width + grow)[None])
+            if dist is not None:
+                fresh = dist.ppf(fresh, np.arange(self.R)[:, None])
             table = fresh if table is None else np.concatenate([table, fresh], axis=1)
-            self._tables[stream] = table
+            tables[stream] = table
         assert table is not None  # drawn above unless no index was asked of a stream not drawn
-        return table[idx, index]
+        return table
 
     def _slowest(self, stream: str, slot: np.ndarray, idx: np.ndarray, dists) -> np.ndarray:
         """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
@@ -179,8 +205,8 @@ class Batch(
         """Hours of a leg starting now, times the period's inspection or travel factor;
         ``stream`` names the variates' stream if it is not the leg's (private columns)."""
         factor = self.inspection_factor if leg == "inspection" else self.travel_factor
-        u = self._u(stream or leg, idx, self.c_number[slot, idx])
-        return self.legs[leg].ppf(u, idx) * factor[idx]
+        hours = self._hours(stream or leg, self.legs[leg], idx, self.c_number[slot, idx])
+        return hours * factor[idx]
 
     def _set_timer(
         self, slot: np.ndarray, idx: np.ndarray, at: np.ndarray, stage: int | np.ndarray

@@ -73,7 +73,13 @@ def check_destination(folder: Path, new: bool = True) -> None:
     try:
         if os.path.lexists(folder):
             if new:
-                kind = "a broken symbolic link" if not folder.exists() else "it"
+                kind = (
+                    "a broken symbolic link"
+                    if not folder.exists()
+                    else "a folder"
+                    if folder.is_dir()
+                    else "a file"
+                )
                 raise ScenarioError(label, "", f"already exists ({kind}); choose another folder")
             if not folder.is_dir():
                 raise ScenarioError(label, "", "exists and is not a folder")

@@ -217,10 +217,10 @@ def compare(
     ------
     ScenarioError
         Too few replications, no what-if, two what-ifs with the same label, a precision
-        not between 0 and 1 or a ``max_reps`` below 1 (as ``evacsim compare`` refuses
-        them), a precision metric that the base or a what-if lacks or never defines, or
-        more replications
-        than the memory of the machine can hold (refused before any runs).
+        not between 0 and 1 or a ``max_reps`` below 1 or below ``reps`` (as ``evacsim
+        compare`` refuses them), a precision metric that the base or a what-if lacks or
+        never defines, or more replications than the memory of the machine can hold
+        (refused before any runs).
     """
     base = base if isinstance(base, Scenario) else load_scenario(base)
     scenarios = [w if isinstance(w, Scenario) else load_scenario(w) for w in whatifs]
@@ -232,9 +232,9 @@ def compare(
         raise ScenarioError("compare", "", "name at least one what-if scenario")
     names = labels(base, scenarios)
     cap = 16 * reps if max_reps is None else max_reps
-    most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
+    most, flag = (reps, "--reps") if precision is None else (cap, "--max-reps")
     if precision is not None:
-        check_goal(precision, max_reps)
+        check_goal(precision, max_reps, reps)
         check_metrics(metrics, base, scenarios, every=True)
     # held: every scenario's paired replications, and one what-if's independent sample
     held = sum(run_bytes(s, most) for s in (base, *scenarios))
@@ -245,7 +245,7 @@ def compare(
     # packed: the paired replications are held to the end, and joined round by round
     chunked = {"workers": workers, "executor": executor, "done": bar.update, "packed": True}
     runs = {base.name: base, **dict(zip(names, scenarios, strict=True))}
-    goal = None if precision is None else (precision, metrics, max(cap, reps))
+    goal = None if precision is None else (precision, metrics, cap)
     with bar:
         paired, judged, met = _paired_rounds(runs, reps, seed, goal, chunked, bar)
         n = paired[base.name].reps

@@ -38,9 +38,10 @@ what-ifs' independent sample (their replications n .. 2n - 1 at the final n) is 
 after the last round."""
 
 
-def check_goal(precision: float, max_reps: int | None) -> None:
+def check_goal(precision: float, max_reps: int | None, reps: int = 1) -> None:
     """Refuse what the command line refuses (:mod:`sim.cli.arguments`): a precision not
-    strictly between 0 and 1, or a cap below one replication.
+    strictly between 0 and 1, a cap below one replication, or a cap below the first
+    round (``reps``), which would run more replications than the cap it names.
 
     Raises
     ------
@@ -53,6 +54,12 @@ def check_goal(precision: float, max_reps: int | None) -> None:
         )
     if max_reps is not None and max_reps < 1:
         raise ScenarioError("--max-reps", "", f"must be at least 1, got {max_reps}")
+    if max_reps is not None and max_reps < reps:
+        raise ScenarioError(
+            "--max-reps",
+            "",
+            f"must be at least the first round's --reps ({reps:,}), got {max_reps:,}",
+        )
 
 
 def within(half: float, scale: float, precision: float) -> bool:

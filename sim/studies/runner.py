@@ -132,8 +132,8 @@ def run(
     Raises
     ------
     ScenarioError
-        For a precision not between 0 and 1, a ``max_reps`` below 1, a precision metric
-        the scenario does not have, or more replications than the
+        For a precision not between 0 and 1, a ``max_reps`` below 1 or below ``reps``, a
+        metric the scenario does not have, or more replications than the
         memory of the machine can hold (refused before any runs; see
         :mod:`sim.studies.budget`).
     """
@@ -168,16 +168,16 @@ def run(
         return _gather_packed(blocks, counts, bar.update)
 
     if precision is not None:
-        check_goal(precision, max_reps)
-        known = metric_names(scenario)
-        for name in metrics:
-            if name not in known:
-                raise ScenarioError(
-                    "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
-                )
+        check_goal(precision, max_reps, reps)
+    known = metric_names(scenario)  # a misspelt --metric is refused with or without --precision
+    for name in metrics:
+        if name not in known:
+            raise ScenarioError(
+                "--metric", name, f"not a metric of this run; known: {', '.join(known)}"
+            )
     counts = count_metrics(scenario)  # held as integers where whole (Replications.packed)
     cap = 16 * reps if max_reps is None else max_reps
-    most, flag = (reps, "--reps") if precision is None else (max(cap, reps), "--max-reps")
+    most, flag = (reps, "--reps") if precision is None else (cap, "--max-reps")
     check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
     began = time.perf_counter()
     bar = progress_bar(progress)
