@@ -47,6 +47,11 @@ from sim.outputs.records import Replications
 
 INF = np.inf
 LAST = np.iinfo(np.int64).max
+#: Indices a stream's table grows by: 16 for streams indexed by convoy; streams indexed by
+#: a replication's breaches, suspensions or halts (a few each) start at one Philox block
+#: and double.
+FEW_INDICES, MOST_INDICES = 4, 16
+FEW_DRAWS = ("breach", "negotiation", "guarantee", "exchange_halt", "exchange_halt_duration")
 
 
 class Batch(
@@ -172,7 +177,9 @@ class Batch(
         table = tables.get(stream)
         width = 0 if table is None else table.shape[1]
         if index.max(initial=-1) >= width:
-            grow = max(16, int(index.max()) + 1 - width)
+            first = FEW_INDICES if stream in FEW_DRAWS else MOST_INDICES
+            step = min(max(width, first), MOST_INDICES)  # 16, 32, 48...; few: 4, 8, 16, 32...
+            grow = max(step, int(index.max()) + 1 - width)
             reps = self.rep[:, None]
             if stream in ("load", "unload"):
                 number = np.arange(width, width + grow)[:, None] * MAX_POOLS
