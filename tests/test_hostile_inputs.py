@@ -305,3 +305,44 @@ def test_a_file_name_with_a_newline_is_one_line_when_valid(tmp_path: Path, capsy
     assert main(["validate", str(path)]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) == 1 and "two\\nlines.toml: ok" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "file", "expect"),
+    [
+        (["sweep"], "aleppo_2016.toml", "is a scenario file, not a sweep file: evacsim run"),
+        (["calibrate"], "aleppo_2016.toml", "is a scenario file, not a targets file"),
+        (["optimise"], "aleppo_2016.toml", "is a scenario file, not a study file"),
+        (["run"], "sweeps/buses_crowding.toml", "a sweep file, not a scenario file: evacsim sweep"),
+        (["narrate"], "calibration/aleppo_2016_targets.toml", "not a scenario file: evacsim cal"),
+        (
+            ["sweep"],
+            "optimise/aleppo_plan.toml",
+            "a study file, not a sweep file: evacsim optimise",
+        ),
+    ],
+)
+def test_a_file_of_another_kind_says_which_command_reads_it(
+    tmp_path: Path, monkeypatch, capsys, args: list[str], file: str, expect: str
+):
+    """A scenario given to ``evacsim sweep`` used to be told "ceasefire: unknown key"."""
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    path = BASELINE.parent / file
+    assert main([*args, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"evacsim: error: {path}: is a ") and err.count("\n") == 1
+    assert expect in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_file_of_its_kind_with_a_mistake_is_told_the_mistake(tmp_path: Path):
+    """A sweep file without ``axes`` is a sweep file with a key missing, not a scenario."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(f'base = "{BASELINE.as_posix()}"\nreps = 10\nmetrics = ["evacuated"]\n')
+    from sim.studies.sweeps import load_sweep
+
+    with pytest.raises(ScenarioError) as info:
+        load_sweep(path)
+    assert "not a sweep file" not in str(info.value) and "axes" in str(info.value)

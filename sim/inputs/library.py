@@ -82,6 +82,39 @@ def file_kind(document: dict) -> str:
     return "scenario"
 
 
+#: The command that reads each kind of file, for a file given to another command.
+READERS = {
+    "scenario": "evacsim run",
+    "sweep": "evacsim sweep",
+    "targets": "evacsim calibrate",
+    "study": "evacsim optimise",
+}
+#: Top-level keys only a scenario has (a scenario given to ``sweep`` is told as one).
+_SCENARIO_KEYS = {"population", "fleet", "extends", "start", "ceasefire", "route"}
+
+
+def check_kind(document: dict, path: str | Path, kind: str) -> None:
+    """Refuse a file of another kind than ``kind`` (e.g. a scenario given to ``evacsim
+    sweep``), naming what it is and the command that reads it.
+
+    Only a file that is plainly of another kind is refused here (the keys only that kind
+    has, :func:`file_kind`); a file of ``kind`` with a mistake is left to its own reader,
+    which names the key.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file, its kind, ``kind`` and the command for it.
+    """
+    found = file_kind(document)
+    if found == "scenario" and not _SCENARIO_KEYS & document.keys():
+        return  # nothing says what it is: the reader of ``kind`` names what is missing
+    if found != kind:
+        raise ScenarioError(
+            str(path), "", f"is a {found} file, not a {kind} file: {READERS[found]} reads it"
+        )
+
+
 def entries() -> list[Entry]:
     """Every file of the library, by name."""
     root = library_root()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.inputs.library import check_kind
 
 Key = tuple[str, ...]
 #: A local date-time as a scenario file writes it: 2016-12-15T05:00:00
@@ -168,6 +169,7 @@ def _too_deep(text: str) -> str:
 def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
     label = str(path)
     document = read_toml(path)
+    check_kind(document, path, "scenario")
     parent = document.pop("extends", None)
     if parent is not None:
         if not isinstance(parent, str) or not parent:

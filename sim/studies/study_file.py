@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from sim.errors import ScenarioError
-from sim.inputs.library import locate
+from sim.inputs.library import check_kind, locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.names import MAX_NAME, NAME_RULE, folder_name, is_folder_name
 from sim.inputs.recording import TABLE
@@ -98,6 +98,7 @@ def read_study_file(path: str | Path, kind: str, keys: set[str]) -> StudyFile:
     """
     path = locate(path, kind)
     doc = read_toml(path, f"{kind} file")
+    check_kind(doc, path, kind)
 
     def fail(key: str, message: str) -> ScenarioError:
         return ScenarioError(str(path), key, message)

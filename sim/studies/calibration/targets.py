@@ -46,7 +46,7 @@ import numpy as np
 
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.errors import ScenarioError
-from sim.inputs.library import locate
+from sim.inputs.library import check_kind, locate
 from sim.inputs.limits import MAX_REPS, MAX_SEED
 from sim.inputs.loader import load_scenario
 from sim.inputs.recording import DATETIME_SCHEMA
@@ -174,6 +174,7 @@ def load_targets(path: str | Path) -> Targets:
     path = locate(path, "targets")
     source = str(path)
     data = read_toml(path, "targets file")
+    check_kind(data, path, "targets")
     root = Table(data, (), Sources(data=data, top=source, kind="targets"))
     file = _text(root, "scenario")
     scenario = load_scenario(os.path.normpath(Path(path).parent / file))
