@@ -346,3 +346,14 @@ def test_a_file_of_its_kind_with_a_mistake_is_told_the_mistake(tmp_path: Path):
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
     assert "not a sweep file" not in str(info.value) and "axes" in str(info.value)
+
+
+def test_a_folder_given_for_a_scenario_is_told_a_folder(tmp_path: Path, capsys):
+    """A run folder given to ``compare`` used to be "no such file nor bundled scenario"."""
+    from sim.cli import main
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    assert main(["compare", str(BASELINE), str(folder), "--reps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"evacsim: error: {folder}: is a folder, not a scenario file\n"

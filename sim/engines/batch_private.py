@@ -61,7 +61,7 @@ class BatchPrivate(BatchPart):
         pending = self.column_pending.take(idx, axis=1)  # (columns, n)
         if not pending.any():
             return
-        for k in self.column_order[pending.any(axis=1)[self.column_order]]:
+        for k in self.column_order[np.any(pending, axis=1)[self.column_order]]:
             j = idx[pending[k]]  # leaving clears only column k's own rows
             self.column_pending[k, j] = False
             self._private_leave(j, np.full(len(j), k))

@@ -154,6 +154,8 @@ def locate(text: str | Path, kind: str = "scenario") -> Path:
         exact = [e for e in known if e.name.rsplit("/", 1)[-1] == name]
     if len(exact) == 1:
         return exact[0].path
+    if not exact and path.is_dir():  # e.g. a run folder given to compare
+        raise ScenarioError(str(text), "", f"is a folder, not a {kind} file")
     names = ", ".join(e.name for e in (exact or known))
     why = "names several bundled files" if exact else f"no such file nor bundled {kind}"
     raise ScenarioError(str(text), "", f"{why}; bundled: {names} (see `evacsim scenarios`)")

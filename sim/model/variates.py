@@ -216,11 +216,11 @@ class Variates:
                 return _run(self.key, sid, lead, int(flat[0]), shape[-1])
             return _row(self.key, sid, lead, flat)
         r, i = (a.ravel() for a in np.broadcast_arrays(rep, index))
-        stream = np.full(1, sid, dtype=np.uint64)
+        sids = np.full(1, sid, dtype=np.uint64)
         out = np.empty(r.size)
         for j in range(0, r.size, _CHUNK):
             s = slice(j, j + _CHUNK)
-            words = _rounds(i[s] >> 2, r[s], stream, _ZERO[0], self.key[:1], self.key[1:])
+            words = _rounds(i[s] >> 2, r[s], sids, _ZERO[0], self.key[:1], self.key[1:])
             out[s] = _to_unit(np.choose((i[s] & 3).astype(np.intp), words))
         return out.reshape(shape)
 
