@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -155,8 +156,8 @@ def crossing_rules(draw) -> list[str]:
 
 @st.composite
 def periods(draw, crossing: bool = False) -> str:
-    """Scheduled changes of the rules: convoy size, loads, headway, snow, boarding, and the
-    crossing's throughput and lanes if there is a crossing."""
+    """Scheduled changes of the rules: convoy size, loads, headway, the corridor's room, snow,
+    boarding, and the crossing's throughput and lanes if there is a crossing."""
     items = []
     for i in range(draw(st.integers(0, 3))):
         keys = [f"start = {draw(st.floats(0.0, 40.0))!r}", f"name = 'period {i}'"]
@@ -166,6 +167,7 @@ def periods(draw, crossing: bool = False) -> str:
             "min_vehicles": lambda: str(draw(st.integers(1, 10))),
             "max_wait": lambda: repr(draw(st.floats(0.0, 4.0))),
             "headway": lambda: repr(draw(st.floats(0.0, 2.0))),
+            "max_in_corridor": lambda: str(draw(st.integers(1, 4))),
             "travel_factor": lambda: repr(draw(st.floats(0.2, 3.0))),
             "inspection_factor": lambda: repr(draw(st.floats(0.2, 5.0))),
             "board_while_suspended": lambda: str(draw(st.booleans())).lower(),
@@ -302,7 +304,9 @@ def exchange(draw, overrides: list[str]) -> list[str]:
         halts.append(f"{{start = {start!r}, end = {end!r}, reason = 'halt'}}")
     o.append(f"linkage.halts=[{', '.join(halts)}]")
     if draw(st.booleans()):
-        corridor = int(next(x for x in overrides if "max_in_corridor" in x).split("=")[1])
+        # the corridor from the last period that sets it on: at most the narrowest drawn
+        drawn = re.findall(r"max_in_corridor\s*=\s*(\d+)", " ".join(overrides))
+        corridor = min(map(int, drawn))
         batches = []
         for _ in range(draw(st.integers(1, 3))):
             here = draw(st.integers(0, corridor))

@@ -201,6 +201,16 @@ def test_people_are_conserved_on_both_sides():
             "linkage.batches.0.here",
             "at most convoy.max_in_corridor = 2",
         ),
+        (  # a period narrows the corridor for good: a batch of 2 might never cross
+            [
+                "linkage.pairing='batches'",
+                "linkage.batches=[{here = 2, there = 1}]",
+                "convoy.max_in_corridor=2",
+                "periods=[{start = 1.0, max_in_corridor = 3}, {start = 5.0, max_in_corridor = 1}]",
+            ],
+            "linkage.batches.0.here",
+            "at most periods.1.max_in_corridor = 1",
+        ),
         (
             ["linkage.pairing='batches'", "linkage.batches=[{here = 1, there = 2}]"],
             "linkage.batches.0.there",
@@ -219,6 +229,22 @@ def test_bad_exchanges_are_refused_in_one_line(overrides, key, words):
         sim.load_scenario(DETERMINISTIC, [*EXCHANGE, *overrides])
     assert error.value.key == key and words in error.value.message
     assert "\n" not in str(error.value) and "--set" in str(error.value)
+
+
+def test_a_batch_fits_the_corridor_a_period_opens():
+    """A batch of two convoys of 5 buses with room for one on the road until 3.0 h: convoy 0
+    waits at the bridge from 1.25 h; convoy 1 (loaded at 1.0 h) leaves as the period widens
+    the corridor, at 3.0 h, and the batch crosses when it has been inspected, at 3.75 h
+    (with room for two from the start, at 3.0 h, when the linked convoy is there)."""
+    batches = ["linkage.pairing='batches'", "linkage.batches=[{here = 2, there = 1}]"]
+    batches.append("fleet.buses.per_convoy=5")
+    _, run = both(
+        *batches, "convoy.max_in_corridor=1", "periods=[{start = 3.0, max_in_corridor = 2}]"
+    )
+    assert times(run, "convoy_departs")[:2] == [0.5, 3.0]
+    assert times(run, "passes_checkpoint")[:2] == [3.75, 3.75]
+    _, run = both(*batches, "convoy.max_in_corridor=2")
+    assert times(run, "passes_checkpoint")[:2] == [3.0, 3.0]
 
 
 def test_the_share_rule_refuses_exchange_keys():

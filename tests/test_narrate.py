@@ -101,6 +101,25 @@ def test_waited_for_room_on_the_road():
     )
 
 
+def test_room_on_the_road_is_the_rule_in_force():
+    # 20 buses: convoy 5 has loaded at 11:30 and waits for room; from 12:00 two convoys may
+    # be on the road, and it leaves at once
+    lines = told(
+        "fleet.buses.count=20",
+        "fleet.buses.per_convoy=5",
+        "convoy.max_in_corridor=1",
+        "periods=[{start = 6.0, name = 'a second lane', max_in_corridor = 2}]",
+    )
+    assert (
+        "11:00  Convoy 4 leaves the pickup as soon as there is room on the road (at most 1 "
+        "convoy between pickup and reception): 300 people in 5 buses." in lines
+    )
+    assert (
+        "12:00  Convoy 5 leaves the pickup as soon as there is room on the road (at most 2 "
+        "convoys between pickup and reception): 300 people in 5 buses." in lines
+    )
+
+
 def test_waited_to_form_for_room_on_the_road():
     lines = told(
         "fleet.buses.per_convoy=5",

@@ -280,3 +280,63 @@ def test_a_period_slows_the_crossing(engine):
     forms = [e.time for e in events(result, "convoy_forms")]
     assert forms == [0.0, 4.0, 8.5, 13.0]
     assert result.metrics["clearance_time"][0] == pytest.approx(13.0 + 0.5 + 0.5 + 0.7 + 0.75)
+
+
+# A road-bound case: 40 buses in convoys of 5 (300 people) and room for one convoy on the
+# road, which it holds 1.5 h (departure to reception). One convoy boards at a time (0.5 h)
+# and is back 3.5 h after it left, so neither the loading nor the fleet binds: departures
+# are 1.5 h apart, each convoy loading while the one before is on the road.
+ROAD = (
+    "population.families.count=6000",
+    "fleet.buses.count=40",
+    "fleet.buses.per_convoy=5",
+    "convoy.max_in_corridor=1",
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_that_widens_the_corridor_doubles_the_throughput(engine):
+    # Departures 0.5, 2.0, 3.5, 5.0; convoy 4 has loaded at 5.5 and waits for room. From 6.0
+    # two convoys may be on the road: convoy 4 leaves at once (for room), convoy 5 (formed
+    # at 6.0) at 6.5 as convoy 3 reaches reception; then two departures every 1.5 h, each
+    # as the convoy two before reaches reception: 7.5, 8.0, 9.0, 9.5, 10.5, 11.0.
+    before = [0.5, 2.0, 3.5, 5.0]
+    result = outcome(engine, *ROAD)
+    assert [e.time for e in events(result, "convoy_departs")][:8] == [*before, 6.5, 8.0, 9.5, 11.0]
+    result = outcome(engine, *ROAD, "periods=[{start = 6.0, name = 'wider', max_in_corridor = 2}]")
+    departs = [(e.time, e.note) for e in events(result, "convoy_departs")]
+    assert [t for t, _ in departs][:12] == [*before, 6.0, 6.5, 7.5, 8.0, 9.0, 9.5, 10.5, 11.0]
+    assert departs[4] == (6.0, "room in the corridor")
+    # from 7.5 h to 13.5 h: 8 departures where one convoy on the road allows 4
+    widened = sum(7.5 <= t < 13.5 for t, _ in departs)
+    narrow = sum(7.5 <= e.time < 13.5 for e in events(outcome(engine, *ROAD), "convoy_departs"))
+    assert (widened, narrow) == (8, 4)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_that_narrows_the_corridor_recalls_no_convoy(engine):
+    # Two on the road until 3.0: departures 0.5, 1.0, 2.0, 2.5 (each as the one two before
+    # reaches reception). From 3.0 one: convoys 2 and 3, on the road, reach reception at 3.5
+    # and 4.0; convoy 4 (loaded at 3.0) leaves when the road is empty, at 4.0, and the next
+    # 1.5 h after: 5.5, 7.0.
+    result = outcome(
+        engine,
+        *ROAD[:3],
+        "convoy.max_in_corridor=2",
+        "periods=[{start = 3.0, name = 'narrower', max_in_corridor = 1}]",
+    )
+    departs = [e.time for e in events(result, "convoy_departs")]
+    assert departs[:7] == [0.5, 1.0, 2.0, 2.5, 4.0, 5.5, 7.0]
+    assert [e.time for e in events(result, "reaches_reception")][:4] == [2.0, 2.5, 3.5, 4.0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_period_may_open_the_corridor_to_convoys_that_wait_to_form(engine):
+    # With the old rule no convoy forms while the road is full: one forms every 2.0 h, as the
+    # one before reaches reception. From 5.0 two may be on the road: with convoy 2 on it
+    # (4.5 to 6.0), convoy 3 forms at once, and convoy 4 as convoy 2 reaches reception.
+    rules = (*ROAD, "convoy.when_corridor_full='wait_to_form'")
+    narrow = [e.time for e in events(outcome(engine, *rules), "convoy_forms")]
+    assert narrow[:4] == [0.0, 2.0, 4.0, 6.0]
+    result = outcome(engine, *rules, "periods=[{start = 5.0, max_in_corridor = 2}]")
+    assert [e.time for e in events(result, "convoy_forms")][:5] == [0.0, 2.0, 4.0, 5.0, 6.0]

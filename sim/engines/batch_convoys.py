@@ -76,11 +76,7 @@ class BatchConvoys(BatchPart):
         if np.count_nonzero(early):
             self.c_waited_for[slot[early], idx[early]] = 1  # LEFT_AFTER: the headway
             self._set_timer(slot[early], idx[early], ready[early], LOADING)
-        full = (
-            ~suspended
-            & ~early
-            & (self.in_corridor[idx] >= pick(self.params["convoy.max_in_corridor"], idx))
-        )
+        full = ~suspended & ~early & (self.in_corridor[idx] >= self.max_in_corridor[idx])
         if np.count_nonzero(full):  # woken by _leave_corridor
             self.c_waited_for[slot[full], idx[full]] = 2  # LEFT_AFTER: room on the road
             self.c_stage[slot[full], idx[full]] = WAITING_ROOM
@@ -90,21 +86,6 @@ class BatchConvoys(BatchPart):
         go = ~suspended & ~early & ~full
         if np.count_nonzero(go):
             self._depart(slot[go], idx[go])
-
-    def _leave_corridor(self, idx: np.ndarray) -> None:
-        """A convoy is off the road: a loaded convoy waiting for room may leave."""
-        self.in_corridor[idx] -= 1
-        waiting = self.c_stage.take(idx, axis=1) == WAITING_ROOM
-        has = waiting.any(axis=0)
-        if np.count_nonzero(has):
-            first = np.where(waiting, self.c_room.take(idx, axis=1), np.iinfo(np.int64).max).argmin(
-                axis=0
-            )
-            slot, j = first[has], idx[has]
-            self.c_stage[slot, j] = LOADING
-            self.c_next[slot, j] = self.now[j]
-            self.c_seq[slot, j] = self.seq[j]
-            self.seq[j] += 1
 
     def _depart(self, slot: np.ndarray, idx: np.ndarray) -> None:
         now = self.now[idx]

@@ -105,6 +105,16 @@ class BatchPart(BatchState, ABC):
     def _come_back(self, idx: np.ndarray, p: int, n: np.ndarray) -> None:
         """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
 
+    # -- the corridor (batch_corridor.py) ----------------------------------------------------
+
+    @abstractmethod
+    def _leave_corridor(self, idx: np.ndarray) -> None:
+        """A convoy is off the road in each of replications ``idx``: one waiting may leave."""
+
+    @abstractmethod
+    def _corridor_changes(self, idx: np.ndarray) -> None:
+        """A period has set ``max_in_corridor``: convoys waiting for room may leave."""
+
     # -- the crossing ----------------------------------------------------------------------
 
     @abstractmethod

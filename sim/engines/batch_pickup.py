@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engines.batch_exchange import EXCHANGE_HALT
-from sim.engines.batch_params import pick
 from sim.engines.batch_part import BatchPart
 from sim.engines.batch_private import PRIVATE_COLUMN
 from sim.engines.batch_state import LOADING
@@ -95,7 +94,7 @@ class BatchPickup(BatchPart):
         may = (self.active[idx] | self.board_while_suspended[idx]) & ~self.loading[place, idx]
         may &= ~self.ahead[idx]
         if self.scenario.convoy.when_corridor_full == "wait_to_form":
-            may &= self.in_corridor[idx] < pick(self.params["convoy.max_in_corridor"], idx)
+            may &= self.in_corridor[idx] < self.max_in_corridor[idx]
         idx = idx[may]
         if not len(idx):
             return
@@ -148,7 +147,7 @@ class BatchPickup(BatchPart):
         t = idx[self.books.traced[idx]]
         if not len(t):
             return
-        room = pick(self.params["convoy.max_in_corridor"], t)
+        room = self.max_in_corridor[t]
         when_full = self.scenario.convoy.when_corridor_full
         why = np.select(
             [

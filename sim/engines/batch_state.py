@@ -131,6 +131,7 @@ class BatchState:
     min_vehicles: np.ndarray  # (R,) vehicles a convoy waits for
     max_wait: np.ndarray  # (R,) hours idle vehicles wait for them
     headway: np.ndarray  # (R,) hours between departures
+    max_in_corridor: np.ndarray  # (R,) most convoys between pickup and reception
     travel_factor: np.ndarray  # (R,) multiplies road legs that start now
     inspection_factor: np.ndarray  # (R,) multiplies inspections that start now
     board_while_suspended: np.ndarray  # (R,) convoys may load during a suspension

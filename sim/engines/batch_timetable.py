@@ -32,6 +32,7 @@ class BatchTimetable(BatchPart):
         self.min_vehicles = state(params["convoy.min_vehicles"])
         self.max_wait = state(params["convoy.max_wait"])
         self.headway = state(params["convoy.headway"])
+        self.max_in_corridor = state(params["convoy.max_in_corridor"], np.int64)
         self.travel_factor = np.ones(R)
         self.inspection_factor = np.ones(R)
         self.board_while_suspended = state(s.ceasefire.board_while_suspended, bool)
@@ -136,6 +137,8 @@ class BatchTimetable(BatchPart):
         self.books.record(idx, "period_starts", note=period.name)
         if period.crossing_lanes is not None:
             self._set_lanes(idx, number("crossing.lanes"))
+        if period.max_in_corridor is not None:
+            self._corridor_changes(idx)
         groups = {g.name: i for i, g in enumerate(s.groups)}
         sent = np.zeros(len(idx), dtype=np.int64)
         for name, _ in period.send_home:

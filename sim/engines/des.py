@@ -25,6 +25,7 @@ import simpy
 
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock, then
+from sim.engines.corridor import Corridor
 from sim.engines.crossing import Crossing
 from sim.engines.dispatcher import Dispatcher
 from sim.engines.exchange import ExchangeSite
@@ -51,7 +52,7 @@ from sim.outputs.records import (
 )
 
 
-class Evacuation(Dispatcher, Timetable):
+class Evacuation(Dispatcher, Corridor, Timetable):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -212,7 +213,7 @@ class Evacuation(Dispatcher, Timetable):
                 elif env.now < self.last_departure[trip.place] + self.rules.headway:
                     why = HEADWAY
                     yield env.at(self.last_departure[trip.place] + self.rules.headway)
-                elif self.in_corridor >= s.convoy.max_in_corridor:
+                elif self.in_corridor >= self.rules.max_in_corridor:
                     why = ROOM
                     room = env.event()
                     self.room.append((trip, room))
@@ -325,13 +326,6 @@ class Evacuation(Dispatcher, Timetable):
         if trip.departed is not None:
             self._leave_corridor()
         self._vehicles_back(trip, "back_at_pickup")
-
-    def _leave_corridor(self) -> None:
-        """A convoy is off the road: a loaded convoy waiting for room may leave."""
-        self.in_corridor -= 1
-        if self.room:
-            _, room = self.room.pop(0)
-            room.succeed()
 
     def _reach_reception(self, trip: Trip) -> None:
         now, books = self.env.now, self.books

@@ -158,8 +158,8 @@ class Dispatcher(ABC):
             return SUSPENDED
         if self.loading[place]:
             return BOARDING
-        rules = self.scenario.convoy
-        if rules.when_corridor_full == "wait_to_form" and self.in_corridor >= rules.max_in_corridor:
+        when_full = self.scenario.convoy.when_corridor_full
+        if when_full == "wait_to_form" and self.in_corridor >= self.rules.max_in_corridor:
             return CORRIDOR
         if self.linked is not None and self.linked.ahead:
             return LINKED_BEHIND

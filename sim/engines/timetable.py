@@ -49,6 +49,10 @@ class Timetable(ABC):
     def _make_idle(self, p: int, n: int) -> None:
         """``n`` vehicles of pool ``p`` wait at the pickup."""
 
+    @abstractmethod
+    def _corridor_changes(self) -> None:
+        """A period has set ``max_in_corridor``: convoys waiting for room may leave."""
+
     def _schedule_timetable(self) -> None:
         env, s = self.env, self.scenario
         self.rules = Rules.initial(s)
@@ -101,6 +105,8 @@ class Timetable(ABC):
         self.books.record(now, "period_starts", note=period.name)
         if period.crossing_lanes is not None:
             self.crossing.set_lanes(period.crossing_lanes)
+        if period.max_in_corridor is not None:
+            self._corridor_changes()
         index = {g.name: i for i, g in enumerate(s.groups)}
         sent = 0
         for name, share in period.send_home:

@@ -31,6 +31,7 @@ from sim.engines.batch_after_safe import BatchAfterSafe
 from sim.engines.batch_books import BatchBooks
 from sim.engines.batch_ceasefire import BatchCeasefire
 from sim.engines.batch_convoys import BatchConvoys
+from sim.engines.batch_corridor import BatchCorridor
 from sim.engines.batch_crossing import BatchCrossing
 from sim.engines.batch_exchange import BatchExchange
 from sim.engines.batch_linkage import BatchLinkage
@@ -57,6 +58,7 @@ class Batch(
     BatchSetup,
     BatchPickup,
     BatchConvoys,
+    BatchCorridor,
     BatchCrossing,
     BatchPrivate,
     BatchCeasefire,

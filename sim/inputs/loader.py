@@ -33,9 +33,16 @@ from sim.inputs.recording import DATETIME_SCHEMA
 from sim.inputs.scenario import Ceasefire, Group, Linkage, Pool, Scenario
 from sim.inputs.schema import Table
 from sim.inputs.sections.ceasefire import read_ceasefire, read_linkage
+from sim.inputs.sections.exchange import check_batches_fit
 from sim.inputs.sections.fleet import read_fleet
 from sim.inputs.sections.marks import read_milestone, read_reported
-from sim.inputs.sections.operation import read_convoy, read_crossing, read_periods, read_route
+from sim.inputs.sections.operation import (
+    corridor_to_the_end,
+    read_convoy,
+    read_crossing,
+    read_periods,
+    read_route,
+)
 from sim.inputs.sections.population import read_population
 from sim.inputs.sections.private import read_private
 from sim.inputs.sections.weather import read_weather
@@ -92,14 +99,15 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     private = read_private(root.table("private", default_empty=True), pools, groups)
     linkage, exchange = None, None
     if root.has("linkage"):
-        linkage, exchange = read_linkage(
-            root.table("linkage"), convoy.max_in_corridor, tuple(g.name for g in groups)
-        )
+        linkage, exchange = read_linkage(root.table("linkage"), tuple(g.name for g in groups))
     _check_size(root, groups, pools, linkage)
     ceasefire = read_ceasefire(root.table("ceasefire", default_empty=True), route, linkage)
     _check_suspensions(root, ceasefire, linkage, horizon)
     _check_linked_halts(root, exchange, horizon)
-    periods = read_periods(root.tables("periods"), pools, groups, convoy, crossing)
+    period_tables = root.tables("periods")
+    periods = read_periods(period_tables, pools, groups, convoy, crossing)
+    if exchange is not None:
+        check_batches_fit(root, exchange, corridor_to_the_end(period_tables, convoy))
     weather = (
         read_weather(root.table("weather"), start, horizon)
         if root.has("weather")

@@ -115,6 +115,11 @@ class Period:
         Load factor by pool name: people per vehicle ``floor(seats * crowding)``.
     min_vehicles, max_wait, headway
         As in :class:`ConvoyRules`.
+    max_in_corridor : int or None
+        Most convoys on the road between pickup and reception from the start on. Raising it
+        lets loaded convoys waiting for room leave at once, first come first served; lowering
+        it recalls none: convoys already on the road finish their trip, and the next leaves
+        once fewer than the new number are on the road.
     travel_factor : float or None
         Multiplies the duration of every road leg (to the checkpoint, to reception, the
         return trip) that starts in the period, e.g. 1.5 for snow.
@@ -143,6 +148,7 @@ class Period:
     min_vehicles: int | None = None
     max_wait: float | None = None
     headway: float | None = None
+    max_in_corridor: int | None = None
     travel_factor: float | None = None
     inspection_factor: float | None = None
     board_while_suspended: bool | None = None

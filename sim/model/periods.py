@@ -1,11 +1,11 @@
 """The operating rules in force: the scenario's, updated by each period that has started.
 
 A period (``[[periods]]`` in a scenario file) changes some rules from its start on: convoy
-size, load factor, minimum vehicles, the longest wait for them, the headway, how much
-slower road legs and inspections are (snow), whether people may board while the ceasefire
-is suspended. Rules it leaves out stay as they were. Both engines read the rules here: the
-reference engine one :class:`Rules` per replication, the batch engine the same values as
-arrays over replications.
+size, load factor, minimum vehicles, the longest wait for them, the headway, the convoys
+the corridor holds, how much slower road legs and inspections are (snow), whether people
+may board while the ceasefire is suspended. Rules it leaves out stay as they were. Both
+engines read the rules here: the reference engine one :class:`Rules` per replication, the
+batch engine the same values as arrays over replications.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ SCALAR_RULES = (
     "min_vehicles",
     "max_wait",
     "headway",
+    "max_in_corridor",
     "travel_factor",
     "inspection_factor",
     "board_while_suspended",
@@ -42,6 +43,8 @@ class Rules:
         Hours.
     headway : float
         Hours.
+    max_in_corridor : int
+        Most convoys on the road between pickup and reception.
     travel_factor : float
         Multiplies road legs that start now.
     inspection_factor : float
@@ -56,6 +59,7 @@ class Rules:
     min_vehicles: int
     max_wait: float
     headway: float
+    max_in_corridor: int
     travel_factor: float = 1.0
     inspection_factor: float = 1.0
     board_while_suspended: bool = False
@@ -71,6 +75,7 @@ class Rules:
             min_vehicles=convoy.min_vehicles,
             max_wait=convoy.max_wait,
             headway=convoy.headway,
+            max_in_corridor=convoy.max_in_corridor,
             board_while_suspended=scenario.ceasefire.board_while_suspended,
             max_hold=scenario.ceasefire.max_hold,
         )

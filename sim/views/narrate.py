@@ -180,10 +180,10 @@ class Narrator(LinkedTelling):
         if e.note == BOARDING:  # one boards at a time, in the order they form
             return f" It waited for convoy {e.convoy} to leave: one convoy boards at a time."
         if e.note == CORRIDOR:
+            m = self._corridor_at(e.time)
             return (
-                f" It waited for room on the road: at most {rules.max_in_corridor} "
-                f"{'convoy' if rules.max_in_corridor == 1 else 'convoys'} between pickup and "
-                "reception."
+                f" It waited for room on the road: at most {m} "
+                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception."
             )
         if e.note == LINKED_BEHIND and self.scenario.linkage is not None:
             site = self.scenario.linkage.site
@@ -205,6 +205,14 @@ class Narrator(LinkedTelling):
             )
         return f" It waited: {e.note}." if e.note else ""
 
+    def _corridor_at(self, time: float) -> int:
+        """The ``max_in_corridor`` in force at ``time`` (hours): a period's from its start."""
+        room = self.scenario.convoy.max_in_corridor
+        for period in self.scenario.periods:  # in time order
+            if period.start <= time and period.max_in_corridor is not None:
+                room = period.max_in_corridor
+        return room
+
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
         rules = self.scenario.ceasefire
@@ -219,12 +227,11 @@ class Narrator(LinkedTelling):
     def _convoy_departs(self, e: TraceEvent) -> str:
         previous, self.last_departure = self.last_departure, (e.convoy, e.time)
         why = ""
-        rules = self.scenario.convoy
         if e.convoy in self.held:
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
         elif e.note == ROOM:
-            m = rules.max_in_corridor
+            m = self._corridor_at(e.time)
             why = (
                 f" as soon as there is room on the road (at most {m} "
                 f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"

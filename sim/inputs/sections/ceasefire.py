@@ -11,19 +11,16 @@ from sim.inputs.schema import Table
 from sim.inputs.sections.exchange import read_exchange
 
 
-def read_linkage(
-    t: Table, corridor: int, groups: tuple[str, ...]
-) -> tuple[Linkage | None, Exchange | None]:
+def read_linkage(t: Table, groups: tuple[str, ...]) -> tuple[Linkage | None, Exchange | None]:
     """The linked site: the share rule (:class:`Linkage`: its people, convoys and trip, and
-    the lag its deal tolerates) or, with ``rule = "exchange"``, the exchange (its batches
-    fit ``corridor``, the convoys on the road at once; ``groups``, this side's group names,
-    for its ``after_safe`` clause)."""
+    the lag its deal tolerates) or, with ``rule = "exchange"``, the exchange (``groups``,
+    this side's group names, for its ``after_safe`` clause)."""
     rule = t.text("rule", "share", choices=("share", "exchange"))
     site = t.text("site", "the linked site")
     people = t.number("people", minimum=0, maximum=MAX_PEOPLE, integer=True, unit="people")
     start = t.time("start", 0.0)
     if rule == "exchange":
-        return None, read_exchange(t, site, people, start, corridor, groups)
+        return None, read_exchange(t, site, people, start, groups)
     for key in EXCHANGE_KEYS:
         if t.has(key):
             raise t.error(key, 'belongs to rule = "exchange"; the share rule does not take it')

@@ -20,14 +20,14 @@ from sim.inputs.sections.raw import GROUPS
 
 
 def read_exchange(
-    t: Table, site: str, people: int, start: float, corridor: int, groups: tuple[str, ...]
+    t: Table, site: str, people: int, start: float, groups: tuple[str, ...]
 ) -> Exchange:
     """Read the exchange keys of ``[linkage]`` (``rule = "exchange"``), after the keys both
     rules share (``site``, ``people``, ``start``); ``groups`` are this side's group names.
 
-    A batch must fit on the roads: this side's ``here`` convoys all wait at the meeting point
-    at once, so at most ``corridor`` (``convoy.max_in_corridor``); the linked site's
-    ``there`` at most the convoys its vehicles make at once. A larger batch never crosses.
+    A batch must fit on the linked site's roads: its ``there`` at most the convoys its
+    vehicles make at once (a larger batch never crosses); :func:`check_batches_fit` checks
+    this side's ``here`` against the corridor, once the periods are read.
     """
     for key in SHARE_KEYS:
         if t.has(key):
@@ -61,12 +61,6 @@ def read_exchange(
         there = b.number("there", minimum=0, maximum=MAX_CONVOYS, integer=True, unit="convoys")
         if not here + there:
             raise b.error("there", "here and there must not both be 0")
-        if here > corridor:
-            raise b.error(
-                "here",
-                f"must be at most convoy.max_in_corridor = {corridor} (the batch's convoys "
-                f"all wait at the meeting point at once), got {here}",
-            )
         if there > vehicles // size:
             raise b.error(
                 "there",
@@ -107,6 +101,26 @@ def read_exchange(
     )
     t.close()
     return exchange
+
+
+def check_batches_fit(root: Table, exchange: Exchange, corridor: tuple[str, int]) -> None:
+    """Refuse a batch with more of this side's convoys than the corridor holds to the end.
+
+    A batch's ``here`` convoys all wait at the meeting point at once, so at most
+    ``corridor``, the ``max_in_corridor`` (key path, convoys) that holds to the end: the
+    ``[convoy]``'s, or that of the last period to set it. A batch larger than an earlier
+    period's corridor waits for a later, wider one; one larger than the last could wait at
+    the meeting point for good.
+    """
+    rule, room = corridor
+    last = "" if rule.startswith("convoy.") else ", and that period's rule holds to the end"
+    for i, batch in enumerate(exchange.batches):
+        if batch.here > room:
+            raise root.error(
+                f"linkage.batches.{i}.here",
+                f"must be at most {rule} = {room} (the batch's convoys all wait at the meeting "
+                f"point at once{last}), got {batch.here}",
+            )
 
 
 def read_after_safe(

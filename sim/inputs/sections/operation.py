@@ -117,6 +117,9 @@ def read_periods(
             min_vehicles=t.number("min_vehicles", None, minimum=1, integer=True, unit="vehicles"),
             max_wait=t.number("max_wait", None, minimum=0, unit="hours"),
             headway=t.number("headway", None, minimum=0, unit="hours"),
+            max_in_corridor=t.number(
+                "max_in_corridor", None, minimum=1, maximum=1_000_000, integer=True, unit="convoys"
+            ),
             travel_factor=t.number("travel_factor", None, above=0, maximum=100, unit=TIMES),
             inspection_factor=t.number("inspection_factor", None, above=0, maximum=100, unit=TIMES),
             board_while_suspended=t.flag("board_while_suspended", None),
@@ -146,6 +149,16 @@ def read_periods(
         _check_convoy_can_form(t, min_vehicles, max_wait, pools, per_convoy)
         periods.append(period)
     return tuple(periods)
+
+
+def corridor_to_the_end(tables: list[Table], convoy: ConvoyRules) -> tuple[str, int]:
+    """The ``max_in_corridor`` in force from the last period that sets it to the end (the
+    ``[convoy]``'s if none does), and its key path: read after :func:`read_periods`."""
+    rule = ("convoy.max_in_corridor", convoy.max_in_corridor)
+    for t in sorted(tables, key=lambda t: t.time("start")):
+        if "max_in_corridor" in t.data:
+            rule = (".".join((*t.key, "max_in_corridor")), int(t.data["max_in_corridor"]))
+    return rule
 
 
 def _crossing_rules(t: Table, crossing: Crossing | None) -> tuple[float | None, float | None]:
