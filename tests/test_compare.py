@@ -14,7 +14,7 @@ from scipy import stats
 
 import sim
 from sim.cli import main
-from sim.studies.compare import read_compare_folder
+from sim.studies.compare_folder import read_compare_folder
 from sim.studies.paired import Difference, difference
 
 # One bus carries all 50 people in one trip, so the enclave is clear after

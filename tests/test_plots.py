@@ -8,11 +8,9 @@ import pytest
 
 from sim.engines.des import run_des
 from sim.inputs.loader import load_scenario
+from sim.views.clock_axis import clock_label, hourly_spans, trace_spans
 from sim.views.plots import (
-    _clock_label,
     _convoy_legs,
-    _hourly_spans,
-    _trace_spans,
     convoy_timeline,
     fan_chart,
     queue_chart,
@@ -115,10 +113,10 @@ def test_write_figures_writes_identical_pngs(case, request, tmp_path):
 
 def test_random_scenario_has_suspensions_and_incidents(random):
     scenario, result = random
-    spans = _hourly_spans(scenario, result.hourly.mean("suspended"))
+    spans = hourly_spans(scenario, result.hourly.mean("suspended"))
     assert any(s == 1.0 and a <= 8 and b >= 12 for a, b, s in spans)  # the scheduled halt
     assert any(0 < s < 1 for _, _, s in spans)  # random breaches
-    assert _trace_spans(scenario, [e for e in result.trace if e.rep == 0])
+    assert trace_spans(scenario, [e for e in result.trace if e.rep == 0])
     assert any(e.event == "incident" for e in result.trace)
 
 
@@ -142,8 +140,8 @@ def test_charts_return_figures(deterministic):
 
 def test_clock_labels(deterministic):
     scenario, _ = deterministic
-    assert _clock_label(scenario, 8.0) == "Thu 15 14:00"
-    assert _clock_label(scenario, 18.0 - 1e-9) == "Fri 16 00:00"
+    assert clock_label(scenario, 8.0) == "Thu 15 14:00"
+    assert clock_label(scenario, 18.0 - 1e-9) == "Fri 16 00:00"
 
 
 def test_convoy_legs_of_the_deterministic_scenario(deterministic):
@@ -170,5 +168,5 @@ def test_hourly_spans_merge_equal_hours(deterministic):
     suspended = np.zeros((4, 25))
     suspended[:, 8:12] = 1.0
     suspended[0, 20] = 1.0
-    spans = [s for s in _hourly_spans(scenario, suspended.mean(axis=0)) if s[2] > 0]
+    spans = [s for s in hourly_spans(scenario, suspended.mean(axis=0)) if s[2] > 0]
     assert spans == [(8.0, 12.0, 1.0), (20.0, 21.0, 0.25)]

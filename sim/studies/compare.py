@@ -18,7 +18,6 @@ two estimates of the difference are set side by side::
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -36,11 +35,10 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
-from sim.inputs.record import scenario_from_record, scenario_record
+from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.frames import UNITS, html_table, pandas
-from sim.outputs.reading import read_npz, read_study_manifest
 from sim.outputs.records import Replications, metric_names
 from sim.outputs.results import (
     arrays_npz,
@@ -58,8 +56,8 @@ from sim.studies.precision import (
 )
 from sim.studies.runner import run_chunked
 from sim.views.differences import difference_chart
-from sim.views.plots import DPI
 from sim.views.progress import progress_bar
+from sim.views.style import DPI
 
 log = logging.getLogger(__name__)
 
@@ -350,38 +348,6 @@ def check_metrics(
                 name,
                 f"not a metric of this comparison; known: {', '.join(sorted(known))}",
             )
-
-
-def read_compare_folder(folder: str | Path) -> Comparison:
-    """The :class:`Comparison` whose :meth:`~Comparison.save` wrote ``folder``.
-
-    Raises
-    ------
-    ScenarioError
-        If ``folder`` is not a compare folder this version can read.
-    """
-    folder = Path(folder)
-    info = read_study_manifest(folder, "compare", "base_values", "paired.npz")
-    base = scenario_from_record(info["base_values"], info["resolved_base"])
-    whatifs = [
-        scenario_from_record(values, document)
-        for values, document in zip(info["whatif_values"], info["resolved_whatifs"], strict=True)
-    ]
-    with (folder / "differences.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))[1:]
-    differences = [Difference(r[0], r[1], int(r[2]), *map(float, r[3:])) for r in rows]
-    arrays = read_npz(folder / "paired.npz")
-    paired = {}
-    for label in info["labels"]:
-        part = {tuple(k.split("/")[1:]): v for k, v in arrays.items() if k.startswith(f"{label}/")}
-        paired[label] = Replications(
-            {name: v for (kind, name), v in part.items() if kind == "metrics"},
-            {name: v for (kind, name), v in part.items() if kind == "series"},
-        )
-    return Comparison(
-        base, whatifs, int(info["reps"]), int(info["seed"]), differences, paired,
-        float(info.get("wall_time_s", 0.0)), info.get("precision"),
-    )  # fmt: skip
 
 
 def _flatten(paired: dict[str, Replications]) -> dict[str, np.ndarray]:

@@ -16,7 +16,8 @@ from sim.errors import ScenarioError
 from sim.outputs.reading import read_manifest, read_run_record
 from sim.studies.calibration.abc import Calibration
 from sim.studies.calibration.report import read_calibration_record
-from sim.studies.compare import Comparison, read_compare_folder
+from sim.studies.compare import Comparison
+from sim.studies.compare_folder import read_compare_folder
 from sim.studies.runner import RunResult
 from sim.studies.sweeps.output import read_sweep_folder
 from sim.studies.sweeps.result import SweepResult

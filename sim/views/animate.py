@@ -26,7 +26,8 @@ from PIL import Image
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import TraceEvent
-from sim.views.plots import LEGS, MEDIAN, SUSPENDED, _clock_axis, _short, _trace_spans
+from sim.views.clock_axis import SUSPENDED, clock_axis, trace_spans
+from sim.views.plots import LEGS, MEDIAN, _short
 from sim.views.progress import progress_bar
 from sim.views.wording import CLOCK, figure_text
 
@@ -295,7 +296,7 @@ class _Scene:
 
     def _chart(self, ax: Axes, trace: list[TraceEvent], end: float) -> None:
         """The cumulative evacuated line and the suspensions, both grown frame by frame."""
-        _clock_axis(ax, self.scenario)
+        clock_axis(ax, self.scenario)
         ax.set(xlim=(0, end), xlabel="", ylim=(0, 1.12 * self.scenario.people))
         ax.tick_params(labelsize=FONT - 4)
         ax.yaxis.set_major_locator(MaxNLocator(3))
@@ -307,7 +308,7 @@ class _Scene:
         shade |= {"alpha": 0.25, "lw": 0}
         self.spans = [
             (a, min(b, end), Rectangle((a, 0), 0, 1, **shade))
-            for a, b, _ in _trace_spans(self.scenario, trace)
+            for a, b, _ in trace_spans(self.scenario, trace)
         ]
         for _, _, patch in self.spans:
             ax.add_patch(patch)

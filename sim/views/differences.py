@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from sim.studies.paired import HEADLINE, Difference
-from sim.views.plots import FONT
+from sim.views.style import FONT
 from sim.views.wording import figure_text, metric_unit
 
 

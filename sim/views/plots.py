@@ -10,7 +10,6 @@ touched, nothing stays registered, and the same inputs always give the same PNG 
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,22 +19,16 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import HourlyStats
 from sim.outputs.records import Replications, TraceEvent, hours_grid
+from sim.views.clock_axis import Span, clock_axis, hourly_spans, shade_suspensions, trace_spans
+from sim.views.style import DPI, FONT, HEIGHT, WIDTH
 from sim.views.wording import figure_text, figure_title
 
-FONT = 12  # points, for tick labels, axis labels and legends; titles are larger
-WIDTH, HEIGHT, DPI = 10.0, 6.0, 150  # inches, inches, dots per inch
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-#: (major, minor) tick steps in hours; the smallest major step giving <= MAX_TICKS is used
-TICK_STEPS = ((1, 0.25), (2, 0.5), (3, 1), (6, 1), (12, 3), (24, 6), (48, 12), (168, 24))
-MAX_TICKS = 6
-SUSPENDED, MAX_ALPHA = "#d62728", 0.25
 SHARE, ONE_RUN = "ceasefire suspended (share of runs)", "ceasefire suspended"
 BAND, MEDIAN = "#3182bd", "#08519c"
 LEGEND: dict[str, Any] = {"fontsize": FONT - 1, "frameon": False}
@@ -62,7 +55,6 @@ LEGS = {
 COLOURS = ("#08519c", "#d94801", "#238b45", "#6a51a3", "#a50f15", "#525252", "#b8860b")
 #: Trace events that end a convoy's leg without opening another
 ENDS = {"incident", "back_at_pickup", "vehicles_return"}
-Span = tuple[float, float, float]  # (start, end) in hours from the start, share of runs
 
 
 def write_figures(
@@ -138,7 +130,7 @@ def fan_chart(scenario: Scenario, result: Replications, overrides: Sequence[str]
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT)
     title = figure_title(scenario.name, "people evacuated", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
+    _finish(ax, scenario, hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -163,7 +155,7 @@ def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[st
     ax.set_ylabel("people waiting at the pickup\n(counted at each whole hour)", fontsize=FONT)
     title = figure_title(scenario.name, "queue at the pickup", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
+    _finish(ax, scenario, hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -211,7 +203,7 @@ def crossing_chart(
     ax.tick_params(labelsize=FONT)
     title = figure_title(scenario.name, "the crossing", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    spans = _hourly_spans(scenario, result.hourly.mean("suspended"))
+    spans = hourly_spans(scenario, result.hourly.mean("suspended"))
     if queued:
         low = axes[1]
         low.tick_params(labelsize=FONT)
@@ -219,8 +211,8 @@ def crossing_chart(
         top = float(result.hourly.highest("crossing_queue").max())
         low.set_ylim(0, 1.1 * max(top, 1.0))
         low.set_ylabel("vehicles queueing for a lane\n(counted at each whole hour)", fontsize=FONT)
-        _clock_axis(low, scenario)
-        _shade_suspensions(low, spans, SHARE)
+        clock_axis(low, scenario)
+        shade_suspensions(low, spans, SHARE)
     _finish(ax, scenario, spans, extra=_legend_of(axes[1:]))
     if queued:
         ax.set_xlabel("")
@@ -249,7 +241,7 @@ def groups_chart(scenario: Scenario, result: Replications, overrides: Sequence[s
     ax.set_ylabel("people (cumulative, median of runs;\nin brackets: at the end)", fontsize=FONT)
     title = figure_title(scenario.name, "people evacuated by group", result.reps, overrides)
     ax.set_title(title, fontsize=FONT + 2)
-    _finish(ax, scenario, _hourly_spans(scenario, result.hourly.mean("suspended")))
+    _finish(ax, scenario, hourly_spans(scenario, result.hourly.mean("suspended")))
     return fig
 
 
@@ -276,7 +268,7 @@ def convoy_timeline(
     convoys = sorted({e.convoy for e in trace if e.convoy >= 0})
     fig, ax = _figure(min(max(2.2 + 0.4 * len(convoys), HEIGHT), 14.0))
     title = figure_title(scenario.name, "convoys of replication 0", result.reps, overrides)
-    spans = _trace_spans(scenario, trace)
+    spans = trace_spans(scenario, trace)
     if not convoys:
         why = "No convoy formed in replication 0" if trace else NO_TRACE
         ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", fontsize=FONT + 1, c="0.3")
@@ -375,8 +367,8 @@ def _finish(
 
     ``extra`` (handle, label) pairs join the legend after the labelled artists of ``ax``.
     """
-    _clock_axis(ax, scenario)
-    shade = _shade_suspensions(ax, spans, shading)
+    clock_axis(ax, scenario)
+    shade = shade_suspensions(ax, spans, shading)
     handles, labels = ax.get_legend_handles_labels()
     for handle, label in [*extra, *([(shade, shading)] if shade else [])]:
         handles.append(handle)
@@ -384,66 +376,6 @@ def _finish(
     if handles:
         ncol = min(len(handles), 4)
         ax.figure.legend(handles, labels, loc="outside lower center", ncol=ncol, **LEGEND)
-
-
-def _clock_axis(ax: Axes, scenario: Scenario) -> None:
-    """Ticks at round clock times over [0, horizon] hours, labelled like ``Thu 15 14:00``."""
-    horizon, start = scenario.horizon, scenario.start
-    major, minor = next((s for s in TICK_STEPS if horizon / s[0] <= MAX_TICKS), TICK_STEPS[-1])
-    midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    offset = (start - midnight).total_seconds() / 3600  # clock hours at the start
-
-    def steps(step: float) -> np.ndarray:  # multiples of step (or of days) of clock time
-        align = min(step, 24)
-        return np.arange(math.ceil(offset / align - 1e-9) * align - offset, horizon + 1e-9, step)
-
-    ticks = steps(major)
-    ax.set_xlim(0, horizon)
-    ax.xaxis.set_major_locator(FixedLocator(ticks.tolist() if len(ticks) > 1 else [0, horizon]))
-    ax.xaxis.set_minor_locator(FixedLocator(steps(minor).tolist()))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: _clock_label(scenario, h)))
-    ax.set_xlabel(f"local time (start {_clock_label(scenario, 0)} {start:%b %Y})", fontsize=FONT)
-    ax.grid(axis="x", color="0.85", lw=0.8)
-    ax.set_axisbelow(True)
-
-
-def _clock_label(scenario: Scenario, hours: float) -> str:
-    """The clock time ``hours`` after the start, e.g. ``Thu 15 14:00`` (whatever the locale)."""
-    t = scenario.shown(hours)
-    return f"{DAYS[t.weekday()]} {t.day} {t:%H:%M}"
-
-
-def _shade_suspensions(ax: Axes, spans: Iterable[Span], label: str) -> Patch | None:
-    """Shade each span with opacity proportional to its share of runs suspended.
-
-    Returns the legend handle (the opacity of a suspension in every run), or None if
-    nothing was shaded.
-    """
-    shaded = False
-    for a, b, share in spans:
-        if share > 0 and b > a:
-            ax.axvspan(a, b, color=SUSPENDED, alpha=MAX_ALPHA * share, lw=0, zorder=0)
-            shaded = True
-    return Patch(color=SUSPENDED, alpha=MAX_ALPHA, label=label) if shaded else None
-
-
-def _hourly_spans(scenario: Scenario, share: np.ndarray) -> list[Span]:
-    """Hour intervals [h, h + 1) with ``share[h]``, the share of runs suspended at hour h."""
-    ends = np.minimum(hours_grid(scenario) + 1, scenario.horizon)
-    spans: list[Span] = []
-    for h, s in enumerate(share.tolist()):
-        if spans and spans[-1][2] == s:  # merge equal neighbours
-            spans[-1] = (spans[-1][0], float(ends[h]), s)
-        else:
-            spans.append((float(h), float(ends[h]), s))
-    return spans
-
-
-def _trace_spans(scenario: Scenario, trace: list[TraceEvent]) -> list[Span]:
-    """The suspensions of one traced run (to the horizon if it never resumed), share 1."""
-    starts = [e.time for e in trace if e.event == "ceasefire_suspended"]
-    stops = [e.time for e in trace if e.event == "ceasefire_resumes"] + [scenario.horizon]
-    return [(a, b, 1.0) for a, b in zip(starts, stops[: len(starts)], strict=True)]
 
 
 def _label_arrivals(ax: Axes, arrivals: list[tuple[int, float, int]], rows: int) -> None:

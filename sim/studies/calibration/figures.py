@@ -21,7 +21,8 @@ from sim.inputs.scenario import Scenario
 from sim.studies.calibration.record import CalibrationRecord
 from sim.studies.calibration.summary import TargetCheck, is_moment, predictive_checks
 from sim.studies.calibration.targets import Prior
-from sim.views.plots import BAND, DPI, FONT, MEDIAN, fan_chart
+from sim.views.plots import BAND, MEDIAN, fan_chart
+from sim.views.style import DPI, FONT
 from sim.views.wording import figure_text
 
 BEST = "#d62728"

@@ -18,7 +18,8 @@ from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.result import OptimiseResult
 from sim.studies.optimise.spec import Objective
-from sim.views.plots import DPI, FONT, _clock_axis
+from sim.views.clock_axis import clock_axis
+from sim.views.style import DPI, FONT
 from sim.views.wording import metric_unit
 
 
@@ -117,7 +118,7 @@ def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Fig
             hours, p50, where="post", color=colour, lw=2.2, label=f"{label}: median, 90% of runs"
         )
     ax.axhline(scenario.people, c="0.3", ls="--", lw=1, label=f"everyone ({scenario.people:,})")
-    _clock_axis(ax, scenario)
+    clock_axis(ax, scenario)
     ax.set_ylabel("people evacuated (cumulative)", fontsize=FONT - 1)
     ax.yaxis.set_major_formatter(_thousands())
     n = chosen.reps

@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.inputs.json_schema import key_unit
 from sim.studies.sweeps.result import SweepResult
-from sim.views.plots import DPI, FONT
+from sim.views.style import DPI, FONT
 from sim.views.wording import figure_text, metric_unit
 
 PANEL = 4.0  # inches per panel side
