@@ -30,26 +30,20 @@ from datetime import datetime
 
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import (
-    BOARDING,
     BREACH,
-    CLOSED,
-    CORRIDOR,
     HEADWAY,
     HELD_TOO_LONG,
     INCIDENT,
-    LINKED_BEHIND,
-    MAX_WAIT,
     ROOM,
     SCHEDULED,
     SENT_HOME,
-    SUSPENDED,
-    TOO_FEW,
     TURN_BACK_RULE,
     WAITED_AT_BRIDGE,
     TraceEvent,
 )
 from sim.views.narrate_linked import LinkedTelling
-from sim.views.wording import convoy_name, duration, hour_of_day, people_phrase, vehicles_phrase
+from sim.views.narrate_reasons import room_on_the_road, why_only_now
+from sim.views.wording import convoy_name, duration, people_phrase, vehicles_phrase
 
 WIDTH = 80
 STAMP = "%H:%M  "
@@ -161,57 +155,12 @@ class Narrator(LinkedTelling):
         return f"New operating rules{name} apply from now on."
 
     def _convoy_forms(self, e: TraceEvent) -> str:
-        why = self._why_only_now(e)
+        why = why_only_now(self.scenario, e)
         self._queue(e.groups, -1)
         who = f"{self._people(e.groups)} in {self._vehicles(e.vehicles)}"
         left = sum(self.waiting)
         rest = f"{left:,} people still wait" if left else "nobody is left waiting"
         return f"{convoy_name(e.convoy)} starts boarding: {who}; {rest}.{why}"
-
-    def _why_only_now(self, e: TraceEvent) -> str:
-        """Why the convoy did not form earlier: the dispatcher's reason, from the event's note.
-
-        No reason means it formed as soon as people and vehicles were there, which the
-        lines above say.
-        """
-        rules = self.scenario.convoy
-        if e.note == SUSPENDED:
-            return " It could not form while the ceasefire was suspended."
-        if e.note == BOARDING:  # one boards at a time, in the order they form
-            return f" It waited for convoy {e.convoy} to leave: one convoy boards at a time."
-        if e.note == CORRIDOR:
-            m = self._corridor_at(e.time)
-            return (
-                f" It waited for room on the road: at most {m} "
-                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception."
-            )
-        if e.note == LINKED_BEHIND and self.scenario.linkage is not None:
-            site = self.scenario.linkage.site
-            return f" It waited for the evacuation of {site} to catch up, as the deal requires."
-        hours = rules.departure_hours
-        if e.note == CLOSED and hours is not None:
-            return (
-                f" Convoys form only between {hour_of_day(hours[0])} and {hour_of_day(hours[1])}."
-            )
-        if e.note == MAX_WAIT:
-            return (
-                f" Its vehicles waited {duration(rules.max_wait)} for a convoy of "
-                f"{rules.min_vehicles} and now go with {sum(e.vehicles)}."
-            )
-        if e.note == TOO_FEW:
-            return (
-                f" It waited until {rules.min_vehicles} vehicles could go together, the "
-                "smallest convoy allowed."
-            )
-        return f" It waited: {e.note}." if e.note else ""
-
-    def _corridor_at(self, time: float) -> int:
-        """The ``max_in_corridor`` in force at ``time`` (hours): a period's from its start."""
-        room = self.scenario.convoy.max_in_corridor
-        for period in self.scenario.periods:  # in time order
-            if period.start <= time and period.max_in_corridor is not None:
-                room = period.max_in_corridor
-        return room
 
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
@@ -231,11 +180,8 @@ class Narrator(LinkedTelling):
             since = self.held.pop(e.convoy)
             why = f" after {duration(e.time - since)} waiting aboard for the ceasefire"
         elif e.note == ROOM:
-            m = self._corridor_at(e.time)
-            why = (
-                f" as soon as there is room on the road (at most {m} "
-                f"{'convoy' if m == 1 else 'convoys'} between pickup and reception)"
-            )
+            room = room_on_the_road(self.scenario, e.time)
+            why = f" as soon as there is room on the road ({room})"
         elif e.note == HEADWAY and previous is not None:
             # the gap is the headway in force, which a period may have changed
             why = f", {duration(e.time - previous[1])} after convoy {previous[0] + 1} (the headway)"
