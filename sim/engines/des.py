@@ -23,19 +23,20 @@ from collections.abc import Generator, Iterable
 import numpy as np
 import simpy
 
+from sim.engines.accounts import Accounts
 from sim.engines.ceasefire import Ceasefire
 from sim.engines.clock import Clock, then
 from sim.engines.corridor import Corridor
 from sim.engines.crossing import Crossing
 from sim.engines.dispatcher import Dispatcher
+from sim.engines.draws import Draws
 from sim.engines.exchange import ExchangeSite
 from sim.engines.ledger import Ledger
 from sim.engines.linked_site import LinkedSite
 from sim.engines.private import PrivateVehicles
 from sim.engines.timetable import Timetable
 from sim.engines.trip import Trip
-from sim.inputs.scenario import MAX_POOLS, Scenario
-from sim.model.distributions import slowest_uniform
+from sim.inputs.scenario import Scenario
 from sim.model.variates import Variates
 from sim.outputs.records import (
     HEADWAY,
@@ -46,13 +47,12 @@ from sim.outputs.records import (
     TURN_BACK_RULE,
     Replications,
     TraceEvent,
-    hours_grid,
     metric_names,
     series_types,
 )
 
 
-class Evacuation(Dispatcher, Corridor, Timetable):
+class Evacuation(Dispatcher, Corridor, Timetable, Draws, Accounts):
     """One replication: the pickup, the ceasefire, the dispatcher and the convoys."""
 
     def __init__(self, scenario: Scenario, variates: Variates, rep: int, traced: bool):
@@ -98,39 +98,6 @@ class Evacuation(Dispatcher, Corridor, Timetable):
             else None
         )
         self.exchange = ExchangeSite(self) if s.exchange is not None else None
-
-    # -- variates ---------------------------------------------------------------------
-
-    def _u(self, stream: str, index: int) -> float:
-        """The uniform ``index`` of a per-convoy or per-suspension stream."""
-        drawn = self._drawn.get(stream)
-        if drawn is None or index >= len(drawn):
-            size = max(64, 2 * (index + 1))
-            drawn = self._drawn[stream] = self.variates.block(stream, self.rep, 0, size)
-        return float(drawn[index])
-
-    def _slowest(self, stream: str, convoy: int, vehicles: list[int], which: str) -> float:
-        """Hours until the slowest vehicle of a convoy has loaded (or unloaded).
-
-        One variate per convoy and pool gives the slowest vehicle's time exactly, see
-        :func:`sim.model.distributions.slowest_uniform`.
-        """
-        longest = 0.0
-        for p, n in enumerate(vehicles):
-            if n:
-                u = slowest_uniform(self._u(stream, convoy * MAX_POOLS + p), n)
-                dist = getattr(self.scenario.pools[p], which)
-                longest = max(longest, float(dist.ppf(u)))
-        return longest
-
-    def _leg(self, leg: str, convoy: int, stream: str | None = None) -> float:
-        """Hours of a leg of the route starting now, slowed (or sped up) by the period's
-        factor: ``inspection_factor`` for the inspection, ``travel_factor`` for the roads.
-        ``stream`` names the variates' stream if it is not the leg's (private columns)."""
-        rules = self.rules
-        factor = rules.inspection_factor if leg == "inspection" else rules.travel_factor
-        dist = getattr(self.scenario.route, leg)
-        return float(dist.ppf(self._u(stream or leg, convoy))) * factor
 
     # -- arrivals of vehicles and people ------------------------------------------------
 
@@ -374,42 +341,6 @@ class Evacuation(Dispatcher, Corridor, Timetable):
             env.step()
         self._not_yet_out()
         return self.books
-
-    def _not_yet_out(self) -> None:
-        """Tell the books who is not evacuated at the end, for the censored waits: people at
-        the pickup (queueing or aboard a convoy that has not left or turned back), and people
-        on a convoy on its way, whose wait ended when it left."""
-        unfinished = self.books.unfinished
-        for g, cohorts in enumerate(self.queue):
-            for k, n in enumerate(cohorts):
-                if n:
-                    unfinished.append((g, None, self.cohort_times[g][k], n))
-        private = [(c.departed, c.manifest) for c in self.private.out.values()]
-        convoys = [
-            (None if t.turned_back else t.departed, t.manifest) for t in self.aboard.values()
-        ]
-        for left, manifest in convoys + private:
-            for g, cohorts in enumerate(manifest):
-                for k, n in enumerate(cohorts):
-                    if n:
-                        unfinished.append((g, left, self.cohort_times[g][k], n))
-
-    def metrics(self) -> dict[str, float]:
-        """Every metric of ``metric_names(scenario)``; call after :meth:`run`."""
-        s, m = self.scenario, self.books.metrics()
-        if s.crossers:
-            end = min(self.books.cleared_at, s.horizon)
-            m.update(self.crossing.metrics(end, s.crossers))
-        if self.exchange is not None:
-            m.update(self.exchange.metrics(min(self.books.cleared_at, s.horizon)))
-        return {name: m[name] for name in metric_names(s)}
-
-    def series(self) -> dict[str, np.ndarray]:
-        """Every hourly series of ``series_types(scenario)``; call after :meth:`run`."""
-        s, series = self.scenario, self.books.series()
-        if s.crossers:
-            series.update(self.crossing.series(hours_grid(s), s.crossers))
-        return {name: series[name] for name in series_types(s)}
 
 
 def run_des(
