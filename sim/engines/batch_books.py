@@ -44,6 +44,8 @@ class BatchBooks:
         self.left = np.zeros(R, dtype=np.int64)
         self.fleet_changed = np.zeros(R, dtype=np.int64)
         self.fleet_changed_at = np.zeros(R)
+        # vehicles of each pool that entered by a fleet change, before any losses
+        self.entered = np.zeros((batch.P, R), dtype=np.int64)
         self.since = np.zeros(R)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
@@ -187,6 +189,11 @@ class BatchBooks:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed[idx] += vehicles
         self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
+
+    def vehicles_enter(self, idx: np.ndarray, pool: int, vehicles: np.ndarray) -> None:
+        """Batches of ``vehicles`` join pool ``pool``: they count as distinct vehicles that
+        served (``served_<pool>``), whatever happens to them later."""
+        self.entered[pool, idx] += vehicles
 
     def change_boarded(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People board convoys at the pickup, or stop waiting aboard them there."""
@@ -406,6 +413,9 @@ class BatchBooks:
         if b.crossing_on:
             m["crossing_queue_peak"] = self.crossing_peak.astype(float)
             m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
+        if any(p.changes for p in s.pools):
+            for p, pool in enumerate(s.pools):
+                m[f"served_{pool.name}"] = (b.count[p] + self.entered[p]).astype(float)
         safe, received = self.safe_by.totals(), self.received_by.totals()
         departed, crossed = self.departed_by.totals(), self.crossed_by.totals()
         for milestone in s.milestones:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.engines.batch_params import INTEGERS, batch_parameters
+from sim.engines.batch_params import batch_parameters, is_count
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import metric_names
 from sim.studies.runner import CHUNK
@@ -267,7 +267,7 @@ def _read_axes(table: Any, scenario: Scenario, method: str, fail: Fail) -> tuple
     for key, spec in table.items():
         where = f"axes.{key}"
         batch = key in numeric
-        integer = key.rsplit(".", 1)[-1] in INTEGERS
+        integer = is_count(key)
         if method == "grid":
             if not isinstance(spec, list) or not spec:
                 raise fail(where, "a grid axis lists its values, e.g. [20, 30, 40]")
@@ -306,7 +306,7 @@ def override(key: str, value: Any) -> str:
     """
     if key.endswith(".value"):
         key = key.removesuffix(".value")
-    if isinstance(value, float) and key.rsplit(".", 1)[-1] in INTEGERS:
+    if isinstance(value, float) and is_count(key):
         value = int(value)
     text = json.dumps(value) if isinstance(value, str) else _toml(value)
     return f"{key}={text}"
