@@ -1,0 +1,125 @@
+"""The whole-operation what-ifs follow the scenario they extend.
+
+A what-if that changes one item of a list (a period, a fleet's batches, a halt) must repeat
+the whole list, since lists replace and only tables merge (docs/scenario.md). A refit of
+``aleppo_2016_full.toml`` would then leave stale copies of its fitted values behind in the
+what-ifs, which would answer a question about a scenario that no longer exists. Each test
+compares a repeated list with the base's, item by item, and allows only what the what-if's
+question changes. Loading only: no replication is run.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SCENARIOS
+
+from sim.inputs.loader import load_scenario
+from sim.inputs.sources import read_scenario_file
+from sim.model.clause import needed
+
+FULL = SCENARIOS / "aleppo_2016_full.toml"
+WHAT_IFS = SCENARIOS / "what-if" / "full"
+
+
+def document(path: Path) -> dict[str, Any]:
+    """The merged scenario document of ``path`` (its ``extends`` chain applied)."""
+    return read_scenario_file(path).data
+
+
+def periods_by_name(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    periods = doc.get("periods", [])
+    by_name = {period["name"]: period for period in periods}
+    assert len(by_name) == len(periods), "period names must be unique to be matched"
+    return by_name
+
+
+def without(table: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {key: value for key, value in table.items() if key not in keys}
+
+
+#: what-if file -> (period keys its question changes, base periods it leaves out by name)
+REPEATS_PERIODS = {
+    "bigger_convoys.toml": ({"per_convoy", "min_vehicles"}, set()),
+    "faster_screening.toml": ({"crossing"}, set()),
+    "ceasefire_holds.toml": (set(), {"people sent home after 9 hours outside"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPEATS_PERIODS))
+def test_repeated_periods_are_the_scenarios_but_for_the_question(name: str) -> None:
+    changed, dropped = REPEATS_PERIODS[name]
+    base = periods_by_name(document(FULL))
+    whatif = periods_by_name(document(WHAT_IFS / name))
+    assert set(whatif) == set(base) - dropped
+    for period, rules in whatif.items():
+        assert without(rules, changed) == without(base[period], changed), period
+
+
+def test_faster_screening_doubles_every_lane_rate() -> None:
+    base = periods_by_name(document(FULL))
+    whatif = periods_by_name(document(WHAT_IFS / "faster_screening.toml"))
+    rates = 0
+    for period, rules in base.items():
+        if "crossing" in rules:
+            rates += 1
+            got = whatif[period]["crossing"]["vehicles_per_hour"]
+            assert got == pytest.approx(2 * rules["crossing"]["vehicles_per_hour"]), period
+    assert rates >= 1
+
+
+def test_bigger_convoys_are_half_as_large_again_but_the_60_bus_convoy() -> None:
+    base = periods_by_name(document(FULL))
+    whatif = periods_by_name(document(WHAT_IFS / "bigger_convoys.toml"))
+    for period, rules in base.items():
+        for pool, size in rules.get("per_convoy", {}).items():
+            got = whatif[period]["per_convoy"][pool]
+            if pool != "ambulances":
+                expected = size if size == 60 else math.ceil(1.5 * size)
+                assert got == expected, (period, pool)
+            assert got >= size, (period, pool)
+
+
+def changes(doc: dict[str, Any], pool: str) -> list[dict[str, Any]]:
+    return doc["fleet"][pool].get("changes", [])
+
+
+def test_double_fleet_doubles_every_pool_and_every_batch() -> None:
+    base, whatif = document(FULL), document(WHAT_IFS / "double_fleet.toml")
+    assert set(whatif["fleet"]) == set(base["fleet"])
+    for pool, table in base["fleet"].items():
+        assert whatif["fleet"][pool]["count"] == 2 * table["count"], pool
+        doubled = changes(whatif, pool)
+        assert [c["at"] for c in doubled] == [c["at"] for c in changes(base, pool)], pool
+        for old, new in zip(changes(base, pool), doubled, strict=True):
+            kind = "enter" if "enter" in old else "leave"
+            assert new[kind] == 2 * old[kind], (pool, old["at"])
+
+
+@pytest.mark.parametrize("name", ["buses_stay.toml", "ceasefire_holds.toml"])
+def test_the_fleet_kept_through_the_halt_has_every_later_batch(name: str) -> None:
+    base, whatif = document(FULL), document(WHAT_IFS / name)
+    for pool in base["fleet"]:
+        later = [c for c in changes(base, pool) if c.get("reason") != "withdrawn during the halt"]
+        assert changes(whatif, pool) == later, pool
+
+
+def test_linked_falls_behind_keeps_the_reported_halts_before_its_own() -> None:
+    base = document(FULL)["linkage"]["halts"]
+    whatif = document(WHAT_IFS / "linked_falls_behind.toml")["linkage"]["halts"]
+    assert whatif[0] == base[0]
+
+
+def test_the_deals_2500_hold_the_fighters_until_all_of_them_are_safe() -> None:
+    exchange = load_scenario(WHAT_IFS / "deal_2500.toml").exchange
+    assert exchange is not None and exchange.people == 2500
+    assert exchange.after_safe is not None and exchange.after_safe.groups == ("fighters",)
+    safe = needed(exchange, exchange.people, exchange.convoy_people, exchange.convoys)
+    assert int(safe) == 2500
+    # no eastern Aleppo convoy waits at the bridge beyond the scenario's one meeting
+    base = load_scenario(FULL).exchange
+    assert base is not None
+    assert sum(pair.here for pair in exchange.batches) == sum(pair.here for pair in base.batches)
