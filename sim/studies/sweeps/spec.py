@@ -32,8 +32,8 @@ from typing import Any
 from sim.engines.batch_params import INTEGERS, batch_parameters
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import metric_names
-from sim.studies.runner import CHUNK
 from sim.studies.study_file import Fail, read_study_file, read_whole, sub_table, whole
+from sim.studies.sweeps.chunks import CHUNK
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -133,7 +133,8 @@ class SweepSpec:
         Most replications per point in precision mode.
     chunk : int
         Most replications per chunk, the unit of work an executor runs and a resumed sweep
-        skips (``sim.studies.runner.CHUNK`` by default: bounded memory, small numpy overhead).
+        skips (``sim.studies.sweeps.chunks.CHUNK`` by default: bounded memory, small numpy
+        overhead).
     """
 
     path: str
