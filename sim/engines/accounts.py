@@ -2,7 +2,8 @@
 the censored waits), and the replication's metrics and hourly series.
 
 Mixed into :class:`sim.engines.des.Evacuation`, whose state it declares. The batch engine's
-are :meth:`sim.engines.batch_books.BatchBooks.finish` and ``metrics``.
+are :class:`sim.engines.batch_accounts.BatchAccounts`, after
+:meth:`sim.engines.batch_books.BatchBooks.finish`.
 """
 
 from __future__ import annotations

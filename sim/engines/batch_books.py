@@ -3,7 +3,8 @@
 Every account is an array over replications and is updated with the same operations in
 the same order as the reference engine's ledger, so the two engines agree to rounding.
 Here the counts, the person-hours and the trace; the wait statistics are kept by
-:mod:`sim.engines.batch_waits` and the hourly series by :mod:`sim.engines.batch_hourly`.
+:mod:`sim.engines.batch_waits`, the hourly series by :mod:`sim.engines.batch_hourly`, and
+the metrics read from the accounts at the end by :mod:`sim.engines.batch_accounts`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import weakref
 
 import numpy as np
 
+from sim.engines.batch_accounts import BatchAccounts
 from sim.engines.batch_exchange_books import ExchangeBooks
 from sim.engines.batch_hourly import BatchHourly
 from sim.engines.batch_milestones import TimedCounts
 from sim.engines.batch_state import BatchState
 from sim.engines.batch_waits import BatchWaits
-from sim.outputs.records import Replications, TraceEvent, metric_names
+from sim.outputs.records import TraceEvent
 
 NAN = np.nan
 
 
-class BatchBooks:
+class BatchBooks(BatchAccounts):
     """Accounts of a batch of replications."""
 
     def __init__(self, batch: BatchState):
@@ -44,6 +46,8 @@ class BatchBooks:
         self.left = np.zeros(R, dtype=np.int64)
         self.fleet_changed = np.zeros(R, dtype=np.int64)
         self.fleet_changed_at = np.zeros(R)
+        # vehicles of each pool that entered by a fleet change, before any losses
+        self.entered = np.zeros((batch.P, R), dtype=np.int64)
         self.since = np.zeros(R)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
@@ -187,6 +191,11 @@ class BatchBooks:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed[idx] += vehicles
         self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
+
+    def vehicles_enter(self, idx: np.ndarray, pool: int, vehicles: np.ndarray) -> None:
+        """Batches of ``vehicles`` join pool ``pool``: they count as distinct vehicles that
+        served (``served_<pool>``), whatever happens to them later."""
+        self.entered[pool, idx] += vehicles
 
     def change_boarded(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People board convoys at the pickup, or stop waiting aboard them there."""
@@ -345,91 +354,3 @@ class BatchBooks:
             vehicles = b.c_vehicles[slot, :, idx].sum(axis=1)
             extra = np.where(out, extra + vehicles * (end - b.c_formed[slot, idx]), extra)
         self.busy_vehicle_hours[idx] += extra
-
-    def replications(self) -> Replications:
-        """The metrics, series and trace of the whole batch."""
-        trace = [e for _, _, e in sorted(self.trace, key=lambda x: (x[0], x[1]))]
-        return Replications(self.metrics(), self.hourly.series, trace)
-
-    def metrics(self) -> dict[str, np.ndarray]:
-        s, b = self.scenario, self.batch
-        end = self.end
-        groups = [g.name for g in s.groups]
-        m: dict[str, np.ndarray] = {"evacuated": self.evacuated.sum(axis=0).astype(float)}
-        for g, name in enumerate(groups):
-            m[f"evacuated_{name}"] = self.evacuated[g].astype(float)
-        m["arrived"] = self.arrived.astype(float)
-        m["waiting_at_end"] = self.waiting.astype(float)
-        m["aboard_at_end"] = self.aboard.astype(float)
-        m["left"] = self.left.astype(float)
-        m["convoys"] = self.receptions.astype(float)
-        m["convoys_departed"] = self.departures.astype(float)
-        m["people_departed"] = self.people_departed.astype(float)
-        m["convoys_crossed"] = self.convoys_crossed.astype(float)
-        m["people_crossed"] = self.people_crossed.astype(float)
-        m["turned_back"] = self.turned_back.astype(float)
-        m["first_departure"] = self.first_departure
-        m["last_departure"] = self.last_departure
-        m["first_convoy_people"] = self.first_convoy_people
-        m["clearance_time"] = np.where(self.cleared_at <= s.horizon, self.cleared_at, NAN)
-        m["suspensions"] = self.suspensions.astype(float)
-        m["suspended_hours"] = self.suspended_hours
-        m["breaches"] = b.breaches.astype(float)
-        m["incidents"] = self.incidents.astype(float)
-        m["wait_person_hours"] = self.wait_person_hours
-        m["held_person_hours"] = self.held_person_hours
-        m["boarded_person_hours"] = self.boarded_person_hours
-        m["cold_person_hours"] = self.cold_person_hours
-        m["cold_harm"] = self.cold_person_hours * s.weather.harm_per_person_hour
-        m.update(self.waits.metrics(end))
-        available = np.zeros(b.R)
-        for p in range(b.P):
-            available = available + b.count[p] * np.maximum(0.0, end - b.available_at[p])
-        if any(p.changes for p in s.pools):
-            available = available + (self.fleet_changed * end - self.fleet_changed_at)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            m["utilisation"] = np.where(available > 0, self.busy_vehicle_hours / available, NAN)
-        m["peak_queue"] = self.peak_queue.astype(float)
-        with np.errstate(invalid="ignore", divide="ignore"):  # a run of no time: NaN
-            m["mean_queue"] = np.where(end > 0, self.wait_person_hours / end, NAN)
-        m["linked_evacuated"] = self.linked_evacuated.astype(float)
-        m["linked_convoys"] = self.linked_convoys.astype(float)
-        m["linkage_paused_hours"] = self.paused_hours
-        if self.exchange is not None:
-            m.update(self.exchange.metrics(b, end))
-        if s.private:
-            m["evacuated_private"] = self.evacuated_private.astype(float)
-            m["people_departed_private"] = self.private_departed.astype(float)
-            m["people_crossed_private"] = self.private_crossed.astype(float)
-        for i, name in enumerate(s.crossers):
-            m[f"crossed_{name}"] = self.crossed[i].astype(float)
-        if b.crossing_on:
-            m["crossing_queue_peak"] = self.crossing_peak.astype(float)
-            m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
-        safe, received = self.safe_by.totals(), self.received_by.totals()
-        departed, crossed = self.departed_by.totals(), self.crossed_by.totals()
-        for milestone in s.milestones:
-            key = milestone.name
-            if milestone.at is not None:
-                i = next(i for i, x in enumerate(self.timed) if x is milestone)
-                by, count = safe[i], received[i, 0]
-                total = by.sum(axis=0)
-            else:
-                assert milestone.after_convoys is not None  # by a time or after convoys
-                _, by, time = next(x for x in self.counted if x[0] is milestone)
-                total, count = (
-                    by.sum(axis=0),
-                    np.where(np.isnan(time), NAN, milestone.after_convoys),
-                )
-            m[f"evacuated_by_{key}"] = total.astype(float)
-            for g, name in enumerate(groups):
-                m[f"evacuated_{name}_by_{key}"] = by[g].astype(float)
-            m[f"convoys_by_{key}"] = np.asarray(count, dtype=float)
-            if milestone.at is not None:
-                m[f"departed_by_{key}"] = departed[i, 0].astype(float)
-                m[f"convoys_departed_by_{key}"] = departed[i, 1].astype(float)
-                m[f"people_crossed_by_{key}"] = crossed[i, 0].astype(float)
-                m[f"convoys_crossed_by_{key}"] = crossed[i, 1].astype(float)
-            if milestone.after_convoys is not None:
-                m[f"time_of_{key}"] = time
-        return {name: m[name] for name in metric_names(s)}
