@@ -38,7 +38,12 @@ source = "test"
 def test_whole_operation_targets_file_reads():
     targets = load_targets(FULL_TARGETS)
     by_name = {t.metric: t for t in targets.targets}
-    assert {"evacuated", "crossed_buses", "evacuated_patients", "last_departure"} <= set(by_name)
+    assert {"evacuated", "served_buses", "evacuated_patients", "last_departure"} <= set(by_name)
+    # OCHA's 308 buses are read as distinct buses (the fleet's batches), not passages
+    assert "crossed_buses" not in by_name
+    assert by_name["served_buses"].value == 308
+    # the Monday batch is free: the 308 tie it
+    assert "fleet.buses.changes.3.enter" in {p.path for p in targets.priors}
     # the scenario reads OCHA's 61 ambulances as distinct vehicles, its input, not a target
     assert "crossed_ambulances" not in by_name
     assert by_name["crossed_private"].parts == ("crossed_wednesday", "crossed_thursday")
@@ -61,8 +66,8 @@ def test_a_summed_target_is_the_sum_of_its_metrics():
     private = next(t for t in targets.targets if t.metric == "crossed_private")
     metrics = {"crossed_wednesday": np.array([620.0, 500.0]), "crossed_thursday": np.array([1, 2])}
     assert private.simulated(metrics).tolist() == [621.0, 502.0]
-    buses = next(t for t in targets.targets if t.metric == "crossed_buses")
-    assert buses.simulated({"crossed_buses": np.array([7.0])}).tolist() == [7.0]
+    buses = next(t for t in targets.targets if t.metric == "served_buses")
+    assert buses.simulated({"served_buses": np.array([7.0])}).tolist() == [7.0]
 
 
 def test_calibration_compares_the_sum(targets_file):
@@ -149,8 +154,13 @@ def test_priors_of_the_new_mechanisms():
     priors = {p.path: p for p in targets.priors}
     total = priors["population.civilians.arrivals.0.total"]  # people: whole numbers
     assert total.integer
-    assert total.transform(np.array([0.0, 0.5, 0.999999])).tolist() == [7000, 14000, 21000]
+    assert total.transform(np.array([0.0, 0.5, 0.999999])).tolist() == [5000, 13000, 21000]
     assert priors["private.thursday.columns.0.vehicles"].integer
+    # the refit's structure: Monday's convoy size, corridor and fleet batch are whole numbers
+    for key in ("periods.3.per_convoy.buses", "periods.3.max_in_corridor"):
+        assert priors[key].integer
+    batch = priors["fleet.buses.changes.3.enter"]
+    assert batch.integer and batch.transform(np.array([0.0, 0.999999])).tolist() == [1, 250]
     share = priors["population.civilians.leaving.share"]  # a share: any value in 0..1
     assert not share.integer and share.transform(np.array([0.25])).tolist() == [0.25]
     rate = priors["periods.1.crossing.vehicles_per_hour"]  # loguniform 1.5..24: 6 at the middle

@@ -10,14 +10,23 @@ import pytest
 from conftest import evacsim
 
 import sim
+import sim.studies.runner
 from sim.studies.calibration.report import posterior_csv
 from sim.studies.paired import differences_csv
-from sim.studies.runner import CHUNK
 
 distributed = pytest.importorskip("distributed")
 
-#: Two chunks of the batch engine, so that the executor gets more than one task.
+#: Replications a chunk of the batch engine here, and a run of two chunks, so that the
+#: executor gets more than one task.
+CHUNK = 2_000
 REPS = CHUNK + 500
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_chunks():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sim.studies.runner, "CHUNK", CHUNK)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
 import sim
+import sim.studies.budget
 import sim.studies.runner
 from sim.engines.vector import run_vector
 
@@ -22,6 +23,21 @@ def test_chunks_and_workers_do_not_change_the_result(monkeypatch):
         for name, values in whole.series.items():
             np.testing.assert_array_equal(chunked.series[name], values, err_msg=name)
         assert chunked.trace == whole.trace
+
+
+def test_chunks_halve_where_they_would_take_too_much_memory(monkeypatch):
+    small, large = sim.load_scenario(BASELINE), sim.load_scenario("aleppo_2016_full")
+    most = sim.studies.runner.CHUNK
+    assert sim.studies.budget.chunk_reps(small, most) == most  # 7 kB a replication in flight
+    assert sim.studies.budget.chunk_reps(large, most) == most // 2  # 81 kB
+    monkeypatch.setattr(sim.studies.runner, "CHUNK", 250)
+    monkeypatch.setattr(sim.studies.budget, "CHUNK_BYTES", 0)
+    chunks: list[int] = []
+    halved = sim.studies.runner.run_chunked(small, 300, seed=1, workers=1, done=chunks.append)
+    assert chunks == [125, 125, 50]
+    whole = run_vector(small, 300, seed=1)
+    for name, values in whole.metrics.items():
+        np.testing.assert_array_equal(halved.metrics[name], values, err_msg=name)
 
 
 def test_unknown_engine_is_refused():

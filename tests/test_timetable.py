@@ -58,6 +58,24 @@ def test_a_fleet_that_grows_and_shrinks(engine):
     # vehicle-hours available: 10 x 18 + 10 x (18 - 1) - 10 x (18 - 5) - 6 x (18 - 8) = 160;
     # busy: three convoys of 10 buses x 4 h, two of 4 x 4 h, then 1 bus for 2 h = 154
     assert m["utilisation"][0] == pytest.approx(154 / 160)
+    # distinct buses that served: the 10 of the start and the 10 that entered, before losses
+    assert list(m["served_buses"]) == [20, 20]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_batch_entering_after_the_run_ends_did_not_serve(engine):
+    # As above, and 7 more buses at 30.0: everyone is out at 18.0, the run ends there, so
+    # the late batch never enters and the pool's distinct vehicles stay 20.
+    result = outcome(
+        engine,
+        "fleet.buses.changes=[{at = 1.0, enter = 10},"
+        " {at = 5.0, leave = 16, reason = 'broken down'}, {at = 30.0, enter = 7}]",
+    )
+    assert list(result.metrics["served_buses"]) == [20, 20]
+    assert list(result.metrics["clearance_time"]) == [18.0, 18.0]
+    # a scenario whose fleet never changes has no served_<pool>: the first phase's tables
+    # keep their columns
+    assert "served_buses" not in outcome(engine).metrics
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -123,3 +123,65 @@ def test_the_deals_2500_hold_the_fighters_until_all_of_them_are_safe() -> None:
     base = load_scenario(FULL).exchange
     assert base is not None
     assert sum(pair.here for pair in exchange.batches) == sum(pair.here for pair in base.batches)
+
+
+def test_private_from_start_runs_at_the_scenarios_rate_and_load() -> None:
+    base, whatif = document(FULL)["private"], document(WHAT_IFS / "private_from_start.toml")
+    early = whatif["private"]["early"]
+    assert early["people"] == base["wednesday"]["people"]
+    assert early["groups"] == base["wednesday"]["groups"]
+    rate = base["thursday"]["columns"][0]
+    for column in early["columns"]:
+        assert (column["every"], column["vehicles"]) == (rate["every"], rate["vehicles"])
+
+
+def windows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return doc["ceasefire"]["windows"]
+
+
+def test_firm_guarantees_start_two_hours_later_and_keep_every_other_stop() -> None:
+    base, whatif = windows(document(FULL)), windows(document(WHAT_IFS / "firm_guarantees.toml"))
+    assert [w["start"] for w in whatif] == [w["start"] for w in base]
+    assert (whatif[0]["end"] - base[0]["end"]).total_seconds() == 2 * 3600
+    assert [w["end"] for w in whatif[1:]] == [w["end"] for w in base[1:]]
+
+
+def test_firm_tuesday_keeps_every_stop_but_the_stall_on_both_sides() -> None:
+    base, whatif = document(FULL), document(WHAT_IFS / "firm_tuesday.toml")
+    assert windows(whatif)[:-1] == windows(base)[:-1]
+    stall, snow = windows(base)[-1], windows(whatif)[-1]
+    assert stall["start"] < snow["start"] < snow["end"] == stall["end"]
+    halts, kept = base["linkage"]["halts"], whatif["linkage"]["halts"]
+    assert kept[:-1] == halts[:-1]
+    assert (kept[-1]["start"], kept[-1]["end"]) == (snow["start"], halts[-1]["end"])
+
+
+def test_a_second_place_splits_every_bus_batch_and_rule_in_half() -> None:
+    base, whatif = document(FULL), document(WHAT_IFS / "second_place_from_start.toml")
+    here, there = whatif["fleet"]["buses"], whatif["fleet"]["buses_amiriyah"]
+    kept = {"count", "changes", "loading_place"}
+    assert without(there, kept) == without(base["fleet"]["buses"], kept)
+    assert there["loading_place"] != here.get("loading_place", "pickup")
+    assert here["count"] + there["count"] == base["fleet"]["buses"]["count"]
+    halves = zip(changes(base, "buses"), here["changes"], there["changes"], strict=True)
+    for old, a, b in halves:
+        kind = "enter" if "enter" in old else "leave"
+        assert old["at"] == a["at"] == b["at"]
+        assert a[kind] + b[kind] == old[kind] and 0 <= a[kind] - b[kind] <= 1, old["at"]
+    for group, table in base["population"].items():
+        if "buses" in table["vehicles"]:
+            assert "buses_amiriyah" in whatif["population"][group]["vehicles"], group
+    changed = {"per_convoy", "crowding", "min_vehicles"}
+    periods = periods_by_name(whatif)
+    for name, rules in periods_by_name(base).items():
+        assert without(periods[name], changed) == without(rules, changed), name
+        for key in ("per_convoy", "crowding"):
+            split, scenario = periods[name].get(key, {}), rules.get(key, {})
+            buses = {"buses", "buses_amiriyah"}
+            assert without(split, buses) == without(scenario, buses), (name, key)
+            if "buses" in scenario:
+                both = (split["buses"], split["buses_amiriyah"])
+                if key == "per_convoy" and scenario["buses"] == 60:
+                    assert sum(both) == 60, name
+                else:
+                    assert both == (scenario["buses"],) * 2, (name, key)

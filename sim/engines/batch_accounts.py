@@ -151,6 +151,9 @@ class BatchAccounts(ABC):
         if b.crossing_on:
             m["crossing_queue_peak"] = self.crossing_peak.astype(float)
             m["crossing_queue_vehicle_hours"] = self.crossing_vehicle_hours
+        if any(p.changes for p in s.pools):
+            for p, pool in enumerate(s.pools):
+                m[f"served_{pool.name}"] = (b.count[p] + self.entered[p]).astype(float)
         safe, received = self.safe_by.totals(), self.received_by.totals()
         departed, crossed = self.departed_by.totals(), self.crossed_by.totals()
         for milestone in s.milestones:

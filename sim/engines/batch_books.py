@@ -46,6 +46,8 @@ class BatchBooks(BatchAccounts):
         self.left = np.zeros(R, dtype=np.int64)
         self.fleet_changed = np.zeros(R, dtype=np.int64)
         self.fleet_changed_at = np.zeros(R)
+        # vehicles of each pool that entered by a fleet change, before any losses
+        self.entered = np.zeros((batch.P, R), dtype=np.int64)
         self.since = np.zeros(R)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
@@ -189,6 +191,11 @@ class BatchBooks(BatchAccounts):
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed[idx] += vehicles
         self.fleet_changed_at[idx] += vehicles * self.batch.now[idx]
+
+    def vehicles_enter(self, idx: np.ndarray, pool: int, vehicles: np.ndarray) -> None:
+        """Batches of ``vehicles`` join pool ``pool``: they count as distinct vehicles that
+        served (``served_<pool>``), whatever happens to them later."""
+        self.entered[pool, idx] += vehicles
 
     def change_boarded(self, idx: np.ndarray, delta: np.ndarray) -> None:
         """People board convoys at the pickup, or stop waiting aboard them there."""

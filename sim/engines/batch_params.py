@@ -43,6 +43,16 @@ INTEGERS = (
     "convoy_size",
     "load",
 )
+
+
+def is_count(key: str) -> bool:
+    """Whether the input at key path ``key`` counts things (a whole number): its last part is
+    one of ``INTEGERS``, or it is a period's ``per_convoy`` of a pool
+    (``periods.3.per_convoy.buses``)."""
+    parts = key.rsplit(".", 2)
+    return parts[-1] in INTEGERS or (len(parts) == 3 and parts[-2] == "per_convoy")
+
+
 #: Rules a period may set with one number (the others are by pool or group, or a flag).
 PERIOD_NUMBERS = tuple(rule for rule in SCALAR_RULES if rule != "board_while_suspended")
 
@@ -237,7 +247,7 @@ def batch_parameters(
         if np.isnan(array).any() or (array < 0).any():
             raise ScenarioError("parameters", key, "must be >= 0 in every replication")
         last = key.rsplit(".", 1)[-1]
-        if last in INTEGERS and (array != np.floor(array)).any():
+        if is_count(key) and (array != np.floor(array)).any():
             raise ScenarioError("parameters", key, "must be whole numbers")
         if last in ("enter", "leave") and (array < 1).any():
             raise ScenarioError("parameters", key, "must be >= 1 vehicle in every replication")

@@ -87,6 +87,7 @@ class BatchTimetable(BatchPart):
                 n = vehicles
                 self._make_idle(j, p, n)
                 self.books.fleet_change(j, n)
+                self.books.vehicles_enter(j, p, n)
                 counts[p] = n
                 self.books.record(j, "vehicles_arrive", vehicles=counts, note=fleet_change.reason)
             else:

@@ -86,6 +86,8 @@ class Ledger:
         # sum of those vehicles times the hour they did: the fleet's vehicle-hours follow
         self.fleet_changed = 0
         self.fleet_changed_at = 0.0
+        # vehicles of each pool that entered by a fleet change, before any losses
+        self.entered = [0] * len(scenario.pools)
 
     def record(
         self,
@@ -147,6 +149,11 @@ class Ledger:
         """Vehicles join the fleet (``vehicles > 0``) or leave it for good."""
         self.fleet_changed += vehicles
         self.fleet_changed_at += vehicles * now
+
+    def vehicles_enter(self, pool: int, vehicles: int) -> None:
+        """A batch of ``vehicles`` joins pool ``pool``: they count as distinct vehicles that
+        served (``served_<pool>``), whatever happens to them later."""
+        self.entered[pool] += vehicles
 
     def reception(self, now: float, groups: list[int]) -> None:
         """A convoy reaches reception: its people, by group, are evacuated."""
@@ -243,6 +250,9 @@ class Ledger:
             m["evacuated_private"] = float(sum(sum(p) for _, p in self.private_receptions))
             m["people_departed_private"] = float(sum(p for _, p, c in self.road_log if not c))
             m["people_crossed_private"] = float(sum(p for _, p, c in self.crossing_log if not c))
+        if any(p.changes for p in s.pools):
+            for p, pool in enumerate(s.pools):
+                m[f"served_{pool.name}"] = float(pool.count + self.entered[p])
         return m
 
     def _milestone(self, milestone, groups: list[str]) -> dict[str, float]:

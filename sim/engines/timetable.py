@@ -74,6 +74,7 @@ class Timetable(ABC):
         if change.vehicles > 0:
             self._make_idle(p, change.vehicles)
             self.books.fleet_change(now, change.vehicles)
+            self.books.vehicles_enter(p, change.vehicles)
             vehicles[p] = change.vehicles
             self.books.record(now, "vehicles_arrive", vehicles=vehicles, note=change.reason)
         else:

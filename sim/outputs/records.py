@@ -173,7 +173,10 @@ def metric_names(scenario: Scenario) -> list[str]:
     With a crossing or private vehicles, ``crossed_<name>`` counts the vehicle passages
     through the checkpoint of each pool and private stream; with a crossing,
     ``crossing_queue_peak`` is the most vehicles queueing for a lane at once and
-    ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing.
+    ``crossing_queue_vehicle_hours`` the vehicle-hours spent queueing. With fleet changes,
+    ``served_<pool>`` counts the pool's distinct vehicles over the run: its fleet at the start
+    and every batch that entered by the end of the run, before losses (the model has no
+    vehicle identities, so a batch that enters counts as new vehicles).
     """
     groups = [g.name for g in scenario.groups]
     names = ["evacuated", *(f"evacuated_{g}" for g in groups)]
@@ -217,6 +220,8 @@ def metric_names(scenario: Scenario) -> list[str]:
     names += [f"crossed_{name}" for name in scenario.crossers]
     if scenario.crossing is not None:
         names += ["crossing_queue_peak", "crossing_queue_vehicle_hours"]
+    if any(p.changes for p in scenario.pools):
+        names += [f"served_{p.name}" for p in scenario.pools]
     for m in scenario.milestones:
         names += [f"evacuated_by_{m.name}", *(f"evacuated_{g}_by_{m.name}" for g in groups)]
         names += [f"convoys_by_{m.name}"]

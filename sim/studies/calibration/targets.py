@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engines.batch_params import INTEGERS, batch_parameters
+from sim.engines.batch_params import batch_parameters, is_count
 from sim.errors import ScenarioError
 from sim.inputs.library import check_kind, locate
 from sim.inputs.limits import MAX_REPS, MAX_SEED
@@ -119,7 +119,7 @@ class Prior:
     @property
     def integer(self) -> bool:
         """Whether the input is a whole number."""
-        return self.path.rsplit(".", 1)[-1] in INTEGERS
+        return is_count(self.path)
 
     def transform(self, u: np.ndarray) -> np.ndarray:
         """Parameter values for uniforms ``u`` in [0, 1) (inverse CDF of the prior)."""

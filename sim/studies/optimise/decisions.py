@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.engines.batch_params import INTEGERS, batch_parameters
+from sim.engines.batch_params import batch_parameters, is_count
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -110,7 +110,7 @@ def read_decisions(
                 if batch and (isinstance(value, bool) or not isinstance(value, int | float)):
                     raise fail(f"{where}.choices", f"must list numbers, got {value!r}")
             whole = all(v == math.floor(v) for v in choices) if batch else True
-            if batch and key.rsplit(".", 1)[-1] in INTEGERS and not whole:
+            if batch and is_count(key) and not whole:
                 raise fail(f"{where}.choices", "counts things: values must be whole")
             decision = Decision(key, "choice", choices=tuple(choices), batch=batch)
             values = choices
@@ -143,7 +143,7 @@ def _range(key: str, spec: dict, batch: bool, numeric: dict, fail: Fail) -> Deci
         raise fail(where, "low and high must be numbers")
     if not low < high:
         raise fail(where, f"low must be below high, got {low!r} and {high!r}")
-    integer = key.rsplit(".", 1)[-1] in INTEGERS
+    integer = is_count(key)
     if integer and (low != math.floor(low) or high != math.floor(high)):
         raise fail(where, "counts things: low and high must be whole numbers")
     step = spec.get("step")

@@ -24,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.studies.runner import CHUNK
+#: Replications per chunk unless the sweep file says (``chunk``). Part of a sweep's identity
+#: (its id, its chunk files), so it stays 10,000 when runs' chunks grow
+#: (:data:`sim.studies.runner.CHUNK`): a sweep folder of an earlier version still resumes.
+CHUNK = 10_000
 
 
 @dataclass(frozen=True)

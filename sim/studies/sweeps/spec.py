@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.engines.batch_params import INTEGERS, batch_parameters
+from sim.engines.batch_params import batch_parameters, is_count
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import metric_names
-from sim.studies.runner import CHUNK
 from sim.studies.study_file import Fail, read_study_file, read_whole, sub_table, whole
+from sim.studies.sweeps.chunks import CHUNK
 
 #: Designs: a full grid of listed values, or points sampled from ranges.
 METHODS = ("grid", "lhs", "sobol", "saltelli")
@@ -133,7 +133,8 @@ class SweepSpec:
         Most replications per point in precision mode.
     chunk : int
         Most replications per chunk, the unit of work an executor runs and a resumed sweep
-        skips (``sim.studies.runner.CHUNK`` by default: bounded memory, small numpy overhead).
+        skips (``sim.studies.sweeps.chunks.CHUNK`` by default: bounded memory, small numpy
+        overhead).
     """
 
     path: str
@@ -267,7 +268,7 @@ def _read_axes(table: Any, scenario: Scenario, method: str, fail: Fail) -> tuple
     for key, spec in table.items():
         where = f"axes.{key}"
         batch = key in numeric
-        integer = key.rsplit(".", 1)[-1] in INTEGERS
+        integer = is_count(key)
         if method == "grid":
             if not isinstance(spec, list) or not spec:
                 raise fail(where, "a grid axis lists its values, e.g. [20, 30, 40]")
@@ -306,7 +307,7 @@ def override(key: str, value: Any) -> str:
     """
     if key.endswith(".value"):
         key = key.removesuffix(".value")
-    if isinstance(value, float) and key.rsplit(".", 1)[-1] in INTEGERS:
+    if isinstance(value, float) and is_count(key):
         value = int(value)
     text = json.dumps(value) if isinstance(value, str) else _toml(value)
     return f"{key}={text}"
