@@ -65,6 +65,7 @@ class BatchAccounts(ABC):
     crossing_peak: np.ndarray
     fleet_changed: np.ndarray  # vehicles joined less left
     fleet_changed_at: np.ndarray  # their sum of vehicles x hours joined
+    entered: np.ndarray  # vehicles that joined each pool by a fleet change, (P, R)
     # events and times
     first_departure: np.ndarray
     last_departure: np.ndarray

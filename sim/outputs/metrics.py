@@ -3,25 +3,65 @@
 Metrics that are undefined in some replications (a clearance time when the enclave was not
 cleared, a wait for a group nobody evacuated) are NaN there; a summary is taken over the
 replications where the metric is defined, and ``n`` says how many those were.
+
+Every percentile and median the project reports (``summary.csv``, ``timeseries.csv``, the
+fan charts, the page, the calibration's intervals, the documents' tables) is taken by
+:func:`percentiles`: a replication's own value, never an interpolation between two.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Collection, Mapping, Sequence
-from typing import Literal, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Final, NamedTuple
 
 import numpy as np
 
 from sim.outputs.packed import Packed
+
+#: numpy's name for the one percentile rule (Hyndman and Fan's definition 1, the inverse of
+#: the empirical distribution function): the q-th percentile of n values is the smallest
+#: value that at least q% of them do not exceed, the ceil(q n / 100)-th smallest (the
+#: smallest for q = 0). So a percentile of counts is a count (9 or 10 convoys, never 10.05),
+#: every band bound is an outcome some replication had, the median of an even number of
+#: values is the lower middle one, and a cumulative series' band at the last hour is the
+#: band of its end-of-run metric.
+PERCENTILE_METHOD: Final = "inverted_cdf"
+
+
+def percentiles(
+    values: np.ndarray, q: float | Sequence[float], axis: int | None = None
+) -> np.ndarray:
+    """The ``q``-th percentiles (0-100) of ``values`` by the project's one rule
+    (:data:`PERCENTILE_METHOD`): for each q, the smallest value that at least q% of the
+    values do not exceed.
+
+    Parameters
+    ----------
+    values : array_like
+        The values, in their own unit (no NaN: leave out undefined replications first).
+    q : float or sequence of float
+        Percentiles, 0-100.
+    axis : int, optional
+        The axis across which to take them (replications); ``None`` flattens.
+
+    Returns
+    -------
+    ndarray
+        Shape of ``q`` followed by the shape of ``values`` without ``axis``, in the unit of
+        ``values``, as floats.
+    """
+    # a value of the input, so of its dtype: floats, as every summary is
+    return np.asarray(np.percentile(values, q, axis=axis, method=PERCENTILE_METHOD), dtype=float)
 
 
 class Summary(NamedTuple):
     """Summary of one metric over replications (in the metric's unit).
 
     ``ci_low`` and ``ci_high`` bound a 95% confidence interval for the mean (Student t);
-    ``p5`` and ``p95`` are the 5th and 95th percentiles of the replications themselves.
+    ``median``, ``p5`` and ``p95`` are percentiles of the replications themselves
+    (:func:`percentiles`).
     """
 
     metric: str
@@ -34,13 +74,9 @@ class Summary(NamedTuple):
     p95: float
 
 
-def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
-    """Summarise one metric's values across replications (NaN where undefined).
-
-    Percentiles interpolate between replications, except for a ``whole`` metric (a count of
-    people, convoys or events): its percentiles are counts too, the smallest value at least
-    that share of the replications do not exceed (numpy's ``inverted_cdf``).
-    """
+def summarise(metric: str, values: np.ndarray) -> Summary:
+    """Summarise one metric's values across replications (NaN where undefined); its median
+    and percentiles are replications' values (:func:`percentiles`)."""
     values = np.asarray(values, dtype=float)
     defined = values[~np.isnan(values)]
     n = len(defined)
@@ -49,8 +85,7 @@ def summarise(metric: str, values: np.ndarray, whole: bool = False) -> Summary:
     mean = float(defined.mean())
     spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
     half = t975(max(n - 1, 1)) * spread
-    method: Literal["inverted_cdf", "linear"] = "inverted_cdf" if whole else "linear"
-    p5, median, p95 = np.percentile(defined, [5, 50, 95], method=method)
+    p5, median, p95 = percentiles(defined, [5, 50, 95])
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
 
@@ -65,19 +100,17 @@ def t975(dof: float) -> float:
     return float(stdtrit(dof, 0.975))
 
 
-def summarise_all(
-    metrics: Mapping[str, np.ndarray], whole: Collection[str] = frozenset()
-) -> list[Summary]:
-    """Summaries of every metric, in the order given; those named in ``whole`` are counts."""
-    return [summarise(name, values, name in whole) for name, values in metrics.items()]
+def summarise_all(metrics: Mapping[str, np.ndarray]) -> list[Summary]:
+    """Summaries of every metric, in the order given."""
+    return [summarise(name, values) for name, values in metrics.items()]
 
 
 def hourly_percentiles(series: np.ndarray, q: Sequence[float]) -> np.ndarray:
     """Percentiles ``q`` (0-100) across replications of an (R, H) hourly series, shape
-    (len(q), H): ``numpy.percentile(series, q, axis=0)`` to the bit, taken hour by hour so
+    (len(q), H): ``percentiles(series, q, axis=0)`` to the bit, taken hour by hour so
     that the float copy numpy sorts is one hour's (8 bytes a replication), not the whole
     series' (for a million replications, 8 MB instead of 400)."""
-    columns = [np.percentile(series[:, h], q) for h in range(series.shape[1])]
+    columns = [percentiles(series[:, h], q) for h in range(series.shape[1])]
     return np.stack(columns, axis=1) if columns else np.empty((len(q), 0))
 
 
@@ -87,7 +120,7 @@ class HourlyStats:
     a series once, however many of them show it.
 
     Each value is the bits numpy gives on the whole (R, H) series (``mean(axis=0)``,
-    ``numpy.percentile(axis=0)``), so the tables do not depend on how it was held.
+    ``percentiles(axis=0)``), so the tables do not depend on how it was held.
 
     Parameters
     ----------
@@ -111,7 +144,7 @@ class HourlyStats:
             self._stats[name] = (
                 sums / hours.shape[1],
                 sums,
-                np.stack([np.percentile(h, self.QUANTILES) for h in hours], axis=1),
+                np.stack([percentiles(h, self.QUANTILES) for h in hours], axis=1),
                 hours[:, 0].copy(),
                 hours.max(axis=1),
             )

@@ -12,7 +12,7 @@ import numpy as np
 from sim.inputs.scenario import Scenario
 from sim.outputs.frames import SUMMARY_HEADER, UNITS, html_table, pandas, summary_rows
 from sim.outputs.metrics import Summary, summarise_all
-from sim.outputs.records import Replications, count_metrics
+from sim.outputs.records import Replications
 
 
 @dataclass
@@ -58,8 +58,8 @@ class RunRecord:
     @cached_property
     def summaries(self) -> dict[str, Summary]:
         """Mean, 95% CI, median, 5th and 95th percentile of every metric, by metric name
-        (percentiles of counts are counts)."""
-        return {s.metric: s for s in summarise_all(self.metrics, count_metrics(self.scenario))}
+        (percentiles are replications' values: those of counts are counts)."""
+        return {s.metric: s for s in summarise_all(self.metrics)}
 
     def to_frame(self) -> Any:
         """The per-replication metrics as a pandas DataFrame, one row per replication.

@@ -23,7 +23,7 @@ from matplotlib.patheffects import withStroke
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from sim.inputs.scenario import Scenario
-from sim.outputs.metrics import HourlyStats
+from sim.outputs.metrics import HourlyStats, percentiles
 from sim.outputs.records import Replications, TraceEvent, hours_grid
 from sim.views.clock_axis import Span, clock_axis, hourly_spans, shade_suspensions, trace_spans
 from sim.views.style import DPI, FONT, HEIGHT, WIDTH
@@ -148,7 +148,7 @@ def queue_chart(scenario: Scenario, result: Replications, overrides: Sequence[st
     peak = result.metrics.get("peak_queue")
     top = float(hourly.highest("waiting").max())
     if peak is not None and len(peak):
-        median = float(np.median(peak))
+        median = float(percentiles(peak, 50))
         ax.axhline(median, c=MEDIAN, ls=":", lw=1.5, label=f"median peak ({median:,.0f})")
         top = max(top, float(np.max(peak)))
     ax.set_ylim(0, 1.1 * max(top, 1.0))

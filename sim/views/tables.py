@@ -10,9 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import percentiles
 from sim.studies.paired import HEADLINE as COMPARED
 
 if TYPE_CHECKING:  # the studies are imported by whoever has one to show
@@ -184,7 +183,7 @@ def sweep_report(result: SweepResult) -> str:
         rows.append(
             f"precision {spec.precision:g}: {met} of {len(result.points)} points within it; "
             f"replications per point {reps.min():,}–{reps.max():,} (median "
-            f"{int(np.median(reps)):,}, cap {spec.max_reps:,})"
+            f"{int(percentiles(reps, 50)):,}, cap {spec.max_reps:,})"
         )
     rows.append(f"\nSweep folder: {result.folder}")
     return "\n".join(rows)

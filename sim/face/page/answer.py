@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.metrics import percentiles
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.paired import HEADLINE, paired_difference
 from sim.studies.precision import within
@@ -115,7 +116,7 @@ def answer(
         label, unit = metric_label(base, metric)
         values = after.metrics[metric]
         defined = values[~np.isnan(values)]
-        spread = np.percentile(defined, [5, 95]) if len(defined) else [math.nan, math.nan]
+        spread = percentiles(defined, [5, 95]) if len(defined) else [math.nan, math.nan]
         rows.append(
             {"metric": metric, "label": label, "unit": unit}
             | _plain(p._asdict())
@@ -156,7 +157,7 @@ def precise(rows: list[dict[str, Any]], precision: float) -> bool:
 
 def _fan(result: Replications) -> dict[str, list[float]]:
     """Percentiles of cumulative evacuated per hour, and the share of runs suspended."""
-    bands = np.percentile(result.series["evacuated"], FAN, axis=0)
+    bands = percentiles(result.series["evacuated"], FAN, axis=0)
     fan = {f"p{q}": bands[i].round(1).tolist() for i, q in enumerate(FAN)}
     fan["suspended"] = result.series["suspended"].mean(axis=0).round(3).tolist()
     return fan

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from sim.outputs.frames import html_table, pandas
+from sim.outputs.metrics import percentiles
 from sim.outputs.records import Replications
 from sim.studies.calibration.targets import Targets
 
@@ -113,7 +114,7 @@ class CalibrationRecord:
     def _repr_html_(self) -> str:
         rows: list[list[object]] = []
         for i, p in enumerate(self.targets.priors):
-            low, median, high = np.percentile(self.posterior[:, i], [5, 50, 95])
+            low, median, high = percentiles(self.posterior[:, i], QUANTILES)
             rows.append([p.path, self.best[p.path], median, low, high])
         header = ("parameter", "best fit", "posterior median", "p5", "p95")
         return html_table(repr(self), header, rows)

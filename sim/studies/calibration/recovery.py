@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from sim.outputs.metrics import percentiles
 from sim.studies.calibration.abc import Calibration, target_metrics
 from sim.studies.calibration.targets import Targets
 from sim.studies.runner import run_chunked
@@ -41,7 +42,7 @@ def synthetic_targets(targets: Targets, truth: dict[str, float], reps: int, seed
 
 def covered(calibration: Calibration, truth: dict[str, float]) -> dict[str, bool]:
     """Whether each known value lies inside its posterior 90% interval (bounds included)."""
-    low, high = np.percentile(calibration.posterior, [5, 95], axis=0)
+    low, high = percentiles(calibration.posterior, [5, 95], axis=0)
     return {
         p.path: bool(low[i] <= truth[p.path] <= high[i])
         for i, p in enumerate(calibration.targets.priors)

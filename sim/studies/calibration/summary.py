@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from sim.outputs.metrics import percentiles
 from sim.studies.calibration.record import QUANTILES, CalibrationRecord, Refit
 from sim.studies.calibration.targets import Prior, Target
 from sim.views.wording import metric_unit
@@ -54,8 +55,8 @@ def fitted(calibration: CalibrationRecord, refit: Refit | None = None) -> list[F
     post = calibration.values[refit.accepted]
     rows = []
     for i, p in enumerate(calibration.targets.priors):
-        p5, median, p95 = np.percentile(post[:, i], QUANTILES)
-        prior_p5, prior_p95 = np.percentile(calibration.values[:, i], [5, 95])
+        p5, median, p95 = percentiles(post[:, i], QUANTILES)
+        prior_p5, prior_p95 = percentiles(calibration.values[:, i], [5, 95])
         width = prior_p95 - prior_p5
         shrinkage = (p95 - p5) / width if width > 0 else np.nan
         rows.append(Fitted(p, p5, median, p95, float(shrinkage), calibration.best[p.path]))
@@ -143,5 +144,5 @@ def quantiles(values: np.ndarray) -> tuple[float, float, float]:
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return (np.nan, np.nan, np.nan)
-    p5, p50, p95 = np.percentile(values, QUANTILES)
+    p5, p50, p95 = percentiles(values, QUANTILES)
     return (float(p5), float(p50), float(p95))

@@ -14,6 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from sim.outputs.metrics import percentiles
 from sim.outputs.records import Replications, hours_grid
 from sim.studies.optimise.certify import pareto_front
 from sim.studies.optimise.result import OptimiseResult
@@ -111,7 +112,7 @@ def fan(result: OptimiseResult, chosen: Replications, base: Replications) -> Fig
     runs = {"base": base, "chosen plan": chosen}
     for colour, (label, replications) in zip(("0.45", "C0"), runs.items(), strict=True):
         series = replications.series["evacuated"]
-        p5, p50, p95 = np.percentile(series, [5, 50, 95], axis=0)
+        p5, p50, p95 = percentiles(series, [5, 50, 95], axis=0)
         # counts at each whole hour, held to the next (as the run's fan chart draws them)
         ax.fill_between(hours, p5, p95, color=colour, alpha=0.2, lw=0, step="post")
         ax.step(

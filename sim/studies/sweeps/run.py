@@ -28,7 +28,6 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import summarise
-from sim.outputs.records import count_metrics
 from sim.studies.budget import check_memory, sweep_bytes
 from sim.studies.precision import next_round
 from sim.studies.sweeps.chunks import Chunk, ChunkStore, layout
@@ -119,8 +118,7 @@ def sweep(
             if not requests:
                 break
     values = per_point(collected, spec.metrics, len(points))
-    whole = count_metrics(scenarios[0])  # counts keep whole percentiles
-    summaries = {m: [summarise(m, v, m in whole) for v in values[m]] for m in spec.metrics}
+    summaries = {m: [summarise(m, v) for v in values[m]] for m in spec.metrics}
     sobol = []
     if spec.method == "saltelli":
         means = {m: np.array([s.mean for s in summaries[m]]) for m in spec.metrics}
