@@ -132,7 +132,7 @@ def test_file_order_names_the_entry_whatever_its_time():
     ("key", "values", "message"),
     [
         ("periods.0.send_home.families", [0.5, 1.5], "a share: must be <= 1"),
-        ("fleet.buses.changes.0.enter", [2, 0], "must be >= 1 vehicle"),
+        ("fleet.buses.changes.0.enter", [2, 0], "must be >= 1 in every"),
         ("fleet.buses.changes.0.enter", [2, 2.5], "whole numbers"),
         ("periods.0.headway", [1.0, 1.0], "not a numeric scenario input"),
         ("periods.3.send_home.families", [0.5, 0.5], "not a numeric scenario input"),
@@ -148,6 +148,31 @@ def test_impossible_values_are_refused(key, values, message):
     )
     with pytest.raises(sim.ScenarioError, match=message):
         run_vector(scenario, 2, seed=1, parameters={key: np.array(values)})
+
+
+def test_a_value_a_scenario_file_refuses_is_refused_per_replication():
+    """Every numeric input of the whole operation (its crossing, periods, private columns
+    and exchange): 0 in one replication is refused exactly where the scenario file refuses
+    it. (Per replication, a lane passing 0 vehicles an hour, 0 lanes or a corridor of 0
+    convoys used to run, and evacuated nobody in that replication.)"""
+    path = SCENARIOS / "aleppo_2016_full.toml"
+    scenario = sim.load_scenario(path)
+    refused = 0
+    for key, value in batch_parameters(scenario, 1).values.items():
+        try:
+            sim.load_scenario(path, [f"{key}=0"])
+            file_takes_it = True
+        except sim.ScenarioError:
+            file_takes_it = False
+        try:
+            batch_parameters(scenario, 2, {key: np.array([float(value), 0.0])})
+            batch_takes_it = True
+        except sim.ScenarioError as e:
+            batch_takes_it = False
+            assert str(e).startswith(f"parameters: {key}: must be"), e
+        assert batch_takes_it == file_takes_it, key
+        refused += not file_takes_it
+    assert refused > 30  # the check above is not vacuous
 
 
 def test_more_leaving_than_ever_entered_is_refused():
