@@ -46,6 +46,7 @@ REPEATS_PERIODS = {
     "bigger_convoys.toml": ({"per_convoy", "min_vehicles"}, set()),
     "faster_screening.toml": ({"crossing"}, set()),
     "ceasefire_holds.toml": (set(), {"people sent home after 9 hours outside"}),
+    "monday_convoys_of_20.toml": ({"per_convoy"}, set()),
 }
 
 
@@ -185,3 +186,13 @@ def test_a_second_place_splits_every_bus_batch_and_rule_in_half() -> None:
                     assert sum(both) == 60, name
                 else:
                     assert both == (scenario["buses"],) * 2, (name, key)
+
+
+def test_monday_convoys_of_20_change_only_mondays_bus_convoys() -> None:
+    base = periods_by_name(document(FULL))
+    whatif = periods_by_name(document(WHAT_IFS / "monday_convoys_of_20.toml"))
+    for name, rules in base.items():
+        sizes = dict(rules.get("per_convoy", {}))
+        if name.startswith("Monday"):
+            sizes["buses"] = 20
+        assert whatif[name].get("per_convoy", {}) == sizes, name
