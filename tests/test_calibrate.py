@@ -14,6 +14,7 @@ from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.abc import distances, prior_draws
 from sim.studies.calibration.recovery import covered, synthetic_targets
 from sim.studies.calibration.report import posterior_csv
+from sim.studies.calibration.summary import fitted
 
 ALEPPO_TARGETS = SCENARIOS / "calibration" / "aleppo_2016_targets.toml"
 
@@ -161,6 +162,21 @@ def test_sensitivity_refits_the_same_draws(targets_file):
     assert (refit.metric, refit.value) == ("evacuated_by_halt", 8000)
     low = c.simulated[refit.accepted, 0].mean()
     assert low < c.simulated[c.fit.accepted, 0].mean()  # a lower total keeps lower draws
+
+
+def test_unrefined_the_best_fit_is_the_posterior_median_reported(targets_file):
+    """Without refinement the best fit is the posterior median that the report gives (one
+    percentile rule: a draw's own value); with an even number of draws kept, numpy's
+    default would give the mean of the middle two instead."""
+    text = SMALL.replace("accept = 0.05", "accept = 0.046875")  # 12 of 256 draws kept
+    c = calibrate(load_targets(targets_file(text)), draws=256, refine=False, workers=1)
+    assert len(c.fit.accepted) % 2 == 0
+    rows = fitted(c)
+    for row in rows:
+        stated = round(row.median) if row.prior.integer else float(f"{row.median:.3g}")
+        assert row.best == stated, row.prior.path
+    crowding = c.posterior[:, 0]
+    assert rows[0].best != float(f"{np.median(crowding):.3g}")  # interpolated, it differs
 
 
 def test_known_parameters_are_recovered(targets_file):

@@ -29,7 +29,8 @@ def expected_arrivals(scenario: sim.Scenario, end: np.ndarray) -> tuple[int, np.
 
 
 def assert_conserved(scenario: sim.Scenario, result) -> None:
-    """initial + arrived = evacuated + waiting + aboard + left, in every replication."""
+    """initial + arrived = evacuated + waiting + aboard + left, in every replication; the
+    linked site evacuates at most the people it sent, and sends at most those it has."""
     m = result.metrics
     cleared = m["clearance_time"]
     end = np.where(np.isnan(cleared), scenario.horizon, cleared)
@@ -41,6 +42,14 @@ def assert_conserved(scenario: sim.Scenario, result) -> None:
     for name in ("evacuated", "waiting_at_end", "aboard_at_end"):
         assert (m[name] >= 0).all(), name
     assert (left >= 0).all()
+    # the linked site's people: safe only once sent, and never more than it has
+    linked = m.get("linked_evacuated")
+    if scenario.exchange is not None:
+        sent = m["linked_departed"]
+        assert (linked >= 0).all() and (linked <= sent).all(), "linked: safe before sent"
+        assert (sent <= scenario.exchange.people).all(), "linked: more sent than there are"
+    elif scenario.linkage is not None:
+        assert ((linked >= 0) & (linked <= scenario.linkage.people)).all(), "linked people"
 
 
 # 2,300 families at the start (cohort 0), 200 more at 2.0 h (cohort 1) and 300 at 6.0 h

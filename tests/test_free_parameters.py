@@ -69,6 +69,37 @@ def test_a_period_sets_the_crossing_throughput():
     np.testing.assert_allclose(m["clearance_time"], [15.45, 16.9, 14.029])
 
 
+def test_rates_lanes_and_the_corridor_of_two_periods_per_replication():
+    """A case the equivalence search does not draw (it gives the periods' rules as scenario
+    values only): per replication, two periods' lane rates (a convoy's passage spans the
+    changes at 1.3 and 1.4: the first convoy passes from 1.25 h), the first period's lanes and
+    corridor. Each replication equals the reference engine's run with its values set."""
+    overrides = [
+        "crossing.lanes=1",
+        "crossing.vehicles_per_hour=20.0",
+        "periods=[{start = 1.3, crossing = {vehicles_per_hour = 20.0, lanes = 1}, "
+        "max_in_corridor = 1}, {start = 1.4, crossing = {vehicles_per_hour = 20.0}}]",
+        "run.trace_reps=4",
+    ]
+    values = {
+        "periods.0.crossing.vehicles_per_hour": [2.0, 20.0, 5.0, 60.0],
+        "periods.1.crossing.vehicles_per_hour": [1000.0, 1.0, 8.0, 3.0],
+        "periods.0.crossing.lanes": [1, 2, 3, 1],
+        "periods.0.max_in_corridor": [1, 2, 4, 3],
+    }
+    per_replication(overrides, values)
+    # by hand: the first convoy's 10 buses pass from 1.25 h, 1 by 1.3 at 20 an hour, then
+    # 0.1 h at the first rate, the rest at the second: 1.4 + 8.8 / 1000, 1.4 + 7 / 1,
+    # 1.4 + 8.5 / 8, 1.4 + 3 / 3
+    arrays = {k: np.array(v, dtype=float) for k, v in values.items()}
+    batch = run_vector(sim.load_scenario(DETERMINISTIC, overrides), 4, 1, parameters=arrays)
+    first = {}
+    for e in batch.trace:
+        if e.event == "passes_checkpoint":
+            first.setdefault(e.rep, e.time)
+    np.testing.assert_allclose([first[r] for r in range(4)], [1.4088, 8.4, 2.4625, 2.4])
+
+
 def test_a_period_sets_the_convoy_size_and_the_snow():
     # per_convoy 5 from 3.0: the last convoy arrives at 14.5 (test_timetable); 10 is the
     # scenario's own size: convoys at 0, 4, 8, 12, the last arrives at 14.0.
@@ -132,7 +163,7 @@ def test_file_order_names_the_entry_whatever_its_time():
     ("key", "values", "message"),
     [
         ("periods.0.send_home.families", [0.5, 1.5], "a share: must be <= 1"),
-        ("fleet.buses.changes.0.enter", [2, 0], "must be >= 1 vehicle"),
+        ("fleet.buses.changes.0.enter", [2, 0], "must be >= 1 in every"),
         ("fleet.buses.changes.0.enter", [2, 2.5], "whole numbers"),
         ("periods.0.headway", [1.0, 1.0], "not a numeric scenario input"),
         ("periods.3.send_home.families", [0.5, 0.5], "not a numeric scenario input"),
@@ -148,6 +179,31 @@ def test_impossible_values_are_refused(key, values, message):
     )
     with pytest.raises(sim.ScenarioError, match=message):
         run_vector(scenario, 2, seed=1, parameters={key: np.array(values)})
+
+
+def test_a_value_a_scenario_file_refuses_is_refused_per_replication():
+    """Every numeric input of the whole operation (its crossing, periods, private columns
+    and exchange): 0 in one replication is refused exactly where the scenario file refuses
+    it. (Per replication, a lane passing 0 vehicles an hour, 0 lanes or a corridor of 0
+    convoys used to run, and evacuated nobody in that replication.)"""
+    path = SCENARIOS / "aleppo_2016_full.toml"
+    scenario = sim.load_scenario(path)
+    refused = 0
+    for key, value in batch_parameters(scenario, 1).values.items():
+        try:
+            sim.load_scenario(path, [f"{key}=0"])
+            file_takes_it = True
+        except sim.ScenarioError:
+            file_takes_it = False
+        try:
+            batch_parameters(scenario, 2, {key: np.array([float(value), 0.0])})
+            batch_takes_it = True
+        except sim.ScenarioError as e:
+            batch_takes_it = False
+            assert str(e).startswith(f"parameters: {key}: must be"), e
+        assert batch_takes_it == file_takes_it, key
+        refused += not file_takes_it
+    assert refused > 30  # the check above is not vacuous
 
 
 def test_more_leaving_than_ever_entered_is_refused():

@@ -211,6 +211,26 @@ def test_held_at_the_checkpoint_until_max_hold_then_turned_back():
     )
 
 
+def test_a_held_convoy_is_told_the_hold_limit_of_the_period_in_force():
+    # as above, but from 07:00 a period allows holds of 5 h: the convoy held at 07:15 is told
+    # that limit (not the ceasefire's 2 h) and turns back after 5 h, at 12:15
+    lines = told(
+        "ceasefire.windows=[{start = 0.75}]",
+        "ceasefire.negotiation=10.0",
+        "ceasefire.guarantee=1.0",
+        "ceasefire.max_hold=2.0",
+        "periods=[{start = 1.0, name = 'longer holds', max_hold = 5.0}]",
+    )
+    assert (
+        "07:15  Convoy 1 is held at the checkpoint with 600 people aboard, until the ceasefire "
+        "resumes or it has been held 5 h in all." in lines
+    )
+    assert (
+        "12:15  Convoy 1 turns back with 600 people aboard: after 5 h held, the longest a convoy "
+        "waits." in lines
+    )
+
+
 def test_turned_back_when_the_ceasefire_breaks():
     lines = told(
         "ceasefire.before_checkpoint='turn_back'",

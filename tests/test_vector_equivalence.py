@@ -447,3 +447,29 @@ def test_a_deadline_overtaken_by_an_earlier_one_brings_no_decision():
     scenario = sim.load_scenario(BASELINE, DEADLINE_OVERTAKEN)
     reference = run_des(scenario, 4, seed=4_294_967_295)
     assert_same(scenario, reference, run_vector(scenario, 4, seed=4_294_967_295))
+
+
+# Instants the random search never draws exactly: a fleet change, a period and a private
+# column at the very hour the deterministic scenario clears (14.0 h) or at the horizon.
+# Both engines end a replication at that instant the same way: what falls on it happens
+# (13 buses served), as the trace and every metric agree.
+AT_THE_END = [
+    ["fleet.buses.changes=[{at = 14.0, enter = 3}]"],
+    ["fleet.buses.changes=[{at = 14.0, leave = 3}]"],
+    ["horizon=10.0", "fleet.buses.changes=[{at = 10.0, enter = 3}]"],
+    ["horizon=10.0", "periods=[{start = 10.0, max_in_corridor = 1, per_convoy = {buses = 2}}]"],
+    [
+        "horizon=10.0",
+        "private.cars={groups = ['families'], people = 4.0, columns = [{at = 10.0, vehicles = 5}]}",
+    ],
+]
+
+
+@pytest.mark.parametrize("overrides", AT_THE_END)
+def test_events_at_the_instant_a_run_ends_agree(overrides):
+    scenario = sim.load_scenario(DETERMINISTIC, [*overrides, "run.trace_reps=2"])
+    reference = run_des(scenario, 2, seed=1)
+    assert_same(scenario, reference, run_vector(scenario, 2, seed=1))
+    assert_conserved(scenario, reference)
+    if "enter = 3" in overrides[-1]:
+        assert reference.metrics["served_buses"].tolist() == [13, 13]

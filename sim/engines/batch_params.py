@@ -53,6 +53,34 @@ def is_count(key: str) -> bool:
     return parts[-1] in INTEGERS or (len(parts) == 3 and parts[-2] == "per_convoy")
 
 
+#: Inputs a scenario file requires to be at least 1 (by the last part of the key path):
+#: counts of things a convoy, lane or corridor needs one of, and load factors (a column's or
+#: the linked site's vehicles have checks of their own, below).
+AT_LEAST_ONE = (
+    "seats",
+    "per_convoy",
+    "min_vehicles",
+    "max_in_corridor",
+    "lanes",
+    "convoy_size",
+    "load",
+    "enter",
+    "leave",
+    "crowding",
+)
+#: Inputs a scenario file requires to be above 0: a duration's mean, a rate of passage, a
+#: factor on durations and the longest hold (0 would stop the operation or divide by 0).
+ABOVE_ZERO = ("mean", "vehicles_per_hour", "travel_factor", "inspection_factor", "max_hold")
+
+
+def needs_one(key: str) -> bool:
+    """Whether the input at key path ``key`` must be at least 1: its last part is one of
+    ``AT_LEAST_ONE``, or it is a period's ``per_convoy`` or ``crowding`` of a pool
+    (``periods.3.crowding.buses``)."""
+    parts = key.rsplit(".", 2)
+    return parts[-1] in AT_LEAST_ONE or (len(parts) == 3 and parts[-2] in AT_LEAST_ONE)
+
+
 #: Rules a period may set with one number (the others are by pool or group, or a flag).
 PERIOD_NUMBERS = tuple(rule for rule in SCALAR_RULES if rule != "board_while_suspended")
 
@@ -249,8 +277,11 @@ def batch_parameters(
         last = key.rsplit(".", 1)[-1]
         if is_count(key) and (array != np.floor(array)).any():
             raise ScenarioError("parameters", key, "must be whole numbers")
-        if last in ("enter", "leave") and (array < 1).any():
-            raise ScenarioError("parameters", key, "must be >= 1 vehicle in every replication")
+        # as a scenario file would (sim.inputs), so no replication runs a model it refuses
+        if needs_one(key) and (array < 1).any():
+            raise ScenarioError("parameters", key, "must be >= 1 in every replication")
+        if last in ABOVE_ZERO and (array <= 0).any():
+            raise ScenarioError("parameters", key, "must be > 0 in every replication")
         if (last == "share" or ".send_home." in key) and (array > 1).any():
             raise ScenarioError("parameters", key, "a share: must be <= 1 in every replication")
         values[key] = array

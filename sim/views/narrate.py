@@ -42,7 +42,7 @@ from sim.outputs.records import (
     TraceEvent,
 )
 from sim.views.narrate_linked import LinkedTelling
-from sim.views.narrate_reasons import room_on_the_road, why_only_now
+from sim.views.narrate_reasons import max_hold_in_force, room_on_the_road, why_only_now
 from sim.views.wording import convoy_name, duration, people_phrase, vehicles_phrase
 
 WIDTH = 80
@@ -165,7 +165,7 @@ class Narrator(LinkedTelling):
     def _held(self, e: TraceEvent) -> str:
         self.held[e.convoy] = e.time
         rules = self.scenario.ceasefire
-        limit = rules.max_hold
+        limit = max_hold_in_force(self.scenario, e.time)
         until = "until the ceasefire resumes"
         if math.isfinite(limit):
             until += f" or it has been held {duration(limit)}"

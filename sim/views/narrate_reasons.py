@@ -59,3 +59,14 @@ def room_on_the_road(scenario: Scenario, time: float) -> str:
         if period.start <= time and period.max_in_corridor is not None:
             room = period.max_in_corridor
     return f"at most {room} {'convoy' if room == 1 else 'convoys'} between pickup and reception"
+
+
+def max_hold_in_force(scenario: Scenario, time: float) -> float:
+    """The longest hold (hours) of a convoy held from ``time`` on: the ceasefire's
+    ``max_hold``, or the last period's that set it by then, as the engines take it when the
+    hold begins."""
+    limit = scenario.ceasefire.max_hold
+    for period in scenario.periods:  # in time order
+        if period.start <= time and period.max_hold is not None:
+            limit = period.max_hold
+    return limit

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.optimize import differential_evolution
 from scipy.stats import qmc
 
+from sim.outputs.metrics import percentiles
 from sim.outputs.records import Replications
 from sim.studies.budget import check_memory, run_bytes
 from sim.studies.calibration.record import CalibrationRecord, Refit
@@ -139,7 +140,7 @@ def calibrate(
             targets, posterior, seed, workers, first_rep=n, executor=executor, progress=progress
         )
     else:
-        point = np.median(posterior, axis=0)
+        point = percentiles(posterior, 50, axis=0)  # the posterior median the report gives
     timings["refinement"] = time.perf_counter() - began
     log.info("calibrate: refinement took %.1f s", timings["refinement"])
     best = {p.path: _rounded(x, p.integer) for p, x in zip(targets.priors, point, strict=True)}
