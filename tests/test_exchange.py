@@ -189,7 +189,7 @@ def test_people_are_conserved_on_both_sides():
     [
         (["linkage.max_lag=0.1"], "linkage.max_lag", 'belongs to rule = "share"'),
         (["linkage.rule='swap'"], "linkage.rule", "one of 'share', 'exchange'"),
-        (["linkage.convoy_size=11"], "linkage.convoy_size", "<= 10"),
+        (["linkage.convoy_size=11"], "linkage.convoy_size", "at most vehicles (10)"),
         (["linkage.batches=[{here = 1, there = 1}]"], "linkage.batches", "pairing = "),
         (["linkage.pairing='batches'"], "linkage.batches", "at least one batch"),
         (

@@ -33,7 +33,12 @@ def read_exchange(
         if t.has(key):
             raise t.error(key, 'belongs to rule = "share"; with rule = "exchange" leave it out')
     vehicles = t.number("vehicles", minimum=1, maximum=MAX_VEHICLES, integer=True)
-    size = t.number("convoy_size", minimum=1, maximum=vehicles, integer=True, unit="vehicles")
+    # The bound on the vehicles a convoy may take is checked apart from the number's own
+    # range: a bound read from this file's `vehicles` would leak into the JSON schema that
+    # `make schema` records from the shipped files.
+    size = t.number("convoy_size", minimum=1, maximum=MAX_VEHICLES, integer=True, unit="vehicles")
+    if size > vehicles:
+        raise t.error("convoy_size", f"{size:,} vehicles; at most vehicles ({vehicles:,})")
     load = t.number("load", minimum=1, maximum=MAX_PEOPLE, integer=True, unit="people a vehicle")
     convoys = -(-people // (size * load))
     if convoys > MAX_CONVOYS:
