@@ -307,6 +307,25 @@ class Replications:
     series: Mapping[str, np.ndarray]
     trace: list[TraceEvent] = field(default_factory=list)
 
+    def arrays(self, label: str) -> dict[str, np.ndarray]:
+        """Metrics and series as ``label/metrics/name`` and ``label/series/name`` arrays, the
+        layout a study folder's ``.npz`` keeps them in (:meth:`from_arrays` reads it back)."""
+        return {
+            f"{label}/{kind}/{name}": values
+            for kind, part in (("metrics", self.metrics), ("series", self.series))
+            for name, values in part.items()
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], label: str) -> Replications:
+        """The replications :meth:`arrays` wrote under ``label`` (no trace)."""
+
+        def part(kind: str) -> dict[str, np.ndarray]:
+            prefix = f"{label}/{kind}/"
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        return cls(part("metrics"), part("series"))
+
     @cached_property
     def hourly(self) -> HourlyStats:
         """The hourly series' means and percentiles across replications, each taken once."""

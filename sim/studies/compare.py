@@ -352,12 +352,7 @@ def check_metrics(
 
 def _flatten(paired: dict[str, Replications]) -> dict[str, np.ndarray]:
     """Metrics and series of each scenario, as ``label/metrics/name`` arrays."""
-    return {
-        f"{label}/{kind}/{name}": values
-        for label, r in paired.items()
-        for kind, arrays in (("metrics", r.metrics), ("series", r.series))
-        for name, values in arrays.items()
-    }
+    return {key: v for label, r in paired.items() for key, v in r.arrays(label).items()}
 
 
 def labels(base: Scenario, whatifs: Sequence[Scenario]) -> list[str]:

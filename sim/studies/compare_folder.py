@@ -32,13 +32,7 @@ def read_compare_folder(folder: str | Path) -> Comparison:
         rows = list(csv.reader(handle))[1:]
     differences = [Difference(r[0], r[1], int(r[2]), *map(float, r[3:])) for r in rows]
     arrays = read_npz(folder / "paired.npz")
-    paired = {}
-    for label in info["labels"]:
-        part = {tuple(k.split("/")[1:]): v for k, v in arrays.items() if k.startswith(f"{label}/")}
-        paired[label] = Replications(
-            {name: v for (kind, name), v in part.items() if kind == "metrics"},
-            {name: v for (kind, name), v in part.items() if kind == "series"},
-        )
+    paired = {label: Replications.from_arrays(arrays, label) for label in info["labels"]}
     return Comparison(
         base, whatifs, int(info["reps"]), int(info["seed"]), differences, paired,
         float(info.get("wall_time_s", 0.0)), info.get("precision"),

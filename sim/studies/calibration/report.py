@@ -79,8 +79,7 @@ def _arrays(calibration: CalibrationRecord) -> dict[str, np.ndarray]:
     arrays["accepted/fit"] = c.fit.accepted
     arrays.update({f"accepted/{i}": r.accepted for i, r in enumerate(c.sensitivity)})
     for label, run in (("series", c.series), ("best_run", c.best_run)):
-        arrays.update({f"{label}/metrics/{k}": v for k, v in run.metrics.items()})
-        arrays.update({f"{label}/series/{k}": v for k, v in run.series.items()})
+        arrays.update(run.arrays(label))
     return arrays
 
 
@@ -97,13 +96,6 @@ def read_calibration_record(folder: str | Path) -> CalibrationRecord:
     targets = from_record(Targets, info["targets_values"])
     a = read_npz(folder / "draws.npz")
 
-    def replications(label: str) -> Replications:
-        def part(kind: str) -> dict[str, np.ndarray]:
-            prefix = f"{label}/{kind}/"
-            return {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}
-
-        return Replications(part("metrics"), part("series"))
-
     def refit(entry: dict, key: str) -> Refit:
         return Refit(entry["metric"], float(entry["value"]), a[key], float(entry["epsilon"]))
 
@@ -111,7 +103,8 @@ def read_calibration_record(folder: str | Path) -> CalibrationRecord:
     return CalibrationRecord(
         targets, int(info["seed"]), a["values"], a["simulated"], a["distance"],
         refit({"metric": "", "value": math.nan, "epsilon": info["epsilon"]}, "accepted/fit"),
-        sensitivity, replications("series"), info["best_fit"], replications("best_run"),
+        sensitivity, Replications.from_arrays(a, "series"), info["best_fit"],
+        Replications.from_arrays(a, "best_run"),
         {k: float(v) for k, v in info["wall_time_s"].items()},
     )  # fmt: skip
 
