@@ -36,12 +36,18 @@ class BatchBooks(BatchAccounts):
         self.traced = np.isin(batch.rep, batch.traced_reps)
         self.any_traced = bool(self.traced.any())  # else no reason is worked out for the trace
         self.trace: list[tuple[int, int, TraceEvent]] = []
-        self.waiting = batch.queue.sum(axis=1)  # the people there at the start
+        # people waiting at the pickup, held aboard, and aboard at the pickup (not left, not
+        # held), and their person-hours: rows of one array each, so that an accrual gathers
+        # and adds the three at once (it runs a few times a pass, mostly on small subsets)
+        self.exposed = np.zeros((3, R), dtype=np.int64)
+        self.waiting, self.held, self.boarded = self.exposed
+        self.waiting[:] = batch.queue.sum(axis=1)  # the people there at the start
         self.arrived = self.waiting.copy()
         self.peak_queue = np.zeros(R, dtype=np.int64)  # the largest queue held a positive time
-        self.boarded = np.zeros(R, dtype=np.int64)  # aboard at the pickup, not left, not held
-        self.boarded_person_hours = np.zeros(R)
-        self.held = np.zeros(R, dtype=np.int64)
+        self.exposed_hours = np.zeros((3, R))
+        self.wait_person_hours, self.held_person_hours, self.boarded_person_hours = (
+            self.exposed_hours
+        )
         self.aboard = np.zeros(R, dtype=np.int64)
         self.left = np.zeros(R, dtype=np.int64)
         self.fleet_changed = np.zeros(R, dtype=np.int64)
@@ -49,8 +55,9 @@ class BatchBooks(BatchAccounts):
         # vehicles of each pool that entered by a fleet change, before any losses
         self.entered = np.zeros((batch.P, R), dtype=np.int64)
         self.since = np.zeros(R)
-        self.wait_person_hours = np.zeros(R)
-        self.held_person_hours = np.zeros(R)
+        # cold hours from the start to ``since``: each accrual's end is the next one's start,
+        # so the curve is read once an accrual, not twice
+        self.cold_since = s.weather.cold_until(self.since)
         self.cold_person_hours = np.zeros(R)
         self.evacuated = np.zeros((G, R), dtype=np.int64)
         self.receptions = np.zeros(R, dtype=np.int64)
@@ -159,18 +166,19 @@ class BatchBooks(BatchAccounts):
             return
         if n < len(idx):  # else every replication moved: no copies
             idx, now, span = idx[moved], now[moved], span[moved]
-        waiting, held, boarded = self.waiting[idx], self.held[idx], self.boarded[idx]
-        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], waiting)
-        self.wait_person_hours[idx] += waiting * span
-        self.held_person_hours[idx] += held * span
-        self.boarded_person_hours[idx] += boarded * span
-        exposed = waiting + held + boarded
-        cold = exposed > 0
+        counts = self.exposed[:, idx]  # waiting, held, boarded: (3, n)
+        self.peak_queue[idx] = np.maximum(self.peak_queue[idx], counts[0])
+        self.exposed_hours[:, idx] += counts * span
+        people = counts[0] + counts[1] + counts[2]
+        cold_now = self.scenario.weather.cold_until(now)
+        cold = people > 0
         if np.count_nonzero(cold):
             k = idx[cold]
-            hours = self.scenario.weather.cold_hours(self.since[k], now[cold])
-            self.cold_person_hours[k] += exposed[cold] * hours
+            # the reference engine's cold_hours(since, now), to the bit: the same two readings
+            hours = cold_now[cold] - self.cold_since[k]
+            self.cold_person_hours[k] += people[cold] * hours
         self.since[idx] = now
+        self.cold_since[idx] = cold_now
 
     def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""

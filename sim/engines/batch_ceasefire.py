@@ -151,9 +151,10 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_resumes")
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
-        held = np.isin(
-            self.c_stage.take(j, axis=1), (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)
-        ) & (self.c_next.take(j, axis=1) > self.now[j])
+        stage = self.c_stage.take(j, axis=1)  # compared three times: np.isin costs ~3x more
+        held = ((stage == HELD_PICKUP) | (stage == HELD_CHECKPOINT) | (stage == PRIVATE_HELD)) & (
+            self.c_next.take(j, axis=1) > self.now[j]
+        )
         if held.any():
             order = np.argsort(
                 np.where(held, self.c_hold_seq.take(j, axis=1), np.iinfo(np.int64).max),

@@ -59,11 +59,13 @@ class BatchHourly:
         if not np.count_nonzero(due):
             return
         j, span = idx[due], span[due]
-        at = np.repeat(np.arange(len(j)), span)  # each hour due: its replication's place in j
-        rows = j[at]
-        hours = self.next_hour[rows] + np.arange(len(at)) - np.repeat(np.cumsum(span) - span, span)
-        self.counts[:, rows, hours] = self._state(j)[:, at]
-        self.suspended[rows, hours] = ~self.batch.active[j][at]
+        rows = np.repeat(j, span)  # each hour due: its replication
+        first = np.repeat(np.cumsum(span) - span, span)  # its replication's start in rows
+        hours = self.next_hour[rows] + np.arange(len(rows)) - first
+        # flat cells of the (R, H) layout: one index array is a cheaper scatter than two
+        cells = rows * len(self.hours) + hours
+        self.counts.reshape(len(self.names), -1)[:, cells] = self._state(rows)
+        self.suspended.reshape(-1)[cells] = ~self.batch.active[rows]
         self.next_hour[j] = limit[due]
 
     def close(self, idx: np.ndarray, open_: np.ndarray) -> None:
@@ -71,10 +73,10 @@ class BatchHourly:
         and are suspended where a suspension is still open (``open_``) until it would end."""
         b, hours = self.batch, self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
-        state = self._state(idx)
-        self.counts[:, idx] = np.where(late[None], state[:, :, None], self.counts[:, idx])
-        still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
-        self.suspended[idx] = np.where(late, still, self.suspended[idx])
+        at, hour = np.nonzero(late)  # only the hours not yet filled are written
+        rows = idx[at]
+        self.counts[:, rows, hour] = self._state(rows)
+        self.suspended[rows, hour] = open_[at] & (hours[hour] < b.until[rows])
 
     def _state(self, idx: np.ndarray) -> np.ndarray:
         """The current values of every hourly series but ``suspended``, for ``idx``: shape
