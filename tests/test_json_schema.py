@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import errno
 import importlib
 import inspect
 import json
@@ -188,3 +189,26 @@ def test_evacsim_schema_prints_and_writes_it(tmp_path):
     written = evacsim("schema", "--out", str(tmp_path / "schemas"))
     assert written.returncode == 0, written.stderr
     assert (tmp_path / "schemas" / "scenario.json").read_text() == SHIPPED.read_text()
+
+
+def test_a_full_disk_leaves_no_cut_short_schema(tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    written = Path.write_text
+
+    def full_at_the_second(path: Path, text: str, **kwargs: Any) -> int:
+        if (tmp_path / "scenario.json").exists():  # the first schema fits, then the disk is full
+            written(path, text[:100], **kwargs)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return written(path, text, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_at_the_second)
+    status = main(["schema", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == (
+        f"evacsim: error: {tmp_path / 'targets.json'}: cannot be written: "
+        "No space left on device; nothing was left behind\n"
+    )
+    assert os.listdir(tmp_path) == ["scenario.json"]  # whole, and no temporary file
+    assert (tmp_path / "scenario.json").read_text() == SHIPPED.read_text()
