@@ -6,36 +6,36 @@
 >>> float(result.metrics["clearance_time"][0])
 14.0
 
-``import sim`` loads numpy and the scenario layer only; the engines, the studies and their
-libraries (SimPy, scipy, matplotlib, SALib, Dask, pandas, Optuna) load when a name that
-needs them is first used, so the command line and notebooks start at once.
+``import sim`` loads no library at all: the scenario layer (and numpy) loads with the first
+``sim.load_scenario`` or ``sim.Scenario``, the engines, the studies and their libraries
+(SimPy, scipy, matplotlib, SALib, Dask, pandas, Optuna) with the first name that needs
+them, and ``__version__`` (importlib.metadata, ~50 ms) when first read, so the command
+line and notebooks start at once.
 """
 
 from __future__ import annotations
 
-from importlib import metadata
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
-from sim.inputs.loader import load_scenario
-from sim.inputs.scenario import Scenario
 from sim.on_demand import importer
 
 if TYPE_CHECKING:  # the names below, for type checkers and editors
+    from sim.inputs.loader import load_scenario
+    from sim.inputs.scenario import Scenario
     from sim.studies.calibration import Calibration, calibrate, load_targets
     from sim.studies.compare import Comparison, compare
     from sim.studies.folders import load_run
     from sim.studies.optimise import OptimiseResult, StudySpec, load_study, optimise
     from sim.studies.runner import RunResult, run
     from sim.studies.sweeps import SweepResult, load_sweep, sweep
-
-try:
-    __version__ = metadata.version("evacsim")
-except metadata.PackageNotFoundError:  # a checkout on sys.path that was never installed
-    __version__ = "0+unknown"
+    from sim.version import __version__
 
 #: The module each public name is imported from on first use.
 _ON_DEMAND = {
+    "__version__": "sim.version",
+    "load_scenario": "sim.inputs.loader",
+    "Scenario": "sim.inputs.scenario",
     "Calibration": "sim.studies.calibration",
     "calibrate": "sim.studies.calibration",
     "load_targets": "sim.studies.calibration",

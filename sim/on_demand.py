@@ -1,6 +1,6 @@
 """Public names a package imports only when first used (PEP 562).
 
-``import sim`` loads numpy and the scenario layer only: the engines, the studies and their
+``import sim`` loads no library: the scenario layer, the engines, the studies and their
 libraries load when a name that needs them is first asked for. A package lists its names'
 home modules and takes :func:`importer`'s function as its module ``__getattr__``.
 """

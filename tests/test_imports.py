@@ -1,8 +1,11 @@
-"""Imports on demand: ``import sim``, ``evacsim --help`` and ``evacsim validate`` load numpy
-and the scenario layer only; the engines and the heavy libraries load when first used."""
+"""Imports on demand: ``import sim`` and ``evacsim --help`` load no library (not even numpy),
+``evacsim validate`` and ``sim.load_scenario`` numpy and the scenario layer only; the engines
+and the heavy libraries load when first used."""
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import subprocess
 import sys
 
@@ -17,24 +20,44 @@ import sim.studies.runner
 HEAVY = ("scipy", "matplotlib", "simpy", "pandas", "SALib", "dask", "optuna", "starlette")
 
 
-def loaded_after(code: str) -> set[str]:
-    """The top-level packages a fresh interpreter holds after running ``code``."""
-    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     return set(out.split())
 
 
+def loaded_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after running ``code``."""
+    return {module.split(".")[0] for module in modules_after(code)}
+
+
+#: What the start of every command costs: the parser, and ``sim``'s public names unread.
+HELP = "import sim.cli\ntry:\n    sim.cli.main({})\nexcept SystemExit:\n    pass"
+STARTING = {
+    "import sim": "import sim",
+    "evacsim --help": HELP.format(["--help"]),
+    "evacsim run --help": HELP.format(["run", "--help"]),
+}
+
+
+@pytest.mark.parametrize("code", STARTING.values(), ids=STARTING)
+def test_starting_loads_neither_numpy_nor_the_scenario_layer(code):
+    loaded = modules_after(code)
+    unwanted = {"numpy", "importlib.metadata", "sim.inputs.scenario", "sim.inputs.loader"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+    assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
+
+
 @pytest.mark.parametrize(
     "code",
     [
-        "import sim",
-        "import sim.cli\ntry:\n    sim.cli.main(['--help'])\nexcept SystemExit:\n    pass",
         f"import sim.cli\nsim.cli.main(['validate', {str(BASELINE)!r}])",
         f"import sim\nsim.load_scenario({str(BASELINE)!r})",
     ],
-    ids=["import sim", "evacsim --help", "evacsim validate", "load_scenario"],
+    ids=["evacsim validate", "load_scenario"],
 )
 def test_reading_scenarios_loads_no_engine_or_heavy_library(code):
     loaded = loaded_after(code)
@@ -54,6 +77,20 @@ def test_every_public_name_resolves_to_its_module_object():
     assert set(dir(sim)) == set(sim.__all__)
     with pytest.raises(AttributeError, match="no attribute 'rnu'"):
         sim.rnu  # noqa: B018
+
+
+def test_every_command_has_a_handler_module():
+    commands = sim.cli._parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name in commands:
+        assert callable(importlib.import_module(f"sim.cli.{name}").handle), name
+
+
+def test_the_version_is_read_when_asked_for():
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "--version"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert out.returncode == 0 and out.stdout == f"evacsim {sim.__version__}\n"
+    assert sim.__version__ == importlib.metadata.version("evacsim")
 
 
 def test_the_parser_offers_exactly_the_runners_engines():

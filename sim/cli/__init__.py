@@ -32,30 +32,19 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import Any
 
 import sim
-from sim.cli import (
-    animate,
-    calibrate,
-    compare,
-    init,
-    narrate,
-    optimise,
-    run,
-    scenarios,
-    schema,
-    serve,
-    sweep,
-    validate,
-)
 from sim.cli.arguments import ENGINE_NAMES, assignment, fraction, positive, seed
 from sim.errors import ScenarioError
 from sim.inputs.plausible import ImplausibleValue
 from sim.studies.processes import stop_on_signals
 
-# Each command imports what it runs when it runs: ``evacsim --help`` and ``evacsim validate``
-# (of a scenario) load numpy and the scenario layer only, not the engines, scipy or matplotlib.
+# Each command's module (``sim.cli.run``, ...) is imported when the command runs, and imports
+# what it runs: ``evacsim --help`` loads neither numpy nor the scenario layer, ``evacsim
+# validate`` (of a scenario) loads them but not the engines, scipy or matplotlib.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,11 +83,32 @@ def _warn(message, category, *_, **__) -> None:  # the signature of warnings.sho
     print(f"evacsim: warning: {message}", file=sys.stderr)
 
 
+def _handled_by(module: str) -> Callable[[argparse.Namespace], int]:
+    """The handler of a command: ``handle`` of ``sim.cli.<module>``, imported when it runs."""
+
+    def handle(args: argparse.Namespace) -> int:
+        status: int = import_module(f"sim.cli.{module}").handle(args)
+        return status
+
+    return handle
+
+
+class _Version(argparse.Action):
+    """``--version``: reads ``sim.__version__`` (importlib.metadata, ~50 ms) only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any):
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"evacsim {sim.__version__}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evacsim", description="Simulate humanitarian evacuations by convoy."
     )
-    parser.add_argument("--version", action="version", version=f"evacsim {sim.__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def overrides(p: argparse.ArgumentParser) -> None:
@@ -149,18 +159,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-reps", type=positive, help="most replications with --precision")
     scheduling(p)
     overrides(p)
-    p.set_defaults(command=run.handle)
+    p.set_defaults(command=_handled_by("run"))
 
     p = commands.add_parser("validate", help="check scenario files without running them")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.set_defaults(command=validate.handle)
+    p.set_defaults(command=_handled_by("validate"))
 
     p = commands.add_parser("narrate", help="tell one replication as a timeline")
     p.add_argument("scenario", help="a scenario (run now) or a run folder (its trace.csv)")
     p.add_argument("--rep", type=seed, default=0, help="replication number (default 0)")
     p.add_argument("--seed", type=seed, help="seed (default: the scenario's)")
     overrides(p)
-    p.set_defaults(command=narrate.handle)
+    p.set_defaults(command=_handled_by("narrate"))
 
     p = commands.add_parser("animate", help="animate one replication as a GIF or MP4")
     p.add_argument("scenario", help="a scenario (run now) or a run folder (its trace.csv)")
@@ -169,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=seed, help="seed (default: the scenario's)")
     p.add_argument("--minutes-per-frame", type=float, default=10.0, help="default 10")
     overrides(p)
-    p.set_defaults(command=animate.handle)
+    p.set_defaults(command=_handled_by("animate"))
 
     p = commands.add_parser("calibrate", help="fit free parameters to reported figures (ABC)")
     p.add_argument("targets", help="targets file (TOML), e.g. scenarios/calibration/*.toml")
@@ -177,7 +187,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=seed, help="seed (default: the file's)")
     p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
     scheduling(p)
-    p.set_defaults(command=calibrate.handle)
+    p.set_defaults(command=_handled_by("calibrate"))
 
     p = commands.add_parser(
         "compare", help="paired differences of what-ifs against a base (common random numbers)"
@@ -211,7 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         type=positive,
         help="most replications per scenario with --precision (default: 16 x --reps)",
     )
-    p.set_defaults(command=compare.handle)
+    p.set_defaults(command=_handled_by("compare"))
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
     p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
@@ -229,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: results/sweeps/<name>/<id>)",
     )
     p.add_argument("--root", help="deprecated: results folder to put sweeps/<name>/<id> in")
-    p.set_defaults(command=sweep.handle)
+    p.set_defaults(command=_handled_by("sweep"))
 
     p = commands.add_parser("serve", help="the what-if page in a browser (needs evacsim[page])")
     p.add_argument("scenario", nargs="?", help="scenario the page opens with (default: the first)")
@@ -240,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for a class)",
     )
     p.add_argument("--library", help="folder of scenarios offered (default: the bundled ones)")
-    p.set_defaults(command=serve.handle)
+    p.set_defaults(command=_handled_by("serve"))
 
     p = commands.add_parser(
         "optimise", help="search a study's plans, then certify the best feasible one"
@@ -252,15 +262,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=seed, help="seed (default: the study's)")
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=positive, help="processes (default: cores)")
-    p.set_defaults(command=optimise.handle)
+    p.set_defaults(command=_handled_by("optimise"))
     p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
-    p.set_defaults(command=scenarios.handle)
+    p.set_defaults(command=_handled_by("scenarios"))
 
     p = commands.add_parser(
         "init", help="copy the bundled scenarios and the workshop into a folder to edit"
     )
     p.add_argument("folder", metavar="DIR", help="folder to copy into (created if missing)")
-    p.set_defaults(command=init.handle)
+    p.set_defaults(command=_handled_by("init"))
 
     p = commands.add_parser(
         "schema", help="JSON Schemas of scenario, targets, sweep and study files (docs/scenario.md)"
@@ -270,7 +280,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write DIR/{scenario,targets,sweep,study}.json (default: print the scenario's)",
     )
-    p.set_defaults(command=schema.handle)
+    p.set_defaults(command=_handled_by("schema"))
     for command in commands.choices.values():
         talk = command.add_mutually_exclusive_group()
         talk.add_argument(

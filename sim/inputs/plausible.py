@@ -8,8 +8,10 @@ loader warns with :class:`ImplausibleValue`; the CLI prints each warning as one 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from sim.inputs.scenario import Scenario
+if TYPE_CHECKING:  # the CLI imports ImplausibleValue before any scenario is read
+    from sim.inputs.scenario import Scenario
 
 #: Most hours each kind of duration plausibly takes, and what it is.
 LIMITS = {

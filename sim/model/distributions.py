@@ -109,7 +109,7 @@ class Distribution:
             falling = high - np.sqrt((1 - u) * (high - low) * (high - mode))
             return np.where(u < cut, rising, falling)
         # scipy only here: numpy has no inverse normal or gamma CDF with the same bits,
-        # and the scenario layer (``import sim``) must not load scipy
+        # and the scenario layer (``sim.load_scenario``) must not load scipy
         if self.dist == "lognormal":
             from scipy.special import ndtri
 
