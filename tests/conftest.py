@@ -260,6 +260,15 @@ def random_scenario(draw) -> list[str]:
                 every = draw(st.floats(0.5, 6.0))
                 window = f"start = {start!r}, end = {end!r}, every = {every!r}"
                 columns.append(f"{{{window}, vehicles = {vehicles}}}")
+        if draw(st.booleans()):  # people only the cars take: no convoy carries them
+            chosen.insert(draw(st.integers(0, len(chosen))), "motorists")
+            start = draw(st.floats(0.0, 40.0))
+            o += [
+                f"population.motorists={{count = {draw(st.integers(0, 1500))}, "
+                f"priority = {draw(st.integers(0, 5))}, vehicles = []}}",
+                f"population.motorists.arrivals=[{{start = {start!r}, end = {start + 6.0!r}, "
+                f"every = {draw(st.floats(0.5, 3.0))!r}, total = {draw(st.integers(0, 2000))}}}]",
+            ]
         o += [
             f"private.cars.groups={chosen!r}",
             f"private.cars.people={draw(durations)}",

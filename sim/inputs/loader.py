@@ -43,7 +43,7 @@ from sim.inputs.sections.operation import (
     read_periods,
     read_route,
 )
-from sim.inputs.sections.population import read_population
+from sim.inputs.sections.population import check_carried, read_population
 from sim.inputs.sections.private import read_private
 from sim.inputs.sections.weather import read_weather
 from sim.inputs.sources import Sources, read_scenario_file
@@ -92,11 +92,13 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     root.start = start
     horizon = root.number("horizon", above=0, maximum=MAX_HORIZON, unit="hours")
     pools = read_fleet(root.table("fleet"))
-    groups = read_population(root.table("population"), pools)
+    population = root.table("population")
+    groups = read_population(population, pools)
+    private = read_private(root.table("private", default_empty=True), pools, groups)
+    check_carried(population, groups, pools, private)  # before the convoy rules that need a seat
     convoy = read_convoy(root.table("convoy", default_empty=True), pools)
     route = read_route(root.table("route"))
     crossing = read_crossing(root.table("crossing")) if root.has("crossing") else None
-    private = read_private(root.table("private", default_empty=True), pools, groups)
     linkage, exchange = None, None
     if root.has("linkage"):
         linkage, exchange = read_linkage(root.table("linkage"), tuple(g.name for g in groups))

@@ -39,7 +39,9 @@ class Group:
     priority : int
         Boarding priority; lower boards first, ties by file order.
     vehicles : tuple of str
-        Pools allowed to carry the group, in order of preference.
+        Pools allowed to carry the group, in order of preference. Empty for people no
+        convoy carries, who leave only in the private streams that list the group (e.g.
+        families waiting for their own cars): they never make a convoy form or wait.
     arrivals : tuple of (float, int)
         Later arrivals at the pickup as (hours from start, people), in time order.
     leaving : Leaving or None
@@ -56,7 +58,8 @@ class Group:
     def __post_init__(self) -> None:
         check(self, "count", is_whole(self.count, 0), "a whole number of people >= 0")
         check(self, "priority", is_whole(self.priority), "a whole number")
-        check(self, "vehicles", len(self.vehicles) > 0, "at least one vehicle pool")
+        distinct = len(set(self.vehicles)) == len(self.vehicles)
+        check(self, "vehicles", distinct, "distinct pool names (none: private streams only)")
         ok = all(is_hours(t) and is_whole(n, 0) for t, n in self.arrivals)
         check(self, "arrivals", ok, "(hours >= 0, people >= 0) batches")
 

@@ -75,6 +75,9 @@ class Scenario:
         for g in self.groups:
             unknown = [v for v in g.vehicles if v not in names]
             check(self, "groups", not unknown, f"groups riding pools of {names}")
+        by_car = {g for stream in self.private for g in stream.groups}
+        stuck = [g.name for g in self.groups if g.total and not g.vehicles and g.name not in by_car]
+        check(self, "groups", not stuck, "groups with people carried by a pool or a private stream")
         clause = self.exchange.after_safe if self.exchange is not None else None
         if clause is not None:
             groups = [g.name for g in self.groups]

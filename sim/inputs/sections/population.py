@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sim.errors import ScenarioError
 from sim.inputs.limits import MAX_ARRIVAL_BATCHES, MAX_PEOPLE
-from sim.inputs.scenario import Group, Leaving, Pool
+from sim.inputs.scenario import Group, Leaving, Pool, PrivateStream
 from sim.inputs.schema import Table
 from sim.inputs.sections.raw import POOLS
 from sim.inputs.sources import Sources
@@ -12,7 +12,8 @@ from sim.inputs.spread import batch_times, share_out
 
 
 def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, ...]:
-    """Every group, in file order, each with at least one pool that can carry it."""
+    """Every group, in file order. Whether something can carry each is checked once the
+    private streams are read (:func:`check_carried`): a group may list no pool at all."""
     by_name = {p.name: p for p in pools}
     groups = []
     for order, (name, t) in enumerate(population.named_tables()):
@@ -23,26 +24,48 @@ def read_population(population: Table, pools: tuple[Pool, ...]) -> tuple[Group, 
         )
         if (
             not isinstance(vehicles, list)
-            or not vehicles
             or not all(isinstance(v, str) for v in vehicles)
             or len(set(vehicles)) != len(vehicles)
         ):
-            raise t.error("vehicles", f"must be a list of distinct pool names from {list(by_name)}")
+            raise t.error(
+                "vehicles",
+                f"must be a list of distinct pool names from {list(by_name)} "
+                "([] for a group only private vehicles take)",
+            )
         for v in vehicles:
             if v not in by_name:
                 raise t.error("vehicles", f"unknown vehicle pool {v!r}; fleet has {list(by_name)}")
         arrivals = _read_arrivals(t)
         leaving = _read_leaving(t.table("leaving")) if t.has("leaving") else None
-        group = Group(name, count, priority, tuple(vehicles), arrivals, leaving)
+        groups.append(Group(name, count, priority, tuple(vehicles), arrivals, leaving))
         t.close()
-        if group.total > 0 and not any(
-            by_name[v].most > 0 and by_name[v].capacity > 0 for v in vehicles
-        ):
-            raise _no_carrier(population.sources, name, group.total, vehicles)
-        groups.append(group)
     if not groups:
         raise population.error("", "needs at least one group, e.g. [population.families]")
     return tuple(groups)
+
+
+def check_carried(
+    population: Table,
+    groups: tuple[Group, ...],
+    pools: tuple[Pool, ...],
+    private: tuple[PrivateStream, ...],
+) -> None:
+    """Refuse a group with people whom nothing can carry: none of its pools has a vehicle
+    with a seat, and no private stream takes it."""
+    by_name = {p.name: p for p in pools}
+    by_car = {g for stream in private for g in stream.groups}
+    for group in groups:
+        if group.total == 0 or group.name in by_car:
+            continue
+        if not group.vehicles:
+            raise population.error(
+                f"{group.name}.vehicles",
+                f"is empty, but no private stream takes population.{group.name} "
+                f"({group.total} people); list a pool from {list(by_name)} or add the group "
+                "to a [private.<stream>] groups",
+            )
+        if not any(by_name[v].most > 0 and by_name[v].capacity > 0 for v in group.vehicles):
+            raise _no_carrier(population.sources, group.name, group.total, list(group.vehicles))
 
 
 def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) -> ScenarioError:

@@ -10,7 +10,11 @@ TIMES = "(times the scenario's durations)"
 #: A list of distinct names (vehicle pools, population groups), in fixed words: the error
 #: messages name one file's pools, the schema may not.
 NAMES = {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string"}}
-POOLS = {**NAMES, "description": "the vehicle pools that may carry the group"}
+POOLS = {
+    **NAMES,
+    "minItems": 0,
+    "description": "the vehicle pools that may carry the group ([]: only private streams take it)",
+}
 GROUPS = {**NAMES, "description": "the population groups the stream takes"}
 HOUR = {"type": "number", "minimum": 0, "maximum": 24}
 CELSIUS = {"type": "number", "minimum": -MAX_CELSIUS, "maximum": MAX_CELSIUS}
