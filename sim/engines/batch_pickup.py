@@ -233,7 +233,7 @@ class BatchPickup(BatchPart):
         queue = self.queue[idx]
         manifest = self._first_come(queue, seated.sum(axis=1))  # first come, first served
         self.queue[idx] = queue - manifest
-        self.idle[:, idx] -= vehicles
+        self.idle[:, idx] = self.idle.take(idx, axis=1) - vehicles  # faster than -= (a 2-d get)
         slot = self._free_slot(idx)
         self.c_number[slot, idx] = self.convoys[idx]
         self.convoys[idx] += 1
