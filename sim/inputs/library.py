@@ -144,10 +144,11 @@ def locate(text: str | Path, kind: str = "scenario") -> Path:
     path = Path(text)
     try:
         is_file = path.is_file()
+        special = not is_file and path.exists() and not path.is_dir()  # /dev/null, a pipe
     except OSError:  # a name too long for the file system: its reader says so
         return path
-    if is_file or path.suffix:
-        return path  # a path: its reader says if it is missing
+    if is_file or special or path.suffix:
+        return path  # a path: its reader says if it is missing or not a file
     known = [e for e in entries() if e.kind == kind]
     name = path.as_posix()
     exact = [e for e in known if e.name == name]
