@@ -1,5 +1,7 @@
 """Tests for sim.views.animate: GIFs of a replication, the errors, and where convoys are drawn."""
 
+import errno
+import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -10,7 +12,16 @@ from PIL import Image
 import sim
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
-from sim.views.animate import BACK, CHECKPOINT, OUT, Place, _Scene, animate, convoy_position
+from sim.views.animate import (
+    BACK,
+    CHECKPOINT,
+    OUT,
+    Place,
+    _Gif,
+    _Scene,
+    animate,
+    convoy_position,
+)
 
 DETERMINISTIC = Path(__file__).parent.parent / "scenarios" / "workshop" / "deterministic.toml"
 HALT = "ceasefire.windows=[{start = 5.0, end = 9.0, reason = 'halt'}]"
@@ -68,6 +79,30 @@ def test_mp4_without_ffmpeg(tmp_path):
     with pytest.raises(ScenarioError, match="mp4 needs ffmpeg.*gif"):
         animate(scenario, trace, tmp_path / "run.mp4")
     assert not (tmp_path / "run.mp4").exists()
+
+
+def test_a_full_disk_leaves_no_cut_short_file(tmp_path, monkeypatch):
+    def full(writer: _Gif) -> None:
+        Path(writer.outfile).write_bytes(b"GIF89a")  # the first bytes, then the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_Gif, "finish", full)
+    with pytest.raises(ScenarioError, match="run.gif: cannot be written: No space left"):
+        animate(*trace_of(["horizon=4"]), tmp_path / "run.gif", minutes_per_frame=60)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_interrupted_animation_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    def interrupted(writer: _Gif) -> None:
+        Path(writer.outfile).write_bytes(b"GIF89a")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Gif, "finish", interrupted)
+    (tmp_path / "run.gif").write_bytes(b"an older animation")
+    with pytest.raises(KeyboardInterrupt):
+        animate(*trace_of(["horizon=4"]), tmp_path / "run.gif", minutes_per_frame=60)
+    assert os.listdir(tmp_path) == ["run.gif"]
+    assert (tmp_path / "run.gif").read_bytes() == b"an older animation"
 
 
 def test_bad_step(tmp_path):

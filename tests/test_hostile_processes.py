@@ -19,6 +19,7 @@ from conftest import BASELINE, ROOT, SCENARIOS
 import sim.studies.budget as budget
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
+from sim.studies.processes import stop_on_signals
 from sim.studies.runner import run
 from sim.studies.sweeps import load_sweep, sweep
 
@@ -101,6 +102,25 @@ def test_a_signal_ends_the_run_and_its_workers(tmp_path, args, signum, message):
     not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
     reason="needs Linux /proc and two cores",
 )
+class StoppedInAFinaliser:
+    """An object whose finaliser receives ``signum``: Python can only print what it raises
+    there, as it does in the fork hook that runs as a worker process starts."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+
+    def __del__(self) -> None:
+        signal.raise_signal(self.signum)  # its handler runs before the finaliser returns
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_stop_that_lands_in_a_finaliser_is_not_lost(capfd, signum):
+    with pytest.raises(KeyboardInterrupt), stop_on_signals():
+        StoppedInAFinaliser(signum)  # finalised at once
+        time.sleep(10)  # the run's own work, which the stop must end (it ends the test)
+    assert "Exception ignored" not in capfd.readouterr().err
+
+
 def test_workers_of_a_killed_parent_exit(tmp_path):
     process, workers = start_with_workers(RUN, tmp_path)
     process.kill()  # SIGKILL: no handler runs in the parent

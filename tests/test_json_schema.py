@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import errno
 import importlib
 import inspect
 import json
@@ -68,6 +69,10 @@ BEYOND_SCHEMA = {
     "private_unknown_group": "names of another table",
     "reported_low_above_value": "one key against another",
     "self_extends": "the chain of extends",
+    "set_and_the_list": "a key path of set against the file's own keys",
+    "set_bad_index": "set: an index into the parent's list",
+    "set_not_in_parent": "set: a key of the parent",
+    "set_type_mismatch": "a value inside a KEY=VALUE text",
     "unknown_vehicle_pool": "names of another table",
     "weather_hours_not_increasing": "order within a list",
     "window_ends_before_start": "one key against another",
@@ -188,3 +193,26 @@ def test_evacsim_schema_prints_and_writes_it(tmp_path):
     written = evacsim("schema", "--out", str(tmp_path / "schemas"))
     assert written.returncode == 0, written.stderr
     assert (tmp_path / "schemas" / "scenario.json").read_text() == SHIPPED.read_text()
+
+
+def test_a_full_disk_leaves_no_cut_short_schema(tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    written = Path.write_text
+
+    def full_at_the_second(path: Path, text: str, **kwargs: Any) -> int:
+        if (tmp_path / "scenario.json").exists():  # the first schema fits, then the disk is full
+            written(path, text[:100], **kwargs)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return written(path, text, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_at_the_second)
+    status = main(["schema", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err == (
+        f"evacsim: error: {tmp_path / 'targets.json'}: cannot be written: "
+        "No space left on device; nothing was left behind\n"
+    )
+    assert os.listdir(tmp_path) == ["scenario.json"]  # whole, and no temporary file
+    assert (tmp_path / "scenario.json").read_text() == SHIPPED.read_text()

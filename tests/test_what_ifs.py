@@ -1,16 +1,19 @@
 """The whole-operation what-ifs follow the scenario they extend.
 
-A what-if that changes one item of a list (a period, a fleet's batches, a halt) must repeat
-the whole list, since lists replace and only tables merge (docs/scenario.md). A refit of
-``aleppo_2016_full.toml`` would then leave stale copies of its fitted values behind in the
-what-ifs, which would answer a question about a scenario that no longer exists. Each test
-compares a repeated list with the base's, item by item, and allows only what the what-if's
-question changes. Loading only: no replication is run.
+A what-if changes one item of a list (a period, a fleet's batch, a halt) with ``set``, by the
+item's index (docs/scenario.md), and inherits the rest, so a refit of
+``aleppo_2016_full.toml`` carries into every what-if. What can still go stale is what a
+what-if states of the base's values: an index that no longer names the period it means (a
+period added before it), a doubled rate that is no longer twice the base's, a what-if that
+sets a whole list again. Each test compares the merged what-if with the base, item by item
+(periods by name), and allows only what the what-if's question changes. Loading only: no
+replication is run.
 """
 
 from __future__ import annotations
 
 import math
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -41,23 +44,70 @@ def without(table: dict[str, Any], keys: set[str]) -> dict[str, Any]:
     return {key: value for key, value in table.items() if key not in keys}
 
 
-#: what-if file -> (period keys its question changes, base periods it leaves out by name)
-REPEATS_PERIODS = {
-    "bigger_convoys.toml": ({"per_convoy", "min_vehicles"}, set()),
-    "faster_screening.toml": ({"crossing"}, set()),
-    "ceasefire_holds.toml": (set(), {"people sent home after 9 hours outside"}),
-    "monday_convoys_of_20.toml": ({"per_convoy"}, set()),
+#: what-if file -> the period keys its question changes
+CHANGES_PERIODS = {
+    "bigger_convoys.toml": {"per_convoy", "min_vehicles"},
+    "faster_screening.toml": {"crossing"},
+    "ceasefire_holds.toml": {"send_home"},
+    "monday_convoys_of_20.toml": {"per_convoy"},
 }
 
 
-@pytest.mark.parametrize("name", sorted(REPEATS_PERIODS))
-def test_repeated_periods_are_the_scenarios_but_for_the_question(name: str) -> None:
-    changed, dropped = REPEATS_PERIODS[name]
+@pytest.mark.parametrize("name", sorted(CHANGES_PERIODS))
+def test_the_periods_are_the_scenarios_but_for_the_question(name: str) -> None:
+    changed = CHANGES_PERIODS[name]
     base = periods_by_name(document(FULL))
     whatif = periods_by_name(document(WHAT_IFS / name))
-    assert set(whatif) == set(base) - dropped
+    assert list(whatif) == list(base)
     for period, rules in whatif.items():
         assert without(rules, changed) == without(base[period], changed), period
+
+
+def test_without_the_halt_nobody_is_sent_home() -> None:
+    base = periods_by_name(document(FULL))
+    whatif = periods_by_name(document(WHAT_IFS / "ceasefire_holds.toml"))
+    sending = [name for name, rules in base.items() if "send_home" in rules]
+    assert sending == ["people sent home after 9 hours outside"]
+    assert whatif[sending[0]]["send_home"] == dict.fromkeys(base[sending[0]]["send_home"], 0.0)
+
+
+def own_lists(path: Path) -> dict[str, list[Any]]:
+    """The lists ``path`` sets itself (not through ``set``), by key path."""
+    found: dict[str, list[Any]] = {}
+
+    def walk(node: dict[str, Any], key: str) -> None:
+        for name, value in node.items():
+            here = f"{key}.{name}" if key else name
+            if isinstance(value, dict):
+                walk(value, here)
+            elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                found[here] = value
+
+    with path.open("rb") as handle:
+        walk(tomllib.load(handle), "")
+    return found
+
+
+def at(doc: dict[str, Any], key: str) -> Any:
+    node: Any = doc
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+@pytest.mark.parametrize("path", sorted(WHAT_IFS.glob("*.toml")), ids=lambda p: p.stem)
+def test_a_what_if_sets_a_whole_list_only_to_change_its_length(path: Path) -> None:
+    """A list of as many items as the parent's, set whole, copies the items it does not
+    change: ``set`` changes those items alone and leaves the rest to the parent."""
+    with path.open("rb") as handle:
+        parent = path.parent / tomllib.load(handle)["extends"]
+    inherited = document(parent)
+    for key, items in own_lists(path).items():
+        before = at(inherited, key)
+        if isinstance(before, list):
+            assert len(items) != len(before), f"{key}: change its items with set"
 
 
 def test_faster_screening_doubles_every_lane_rate() -> None:
@@ -82,6 +132,8 @@ def test_bigger_convoys_are_half_as_large_again_but_the_60_bus_convoy() -> None:
                 expected = size if size == 60 else math.ceil(1.5 * size)
                 assert got == expected, (period, pool)
             assert got >= size, (period, pool)
+        if rules.get("per_convoy", {}).get("buses", 60) != 60:  # waits for as many more
+            assert whatif[period]["min_vehicles"] == math.ceil(1.5 * rules["min_vehicles"]), period
 
 
 def changes(doc: dict[str, Any], pool: str) -> list[dict[str, Any]]:
@@ -108,10 +160,12 @@ def test_the_fleet_kept_through_the_halt_has_every_later_batch(name: str) -> Non
         assert changes(whatif, pool) == later, pool
 
 
-def test_linked_falls_behind_keeps_the_reported_halts_before_its_own() -> None:
+def test_linked_falls_behind_from_monday_noon_until_the_scenarios_tuesday_hold_ends() -> None:
     base = document(FULL)["linkage"]["halts"]
     whatif = document(WHAT_IFS / "linked_falls_behind.toml")["linkage"]["halts"]
-    assert whatif[0] == base[0]
+    assert whatif[0] == base[0] and len(whatif) == len(base) == 2
+    assert base[0]["end"] < whatif[1]["start"] < base[1]["start"]
+    assert whatif[1]["end"] == base[1]["end"]
 
 
 def test_the_deals_2500_hold_the_fighters_until_all_of_them_are_safe() -> None:

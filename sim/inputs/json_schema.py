@@ -38,6 +38,15 @@ EXTENDS = {
     "type": "string",
     "description": "a parent scenario file, relative to this one: this file sets what differs",
 }
+#: Items of the parent's lists set by key path (read by :mod:`sim.inputs.sources`; only in a
+#: file with ``extends``).
+SET = {
+    "type": "array",
+    "items": {"type": "string", "pattern": r"^[^=]*\.[0-9]+(\.[^=]*)?=", "minLength": 3},
+    "description": (
+        'items of the parent\'s lists changed by key path, as --set: ["periods.3.headway=0.5"]'
+    ),
+}
 
 
 def scenario_files() -> list[Path]:
@@ -97,6 +106,9 @@ def scenario_schema() -> dict[str, Any]:
     found = read_files()
     whole = table_schema(found, ("scenario",), required=True)
     whole["properties"] = {"extends": EXTENDS, **whole["properties"]}
+    part = _partial(whole)
+    rest = {k: v for k, v in part["properties"].items() if k != "extends"}
+    part["properties"] = {"extends": EXTENDS, "set": SET, **rest}
     return {
         "$schema": DRAFT,
         "title": "evacsim scenario file",
@@ -106,7 +118,7 @@ def scenario_schema() -> dict[str, Any]:
         ),
         "definitions": {
             "whole": whole,
-            "part": _partial(whole),
+            "part": part,
             "duration": _duration(required=True),
             "duration_part": _duration(required=False),
         },

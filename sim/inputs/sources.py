@@ -1,4 +1,5 @@
-"""Scenario files as data: TOML reading, ``extends`` inheritance and ``--set`` overrides.
+"""Scenario files as data: TOML reading, ``extends`` inheritance, a file's ``set`` and the
+``--set`` overrides (both walked by :mod:`sim.inputs.settings`).
 
 The result is a plain nested dict plus a record of where every value came from, so that a
 validation error can name the file that set the offending key, not just the file the user
@@ -16,6 +17,7 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.inputs.library import check_kind
+from sim.inputs.settings import Fail, assign, set_by_the_file
 
 Key = tuple[str, ...]
 #: A local date-time as a scenario file writes it: 2016-12-15T05:00:00
@@ -39,7 +41,8 @@ class Sources:
     Attributes
     ----------
     data : dict
-        The merged document: parents first, then the file, then ``--set`` overrides.
+        The merged document: parents first, then each file's ``set`` and keys, then
+        ``--set`` overrides.
     origins : dict
         Key path -> the file (or ``--set``) that set it; tables and leaves both recorded.
     top : str
@@ -171,6 +174,16 @@ def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
     document = read_toml(path)
     check_kind(document, path, "scenario")
     parent = document.pop("extends", None)
+    settings = document.pop("set", [])
+    if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
+        raise ScenarioError(label, "set", 'must be a list of "KEY=VALUE" texts')
+    if settings and parent is None:
+        raise ScenarioError(
+            label,
+            "set",
+            "changes items of the lists of the file this one extends, and it extends none "
+            '(extends = "parent.toml")',
+        )
     if parent is not None:
         if not isinstance(parent, str) or not parent:
             raise ScenarioError(label, "extends", "must be the path of another scenario file")
@@ -193,6 +206,7 @@ def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
         if not found:
             raise ScenarioError(label, "extends", f"no such scenario file: {parent}")
         _read(parent_path, sources, (*stack, here))
+    _apply_file_settings(sources, document, settings, label)
     _merge(sources.data, document, (), label, sources.origins)
     sources.chain.append(label)
 
@@ -213,81 +227,72 @@ def _merge(base: dict, update: dict, key: Key, label: str, origins: dict[Key, st
 
 
 def _apply_override(sources: Sources, expression: str) -> None:
+    """Apply ``--set KEY=VALUE`` to the merged document."""
+
+    def fail(here: str, problem: str) -> ScenarioError:
+        return ScenarioError("--set", here, problem)
+
+    parts, value = _read_setting(expression, fail, "fleet.buses.count=40")
+    assign(sources.data, sources.origins, parts, value, "--set", fail, in_file=False)
+
+
+def _apply_file_settings(
+    sources: Sources, document: dict[str, Any], settings: list[str], label: str
+) -> None:
+    """Apply a file's ``set`` to its parents' merged document, before the file's own keys
+    merge (see :mod:`sim.inputs.settings`)."""
+
+    def fail(here: str, problem: str) -> ScenarioError:
+        return ScenarioError(label, "set", f"{here}: {problem}")
+
+    paths: list[list[str]] = []
+    for expression in settings:
+        parts, value = _read_setting(expression, fail, "periods.3.headway=0.5")
+        name = ".".join(parts)
+        for other in paths:
+            shorter = min(len(other), len(parts))
+            if other[:shorter] == parts[:shorter]:
+                raise fail(name, f"set twice (also {'.'.join(other)}): set each value once")
+        own = set_by_the_file(document, parts)
+        if own:
+            raise fail(
+                name,
+                f"this file sets {own} itself, which replaces the parent's: change the value "
+                f"there, or drop {own} from the file",
+            )
+        assign(sources.data, sources.origins, parts, value, label, fail, in_file=True)
+        paths.append(parts)
+
+
+def _read_setting(expression: str, fail: Fail, example: str) -> tuple[list[str], Any]:
+    """The key path and value of a ``KEY=VALUE`` text (``example``: one, for an error)."""
     name, sep, text = expression.partition("=")
     name = name.strip()
     if not sep or not name:
-        raise ScenarioError("--set", expression, "expected KEY=VALUE, e.g. fleet.buses.count=40")
+        raise fail(expression, f"expected KEY=VALUE, e.g. {example}")
     parts = name.split(".")
     if len(parts) > MAX_KEY_PARTS or not all(parts):
-        raise ScenarioError(
-            "--set", name, f"KEY must be 1 to {MAX_KEY_PARTS} non-empty parts joined by dots"
-        )
-    value = parse_value(text, name)
-    node: Any = sources.data
-    for depth, part in enumerate(parts[:-1]):
-        here = ".".join(parts[: depth + 1])
-        if isinstance(node, list):
-            node = _list_item(node, part, name, here)
-        elif isinstance(node, dict):
-            if part not in node:
-                _refuse_new_entry(parts, depth, node)
-                sources.origins[tuple(parts[: depth + 1])] = "--set"
-            node = node.setdefault(part, {})
-        else:
-            raise ScenarioError("--set", here, "is a value, not a table")
-    last = parts[-1]
-    if isinstance(node, list):
-        _list_item(node, last, name, name)
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ScenarioError("--set", ".".join(parts[:-1]), "is a value, not a table")
-    for stale in [k for k in sources.origins if k[: len(parts)] == tuple(parts)]:
-        del sources.origins[stale]
-    sources.origins[tuple(parts)] = "--set"
+        raise fail(name, f"KEY must be 1 to {MAX_KEY_PARTS} non-empty parts joined by dots")
+    return parts, parse_value(text, name, fail)
 
 
-def parse_value(text: str, key: str) -> Any:
+def parse_value(text: str, key: str, fail: Fail | None = None) -> Any:
     """The value of ``KEY=VALUE`` text: read as TOML, or a string if it is not valid TOML.
 
     Raises
     ------
     ScenarioError
-        Naming ``--set`` and ``key`` if the text nests too deep for the TOML reader.
+        Naming ``--set`` (or what ``fail`` names) and ``key`` if the text nests too deep for
+        the TOML reader.
     """
     problem = _too_deep(text)
     if problem:
-        raise ScenarioError("--set", key, problem.removeprefix("line 1: "))
+        problem = problem.removeprefix("line 1: ")
+        raise (fail or (lambda k, p: ScenarioError("--set", k, p)))(key, problem)
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text.strip()
-
-
-#: Tables of named tables, and what one entry is called: a dotted ``--set`` inside an entry
-#: that does not exist is a misspelt name, not a new entry (which needs all its keys).
-NAMED = {"fleet": "pool", "population": "group"}
-
-
-def _refuse_new_entry(parts: list[str], depth: int, node: dict) -> None:
-    """Refuse ``--set fleet.bus.count=60`` when the fleet has no pool ``bus``."""
-    if depth != 1 or parts[0] not in NAMED:
-        return
-    entry, names = NAMED[parts[0]], [k for k, v in node.items() if isinstance(v, dict)]
-    example = f"{parts[0]}.{parts[1]}={{count = 10, ...}}"
-    raise ScenarioError(
-        "--set",
-        ".".join(parts[:2]),
-        f"no {entry} named {parts[1]}; {parts[0]} has {', '.join(names) or 'none'} "
-        f"(to add one, set the whole table: {example})",
-    )
-
-
-def _list_item(items: list, part: str, name: str, here: str) -> Any:
-    if not (part.isascii() and part.isdigit()) or int(part) >= len(items):
-        raise ScenarioError("--set", here, f"list index must be 0..{len(items) - 1}")
-    return items[int(part)]
 
 
 def toml_text(document: dict) -> str:

@@ -164,6 +164,57 @@ class atomic_folder(AbstractContextManager):  # lower case: it reads as `with at
             raise _write_error(self.folder, error) from None
 
 
+class atomic_file(AbstractContextManager):  # lower case, like atomic_folder
+    """A hidden temporary file beside ``path`` to write, renamed to ``path`` once the block
+    ends without error.
+
+    The temporary file keeps ``path``'s extension (writers such as Pillow and ffmpeg choose
+    the format by it). On any error or interruption it is removed, so ``path`` is either
+    the whole new file or what it was before: never a file cut short by a full disk or a
+    Ctrl-C.
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be written (a full disk, a read-only file system): nothing is
+        left behind.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._staging: Path | None = None
+
+    def __enter__(self) -> Path:
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+            )
+            os.close(handle)
+        except OSError as error:
+            raise _write_error(path, error) from None
+        self._staging = Path(name)
+        return self._staging
+
+    def __exit__(self, kind, error, traceback) -> None:
+        staging = self._staging
+        assert staging is not None  # set by __enter__
+        if kind is None:
+            try:
+                umask = os.umask(0)
+                os.umask(umask)
+                staging.chmod(0o666 & ~umask)  # mkstemp makes it private; results are not
+                os.replace(staging, self.path)
+                return
+            except OSError as failure:
+                staging.unlink(missing_ok=True)
+                raise _write_error(self.path, failure) from None
+        staging.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise _write_error(self.path, error) from None
+
+
 def _rename_unique(staging: Path, folder: Path) -> Path:
     """Rename ``staging`` to ``folder``, or to the first free ``folder-N``; return it."""
     candidate, n = folder, 1
@@ -179,6 +230,7 @@ def _rename_unique(staging: Path, folder: Path) -> Path:
 
 
 def _write_error(folder: Path, error: OSError) -> ScenarioError:
-    """A one-line error for a folder that could not be written (disk full, read-only...)."""
+    """A one-line error for a folder or file that could not be written (disk full,
+    read-only...)."""
     reason = error.strerror or type(error).__name__
     return ScenarioError(str(folder), "", f"cannot be written: {reason}; nothing was left behind")

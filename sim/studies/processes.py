@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -36,22 +37,45 @@ class Terminated(KeyboardInterrupt):
         self.signum = signum
 
 
+#: After how long a stop that Python had to drop is sent again, seconds.
+RESEND_SECONDS = 0.05
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP (``timeout``, systemd, ``docker stop``, Slurm, a
     closed terminal) raise :class:`Terminated` in the main thread, so they clean up as
-    Ctrl-C does; the previous handlers come back after it. Off the main thread, a no-op."""
+    Ctrl-C does; the previous handlers come back after it. Off the main thread, a no-op.
+
+    A signal can land while Python runs code whose exceptions it can only print, not
+    raise: a fork hook as a worker process starts, or an object's finaliser. The stop
+    would then be lost (the run went on, wrote its folder and exited 0, after a
+    traceback). Within the block such a dropped stop, Ctrl-C's included, is sent again
+    :data:`RESEND_SECONDS` later, until it lands in the run's own code.
+    """
 
     def handler(signum, frame):
         raise Terminated(signum)
+
+    def dropped(unraisable) -> None:  # sys.unraisablehook's signature
+        stop = unraisable.exc_value
+        if not isinstance(stop, KeyboardInterrupt):
+            hook(unraisable)
+            return
+        signum = getattr(stop, "signum", signal.SIGINT)
+        resend = threading.Timer(RESEND_SECONDS, os.kill, (os.getpid(), signum))
+        resend.daemon = True
+        resend.start()
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    hook, sys.unraisablehook = sys.unraisablehook, dropped
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for signum, action in previous.items():
             signal.signal(signum, action)
 

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
 from sim.inputs.json_schema import DRAFT, scenario_schema, schema_text, table_schema
 from sim.inputs.library import entries
 from sim.inputs.recording import Recording, recording
+from sim.outputs.folders import atomic_file
 from sim.studies.calibration.targets import load_targets
 from sim.studies.optimise.spec import load_study
 from sim.studies.sweeps.spec import load_sweep
@@ -84,16 +84,11 @@ def write_schemas(folder: Path) -> list[Path]:
     Raises
     ------
     ScenarioError
-        If ``folder`` cannot be written.
+        If ``folder`` cannot be written: the schemas written before are kept, whole.
     """
     written = []
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in schemas().items():
-            staging = folder / f".{name}.partial"
+    for name, text in schemas().items():
+        with atomic_file(folder / name) as staging:  # a full disk leaves no cut-short file
             staging.write_text(text, encoding="utf-8")
-            staging.replace(folder / name)
-            written.append(folder / name)
-    except OSError as error:
-        raise ScenarioError(str(folder), "", f"cannot write the schema: {error.strerror}") from None
+        written.append(folder / name)
     return written

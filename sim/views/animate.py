@@ -25,6 +25,7 @@ from PIL import Image
 
 from sim.errors import ScenarioError
 from sim.inputs.scenario import Scenario
+from sim.outputs.folders import atomic_file
 from sim.outputs.records import TraceEvent
 from sim.views.clock_axis import SUSPENDED, clock_axis, trace_spans
 from sim.views.plots import LEGS, MEDIAN, _short
@@ -169,7 +170,8 @@ def animate(
     Raises
     ------
     ScenarioError
-        For another extension, an MP4 without ffmpeg, or a non-positive step or rate.
+        For another extension, an MP4 without ffmpeg, or a non-positive step or rate; or
+        if ``out`` cannot be written (a full disk), leaving it as it was.
     ValueError
         If the trace has no event of replication ``rep`` (it was not traced).
     """
@@ -184,9 +186,9 @@ def animate(
     scene = _Scene(scenario, events, end, label or f"replication {rep}")
     movie = animation.FuncAnimation(scene.fig, scene.update, times, cache_frame_data=False)
     writer = _Gif(fps=fps) if out.suffix.lower() == ".gif" else animation.FFMpegWriter(fps=fps)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with progress_bar(progress, total=len(times), unit="frame", desc="animate") as bar:
-        movie.save(out, writer=writer, dpi=DPI, progress_callback=lambda *_: bar.update())
+    bar = progress_bar(progress, total=len(times), unit="frame", desc="animate")
+    with bar as frames, atomic_file(out) as staging:  # a full disk or Ctrl-C: no cut-short file
+        movie.save(staging, writer=writer, dpi=DPI, progress_callback=lambda *_: frames.update())
     return out
 
 
