@@ -111,3 +111,20 @@ def test_animate_writes_a_gif_and_refuses_other_types(tmp_path):
     assert (tmp_path / "a.gif").read_bytes()[:6] == b"GIF89a"
     done = evacsim("animate", str(DETERMINISTIC), "--out", str(tmp_path / "a.avi"))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and ".gif or .mp4" in done.stderr
+
+
+def test_a_run_folder_is_narrated_from_anywhere_as_it_was_run(tmp_path):
+    """The folder's own record, not its scenario file read again: from another folder the
+    relative path did not resolve, and an edited file would have told another scenario."""
+    scenario = tmp_path / "mine.toml"
+    scenario.write_text(DETERMINISTIC.read_text(), encoding="utf-8")
+    ran = evacsim("run", "mine.toml", "--reps", "2", "--out", "run", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    told = evacsim("narrate", "run", cwd=tmp_path)
+    assert told.returncode == 0, told.stderr
+    scenario.write_text(DETERMINISTIC.read_text().replace("count = 2300", "count = 10"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    again = evacsim("narrate", "../run", cwd=elsewhere)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == told.stdout and "2,300 people" in told.stdout

@@ -7,6 +7,7 @@ reader, ``extends`` paths that cannot be followed. See ``docs/guarantees.md``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -357,3 +358,20 @@ def test_a_folder_given_for_a_scenario_is_told_a_folder(tmp_path: Path, capsys):
     assert main(["compare", str(BASELINE), str(folder), "--reps", "2"]) == 2
     err = capsys.readouterr().err
     assert err == f"evacsim: error: {folder}: is a folder, not a scenario file\n"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder.toml"])
+def test_a_path_that_is_no_regular_file_is_told_so(tmp_path: Path, capsys, kind: str):
+    """A named pipe and /dev/null were "no such file" (nor bundled scenario): they exist."""
+    from sim.cli import main
+
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would wait for a writer for ever
+    elif kind == "device":
+        path = Path(os.devnull)
+    else:
+        path.mkdir()
+    assert main(["validate", str(path)]) == 2
+    what = "a folder" if kind == "folder.toml" else "not a regular file (a device or a pipe)"
+    assert capsys.readouterr().err == f"evacsim: error: {path}: is {what}, not a scenario file\n"

@@ -212,3 +212,30 @@ def test_dollars_in_texts_are_drawn_literally(tmp_path: Path):
     assert (tmp_path / "run" / "evacuated.png").is_file()
     animate(scenario, result.replications.trace, tmp_path / "a.gif", minutes_per_frame=480.0)
     assert (tmp_path / "a.gif").is_file()
+
+
+def test_init_into_a_file_is_one_line(tmp_path: Path, capsys):
+    (tmp_path / "course").write_text("a file", encoding="utf-8")
+    line = one_line(*cli(capsys, "init", tmp_path / "course"))
+    assert line == f"evacsim: error: {tmp_path / 'course'}: exists and is not a folder"
+
+
+def test_init_on_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch, capsys):
+    import sim.inputs.library as library
+
+    copied: list[object] = []
+    real = library.shutil.copyfile
+
+    def fills_up(source, target):
+        if len(copied) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
+        copied.append(target)
+        return real(source, target)
+
+    monkeypatch.setattr(library.shutil, "copyfile", fills_up)
+    line = one_line(*cli(capsys, "init", tmp_path / "course"))
+    assert line == (
+        f"evacsim: error: {tmp_path / 'course'}: cannot be written: No space left on device; "
+        "nothing was left behind"
+    )
+    assert os.listdir(tmp_path) == []

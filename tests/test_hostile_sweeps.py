@@ -92,6 +92,45 @@ def test_a_full_disk_keeps_the_finished_chunks(tmp_path, sweep_file, monkeypatch
     assert sweep(sweep_file, workers=1, root=root).reused == 2
 
 
+def test_an_out_that_is_a_file_is_one_line(tmp_path, sweep_file, capsys):
+    (tmp_path / "taken").write_text("a file", encoding="utf-8")
+    status = main(["sweep", str(sweep_file), "--workers", "1", "--out", str(tmp_path / "taken")])
+    assert (status, capsys.readouterr().err) == (
+        2,
+        f"evacsim: error: {tmp_path / 'taken'}: exists and is not a folder; choose another --out\n",
+    )
+
+
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_before_the_first_chunk_leaves_nothing(tmp_path, sweep_file, monkeypatch):
+    def makes_the_folder_then_full(path: Path, data: bytes) -> None:  # the sweep's id file
+        path.parent.mkdir(parents=True)
+        full_disk()
+
+    monkeypatch.setattr(sweep_run, "write_atomic", makes_the_folder_then_full)
+    with pytest.raises(ScenarioError, match="cannot be written: No space left on device"):
+        sweep(sweep_file, workers=1, folder=tmp_path / "out" / "sweep")
+    assert os.listdir(tmp_path / "out") == []
+
+
+def test_a_full_disk_at_the_tables_keeps_the_chunks(tmp_path, sweep_file, monkeypatch, capsys):
+    real = sweep_run.write_outputs
+    monkeypatch.setattr(sweep_run, "write_outputs", full_disk)
+    out = tmp_path / "sweep"
+    status = main(["sweep", str(sweep_file), "--workers", "1", "--out", str(out)])
+    assert (status, capsys.readouterr().err) == (
+        2,
+        f"evacsim: error: {out}: cannot write the sweep's tables and figures: No space left "
+        "on device; its finished chunks are kept: make room and run the same command to "
+        "write them\n",
+    )
+    monkeypatch.setattr(sweep_run, "write_outputs", real)
+    assert sweep(sweep_file, workers=1, folder=out).reused == 6
+
+
 @pytest.mark.parametrize(
     "address", ["tcp://", "tcp://host:abc", "tcp://[::1", "tcp://localhost:99999", "tcp://a:1/x"]
 )

@@ -3,6 +3,7 @@ same trials and the same chosen plan as a study never stopped."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -113,3 +114,65 @@ def test_a_journal_cut_at_any_line_resumes_to_the_same_trials(tmp_path):
         journal.write_bytes(b"\n".join(lines[:cut]) + b"\n")
         resumed = search(spec, journal, Evaluator(spec), identity="x")
         assert repr(resumed) == repr(trials), cut  # repr: NaN objectives compare equal
+
+
+def test_a_journal_cut_within_a_line_resumes_to_the_same_trials(tmp_path):
+    # A kill or a full disk mid-write leaves part of a line: the resumed search must not
+    # append after it (the two would read as one broken line).
+    path = tmp_path / "cut.toml"
+    path.write_text(STUDY.replace("budget = 64", "budget = 16"))
+    spec = sim.load_study(path)
+    whole = tmp_path / "whole" / "optuna.log"
+    trials = search(spec, whole, Evaluator(spec), identity="x")
+    lines = whole.read_bytes().split(b"\n")[:-1]
+    cut = [i for i, line in enumerate(lines) if json.loads(line)["op_code"] == 4][5]
+    journal = tmp_path / "cut" / "optuna.log"
+    journal.parent.mkdir()
+    journal.write_bytes(b"\n".join(lines[:cut]) + b"\n" + lines[cut][:40])
+    resumed = search(spec, journal, Evaluator(spec), identity="x")
+    assert repr(resumed) == repr(trials)
+    assert repr(search(spec, journal, Evaluator(spec), identity="x")) == repr(trials)
+
+
+def test_a_full_disk_keeps_the_search_for_a_rerun(tmp_path, monkeypatch, capsys):
+    import optuna
+
+    from sim.cli import main
+
+    path = tmp_path / "full.toml"
+    path.write_text(STUDY)
+    out = tmp_path / "out"
+    backend = optuna.storages.journal.JournalFileBackend
+    real = backend.append_logs
+    written: list[int] = []
+
+    def fills_up(self, logs):
+        if len(written) == 12:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written.append(len(logs))
+        real(self, logs)
+
+    monkeypatch.setattr(backend, "append_logs", fills_up)
+    assert main(["optimise", str(path), "--out", str(out), "-q"]) == 2
+    assert capsys.readouterr().err == (
+        f"evacsim: error: {tmp_path / 'out.search'}: cannot be written: No space left on "
+        "device; the trials finished before are kept: make room and run the same command to "
+        "resume\n"
+    )
+    assert not out.exists()
+    monkeypatch.setattr(backend, "append_logs", real)
+    assert main(["optimise", str(path), "--out", str(out), "-q"]) == 0
+    assert created(out / "optuna.log") == 32
+
+
+@pytest.mark.parametrize("where", ["out", "out/study"], ids=["a file", "under a file"])
+def test_an_out_that_cannot_be_a_folder_is_one_line(tmp_path, capsys, where):
+    from sim.cli import main
+
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY)
+    (tmp_path / "out").write_text("a file")
+    assert main(["optimise", str(path), "--out", str(tmp_path / where), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"evacsim: error: {tmp_path / where}: ") and err.count("\n") == 1, err
+    assert "a file" in err and "has finished" not in err

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
-from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ def trace_now(scenario: Scenario, args: argparse.Namespace) -> tuple[int, list[T
 
 def recorded_trace(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceEvent]] | None:
     """A run folder's scenario, seed and trace, if ``SCENARIO`` names a run folder."""
+    from sim.inputs.record import scenario_from_record
     from sim.outputs.reading import read_manifest, read_trace
 
     folder = Path(args.scenario)
@@ -37,7 +37,13 @@ def recorded_trace(args: argparse.Namespace) -> tuple[Scenario, int, list[TraceE
     if args.seed is not None or args.overrides:
         raise ScenarioError(str(folder), "", "a run folder was run already: no --seed or --set")
     manifest = read_manifest(folder)
-    scenario = load_scenario(manifest["scenario_file"], manifest["overrides"])
+    if "scenario_values" not in manifest:
+        raise ScenarioError(str(folder), "", "not a run folder: it has no scenario_values")
+    # The values the run was made with, not its file read again: that path may be relative
+    # to another folder, and the file may have been edited since.
+    scenario = scenario_from_record(
+        manifest["scenario_values"], manifest.get("resolved_scenario", {})
+    )
     trace = read_trace(folder, scenario)
     if not any(e.rep == args.rep for e in trace):
         traced = sorted({e.rep for e in trace})

@@ -13,6 +13,7 @@ over a name.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import tomllib
@@ -143,10 +144,11 @@ def locate(text: str | Path, kind: str = "scenario") -> Path:
     path = Path(text)
     try:
         is_file = path.is_file()
+        special = not is_file and path.exists() and not path.is_dir()  # /dev/null, a pipe
     except OSError:  # a name too long for the file system: its reader says so
         return path
-    if is_file or path.suffix:
-        return path  # a path: its reader says if it is missing
+    if is_file or special or path.suffix:
+        return path  # a path: its reader says if it is missing or not a file
     known = [e for e in entries() if e.kind == kind]
     name = path.as_posix()
     exact = [e for e in known if e.name == name]
@@ -168,33 +170,51 @@ def copy_library(folder: str | Path) -> Path:
     Raises
     ------
     ScenarioError
-        If ``folder`` holds a ``scenarios`` folder or a ``workshop.md`` already (nothing is
-        overwritten and nothing half-copied).
+        If ``folder`` holds a ``scenarios`` folder or a ``workshop.md`` already, or cannot
+        be written (a file of that name, a full disk, a read-only file system): nothing is
+        overwritten and nothing half-copied.
     """
     folder = Path(folder)
     for name in ("scenarios", HANDOUT):
-        if (folder / name).exists():
+        if os.path.lexists(folder / name):
             raise ScenarioError(str(folder / name), "", "already exists; choose another folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".evacsim-init.", dir=folder))
+    made = not os.path.lexists(folder)
+    staging = None
     try:
-        shutil.copytree(library_root(), staging / "scenarios", ignore=_not_library)
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".evacsim-init.", dir=folder))
+        _copy_library(staging / "scenarios")
         guide = handout()
         if guide is not None:
             shutil.copyfile(guide, staging / HANDOUT)
         for item in sorted(staging.iterdir()):
             item.rename(folder / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    except OSError as error:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+        why = error.strerror or type(error).__name__
+        raise ScenarioError(
+            str(folder), "", f"cannot be written: {why}; nothing was left behind"
+        ) from None
+    shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _copy_library(target: Path) -> None:
+    """Copy the library's files (:data:`LIBRARY_FILES`) to ``target``, keeping its folders.
+
+    File by file rather than ``shutil.copytree``, whose errors come gathered into one
+    ``shutil.Error`` of strings; here the first that fails raises its own ``OSError``.
+    """
+    root = library_root()
+    for source in sorted(root.rglob("*")):
+        if source.suffix in LIBRARY_FILES and source.is_file():
+            copy = target / source.relative_to(root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, copy)
 
 
 #: What the library holds: scenario files and the JSON Schemas they name (``schemas/``).
 LIBRARY_FILES = (".toml", ".json")
-
-
-def _not_library(directory: str, names: list[str]) -> list[str]:
-    """For ``copytree``: skip everything but library files and folders."""
-    return [
-        n for n in names if not n.endswith(LIBRARY_FILES) and not (Path(directory) / n).is_dir()
-    ]

@@ -99,8 +99,12 @@ def read_toml(path: str | Path, kind: str = "scenario file") -> dict:
     path, label = Path(path), str(path)
     try:
         is_file = path.is_file()
+        other = not is_file and path.exists()  # a folder, a device, a named pipe
     except (OSError, ValueError):  # a NUL in the name, a name too long for the file system
-        is_file = False
+        is_file = other = False
+    if other:
+        what = "a folder" if path.is_dir() else "not a regular file (a device or a pipe)"
+        raise ScenarioError(label, "", f"is {what}, not a {kind}")
     if not is_file:
         raise ScenarioError(label, "", f"no such {kind}")
     try:

@@ -43,6 +43,20 @@ def held(folder: Path, source: str) -> Iterator[None]:
         os.close(handle)  # closing releases the lock
 
 
+def cut_to_whole_lines(journal: Path) -> None:
+    """Cut ``journal`` back to its last whole line.
+
+    A kill or a full disk in the middle of a write leaves part of a line at the end. Optuna
+    skips it when it reads, but appends the next line after it, so the two read as one
+    broken line and the journal can no longer be resumed.
+    """
+    if not journal.is_file():
+        return
+    with journal.open("r+b") as handle:
+        text = handle.read()
+        handle.truncate(text.rfind(b"\n") + 1)
+
+
 def storage(optuna: Any, journal: Path) -> Any:
     """Optuna's journal storage on ``journal``, each write under an ``flock``."""
     from optuna.storages.journal._file import BaseJournalFileLock  # not re-exported

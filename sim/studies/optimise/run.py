@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 from sim.errors import ScenarioError
+from sim.outputs.folders import check_destination
 from sim.outputs.records import Replications
 from sim.studies.optimise.certify import certify, shortlist
 from sim.studies.optimise.evaluate import Evaluator
@@ -73,7 +74,8 @@ def optimise(
     Raises
     ------
     ScenarioError
-        A bad study file, Optuna missing, or a folder that exists already.
+        A bad study file, Optuna missing, a folder that exists already or cannot be
+        written, or a search journal the disk cannot take (the trials before it are kept).
     """
     from sim.studies.optimise.report import write_folder
 
@@ -88,14 +90,22 @@ def optimise(
         )
     spec = study
     folder = Path(out) if out is not None else Path(root) / "optimise" / spec.name / study_id(spec)
-    if folder.exists():
+    if folder.is_dir():
         raise ScenarioError(
             str(folder), "", "already exists: this study has finished (see its report.md); "
             "choose another --out folder or remove it to run again"
         )  # fmt: skip
     work = folder.with_name(folder.name + ".search")
+    check_destination(folder)  # a file of that name, a parent that is a file, read-only
+    check_destination(work, new=False)
     evaluator = Evaluator(spec, workers)
-    trials = search(spec, work / "optuna.log", evaluator, progress, study_id(spec))
+    try:
+        trials = search(spec, work / "optuna.log", evaluator, progress, study_id(spec))
+    except OSError as error:  # the journal: a full disk, a quota
+        raise ScenarioError(
+            str(work), "", f"cannot be written: {error.strerror}; the trials finished before "
+            "are kept: make room and run the same command to resume"
+        ) from None  # fmt: skip
     short = shortlist(spec, trials)
     selection = certify(spec, [t.plan for t in short], evaluator, progress)
     chosen = None if selection.chosen is None else short[selection.chosen].plan

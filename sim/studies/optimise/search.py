@@ -33,7 +33,7 @@ import numpy as np
 
 from sim.errors import ScenarioError
 from sim.studies.optimise.evaluate import Evaluator, Plan
-from sim.studies.optimise.journal import held, storage
+from sim.studies.optimise.journal import cut_to_whole_lines, held, storage
 from sim.studies.optimise.spec import StudySpec
 from sim.views.progress import progress_bar
 
@@ -119,6 +119,7 @@ def search(
     """
     optuna = optuna_module(spec)
     with held(journal.parent, spec.path), _quiet(optuna):
+        cut_to_whole_lines(journal)
         directions = ["maximize" if o.sense == "maximise" else "minimize" for o in spec.objectives]
         study = optuna.create_study(
             storage=storage(optuna, journal),

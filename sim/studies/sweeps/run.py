@@ -14,10 +14,12 @@ folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import math
+import os
 import time
 from importlib import metadata
 from pathlib import Path
@@ -127,7 +129,15 @@ def sweep(
     result = SweepResult(
         spec, folder, points, values, summaries, sobol, total, reused, wall, len(store.damaged)
     )
-    write_outputs(result, scheduler)
+    try:
+        write_outputs(result, scheduler)
+    except OSError as error:
+        raise ScenarioError(
+            str(folder),
+            "",
+            f"cannot write the sweep's tables and figures: {error.strerror}; its finished "
+            "chunks are kept: make room and run the same command to write them",
+        ) from None
     return result
 
 
@@ -232,9 +242,12 @@ def claim(folder: Path, identity: str) -> None:
     Raises
     ------
     ScenarioError
-        If ``folder`` holds another sweep's chunks, or files that are no sweep's.
+        If ``folder`` is not a folder, holds another sweep's chunks or files that are no
+        sweep's, or cannot be written (then a folder made for it is removed).
     """
     marker = folder / ID_FILE
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise ScenarioError(str(folder), "", "exists and is not a folder; choose another --out")
     if marker.is_file():
         found = marker.read_text(encoding="utf-8").strip()
         if found != identity:
@@ -245,7 +258,16 @@ def claim(folder: Path, identity: str) -> None:
         return
     if folder.exists() and any(folder.iterdir()):
         raise ScenarioError(str(folder), "", "exists and is not a sweep folder; choose another")
-    write_atomic(marker, f"{identity}\n".encode())
+    made = not folder.exists()
+    try:
+        write_atomic(marker, f"{identity}\n".encode())
+    except OSError as error:
+        if made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise ScenarioError(
+            str(folder), "", f"cannot be written: {error.strerror}; nothing was left behind"
+        ) from None
 
 
 def sweep_id(spec: SweepSpec) -> str:
