@@ -5,8 +5,9 @@
 
 It reports, for the Aleppo baseline and the whole-operation scenario (issue 12, Deliver 5):
 
-- ``import sim`` and ``evacsim --help``: CPU seconds, the median of five fresh processes,
-  started from the package's byte-code as after ``pip install``;
+- ``import sim``, ``evacsim --help`` and reading the baseline (``sim.load_scenario``: what
+  ``import sim`` no longer loads, numpy and the scenario layer): CPU seconds, the median of
+  five fresh processes, started from the package's byte-code as after ``pip install``;
 - CPU microseconds per replication of the batch engine at R = 10**2 .. 10**5 (the whole
   operation: up to 10**4), one process, and of the reference (SimPy) engine at R = 10**2
   and 10**3 (the whole operation: 10**2), with the per-core ratio reference / batch;
@@ -66,6 +67,8 @@ MARGINAL = {"vector": (200, 20_200), "des": (200, 2_200)}
 #: The what-if page's case: replications of one answer, and the percentiles of its fan.
 PAGE_REPS, FAN = 1_000, (5, 25, 50, 75, 95)
 EVACSIM = Path(sys.executable).with_name("evacsim")
+#: The start-up row of reading a scenario: numpy and the scenario layer, on first use.
+READING = "`import sim; sim.load_scenario(aleppo_2016)`"
 
 
 def tree(pid: int) -> list[int]:
@@ -319,9 +322,16 @@ def main() -> None:
     startup = {
         "import sim": startup_cpu([sys.executable, "-c", "import sim"]),
         "evacsim --help": startup_cpu([str(EVACSIM), "--help"]),
+        READING: startup_cpu(
+            [
+                sys.executable,
+                "-c",
+                f"import sim; sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r})",
+            ]
+        ),
     }
     for what, cpu in startup.items():
-        print(f"{what}: {cpu:.2f} s CPU (median of 5)", flush=True)
+        print(f"{what}: {cpu:.3f} s CPU (median of 5)", flush=True)
     rows = []
     for scenario, path in SCENARIOS.items():
         if not path.exists():
@@ -397,8 +407,9 @@ def main() -> None:
 
 | start-up | CPU s (median of 5) |
 |---|---|
-| `import sim` | {startup["import sim"]:.2f} |
-| `evacsim --help` | {startup["evacsim --help"]:.2f} |
+| `import sim` | {startup["import sim"]:.3f} |
+| `evacsim --help` | {startup["evacsim --help"]:.3f} |
+| {READING} | {startup[READING]:.3f} |
 
 Engines, one process each (CPU µs per replication; ratio = reference / batch, per core):
 

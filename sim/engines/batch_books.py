@@ -49,6 +49,9 @@ class BatchBooks(BatchAccounts):
         # vehicles of each pool that entered by a fleet change, before any losses
         self.entered = np.zeros((batch.P, R), dtype=np.int64)
         self.since = np.zeros(R)
+        # cold hours from the start to ``since``: each accrual's end is the next one's start,
+        # so the curve is read once an accrual, not twice
+        self.cold_since = s.weather.cold_until(self.since)
         self.wait_person_hours = np.zeros(R)
         self.held_person_hours = np.zeros(R)
         self.cold_person_hours = np.zeros(R)
@@ -164,13 +167,16 @@ class BatchBooks(BatchAccounts):
         self.wait_person_hours[idx] += waiting * span
         self.held_person_hours[idx] += held * span
         self.boarded_person_hours[idx] += boarded * span
-        exposed = waiting + held + boarded
-        cold = exposed > 0
+        people = waiting + held + boarded
+        cold_now = self.scenario.weather.cold_until(now)
+        cold = people > 0
         if np.count_nonzero(cold):
             k = idx[cold]
-            hours = self.scenario.weather.cold_hours(self.since[k], now[cold])
-            self.cold_person_hours[k] += exposed[cold] * hours
+            # the reference engine's cold_hours(since, now), to the bit: the same two readings
+            hours = cold_now[cold] - self.cold_since[k]
+            self.cold_person_hours[k] += people[cold] * hours
         self.since[idx] = now
+        self.cold_since[idx] = cold_now
 
     def change_waiting(self, idx: np.ndarray, delta: np.ndarray, boarding: bool) -> None:
         """People join or leave the queue: arriving, or (``boarding``) to or from a convoy."""
@@ -280,7 +286,8 @@ class BatchBooks(BatchAccounts):
         now = self.batch.now[idx]
         groups = self._people_safe(slot, idx)
         people = groups.sum(axis=0)
-        self.convoy_evacuated[:, idx] += groups
+        # take, then assign: ``a[:, idx] += x`` would gather through a 2-d index, 2x slower
+        self.convoy_evacuated[:, idx] = self.convoy_evacuated.take(idx, axis=1) + groups
         n = self.receptions[idx]
         first = n == 0
         self.first_convoy_people[idx[first]] = people[first]
@@ -300,7 +307,7 @@ class BatchBooks(BatchAccounts):
         """The people of convoys or columns in ``slot`` are evacuated; by group (G, n)."""
         b, now = self.batch, self.batch.now[idx]
         groups = b.c_groups[slot, :, idx].T  # (G, n)
-        self.evacuated[:, idx] += groups
+        self.evacuated[:, idx] = self.evacuated.take(idx, axis=1) + groups  # as in reception
         self.aboard[idx] -= groups.sum(axis=0)
         self.waits.received_from(slot, idx)
         self.safe_by.add(idx, now, *groups)

@@ -62,7 +62,7 @@ class BatchCeasefire(BatchPart):
     def _arm_breach(self, idx: np.ndarray) -> None:
         rate = self._rate(idx)
         on = rate > 0
-        if on.any():
+        if np.count_nonzero(on):
             j, rate_j = idx[on], rate[on]
             self.hazard_since[j] = self.now[j]
             with np.errstate(over="ignore"):  # a vanishing rate: no breach, ever
@@ -79,7 +79,7 @@ class BatchCeasefire(BatchPart):
         now = self.now[idx]
         end = np.full(len(idx), np.nan) if end is None else np.asarray(end, dtype=float)
         negotiated = np.isnan(end)
-        if negotiated.any():
+        if np.count_nonzero(negotiated):
             j, k = idx[negotiated], self.negotiated[idx[negotiated]]
             self.negotiated[j] += 1
             # the loader requires both delays once a suspension can come without an end
@@ -101,7 +101,7 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_suspended", note=note)
         self._suspended(j)
         armed = np.isfinite(self.breach_due[j])
-        if armed.any():
+        if np.count_nonzero(armed):
             a = j[armed]
             self.hazard_left[a] -= self._rate(a) * (self.now[a] - self.hazard_since[a])
             self.breach_due[a] = INF
@@ -151,10 +151,11 @@ class BatchCeasefire(BatchPart):
         self.books.record(j, "ceasefire_resumes")
         # held convoys still waiting move on, in the order they stopped; one already woken
         # at this instant (by an earlier resumption or its max_hold) keeps its place
-        held = np.isin(
-            self.c_stage.take(j, axis=1), (HELD_PICKUP, HELD_CHECKPOINT, PRIVATE_HELD)
-        ) & (self.c_next.take(j, axis=1) > self.now[j])
-        if held.any():
+        stage = self.c_stage.take(j, axis=1)  # compared three times: np.isin costs ~3x more
+        held = ((stage == HELD_PICKUP) | (stage == HELD_CHECKPOINT) | (stage == PRIVATE_HELD)) & (
+            self.c_next.take(j, axis=1) > self.now[j]
+        )
+        if np.count_nonzero(held):
             order = np.argsort(
                 np.where(held, self.c_hold_seq.take(j, axis=1), np.iinfo(np.int64).max),
                 axis=0,

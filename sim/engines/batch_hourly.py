@@ -37,18 +37,19 @@ class BatchHourly:
         self.books = weakref.proxy(books)
         self.batch = weakref.proxy(batch)
         self.hours = hours_grid(s)
-        # the counts (int32) stacked in one array, so that each pass fills all of them with
-        # one assignment, and ``suspended`` (uint8) apart
+        # the counts (int32) and ``suspended`` (uint8), an (R, H) array each, written through
+        # flat views: a one-dimensional scatter a series is several times faster than one
+        # into a stacked (series, R, H) array
         types = series_types(s)
         self.crossers, self.leaving = s.crossers, s.leaving  # properties: read once
         self.names = [name for name in types if name != "suspended"]
         assert all(types[name] == np.int32 for name in self.names)
-        self.counts = np.zeros((len(self.names), batch.R, len(self.hours)), dtype=np.int32)
-        self.suspended: np.ndarray = np.zeros((batch.R, len(self.hours)), dtype=types["suspended"])
-        rows = dict(zip(self.names, self.counts, strict=True))
+        shape = (batch.R, len(self.hours))
         self.series: dict[str, np.ndarray] = {
-            name: self.suspended if name == "suspended" else rows[name] for name in types
+            name: np.zeros(shape, dtype=types[name]) for name in types
         }
+        self.flat_counts = [self.series[name].reshape(-1) for name in self.names]
+        self.flat_suspended = self.series["suspended"].reshape(-1)
         self.next_hour = np.zeros(batch.R, dtype=np.int64)
 
     def fill(self, idx: np.ndarray, t: np.ndarray) -> None:
@@ -59,11 +60,10 @@ class BatchHourly:
         if not np.count_nonzero(due):
             return
         j, span = idx[due], span[due]
-        at = np.repeat(np.arange(len(j)), span)  # each hour due: its replication's place in j
-        rows = j[at]
-        hours = self.next_hour[rows] + np.arange(len(at)) - np.repeat(np.cumsum(span) - span, span)
-        self.counts[:, rows, hours] = self._state(j)[:, at]
-        self.suspended[rows, hours] = ~self.batch.active[j][at]
+        rows = np.repeat(j, span)  # each hour due: its replication
+        first = np.repeat(np.cumsum(span) - span, span)  # its replication's start in rows
+        hours = self.next_hour[rows] + np.arange(len(rows)) - first
+        self._write(rows * len(self.hours) + hours, rows, ~self.batch.active[rows])
         self.next_hour[j] = limit[due]
 
     def close(self, idx: np.ndarray, open_: np.ndarray) -> None:
@@ -71,14 +71,20 @@ class BatchHourly:
         and are suspended where a suspension is still open (``open_``) until it would end."""
         b, hours = self.batch, self.hours
         late = hours[None, :] >= self.next_hour[idx][:, None]
-        state = self._state(idx)
-        self.counts[:, idx] = np.where(late[None], state[:, :, None], self.counts[:, idx])
-        still = open_[:, None] & (hours[None, :] < b.until[idx][:, None])
-        self.suspended[idx] = np.where(late, still, self.suspended[idx])
+        at, hour = np.nonzero(late)  # only the hours not yet filled are written
+        rows = idx[at]
+        self._write(rows * len(hours) + hour, rows, open_[at] & (hours[hour] < b.until[rows]))
 
-    def _state(self, idx: np.ndarray) -> np.ndarray:
-        """The current values of every hourly series but ``suspended``, for ``idx``: shape
-        (series, n), in the order of ``names``."""
+    def _write(self, cells: np.ndarray, rows: np.ndarray, suspended: np.ndarray) -> None:
+        """Write the current state of replications ``rows`` into ``cells`` (flat indices of
+        the (R, H) layout) of every series, and ``suspended`` into the suspended series'."""
+        for series, values in zip(self.flat_counts, self._state(rows), strict=True):
+            series[cells] = values
+        self.flat_suspended[cells] = suspended
+
+    def _state(self, idx: np.ndarray) -> list[np.ndarray]:
+        """The current values of every hourly series but ``suspended``, for ``idx``, in the
+        order of ``names``."""
         books = self.books
         state = [self.batch.evacuated[idx], books.waiting[idx]]
         if self.leaving:
@@ -86,7 +92,7 @@ class BatchHourly:
             state.append(books.left[idx])
         if self.crossers:
             state += self._crossing_state(idx)
-        return np.stack(state)
+        return state
 
     def _crossing_state(self, idx: np.ndarray) -> list[np.ndarray]:
         """The crossing's hourly series' current values for replications ``idx``: people

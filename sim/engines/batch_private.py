@@ -53,7 +53,7 @@ class BatchPrivate(BatchPart):
         """Columns fall due: they leave, or wait for the ceasefire to resume."""
         on = self.active[idx]
         self.column_pending[column[~on], idx[~on]] = True
-        if on.any():
+        if np.count_nonzero(on):
             self._private_leave(idx[on], column[on])
 
     def _private_resume(self, idx: np.ndarray) -> None:

@@ -103,7 +103,7 @@ class BatchTimetable(BatchPart):
         """``n`` vehicles of pool ``p`` are back at the pickup; those due to leave do."""
         gone = np.minimum(self.to_lose[p, idx], n)
         lost = gone > 0
-        if lost.any():
+        if np.count_nonzero(lost):
             j = idx[lost]
             self.to_lose[p, j] -= gone[lost]
             self.books.fleet_change(j, -gone[lost])
@@ -111,7 +111,7 @@ class BatchTimetable(BatchPart):
             counts[p] = gone[lost]
             self.books.record(j, "vehicles_lost", vehicles=counts, note="on return")
         back = n > gone
-        if back.any():
+        if np.count_nonzero(back):
             self._make_idle(idx[back], p, (n - gone)[back])
 
     def _period_starts(self, idx: np.ndarray, q: int) -> None:

@@ -264,7 +264,6 @@ class Batch(
             t = np.minimum(np.minimum(urgent, normal), late)
             done = (t > horizon) | (t > self.books.cleared_at[act])  # the horizon's instant counts
             if np.count_nonzero(done):
-                self.books.finish(act[done])
                 self._private_finish(act[done])
                 keep = ~done
                 act, t, urgent, arrival, normal = (
@@ -311,6 +310,9 @@ class Batch(
                 self._decide(act[is_late])
             self._run_deferred()
             self._decide_in_pass(act[~is_late])
+        # a finished replication's state no longer changes (no event reaches it) and its books
+        # are closed elementwise, so all of them are closed at once: one call, not one a pass
+        self.books.finish(np.arange(self.R))
         return self.books.replications()
 
 

@@ -76,8 +76,13 @@ class Weather:
 
     def cold_hours(self, t0: np.ndarray | float, t1: np.ndarray | float) -> np.ndarray:
         """Hours with temperature below ``cold_below`` between ``t0`` and ``t1``."""
+        return self.cold_until(t1) - self.cold_until(t0)
+
+    def cold_until(self, t: np.ndarray | float) -> np.ndarray:
+        """Hours with temperature below ``cold_below`` from the start (hour 0) to ``t``: a
+        reading of the curve depends on ``t`` alone, so readings kept give the same bits."""
         points, cumulative = self.cold_curve
-        return np.interp(t1, points, cumulative) - np.interp(t0, points, cumulative)
+        return np.interp(t, points, cumulative)
 
 
 def no_weather(horizon: float) -> Weather:
