@@ -578,3 +578,30 @@ def test_serve_without_the_extra_says_what_to_install(monkeypatch, capsys):
         "evacsim: error: evacsim serve: needs uvicorn: pip install 'evacsim[page]'"
     )
     assert err.count("\n") == 1
+
+
+def test_the_address_is_given_once_the_page_answers(tmp_path):
+    """A class opens the link the moment it appears: it must not be refused while the page
+    warms up (the workers' imports, the default base)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sim.cli", "serve", str(BASE), "--port", str(port)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner == f"evacsim page: http://127.0.0.1:{port}/  (Ctrl-C stops it)\n"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/scenarios", timeout=60) as r:
+            assert r.status == 200
+    finally:
+        process.terminate()
+        process.wait(30)
