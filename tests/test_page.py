@@ -230,6 +230,17 @@ def test_uploads_are_validated_and_kept_once(client):
     assert bad.status_code == 400 and bad.json()["error"].startswith("bad.toml: ")
 
 
+def test_an_upload_cannot_extend_a_file_on_the_server(client):
+    for parent in ("/etc/passwd", str(Path("scenarios/aleppo_2016.toml").resolve())):
+        text = f'extends = "{parent}"\nname = "peek"\n'.encode()
+        refused = client.post("/api/upload", params={"name": "peek.toml"}, content=text)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "peek.toml: extends: an upload must be a whole scenario: it cannot extend a file "
+            "on the server (the page's own scenarios are in its list)"
+        )
+
+
 def test_request_numbers_that_are_not_numbers_are_ignored(client):
     params = {"reps": 20, "client": "x" * 500, "seq": "not a number"}
     assert client.get("/api/answer", params=params).status_code == 200
