@@ -239,3 +239,23 @@ def test_init_on_a_full_disk_leaves_nothing(tmp_path: Path, monkeypatch, capsys)
         "nothing was left behind"
     )
     assert os.listdir(tmp_path) == []
+
+
+def test_init_refused_midway_keeps_another_inits_copy(tmp_path: Path, monkeypatch, capsys):
+    """Two `evacsim init` of one new folder at once: the one whose rename finds the other's
+    copy in place fails, and must not remove the folder the other has just filled."""
+    import sim.inputs.library as library
+
+    folder = tmp_path / "course"
+    real = library._copy_library
+
+    def the_other_init_finishes_first(target: Path) -> None:
+        real(target)
+        (folder / "scenarios").mkdir()
+        (folder / "scenarios" / "theirs.toml").write_text("# the other init's copy")
+
+    monkeypatch.setattr(library, "_copy_library", the_other_init_finishes_first)
+    line = one_line(*cli(capsys, "init", folder))
+    assert line.startswith(f"evacsim: error: {folder}: cannot be written: ")
+    assert sorted(p.name for p in folder.iterdir()) == ["scenarios"]
+    assert (folder / "scenarios" / "theirs.toml").is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
@@ -328,6 +330,36 @@ def test_a_run_folder_is_told_from_its_trace_csv(tmp_path):
     other = sim.load_scenario(BASELINE)
     with pytest.raises(sim.ScenarioError, match="not the trace of this scenario"):
         read_trace(folder / "trace.csv", other)
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "expect"),
+    [
+        ("trace.csv", lambda b: b[: len(b) // 2], r"trace.csv: is damaged at line \d+ \("),
+        ("trace.csv", lambda b: b + b"0,abc\n", "trace.csv: is damaged at line"),
+        ("trace.csv", lambda b: b[:200] + b"\xff", "trace.csv: is damaged: not UTF-8 text"),
+        ("manifest.json", lambda b: b"[]", "manifest.json: is not a manifest"),
+        ("manifest.json", lambda b: b"\xff", "manifest.json: is damaged: not UTF-8"),
+    ],
+    ids=["cut short", "a bad value", "not utf-8", "not an object", "manifest not utf-8"],
+)
+def test_a_damaged_run_folder_is_one_line(tmp_path, capsys, file, damage, expect):
+    folder = sim.run(sim.load_scenario(DETERMINISTIC), reps=3, seed=1).save(tmp_path / "run")
+    (folder / file).write_bytes(damage((folder / file).read_bytes()))
+    assert main(["narrate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("evacsim: error: ") and err.count("\n") == 1, err
+    assert re.search(expect, err), err
+
+
+def test_a_damaged_replications_table_is_one_error(tmp_path):
+    from sim.outputs.reading import read_replications
+
+    folder = sim.run(sim.load_scenario(DETERMINISTIC), reps=3, seed=1).save(tmp_path / "run")
+    table = folder / "replications.csv"
+    table.write_text(table.read_text()[:-20], encoding="utf-8")
+    with pytest.raises(sim.ScenarioError, match="replications.csv: is damaged"):
+        read_replications(folder)
 
 
 def test_evacsim_narrate_reads_a_run_folder(tmp_path):

@@ -230,6 +230,17 @@ def test_uploads_are_validated_and_kept_once(client):
     assert bad.status_code == 400 and bad.json()["error"].startswith("bad.toml: ")
 
 
+def test_an_upload_cannot_extend_a_file_on_the_server(client):
+    for parent in ("/etc/passwd", str(Path("scenarios/aleppo_2016.toml").resolve())):
+        text = f'extends = "{parent}"\nname = "peek"\n'.encode()
+        refused = client.post("/api/upload", params={"name": "peek.toml"}, content=text)
+        assert refused.status_code == 400
+        assert refused.json()["error"] == (
+            "peek.toml: extends: an upload must be a whole scenario: it cannot extend a file "
+            "on the server (the page's own scenarios are in its list)"
+        )
+
+
 def test_request_numbers_that_are_not_numbers_are_ignored(client):
     params = {"reps": 20, "client": "x" * 500, "seq": "not a number"}
     assert client.get("/api/answer", params=params).status_code == 200
@@ -578,3 +589,30 @@ def test_serve_without_the_extra_says_what_to_install(monkeypatch, capsys):
         "evacsim: error: evacsim serve: needs uvicorn: pip install 'evacsim[page]'"
     )
     assert err.count("\n") == 1
+
+
+def test_the_address_is_given_once_the_page_answers(tmp_path):
+    """A class opens the link the moment it appears: it must not be refused while the page
+    warms up (the workers' imports, the default base)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest import ROOT
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sim.cli", "serve", str(BASE), "--port", str(port)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert banner == f"evacsim page: http://127.0.0.1:{port}/  (Ctrl-C stops it)\n"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/scenarios", timeout=60) as r:
+            assert r.status == 200
+    finally:
+        process.terminate()
+        process.wait(30)

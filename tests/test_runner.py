@@ -25,6 +25,20 @@ def test_chunks_and_workers_do_not_change_the_result(monkeypatch):
         assert chunked.trace == whole.trace
 
 
+def test_no_more_processes_than_chunks(monkeypatch):
+    started: list[int] = []
+    pool = sim.studies.runner.worker_pool
+
+    def recorded(workers: int):
+        started.append(workers)
+        return pool(workers)
+
+    monkeypatch.setattr(sim.studies.runner, "worker_pool", recorded)
+    monkeypatch.setattr(sim.studies.runner, "CHUNK", 100)
+    sim.studies.runner.run_chunked(sim.load_scenario(DETERMINISTIC), 200, seed=1, workers=500)
+    assert started == [2]
+
+
 def test_chunks_halve_where_they_would_take_too_much_memory(monkeypatch):
     small, large = sim.load_scenario(BASELINE), sim.load_scenario("aleppo_2016_full")
     most = sim.studies.runner.CHUNK

@@ -184,7 +184,9 @@ def test_private_from_start_runs_at_the_scenarios_rate_and_load() -> None:
     base, whatif = document(FULL)["private"], document(WHAT_IFS / "private_from_start.toml")
     early = whatif["private"]["early"]
     assert early["people"] == base["wednesday"]["people"]
-    assert early["groups"] == base["wednesday"]["groups"]
+    # the people waiting for the buses then: the Wednesday columns' car families come later
+    assert early["groups"] == ["families", "civilians", "fighters"]
+    assert set(early["groups"]) <= set(document(FULL)["population"])
     rate = base["thursday"]["columns"][0]
     for column in early["columns"]:
         assert (column["every"], column["vehicles"]) == (rate["every"], rate["vehicles"])
@@ -250,3 +252,26 @@ def test_monday_convoys_of_20_change_only_mondays_bus_convoys() -> None:
         if name.startswith("Monday"):
             sizes["buses"] = 20
         assert whatif[name].get("per_convoy", {}) == sizes, name
+
+
+def test_cars_on_monday_are_wednesdays_car_families_and_columns_59_hours_earlier() -> None:
+    base, whatif = document(FULL), document(WHAT_IFS / "cars_on_monday.toml")
+    periods = periods_by_name(base)
+    shift = (
+        periods["Wednesday evening: convoys of twenty"]["start"]
+        - periods["Monday: renewed guarantees"]["start"]
+    )
+    assert shift.total_seconds() == 59 * 3600
+    [came] = base["population"]["car_families"]["arrivals"]
+    [comes] = whatif["population"]["car_families"]["arrivals"]
+    assert (comes["start"], comes["end"]) == (came["start"] - shift, came["end"] - shift)
+    assert without(comes, {"start", "end"}) == without(came, {"start", "end"})
+    wednesday, monday = base["private"]["wednesday"], whatif["private"]["monday"]
+    assert without(monday, {"columns"}) == without(wednesday, {"columns"})
+    times = {"start", "end", "at"}
+    for old, new in zip(wednesday["columns"], monday["columns"], strict=True):
+        assert without(new, times) == without(old, times)
+        assert {k: new[k] for k in times & set(new)} == {
+            k: old[k] - shift for k in times & set(old)
+        }
+    assert whatif["private"]["wednesday"] == wednesday  # still there for anyone left

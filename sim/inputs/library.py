@@ -13,6 +13,7 @@ over a name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -192,8 +193,9 @@ def copy_library(folder: str | Path) -> Path:
     except OSError as error:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
-        if made:
-            shutil.rmtree(folder, ignore_errors=True)
+        if made:  # removed only if empty: another `evacsim init` may have filled it meanwhile
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         why = error.strerror or type(error).__name__
         raise ScenarioError(
             str(folder), "", f"cannot be written: {why}; nothing was left behind"

@@ -42,12 +42,11 @@ def read_replications(folder: str | Path) -> dict[str, np.ndarray]:
             for name in table.column_names
             if name != "rep"
         }
+    rows = list(csv.reader(io.StringIO(_read_text(text), newline="")))
     try:
-        with text.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except OSError as error:
-        raise ScenarioError(str(text), "", f"cannot be read ({error.strerror})") from None
-    table = np.array([row[1:] for row in rows[1:]], dtype=float).reshape(-1, len(rows[0]) - 1)
+        table = np.array([row[1:] for row in rows[1:]], dtype=float).reshape(-1, len(rows[0]) - 1)
+    except (ValueError, IndexError) as error:  # cut short, or edited by hand
+        raise ScenarioError(str(text), "", f"is damaged ({error}); run it again") from None
     return {name: table[:, i].copy() for i, name in enumerate(rows[0][1:])}
 
 
@@ -61,11 +60,12 @@ def read_manifest(folder: str | Path) -> dict:
     """
     file = Path(folder) / "manifest.json"
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+        found = json.loads(_read_text(file))
     except json.JSONDecodeError as error:
         raise ScenarioError(str(file), "", f"is not JSON ({error.msg})") from None
+    if not isinstance(found, dict):
+        raise ScenarioError(str(file), "", "is not a manifest: a JSON object was expected")
+    return found
 
 
 def read_study_manifest(folder: Path, kind: str, key: str, arrays: str) -> dict:
@@ -102,10 +102,7 @@ def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
     """
     path = Path(path)
     file = path / "trace.csv" if path.is_dir() else path
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    text = _read_text(file)
     rows = csv.reader(io.StringIO(text))
     header = next(rows, [])
     G, P = len(scenario.groups), len(scenario.pools)
@@ -114,19 +111,46 @@ def read_trace(path: str | Path, scenario: Scenario) -> list[TraceEvent]:
         raise ScenarioError(
             str(file), "", f"is not the trace of this scenario: columns {', '.join(expected)}"
         )
-    return [
-        TraceEvent(
-            int(row[0]),
-            float(row[1]),
-            row[3],
-            int(row[4]) - 1 if row[4] else -1,
-            int(row[5]),
-            tuple(int(x) for x in row[6 : 6 + G]),
-            tuple(int(x) for x in row[6 + G : 6 + G + P]),
-            row[6 + G + P],
-        )
-        for row in rows
-    ]
+    events = []
+    for row in rows:
+        try:
+            if len(row) != len(expected):
+                raise ValueError(f"{len(row)} columns, not {len(expected)}")
+            events.append(
+                TraceEvent(
+                    int(row[0]),
+                    float(row[1]),
+                    row[3],
+                    int(row[4]) - 1 if row[4] else -1,
+                    int(row[5]),
+                    tuple(int(x) for x in row[6 : 6 + G]),
+                    tuple(int(x) for x in row[6 + G : 6 + G + P]),
+                    row[6 + G + P],
+                )
+            )
+        except ValueError as error:  # cut short, or edited by hand
+            raise ScenarioError(
+                str(file), "", f"is damaged at line {rows.line_num} ({error}); run it again"
+            ) from None
+    return events
+
+
+def _read_text(file: Path) -> str:
+    """The text of a file a run wrote.
+
+    Raises
+    ------
+    ScenarioError
+        If it cannot be read or is not UTF-8 (it was not written by evacsim as it is).
+    """
+    try:
+        return file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(str(file), "", f"cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            str(file), "", f"is damaged: not UTF-8 text (byte {error.start + 1}); run it again"
+        ) from None
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:

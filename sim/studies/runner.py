@@ -278,8 +278,8 @@ def run_chunked(
     ]
     numbers = [rep_ids[first : first + n] for first, n in zip(starts, sizes, strict=True)]
     n = len(sizes)
-    if workers is None:
-        workers = min(n, os.cpu_count() or 1)
+    # no more processes than chunks: `--workers 500` for a run of two chunks forks two
+    workers = min(n, (os.cpu_count() or 1) if workers is None else workers)
     args = ([scenario] * n, sizes, [seed] * n, [0] * n, parts, numbers, [traced] * n)
     task: Callable[..., Replications] = run_vector
     if packed:

@@ -70,10 +70,21 @@ def serve(
         except OSError as error:
             message = f"cannot listen on {host}: {error.strerror}"
             raise ScenarioError("--port", str(port), message) from None
-    print(f"evacsim page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"  reachable from the network: others open http://<this machine>:{port}/")
-    uvicorn.run(pages, host=host, port=port, log_level="warning")
+
+    class Announced(uvicorn.Server):
+        """A server that gives its address once it answers: after the page's warm-up (the
+        workers' imports, the default base), so a class opening the link at once is not
+        refused."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.started:  # uvicorn has said why on standard error
+                return
+            print(f"evacsim page: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+            if host not in ("127.0.0.1", "localhost", "::1"):
+                print(f"  reachable from the network: others open http://<this machine>:{port}/")
+
+    Announced(uvicorn.Config(pages, host=host, port=port, log_level="warning")).run()
 
 
 def _importable(name: str) -> bool:

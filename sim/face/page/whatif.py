@@ -26,7 +26,7 @@ from sim.face.page.levers import changed
 from sim.inputs.library import library_root, locate
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
-from sim.inputs.sources import toml_text, toml_value
+from sim.inputs.sources import parse_toml, toml_text, toml_value
 
 #: Most replications one request may ask for (each scenario), and the fewest.
 MAX_REPS, MIN_REPS = 5_000, 10
@@ -208,8 +208,9 @@ class Library:
         """Keep an uploaded scenario file if it validates; return its library name.
 
         The name is ``upload/<digest>/<filename>``: the same file uploaded by a whole class
-        is one entry. A relative ``extends`` in it is read from beside the upload, where
-        nothing is, so an upload must be a whole scenario.
+        is one entry. An upload must be a whole scenario: one that ``extends`` a file is
+        refused, as an absolute path would let a visitor read the server's files (an error
+        naming a line, a key or a value of ``/etc/...``).
 
         Raises
         ------
@@ -222,9 +223,14 @@ class Library:
         if len(content) > MAX_UPLOAD:
             raise ScenarioError(stem, "", f"larger than {MAX_UPLOAD // 1024} KB")
         try:
-            content.decode("utf-8")
+            text = content.decode("utf-8")
         except UnicodeDecodeError:
             raise ScenarioError(stem, "", "not UTF-8 text") from None
+        if "extends" in parse_toml(text, stem):  # an absolute one would read the server's files
+            raise ScenarioError(
+                stem, "extends", "an upload must be a whole scenario: it cannot extend a file "
+                "on the server (the page's own scenarios are in its list)"
+            )  # fmt: skip
         digest = hashlib.sha256(content).hexdigest()[:16]
         name = f"upload/{digest}/{stem}"
         if name not in self.files:
