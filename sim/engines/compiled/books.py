@@ -1,0 +1,178 @@
+"""The compiled loop's books: person-hours, the hourly series, milestones and wait records.
+
+:mod:`sim.engines.batch_books` for one replication ``r`` at a time, with the same
+operations in the same order. The cold curve is read with :func:`interp`, numpy's
+``numpy.interp`` written out: the same formula gives the same bits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.engines.compiled.layout import (
+    ABOARD,
+    ACTIVE,
+    BOARDED,
+    BOARDED_PH,
+    C_DEPARTED,
+    COLD_PH,
+    COLD_SINCE,
+    CONVOYS_CROSSED,
+    EVACUATED,
+    HELD,
+    HELD_PH,
+    NEXT_HOUR,
+    NOW,
+    PEAK_QUEUE,
+    PEOPLE_CROSSED,
+    PEOPLE_DEPARTED,
+    SINCE,
+    WAIT_PH,
+    WAITING,
+)
+
+
+@njit(cache=True)
+def interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
+    """``numpy.interp(x, xp, fp)`` for one ``x``, as numpy's C code computes it: the last
+    knot at or below ``x``, then ``slope * (x - xp[j]) + fp[j]``."""
+    n = len(xp)
+    if x > xp[n - 1]:
+        return fp[n - 1]
+    if x < xp[0]:
+        return fp[0]
+    lo, hi = 0, n
+    while lo < hi:  # the first knot above x
+        mid = lo + ((hi - lo) >> 1)
+        if x >= xp[mid]:
+            lo = mid + 1
+        else:
+            hi = mid
+    j = lo - 1
+    if j == n - 1 or xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    y = slope * (x - xp[j]) + fp[j]
+    if math.isnan(y):  # numpy tries from the other end, then the flat value
+        y = slope * (x - xp[j + 1]) + fp[j + 1]
+        if math.isnan(y) and fp[j] == fp[j + 1]:
+            y = fp[j]
+    return y
+
+
+@njit(cache=True)
+def accrue(st, k, r: int) -> None:
+    """Add the person-hours since the last change, up to now."""
+    F, I = st.F, st.I  # noqa: E741
+    now = F[r, NOW]
+    span = now - F[r, SINCE]
+    if not span > 0:
+        return
+    waiting, held, boarded = I[r, WAITING], I[r, HELD], I[r, BOARDED]
+    I[r, PEAK_QUEUE] = max(I[r, PEAK_QUEUE], waiting)
+    F[r, WAIT_PH] += waiting * span
+    F[r, HELD_PH] += held * span
+    F[r, BOARDED_PH] += boarded * span
+    people = waiting + held + boarded
+    cold_now = interp(now, k.cold_x, k.cold_y)
+    if people > 0:
+        F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
+    F[r, SINCE] = now
+    F[r, COLD_SINCE] = cold_now
+
+
+@njit(cache=True)
+def change_waiting(st, k, r: int, delta: int) -> None:
+    """People join or leave the queue to or from a convoy."""
+    accrue(st, k, r)
+    st.I[r, WAITING] += delta
+    st.I[r, ABOARD] -= delta
+
+
+@njit(cache=True)
+def change_boarded(st, k, r: int, delta: int) -> None:
+    accrue(st, k, r)
+    st.I[r, BOARDED] += delta
+
+
+@njit(cache=True)
+def change_held(st, k, r: int, delta: int) -> None:
+    accrue(st, k, r)
+    st.I[r, HELD] += delta
+
+
+@njit(cache=True)
+def boarded_held(st, k, r: int, people: int) -> None:
+    """People aboard at the pickup are held (``people > 0``) or no longer."""
+    accrue(st, k, r)
+    st.I[r, BOARDED] -= people
+    st.I[r, HELD] += people
+
+
+@njit(cache=True)
+def fill(st, k, r: int, t: float) -> None:
+    """Hours before ``t`` keep the state they end with: the current one."""
+    I = st.I  # noqa: E741
+    limit = min(math.ceil(t), k.hours)
+    suspended = 1 - I[r, ACTIVE]
+    for h in range(I[r, NEXT_HOUR], limit):
+        st.hour_evacuated[r, h] = I[r, EVACUATED]
+        st.hour_waiting[r, h] = I[r, WAITING]
+        st.hour_suspended[r, h] = suspended
+    if limit > I[r, NEXT_HOUR]:
+        I[r, NEXT_HOUR] = limit
+
+
+@njit(cache=True)
+def on_the_road(st, k, r: int, people: int, convoys: int) -> None:
+    """A convoy leaves the pickup (``convoys = 1``) or turns back after leaving (-1)."""
+    st.I[r, PEOPLE_DEPARTED] += people
+    now = st.F[r, NOW]
+    for m in range(len(k.timed_at)):
+        if now <= k.timed_at[m]:
+            st.departed_by[r, m, 0] += people
+            st.departed_by[r, m, 1] += convoys
+
+
+@njit(cache=True)
+def crossed_checkpoint(st, k, r: int, people: int) -> None:
+    """A convoy passes the checkpoint."""
+    st.I[r, PEOPLE_CROSSED] += people
+    st.I[r, CONVOYS_CROSSED] += 1
+    now = st.F[r, NOW]
+    for m in range(len(k.timed_at)):
+        if now <= k.timed_at[m]:
+            st.crossed_by[r, m, 0] += people
+            st.crossed_by[r, m, 1] += 1
+
+
+@njit(cache=True)
+def received(st, k, r: int, slot: int) -> int:
+    """The people of the convoy in ``slot`` are evacuated: the books by group, the
+    milestones and one wait record per (group, cohort) cell aboard; their number."""
+    now, G = st.F[r, NOW], st.CG.shape[2]
+    people = 0
+    for g in range(G):
+        n = st.CG[r, slot, g]
+        st.evacuated[r, g] += n
+        people += n
+    st.I[r, ABOARD] -= people
+    departed = st.CF[r, slot, C_DEPARTED]
+    at = st.rec_n[0]
+    for cell in range(st.CM.shape[2]):
+        n = st.CM[r, slot, cell]
+        if n:
+            st.rec_rep[at] = r
+            st.rec_cell[at] = cell
+            st.rec_departed[at] = departed
+            st.rec_people[at] = n
+            at += 1
+    st.rec_n[0] = at
+    for m in range(len(k.timed_at)):
+        if now <= k.timed_at[m]:
+            for g in range(G):
+                st.safe_by[r, m, g] += st.CG[r, slot, g]
+    return people

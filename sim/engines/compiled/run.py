@@ -1,0 +1,156 @@
+"""Running a batch's replications in compiled code, and when to.
+
+:func:`compiled_loop` says whether a batch runs its main loop compiled: numba installed
+(``evacsim[fast]``), the scenario within the compiled mechanisms, no traced replication,
+enough replications to repay numba's start in a process, and ``EVACSIM_LOOP`` not set to
+``numpy``. :func:`run_compiled` runs it in rounds: the compiled loop advances every
+replication until it ends or needs numpy; numpy then gives the stopped ones their slowest
+vehicles' hours, or more table columns, convoy slots or room for wait records; and so on
+until every replication has ended. The batch then closes its books as usual.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.util import find_spec
+
+import numpy as np
+
+from sim.inputs.scenario import Scenario
+from sim.outputs.records import Replications
+
+#: Fewest replications a batch runs compiled: below, numba's start in a fresh process
+#: (~0.7 s of CPU, its import and the cached loop's loading) costs more than it saves.
+FEWEST = 1_000
+#: Route legs with a table by convoy, in the order of the layout's ``T_`` rows.
+LEGS = ("to_checkpoint", "inspection", "to_reception", "return_trip")
+
+
+def compiled_supports(scenario: Scenario) -> str:
+    """Why ``scenario`` cannot run compiled (the first mechanism outside the compiled
+    ones), or ``""`` if it can."""
+    s = scenario
+    for present, what in (
+        (s.linkage is not None, "a linked site"),
+        (bool(s.periods), "periods"),
+        (s.crossing is not None, "a crossing"),
+        (bool(s.private), "private vehicles"),
+        (any(p.changes for p in s.pools), "fleet changes"),
+        (s.leaving, "people leaving the queue"),
+        (len(s.loading_places) > 1, "loading places"),
+        (s.convoy.departure_hours is not None, "departure hours"),
+        (s.convoy.when_corridor_full != "wait_to_depart", "when_corridor_full"),
+    ):
+        if present:
+            return what
+    return ""
+
+
+def compiled_loop(scenario: Scenario, reps: int, traced: bool) -> bool:
+    """Whether a batch of ``reps`` replications of ``scenario`` runs its loop compiled."""
+    return (
+        reps >= FEWEST
+        and not traced
+        and os.environ.get("EVACSIM_LOOP", "") != "numpy"
+        and find_spec("numba") is not None
+        and not compiled_supports(scenario)
+    )
+
+
+def run_compiled(batch) -> Replications:
+    """Advance every replication of ``batch`` (a :class:`sim.engines.vector.Batch` just set
+    up) in compiled code; its results, as ``batch.run()`` gives them.
+
+    Raises
+    ------
+    ValueError
+        If the scenario has a mechanism the loop does not compile, or a replication is
+        traced (the compiled loop keeps no trace).
+    ModuleNotFoundError
+        If numba is not installed.
+    """
+    outside = compiled_supports(batch.scenario)
+    if outside or batch.books.any_traced:
+        why = f"the scenario has {outside}" if outside else "a replication is traced"
+        raise ValueError(f"the compiled loop cannot run this batch: {why}")
+    if find_spec("numba") is None:
+        raise ModuleNotFoundError(
+            "the compiled loop needs numba: pip install 'evacsim[fast]'", name="numba"
+        )
+    from sim.engines.compiled import layout
+    from sim.engines.compiled.boxes import boxed
+    from sim.engines.compiled.loop import advance
+
+    state, shared = layout.pack(batch), layout.constants(batch)
+    state = _room(batch, state, shared)
+    while advance(*boxed(state, shared)):
+        status = state.I[:, layout.STATUS]
+        for need, stream, dists in (
+            (layout.NEEDS_LOAD, "load", batch.load_time),
+            (layout.NEEDS_UNLOAD, "unload", batch.unload_time),
+        ):
+            rows = np.flatnonzero(status == need)
+            if len(rows):
+                slot = state.I[rows, layout.PENDING_SLOT]
+                number = state.CI[rows, slot, layout.C_NUMBER]
+                hours = batch.slowest_of(stream, rows, number, state.CV[rows, slot], dists)
+                state.F[rows, layout.HANDED] = hours
+        if np.count_nonzero(status == layout.NEEDS_ROOM):
+            state = _room(batch, state, shared)
+    layout.unpack(state, batch)
+    batch.books.finish(np.arange(batch.R))
+    return batch.books.replications()
+
+
+def _room(batch, state, shared):
+    """``state`` with tables, slots and wait records enough for every replication's next
+    pass (the loop stops a replication that would outrun them: ``NEEDS_ROOM``)."""
+    from sim.engines.compiled import layout
+
+    I = state.I  # noqa: E741
+    convoys = int(I[:, layout.CONVOYS].max()) + 1
+    if convoys > state.CT.shape[2]:
+        state = state._replace(CT=_by_convoy(batch, convoys))
+    suspensions = max(
+        int(I[:, layout.NEGOTIATED].max()) + len(shared.window_end) + 2,
+        int(I[:, layout.BREACHES].max()) + 2,
+    )
+    if suspensions > state.ST.shape[2]:
+        state = state._replace(ST=_by_suspension(batch, suspensions))
+    busy = state.CI[:, :, layout.C_NUMBER] >= 0
+    if np.count_nonzero(busy.all(axis=1)):
+        state = layout.grow_slots(state, 2 * state.CI.shape[1])
+    cells = state.CM.shape[2]
+    if state.rec_n[0] + cells > len(state.rec_rep):
+        size = max(2 * len(state.rec_rep), 2 * batch.R * cells)
+        state = state._replace(**{
+            name: np.concatenate([a, np.zeros(size - len(a), a.dtype)])
+            for name, a in (
+                ("rec_rep", state.rec_rep), ("rec_cell", state.rec_cell),
+                ("rec_departed", state.rec_departed), ("rec_people", state.rec_people),
+            )
+        })  # fmt: skip
+    return state
+
+
+def _by_convoy(batch, width: int) -> np.ndarray:
+    """The legs' hours and the incident uniforms by convoy, ``(R, 5, >= width)``."""
+    at = np.array([width - 1])
+    tables = [batch._table(batch._durations, leg, at, batch.legs[leg]) for leg in LEGS]
+    tables.append(batch._table(batch._tables, "incident", at))
+    have = min(t.shape[1] for t in tables)
+    return np.stack([t[:, :have] for t in tables], axis=1)
+
+
+def _by_suspension(batch, width: int) -> np.ndarray:
+    """The negotiations' and guarantees' hours and the breach hazard's unit-exponential
+    gaps by suspension or breach, ``(R, 3, >= width)``."""
+    at = np.array([width - 1])
+    gaps = -np.log1p(-batch._table(batch._tables, "breach", at))
+    tables = [
+        np.zeros_like(gaps) if dist is None else batch._table(batch._durations, name, at, dist)
+        for name, dist in (("negotiation", batch.negotiation), ("guarantee", batch.guarantee))
+    ]
+    tables.append(gaps)
+    have = min(t.shape[1] for t in tables)
+    return np.stack([t[:, :have] for t in tables], axis=1)
