@@ -144,3 +144,32 @@ def test_a_traced_batch_gives_the_same_metrics_either_way():
     untraced = run_vector(scenario, 50, 9, traced=(), loop="compiled")
     assert_identical(traced, untraced)
     assert traced.trace and not untraced.trace
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        np.arange(0, 16),
+        np.arange(3, 29),
+        np.arange(5, 6),
+        np.arange(4, 12) * 4 + 1,
+        (np.arange(3, 9)[:, None] * 4 + np.arange(2)).ravel(),
+    ],  # fmt: skip
+    ids=["table", "straddling", "one", "strided", "by_pool"],
+)
+def test_compiled_philox_draws_the_same_uniforms(index):
+    from sim.engines.compiled.philox import CompiledVariates
+    from sim.model.variates import Variates
+
+    rng = np.random.default_rng(12)
+    reps = np.concatenate([rng.integers(0, 2**40, 300), [0, 2**63 - 1]])[:, None]
+    for stream in ("load", "breach", "exchange_halt"):
+        expected = Variates(2016).uniform(stream, reps, index[None])
+        np.testing.assert_array_equal(
+            CompiledVariates(2016).uniform(stream, reps, index[None]), expected
+        )
+    # any other shape is numpy's own
+    np.testing.assert_array_equal(
+        CompiledVariates(3).uniform("load", reps[:, 0], 7),
+        Variates(3).uniform("load", reps[:, 0], 7),
+    )

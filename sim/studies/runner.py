@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.engines.compiled.run import compiled_loop, warm
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
@@ -294,6 +295,8 @@ def run_chunked(
         return gather(executor.map(task, *args))
     if workers <= 1 or n == 1:
         return gather(map(task, *args))
+    if compiled_loop(scenario, min(sizes), traced=False):
+        warm(scenario)  # once here, not once a worker: the workers fork from this process
     with worker_pool(workers) as pool:
         return gather(pool.map(task, *args))
 

@@ -77,7 +77,7 @@ def accrue(st, k, r: int) -> None:
     F[r, HELD_PH] += held * span
     F[r, BOARDED_PH] += boarded * span
     people = waiting + held + boarded
-    cold_now = interp(now, k.cold_x, k.cold_y)
+    cold_now = interp(now, k.cold_x, k.cold_y)  # the cold curve: hours cold since 0
     if people > 0:
         F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
     F[r, SINCE] = now
@@ -117,24 +117,27 @@ def fill(st, k, r: int, t: float) -> None:
     """Hours before ``t`` keep the state they end with: the current one."""
     I = st.I  # noqa: E741
     limit = min(math.ceil(t), k.hours)
-    suspended = 1 - I[r, ACTIVE]
+    if limit <= I[r, NEXT_HOUR]:
+        return
+    # local names: a structure's array read once, not once an hour
+    evacuated, waiting, suspended = st.hour_evacuated, st.hour_waiting, st.hour_suspended
+    now_evacuated, now_waiting, now_suspended = I[r, EVACUATED], I[r, WAITING], 1 - I[r, ACTIVE]
     for h in range(I[r, NEXT_HOUR], limit):
-        st.hour_evacuated[r, h] = I[r, EVACUATED]
-        st.hour_waiting[r, h] = I[r, WAITING]
-        st.hour_suspended[r, h] = suspended
-    if limit > I[r, NEXT_HOUR]:
-        I[r, NEXT_HOUR] = limit
+        evacuated[r, h] = now_evacuated
+        waiting[r, h] = now_waiting
+        suspended[r, h] = now_suspended
+    I[r, NEXT_HOUR] = limit
 
 
 @njit(cache=True)
 def on_the_road(st, k, r: int, people: int, convoys: int) -> None:
     """A convoy leaves the pickup (``convoys = 1``) or turns back after leaving (-1)."""
     st.I[r, PEOPLE_DEPARTED] += people
-    now = st.F[r, NOW]
-    for m in range(len(k.timed_at)):
-        if now <= k.timed_at[m]:
-            st.departed_by[r, m, 0] += people
-            st.departed_by[r, m, 1] += convoys
+    now, at, by = st.F[r, NOW], k.timed_at, st.departed_by
+    for m in range(len(at)):
+        if now <= at[m]:
+            by[r, m, 0] += people
+            by[r, m, 1] += convoys
 
 
 @njit(cache=True)
@@ -142,37 +145,37 @@ def crossed_checkpoint(st, k, r: int, people: int) -> None:
     """A convoy passes the checkpoint."""
     st.I[r, PEOPLE_CROSSED] += people
     st.I[r, CONVOYS_CROSSED] += 1
-    now = st.F[r, NOW]
-    for m in range(len(k.timed_at)):
-        if now <= k.timed_at[m]:
-            st.crossed_by[r, m, 0] += people
-            st.crossed_by[r, m, 1] += 1
+    now, at, by = st.F[r, NOW], k.timed_at, st.crossed_by
+    for m in range(len(at)):
+        if now <= at[m]:
+            by[r, m, 0] += people
+            by[r, m, 1] += 1
 
 
 @njit(cache=True)
 def received(st, k, r: int, slot: int) -> int:
     """The people of the convoy in ``slot`` are evacuated: the books by group, the
     milestones and one wait record per (group, cohort) cell aboard; their number."""
-    now, G = st.F[r, NOW], st.CG.shape[2]
+    now, CG, CM, evacuated = st.F[r, NOW], st.CG, st.CM, st.evacuated
+    G = CG.shape[2]
     people = 0
     for g in range(G):
-        n = st.CG[r, slot, g]
-        st.evacuated[r, g] += n
+        n = CG[r, slot, g]
+        evacuated[r, g] += n
         people += n
     st.I[r, ABOARD] -= people
     departed = st.CF[r, slot, C_DEPARTED]
+    rep, cells, hours, counts = st.rec_rep, st.rec_cell, st.rec_departed, st.rec_people
     at = st.rec_n[0]
-    for cell in range(st.CM.shape[2]):
-        n = st.CM[r, slot, cell]
+    for cell in range(CM.shape[2]):
+        n = CM[r, slot, cell]
         if n:
-            st.rec_rep[at] = r
-            st.rec_cell[at] = cell
-            st.rec_departed[at] = departed
-            st.rec_people[at] = n
+            rep[at], cells[at], hours[at], counts[at] = r, cell, departed, n
             at += 1
     st.rec_n[0] = at
-    for m in range(len(k.timed_at)):
-        if now <= k.timed_at[m]:
+    timed, safe_by = k.timed_at, st.safe_by
+    for m in range(len(timed)):
+        if now <= timed[m]:
             for g in range(G):
-                st.safe_by[r, m, g] += st.CG[r, slot, g]
+                safe_by[r, m, g] += CG[r, slot, g]
     return people

@@ -95,9 +95,9 @@ def suspend(st, k, r: int, end: float, exclude: int, hits: np.ndarray, n_hits: n
     if k.turn_back:
         row = n_hits[0]
         n_hits[0] += 1
-        for s in range(st.CI.shape[1]):
-            stage = st.CI[r, s, C_STAGE]
-            hits[row, s] = s != exclude and stage in BEFORE_CHECKPOINT
+        CI = st.CI
+        for s in range(CI.shape[1]):
+            hits[row, s] = s != exclude and CI[r, s, C_STAGE] in BEFORE_CHECKPOINT
 
 
 @njit(cache=True)
@@ -110,7 +110,8 @@ def window(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
 @njit(cache=True)
 def windows_due(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
     """Start the windows due at this instant, in file order."""
-    while k.window_start[st.I[r, WINDOW_NEXT]] == st.F[r, NOW]:
+    starts = k.window_start
+    while starts[st.I[r, WINDOW_NEXT]] == st.F[r, NOW]:
         window(st, k, r, hits, n_hits)
 
 

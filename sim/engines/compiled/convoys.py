@@ -2,9 +2,8 @@
 :mod:`sim.engines.batch_corridor` for one replication.
 
 A convoy in flight sits in a slot with a timer and a stage, its next event; each function
-here is one step of its trip. A step that needs its slowest vehicle's unloading time stops
-the replication (``NEEDS_UNLOAD``) with the slot pending; the loop resumes it with the
-hours numpy computed.
+here is one step of its trip. Its slowest vehicle's unloading hours were handed to it by
+numpy as it formed (``C_UNLOAD``).
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ from sim.engines.compiled.layout import (
     C_ROOM,
     C_SEQ,
     C_STAGE,
+    C_UNLOAD,
     C_WAITED_FOR,
     CLEARED_AT,
     DECIDE_DUE,
@@ -63,13 +63,11 @@ from sim.engines.compiled.layout import (
     LEFT,
     MAX_HOLD,
     MAX_IN_CORRIDOR,
-    NEEDS_UNLOAD,
     NOW,
     PEOPLE,
     PLACE_BUSY,
     RECEPTIONS,
     ROOM_TICKETS,
-    RUNNING,
     SEQ,
     T_INCIDENT,
     T_INSPECTION,
@@ -263,8 +261,9 @@ def turn_back(st, k, r: int, slot: int) -> None:
 
 @njit(cache=True)
 def back_at_pickup(st, k, r: int, slot: int) -> None:
-    for cell in range(st.queue.shape[1]):
-        st.queue[r, cell] += st.CM[r, slot, cell]
+    queue, CM = st.queue, st.CM
+    for cell in range(queue.shape[1]):
+        queue[r, cell] += CM[r, slot, cell]
     books.change_waiting(st, k, r, st.CI[r, slot, C_PEOPLE])
     if not math.isnan(st.CF[r, slot, C_DEPARTED]):
         leave_corridor(st, r)
@@ -272,37 +271,41 @@ def back_at_pickup(st, k, r: int, slot: int) -> None:
 
 
 @njit(cache=True)
-def reach_reception(st, k, r: int, slot: int) -> int:
-    """People safe; the convoy's unloading time is asked of numpy (``NEEDS_UNLOAD``)."""
+def reach_reception(st, k, r: int, slot: int) -> None:
+    """The convoy's people are safe; it unloads."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     leave_corridor(st, r)
     people = books.received(st, k, r, slot)
-    for g in range(st.CG.shape[2]):
-        st.convoy_evacuated[r, g] += st.CG[r, slot, g]
+    CG, by_convoys = st.CG, st.convoy_evacuated
+    G = CG.shape[2]
+    for g in range(G):
+        by_convoys[r, g] += CG[r, slot, g]
     if I[r, RECEPTIONS] == 0:
         F[r, FIRST_CONVOY_PEOPLE] = people
     I[r, RECEPTIONS] += 1
-    for m in range(len(k.timed_at)):
-        if now <= k.timed_at[m]:
-            st.received_by[r, m] += 1
-    for m in range(len(k.counted_after)):
-        if I[r, RECEPTIONS] == k.counted_after[m]:
-            for g in range(st.CG.shape[2]):
-                st.counted_by[r, m, g] = st.convoy_evacuated[r, g]
+    timed, received_by = k.timed_at, st.received_by
+    for m in range(len(timed)):
+        if now <= timed[m]:
+            received_by[r, m] += 1
+    after, counted_by = k.counted_after, st.counted_by
+    for m in range(len(after)):
+        if I[r, RECEPTIONS] == after[m]:
+            for g in range(G):
+                counted_by[r, m, g] = by_convoys[r, g]
             st.counted_at[r, m] = now
     I[r, EVACUATED] += st.CI[r, slot, C_PEOPLE]
     if I[r, EVACUATED] + I[r, LEFT] == I[r, PEOPLE]:
         F[r, CLEARED_AT] = now
     kick(st, r)
-    return NEEDS_UNLOAD
+    set_timer(st, r, slot, now + st.CF[r, slot, C_UNLOAD], UNLOADING)
 
 
 @njit(cache=True)
 def vehicles_back(st, r: int, slot: int) -> None:
-    vehicles = 0
-    for p in range(st.CV.shape[2]):
-        n = st.CV[r, slot, p]
+    vehicles, CV = 0, st.CV
+    for p in range(CV.shape[2]):
+        n = CV[r, slot, p]
         vehicles += n
         if n > 0:
             make_idle(st, r, p, n)
@@ -332,9 +335,8 @@ def leave_corridor(st, r: int) -> None:
 
 
 @njit(cache=True)
-def step(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
-    """The convoy in ``slot`` takes its next step; ``NEEDS_UNLOAD`` if numpy must give
-    its unloading time before the replication goes on."""
+def step(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+    """The convoy in ``slot`` takes its next step."""
     stage = st.CI[r, slot, C_STAGE]
     now = st.F[r, NOW]
     if stage == LOADING:
@@ -348,7 +350,7 @@ def step(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
     elif stage == INSPECTION:
         inspected(st, k, r, slot, hits, n_hits)
     elif stage == TO_RECEPTION:
-        return reach_reception(st, k, r, slot)
+        reach_reception(st, k, r, slot)
     elif stage == UNLOADING:
         hours = leg(st, r, slot, T_RETURN_TRIP, TRAVEL_FACTOR)
         set_timer(st, r, slot, now + hours, RETURNING)
@@ -356,4 +358,3 @@ def step(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
         vehicles_back(st, r, slot)
     elif stage == TURNING_BACK:
         back_at_pickup(st, k, r, slot)
-    return RUNNING

@@ -22,9 +22,9 @@ import numpy as np
     EXTRA_RATE, MAX_HOLD, MAX_WAIT, HEADWAY, TRAVEL_FACTOR, INSPECTION_FACTOR, BREACH_RATE,
     INCIDENT_P, LAST_LEFT, SINCE, COLD_SINCE, WAIT_PH, HELD_PH, BOARDED_PH, COLD_PH,
     FIRST_CONVOY_PEOPLE, FIRST_DEPARTURE, LAST_DEPARTURE, SUSPENDED_SINCE, SUSPENDED_HOURS,
-    BUSY_VH, CLEARED_AT, HANDED,
-) = range(31)  # fmt: skip
-FLOATS = 31
+    BUSY_VH, CLEARED_AT, HANDED_LOAD, HANDED_UNLOAD,
+) = range(32)  # fmt: skip
+FLOATS = 32
 (
     SEQ, ARRIVAL_NEXT, CONVOYS, IN_CORRIDOR, ROOM_TICKETS, EVACUATED, PEOPLE, ACTIVE,
     NEGOTIATED, BREACHES, WINDOW_NEXT, MIN_VEHICLES, MAX_IN_CORRIDOR, PLACE_BUSY, BOARD_SUSPENDED,
@@ -37,8 +37,11 @@ INTS = 33
 IDLE, COUNT, PER_CONVOY, CAPACITY = range(4)
 POOL_INTS = 4
 # a convoy slot's numbers (CF: float64, CI: int64)
-C_NEXT, C_FORMED, C_DEPARTED, C_AT_CHECKPOINT, C_HOLD_HOURS, C_HOLD_START, C_HOLD_UNTIL = range(7)
-SLOT_FLOATS = 7
+(
+    C_NEXT, C_FORMED, C_DEPARTED, C_AT_CHECKPOINT, C_HOLD_HOURS, C_HOLD_START, C_HOLD_UNTIL,
+    C_UNLOAD,
+) = range(8)  # fmt: skip
+SLOT_FLOATS = 8  # C_UNLOAD: hours its unloading will take (numpy's, handed at its forming)
 C_NUMBER, C_STAGE, C_SEQ, C_HOLD_SEQ, C_HOP, C_WAITED_FOR, C_ROOM, C_PEOPLE = range(8)
 SLOT_INTS = 8
 # the durations and uniforms by convoy (CT) and by suspension (ST) a replication reads
@@ -46,7 +49,7 @@ T_TO_CHECKPOINT, T_INSPECTION, T_TO_RECEPTION, T_RETURN_TRIP, T_INCIDENT = range
 T_NEGOTIATION, T_GUARANTEE, T_BREACH_GAP = range(3)
 
 # a replication's status between the loop's rounds (I[:, STATUS])
-RUNNING, DONE, NEEDS_LOAD, NEEDS_UNLOAD, NEEDS_ROOM = range(5)
+RUNNING, DONE, NEEDS_HOURS, NEEDS_ROOM = range(4)
 
 State = namedtuple(
     "State",
@@ -149,7 +152,7 @@ def pack(batch) -> State:
     PI = np.zeros((R, POOL_INTS, batch.P), dtype=np.int64)
     PI[:, IDLE], PI[:, COUNT] = _rows(batch.idle), _rows(batch.count)
     PI[:, PER_CONVOY], PI[:, CAPACITY] = _rows(batch.per_convoy), _rows(batch.capacity)
-    CF, CI, CV, CG, CM = _slots(batch, batch.slots)
+    CF, CI, CV, CG, CM = _slots(batch)
     G, T = batch.G, len(books.timed)
     M = len(books.counted)
     series = books.hourly.series
@@ -185,18 +188,25 @@ SLOT_INT_ARRAYS = (
 )  # fmt: skip
 
 
-def _slots(batch, slots: int) -> tuple[np.ndarray, ...]:
-    """The batch's convoy slots, one replication to a row."""
-    R = batch.R
+def _slots(batch) -> tuple[np.ndarray, ...]:
+    """The batch's convoy slots, one replication to a row, and as many again free."""
+    R, slots = batch.R, 2 * batch.slots
+    old = batch.slots
     CF = np.zeros((R, slots, SLOT_FLOATS))
+    CF[:, old:, C_NEXT] = CF[:, old:, C_HOLD_UNTIL] = np.inf  # free slots, as grow_slots's
+    CF[:, old:, C_DEPARTED] = CF[:, old:, C_AT_CHECKPOINT] = np.nan
     for name, column in SLOT_FLOAT_ARRAYS:
-        CF[:, :, column] = getattr(batch, name).T
+        CF[:, :old, column] = getattr(batch, name).T
     CI = np.zeros((R, slots, SLOT_INTS), dtype=np.int64)
+    CI[:, old:, C_NUMBER] = -1
     for name, column in SLOT_INT_ARRAYS:
-        CI[:, :, column] = getattr(batch, name).T
-    CV = batch.c_vehicles.transpose(2, 0, 1).astype(np.int64)  # (R, slots, P)
-    CG = batch.c_groups.transpose(2, 0, 1).astype(np.int64)  # (R, slots, G)
-    CM = np.ascontiguousarray(batch.c_manifest.transpose(1, 0, 2))  # (R, slots, cells)
+        CI[:, :old, column] = getattr(batch, name).T
+    CV = np.zeros((R, slots, batch.P), dtype=np.int64)
+    CV[:, :old] = batch.c_vehicles.transpose(2, 0, 1)
+    CG = np.zeros((R, slots, batch.G), dtype=np.int64)
+    CG[:, :old] = batch.c_groups.transpose(2, 0, 1)
+    CM = np.zeros((R, slots, batch.queue.shape[1]), dtype=np.int32)
+    CM[:, :old] = batch.c_manifest.transpose(1, 0, 2)
     return CF, CI, CV, CG, CM
 
 

@@ -5,8 +5,8 @@ smallest of the ceasefire's timers (urgent), the arrivals calendar and the convo
 (normal, the oldest timer first), and the dispatcher's decision and deadline (late); after
 it, convoys a suspension interrupted turn back, and a decision asked for at this instant is
 taken at once if nothing else is due now. A replication runs until its end, or until it
-needs numpy (a convoy's slowest vehicle, more table columns or slots), when it stops with
-its status; :func:`advance` goes through every replication that can go on.
+needs numpy (a new convoy's slowest vehicles, more table columns or slots), when it stops with
+its status; :func:`advance` goes through the replications of a block that can go on.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.engines.batch_state import LOADING, UNLOADING
+from sim.engines.batch_state import LOADING
 from sim.engines.compiled import books
 from sim.engines.compiled.ceasefire import breach, resume, window, windows_due
 from sim.engines.compiled.convoys import set_timer, step, turn_back
@@ -27,15 +27,16 @@ from sim.engines.compiled.layout import (
     C_NEXT,
     C_NUMBER,
     C_SEQ,
+    C_UNLOAD,
     CLEARED_AT,
     CONVOYS,
     DEADLINE_DUE,
     DECIDE_DUE,
     DONE,
-    HANDED,
-    NEEDS_LOAD,
+    HANDED_LOAD,
+    HANDED_UNLOAD,
+    NEEDS_HOURS,
     NEEDS_ROOM,
-    NEEDS_UNLOAD,
     NEGOTIATED,
     NOW,
     PENDING_SLOT,
@@ -53,12 +54,12 @@ LAST = np.iinfo(np.int64).max
 @njit(cache=True)
 def next_times(st, k, r: int) -> tuple[float, float, float]:
     """The next urgent event (the ceasefire's), arrival, and normal event, hours."""
-    F = st.F
+    F, CF = st.F, st.CF
     urgent = min(min(k.window_start[st.I[r, WINDOW_NEXT]], F[r, BREACH_DUE]), F[r, RESUME_DUE])
     arrival = st.cal_times[r, st.I[r, ARRIVAL_NEXT]]
     normal = arrival
-    for s in range(st.CF.shape[1]):
-        normal = min(normal, st.CF[r, s, C_NEXT])
+    for s in range(CF.shape[1]):
+        normal = min(normal, CF[r, s, C_NEXT])
     return urgent, arrival, normal
 
 
@@ -74,8 +75,9 @@ def needs_room(st, k, r: int) -> bool:
         return True
     if st.rec_n[0] + st.CM.shape[2] > len(st.rec_rep):
         return True
-    for s in range(st.CI.shape[1]):  # noqa: SIM110 (numba compiles no generator)
-        if st.CI[r, s, C_NUMBER] < 0:
+    CI = st.CI
+    for s in range(CI.shape[1]):  # noqa: SIM110 (numba compiles no generator)
+        if CI[r, s, C_NUMBER] < 0:
             return False
     return True
 
@@ -94,10 +96,10 @@ def run_deferred(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
             windows_due(st, k, r, hits, n_hits)
             if st.F[r, RESUME_DUE] == st.F[r, NOW]:
                 resume(st, r)
-        number = np.full(slots, LAST)
+        number, CI = np.full(slots, LAST), st.CI
         for s in range(slots):
             if hits[i, s]:
-                number[s] = st.CI[r, s, C_NUMBER]
+                number[s] = CI[r, s, C_NUMBER]
         for s in np.argsort(number, kind="mergesort"):
             if hits[i, s]:
                 turn_back(st, k, r, s)
@@ -123,15 +125,10 @@ def decide_in_pass(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
 def run_one(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
     """Advance replication ``r`` until its end or until it needs numpy; its status."""
     F, I = st.F, st.I  # noqa: E741
-    status = I[r, STATUS]
-    if status == NEEDS_LOAD:  # its decision formed a convoy: the pass ends with its timer
+    if I[r, STATUS] == NEEDS_HOURS:  # its decision formed a convoy: the pass ends with it
         slot = I[r, PENDING_SLOT]
-        set_timer(st, r, slot, F[r, NOW] + F[r, HANDED], LOADING)
-    elif status == NEEDS_UNLOAD:  # a convoy reached reception: the pass goes on after it
-        slot = I[r, PENDING_SLOT]
-        set_timer(st, r, slot, F[r, NOW] + F[r, HANDED], UNLOADING)
-        if decide_in_pass(st, k, r, hits, n_hits) == NEEDS_LOAD:
-            return NEEDS_LOAD
+        st.CF[r, slot, C_UNLOAD] = F[r, HANDED_UNLOAD]
+        set_timer(st, r, slot, F[r, NOW] + F[r, HANDED_LOAD], LOADING)
     while True:
         if needs_room(st, k, r):
             return NEEDS_ROOM
@@ -142,7 +139,6 @@ def run_one(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
             return DONE
         books.fill(st, k, r, t)
         F[r, NOW] = t
-        result = RUNNING
         if urgent == t:
             if k.window_start[I[r, WINDOW_NEXT]] == t:
                 window(st, k, r, hits, n_hits)
@@ -154,32 +150,30 @@ def run_one(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
             if arrival == t:
                 arrive(st, k, r)
             else:
-                first, order = -1, LAST
-                for s in range(st.CF.shape[1]):
-                    if st.CF[r, s, C_NEXT] == t and st.CI[r, s, C_SEQ] < order:
-                        first, order = s, st.CI[r, s, C_SEQ]
-                result = step(st, k, r, first, hits, n_hits)
-                if result == NEEDS_UNLOAD:
-                    I[r, PENDING_SLOT] = first
-                    return NEEDS_UNLOAD
+                first, order, CF, CI = -1, LAST, st.CF, st.CI
+                for s in range(CF.shape[1]):
+                    if CF[r, s, C_NEXT] == t and CI[r, s, C_SEQ] < order:
+                        first, order = s, CI[r, s, C_SEQ]
+                step(st, k, r, first, hits, n_hits)
         else:
-            if decide(st, k, r) == NEEDS_LOAD:
-                return NEEDS_LOAD
+            if decide(st, k, r) == NEEDS_HOURS:
+                return NEEDS_HOURS
             run_deferred(st, k, r, hits, n_hits)
             continue
         run_deferred(st, k, r, hits, n_hits)
-        if decide_in_pass(st, k, r, hits, n_hits) == NEEDS_LOAD:
-            return NEEDS_LOAD
+        if decide_in_pass(st, k, r, hits, n_hits) == NEEDS_HOURS:
+            return NEEDS_HOURS
 
 
 @njit(cache=True)
-def advance(st, k) -> int:
-    """Run every replication that can go on; how many still need numpy."""
-    R, slots = st.F.shape[0], st.CI.shape[1]
+def advance(st, k, first: int, end: int) -> int:
+    """Run every replication of ``first .. end - 1`` that can go on; how many still need
+    numpy."""
+    slots = st.CI.shape[1]
     hits = np.zeros((4 + 2 * len(k.window_end), slots), dtype=np.bool_)
     n_hits = np.zeros(1, dtype=np.int64)
     waiting = 0
-    for r in range(R):
+    for r in range(first, end):
         if st.I[r, STATUS] == DONE:
             continue
         status = run_one(st, k, r, hits, n_hits)

@@ -1,8 +1,8 @@
 """The compiled loop's pickup: arrivals, and the dispatcher that forms convoys.
 
 :mod:`sim.engines.batch_pickup` for one replication. A convoy that forms needs its slowest
-vehicle's loading time, which numpy gives: forming stops the replication (``NEEDS_LOAD``)
-with the new convoy's slot pending.
+vehicle's loading and unloading hours, which numpy gives: forming stops the replication
+(``NEEDS_HOURS``) with the new convoy's slot pending.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from sim.engines.compiled.layout import (
     IDLE,
     MAX_WAIT,
     MIN_VEHICLES,
-    NEEDS_LOAD,
+    NEEDS_HOURS,
     NOW,
     PENDING_SLOT,
     PER_CONVOY,
@@ -76,10 +76,11 @@ def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: n
     for p in range(P):
         free[p] = min(PI[r, IDLE, p], PI[r, PER_CONVOY, p]) * PI[r, CAPACITY, p]
     seated[:, :] = 0
+    carriers = k.carriers
     for g in k.order:
         left = waiting[g]
         for i in range(P):
-            p = k.carriers[g, i]
+            p = carriers[g, i]
             if p < 0:
                 break
             take = min(left, free[p])
@@ -99,7 +100,7 @@ def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: n
 
 @njit(cache=True)
 def decide(st, k, r: int) -> int:
-    """Form a convoy if the rules allow it (``NEEDS_LOAD``: one formed), else wait for a
+    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed), else wait for a
     change or ``max_wait``."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
@@ -118,14 +119,14 @@ def decide(st, k, r: int) -> int:
     boarding = allocate(st, k, r, waiting, seated, vehicles)
     if boarding <= 0:
         return RUNNING
-    here, taken, since = 0, 0, INF
+    here, taken, since, carried, idle_since = 0, 0, INF, k.place_groups, st.PF
     for g in range(G):
-        if k.place_groups[g]:
+        if carried[g]:
             here += waiting[g]
     for p in range(P):
         taken += vehicles[p]
         if vehicles[p] > 0:
-            since = min(since, st.PF[r, p])
+            since = min(since, idle_since[r, p])
     if taken < I[r, MIN_VEHICLES] and boarding < here:
         deadline = since + F[r, MAX_WAIT]
         if now < deadline:
@@ -133,34 +134,35 @@ def decide(st, k, r: int) -> int:
                 F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
             return RUNNING
     form(st, k, r, seated, vehicles)
-    return NEEDS_LOAD
+    return NEEDS_HOURS
 
 
 @njit(cache=True)
 def form(st, k, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
     """A convoy forms in the first free slot: its people first come, first served within
-    each group; its loading time is asked of numpy."""
+    each group; its loading and unloading hours are asked of numpy."""
     F, I, CI, CF = st.F, st.I, st.CI, st.CF  # noqa: E741
     slot = 0
     while CI[r, slot, C_NUMBER] >= 0:  # the loop made sure one is free
         slot += 1
-    G, P, cells = st.CG.shape[2], st.PI.shape[2], st.queue.shape[1]
+    CG, CM, CV, PI, queue, starts = st.CG, st.CM, st.CV, st.PI, st.queue, k.group_start
+    G, P, cells = CG.shape[2], PI.shape[2], queue.shape[1]
     people = 0
     for g in range(G):
         take = 0
         for p in range(P):
             take += seated[g, p]
-        st.CG[r, slot, g] = take
+        CG[r, slot, g] = take
         people += take
-        end = k.group_start[g + 1] if g + 1 < G else cells
-        for cell in range(k.group_start[g], end):
-            step = min(st.queue[r, cell], take)
-            st.CM[r, slot, cell] = step
-            st.queue[r, cell] -= step
+        end = starts[g + 1] if g + 1 < G else cells
+        for cell in range(starts[g], end):
+            step = min(queue[r, cell], take)
+            CM[r, slot, cell] = step
+            queue[r, cell] -= step
             take -= step
     for p in range(P):
-        st.PI[r, IDLE, p] -= vehicles[p]
-        st.CV[r, slot, p] = vehicles[p]
+        PI[r, IDLE, p] -= vehicles[p]
+        CV[r, slot, p] = vehicles[p]
     CI[r, slot, C_NUMBER] = I[r, CONVOYS]
     I[r, CONVOYS] += 1
     I[r, PLACE_BUSY] = 1

@@ -3,10 +3,11 @@
 :func:`compiled_loop` says whether a batch runs its main loop compiled: numba installed
 (``evacsim[fast]``), the scenario within the compiled mechanisms, no traced replication,
 enough replications to repay numba's start in a process, and ``EVACSIM_LOOP`` not set to
-``numpy``. :func:`run_compiled` runs it in rounds: the compiled loop advances every
-replication until it ends or needs numpy; numpy then gives the stopped ones their slowest
-vehicles' hours, or more table columns, convoy slots or room for wait records; and so on
-until every replication has ended. The batch then closes its books as usual.
+``numpy``. :func:`run_compiled` runs it by blocks of replications, each in rounds: the
+compiled loop advances every replication of the block until it ends or needs numpy; numpy
+then gives those that formed a convoy its slowest vehicles' loading and unloading hours,
+or more table columns, convoy slots or room for wait records; and so on until every
+replication of the block has ended. The batch then closes its books as usual.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from sim.outputs.records import Replications
 #: Fewest replications a batch runs compiled: below, numba's start in a fresh process
 #: (~0.7 s of CPU, its import and the cached loop's loading) costs more than it saves.
 FEWEST = 1_000
+#: Replications advanced together, all their rounds before the next block's: a block's
+#: state stays in the processor's caches from one round to the next.
+BLOCK = 2048
 #: Route legs with a table by convoy, in the order of the layout's ``T_`` rows.
 LEGS = ("to_checkpoint", "inspection", "to_reception", "return_trip")
 
@@ -57,6 +61,15 @@ def compiled_loop(scenario: Scenario, reps: int, traced: bool) -> bool:
     )
 
 
+def warm(scenario: Scenario) -> None:
+    """Load the compiled loop in this process (the first time ever, compile it: about a
+    minute of CPU, then kept in numba's cache): processes forked from this one start with
+    it, rather than each loading it on its first batch."""
+    from sim.engines.vector import run_vector  # the batch engine runs this module's loop
+
+    run_vector(scenario, 1, 0, traced=(), loop="compiled")
+
+
 def run_compiled(batch) -> Replications:
     """Advance every replication of ``batch`` (a :class:`sim.engines.vector.Batch` just set
     up) in compiled code; its results, as ``batch.run()`` gives them.
@@ -80,23 +93,27 @@ def run_compiled(batch) -> Replications:
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
     from sim.engines.compiled.loop import advance
+    from sim.engines.compiled.philox import CompiledVariates
 
+    batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
-    state = _room(batch, state, shared)
-    while advance(*boxed(state, shared)):
-        status = state.I[:, layout.STATUS]
-        for need, stream, dists in (
-            (layout.NEEDS_LOAD, "load", batch.load_time),
-            (layout.NEEDS_UNLOAD, "unload", batch.unload_time),
-        ):
-            rows = np.flatnonzero(status == need)
+    for first in range(0, batch.R, BLOCK):
+        end = min(first + BLOCK, batch.R)
+        state = _room(batch, state, shared)
+        while advance(*boxed(state, shared), first, end):
+            status = state.I[first:end, layout.STATUS]
+            rows = first + np.flatnonzero(status == layout.NEEDS_HOURS)
             if len(rows):
                 slot = state.I[rows, layout.PENDING_SLOT]
-                number = state.CI[rows, slot, layout.C_NUMBER]
-                hours = batch.slowest_of(stream, rows, number, state.CV[rows, slot], dists)
-                state.F[rows, layout.HANDED] = hours
-        if np.count_nonzero(status == layout.NEEDS_ROOM):
-            state = _room(batch, state, shared)
+                number, vehicles = state.CI[rows, slot, layout.C_NUMBER], state.CV[rows, slot]
+                for column, stream, dists in (
+                    (layout.HANDED_LOAD, "load", batch.load_time),
+                    (layout.HANDED_UNLOAD, "unload", batch.unload_time),
+                ):
+                    hours = batch.slowest_of(stream, rows, number, vehicles, dists)
+                    state.F[rows, column] = hours
+            if np.count_nonzero(status == layout.NEEDS_ROOM):
+                state = _room(batch, state, shared)
     layout.unpack(state, batch)
     batch.books.finish(np.arange(batch.R))
     return batch.books.replications()
