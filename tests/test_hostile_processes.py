@@ -121,6 +121,47 @@ def test_a_stop_that_lands_in_a_finaliser_is_not_lost(capfd, signum):
     assert "Exception ignored" not in capfd.readouterr().err
 
 
+#: A run stopped while its workers are still starting: each worker sleeps before its own
+#: handlers are set, as one just forked is before it reaches them. In a process of its own,
+#: as `evacsim` is: pytest's logging would hide what a worker logs.
+STOPPED_AS_WORKERS_START = """
+import os, signal, sys, time
+import sim.studies.processes as processes
+
+watch = processes.watch_parent
+
+def slow_start(parent):
+    time.sleep(0.5)  # widens the window between a worker's fork and its own handlers
+    watch(parent)
+
+processes.watch_parent = slow_start
+signum = int(sys.argv[1])
+try:
+    with processes.stop_on_signals(), processes.worker_pool(2) as pool:
+        pool.submit(os.getpid)  # forks both workers, which are still in slow_start
+        group = [*pool._processes] if signum == signal.SIGINT else []
+        for pid in [*group, os.getpid()]:  # Ctrl-C reaches the whole group, SIGTERM the
+            os.kill(pid, signum)  # run, whose stop terminates its workers
+        time.sleep(10)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_worker_stopped_as_it_starts_prints_nothing(signum):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_AS_WORKERS_START, str(int(signum))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr  # the run was stopped, in its own code
+    assert done.stderr == ""
+
+
 def test_workers_of_a_killed_parent_exit(tmp_path):
     process, workers = start_with_workers(RUN, tmp_path)
     process.kill()  # SIGKILL: no handler runs in the parent

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from sim import version
 from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
@@ -198,6 +199,9 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
     """Python's version and that of each package, for a manifest."""
     found = {"python": platform.python_version()}
     for package in packages:
+        if package == "evacsim":  # as `evacsim --version` and sweep and study ids read it
+            found[package] = version.__version__
+            continue
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
