@@ -14,10 +14,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 import numpy as np
 
+from sim.outputs.hourly_counts import HourlyCounts
 from sim.outputs.packed import Packed
 
 #: numpy's name for the one percentile rule (Hyndman and Fan's definition 1, the inverse of
@@ -163,6 +164,9 @@ class HourlyStats:
     ----------
     series : mapping of str to ndarray
         Each (R, H) hourly series of whole numbers, by name (a run's replications).
+    counted : mapping of str to HourlyCounts, optional
+        Series already counted (:class:`~sim.outputs.hourly_counts.HourlyCounts`, a run's
+        chunks count theirs where they ran): read from these rather than from ``series``.
     """
 
     #: The percentiles kept (0-100): the 90% and 50% bands and the median.
@@ -170,8 +174,11 @@ class HourlyStats:
     #: Rows transposed at a time when a series is one array.
     BLOCK = 8_192
 
-    def __init__(self, series: Mapping[str, np.ndarray]):
+    def __init__(
+        self, series: Mapping[str, np.ndarray], counted: Mapping[str, HourlyCounts] | None = None
+    ):
         self.series = series
+        self.counted = dict(counted or {})
         self._stats: dict[str, tuple[np.ndarray, ...]] = {}
 
     def _of(self, name: str) -> tuple[np.ndarray, ...]:
@@ -191,33 +198,19 @@ class HourlyStats:
     def _counted(self, name: str) -> tuple[np.ndarray, ...]:
         """Mean, sums, percentiles, replication 0 and highest of each hour, from how many
         replications had each value at each hour (a series holds counts: people, convoys,
-        a 0/1 flag), counted block by block: the percentiles are those of
-        :func:`percentiles` (the same ranks, :func:`ranks`), and no hour-major copy of the
-        series is made (for a million replications, 200 MB a series)."""
-        reps = 0
-        sums: np.ndarray | None = None
-        counts = np.zeros((0, 0), np.int64)
-        first = np.empty(0)
-        for block in self._blocks(name):
-            if block.dtype.kind not in "iub" or (block.size and block.min() < 0):
+        a 0/1 flag), counted block by block unless counted already: the percentiles are
+        those of :func:`percentiles` (the same ranks, :func:`ranks`), and no hour-major
+        copy of the series is made (for a million replications, 200 MB a series)."""
+        counts = self.counted.get(name)
+        if counts is None:
+            parts = [HourlyCounts.of(block) for block in self._blocks(name) if len(block)]
+            if not parts:
+                raise ValueError(f"hourly series {name} has no replications")
+            if any(p is None for p in parts):
                 return self._selected(name)  # not counts: an engine's series are
-            rows, hours = block.shape
-            if sums is None:
-                sums, first = np.zeros(hours, np.int64), block[0].copy()
-            bins = int(block.max(initial=0)) + 1
-            if bins > counts.shape[1]:
-                counts = np.pad(counts, ((0, hours - counts.shape[0]), (0, bins - counts.shape[1])))
-            at = block.astype(np.int64) + np.arange(hours) * bins  # hour h's values at h * bins
-            counts[:, :bins] += np.bincount(at.ravel(), minlength=hours * bins).reshape(hours, bins)
-            sums += block.sum(axis=0, dtype=np.int64)  # exact, so the mean is numpy's
-            reps += rows
-        if sums is None:
-            raise ValueError(f"hourly series {name} has no replications")
-        cumulative = np.cumsum(counts, axis=1)
-        wanted = ranks(reps, self.QUANTILES) + 1
-        kept = np.array([np.searchsorted(c, wanted) for c in cumulative], dtype=float).T
-        highest = (counts.shape[1] - 1 - np.argmax(counts[:, ::-1] > 0, axis=1)).astype(first.dtype)
-        return sums / reps, sums, kept, first, highest
+            counts = HourlyCounts.joined(cast(list[HourlyCounts], parts))
+        kept = counts.ranked(ranks(counts.reps, self.QUANTILES))
+        return counts.sums / counts.reps, counts.sums, kept, counts.first, counts.highest()
 
     def _selected(self, name: str) -> tuple[np.ndarray, ...]:
         """As :meth:`_counted` for a series that does not hold counts, from the series whole."""
