@@ -13,7 +13,7 @@ import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
 from sim.outputs.metrics import HourlyStats, percentiles
-from sim.outputs.packed import Block, Packed, whole_int32
+from sim.outputs.packed import ZSTD_FROM, Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
 from sim.outputs.run import RunRecord
 from sim.studies.runner import _gather_packed, run
@@ -77,12 +77,19 @@ def test_a_count_undefined_in_a_later_chunk_is_held_as_floats_there_only():
         np.array([0.0, -0.0, 0.0]),  # equal but not the same bits: still exact
         np.arange(12, dtype=np.uint8).reshape(4, 3),
         np.empty((0, 3), np.int32),
+        np.arange(20_000 * 3, dtype=np.int32).reshape(20_000, 3) % 977,  # Zstandard's size
+        np.full(ZSTD_FROM // 8, np.nan),
     ],
 )
 def test_a_block_gives_back_its_values_to_the_bit(values):
-    back = Block.of(values).array()
+    block = Block.of(values)
+    back = block.array()
     assert back.dtype == values.dtype and back.shape == values.shape
-    assert back.tobytes() == values.tobytes()
+    assert back.tobytes() == values.tobytes() == block.raw()
+    flat = values.ravel()
+    one = values.size == 0 or np.isnan(flat).all() or (flat == flat[0]).all()  # one value
+    squeezed = values.dtype.kind in "iu" or one
+    assert block.codec == ("" if not squeezed else "zstd" if values.nbytes >= ZSTD_FROM else "zlib")
 
 
 def test_rows_of_any_range_are_the_slice(scenario):
