@@ -75,20 +75,52 @@ class Summary(NamedTuple):
     p95: float
 
 
-def summarise(metric: str, values: np.ndarray) -> Summary:
+def summarise(
+    metric: str,
+    values: np.ndarray,
+    scratch: np.ndarray | None = None,
+    ints: np.ndarray | None = None,
+) -> Summary:
     """Summarise one metric's values across replications (NaN where undefined); its median
-    and percentiles are replications' values (:func:`percentiles`)."""
+    and percentiles are replications' values (:func:`percentiles`).
+
+    Parameters
+    ----------
+    metric : str
+    values : array_like
+        One value a replication, in the metric's unit; NaN where undefined.
+    scratch : ndarray of float64, optional
+        Working memory of at least ``len(values)`` floats, for the deviations and the
+        selection: a run summarising many metrics reuses one, rather than taking fresh
+        memory twice a metric (8 MB each for a million replications, and fresh pages are
+        most of the cost).
+    ints : ndarray of int, optional
+        The same values as integers, when every one is (a count held as integers): their
+        percentiles are counted from these.
+    """
     values = np.asarray(values, dtype=float)
-    defined = values[~np.isnan(values)]
+    undefined = np.isnan(values)
+    defined = values[~undefined] if undefined.any() else values
     n = len(defined)
     if n == 0:
         return Summary(metric, 0, *[math.nan] * 6)
     mean = float(defined.mean())
-    spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+    spread = _std(defined, scratch) / math.sqrt(n) if n > 1 else math.nan
     half = t975(max(n - 1, 1)) * spread
-    p5, median, p95 = _order_statistics(defined, [5, 50, 95])
+    p5, median, p95 = _order_statistics(defined, [5, 50, 95], scratch, ints)
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
+
+
+def _std(values: np.ndarray, scratch: np.ndarray | None) -> float:
+    """``values.std(ddof=1)`` to the bit: numpy's own steps (the mean, the squared
+    deviations summed, over n - 1, the root), the deviations written into ``scratch``."""
+    if scratch is None:
+        return float(values.std(ddof=1))
+    n = len(values)
+    deviations = np.subtract(values, np.add.reduce(values) / n, out=scratch[:n])
+    np.multiply(deviations, deviations, out=deviations)
+    return float(np.sqrt(np.add.reduce(deviations) / (n - 1)))
 
 
 #: Fewest values for which :func:`_order_statistics` counts or selects rather than asking
@@ -106,19 +138,32 @@ def ranks(n: int, q: tuple[float, ...]) -> np.ndarray:
     return percentiles(np.arange(n), q).astype(np.int64)
 
 
-def _order_statistics(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
+def _order_statistics(
+    values: np.ndarray,
+    q: Sequence[float],
+    scratch: np.ndarray | None = None,
+    ints: np.ndarray | None = None,
+) -> np.ndarray:
     """``percentiles(values, q)`` (no NaN in ``values``), found without numpy's sorted
     copy of the values for many of them: counted when they are small whole numbers (a
-    count of people, convoys or events), else selected at their ranks by one partition."""
+    count of people, convoys or events; from ``ints`` when given, the same values as
+    integers), else selected at their ranks by one partition (of a copy in ``scratch``
+    when given)."""
     n = len(values)
     if n < MANY:
         return percentiles(values, q)
     at = ranks(n, tuple(q))
+    if ints is not None and ints.min() >= 0 and ints.max() < MOST_BINS:
+        counts = np.cumsum(np.bincount(ints))
+        return np.searchsorted(counts, at + 1).astype(float)
+    work = np.empty(n) if scratch is None else scratch[:n]
     whole = not np.signbit(values).any() and values.max() < MOST_BINS  # no -0.0 either
-    if whole and (np.trunc(values) == values).all():
+    if whole and np.array_equal(np.trunc(values, out=work), values):
         counts = np.cumsum(np.bincount(values.astype(np.int64)))
         return np.searchsorted(counts, at + 1).astype(float)
-    return np.partition(values, at)[at].astype(float)
+    np.copyto(work, values)
+    work.partition(at)  # np.partition's steps on its own copy: the same values at `at`
+    return work[at].astype(float)
 
 
 def t975(dof: float) -> float:
@@ -132,8 +177,19 @@ def t975(dof: float) -> float:
 
 
 def summarise_all(metrics: Mapping[str, np.ndarray]) -> list[Summary]:
-    """Summaries of every metric, in the order given."""
-    return [summarise(name, values) for name, values in metrics.items()]
+    """Summaries of every metric, in the order given; a run's packed metrics
+    (:class:`~sim.outputs.packed.Packed`) each read into the same memory, and those held
+    as integers counted as such."""
+    if not isinstance(metrics, Packed):
+        return [summarise(name, values) for name, values in metrics.items()]
+    values, scratch = np.empty(metrics.length), np.empty(metrics.length)
+    summaries = []
+    for name in metrics:
+        held = metrics.rows(name, 0, metrics.length)  # as held: int32 for a whole count
+        np.copyto(values, held)
+        ints = held if held.dtype.kind == "i" else None
+        summaries.append(summarise(name, values, scratch, ints))
+    return summaries
 
 
 #: Most values of an hourly series whose percentiles are taken in one call (8 MB of floats).
