@@ -12,6 +12,7 @@ import sim
 import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
+from sim.outputs.hourly_counts import HourlyCounts
 from sim.outputs.metrics import HourlyStats, percentiles
 from sim.outputs.packed import ZSTD_FROM, Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
@@ -184,3 +185,34 @@ def test_hourly_stats_of_one_array_in_blocks_are_numpys(monkeypatch):
         assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
         q = list(HourlyStats.QUANTILES)
         assert hourly.percentiles("s", q).tobytes() == percentiles(values, q, axis=0).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.int64])
+def test_hourly_counts_added_over_chunks_give_numpys_statistics(dtype):
+    rng = np.random.default_rng(5)
+    low = -40 if np.dtype(dtype).kind == "i" else 0  # a series of differences may be negative
+    values = rng.integers(low, 200, (61, 5)).astype(dtype)
+    values[:, 2] = 7  # one value all along an hour
+    for sizes in ([61], [1, 60], [20, 20, 21], [5] * 12 + [1]):
+        cuts = np.cumsum([0, *sizes])
+        parts = [HourlyCounts.of(values[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        hourly = HourlyStats({"s": values[:0]}, {"s": HourlyCounts.joined(parts)})
+        q = list(HourlyStats.QUANTILES)
+        assert hourly.percentiles("s", q).tobytes() == percentiles(values, q, axis=0).tobytes()
+        assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
+        assert np.array_equal(hourly.sums("s"), values.sum(axis=0))
+        assert hourly.highest("s").dtype == values.dtype
+        assert np.array_equal(hourly.highest("s"), values.max(axis=0))
+        assert np.array_equal(hourly.first("s"), values[0])
+    assert HourlyCounts.of(values.astype(float)) is None  # counts of floats are no counts
+
+
+def test_a_run_counts_its_series_where_its_chunks_run(scenario, monkeypatch):
+    monkeypatch.setattr(sim.studies.runner, "CHUNK", 15)
+    result = run(scenario, reps=40, seed=3, workers=1)
+    engine = run_vector(scenario, 40, 3)
+    counted = result.replications.counted
+    assert set(counted) == set(engine.series) and counted["evacuated"].reps == 40
+    monkeypatch.setattr(HourlyStats, "_blocks", None)  # the series themselves are not read
+    for name, values in engine.series.items():
+        assert np.array_equal(result.replications.hourly.highest(name), values.max(axis=0))
