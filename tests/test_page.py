@@ -122,7 +122,7 @@ def test_fan_chart_data_cover_every_hour(client):
     [
         (
             {"fleet.buses.count": "-3"},
-            "page: fleet.buses.count: must be an integer >= 0 and <= 4096 vehicles, got -3",
+            "page: fleet.buses.count: must be an integer >= 0 and <= 4,096 vehicles, got -3",
         ),
         ({"fleet.buses.count": "[" * 40}, "page: fleet.buses.count: "),  # nested too deep
         ({"fleet.buses.count": "0"}, "page: fleet.buses.count: population.wounded (300 people)"),

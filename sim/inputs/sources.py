@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.library import check_kind
 from sim.inputs.settings import Fail, assign, set_by_the_file
 
@@ -202,7 +202,7 @@ def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
             raise ScenarioError(
                 label,
                 "extends",
-                f"must be a file path without NUL, at most {MAX_PATH_CHARS} characters",
+                f"must be a file path without NUL, at most {readable(MAX_PATH_CHARS)} characters",
             )
         try:
             parent_path = (path.parent / parent).resolve()
