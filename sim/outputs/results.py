@@ -11,13 +11,14 @@ run leaves no half-written folder.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import platform
 import subprocess
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -258,9 +259,28 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     folder of :class:`~sim.outputs.folders.atomic_folder`); return the manifest as written.
 
     The figures and ``report.html`` are views of the same run, drawn beside these by
-    :meth:`sim.studies.runner.RunResult.save`.
+    :meth:`sim.studies.runner.RunResult.save`, which writes the two large files
+    (:func:`large_tables`) on threads meanwhile.
     """
-    write_replications(result, folder)
+    for write in large_tables(result, folder):
+        write()
+    return small_tables(result, folder)
+
+
+def large_tables(result: RunRecord, folder: Path) -> list[Callable[[], object]]:
+    """The writers of a run folder's two large files, the replications table and
+    ``series.npz``, each independent of the other and of the rest of the folder. Their
+    work is mostly compression (Zstandard in pyarrow's Parquet writer, zlib for the
+    ``.npz``), which lets go of the interpreter: they may run on threads of their own."""
+    return [
+        functools.partial(write_replications, result, folder),
+        functools.partial(_write_series, result, folder),
+    ]
+
+
+def small_tables(result: RunRecord, folder: Path) -> dict:
+    """Write ``summary.csv``, ``timeseries.csv``, ``trace.csv`` and ``manifest.json`` into
+    ``folder``; return the manifest as written."""
     files = {
         "summary.csv": summary_csv(list(result.summaries.values())),
         "timeseries.csv": timeseries_csv(result),
@@ -269,9 +289,13 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    return json.loads(files["manifest.json"])
+
+
+def _write_series(result: RunRecord, folder: Path) -> None:
+    """``series.npz``: every replication's hourly series."""
     with open(folder / "series.npz", "wb") as file:
         write_npz(file, result.replications.series)
-    return json.loads(files["manifest.json"])
 
 
 def arrays_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
