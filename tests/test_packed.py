@@ -12,7 +12,7 @@ import sim
 import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
-from sim.outputs.hourly_counts import HourlyCounts
+from sim.outputs.hourly_counts import HourlyCounts, HourlyTally
 from sim.outputs.metrics import HourlyStats, percentiles
 from sim.outputs.packed import ZSTD_FROM, Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
@@ -192,18 +192,25 @@ def test_hourly_counts_added_over_chunks_give_numpys_statistics(dtype):
     rng = np.random.default_rng(5)
     low = -40 if np.dtype(dtype).kind == "i" else 0  # a series of differences may be negative
     values = rng.integers(low, 200, (61, 5)).astype(dtype)
+    values[-1] = 250  # the last chunk spreads beyond the others
     values[:, 2] = 7  # one value all along an hour
     for sizes in ([61], [1, 60], [20, 20, 21], [5] * 12 + [1]):
         cuts = np.cumsum([0, *sizes])
         parts = [HourlyCounts.of(values[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
-        hourly = HourlyStats({"s": values[:0]}, {"s": HourlyCounts.joined(parts)})
-        q = list(HourlyStats.QUANTILES)
-        assert hourly.percentiles("s", q).tobytes() == percentiles(values, q, axis=0).tobytes()
-        assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
-        assert np.array_equal(hourly.sums("s"), values.sum(axis=0))
-        assert hourly.highest("s").dtype == values.dtype
-        assert np.array_equal(hourly.highest("s"), values.max(axis=0))
-        assert np.array_equal(hourly.first("s"), values[0])
+        tally = HourlyTally()  # added as they arrive, the accumulator grown as values spread
+        for p in parts:
+            tally.add(p)
+        for counted in (HourlyCounts.joined(parts), tally.counts):
+            hourly = HourlyStats({"s": values[:0]}, {"s": counted})
+            q = list(HourlyStats.QUANTILES)
+            want = percentiles(values, q, axis=0)
+            assert hourly.percentiles("s", q).tobytes() == want.tobytes()
+            assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
+            assert np.array_equal(hourly.sums("s"), values.sum(axis=0))
+            assert hourly.highest("s").dtype == values.dtype
+            assert np.array_equal(hourly.highest("s"), values.max(axis=0))
+            assert np.array_equal(hourly.first("s"), values[0])
+        assert np.array_equal(parts[0].counts, HourlyCounts.of(values[: sizes[0]]).counts)
     assert HourlyCounts.of(values.astype(float)) is None  # counts of floats are no counts
 
 

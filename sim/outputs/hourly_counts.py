@@ -10,7 +10,7 @@ series again for them. Counts only add, so the figures are the same whatever the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,3 +103,34 @@ class HourlyCounts:
         cumulative = np.cumsum(self.counts, dtype=np.int64)
         top = np.searchsorted(cumulative, (np.arange(hours) + 1) * self.reps)  # last with rows
         return (top - self.starts[:-1] + self.low).astype(self.first.dtype)
+
+
+class HourlyTally:
+    """The counts of consecutive chunks of one series, added as the chunks arrive into one
+    accumulator, grown only when a chunk's values spread beyond it: a run holds one count
+    a series (~8 MB for a million replications of the baseline), not one a chunk (0.8 MB
+    each, 80 MB for its 50 chunks)."""
+
+    def __init__(self) -> None:
+        self._total: HourlyCounts | None = None
+
+    def add(self, part: HourlyCounts) -> None:
+        """Count ``part``'s rows after those added so far."""
+        total = self._total
+        if total is None:  # a copy the tally owns, in int64
+            self._total = replace(part, counts=part.counts.astype(np.int64), sums=part.sums.copy())
+            return
+        top, part_top = total.low + np.diff(total.starts), part.low + np.diff(part.starts)
+        if (part.low < total.low).any() or (part_top > top).any():
+            self._total = HourlyCounts.joined([total, part])  # wider: a new accumulator
+            return
+        width = np.diff(part.starts)
+        shift = np.repeat(total.starts[:-1] + part.low - total.low - part.starts[:-1], width)
+        total.counts[np.arange(len(part.counts)) + shift] += part.counts  # the tally's own
+        total.sums[:] += part.sums
+        self._total = replace(total, reps=total.reps + part.reps)
+
+    @property
+    def counts(self) -> HourlyCounts | None:
+        """The counts of every row added; None before the first."""
+        return self._total

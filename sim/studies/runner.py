@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -26,6 +27,7 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, default_folder
+from sim.outputs.hourly_counts import HourlyTally
 from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import large_tables, small_tables
 from sim.outputs.run import RunRecord
@@ -318,13 +320,22 @@ def _gather_packed(
     done: Callable[[int], object] | None = None,
 ) -> Replications:
     """Chunks, in order, joined as packed replications (a chunk not packed yet is packed
-    here, with the metrics named in ``counts`` as integers where whole)."""
+    here, with the metrics named in ``counts`` as integers where whole). The chunks' hourly
+    counts are added up as they arrive (:class:`~sim.outputs.hourly_counts.HourlyTally`):
+    the run holds one count a series, not one a chunk."""
     chunks = []
+    tallies: dict[str, HourlyTally] = {}
     for part in parts:
-        chunks.append(part.packed(counts))
+        chunk = part.packed(counts)
+        for name, counted in chunk.counted.items():
+            tallies.setdefault(name, HourlyTally()).add(counted)
+        chunks.append(dataclasses.replace(chunk, counted={}))  # its counts: in the tallies
         if done is not None:
             done(part.reps)
-    return Replications.joined(chunks)
+    joined = Replications.joined(chunks)
+    totals = {name: tally.counts for name, tally in tallies.items()}
+    everywhere = {k: c for k, c in totals.items() if c is not None and c.reps == joined.reps}
+    return dataclasses.replace(joined, counted=everywhere)
 
 
 def _gather(
