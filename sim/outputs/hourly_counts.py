@@ -31,8 +31,9 @@ class HourlyCounts:
         Each hour's lowest value.
     starts : ndarray of int64, shape (H + 1,)
         Where each hour's cells begin in ``counts``; ``starts[H]`` is their number.
-    counts : ndarray of int
-        The cells: rows with each value, hour after hour.
+    counts : ndarray of unsigned int
+        The cells: rows with each value, hour after hour (a chunk's in the narrowest
+        integers that hold its rows; joined, int64).
     sums : ndarray of int64, shape (H,)
         Each hour's sum over the rows, exact.
     first : ndarray, shape (H,)
@@ -59,7 +60,8 @@ class HourlyCounts:
         cells += starts[:-1]
         counts = np.bincount(cells.ravel(), minlength=int(starts[-1]))
         rows = series.shape[0]
-        held = np.int32 if rows <= np.iinfo(np.int32).max else np.int64  # half the bytes back
+        # the narrowest that holds a count of rows: what goes back to the run is a fraction
+        held = next(t for t in (np.uint16, np.uint32, np.uint64) if rows <= np.iinfo(t).max)
         sums = series.sum(axis=0, dtype=np.int64)
         return cls(rows, low, starts, counts.astype(held), sums, series[0].copy())
 
