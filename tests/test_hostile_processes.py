@@ -71,14 +71,16 @@ def gone(workers: set[int], seconds: float = 10.0) -> bool:
     return True
 
 
+#: The tests that watch worker processes through /proc, two of them at least.
+NEEDS_PROC_AND_TWO_CORES = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+    reason="needs Linux /proc and two cores",
+)
 RUN = ["run", str(BASELINE), "--reps", "40000", "--out", "run"]  # 4 chunks on every core
 SWEEP = ["sweep", str(SCENARIOS / "sweeps" / "buses_crowding.toml"), "--workers", "2"]
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
-    reason="needs Linux /proc and two cores",
-)
+@NEEDS_PROC_AND_TWO_CORES
 @pytest.mark.parametrize(
     ("args", "signum", "message"),
     [
@@ -98,10 +100,6 @@ def test_a_signal_ends_the_run_and_its_workers(tmp_path, args, signum, message):
     assert not [p for p in tmp_path.rglob(".*") if p.is_dir()]  # no staging folder
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
-    reason="needs Linux /proc and two cores",
-)
 class StoppedInAFinaliser:
     """An object whose finaliser receives ``signum``: Python can only print what it raises
     there, as it does in the fork hook that runs as a worker process starts."""
@@ -162,6 +160,7 @@ def test_a_worker_stopped_as_it_starts_prints_nothing(signum):
     assert done.stderr == ""
 
 
+@NEEDS_PROC_AND_TWO_CORES
 def test_workers_of_a_killed_parent_exit(tmp_path):
     process, workers = start_with_workers(RUN, tmp_path)
     process.kill()  # SIGKILL: no handler runs in the parent
