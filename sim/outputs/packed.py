@@ -87,6 +87,14 @@ class Block:
         return zlib.decompress(self.data) if self.codec else self.data
 
 
+def preload(rows: int) -> None:
+    """Import, in this process, the codec that blocks of ``rows`` rows of 32-bit counts
+    use: worker processes forked afterwards share it rather than each importing pyarrow
+    (0.2 s of CPU and 34 MB resident a worker)."""
+    if 4 * rows >= ZSTD_FROM:
+        _zstd()
+
+
 @functools.cache
 def _zstd() -> Any:
     """pyarrow's Zstandard codec at ``ZSTD_LEVEL``, imported on first use."""

@@ -28,6 +28,7 @@ from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, default_folder
 from sim.outputs.hourly_counts import HourlyTally
+from sim.outputs.packed import preload
 from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import large_tables, small_tables
 from sim.outputs.run import RunRecord
@@ -304,6 +305,8 @@ def run_chunked(
         return gather(executor.map(task, *args))
     if workers <= 1 or n == 1:
         return gather(map(task, *args))
+    if packed:
+        preload(size)  # before the workers fork: they share the codec's import
     with worker_pool(workers) as pool:
         return gather(pool.map(task, *args))
 
