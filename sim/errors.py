@@ -1,4 +1,6 @@
-"""The one exception type for mistakes a user can make."""
+"""The one exception type for mistakes a user can make, and how its messages write a limit."""
+
+import math
 
 
 class ScenarioError(Exception):
@@ -22,6 +24,14 @@ class ScenarioError(Exception):
         self.message = message
         where = f"{source}: {key}" if key else source
         super().__init__(one_line(f"{where}: {message}"))
+
+
+def readable(limit: float) -> str:
+    """A limit (or a value) as a user reads it: a whole number with thousands separators,
+    10,000,000 where ``%g`` wrote 1e+07, and any other number as ``%g`` writes it (0.5)."""
+    if isinstance(limit, int) or (math.isfinite(limit) and limit.is_integer()):
+        return f"{int(limit):,}"
+    return f"{limit:g}"
 
 
 def one_line(text: str) -> str:

@@ -14,7 +14,7 @@ from sim.studies.calibration import calibrate, load_targets
 from sim.studies.calibration.abc import distances, prior_draws
 from sim.studies.calibration.recovery import covered, synthetic_targets
 from sim.studies.calibration.report import posterior_csv
-from sim.studies.calibration.summary import fitted
+from sim.studies.calibration.summary import fitted, thin_posterior
 
 ALEPPO_TARGETS = SCENARIOS / "calibration" / "aleppo_2016_targets.toml"
 
@@ -188,6 +188,17 @@ def test_known_parameters_are_recovered(targets_file):
     assert np.ptp(np.percentile(post[:, 0], [5, 95])) < 0.5 * 1.5  # it learnt the bus load
 
 
+def test_a_posterior_of_few_draws_says_so_and_what_to_do(targets_file):
+    targets = load_targets(targets_file(SMALL))
+    few = calibrate(targets, draws=128, refine=False, workers=1)  # 5%: 6 accepted
+    assert thin_posterior(few) == (
+        "the posterior rests on 6 accepted draws of 128, too few for its medians and 90% "
+        "intervals (fewer than 20): ask for at least 400 draws, or accept a larger share of "
+        f"them (accept = 0.05 in {targets.path})"
+    )
+    assert thin_posterior(calibrate(targets, draws=512, refine=False, workers=1)) is None  # 26
+
+
 def test_cli_writes_the_calibration_folder(tmp_path, targets_file):
     out = tmp_path / "cal"
     args = ("--draws", "128", "--seed", "5", "--out", str(out))
@@ -200,6 +211,9 @@ def test_cli_writes_the_calibration_folder(tmp_path, targets_file):
     assert "evacuated.png" in files
     report = (out / "report.md").read_text()
     assert "## Sensitivity to disputed figures" in report
+    thin = "the posterior rests on 6 accepted draws of 128, too few"  # 5% of 128
+    assert f"evacsim: warning: {thin}" in done.stderr.splitlines()[-1]
+    assert f"**Too few accepted draws:** {thin}" in report
     assert "evacuated_by_halt = 8000" in report
     rows = (out / "posterior.csv").read_text().splitlines()
     assert len(rows) == 1 + round(0.05 * 128)

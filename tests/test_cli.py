@@ -7,6 +7,8 @@ import json
 
 from conftest import BASELINE, DETERMINISTIC, evacsim
 
+import sim.cli
+
 FILES = (
     "manifest.json",
     "replications.csv",
@@ -128,3 +130,15 @@ def test_a_run_folder_is_narrated_from_anywhere_as_it_was_run(tmp_path):
     again = evacsim("narrate", "../run", cwd=elsewhere)
     assert again.returncode == 0, again.stderr
     assert again.stdout == told.stdout and "2,300 people" in told.stdout
+
+
+def test_every_argument_says_what_it_takes():
+    commands = sim.cli._parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, (name, action.dest)
+    files = [("run", "scenario"), ("validate", "scenarios"), ("calibrate", "targets")]
+    files += [("compare", "base"), ("compare", "whatifs"), ("sweep", "file"), ("optimise", "study")]
+    for name, dest in files:  # the library resolves a bundled name wherever it reads a file
+        (found,) = [a for a in commands[name]._actions if a.dest == dest]
+        assert "bundled name" in found.help, (name, dest)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.outputs.metrics import HourlyStats, ranks, summarise
+from sim.outputs.metrics import HourlyStats, ranks, summarise, summarise_all
 from sim.outputs.packed import Packed
 
 
@@ -68,3 +68,30 @@ def test_hourly_stats_are_numpys_on_the_whole_series_to_the_bit(block, monkeypat
             assert stats.mean(name).tobytes() == values.mean(axis=0).tobytes()
             assert stats.highest(name).tobytes() == values.max(axis=0).tobytes()
             assert stats.first(name).tobytes() == values[0].tobytes()
+
+
+@pytest.mark.parametrize("n", [5, 4_096, 20_001])
+def test_a_runs_packed_metrics_summarise_as_the_arrays_to_the_bit(n):
+    """Read into reused memory, counts held as integers counted as such: numpy's figures."""
+    rng = np.random.default_rng(n)
+    arrays = {
+        "count": rng.integers(0, 50, n).astype(float),
+        "big_count": rng.integers(0, 10**7, n).astype(float),
+        "undefined_somewhere": np.where(rng.random(n) < 0.3, np.nan, rng.integers(0, 9, n)),
+        "duration": rng.lognormal(2, 1, n),
+        "negative": rng.normal(0, 1, n),
+        "signed_zeros": np.where(rng.random(n) < 0.5, -0.0, 1.0),
+        "nowhere": np.full(n, np.nan),
+    }
+    narrow = {"count", "big_count", "undefined_somewhere"}
+    packed = Packed.join(
+        [
+            Packed.pack({k: v[a : a + 997] for k, v in arrays.items()}, narrow)
+            for a in range(0, n, 997)
+        ]
+    )
+    assert packed.blocks["count"][0].dtype == np.int32
+    got = summarise_all(packed)
+    for s, (name, values) in zip(got, arrays.items(), strict=True):
+        assert repr(tuple(s)) == repr(tuple(summarise(name, values))), name
+        assert s.n == 0 or s.mean == np.nanmean(values)

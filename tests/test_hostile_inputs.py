@@ -7,6 +7,7 @@ reader, ``extends`` paths that cannot be followed. See ``docs/guarantees.md``.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC
 from test_validation import evacsim, one_error_line
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.loader import load_scenario
 from sim.inputs.names import MAX_NAME, folder_name, is_folder_name
 from sim.inputs.sources import MAX_FILE_BYTES, MAX_KEY_PARTS, MAX_NESTING
@@ -141,7 +142,7 @@ def test_extends_through_a_symlink_loop(tmp_path: Path):
     ("parent", "expect"),
     [
         ("a\\u0000b", "without NUL"),
-        ("x" * 5000, "at most 1024 characters"),
+        ("x" * 5000, "at most 1,024 characters"),
         ("x" * 300 + ".toml", "File name too long"),
     ],
     ids=["nul", "very-long", "component-too-long"],
@@ -192,18 +193,19 @@ def test_a_description_is_bounded(tmp_path: Path):
 @pytest.mark.parametrize(
     ("override", "key", "expect"),
     [
-        ("population.families.count=3000000000", "population.families.count", "<= 1e+07"),
-        ("fleet.buses.seats=9223372036854775807", "fleet.buses.seats", "<= 1000"),
-        ("fleet.buses.per_convoy=9223372036854775807", "fleet.buses.per_convoy", "<= 4096"),
+        ("population.families.count=3000000000", "population.families.count", "<= 10,000,000"),
+        ("fleet.buses.seats=9223372036854775807", "fleet.buses.seats", "<= 1,000"),
+        ("fleet.buses.per_convoy=9223372036854775807", "fleet.buses.per_convoy", "<= 4,096"),
         (
             "fleet.buses.load_time={dist='lognormal', mean=1.0, cv=1e308}",
             "fleet.buses.load_time.cv",
             "must be 0 to 10, got 1e+308",
         ),
         ("route.inspection=1e300", "route.inspection", "0 to 8,784 hours"),
-        ("ceasefire.breach_rate=1e300", "ceasefire.breach_rate", "<= 3600"),
+        ("ceasefire.breach_rate=1e300", "ceasefire.breach_rate", "<= 3,600"),
         ("fleet.buses.available_at=1e300", "fleet.buses.available_at", "at most 8,784 hours"),
-        ("run.trace_reps=100000", "run.trace_reps", "<= 1000"),
+        ("run.trace_reps=100000", "run.trace_reps", "<= 1,000"),
+        ("run.seed=-1", "run.seed", ">= 0 and <= 9,223,372,036,854,775,807"),  # 2**63 - 1
         ("[[milestones]]", "--set", ""),  # not KEY=VALUE: still one line
     ],
 )
@@ -215,9 +217,17 @@ def test_every_numeric_key_has_an_upper_bound(override: str, key: str, expect: s
         assert expect in info.value.message
 
 
+def test_limits_are_written_as_a_user_reads_them():
+    limits = (10_000_000, 1e9, 3600.0, 2**63 - 1, 0.5, -1e7, math.inf)
+    assert [readable(x) for x in limits] == [
+        "10,000,000", "1,000,000,000", "3,600", "9,223,372,036,854,775,807", "0.5",
+        "-10,000,000", "inf",
+    ]  # fmt: skip
+
+
 def test_a_key_without_its_own_bound_has_the_general_one(tmp_path: Path):
     path = child(tmp_path, "[[milestones]]\nname = 'far'\nafter_convoys = 4611686018427387904")
-    with pytest.raises(ScenarioError, match="<= 1e"):
+    with pytest.raises(ScenarioError, match="<= 1,000,000,000,"):
         load_scenario(path)
 
 

@@ -89,11 +89,13 @@ def full_disk(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-@pytest.mark.parametrize("where", ["rename", "write"])
+@pytest.mark.parametrize("where", ["rename", "write", "series"])
 def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, where):
     monkeypatch.chdir(tmp_path)
     if where == "rename":
         monkeypatch.setattr(results.os, "rename", full_disk)
+    elif where == "series":  # series.npz is written on a thread of its own
+        monkeypatch.setattr(results, "write_npz", full_disk)
     else:
         monkeypatch.setattr(results.Path, "write_text", full_disk)
     line = one_line(*cli(capsys, "run", DETERMINISTIC, "--reps", "2", "--out", "out/run"))

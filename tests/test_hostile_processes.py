@@ -71,14 +71,16 @@ def gone(workers: set[int], seconds: float = 10.0) -> bool:
     return True
 
 
+#: The tests that watch worker processes through /proc, two of them at least.
+NEEDS_PROC_AND_TWO_CORES = pytest.mark.skipif(
+    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
+    reason="needs Linux /proc and two cores",
+)
 RUN = ["run", str(BASELINE), "--reps", "40000", "--out", "run"]  # 4 chunks on every core
 SWEEP = ["sweep", str(SCENARIOS / "sweeps" / "buses_crowding.toml"), "--workers", "2"]
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
-    reason="needs Linux /proc and two cores",
-)
+@NEEDS_PROC_AND_TWO_CORES
 @pytest.mark.parametrize(
     ("args", "signum", "message"),
     [
@@ -98,10 +100,6 @@ def test_a_signal_ends_the_run_and_its_workers(tmp_path, args, signum, message):
     assert not [p for p in tmp_path.rglob(".*") if p.is_dir()]  # no staging folder
 
 
-@pytest.mark.skipif(
-    not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
-    reason="needs Linux /proc and two cores",
-)
 class StoppedInAFinaliser:
     """An object whose finaliser receives ``signum``: Python can only print what it raises
     there, as it does in the fork hook that runs as a worker process starts."""
@@ -121,6 +119,48 @@ def test_a_stop_that_lands_in_a_finaliser_is_not_lost(capfd, signum):
     assert "Exception ignored" not in capfd.readouterr().err
 
 
+#: A run stopped while its workers are still starting: each worker sleeps before its own
+#: handlers are set, as one just forked is before it reaches them. In a process of its own,
+#: as `evacsim` is: pytest's logging would hide what a worker logs.
+STOPPED_AS_WORKERS_START = """
+import os, signal, sys, time
+import sim.studies.processes as processes
+
+watch = processes.watch_parent
+
+def slow_start(parent):
+    time.sleep(0.5)  # widens the window between a worker's fork and its own handlers
+    watch(parent)
+
+processes.watch_parent = slow_start
+signum = int(sys.argv[1])
+try:
+    with processes.stop_on_signals(), processes.worker_pool(2) as pool:
+        pool.submit(os.getpid)  # forks both workers, which are still in slow_start
+        group = [*pool._processes] if signum == signal.SIGINT else []
+        for pid in [*group, os.getpid()]:  # Ctrl-C reaches the whole group, SIGTERM the
+            os.kill(pid, signum)  # run, whose stop terminates its workers
+        time.sleep(10)
+except KeyboardInterrupt:
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
+def test_a_worker_stopped_as_it_starts_prints_nothing(signum):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_AS_WORKERS_START, str(int(signum))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr  # the run was stopped, in its own code
+    assert done.stderr == ""
+
+
+@NEEDS_PROC_AND_TWO_CORES
 def test_workers_of_a_killed_parent_exit(tmp_path):
     process, workers = start_with_workers(RUN, tmp_path)
     process.kill()  # SIGKILL: no handler runs in the parent

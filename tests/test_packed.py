@@ -12,8 +12,9 @@ import sim
 import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
+from sim.outputs.hourly_counts import HourlyCounts, HourlyTally
 from sim.outputs.metrics import HourlyStats, percentiles
-from sim.outputs.packed import Block, Packed, whole_int32
+from sim.outputs.packed import ZSTD_FROM, Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
 from sim.outputs.run import RunRecord
 from sim.studies.runner import _gather_packed, run
@@ -77,12 +78,19 @@ def test_a_count_undefined_in_a_later_chunk_is_held_as_floats_there_only():
         np.array([0.0, -0.0, 0.0]),  # equal but not the same bits: still exact
         np.arange(12, dtype=np.uint8).reshape(4, 3),
         np.empty((0, 3), np.int32),
+        np.arange(20_000 * 3, dtype=np.int32).reshape(20_000, 3) % 977,  # Zstandard's size
+        np.full(ZSTD_FROM // 8, np.nan),
     ],
 )
 def test_a_block_gives_back_its_values_to_the_bit(values):
-    back = Block.of(values).array()
+    block = Block.of(values)
+    back = block.array()
     assert back.dtype == values.dtype and back.shape == values.shape
-    assert back.tobytes() == values.tobytes()
+    assert back.tobytes() == values.tobytes() == block.raw()
+    flat = values.ravel()
+    one = values.size == 0 or np.isnan(flat).all() or (flat == flat[0]).all()  # one value
+    squeezed = values.dtype.kind in "iu" or one
+    assert block.codec == ("" if not squeezed else "zstd" if values.nbytes >= ZSTD_FROM else "zlib")
 
 
 def test_rows_of_any_range_are_the_slice(scenario):
@@ -177,3 +185,41 @@ def test_hourly_stats_of_one_array_in_blocks_are_numpys(monkeypatch):
         assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
         q = list(HourlyStats.QUANTILES)
         assert hourly.percentiles("s", q).tobytes() == percentiles(values, q, axis=0).tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.int64])
+def test_hourly_counts_added_over_chunks_give_numpys_statistics(dtype):
+    rng = np.random.default_rng(5)
+    low = -40 if np.dtype(dtype).kind == "i" else 0  # a series of differences may be negative
+    values = rng.integers(low, 200, (61, 5)).astype(dtype)
+    values[-1] = 250  # the last chunk spreads beyond the others
+    values[:, 2] = 7  # one value all along an hour
+    for sizes in ([61], [1, 60], [20, 20, 21], [5] * 12 + [1]):
+        cuts = np.cumsum([0, *sizes])
+        parts = [HourlyCounts.of(values[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        tally = HourlyTally()  # added as they arrive, the accumulator grown as values spread
+        for p in parts:
+            tally.add(p)
+        for counted in (HourlyCounts.joined(parts), tally.counts):
+            hourly = HourlyStats({"s": values[:0]}, {"s": counted})
+            q = list(HourlyStats.QUANTILES)
+            want = percentiles(values, q, axis=0)
+            assert hourly.percentiles("s", q).tobytes() == want.tobytes()
+            assert hourly.mean("s").tobytes() == values.mean(axis=0).tobytes()
+            assert np.array_equal(hourly.sums("s"), values.sum(axis=0))
+            assert hourly.highest("s").dtype == values.dtype
+            assert np.array_equal(hourly.highest("s"), values.max(axis=0))
+            assert np.array_equal(hourly.first("s"), values[0])
+        assert np.array_equal(parts[0].counts, HourlyCounts.of(values[: sizes[0]]).counts)
+    assert HourlyCounts.of(values.astype(float)) is None  # counts of floats are no counts
+
+
+def test_a_run_counts_its_series_where_its_chunks_run(scenario, monkeypatch):
+    monkeypatch.setattr(sim.studies.runner, "CHUNK", 15)
+    result = run(scenario, reps=40, seed=3, workers=1)
+    engine = run_vector(scenario, 40, 3)
+    counted = result.replications.counted
+    assert set(counted) == set(engine.series) and counted["evacuated"].reps == 40
+    monkeypatch.setattr(HourlyStats, "_blocks", None)  # the series themselves are not read
+    for name, values in engine.series.items():
+        assert np.array_equal(result.replications.hourly.highest(name), values.max(axis=0))

@@ -122,12 +122,14 @@ def test_fan_chart_data_cover_every_hour(client):
     [
         (
             {"fleet.buses.count": "-3"},
-            "--set: fleet.buses.count: must be an integer >= 0 and <= 4096 vehicles, got -3",
+            "page: fleet.buses.count: must be an integer >= 0 and <= 4,096 vehicles, got -3",
         ),
-        ({"fleet.buses.seats": "60"}, "--set: fleet.buses.seats: not a control of this page"),
+        ({"fleet.buses.count": "[" * 40}, "page: fleet.buses.count: "),  # nested too deep
+        ({"fleet.buses.count": "0"}, "page: fleet.buses.count: population.wounded (300 people)"),
+        ({"fleet.buses.seats": "60"}, "page: fleet.buses.seats: not a control of this page"),
         ({"base": "../../etc/passwd"}, "page: base: no scenario '../../etc/passwd'"),
         ({"reps": "100000"}, "page: reps: must be a whole number 10..5,000, got '100000'"),
-        ({"ceasefire.before_checkpoint": "wait"}, "--set: ceasefire.before_checkpoint: must be"),
+        ({"ceasefire.before_checkpoint": "wait"}, "page: ceasefire.before_checkpoint: must be"),
         ({"evil": "1"}, "page: evil: unknown field"),
     ],
 )

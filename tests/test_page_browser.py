@@ -229,5 +229,5 @@ def test_a_bad_value_shows_the_schemas_error(server, browser):
     page.goto(f"{server}/?base=aleppo_2016&reps=300&fleet.buses.count=-3")
     page.wait_for_selector("#error:not([hidden])", timeout=WAIT)
     assert page.inner_text("#error") == (
-        "--set: fleet.buses.count: must be an integer >= 0 and <= 4096 vehicles, got -3"
+        "page: fleet.buses.count: must be an integer >= 0 and <= 4,096 vehicles, got -3"
     )

@@ -10,6 +10,7 @@ import pytest
 from conftest import BASELINE, DETERMINISTIC, SCENARIOS, evacsim
 
 import sim
+import sim.studies.sweeps.executors
 from sim.studies.precision import precise
 from sim.studies.sweeps.run import sweep_id
 
@@ -95,6 +96,41 @@ def test_chunking_and_workers_do_not_change_the_table(tmp_path):
     assert (whole.chunks, cut.chunks) == (1, 6)  # 40 replications: 7, 7, 6 for each point
     assert (whole.folder / "points.csv").read_bytes() == (cut.folder / "points.csv").read_bytes()
     assert (whole.folder / "lines.png").stat().st_size > 0
+
+
+@pytest.fixture
+def pools(monkeypatch) -> list[int]:
+    """The size of every pool a sweep's local executor starts."""
+    started: list[int] = []
+    pool = sim.studies.sweeps.executors.worker_pool
+
+    def recorded(workers: int):
+        started.append(workers)
+        return pool(workers)
+
+    monkeypatch.setattr(sim.studies.sweeps.executors, "worker_pool", recorded)
+    return started
+
+
+def test_a_sweep_forks_no_more_processes_than_chunks(tmp_path, pools):
+    text = f"base = '{DETERMINISTIC}'\nreps = 2\nchunk = 2\nmetrics = ['evacuated']\n"
+    text += "[axes]\n'fleet.buses.count' = [10, 12, 14]\n"  # a chunk for each point
+    result = sim.sweep(write(tmp_path, text), root=tmp_path, workers=500)
+    assert (result.chunks, pools) == (3, [3])
+
+
+def task_itself(*task):
+    """Stands in for simulate_chunk in a worker: hands back the task it was given."""
+    return {"task": task}
+
+
+def test_a_round_of_more_chunks_than_its_pool_gets_a_larger_one(pools, monkeypatch):
+    monkeypatch.setattr(sim.studies.sweeps.executors, "simulate_chunk", task_itself)
+    with sim.studies.sweeps.executors.LocalExecutor(4) as local:
+        for n in (2, 3, 2, 9):  # rounds of precision: more chunks, then fewer
+            done = dict(local.run(range(n), [(i,) for i in range(n)]))
+            assert done == {i: {"task": (i,)} for i in range(n)}
+    assert pools == [2, 3, 4]
 
 
 def test_rerun_reuses_chunks_and_a_changed_file_does_not(tmp_path):

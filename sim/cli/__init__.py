@@ -129,11 +129,13 @@ def _parser() -> argparse.ArgumentParser:
             help="local (processes, default), dask-local, or tcp://HOST:PORT of a Dask cluster",
         )
         p.add_argument(
-            "--workers", type=positive, help="processes or Dask workers (default: cores)"
+            "--workers",
+            type=positive,
+            help="processes (never more than chunks) or Dask workers (default: cores)",
         )
 
     p = commands.add_parser("run", help="run replications and write a run folder")
-    p.add_argument("scenario", help="scenario file (TOML)")
+    p.add_argument("scenario", help="scenario file (TOML) or bundled name, e.g. aleppo_2016")
     p.add_argument("--reps", type=positive, help="replications (default: the scenario's)")
     p.add_argument("--seed", type=seed, help="seed (default: the scenario's)")
     p.add_argument(
@@ -156,13 +158,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a metric --precision applies to (repeatable; default: evacuated)",
     )
-    p.add_argument("--max-reps", type=positive, help="most replications with --precision")
+    p.add_argument(
+        "--max-reps",
+        type=positive,
+        help="most replications with --precision (default: 16 x --reps)",
+    )
     scheduling(p)
     overrides(p)
     p.set_defaults(command=_handled_by("run"))
 
-    p = commands.add_parser("validate", help="check scenario files without running them")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    p = commands.add_parser(
+        "validate", help="check scenario, sweep, targets and study files without running them"
+    )
+    p.add_argument(
+        "scenarios", nargs="+", metavar="FILE", help="a file (TOML) or bundled name of any kind"
+    )
     p.set_defaults(command=_handled_by("validate"))
 
     p = commands.add_parser("narrate", help="tell one replication as a timeline")
@@ -182,7 +192,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=_handled_by("animate"))
 
     p = commands.add_parser("calibrate", help="fit free parameters to reported figures (ABC)")
-    p.add_argument("targets", help="targets file (TOML), e.g. scenarios/calibration/*.toml")
+    p.add_argument(
+        "targets",
+        help="targets file (TOML) or bundled name, e.g. calibration/aleppo_2016_targets",
+    )
     p.add_argument("--draws", type=positive, help="prior draws (default: the file's)")
     p.add_argument("--seed", type=seed, help="seed (default: the file's)")
     p.add_argument("--out", help="folder to create (default: results/calibration/<id>)")
@@ -192,8 +205,13 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "compare", help="paired differences of what-ifs against a base (common random numbers)"
     )
-    p.add_argument("base", help="base scenario file")
-    p.add_argument("whatifs", nargs="+", metavar="WHATIF", help="what-if scenario files")
+    p.add_argument("base", help="base scenario file (TOML) or bundled name")
+    p.add_argument(
+        "whatifs",
+        nargs="+",
+        metavar="WHATIF",
+        help="what-if scenario files or bundled names, e.g. what-if/double_fleet",
+    )
     p.add_argument("--reps", type=positive, help="replications (default: the base's)")
     p.add_argument("--seed", type=seed, help="seed (default: the base's)")
     p.add_argument("--out", help="folder to create (default: results/compare/<id>)")
@@ -224,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(command=_handled_by("compare"))
 
     p = commands.add_parser("sweep", help="run a sweep file; a rerun resumes where it stopped")
-    p.add_argument("file", help="sweep file (TOML), e.g. scenarios/sweeps/buses.toml")
+    p.add_argument("file", help="sweep file (TOML) or bundled name, e.g. sweeps/buses")
     scheduling(p)
     p.add_argument(
         "--precision",
@@ -232,7 +250,12 @@ def _parser() -> argparse.ArgumentParser:
         help="add replications until every metric's 95%% CI half-width is within this "
         "fraction of its mean, e.g. 0.02",
     )
-    p.add_argument("--max-reps", type=positive, help="most replications per point (precision)")
+    p.add_argument(
+        "--max-reps",
+        type=positive,
+        help="most replications per point with --precision (default: the file's max_reps, "
+        "or 16 x its reps)",
+    )
     p.add_argument(
         "--out",
         help="the sweep's folder; rerun with the same --out to resume "
@@ -263,7 +286,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder to create (default: results/optimise/<name>/<id>)")
     p.add_argument("--workers", type=positive, help="processes (default: cores)")
     p.set_defaults(command=_handled_by("optimise"))
-    p = commands.add_parser("scenarios", help="list the bundled scenarios, what-ifs and studies")
+    p = commands.add_parser(
+        "scenarios", help="list the bundled scenarios, what-ifs, sweeps, targets and studies"
+    )
     p.set_defaults(command=_handled_by("scenarios"))
 
     p = commands.add_parser(

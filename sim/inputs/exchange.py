@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.checks import check, is_hours, is_real, is_whole
 from sim.inputs.fleet import MAX_POOL_SIZE
 from sim.inputs.limits import MAX_PEOPLE, MAX_RATE
@@ -169,7 +169,8 @@ class Exchange:
         for pair in self.batches:
             if not (is_whole(pair.here, 0) and is_whole(pair.there, 0) and pair.here + pair.there):
                 raise ScenarioError("Exchange", "batches", "must be whole numbers, not both 0")
-        check(self, "halt_rate", is_real(self.halt_rate, 0.0, MAX_RATE), f"0 to {MAX_RATE:g}")
+        ok = is_real(self.halt_rate, 0.0, MAX_RATE)
+        check(self, "halt_rate", ok, f"0 to {readable(MAX_RATE)}")
         ok = self.halt_rate == 0 or self.halt_duration is not None
         check(self, "halt_duration", ok, "given when halt_rate is above 0")
         clause = self.after_safe

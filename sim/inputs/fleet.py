@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.errors import readable
 from sim.inputs.checks import check, is_hours, is_real, is_whole
 from sim.model.distributions import Distribution
 
@@ -75,7 +76,8 @@ class Pool:
     loading_place: str = "pickup"
 
     def __post_init__(self) -> None:
-        check(self, "count", is_whole(self.count, 0, MAX_POOL_SIZE), f"0 to {MAX_POOL_SIZE}")
+        ok = is_whole(self.count, 0, MAX_POOL_SIZE)
+        check(self, "count", ok, f"0 to {readable(MAX_POOL_SIZE)}")
         check(self, "seats", is_whole(self.seats, 1), "a whole number >= 1")
         check(self, "crowding", is_real(self.crowding, 1.0, 5.0), "a number from 1 to 5")
         check(self, "available_at", is_hours(self.available_at), "hours >= 0")

@@ -53,7 +53,9 @@ from sim.model.weather import no_weather
 MAX_DESCRIPTION = 2_000
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: list[str] | None = None, setter: str = "--set"
+) -> Scenario:
     """Read, merge and validate a scenario file.
 
     Parameters
@@ -64,6 +66,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     overrides : list of str, optional
         ``KEY=VALUE`` settings applied last, e.g. ``["fleet.buses.count=40"]``; the value is
         read as TOML, or as a string if it is not valid TOML.
+    setter : str, default "--set"
+        Where ``overrides`` come from, as an error in one of them names it (``page`` on the
+        page).
 
     Returns
     -------
@@ -75,7 +80,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         Naming the file, the key and what is allowed.
     """
     path = locate(path)
-    sources = read_scenario_file(path, overrides)
+    sources = read_scenario_file(path, overrides, setter)
     root = Table(sources.data, (), sources)
     start = root.raw(
         "start", allowed="a local date-time, e.g. 2016-12-15T05:00:00", schema=DATETIME_SCHEMA

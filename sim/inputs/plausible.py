@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from sim.errors import readable
+
 if TYPE_CHECKING:  # the CLI imports ImplausibleValue before any scenario is read
     from sim.inputs.scenario import Scenario
 
@@ -41,8 +43,8 @@ def implausible(scenario: Scenario) -> list[tuple[str, str]]:
             found.append(
                 (
                     key,
-                    f"{value:g} {what} is far outside plausible use (at most {most:g}); "
-                    f"if it is in minutes, write {value / 60:.3g} (hours)",
+                    f"{readable(value)} {what} is far outside plausible use (at most "
+                    f"{readable(most)}); if it is in minutes, write {value / 60:.3g} (hours)",
                 )
             )
 

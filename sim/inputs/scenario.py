@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.ceasefire import BEFORE_CHECKPOINT, Ceasefire, Linkage, Window
 from sim.inputs.checks import check, is_real, is_whole
 from sim.inputs.exchange import Exchange
@@ -62,7 +62,7 @@ class Scenario:
         """Check what a scenario file could not hold, so that a scenario changed in Python
         (``dataclasses.replace(scenario, horizon=-5)``) fails here, not in an engine."""
         ok = is_real(self.horizon, 0.0, MAX_HORIZON) and self.horizon > 0
-        check(self, "horizon", ok, f"hours > 0 and <= {MAX_HORIZON}")
+        check(self, "horizon", ok, f"hours > 0 and <= {readable(MAX_HORIZON)}")
         one = self.linkage is None or self.exchange is None
         check(self, "exchange", one, "None with a linkage: one rule links the sites")
         check(self, "reps", is_whole(self.reps, 1), "a whole number >= 1")

@@ -17,7 +17,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.limits import LARGEST, MAX_HOURS
 from sim.inputs.recording import DATETIME_SCHEMA, DURATION, TABLE, Pattern, active
 from sim.inputs.sources import Key, Sources
@@ -302,10 +302,10 @@ def _number_rule(
     kind = "an integer" if integer else "a number"
     bounds = []
     if minimum is not None:
-        bounds.append(f">= {minimum:g}")
+        bounds.append(f">= {readable(minimum)}")
     if above is not None:
-        bounds.append(f"> {above:g}")
-    bounds.append(f"<= {maximum:g}")
+        bounds.append(f"> {readable(above)}")
+    bounds.append(f"<= {readable(maximum)}")
     allowed = " ".join([kind, " and ".join(bounds), unit]).replace("  ", " ").strip()
     if unlimited:
         allowed += ", or inf for no limit"

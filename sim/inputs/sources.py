@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.inputs.library import check_kind
 from sim.inputs.settings import Fail, assign, set_by_the_file
 
@@ -51,6 +51,9 @@ class Sources:
         Every file read, parent-most first.
     kind : str
         What the document is: ``scenario``, ``sweep`` or ``targets`` (names its schema).
+    setter : str
+        Where the ``KEY=VALUE`` overrides come from, as errors name it: ``--set`` on the
+        command line, ``page`` on the page (which has no command line).
     """
 
     data: dict[str, Any]
@@ -58,6 +61,7 @@ class Sources:
     origins: dict[Key, str] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)
     kind: str = "scenario"
+    setter: str = "--set"
 
     def origin(self, key: Key) -> str:
         """The file that set ``key``, or the closest enclosing table that was set."""
@@ -67,8 +71,11 @@ class Sources:
         return self.top
 
 
-def read_scenario_file(path: str | Path, overrides: list[str] | None = None) -> Sources:
-    """Read a scenario file with its ``extends`` chain and apply ``KEY=VALUE`` overrides.
+def read_scenario_file(
+    path: str | Path, overrides: list[str] | None = None, setter: str = "--set"
+) -> Sources:
+    """Read a scenario file with its ``extends`` chain and apply ``KEY=VALUE`` overrides
+    (``setter``: where they come from, as errors name it).
 
     Raises
     ------
@@ -77,7 +84,7 @@ def read_scenario_file(path: str | Path, overrides: list[str] | None = None) -> 
         malformed override.
     """
     path = Path(path)
-    sources = Sources(data={}, top=str(path))
+    sources = Sources(data={}, top=str(path), setter=setter)
     _read(path, sources, stack=())
     for expression in overrides or []:
         _apply_override(sources, expression)
@@ -195,7 +202,7 @@ def _read(path: Path, sources: Sources, stack: tuple[Path, ...]) -> None:
             raise ScenarioError(
                 label,
                 "extends",
-                f"must be a file path without NUL, at most {MAX_PATH_CHARS} characters",
+                f"must be a file path without NUL, at most {readable(MAX_PATH_CHARS)} characters",
             )
         try:
             parent_path = (path.parent / parent).resolve()
@@ -231,13 +238,13 @@ def _merge(base: dict, update: dict, key: Key, label: str, origins: dict[Key, st
 
 
 def _apply_override(sources: Sources, expression: str) -> None:
-    """Apply ``--set KEY=VALUE`` to the merged document."""
+    """Apply ``--set KEY=VALUE`` (or the page's) to the merged document."""
 
     def fail(here: str, problem: str) -> ScenarioError:
-        return ScenarioError("--set", here, problem)
+        return ScenarioError(sources.setter, here, problem)
 
     parts, value = _read_setting(expression, fail, "fleet.buses.count=40")
-    assign(sources.data, sources.origins, parts, value, "--set", fail, in_file=False)
+    assign(sources.data, sources.origins, parts, value, sources.setter, fail, in_file=False)
 
 
 def _apply_file_settings(

@@ -14,10 +14,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 import numpy as np
 
+from sim.outputs.hourly_counts import HourlyCounts
 from sim.outputs.packed import Packed
 
 #: numpy's name for the one percentile rule (Hyndman and Fan's definition 1, the inverse of
@@ -74,20 +75,52 @@ class Summary(NamedTuple):
     p95: float
 
 
-def summarise(metric: str, values: np.ndarray) -> Summary:
+def summarise(
+    metric: str,
+    values: np.ndarray,
+    scratch: np.ndarray | None = None,
+    ints: np.ndarray | None = None,
+) -> Summary:
     """Summarise one metric's values across replications (NaN where undefined); its median
-    and percentiles are replications' values (:func:`percentiles`)."""
+    and percentiles are replications' values (:func:`percentiles`).
+
+    Parameters
+    ----------
+    metric : str
+    values : array_like
+        One value a replication, in the metric's unit; NaN where undefined.
+    scratch : ndarray of float64, optional
+        Working memory of at least ``len(values)`` floats, for the deviations and the
+        selection: a run summarising many metrics reuses one, rather than taking fresh
+        memory twice a metric (8 MB each for a million replications, and fresh pages are
+        most of the cost).
+    ints : ndarray of int, optional
+        The same values as integers, when every one is (a count held as integers): their
+        percentiles are counted from these.
+    """
     values = np.asarray(values, dtype=float)
-    defined = values[~np.isnan(values)]
+    undefined = np.isnan(values)
+    defined = values[~undefined] if undefined.any() else values
     n = len(defined)
     if n == 0:
         return Summary(metric, 0, *[math.nan] * 6)
     mean = float(defined.mean())
-    spread = defined.std(ddof=1) / math.sqrt(n) if n > 1 else math.nan
+    spread = _std(defined, scratch) / math.sqrt(n) if n > 1 else math.nan
     half = t975(max(n - 1, 1)) * spread
-    p5, median, p95 = _order_statistics(defined, [5, 50, 95])
+    p5, median, p95 = _order_statistics(defined, [5, 50, 95], scratch, ints)
     low, high = float(mean - half), float(mean + half)
     return Summary(metric, n, mean, low, high, float(median), float(p5), float(p95))
+
+
+def _std(values: np.ndarray, scratch: np.ndarray | None) -> float:
+    """``values.std(ddof=1)`` to the bit: numpy's own steps (the mean, the squared
+    deviations summed, over n - 1, the root), the deviations written into ``scratch``."""
+    if scratch is None:
+        return float(values.std(ddof=1))
+    n = len(values)
+    deviations = np.subtract(values, np.add.reduce(values) / n, out=scratch[:n])
+    np.multiply(deviations, deviations, out=deviations)
+    return float(np.sqrt(np.add.reduce(deviations) / (n - 1)))
 
 
 #: Fewest values for which :func:`_order_statistics` counts or selects rather than asking
@@ -105,19 +138,32 @@ def ranks(n: int, q: tuple[float, ...]) -> np.ndarray:
     return percentiles(np.arange(n), q).astype(np.int64)
 
 
-def _order_statistics(values: np.ndarray, q: Sequence[float]) -> np.ndarray:
+def _order_statistics(
+    values: np.ndarray,
+    q: Sequence[float],
+    scratch: np.ndarray | None = None,
+    ints: np.ndarray | None = None,
+) -> np.ndarray:
     """``percentiles(values, q)`` (no NaN in ``values``), found without numpy's sorted
     copy of the values for many of them: counted when they are small whole numbers (a
-    count of people, convoys or events), else selected at their ranks by one partition."""
+    count of people, convoys or events; from ``ints`` when given, the same values as
+    integers), else selected at their ranks by one partition (of a copy in ``scratch``
+    when given)."""
     n = len(values)
     if n < MANY:
         return percentiles(values, q)
     at = ranks(n, tuple(q))
+    if ints is not None and ints.min() >= 0 and ints.max() < MOST_BINS:
+        counts = np.cumsum(np.bincount(ints))
+        return np.searchsorted(counts, at + 1).astype(float)
+    work = np.empty(n) if scratch is None else scratch[:n]
     whole = not np.signbit(values).any() and values.max() < MOST_BINS  # no -0.0 either
-    if whole and (np.trunc(values) == values).all():
+    if whole and np.array_equal(np.trunc(values, out=work), values):
         counts = np.cumsum(np.bincount(values.astype(np.int64)))
         return np.searchsorted(counts, at + 1).astype(float)
-    return np.partition(values, at)[at].astype(float)
+    np.copyto(work, values)
+    work.partition(at)  # np.partition's steps on its own copy: the same values at `at`
+    return work[at].astype(float)
 
 
 def t975(dof: float) -> float:
@@ -131,8 +177,19 @@ def t975(dof: float) -> float:
 
 
 def summarise_all(metrics: Mapping[str, np.ndarray]) -> list[Summary]:
-    """Summaries of every metric, in the order given."""
-    return [summarise(name, values) for name, values in metrics.items()]
+    """Summaries of every metric, in the order given; a run's packed metrics
+    (:class:`~sim.outputs.packed.Packed`) each read into the same memory, and those held
+    as integers counted as such."""
+    if not isinstance(metrics, Packed):
+        return [summarise(name, values) for name, values in metrics.items()]
+    values, scratch = np.empty(metrics.length), np.empty(metrics.length)
+    summaries = []
+    for name in metrics:
+        held = metrics.rows(name, 0, metrics.length)  # as held: int32 for a whole count
+        np.copyto(values, held)
+        ints = held if held.dtype.kind == "i" else None
+        summaries.append(summarise(name, values, scratch, ints))
+    return summaries
 
 
 #: Most values of an hourly series whose percentiles are taken in one call (8 MB of floats).
@@ -163,6 +220,9 @@ class HourlyStats:
     ----------
     series : mapping of str to ndarray
         Each (R, H) hourly series of whole numbers, by name (a run's replications).
+    counted : mapping of str to HourlyCounts, optional
+        Series already counted (:class:`~sim.outputs.hourly_counts.HourlyCounts`, a run's
+        chunks count theirs where they ran): read from these rather than from ``series``.
     """
 
     #: The percentiles kept (0-100): the 90% and 50% bands and the median.
@@ -170,8 +230,11 @@ class HourlyStats:
     #: Rows transposed at a time when a series is one array.
     BLOCK = 8_192
 
-    def __init__(self, series: Mapping[str, np.ndarray]):
+    def __init__(
+        self, series: Mapping[str, np.ndarray], counted: Mapping[str, HourlyCounts] | None = None
+    ):
         self.series = series
+        self.counted = dict(counted or {})
         self._stats: dict[str, tuple[np.ndarray, ...]] = {}
 
     def _of(self, name: str) -> tuple[np.ndarray, ...]:
@@ -191,33 +254,19 @@ class HourlyStats:
     def _counted(self, name: str) -> tuple[np.ndarray, ...]:
         """Mean, sums, percentiles, replication 0 and highest of each hour, from how many
         replications had each value at each hour (a series holds counts: people, convoys,
-        a 0/1 flag), counted block by block: the percentiles are those of
-        :func:`percentiles` (the same ranks, :func:`ranks`), and no hour-major copy of the
-        series is made (for a million replications, 200 MB a series)."""
-        reps = 0
-        sums: np.ndarray | None = None
-        counts = np.zeros((0, 0), np.int64)
-        first = np.empty(0)
-        for block in self._blocks(name):
-            if block.dtype.kind not in "iub" or (block.size and block.min() < 0):
+        a 0/1 flag), counted block by block unless counted already: the percentiles are
+        those of :func:`percentiles` (the same ranks, :func:`ranks`), and no hour-major
+        copy of the series is made (for a million replications, 200 MB a series)."""
+        counts = self.counted.get(name)
+        if counts is None:
+            parts = [HourlyCounts.of(block) for block in self._blocks(name) if len(block)]
+            if not parts:
+                raise ValueError(f"hourly series {name} has no replications")
+            if any(p is None for p in parts):
                 return self._selected(name)  # not counts: an engine's series are
-            rows, hours = block.shape
-            if sums is None:
-                sums, first = np.zeros(hours, np.int64), block[0].copy()
-            bins = int(block.max(initial=0)) + 1
-            if bins > counts.shape[1]:
-                counts = np.pad(counts, ((0, hours - counts.shape[0]), (0, bins - counts.shape[1])))
-            at = block.astype(np.int64) + np.arange(hours) * bins  # hour h's values at h * bins
-            counts[:, :bins] += np.bincount(at.ravel(), minlength=hours * bins).reshape(hours, bins)
-            sums += block.sum(axis=0, dtype=np.int64)  # exact, so the mean is numpy's
-            reps += rows
-        if sums is None:
-            raise ValueError(f"hourly series {name} has no replications")
-        cumulative = np.cumsum(counts, axis=1)
-        wanted = ranks(reps, self.QUANTILES) + 1
-        kept = np.array([np.searchsorted(c, wanted) for c in cumulative], dtype=float).T
-        highest = (counts.shape[1] - 1 - np.argmax(counts[:, ::-1] > 0, axis=1)).astype(first.dtype)
-        return sums / reps, sums, kept, first, highest
+            counts = HourlyCounts.joined(cast(list[HourlyCounts], parts))
+        kept = counts.ranked(ranks(counts.reps, self.QUANTILES))
+        return counts.sums / counts.reps, counts.sums, kept, counts.first, counts.highest()
 
     def _selected(self, name: str) -> tuple[np.ndarray, ...]:
         """As :meth:`_counted` for a series that does not hold counts, from the series whole."""

@@ -4,27 +4,39 @@ A run of a million replications of the baseline returns 73 metrics and three hou
 a replication: 0.85 GB as the engine's arrays. A run holds them as the blocks its chunks
 return, packed where each chunk is computed (in the worker process): a whole-number count
 as 32-bit integers, and integer arrays (counts, hourly series) and arrays of one repeated
-value compressed with zlib's fastest level, about 0.22 GB in all (the float metrics, whose
-bits hardly compress, stay as they are). Reading an array joins its blocks and gives the
-engine's values bit for bit, so every summary and table is unchanged.
+value compressed, about 0.2 GB in all (the float metrics, whose bits hardly compress, stay
+as they are). Reading an array joins its blocks and gives the engine's values bit for bit,
+so every summary and table is unchanged.
+
+A large block is compressed with Zstandard's level 1 (pyarrow's codec): against zlib's
+fastest level it packs a run's hourly series 3 times faster and reads them 3 times
+faster, into 20% fewer bytes; a run writes its folder from these blocks, reading each
+array two or three times. A small block uses zlib, so a small run does not pay pyarrow's
+import (0.2 s).
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-#: zlib level: the fastest, as a block is packed once and read a few times (its integers
-#: shrink 10 to 12 times all the same).
+#: zlib level of a small block: the fastest, as a block is packed once and read a few
+#: times (its integers shrink 10 to 12 times all the same).
 LEVEL = 1
+#: Bytes from which a block is compressed with Zstandard (``ZSTD_LEVEL``) rather than zlib:
+#: the blocks of a chunk of 16,384 replications or more (a count's 64 KiB of int32).
+ZSTD_FROM = 1 << 16
+ZSTD_LEVEL = 1
 
 
 @dataclass(frozen=True)
 class Block:
-    """Consecutive rows of one array: their bytes, zlib-compressed or as they are.
+    """Consecutive rows of one array: their bytes, compressed or as they are.
 
     Attributes
     ----------
@@ -32,26 +44,32 @@ class Block:
     dtype : numpy.dtype
     shape : tuple of int
         Rows first.
-    compressed : bool
+    codec : {"", "zlib", "zstd"}
+        How ``data`` is compressed (``""``: it is not).
     """
 
     data: bytes
     dtype: np.dtype
     shape: tuple[int, ...]
-    compressed: bool
+    codec: str
 
     @classmethod
     def of(cls, values: np.ndarray) -> Block:
         """The block of ``values``: compressed when they are integers or one repeated value
-        (a metric undefined throughout a chunk, say), whose bytes shrink many times."""
+        (a metric undefined throughout a chunk, say), whose bytes shrink many times; with
+        Zstandard from ``ZSTD_FROM`` bytes, else zlib."""
         values = np.ascontiguousarray(values)
         squeeze = values.dtype.kind in "iub" or values.size == 0
         if not squeeze:
             first = values.flat[0]
             squeeze = bool(np.isnan(values).all() if first != first else (values == first).all())
-        raw = values.tobytes()
-        data = zlib.compress(raw, LEVEL) if squeeze else raw
-        return cls(data, values.dtype, values.shape, squeeze)
+        codec = "" if not squeeze else "zstd" if values.nbytes >= ZSTD_FROM else "zlib"
+        if codec == "zstd":
+            data = _zstd().compress(values, asbytes=True)
+        else:
+            data = values.tobytes()
+            data = zlib.compress(data, LEVEL) if codec else data
+        return cls(data, values.dtype, values.shape, codec)
 
     @property
     def rows(self) -> int:
@@ -59,12 +77,30 @@ class Block:
 
     def array(self) -> np.ndarray:
         """The values, read-only."""
-        raw = zlib.decompress(self.data) if self.compressed else self.data
-        return np.frombuffer(raw, self.dtype).reshape(self.shape)
+        return np.frombuffer(self.raw(), self.dtype).reshape(self.shape)
 
     def raw(self) -> bytes:
         """The values' bytes (C order)."""
-        return zlib.decompress(self.data) if self.compressed else self.data
+        if self.codec == "zstd":
+            size = int(np.prod(self.shape)) * self.dtype.itemsize
+            return _zstd().decompress(self.data, size, asbytes=True)
+        return zlib.decompress(self.data) if self.codec else self.data
+
+
+def preload(rows: int) -> None:
+    """Import, in this process, the codec that blocks of ``rows`` rows of 32-bit counts
+    use: worker processes forked afterwards share it rather than each importing pyarrow
+    (0.2 s of CPU and 34 MB resident a worker)."""
+    if 4 * rows >= ZSTD_FROM:
+        _zstd()
+
+
+@functools.cache
+def _zstd() -> Any:
+    """pyarrow's Zstandard codec at ``ZSTD_LEVEL``, imported on first use."""
+    import pyarrow
+
+    return pyarrow.Codec("zstd", ZSTD_LEVEL)
 
 
 class Packed(Mapping[str, np.ndarray]):

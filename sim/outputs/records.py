@@ -14,6 +14,7 @@ from typing import NamedTuple, cast
 import numpy as np
 
 from sim.inputs.scenario import Scenario
+from sim.outputs.hourly_counts import HourlyCounts
 from sim.outputs.metrics import HourlyStats
 from sim.outputs.packed import Packed
 
@@ -301,11 +302,15 @@ class Replications:
         0, 1, ..., H (a dict, or :class:`~sim.outputs.packed.Packed`).
     trace : list of TraceEvent
         Every event of the first ``trace_reps`` replications, in time order per replication.
+    counted : dict of str to HourlyCounts
+        Series whose values are counted already, hour by hour (:meth:`packed` counts them
+        where a chunk runs): what :attr:`hourly` reads them from.
     """
 
     metrics: Mapping[str, np.ndarray]
     series: Mapping[str, np.ndarray]
     trace: list[TraceEvent] = field(default_factory=list)
+    counted: dict[str, HourlyCounts] = field(default_factory=dict)
 
     def arrays(self, label: str) -> dict[str, np.ndarray]:
         """Metrics and series as ``label/metrics/name`` and ``label/series/name`` arrays, the
@@ -329,7 +334,7 @@ class Replications:
     @cached_property
     def hourly(self) -> HourlyStats:
         """The hourly series' means and percentiles across replications, each taken once."""
-        return HourlyStats(self.series)
+        return HourlyStats(self.series, self.counted)
 
     @property
     def reps(self) -> int:
@@ -340,20 +345,28 @@ class Replications:
 
     def packed(self, counts: Collection[str] = ()) -> Replications:
         """These replications held packed (:class:`~sim.outputs.packed.Packed`): the metrics
-        named in ``counts`` as 32-bit integers where whole; read, the same values."""
+        named in ``counts`` as 32-bit integers where whole; read, the same values. Each
+        series of whole numbers is counted too (:class:`HourlyCounts`), so that a run's
+        hourly statistics never read its series again."""
         if isinstance(self.metrics, Packed):
             return self
+        counted = {k: HourlyCounts.of(v) for k, v in self.series.items()}
         return Replications(
-            Packed.pack(self.metrics, counts), Packed.pack(self.series), list(self.trace)
+            Packed.pack(self.metrics, counts),
+            Packed.pack(self.series),
+            list(self.trace),
+            {k: c for k, c in counted.items() if c is not None},
         )
 
     @staticmethod
     def joined(parts: Sequence[Replications]) -> Replications:
         """Packed replications (:meth:`packed`) one after the other; their blocks are shared,
-        not copied."""
+        not copied, and the counts of a series counted in every part are added."""
         metrics = Packed.join([cast(Packed, p.metrics) for p in parts])
         series = Packed.join([cast(Packed, p.series) for p in parts])
-        return Replications(metrics, series, [e for p in parts for e in p.trace])
+        everywhere = [k for k in series if all(k in p.counted for p in parts)]
+        counted = {k: HourlyCounts.joined([p.counted[k] for p in parts]) for k in everywhere}
+        return Replications(metrics, series, [e for p in parts for e in p.trace], counted)
 
 
 def hours_grid(scenario: Scenario) -> np.ndarray:

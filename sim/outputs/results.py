@@ -11,13 +11,14 @@ run leaves no half-written folder.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import platform
 import subprocess
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from sim import version
 from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
@@ -116,7 +118,7 @@ def write_parquet(result: RunRecord, file: BinaryIO) -> None:
     with pq.ParquetWriter(file, schema, **PARQUET) as writer:
         for start in range(0, result.reps, ROW_GROUP):
             stop = min(start + ROW_GROUP, result.reps)
-            columns = [pa.array(np.arange(start, stop, dtype=np.int64))]
+            columns = [_arrow(pa, np.arange(start, stop, dtype=np.int64))]
             for name in names:
                 values = _rows(metrics, name, start, stop)
                 columns.append(_parquet_column(pa, name, values, name in counts))
@@ -133,14 +135,28 @@ def _rows(metrics: Mapping[str, np.ndarray], name: str, start: int, stop: int) -
 def _parquet_column(pa: Any, name: str, values: np.ndarray, count: bool) -> Any:
     """A metric's Parquet column: a count as 64-bit integers, else floats; nan is null."""
     if values.dtype.kind == "i":  # held as integers: whole, defined throughout
-        return pa.array(values.astype(np.int64))
+        return _arrow(pa, values.astype(np.int64))
     undefined = np.isnan(values)
     if count:
         whole = np.where(undefined, 0, values).astype(np.int64)
         if not np.array_equal(whole[~undefined], values[~undefined]):
             raise ValueError(f"metric {name} counts but is not a whole number")
         values = whole
-    return pa.array(values, mask=undefined)
+    return _arrow(pa, values, undefined if undefined.any() else None)
+
+
+def _arrow(pa: Any, values: np.ndarray, undefined: np.ndarray | None = None) -> Any:
+    """An Arrow array over the memory of ``values`` (1-d int64 or float64), null where
+    ``undefined``: from its buffers, the array ``pa.array(values, mask=undefined)`` gives,
+    without ``pa.array``'s check for pandas objects, which imports pandas (0.5 s of CPU)
+    wherever it is installed."""
+    values = np.ascontiguousarray(values)
+    kind = pa.int64() if values.dtype == np.int64 else pa.float64()
+    if undefined is None:
+        return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(values)], 0)
+    valid = pa.py_buffer(np.packbits(~undefined, bitorder="little"))  # Arrow's bit order
+    nulls = int(np.count_nonzero(undefined))
+    return pa.Array.from_buffers(kind, len(values), [valid, pa.py_buffer(values)], nulls)
 
 
 def summary_csv(summaries: list[Summary]) -> str:
@@ -198,6 +214,9 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
     """Python's version and that of each package, for a manifest."""
     found = {"python": platform.python_version()}
     for package in packages:
+        if package == "evacsim":  # as `evacsim --version` and sweep and study ids read it
+            found[package] = version.__version__
+            continue
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -254,9 +273,28 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     folder of :class:`~sim.outputs.folders.atomic_folder`); return the manifest as written.
 
     The figures and ``report.html`` are views of the same run, drawn beside these by
-    :meth:`sim.studies.runner.RunResult.save`.
+    :meth:`sim.studies.runner.RunResult.save`, which writes the two large files
+    (:func:`large_tables`) on threads meanwhile.
     """
-    write_replications(result, folder)
+    for write in large_tables(result, folder):
+        write()
+    return small_tables(result, folder)
+
+
+def large_tables(result: RunRecord, folder: Path) -> list[Callable[[], object]]:
+    """The writers of a run folder's two large files, the replications table and
+    ``series.npz``, each independent of the other and of the rest of the folder. Their
+    work is mostly compression (Zstandard in pyarrow's Parquet writer, zlib for the
+    ``.npz``), which lets go of the interpreter: they may run on threads of their own."""
+    return [
+        functools.partial(write_replications, result, folder),
+        functools.partial(_write_series, result, folder),
+    ]
+
+
+def small_tables(result: RunRecord, folder: Path) -> dict:
+    """Write ``summary.csv``, ``timeseries.csv``, ``trace.csv`` and ``manifest.json`` into
+    ``folder``; return the manifest as written."""
     files = {
         "summary.csv": summary_csv(list(result.summaries.values())),
         "timeseries.csv": timeseries_csv(result),
@@ -265,9 +303,13 @@ def write_tables(result: RunRecord, folder: Path) -> dict:
     }
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
+    return json.loads(files["manifest.json"])
+
+
+def _write_series(result: RunRecord, folder: Path) -> None:
+    """``series.npz``: every replication's hourly series."""
     with open(folder / "series.npz", "wb") as file:
         write_npz(file, result.replications.series)
-    return json.loads(files["manifest.json"])
 
 
 def arrays_npz(arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -3,7 +3,8 @@
 A pool's workers are stopped when the run ends by an error or an interruption (Ctrl-C,
 SIGTERM, SIGHUP: see :func:`stop_on_signals`), rather than left to finish chunks nobody
 will read; and each worker watches its parent, so a parent killed outright (SIGKILL, the
-OOM killer) takes its workers with it within :data:`WATCH_SECONDS`.
+OOM killer) takes its workers with it within :data:`WATCH_SECONDS`. A worker holds the
+stops back from its fork until its own handlers are set (:func:`stops_held`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def stop_on_signals() -> Iterator[None]:
     Ctrl-C does; the previous handlers come back after it. Off the main thread, a no-op.
 
     A signal can land while Python runs code whose exceptions it can only print, not
-    raise: a fork hook as a worker process starts, or an object's finaliser. The stop
+    raise: an object's finaliser, or a fork hook (outside :func:`worker_pool`, whose forks
+    hold the stops back: :func:`stops_held`). The stop
     would then be lost (the run went on, wrote its folder and exited 0, after a
     traceback). Within the block such a dropped stop, Ctrl-C's included, is sent again
     :data:`RESEND_SECONDS` later, until it lands in the run's own code.
@@ -80,12 +82,34 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(signum, action)
 
 
+#: The signals that stop a run (Ctrl-C, SIGTERM, SIGHUP).
+STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def stops_held() -> Iterator[None]:
+    """Within the block, this thread holds the stop signals back: one that arrives is
+    delivered as the block ends. A process forked within it starts with them held.
+
+    A worker just forked runs with its parent's handlers until :func:`watch_parent` sets
+    its own: a stop in that window (the run's own stop terminating it, or Ctrl-C, which
+    reaches the whole group) raised in the worker, which printed a traceback.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def watch_parent(parent: int) -> None:
     """Run in each worker as it starts: leave the interruption to the parent, and exit
     as soon as ``parent`` has gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)  # a fork inherits the parent's handlers
+    # forked with the stops held (see _Pool.submit): one sent since lands now, as set above
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -104,7 +128,13 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(workers, initializer=watch_parent, initargs=(os.getpid(),))
+    class _Pool(ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            # workers are forked here, and by the pool's thread, which is started here too
+            with stops_held():
+                return super().submit(fn, *args, **kwargs)
+
+    pool = _Pool(workers, initializer=watch_parent, initargs=(os.getpid(),))
     try:
         yield pool
     except BaseException:

@@ -35,7 +35,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, readable
 from sim.face.page.answer import answer, default_metrics, metric_label, precise
 from sim.face.page.costs import Costs
 from sim.face.page.levers import levers
@@ -205,7 +205,7 @@ def create_app(
     def rep_of(request: Request, s: State) -> int:
         text = request.query_params.get("rep", "0")
         if not text.isdigit() or int(text) >= MAX_REPS:
-            raise ScenarioError("page", "rep", f"must be a replication 0..{MAX_REPS - 1}")
+            raise ScenarioError("page", "rep", f"must be a replication 0..{readable(MAX_REPS - 1)}")
         return int(text)
 
     async def replication(request: Request) -> Response:

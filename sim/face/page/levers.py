@@ -339,18 +339,19 @@ def changed(scenario: Scenario, settings: dict[str, str]) -> dict[str, Any]:
     Raises
     ------
     ScenarioError
-        For a key that is not a lever of this base.
+        For a key that is not a lever of this base, naming ``page`` and the key (the page's
+        field), as the page's other errors do.
     """
     by_key = {lever.key: lever for lever in levers(scenario)}
     for key in settings:
         if key not in by_key:
             raise ScenarioError(
-                "--set", key, f"not a control of this page; controls: {', '.join(by_key)}"
+                "page", key, f"not a control of this page; controls: {', '.join(by_key)}"
             )
     out = {}
     for key, lever in by_key.items():
         if key in settings:
-            value = parse_value(settings[key], key)
+            value = parse_value(settings[key], key, lambda k, p: ScenarioError("page", k, p))
             if not _same(value, lever.base):
                 out[key] = value
     return out

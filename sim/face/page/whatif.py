@@ -187,18 +187,19 @@ class Library:
         return self.scenarios[name]
 
     def whatif(self, name: str, overrides: list[str]) -> Scenario:
-        """A scenario of the library with ``--set`` overrides, parsed once per setting.
+        """A scenario of the library with the page's ``KEY=VALUE`` settings, parsed once per
+        setting.
 
         Raises
         ------
         ScenarioError
-            A value the schema refuses (naming ``--set`` and the key).
+            A value the schema refuses (naming ``page`` and the key, the page's field).
         """
         if not overrides:
             return self.scenario(name)
         key = (name, tuple(overrides))
         if key not in self.whatifs:
-            self.whatifs[key] = load_scenario(self.path(name), overrides)
+            self.whatifs[key] = load_scenario(self.path(name), overrides, "page")
             while len(self.whatifs) > MOST_WHATIFS:
                 self.whatifs.popitem(last=False)
         self.whatifs.move_to_end(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.errors import readable
 from sim.inputs.limits import MAX_SEATS
 from sim.inputs.scenario import MAX_POOL_SIZE, MAX_POOLS, FleetChange, Pool
 from sim.inputs.schema import Table
@@ -58,7 +59,9 @@ def _read_fleet_changes(pool: Table, count: int) -> tuple[FleetChange, ...]:
     ordered = tuple(c for _, _, c in sorted(changes, key=lambda x: x[:2]))
     entered = count + sum(c.vehicles for c in ordered if c.vehicles > 0)
     if entered > MAX_POOL_SIZE:
-        raise pool.error("changes", f"at most {MAX_POOL_SIZE} vehicles in a pool, got {entered}")
+        raise pool.error(
+            "changes", f"at most {readable(MAX_POOL_SIZE)} vehicles in a pool, got {entered:,}"
+        )
     lost = -sum(c.vehicles for c in ordered if c.vehicles < 0)
     if lost > entered:
         raise pool.error(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.errors import readable
 from sim.inputs.limits import MAX_HOURS
 from sim.inputs.scenario import ConvoyRules, Crossing, Group, Period, Pool, Route
 from sim.inputs.schema import Table
@@ -46,8 +47,8 @@ def _check_convoy_can_form(
     if min_vehicles > largest and math.isinf(max_wait):
         raise t.error(
             "min_vehicles",
-            f"must be <= {largest}, the largest possible convoy (each pool's per_convoy, at "
-            "most its vehicles, added up), or set max_wait",
+            f"must be <= {readable(largest)}, the largest possible convoy (each pool's "
+            "per_convoy, at most its vehicles, added up), or set max_wait",
         )
 
 

@@ -74,7 +74,7 @@ def _no_carrier(sources: Sources, group: str, people: int, vehicles: list[str]) 
     It names a pool's ``count`` or the group's ``vehicles``, whichever was set last (a
     child file or ``--set`` beats its parents), as that is where the mistake most likely is.
     """
-    rank = {label: i for i, label in enumerate([*sources.chain, "--set"])}
+    rank = {label: i for i, label in enumerate([*sources.chain, sources.setter])}
     keys = [("fleet", v, "count") for v in vehicles] + [("population", group, "vehicles")]
     key = max(keys, key=lambda k: rank.get(sources.origin(k), -1))
     return ScenarioError(

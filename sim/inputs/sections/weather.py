@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sim.errors import readable
 from sim.inputs.limits import MAX_CELSIUS
 from sim.inputs.schema import Table
 from sim.inputs.sections.raw import CELSIUS, HOUR, pair
@@ -17,7 +18,7 @@ def read_weather(t: Table, start: datetime, horizon: float) -> Weather:
     def profile(value: Any, key: str) -> tuple[tuple[float, float], ...]:
         allowed = (
             "a list of [hour of day, °C] pairs with hours increasing in [0, 24) and "
-            f"°C within ±{MAX_CELSIUS:g}"
+            f"°C within ±{readable(MAX_CELSIUS)}"
         )
         points: list[tuple[float, float]] = []
         if not isinstance(value, list) or not value:

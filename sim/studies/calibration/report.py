@@ -38,6 +38,7 @@ from sim.studies.calibration.summary import (
     milestone_bands,
     predictive_checks,
     sensitivity_rows,
+    thin_posterior,
 )
 from sim.studies.calibration.targets import Targets
 
@@ -195,6 +196,11 @@ def report_md(calibration: CalibrationRecord, folder: Path) -> str:
         "The distance weights each target by its stated uncertainty sigma: "
         "`sqrt(sum(((simulated - reported) / sigma)^2))`.",
         "",
+    ]
+    thin = thin_posterior(calibration)
+    if thin is not None:
+        lines += [f"**Too few accepted draws:** {thin}.", ""]
+    lines += [
         "## Fitted parameters",
         "",
         "Posterior median and 90% interval of the accepted draws; *shrinkage* is that "

@@ -3,6 +3,7 @@ target and the sensitivity of the fit to disputed figures."""
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -47,6 +48,26 @@ class TargetCheck(NamedTuple):
     def met(self) -> bool:
         """Whether the reported value lies inside the posterior draws' 90% interval."""
         return self.posterior[0] <= self.value <= self.posterior[2]
+
+
+#: Fewest accepted draws whose 90% interval is more than the extreme draws: with fewer than
+#: 1 / 0.05 = 20, no draw lies beyond the 5th or the 95th percentile.
+FEW_ACCEPTED = 20
+
+
+def thin_posterior(calibration: CalibrationRecord) -> str | None:
+    """One line on a posterior of fewer than :data:`FEW_ACCEPTED` accepted draws, saying
+    what to do; None if it rests on enough."""
+    kept, draws = len(calibration.fit.accepted), len(calibration.values)
+    if kept >= FEW_ACCEPTED:
+        return None
+    accept = calibration.targets.accept
+    return (
+        f"the posterior rests on {kept:,} accepted draw{'' if kept == 1 else 's'} of "
+        f"{draws:,}, too few for its medians and 90% intervals (fewer than {FEW_ACCEPTED}): "
+        f"ask for at least {math.ceil(FEW_ACCEPTED / accept):,} draws, or accept a larger "
+        f"share of them (accept = {accept:g} in {calibration.targets.path})"
+    )
 
 
 def fitted(calibration: CalibrationRecord, refit: Refit | None = None) -> list[Fitted]:

@@ -19,9 +19,9 @@ import hashlib
 import json
 import shutil
 import time
-from importlib import metadata
 from pathlib import Path
 
+from sim import version
 from sim.errors import ScenarioError
 from sim.outputs.folders import check_destination
 from sim.outputs.records import Replications
@@ -150,9 +150,6 @@ def compared(spec: StudySpec) -> list[str]:
 
 def study_id(spec: StudySpec) -> str:
     """Twelve hex digits of a hash of what the results depend on."""
-    try:
-        version = metadata.version("evacsim")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        version = "not installed"
-    text = json.dumps({"study": spec.identity(), "evacsim": version}, sort_keys=True, default=str)
+    identity = {"study": spec.identity(), "evacsim": version.__version__}
+    text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -40,32 +40,39 @@ def simulate_chunk(
 
 
 class LocalExecutor(AbstractContextManager):
-    """Chunks on processes of this machine (in this process if ``workers`` is 1)."""
+    """Chunks on processes of this machine (in this process if ``workers`` is 1), and no
+    more processes than there are chunks to run: ``--workers 500`` on a sweep of three
+    chunks forks three."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         self._stack = ExitStack()
         self._pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> LocalExecutor:
-        if self.workers > 1:
-            self._pool = self._stack.enter_context(worker_pool(self.workers))
-        return self
+        self._size = 0  # processes of self._pool
 
     def __exit__(self, *exc) -> None:
         self._stack.__exit__(*exc)
 
     def run(self, chunks: Sequence[Chunk], tasks: Sequence[Task]) -> Iterator[tuple[Chunk, dict]]:
         """Each chunk with its metrics, as they finish."""
-        if self._pool is None or len(chunks) == 1:
+        size = min(self.workers, len(chunks))
+        if size <= 1:
             for chunk, task in zip(chunks, tasks, strict=True):
                 yield chunk, simulate_chunk(*task)
             return
-        futures = {
-            self._pool.submit(simulate_chunk, *t): c for c, t in zip(chunks, tasks, strict=True)
-        }
+        pool = self._pool_of(size)
+        futures = {pool.submit(simulate_chunk, *t): c for c, t in zip(chunks, tasks, strict=True)}
         for future in as_completed(futures):
             yield futures[future], future.result()
+
+    def _pool_of(self, size: int) -> ProcessPoolExecutor:
+        """A pool of at least ``size`` processes: an earlier round's, unless it is smaller
+        (then that idle pool is shut down and a pool of ``size`` started)."""
+        if self._pool is None or self._size < size:
+            self._stack.close()
+            self._pool = self._stack.enter_context(worker_pool(size))
+            self._size = size
+        return self._pool
 
 
 class DaskExecutor(AbstractContextManager):

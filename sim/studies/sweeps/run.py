@@ -21,11 +21,11 @@ import json
 import math
 import os
 import time
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from sim import version
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -272,10 +272,6 @@ def claim(folder: Path, identity: str) -> None:
 
 def sweep_id(spec: SweepSpec) -> str:
     """Twelve hex digits of a hash of what the results depend on."""
-    try:
-        version = metadata.version("evacsim")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        version = "not installed"
-    identity = {"sweep": spec.identity(), "evacsim": version}
+    identity = {"sweep": spec.identity(), "evacsim": version.__version__}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
