@@ -18,6 +18,7 @@ from sim.engines.compiled.layout import (
     BOARDED,
     BOARDED_PH,
     C_DEPARTED,
+    COLD_KNOT,
     COLD_PH,
     COLD_SINCE,
     CONVOYS_CROSSED,
@@ -36,31 +37,26 @@ from sim.engines.compiled.layout import (
 
 
 @njit(cache=True)
-def interp(x: float, xp: np.ndarray, fp: np.ndarray) -> float:
+def interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int]:
     """``numpy.interp(x, xp, fp)`` for one ``x``, as numpy's C code computes it: the last
-    knot at or below ``x``, then ``slope * (x - xp[j]) + fp[j]``."""
+    knot at or below ``x``, then ``slope * (x - xp[j]) + fp[j]``; and that knot. ``j`` is a
+    knot at or below ``x`` to search on from: a replication's clock only moves forward."""
     n = len(xp)
     if x > xp[n - 1]:
-        return fp[n - 1]
+        return fp[n - 1], j
     if x < xp[0]:
-        return fp[0]
-    lo, hi = 0, n
-    while lo < hi:  # the first knot above x
-        mid = lo + ((hi - lo) >> 1)
-        if x >= xp[mid]:
-            lo = mid + 1
-        else:
-            hi = mid
-    j = lo - 1
+        return fp[0], j
+    while j + 1 < n and xp[j + 1] <= x:
+        j += 1
     if j == n - 1 or xp[j] == x:
-        return fp[j]
+        return fp[j], j
     slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
     y = slope * (x - xp[j]) + fp[j]
     if math.isnan(y):  # numpy tries from the other end, then the flat value
         y = slope * (x - xp[j + 1]) + fp[j + 1]
         if math.isnan(y) and fp[j] == fp[j + 1]:
             y = fp[j]
-    return y
+    return y, j
 
 
 @njit(cache=True)
@@ -77,7 +73,8 @@ def accrue(st, k, r: int) -> None:
     F[r, HELD_PH] += held * span
     F[r, BOARDED_PH] += boarded * span
     people = waiting + held + boarded
-    cold_now = interp(now, k.cold_x, k.cold_y)  # the cold curve: hours cold since 0
+    # the cold curve: hours cold since 0 (its knot kept, searched on from there next time)
+    cold_now, I[r, COLD_KNOT] = interp(now, k.cold_x, k.cold_y, I[r, COLD_KNOT])
     if people > 0:
         F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
     F[r, SINCE] = now

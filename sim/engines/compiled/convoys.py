@@ -29,6 +29,7 @@ from sim.engines.compiled import books
 from sim.engines.compiled.ceasefire import suspend
 from sim.engines.compiled.layout import (
     ACTIVE,
+    BUSY_SLOTS,
     BUSY_VH,
     C_AT_CHECKPOINT,
     C_DEPARTED,
@@ -311,6 +312,7 @@ def vehicles_back(st, r: int, slot: int) -> None:
             make_idle(st, r, p, n)
     st.F[r, BUSY_VH] += vehicles * (st.F[r, NOW] - st.CF[r, slot, C_FORMED])
     kick(st, r)
+    st.I[r, BUSY_SLOTS] -= 1
     st.CI[r, slot, C_NUMBER] = -1
     st.CI[r, slot, C_STAGE] = 0
     st.CF[r, slot, C_NEXT] = INF

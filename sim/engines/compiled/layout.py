@@ -30,9 +30,9 @@ FLOATS = 32
     NEGOTIATED, BREACHES, WINDOW_NEXT, MIN_VEHICLES, MAX_IN_CORRIDOR, PLACE_BUSY, BOARD_SUSPENDED,
     WAITING, ARRIVED, PEAK_QUEUE, BOARDED, HELD, ABOARD, RECEPTIONS, DEPARTURES, TURNED_BACK,
     INCIDENTS, SUSPENSIONS, PEOPLE_DEPARTED, PEOPLE_CROSSED, CONVOYS_CROSSED, NEXT_HOUR,
-    STATUS, PENDING_SLOT, LEFT,
-) = range(33)  # fmt: skip
-INTS = 33
+    STATUS, PENDING_SLOT, LEFT, COLD_KNOT, BUSY_SLOTS,
+) = range(35)  # fmt: skip
+INTS = 35  # COLD_KNOT: the cold curve's last knot read; BUSY_SLOTS: convoys in slots
 # a pool's numbers (PI, int64, by pool)
 IDLE, COUNT, PER_CONVOY, CAPACITY = range(4)
 POOL_INTS = 4
@@ -146,7 +146,7 @@ def pack(batch) -> State:
         (INCIDENTS, books.incidents), (SUSPENSIONS, books.suspensions),
         (PEOPLE_DEPARTED, books.people_departed), (PEOPLE_CROSSED, books.people_crossed),
         (CONVOYS_CROSSED, books.convoys_crossed), (NEXT_HOUR, books.hourly.next_hour),
-        (LEFT, batch.left),
+        (LEFT, batch.left), (BUSY_SLOTS, (batch.c_number >= 0).sum(axis=0)),
     ):  # fmt: skip
         I[:, column] = value
     PI = np.zeros((R, POOL_INTS, batch.P), dtype=np.int64)

@@ -24,6 +24,7 @@ from sim.engines.compiled.layout import (
     ARRIVAL_NEXT,
     BREACH_DUE,
     BREACHES,
+    BUSY_SLOTS,
     C_NEXT,
     C_NUMBER,
     C_SEQ,
@@ -75,11 +76,7 @@ def needs_room(st, k, r: int) -> bool:
         return True
     if st.rec_n[0] + st.CM.shape[2] > len(st.rec_rep):
         return True
-    CI = st.CI
-    for s in range(CI.shape[1]):  # noqa: SIM110 (numba compiles no generator)
-        if CI[r, s, C_NUMBER] < 0:
-            return False
-    return True
+    return I[r, BUSY_SLOTS] >= st.CI.shape[1]
 
 
 @njit(cache=True)

@@ -21,6 +21,7 @@ from sim.engines.compiled.layout import (
     ARRIVED,
     BOARD_SUSPENDED,
     BOARDED,
+    BUSY_SLOTS,
     C_AT_CHECKPOINT,
     C_DEPARTED,
     C_FORMED,
@@ -109,7 +110,15 @@ def decide(st, k, r: int) -> int:
     if F[r, DEADLINE_DUE] == now:
         F[r, DEADLINE_DUE] = INF
     if not (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) or I[r, PLACE_BUSY]:
-        return RUNNING
+        return RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
+    return seat(st, k, r)
+
+
+@njit(cache=True)
+def seat(st, k, r: int) -> int:
+    """Seat the people waiting in the idle vehicles and form a convoy if it may leave."""
+    F, I = st.F, st.I  # noqa: E741
+    now = F[r, NOW]
     G, P = st.CG.shape[2], st.PI.shape[2]
     waiting, seated, vehicles, queue = st.waiting_g, st.seated, st.vehicles, st.queue
     cell_group = k.cell_group
@@ -165,6 +174,7 @@ def form(st, k, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
         CV[r, slot, p] = vehicles[p]
     CI[r, slot, C_NUMBER] = I[r, CONVOYS]
     I[r, CONVOYS] += 1
+    I[r, BUSY_SLOTS] += 1
     I[r, PLACE_BUSY] = 1
     CI[r, slot, C_PEOPLE] = people
     now = F[r, NOW]
