@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import BASELINE, all_scenarios, random_first_phase
+from conftest import BASELINE, all_scenarios, random_first_phase, random_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +56,18 @@ def test_random_first_phase_scenarios_are_identical(overrides, seed):
     scenario = sim.load_scenario(BASELINE, overrides)
     assert not compiled_supports(scenario), overrides
     assert_identical(*both(scenario, 6, seed=seed))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(overrides=random_scenario(), seed=st.integers(0, 2**32))
+def test_a_scenario_of_any_mechanism_is_refused_or_identical(overrides, seed):
+    """A mechanism the loop does not compile must be refused, not run wrong: random
+    scenarios of every mechanism (the equivalence tests' strategy, which a new mechanism
+    joins) run compiled wherever it does not refuse them."""
+    scenario = sim.load_scenario(BASELINE, overrides)
+    if not compiled_supports(scenario):
+        assert_identical(*both(scenario, 4, seed=seed))
 
 
 def test_parameters_per_replication_and_replications_in_any_order_are_identical():
@@ -124,6 +136,16 @@ def test_the_loop_runs_compiled_only_where_it_can_and_pays():
     crossing = sim.load_scenario(BASELINE, ["crossing.lanes=1"])
     assert compiled_supports(crossing) == "a crossing"
     assert not compiled_loop(crossing, 20_000, traced=False)
+
+
+def test_a_mechanism_added_later_is_refused_until_the_loop_knows_it(monkeypatch):
+    from sim.engines.compiled import run
+
+    scenario = sim.load_scenario(BASELINE)
+    pool = [name for name in run.KNOWN["Pool"] if name != "loading_place"]
+    monkeypatch.setitem(run.KNOWN, "Pool", tuple(pool))
+    assert "Pool.loading_place" in compiled_supports(scenario)
+    assert not compiled_loop(scenario, 20_000, traced=False)
 
 
 def test_a_batch_it_cannot_run_is_refused_in_one_line():

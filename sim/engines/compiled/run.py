@@ -13,7 +13,9 @@ replication of the block has ended. The batch then closes its books as usual.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from importlib.util import find_spec
+from typing import Any
 
 import numpy as np
 
@@ -30,10 +32,45 @@ BLOCK = 2048
 LEGS = ("to_checkpoint", "inspection", "to_reception", "return_trip")
 
 
+#: The inputs the compiled loop was written for, by the dataclass that holds them. A
+#: mechanism added later (a new field of one of these) is refused until the loop runs it:
+#: it would be ignored, not run wrong.
+KNOWN = {
+    "Scenario": (
+        "name", "description", "start", "horizon", "groups", "pools", "convoy", "route",
+        "ceasefire", "weather", "linkage", "exchange", "periods", "crossing", "private",
+        "milestones", "reported", "reps", "seed", "trace_reps", "path", "files", "document",
+    ),
+    "Group": ("name", "count", "priority", "vehicles", "arrivals", "leaving"),
+    "Pool": (
+        "name", "count", "seats", "crowding", "available_at", "per_convoy", "load_time",
+        "unload_time", "changes", "loading_place",
+    ),
+    "ConvoyRules": (
+        "min_vehicles", "max_wait", "headway", "max_in_corridor", "departure_hours",
+        "when_corridor_full",
+    ),
+    "Route": ("to_checkpoint", "inspection", "to_reception", "return_trip", "incident_probability"),
+    "Ceasefire": (
+        "breach_rate", "negotiation", "guarantee", "before_checkpoint", "max_hold",
+        "max_hold_counts", "windows", "board_while_suspended",
+    ),
+    "Window": ("start", "end", "reason"),
+    "Weather": ("days", "cold_below", "harm_per_person_hour", "start_hour", "horizon"),
+    "Milestone": ("name", "at", "after_convoys"),
+}  # fmt: skip
+
+
 def compiled_supports(scenario: Scenario) -> str:
     """Why ``scenario`` cannot run compiled (the first mechanism outside the compiled
     ones), or ``""`` if it can."""
     s = scenario
+    parts: list[Any] = [s, s.convoy, s.route, s.ceasefire, s.weather, *s.groups, *s.pools]
+    for part in [*parts, *s.ceasefire.windows, *s.milestones]:
+        known = KNOWN[type(part).__name__]
+        new = [f.name for f in fields(part) if f.name not in known]
+        if new:
+            return f"{type(part).__name__}.{new[0]}, which the compiled loop does not know"
     for present, what in (
         (s.linkage is not None, "a linked site"),
         (bool(s.periods), "periods"),
