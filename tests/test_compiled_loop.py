@@ -158,14 +158,16 @@ def test_a_batch_it_cannot_run_is_refused_in_one_line():
         run_vector(sim.load_scenario(BASELINE), 10, 1, loop="fast")
 
 
-def test_a_traced_batch_gives_the_same_metrics_either_way():
-    """The chunk with the trace runs the numpy loop; its metrics equal the compiled
-    loop's for the same replications untraced."""
+def test_a_traced_batch_traces_in_the_numpy_loop_and_runs_the_rest_compiled():
+    """Its traced replications (the first ``run.trace_reps``, or those asked for) run in the
+    numpy loop, which keeps the trace; the whole batch equals the numpy loop's, trace and
+    all."""
     scenario = sim.load_scenario(BASELINE)
-    traced = run_vector(scenario, 50, 9)
-    untraced = run_vector(scenario, 50, 9, traced=(), loop="compiled")
-    assert_identical(traced, untraced)
-    assert traced.trace and not untraced.trace
+    for first, traced in ((0, None), (3, [5, 700, 1_020])):
+        numpy_run = run_vector(scenario, 1_200, 9, first_rep=first, traced=traced, loop="numpy")
+        mixed = run_vector(scenario, 1_200, 9, first_rep=first, traced=traced)
+        assert_identical(numpy_run, mixed)
+        assert mixed.trace == numpy_run.trace and mixed.trace
 
 
 @pytest.mark.parametrize(

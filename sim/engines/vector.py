@@ -366,14 +366,51 @@ def run_vector(
         same results); ``""`` (the default) compiled where
         :func:`~sim.engines.compiled.run.compiled_loop` says it pays.
     """
+    if loop not in ("", "numpy", "compiled"):
+        raise ValueError(f"loop must be '', 'numpy' or 'compiled', got {loop!r}")
     params = batch_parameters(scenario, reps, parameters)
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
     elif np.shape(rep_ids) != (reps,):
         raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
+    if traced is None:
+        traced = range(scenario.trace_reps)
+    shown = np.isin(rep_ids, list(traced))
+    if not loop and np.count_nonzero(shown) and compiled_loop(scenario, reps, traced=False):
+        # the few traced replications in the numpy loop, the others compiled
+        parts = [
+            run_vector(
+                scenario,
+                int(np.count_nonzero(these)),
+                seed,
+                parameters=None
+                if parameters is None
+                else {k: v[these] for k, v in parameters.items()},
+                rep_ids=rep_ids[these],
+                traced=traced if kind == "numpy" else (),
+                loop=kind,
+            )
+            for kind, these in (("numpy", shown), ("compiled", ~shown))
+        ]
+        return interleaved(parts, [shown, ~shown])
     batch = Batch(scenario, params, seed, rep_ids, traced)
     if loop == "compiled" or (not loop and compiled_loop(scenario, reps, batch.books.any_traced)):
         return run_compiled(batch)
-    if loop not in ("", "numpy"):
-        raise ValueError(f"loop must be '', 'numpy' or 'compiled', got {loop!r}")
     return batch.run()
+
+
+def interleaved(parts: list[Replications], where: list[np.ndarray]) -> Replications:
+    """One batch's results from its parts: ``parts[i]`` holds the replications at the
+    positions ``where[i]`` (a mask over the batch) selects, in order."""
+    first = parts[0]
+    metrics = {}
+    for name, values in first.metrics.items():
+        metrics[name] = np.empty(len(where[0]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            metrics[name][at] = part.metrics[name]
+    series = {}
+    for name, values in first.series.items():
+        series[name] = np.empty((len(where[0]), values.shape[1]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            series[name][at] = part.series[name]
+    return Replications(metrics, series, [e for part in parts for e in part.trace])
