@@ -120,8 +120,9 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     """Run one engine case in this process, on one core; its CPU time."""
     sys.path.insert(0, str(ROOT))
     import sim
-    from sim.engines.compiled.run import compiled_loop, warm
+    from sim.engines.compiled.run import compiled_loop
     from sim.engines.des import run_des
+    from sim.engines.vector import warm
     from sim.studies.runner import run_chunked
 
     if engine == "numpy":  # the batch engine with its numpy loop
@@ -347,7 +348,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-c",
-                "import sim; from sim.engines.compiled.run import warm; "
+                "import sim; from sim.engines.vector import warm; "
                 f"warm(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
             ]
         ),

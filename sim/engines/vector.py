@@ -399,6 +399,13 @@ def run_vector(
     return batch.run()
 
 
+def warm(scenario: Scenario) -> None:
+    """Load the compiled loop in this process (the first time ever, compile it: about a
+    minute of CPU, then kept in numba's cache): processes forked from this one start with
+    it, rather than each loading it on its first batch."""
+    run_vector(scenario, 1, 0, traced=(), loop="compiled")
+
+
 def interleaved(parts: list[Replications], where: list[np.ndarray]) -> Replications:
     """One batch's results from its parts: ``parts[i]`` holds the replications at the
     positions ``where[i]`` (a mask over the batch) selects, in order."""

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engines.compiled.run import compiled_loop, warm
+from sim.engines.compiled.run import compiled_loop
 from sim.engines.des import run_des
-from sim.engines.vector import run_vector
+from sim.engines.vector import run_vector, warm
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario

@@ -98,15 +98,6 @@ def compiled_loop(scenario: Scenario, reps: int, traced: bool) -> bool:
     )
 
 
-def warm(scenario: Scenario) -> None:
-    """Load the compiled loop in this process (the first time ever, compile it: about a
-    minute of CPU, then kept in numba's cache): processes forked from this one start with
-    it, rather than each loading it on its first batch."""
-    from sim.engines.vector import run_vector  # the batch engine runs this module's loop
-
-    run_vector(scenario, 1, 0, traced=(), loop="compiled")
-
-
 def run_compiled(batch) -> Replications:
     """Advance every replication of ``batch`` (a :class:`sim.engines.vector.Batch` just set
     up) in compiled code; its results, as ``batch.run()`` gives them.
