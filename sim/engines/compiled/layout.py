@@ -232,8 +232,9 @@ def grow_slots(state: State, slots: int) -> State:
 
 
 def unpack(state: State, batch) -> None:
-    """Copy ``state`` back into ``batch`` and its books, the timed milestones' counts and the
-    wait records included, as the batch's own loop would have left them."""
+    """Copy ``state`` back into ``batch`` and its books, the timed milestones' counts
+    included, as the batch's own loop would have left them (its wait statistics are
+    summarised from the loop's records: :mod:`sim.engines.compiled.waits`)."""
     books = batch.books
     F, I = state.F, state.I  # noqa: E741
     for name, column in (
@@ -280,9 +281,6 @@ def unpack(state: State, batch) -> None:
     for m, (_, by_group, at) in enumerate(books.counted):
         by_group[:] = state.counted_by[:, m].T
         at[:] = state.counted_at[:, m]
-    n = int(state.rec_n[0])
-    records = (state.rec_rep[:n], state.rec_cell[:n], state.rec_departed[:n])
-    books.waits.received.append((*records, state.rec_people[:n]))
 
 
 def _unpack_slots(state: State, batch) -> None:

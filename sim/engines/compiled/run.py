@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.engines.batch_waits import BatchWaits
+from sim.engines.compiled.layout import CLEARED_AT
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
 
@@ -143,8 +145,38 @@ def run_compiled(batch) -> Replications:
             if np.count_nonzero(status == layout.NEEDS_ROOM):
                 state = _room(batch, state, shared)
     layout.unpack(state, batch)
+    batch.books.waits = _waits(batch, state, shared)
     batch.books.finish(np.arange(batch.R))
     return batch.books.replications()
+
+
+def _waits(batch, state, shared) -> BatchWaits:
+    """The batch's wait statistics, summarised in compiled code from the loop's records."""
+    from sim.engines.compiled.boxes import boxed
+    from sim.engines.compiled.waits import summaries
+
+    end = np.minimum(state.F[:, CLEARED_AT], batch.scenario.horizon)
+    records = state.rec_rep[: int(state.rec_n[0])]
+    order = np.argsort(records, kind="stable")
+    most = int(np.bincount(records).max()) if len(records) else 0
+    values = summaries(*boxed(state, shared), end, order, most)
+    named = {}
+    for g, group in enumerate(batch.scenario.groups):
+        for i, kind in enumerate(("mean", "p95", "censored_mean", "censored_p95")):
+            named[f"wait_{kind}_{group.name}"] = values[:, g, i].copy()
+    return SummarisedWaits(batch, named)
+
+
+class SummarisedWaits(BatchWaits):
+    """The wait statistics of a batch, already summarised (by the compiled loop)."""
+
+    def __init__(self, batch, named: dict[str, np.ndarray]):
+        super().__init__(batch)
+        self.named = named
+
+    def metrics(self, end: np.ndarray) -> dict[str, np.ndarray]:
+        """Each group's ``wait_mean_``, ``wait_p95_`` and their censored versions, hours."""
+        return self.named
 
 
 def _room(batch, state, shared):
