@@ -284,12 +284,10 @@ def unpack(state: State, batch) -> None:
 
 
 def _unpack_slots(state: State, batch) -> None:
-    if state.CF.shape[1] > batch.slots:
-        batch._grow_slots(state.CF.shape[1])
-    for name, column in SLOT_FLOAT_ARRAYS:
-        getattr(batch, name)[:] = state.CF[:, :, column].T
-    for name, column in SLOT_INT_ARRAYS:
-        getattr(batch, name)[:] = state.CI[:, :, column].T
-    batch.c_vehicles[:] = state.CV.transpose(1, 2, 0)
-    batch.c_groups[:] = state.CG.transpose(1, 2, 0)
-    batch.c_manifest[:] = state.CM.transpose(1, 0, 2)
+    """The convoys still out at the end, as the batch's books read them when they close
+    (:meth:`~sim.engines.batch_books.BatchBooks.finish`: their vehicles count as busy to
+    the end); the other slot arrays are the loop's alone (the wait statistics come from it)."""
+    batch.slots = state.CF.shape[1]
+    batch.c_number = np.ascontiguousarray(state.CI[:, :, C_NUMBER].T)
+    batch.c_formed = np.ascontiguousarray(state.CF[:, :, C_FORMED].T)
+    batch.c_vehicles = np.ascontiguousarray(state.CV.transpose(1, 2, 0))
