@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from sim import version
+import sim.version  # the one version lookup, read at each call
 from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
@@ -215,7 +215,7 @@ def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in packages:
         if package == "evacsim":  # as `evacsim --version` and sweep and study ids read it
-            found[package] = version.__version__
+            found[package] = sim.version.__version__
             continue
         try:
             found[package] = metadata.version(package)

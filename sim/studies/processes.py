@@ -14,12 +14,12 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported with the first pool: `evacsim --help` needs only the signals
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 #: How often a worker checks that its parent is alive, seconds.
 WATCH_SECONDS = 1.0
@@ -49,11 +49,11 @@ def stop_on_signals() -> Iterator[None]:
     Ctrl-C does; the previous handlers come back after it. Off the main thread, a no-op.
 
     A signal can land while Python runs code whose exceptions it can only print, not
-    raise: an object's finaliser, or a fork hook (outside :func:`worker_pool`, whose forks
-    hold the stops back: :func:`stops_held`). The stop
-    would then be lost (the run went on, wrote its folder and exited 0, after a
-    traceback). Within the block such a dropped stop, Ctrl-C's included, is sent again
-    :data:`RESEND_SECONDS` later, until it lands in the run's own code.
+    raise: an object's finaliser, or a fork hook outside :func:`worker_pool` (whose forks
+    hold the stops back, :func:`stops_held`). The stop would then be lost (the run went
+    on, wrote its folder and exited 0, after a traceback). Within the block such a dropped
+    stop, Ctrl-C's included, is sent again :data:`RESEND_SECONDS` later, until it lands in
+    the run's own code.
     """
 
     def handler(signum, frame):
@@ -108,7 +108,7 @@ def watch_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)  # a fork inherits the parent's handlers
-    # forked with the stops held (see _Pool.submit): one sent since lands now, as set above
+    # forked with the stops held (see worker_pool): one sent since lands now, as set above
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
 
     def watch() -> None:
@@ -129,7 +129,7 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     from concurrent.futures import ProcessPoolExecutor
 
     class _Pool(ProcessPoolExecutor):
-        def submit(self, fn, /, *args, **kwargs):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
             # workers are forked here, and by the pool's thread, which is started here too
             with stops_held():
                 return super().submit(fn, *args, **kwargs)

@@ -21,7 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
-from sim import version
+import sim.version  # the one version lookup, read at each call
 from sim.errors import ScenarioError
 from sim.outputs.folders import check_destination
 from sim.outputs.records import Replications
@@ -150,6 +150,6 @@ def compared(spec: StudySpec) -> list[str]:
 
 def study_id(spec: StudySpec) -> str:
     """Twelve hex digits of a hash of what the results depend on."""
-    identity = {"study": spec.identity(), "evacsim": version.__version__}
+    identity = {"study": spec.identity(), "evacsim": sim.version.__version__}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import version
+import sim.version  # the one version lookup, read at each call
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -272,6 +272,6 @@ def claim(folder: Path, identity: str) -> None:
 
 def sweep_id(spec: SweepSpec) -> str:
     """Twelve hex digits of a hash of what the results depend on."""
-    identity = {"sweep": spec.identity(), "evacsim": version.__version__}
+    identity = {"sweep": spec.identity(), "evacsim": sim.version.__version__}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
