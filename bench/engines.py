@@ -53,11 +53,14 @@ SCENARIOS = {
     "aleppo_2016": ROOT / "scenarios" / "aleppo_2016.toml",
     "aleppo_2016_full": ROOT / "scenarios" / "aleppo_2016_full.toml",
 }
-#: Replications of each case: (batch, reference) by scenario. The whole operation is about
-#: ten times the first phase's events: its runs stop at 10,000 (batch) and 100 (reference).
+#: Replications of each case: (batch, its numpy loop, reference) by scenario. The batch
+#: engine's loop runs compiled where evacsim[fast] is installed and the scenario allows it
+#: (the first phase); the numpy loop (EVACSIM_LOOP=numpy) is the compiled one's reference.
+#: The whole operation is about ten times the first phase's events: its runs stop at 10,000
+#: (batch) and 100 (reference), and its loop is numpy's.
 CASES = {
-    "aleppo_2016": ((100, 1_000, 10_000, 100_000), (100, 1_000)),
-    "aleppo_2016_full": ((100, 1_000, 10_000), (100,)),
+    "aleppo_2016": ((100, 1_000, 10_000, 100_000), (1_000, 10_000, 100_000), (100, 1_000)),
+    "aleppo_2016_full": ((100, 1_000, 10_000), (), (100,)),
 }
 END_TO_END = 1_000_000
 #: Replications of the whole operation's end-to-end run (~2 ms of CPU each).
@@ -69,6 +72,8 @@ PAGE_REPS, FAN = 1_000, (5, 25, 50, 75, 95)
 EVACSIM = Path(sys.executable).with_name("evacsim")
 #: The start-up row of reading a scenario: numpy and the scenario layer, on first use.
 READING = "`import sim; sim.load_scenario(aleppo_2016)`"
+#: ... and loading the compiled loop (numba's import and its cache), as a run's first batch.
+LOADING = "the same and the compiled loop loaded (`warm`, from numba's cache)"
 
 
 def tree(pid: int) -> list[int]:
@@ -115,11 +120,17 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     """Run one engine case in this process, on one core; its CPU time."""
     sys.path.insert(0, str(ROOT))
     import sim
+    from sim.engines.compiled.run import compiled_loop
     from sim.engines.des import run_des
+    from sim.engines.vector import warm
     from sim.studies.runner import run_chunked
 
+    if engine == "numpy":  # the batch engine with its numpy loop
+        os.environ["EVACSIM_LOOP"] = "numpy"
     loaded = sim.load_scenario(SCENARIOS[scenario])
     run_des(loaded, 1, seed=1) if engine == "des" else run_chunked(loaded, 1, seed=1, workers=1)
+    if engine == "vector" and compiled_loop(loaded, reps, traced=False):
+        warm(loaded)  # numba's start and the cached loop's loading: in the start-up table
     began = time.process_time()  # after a first replication: scipy's import is not counted
     if engine == "des":
         run_des(loaded, reps, seed=1)
@@ -274,7 +285,8 @@ def commit() -> str:
 
 
 def engine_table(rows: list[dict]) -> list[str]:
-    """Markdown rows: scenario, R, batch and reference CPU µs per replication, their ratio.
+    """Markdown rows: scenario, R, batch (its numpy loop) and reference CPU µs per
+    replication, the ratios batch / numpy loop and reference / batch.
 
     The reference engine runs one replication after another, so its cost a replication does
     not depend on R: the ratio at an R it did not run takes its cost at the largest R it ran.
@@ -283,11 +295,14 @@ def engine_table(rows: list[dict]) -> list[str]:
     lines = []
     for scenario, reps in sorted({(s, n) for s, _, n in us}):
         batch, ref = us.get((scenario, "vector", reps)), us.get((scenario, "des", reps))
+        numpy_loop = us.get((scenario, "numpy", reps))
         ran = [n for s, e, n in us if s == scenario and e == "des"]
         per_rep = us[(scenario, "des", max(ran))] if ran else None
         ratio = f"{per_rep / batch:.1f}x" if batch and per_rep else ""
+        gain = f"{numpy_loop / batch:.2f}x" if batch and numpy_loop else ""
         lines.append(
             f"| {scenario} | {reps:,} | {'' if batch is None else f'{batch:,.1f}'} "
+            f"| {'' if numpy_loop is None else f'{numpy_loop:,.1f}'} | {gain} "
             f"| {'' if ref is None else f'{ref:,.0f}'} | {ratio} |"
         )
     return lines
@@ -329,6 +344,14 @@ def main() -> None:
                 f"import sim; sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r})",
             ]
         ),
+        LOADING: startup_cpu(
+            [
+                sys.executable,
+                "-c",
+                "import sim; from sim.engines.vector import warm; "
+                f"warm(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
+            ]
+        ),
     }
     for what, cpu in startup.items():
         print(f"{what}: {cpu:.3f} s CPU (median of 5)", flush=True)
@@ -337,8 +360,8 @@ def main() -> None:
         if not path.exists():
             print(f"{scenario}: no {path.name} on this commit; skipped")
             continue
-        batch, reference = CASES[scenario]
-        for engine, counts in (("vector", batch), ("des", reference)):
+        batch, numpy_loop, reference = CASES[scenario]
+        for engine, counts in (("vector", batch), ("numpy", numpy_loop), ("des", reference)):
             for reps in (n for n in counts if not args.quick or n <= 10_000):
                 rows.append(run_case(scenario, engine, str(reps)))
                 print(
@@ -410,11 +433,13 @@ def main() -> None:
 | `import sim` | {startup["import sim"]:.3f} |
 | `evacsim --help` | {startup["evacsim --help"]:.3f} |
 | {READING} | {startup[READING]:.3f} |
+| {LOADING} | {startup[LOADING]:.3f} |
 
-Engines, one process each (CPU µs per replication; ratio = reference / batch, per core):
+Engines, one process each (CPU µs per replication; the batch engine's loop compiled where
+it can, and the same with its numpy loop; ratio = reference / batch, per core):
 
-| scenario | replications | batch µs | reference µs | ratio |
-|---|---|---|---|---|
+| scenario | replications | batch µs | its numpy loop µs | compiled gain | reference µs | ratio |
+|---|---|---|---|---|---|---|
 {table}
 
 {whole}- the what-if page's case, {PAGE_REPS:,} replications in a running process + the fan

@@ -182,10 +182,9 @@ def periods(draw, crossing: bool = False) -> str:
     return f"periods=[{', '.join(items)}]"
 
 
-@st.composite
-def random_scenario(draw) -> list[str]:
-    """Overrides of the baseline: tiny or large fleets, heavy suspensions, short horizons."""
-    buses, ambulances = draw(st.integers(0, 40)), draw(st.integers(1, 15))
+def _first_phase(draw, buses: int, ambulances: int) -> list[str]:
+    """Overrides of the baseline's first-phase mechanisms (fleet, people, convoys, route,
+    ceasefire), drawn by ``draw``."""
     o = [
         f"horizon={draw(st.floats(1.0, 60.0))!r}",
         f"fleet.buses.count={buses}",
@@ -217,6 +216,36 @@ def random_scenario(draw) -> list[str]:
     o.append("ceasefire.max_hold=" + draw(st.one_of(st.floats(0.1, 5.0).map(repr), st.just("inf"))))
     o.append(f"ceasefire.max_hold_counts='{draw(st.sampled_from(['total', 'each']))}'")
     o.append(f"ceasefire.board_while_suspended={str(draw(st.booleans())).lower()}")
+    return o
+
+
+def _families_arrive(draw) -> list[str]:
+    """Maybe an arrival profile of families, drawn by ``draw``."""
+    if not draw(st.booleans()):
+        return []
+    start = draw(st.floats(0.0, 20.0))
+    return [
+        f"population.families.arrivals=[{{start = {start!r}, end = {start + 10.0!r},"
+        f" every = {draw(st.floats(0.5, 5.0))!r}, total = {draw(st.integers(0, 3000))}}}]"
+    ]
+
+
+@st.composite
+def random_first_phase(draw) -> list[str]:
+    """Overrides of the baseline within the first phase's mechanisms (those the compiled
+    loop runs, :func:`sim.engines.compiled.run.compiled_supports`), arrivals included."""
+    buses, ambulances = draw(st.integers(1, 40)), draw(st.integers(1, 15))
+    o = _first_phase(draw, buses, ambulances)
+    o.append("convoy.when_corridor_full='wait_to_depart'")
+    o += _families_arrive(draw)
+    return o
+
+
+@st.composite
+def random_scenario(draw) -> list[str]:
+    """Overrides of the baseline: tiny or large fleets, heavy suspensions, short horizons."""
+    buses, ambulances = draw(st.integers(0, 40)), draw(st.integers(1, 15))
+    o = _first_phase(draw, buses, ambulances)
     # fleets that change, periods with their own rules, people who give up
     changes = draw(fleet_changes("buses", buses))
     if buses == 0 and "enter" not in changes:
@@ -227,12 +256,7 @@ def random_scenario(draw) -> list[str]:
         if draw(st.booleans()):
             after, share = draw(st.floats(0.0, 30.0)), draw(st.floats(0.0, 1.0))
             o.append(f"population.{group}.leaving={{after = {after!r}, share = {share!r}}}")
-    if draw(st.booleans()):
-        start = draw(st.floats(0.0, 20.0))
-        o.append(
-            f"population.families.arrivals=[{{start = {start!r}, end = {start + 10.0!r},"
-            f" every = {draw(st.floats(0.5, 5.0))!r}, total = {draw(st.integers(0, 3000))}}}]"
-        )
+    o += _families_arrive(draw)
     if draw(st.booleans()):
         o += [
             f"linkage.people={draw(st.integers(0, 3000))}",

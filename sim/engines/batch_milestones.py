@@ -20,6 +20,12 @@ class TimedCounts:
         and convoys)."""
         self.at, self.R, self.rows = at, R, rows
         self._log: list[tuple[np.ndarray, np.ndarray, tuple[np.ndarray | int, ...]]] = []
+        self._summed = np.zeros((len(at), rows, R), dtype=np.int64)  # added already summed
+
+    def add_totals(self, totals: np.ndarray) -> None:
+        """Counts already summed at each milestone, shape (milestones, rows, R): the
+        compiled loop's (:mod:`sim.engines.compiled`), which counts as events happen."""
+        self._summed += totals
 
     def add(self, idx: np.ndarray, now: np.ndarray, *counts: np.ndarray | int) -> None:
         """Events at hours ``now`` in replications ``idx`` count ``counts`` (one per row: an
@@ -31,7 +37,7 @@ class TimedCounts:
     def totals(self) -> np.ndarray:
         """What the events counted at or before each milestone: shape (milestones, rows, R),
         int64."""
-        out = np.zeros((len(self.at), self.rows, self.R), dtype=np.int64)
+        out = self._summed.copy()
         if not self._log:
             return out
         idx = np.concatenate([i for i, _, _ in self._log])
@@ -43,7 +49,7 @@ class TimedCounts:
             j = idx[on]
             for r, c in enumerate(counts):
                 # float sums of integers below 2**53: exact, so the integer totals
-                out[m, r] = np.bincount(j, weights=c[on], minlength=self.R)
+                out[m, r] += np.bincount(j, weights=c[on], minlength=self.R).astype(np.int64)
         return out
 
 

@@ -40,6 +40,7 @@ from sim.engines.batch_pickup import BatchPickup
 from sim.engines.batch_private import BatchPrivate
 from sim.engines.batch_setup import BatchSetup
 from sim.engines.batch_timetable import BatchTimetable
+from sim.engines.compiled.run import FEWEST, compiled_loop, run_compiled
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
@@ -196,10 +197,24 @@ class Batch(
 
     def _slowest(self, stream: str, slot: np.ndarray, idx: np.ndarray, dists) -> np.ndarray:
         """Hours until the slowest vehicle of each convoy has loaded (or unloaded)."""
+        return self.slowest_of(
+            stream, idx, self.c_number[slot, idx], self.c_vehicles[slot, :, idx], dists
+        )
+
+    def slowest_of(
+        self,
+        stream: str,
+        idx: np.ndarray,
+        number: np.ndarray,
+        vehicles: np.ndarray,
+        dists: list[BatchDistribution],
+    ) -> np.ndarray:
+        """Hours until the slowest vehicle has loaded (or unloaded) of convoys ``number`` of
+        replications ``idx``, with ``vehicles`` by pool (shape ``(len(idx), P)``)."""
         longest = np.zeros(len(idx))
-        drawn = self._u(stream, idx, self.c_number[slot, idx])  # (n, pools)
+        drawn = self._u(stream, idx, number)  # (n, pools)
         for p in range(self.P):
-            n = self.c_vehicles[slot, p, idx]
+            n = vehicles[:, p]
             has = n > 0
             if np.count_nonzero(has):
                 u = slowest_uniform(drawn[has, p], n[has])
@@ -324,6 +339,7 @@ def run_vector(
     parameters: dict[str, np.ndarray] | None = None,
     rep_ids: np.ndarray | None = None,
     traced: Iterable[int] | None = None,
+    loop: str = "",
 ) -> Replications:
     """Run replications ``first_rep .. first_rep + reps - 1`` with the batch engine.
 
@@ -345,10 +361,65 @@ def run_vector(
     traced : iterable of int, optional
         The replication numbers whose events are traced; the first ``run.trace_reps`` by
         default.
+    loop : {"", "numpy", "compiled"}
+        How the main loop runs: in numpy, or compiled (:mod:`sim.engines.compiled`; the
+        same results); ``""`` (the default) compiled where
+        :func:`~sim.engines.compiled.run.compiled_loop` says it pays.
     """
+    if loop not in ("", "numpy", "compiled"):
+        raise ValueError(f"loop must be '', 'numpy' or 'compiled', got {loop!r}")
     params = batch_parameters(scenario, reps, parameters)
     if rep_ids is None:
         rep_ids = first_rep + np.arange(reps)
     elif np.shape(rep_ids) != (reps,):
         raise ValueError(f"rep_ids must have shape ({reps},), got {np.shape(rep_ids)}")
-    return Batch(scenario, params, seed, rep_ids, traced).run()
+    if traced is None:
+        traced = range(scenario.trace_reps)
+    shown = np.isin(rep_ids, list(traced))
+    split = reps >= 2 * FEWEST and compiled_loop(scenario, reps, traced=False)
+    if not loop and np.count_nonzero(shown) and split:
+        # the few traced replications in the numpy loop, the others compiled (a small batch
+        # of the numpy loop costs ~0.1 s: below 2,000 replications it would not pay)
+        parts = [
+            run_vector(
+                scenario,
+                int(np.count_nonzero(these)),
+                seed,
+                parameters=None
+                if parameters is None
+                else {k: v[these] for k, v in parameters.items()},
+                rep_ids=rep_ids[these],
+                traced=traced if kind == "numpy" else (),
+                loop=kind,
+            )
+            for kind, these in (("numpy", shown), ("compiled", ~shown))
+        ]
+        return interleaved(parts, [shown, ~shown])
+    batch = Batch(scenario, params, seed, rep_ids, traced)
+    if loop == "compiled" or (not loop and compiled_loop(scenario, reps, batch.books.any_traced)):
+        return run_compiled(batch)
+    return batch.run()
+
+
+def warm(scenario: Scenario) -> None:
+    """Load the compiled loop in this process (the first time ever, compile it: about a
+    minute of CPU, then kept in numba's cache): processes forked from this one start with
+    it, rather than each loading it on its first batch."""
+    run_vector(scenario, 1, 0, traced=(), loop="compiled")
+
+
+def interleaved(parts: list[Replications], where: list[np.ndarray]) -> Replications:
+    """One batch's results from its parts: ``parts[i]`` holds the replications at the
+    positions ``where[i]`` (a mask over the batch) selects, in order."""
+    first = parts[0]
+    metrics = {}
+    for name, values in first.metrics.items():
+        metrics[name] = np.empty(len(where[0]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            metrics[name][at] = part.metrics[name]
+    series = {}
+    for name, values in first.series.items():
+        series[name] = np.empty((len(where[0]), values.shape[1]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            series[name][at] = part.series[name]
+    return Replications(metrics, series, [e for part in parts for e in part.trace])

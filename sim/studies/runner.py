@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.engines.compiled.run import compiled_loop
 from sim.engines.des import run_des
-from sim.engines.vector import run_vector
+from sim.engines.vector import run_vector, warm
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -305,8 +306,11 @@ def run_chunked(
         return gather(executor.map(task, *args))
     if workers <= 1 or n == 1:
         return gather(map(task, *args))
+    # before the workers fork, so that they share it: the compiled loop, the codec's import
+    if compiled_loop(scenario, min(sizes), traced=False):
+        warm(scenario)
     if packed:
-        preload(size)  # before the workers fork: they share the codec's import
+        preload(size)
     with worker_pool(workers) as pool:
         return gather(pool.map(task, *args))
 

@@ -1,0 +1,20 @@
+"""The compiled batch engine: the batch engine's replications, each run in compiled code.
+
+An optional accelerator (``pip install 'evacsim[fast]'``, which brings numba). The numpy
+batch engine (:mod:`sim.engines.vector`) sets a batch up and closes its books; in between,
+instead of advancing every replication in lockstep with array operations, a compiled loop
+(:mod:`~sim.engines.compiled.loop`) runs each replication's events one after another, in
+the batch engine's order, with the same arithmetic in the same order. So the three engines
+agree to the bit, replication by replication.
+
+numpy keeps every transcendental function (``exp``, ``log``, ``ndtri``): numba's differ from
+numpy's in the last bit for a few values in a hundred. Durations indexed by a convoy or a
+suspension come from the batch engine's tables, transformed in numpy before the loop; a
+convoy's slowest vehicle depends on how many vehicles it takes, so a replication that forms
+a convoy or unloads one stops, numpy computes those hours for every stopped replication at
+once, and the loop resumes (:mod:`~sim.engines.compiled.run`).
+
+Only the first phase's mechanisms are compiled
+(:func:`~sim.engines.compiled.run.compiled_supports`); a batch with any other, or with
+traced replications, runs in the numpy engine.
+"""

@@ -1,0 +1,190 @@
+"""The compiled loop's pickup: arrivals, and the dispatcher that forms convoys.
+
+:mod:`sim.engines.batch_pickup` for one replication. A convoy that forms needs its slowest
+vehicle's loading and unloading hours, which numpy gives: forming stops the replication
+(``NEEDS_HOURS``) with the new convoy's slot pending.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sim.engines.compiled import books
+from sim.engines.compiled.convoys import kick, make_idle
+from sim.engines.compiled.layout import (
+    ABOARD,
+    ACTIVE,
+    ARRIVAL_NEXT,
+    ARRIVED,
+    BOARD_SUSPENDED,
+    BOARDED,
+    BUSY_SLOTS,
+    C_AT_CHECKPOINT,
+    C_DEPARTED,
+    C_FORMED,
+    C_HOLD_HOURS,
+    C_NUMBER,
+    C_PEOPLE,
+    C_WAITED_FOR,
+    CAPACITY,
+    CONVOYS,
+    COUNT,
+    DEADLINE_DUE,
+    DECIDE_DUE,
+    IDLE,
+    MAX_WAIT,
+    MIN_VEHICLES,
+    NEEDS_HOURS,
+    NOW,
+    PENDING_SLOT,
+    PER_CONVOY,
+    PLACE_BUSY,
+    RUNNING,
+    WAITING,
+)
+
+INF = math.inf
+
+
+@njit(cache=True)
+def arrive(st, k, r: int) -> None:
+    """The next entry of the arrivals calendar: a pool's vehicles, or a batch of people."""
+    I = st.I  # noqa: E741
+    event = st.cal_order[r, I[r, ARRIVAL_NEXT]]
+    I[r, ARRIVAL_NEXT] += 1
+    kind, who, cohort = st.cal_kind[event, 0], st.cal_kind[event, 1], st.cal_kind[event, 2]
+    if kind == 0:
+        if st.PI[r, COUNT, who] > 0:  # an empty pool never arrives
+            make_idle(st, r, who, st.PI[r, COUNT, who])
+    else:
+        n = st.cal_people[r, event]
+        st.queue[r, k.group_start[who] + cohort] += n
+        books.accrue(st, k, r)
+        I[r, WAITING] += n
+        I[r, ARRIVED] += n
+    kick(st, r)
+
+
+@njit(cache=True)
+def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.ndarray):
+    """Seats by group and pool (``seated``) and vehicles by pool (``vehicles``) in the idle
+    vehicles (:func:`sim.model.boarding.allocate`); the people seated."""
+    PI, free = st.PI, st.free
+    P = PI.shape[2]
+    for p in range(P):
+        free[p] = min(PI[r, IDLE, p], PI[r, PER_CONVOY, p]) * PI[r, CAPACITY, p]
+    seated[:, :] = 0
+    carriers = k.carriers
+    for g in k.order:
+        left = waiting[g]
+        for i in range(P):
+            p = carriers[g, i]
+            if p < 0:
+                break
+            take = min(left, free[p])
+            seated[g, p] += take
+            free[p] -= take
+            left -= take
+    boarding = 0
+    for p in range(P):
+        load = 0
+        for g in range(seated.shape[0]):
+            load += seated[g, p]
+        capacity = st.PI[r, CAPACITY, p]
+        vehicles[p] = -(-load // capacity)
+        boarding += load
+    return boarding
+
+
+@njit(cache=True)
+def decide(st, k, r: int) -> int:
+    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed), else wait for a
+    change or ``max_wait``."""
+    F, I = st.F, st.I  # noqa: E741
+    now = F[r, NOW]
+    if F[r, DECIDE_DUE] == now:
+        F[r, DECIDE_DUE] = INF
+    if F[r, DEADLINE_DUE] == now:
+        F[r, DEADLINE_DUE] = INF
+    if not (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) or I[r, PLACE_BUSY]:
+        return RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
+    return seat(st, k, r)
+
+
+@njit(cache=True)
+def seat(st, k, r: int) -> int:
+    """Seat the people waiting in the idle vehicles and form a convoy if it may leave."""
+    F, I = st.F, st.I  # noqa: E741
+    now = F[r, NOW]
+    G, P = st.CG.shape[2], st.PI.shape[2]
+    waiting, seated, vehicles, queue = st.waiting_g, st.seated, st.vehicles, st.queue
+    cell_group = k.cell_group
+    waiting[:] = 0
+    for cell in range(queue.shape[1]):
+        waiting[cell_group[cell]] += queue[r, cell]
+    boarding = allocate(st, k, r, waiting, seated, vehicles)
+    if boarding <= 0:
+        return RUNNING
+    here, taken, since, carried, idle_since = 0, 0, INF, k.place_groups, st.PF
+    for g in range(G):
+        if carried[g]:
+            here += waiting[g]
+    for p in range(P):
+        taken += vehicles[p]
+        if vehicles[p] > 0:
+            since = min(since, idle_since[r, p])
+    if taken < I[r, MIN_VEHICLES] and boarding < here:
+        deadline = since + F[r, MAX_WAIT]
+        if now < deadline:
+            if math.isfinite(deadline):
+                F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
+            return RUNNING
+    form(st, k, r, seated, vehicles)
+    return NEEDS_HOURS
+
+
+@njit(cache=True)
+def form(st, k, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
+    """A convoy forms in the first free slot: its people first come, first served within
+    each group; its loading and unloading hours are asked of numpy."""
+    F, I, CI, CF = st.F, st.I, st.CI, st.CF  # noqa: E741
+    slot = 0
+    while CI[r, slot, C_NUMBER] >= 0:  # the loop made sure one is free
+        slot += 1
+    CG, CM, CV, PI, queue, starts = st.CG, st.CM, st.CV, st.PI, st.queue, k.group_start
+    G, P, cells = CG.shape[2], PI.shape[2], queue.shape[1]
+    people = 0
+    for g in range(G):
+        take = 0
+        for p in range(P):
+            take += seated[g, p]
+        CG[r, slot, g] = take
+        people += take
+        end = starts[g + 1] if g + 1 < G else cells
+        for cell in range(starts[g], end):
+            step = min(queue[r, cell], take)
+            CM[r, slot, cell] = step
+            queue[r, cell] -= step
+            take -= step
+    for p in range(P):
+        PI[r, IDLE, p] -= vehicles[p]
+        CV[r, slot, p] = vehicles[p]
+    CI[r, slot, C_NUMBER] = I[r, CONVOYS]
+    I[r, CONVOYS] += 1
+    I[r, BUSY_SLOTS] += 1
+    I[r, PLACE_BUSY] = 1
+    CI[r, slot, C_PEOPLE] = people
+    now = F[r, NOW]
+    CF[r, slot, C_FORMED] = now
+    CF[r, slot, C_DEPARTED] = math.nan
+    CF[r, slot, C_AT_CHECKPOINT] = math.nan
+    CF[r, slot, C_HOLD_HOURS] = 0.0
+    CI[r, slot, C_WAITED_FOR] = 0
+    books.accrue(st, k, r)
+    I[r, WAITING] -= people
+    I[r, ABOARD] += people
+    I[r, BOARDED] += people
+    I[r, PENDING_SLOT] = slot

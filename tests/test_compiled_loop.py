@@ -1,0 +1,199 @@
+"""The compiled loop gives the numpy batch engine's results to the bit.
+
+The batch engine's main loop runs compiled (:mod:`sim.engines.compiled`) where numba is
+installed and the scenario is within the first phase's mechanisms; the numpy loop is the
+reference it must equal, metric by metric and hour by hour, NaN for NaN (the numpy loop
+equals the SimPy reference engine: tests/test_vector_equivalence.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import BASELINE, all_scenarios, random_first_phase, random_scenario
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.engines.compiled.run import compiled_loop, compiled_supports
+from sim.engines.vector import run_vector
+
+pytest.importorskip("numba")
+
+
+def assert_identical(numpy_run, compiled_run) -> None:
+    assert list(compiled_run.metrics) == list(numpy_run.metrics)
+    for name, expected in numpy_run.metrics.items():
+        np.testing.assert_array_equal(compiled_run.metrics[name], expected, err_msg=name)
+        assert compiled_run.metrics[name].dtype == expected.dtype, name
+    assert list(compiled_run.series) == list(numpy_run.series)
+    for name, expected in numpy_run.series.items():
+        np.testing.assert_array_equal(compiled_run.series[name], expected, err_msg=name)
+        assert compiled_run.series[name].dtype == expected.dtype, name
+
+
+def both(scenario, reps: int, seed: int, **options):
+    """The numpy loop's and the compiled loop's results of the same batch."""
+    runs = [
+        run_vector(scenario, reps, seed, traced=(), loop=loop, **options)
+        for loop in ("numpy", "compiled")
+    ]
+    return runs[0], runs[1]
+
+
+@pytest.mark.parametrize("path", all_scenarios(), ids=lambda p: p.name)
+def test_every_scenario_it_runs_is_identical_over_300_replications(path):
+    scenario = sim.load_scenario(path)
+    if compiled_supports(scenario):
+        pytest.skip(f"{path.name} has {compiled_supports(scenario)}: the numpy loop runs it")
+    assert_identical(*both(scenario, 300, seed=11))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(overrides=random_first_phase(), seed=st.integers(0, 2**32))
+def test_random_first_phase_scenarios_are_identical(overrides, seed):
+    scenario = sim.load_scenario(BASELINE, overrides)
+    assert not compiled_supports(scenario), overrides
+    assert_identical(*both(scenario, 6, seed=seed))
+
+
+@settings(max_examples=100, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(overrides=random_scenario(), seed=st.integers(0, 2**32))
+def test_a_scenario_of_any_mechanism_is_refused_or_identical(overrides, seed):
+    """A mechanism the loop does not compile must be refused, not run wrong: random
+    scenarios of every mechanism (the equivalence tests' strategy, which a new mechanism
+    joins) run compiled wherever it does not refuse them."""
+    scenario = sim.load_scenario(BASELINE, overrides)
+    if not compiled_supports(scenario):
+        assert_identical(*both(scenario, 4, seed=seed))
+
+
+def test_parameters_per_replication_and_replications_in_any_order_are_identical():
+    scenario = sim.load_scenario(BASELINE)
+    rng = np.random.default_rng(3)
+    parameters = {
+        "fleet.buses.count": rng.integers(5, 60, 40),
+        "fleet.buses.crowding": rng.uniform(1.0, 1.6, 40),
+        "route.to_reception.mean": rng.uniform(0.5, 2.5, 40),
+        "ceasefire.breach_rate": rng.uniform(0.0, 0.3, 40),
+        "ceasefire.max_hold": rng.uniform(0.5, 8.0, 40),
+    }
+    rep_ids = rng.permutation(400)[:40]
+    assert_identical(*both(scenario, 40, 5, parameters=parameters, rep_ids=rep_ids))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # many small convoys: convoy slots and tables by convoy grow many times
+        [
+            "fleet.buses.count=60",
+            "fleet.buses.per_convoy=1",
+            "convoy.min_vehicles=1",
+            "convoy.headway=0.0",
+            "convoy.max_in_corridor=50",
+        ],
+        # suspensions every hour: tables by suspension grow, convoys held and sent back
+        [
+            "ceasefire.breach_rate=1.5",
+            "route.incident_probability=0.5",
+            "ceasefire.max_hold=0.5",
+            "ceasefire.max_hold_counts='each'",
+        ],
+        # convoys turned back before the checkpoint, boarding during suspensions
+        [
+            "ceasefire.before_checkpoint='turn_back'",
+            "ceasefire.breach_rate=0.8",
+            "ceasefire.board_while_suspended=true",
+        ],
+        # fixed durations: simultaneous events everywhere
+        [
+            "route.to_checkpoint=0.5",
+            "route.inspection=0.5",
+            "route.to_reception=1.0",
+            "route.return_trip=1.0",
+            "fleet.buses.load_time=0.5",
+            "fleet.buses.unload_time=0.5",
+            "fleet.ambulances.load_time=0.5",
+            "fleet.ambulances.unload_time=0.5",
+            "convoy.headway=1.0",
+            "ceasefire.breach_rate=0.2",
+        ],
+    ],  # fmt: skip
+    ids=["many_convoys", "many_suspensions", "turn_back", "simultaneous"],
+)
+def test_hard_cases_are_identical(overrides):
+    assert_identical(*both(sim.load_scenario(BASELINE, overrides), 200, seed=2016))
+
+
+def test_the_loop_runs_compiled_only_where_it_can_and_pays():
+    baseline = sim.load_scenario(BASELINE)
+    assert compiled_loop(baseline, 20_000, traced=False)
+    assert not compiled_loop(baseline, 20_000, traced=True)  # the trace is the numpy loop's
+    assert not compiled_loop(baseline, 100, traced=False)  # numba's start would not pay
+    crossing = sim.load_scenario(BASELINE, ["crossing.lanes=1"])
+    assert compiled_supports(crossing) == "a crossing"
+    assert not compiled_loop(crossing, 20_000, traced=False)
+
+
+def test_a_mechanism_added_later_is_refused_until_the_loop_knows_it(monkeypatch):
+    from sim.engines.compiled import run
+
+    scenario = sim.load_scenario(BASELINE)
+    pool = [name for name in run.KNOWN["Pool"] if name != "loading_place"]
+    monkeypatch.setitem(run.KNOWN, "Pool", tuple(pool))
+    assert "Pool.loading_place" in compiled_supports(scenario)
+    assert not compiled_loop(scenario, 20_000, traced=False)
+
+
+def test_a_batch_it_cannot_run_is_refused_in_one_line():
+    crossing = sim.load_scenario(BASELINE, ["crossing.lanes=1"])
+    with pytest.raises(ValueError, match="the scenario has a crossing"):
+        run_vector(crossing, 10, 1, traced=(), loop="compiled")
+    with pytest.raises(ValueError, match="a replication is traced"):
+        run_vector(sim.load_scenario(BASELINE), 10, 1, loop="compiled")
+    with pytest.raises(ValueError, match="loop must be"):
+        run_vector(sim.load_scenario(BASELINE), 10, 1, loop="fast")
+
+
+def test_a_traced_batch_traces_in_the_numpy_loop_and_runs_the_rest_compiled():
+    """Its traced replications (the first ``run.trace_reps``, or those asked for) run in the
+    numpy loop, which keeps the trace; the whole batch equals the numpy loop's, trace and
+    all."""
+    scenario = sim.load_scenario(BASELINE)
+    for first, traced in ((0, None), (3, [5, 700, 2_020])):
+        numpy_run = run_vector(scenario, 2_500, 9, first_rep=first, traced=traced, loop="numpy")
+        mixed = run_vector(scenario, 2_500, 9, first_rep=first, traced=traced)
+        assert_identical(numpy_run, mixed)
+        assert mixed.trace == numpy_run.trace and mixed.trace
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        np.arange(0, 16),
+        np.arange(3, 29),
+        np.arange(5, 6),
+        np.arange(4, 12) * 4 + 1,
+        (np.arange(3, 9)[:, None] * 4 + np.arange(2)).ravel(),
+    ],  # fmt: skip
+    ids=["table", "straddling", "one", "strided", "by_pool"],
+)
+def test_compiled_philox_draws_the_same_uniforms(index):
+    from sim.engines.compiled.philox import CompiledVariates
+    from sim.model.variates import Variates
+
+    rng = np.random.default_rng(12)
+    reps = np.concatenate([rng.integers(0, 2**40, 300), [0, 2**63 - 1]])[:, None]
+    for stream in ("load", "breach", "exchange_halt"):
+        expected = Variates(2016).uniform(stream, reps, index[None])
+        np.testing.assert_array_equal(
+            CompiledVariates(2016).uniform(stream, reps, index[None]), expected
+        )
+    # any other shape is numpy's own
+    np.testing.assert_array_equal(
+        CompiledVariates(3).uniform("load", reps[:, 0], 7),
+        Variates(3).uniform("load", reps[:, 0], 7),
+    )
