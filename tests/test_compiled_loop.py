@@ -163,9 +163,9 @@ def test_a_traced_batch_traces_in_the_numpy_loop_and_runs_the_rest_compiled():
     numpy loop, which keeps the trace; the whole batch equals the numpy loop's, trace and
     all."""
     scenario = sim.load_scenario(BASELINE)
-    for first, traced in ((0, None), (3, [5, 700, 1_020])):
-        numpy_run = run_vector(scenario, 1_200, 9, first_rep=first, traced=traced, loop="numpy")
-        mixed = run_vector(scenario, 1_200, 9, first_rep=first, traced=traced)
+    for first, traced in ((0, None), (3, [5, 700, 2_020])):
+        numpy_run = run_vector(scenario, 2_500, 9, first_rep=first, traced=traced, loop="numpy")
+        mixed = run_vector(scenario, 2_500, 9, first_rep=first, traced=traced)
         assert_identical(numpy_run, mixed)
         assert mixed.trace == numpy_run.trace and mixed.trace
 

@@ -40,7 +40,7 @@ from sim.engines.batch_pickup import BatchPickup
 from sim.engines.batch_private import BatchPrivate
 from sim.engines.batch_setup import BatchSetup
 from sim.engines.batch_timetable import BatchTimetable
-from sim.engines.compiled.run import compiled_loop, run_compiled
+from sim.engines.compiled.run import FEWEST, compiled_loop, run_compiled
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
@@ -376,8 +376,10 @@ def run_vector(
     if traced is None:
         traced = range(scenario.trace_reps)
     shown = np.isin(rep_ids, list(traced))
-    if not loop and np.count_nonzero(shown) and compiled_loop(scenario, reps, traced=False):
-        # the few traced replications in the numpy loop, the others compiled
+    split = reps >= 2 * FEWEST and compiled_loop(scenario, reps, traced=False)
+    if not loop and np.count_nonzero(shown) and split:
+        # the few traced replications in the numpy loop, the others compiled (a small batch
+        # of the numpy loop costs ~0.1 s: below 2,000 replications it would not pay)
         parts = [
             run_vector(
                 scenario,

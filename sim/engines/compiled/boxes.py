@@ -9,6 +9,9 @@ the arrays are shared, not copied.
 
 from __future__ import annotations
 
+from typing import Any
+
+from numba import njit
 from numba.core import types
 from numba.experimental import structref
 
@@ -43,6 +46,103 @@ structref.define_proxy(StateBox, StateType, list(State._fields))
 structref.define_proxy(ConstantsBox, ConstantsType, list(Constants._fields))
 
 
+def _arrays(kinds: dict[str, Any]) -> list[tuple[str, types.Type]]:
+    """Fields of C-contiguous arrays ``(dtype, ndim)``, or of scalar types, by name."""
+    return [
+        (name, types.Array(kind[0], kind[1], "C") if isinstance(kind, tuple) else kind)
+        for name, kind in kinds.items()
+    ]
+
+
+F64, I64, I32, U8 = types.float64, types.int64, types.int32, types.uint8
+#: The types of the state's and the constants' fields (layout.pack and layout.constants make
+#: them so): known here, the structures are made by compiled functions numba caches, not
+#: by the proxies' constructors, which it would compile anew in every process (~1.4 s).
+STATE = StateType(_arrays({
+    "F": (F64, 2), "I": (I64, 2), "PI": (I64, 3), "PF": (F64, 2), "queue": (I64, 2),
+    "CF": (F64, 3), "CI": (I64, 3), "CV": (I64, 3), "CG": (I64, 3), "CM": (I32, 3),
+    "cal_times": (F64, 2), "cal_order": (I64, 2), "cal_kind": (I64, 2), "cal_people": (I64, 2),
+    "evacuated": (I64, 2), "convoy_evacuated": (I64, 2), "safe_by": (I64, 3),
+    "received_by": (I64, 2), "departed_by": (I64, 3), "crossed_by": (I64, 3),
+    "counted_by": (F64, 3), "counted_at": (F64, 2), "hour_evacuated": (I32, 2),
+    "hour_waiting": (I32, 2), "hour_suspended": (U8, 2), "rec_rep": (I64, 1),
+    "rec_cell": (I64, 1), "rec_departed": (F64, 1), "rec_people": (I32, 1), "rec_n": (I64, 1),
+    "CT": (F64, 3), "ST": (F64, 3), "waiting_g": (I64, 1), "seated": (I64, 2),
+    "vehicles": (I64, 1), "free": (I64, 1),
+}))  # fmt: skip
+CONSTANTS = ConstantsType(_arrays({
+    "group_start": (I64, 1), "cell_group": (I64, 1), "cell_time": (F64, 1), "order": (I64, 1),
+    "carriers": (I64, 2), "place_groups": (I64, 1), "window_start": (F64, 1),
+    "window_end": (F64, 1), "timed_at": (F64, 1), "counted_after": (I64, 1),
+    "cold_x": (F64, 1), "cold_y": (F64, 1), "horizon": F64, "hold_each": types.boolean,
+    "turn_back": types.boolean, "hours": I64,
+}))  # fmt: skip
+
+
+@njit(cache=True)
+def _state(t):
+    st = structref.new(STATE)
+    st.F = t.F
+    st.I = t.I
+    st.PI = t.PI
+    st.PF = t.PF
+    st.queue = t.queue
+    st.CF = t.CF
+    st.CI = t.CI
+    st.CV = t.CV
+    st.CG = t.CG
+    st.CM = t.CM
+    st.cal_times = t.cal_times
+    st.cal_order = t.cal_order
+    st.cal_kind = t.cal_kind
+    st.cal_people = t.cal_people
+    st.evacuated = t.evacuated
+    st.convoy_evacuated = t.convoy_evacuated
+    st.safe_by = t.safe_by
+    st.received_by = t.received_by
+    st.departed_by = t.departed_by
+    st.crossed_by = t.crossed_by
+    st.counted_by = t.counted_by
+    st.counted_at = t.counted_at
+    st.hour_evacuated = t.hour_evacuated
+    st.hour_waiting = t.hour_waiting
+    st.hour_suspended = t.hour_suspended
+    st.rec_rep = t.rec_rep
+    st.rec_cell = t.rec_cell
+    st.rec_departed = t.rec_departed
+    st.rec_people = t.rec_people
+    st.rec_n = t.rec_n
+    st.CT = t.CT
+    st.ST = t.ST
+    st.waiting_g = t.waiting_g
+    st.seated = t.seated
+    st.vehicles = t.vehicles
+    st.free = t.free
+    return st
+
+
+@njit(cache=True)
+def _constants(t):
+    k = structref.new(CONSTANTS)
+    k.group_start = t.group_start
+    k.cell_group = t.cell_group
+    k.cell_time = t.cell_time
+    k.order = t.order
+    k.carriers = t.carriers
+    k.place_groups = t.place_groups
+    k.window_start = t.window_start
+    k.window_end = t.window_end
+    k.timed_at = t.timed_at
+    k.counted_after = t.counted_after
+    k.cold_x = t.cold_x
+    k.cold_y = t.cold_y
+    k.horizon = t.horizon
+    k.hold_each = t.hold_each
+    k.turn_back = t.turn_back
+    k.hours = t.hours
+    return k
+
+
 def boxed(state: State, shared: Constants) -> tuple[StateBox, ConstantsBox]:
-    """``state`` and ``shared`` for the compiled loop."""
-    return StateBox(*state), ConstantsBox(*shared)
+    """``state`` and ``shared`` for the compiled loop (the arrays shared, not copied)."""
+    return _state(state), _constants(shared)
