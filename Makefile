@@ -25,7 +25,7 @@ test: $(STAMP)
 # The engines agree bit for bit on every supported Python, not only this one: a venv per
 # Python of pyenv (PYTHONS) under .venv-pythons/, the equivalence tests on each (minutes).
 PYTHONS ?= 3.11.7 3.12.1 3.13.0
-EQUIVALENCE := tests/test_vector_equivalence.py tests/test_model_rules.py
+EQUIVALENCE := tests/test_vector_equivalence.py tests/test_model_rules.py tests/test_compiled_loop.py
 test-pythons:
 	set -e; for v in $(PYTHONS); do \
 	  echo "== Python $$v"; \
