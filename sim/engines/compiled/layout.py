@@ -193,12 +193,10 @@ def _slots(batch) -> tuple[np.ndarray, ...]:
     R, slots = batch.R, 2 * batch.slots
     old = batch.slots
     CF = np.zeros((R, slots, SLOT_FLOATS))
-    CF[:, old:, C_NEXT] = CF[:, old:, C_HOLD_UNTIL] = np.inf  # free slots, as grow_slots's
-    CF[:, old:, C_DEPARTED] = CF[:, old:, C_AT_CHECKPOINT] = np.nan
+    CI = np.zeros((R, slots, SLOT_INTS), dtype=np.int64)
+    _free(CF, CI, old)
     for name, column in SLOT_FLOAT_ARRAYS:
         CF[:, :old, column] = getattr(batch, name).T
-    CI = np.zeros((R, slots, SLOT_INTS), dtype=np.int64)
-    CI[:, old:, C_NUMBER] = -1
     for name, column in SLOT_INT_ARRAYS:
         CI[:, :old, column] = getattr(batch, name).T
     CV = np.zeros((R, slots, batch.P), dtype=np.int64)
@@ -208,6 +206,13 @@ def _slots(batch) -> tuple[np.ndarray, ...]:
     CM = np.zeros((R, slots, batch.queue.shape[1]), dtype=np.int32)
     CM[:, :old] = batch.c_manifest.transpose(1, 0, 2)
     return CF, CI, CV, CG, CM
+
+
+def _free(CF: np.ndarray, CI: np.ndarray, first: int) -> None:
+    """Slots ``first ..`` free, as the batch engine's: number -1, no timer, not left."""
+    CF[:, first:, C_NEXT] = CF[:, first:, C_HOLD_UNTIL] = np.inf
+    CF[:, first:, C_DEPARTED] = CF[:, first:, C_AT_CHECKPOINT] = np.nan
+    CI[:, first:, C_NUMBER] = -1
 
 
 def grow_slots(state: State, slots: int) -> State:
@@ -220,12 +225,8 @@ def grow_slots(state: State, slots: int) -> State:
         fresh = np.full((R, extra, *a.shape[2:]), fill, dtype=a.dtype)
         return np.concatenate([a, fresh], axis=1)
 
-    CF = more(state.CF, 0.0)
-    CF[:, old:, C_NEXT] = np.inf
-    CF[:, old:, C_DEPARTED] = CF[:, old:, C_AT_CHECKPOINT] = np.nan
-    CF[:, old:, C_HOLD_UNTIL] = np.inf
-    CI = more(state.CI, 0)
-    CI[:, old:, C_NUMBER] = -1
+    CF, CI = more(state.CF, 0.0), more(state.CI, 0)
+    _free(CF, CI, old)
     return state._replace(
         CF=CF, CI=CI, CV=more(state.CV, 0), CG=more(state.CG, 0), CM=more(state.CM, 0)
     )
