@@ -122,8 +122,7 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     import sim
     from sim.engines.compiled.run import compiled_loop
     from sim.engines.des import run_des
-    from sim.engines.vector import warm
-    from sim.studies.runner import run_chunked
+    from sim.studies.runner import run_chunked, warm
 
     if engine == "numpy":  # the batch engine with its numpy loop
         os.environ["EVACSIM_LOOP"] = "numpy"
@@ -348,7 +347,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-c",
-                "import sim; from sim.engines.vector import warm; "
+                "import sim; from sim.studies.runner import warm; "
                 f"warm(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
             ]
         ),

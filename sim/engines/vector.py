@@ -44,7 +44,7 @@ from sim.engines.compiled.run import FEWEST, compiled_loop, run_compiled
 from sim.inputs.scenario import MAX_POOLS, Scenario
 from sim.model.distributions import slowest_uniform
 from sim.model.variates import Variates
-from sim.outputs.records import Replications
+from sim.outputs.records import Replications, interleaved
 
 INF = np.inf
 LAST = np.iinfo(np.int64).max
@@ -380,46 +380,14 @@ def run_vector(
     if not loop and np.count_nonzero(shown) and split:
         # the few traced replications in the numpy loop, the others compiled (a small batch
         # of the numpy loop costs ~0.1 s: below 2,000 replications it would not pay)
-        parts = [
-            run_vector(
-                scenario,
-                int(np.count_nonzero(these)),
-                seed,
-                parameters=None
-                if parameters is None
-                else {k: v[these] for k, v in parameters.items()},
-                rep_ids=rep_ids[these],
-                traced=traced if kind == "numpy" else (),
-                loop=kind,
-            )
-            for kind, these in (("numpy", shown), ("compiled", ~shown))
-        ]
+        parts = []
+        for kind, these in (("numpy", shown), ("compiled", ~shown)):
+            part = None if parameters is None else {k: v[these] for k, v in parameters.items()}
+            marked = traced if kind == "numpy" else ()
+            n = int(np.count_nonzero(these))
+            parts.append(run_vector(scenario, n, seed, 0, part, rep_ids[these], marked, kind))
         return interleaved(parts, [shown, ~shown])
     batch = Batch(scenario, params, seed, rep_ids, traced)
     if loop == "compiled" or (not loop and compiled_loop(scenario, reps, batch.books.any_traced)):
         return run_compiled(batch)
     return batch.run()
-
-
-def warm(scenario: Scenario) -> None:
-    """Load the compiled loop in this process (the first time ever, compile it: about a
-    minute of CPU, then kept in numba's cache): processes forked from this one start with
-    it, rather than each loading it on its first batch."""
-    run_vector(scenario, 1, 0, traced=(), loop="compiled")
-
-
-def interleaved(parts: list[Replications], where: list[np.ndarray]) -> Replications:
-    """One batch's results from its parts: ``parts[i]`` holds the replications at the
-    positions ``where[i]`` (a mask over the batch) selects, in order."""
-    first = parts[0]
-    metrics = {}
-    for name, values in first.metrics.items():
-        metrics[name] = np.empty(len(where[0]), dtype=values.dtype)
-        for part, at in zip(parts, where, strict=True):
-            metrics[name][at] = part.metrics[name]
-    series = {}
-    for name, values in first.series.items():
-        series[name] = np.empty((len(where[0]), values.shape[1]), dtype=values.dtype)
-        for part, at in zip(parts, where, strict=True):
-            series[name][at] = part.series[name]
-    return Replications(metrics, series, [e for part in parts for e in part.trace])

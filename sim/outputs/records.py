@@ -372,3 +372,20 @@ class Replications:
 def hours_grid(scenario: Scenario) -> np.ndarray:
     """The whole hours 0, 1, ..., floor(horizon) of the hourly series."""
     return np.arange(int(np.floor(scenario.horizon)) + 1, dtype=float)
+
+
+def interleaved(parts: list[Replications], where: list[np.ndarray]) -> Replications:
+    """One batch's results from its parts: ``parts[i]`` holds the replications at the
+    positions ``where[i]`` (a mask over the batch) selects, in order."""
+    first = parts[0]
+    metrics = {}
+    for name, values in first.metrics.items():
+        metrics[name] = np.empty(len(where[0]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            metrics[name][at] = part.metrics[name]
+    series = {}
+    for name, values in first.series.items():
+        series[name] = np.empty((len(where[0]), values.shape[1]), dtype=values.dtype)
+        for part, at in zip(parts, where, strict=True):
+            series[name][at] = part.series[name]
+    return Replications(metrics, series, [e for part in parts for e in part.trace])

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.engines.compiled.run import compiled_loop
 from sim.engines.des import run_des
-from sim.engines.vector import run_vector, warm
+from sim.engines.vector import run_vector
 from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
@@ -313,6 +313,13 @@ def run_chunked(
         preload(size)
     with worker_pool(workers) as pool:
         return gather(pool.map(task, *args))
+
+
+def warm(scenario: Scenario) -> None:
+    """Load the compiled loop in this process (the first time ever, compile it: about a
+    minute of CPU, then kept in numba's cache): processes forked from this one start with
+    it, rather than each loading it on its first batch."""
+    run_vector(scenario, 1, 0, traced=(), loop="compiled")
 
 
 def _run_packed(counts: frozenset[str], *args) -> Replications:
