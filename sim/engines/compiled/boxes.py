@@ -68,14 +68,17 @@ STATE = StateType(_arrays({
     "hour_waiting": (I32, 2), "hour_suspended": (U8, 2), "rec_rep": (I64, 1),
     "rec_cell": (I64, 1), "rec_departed": (F64, 1), "rec_people": (I32, 1), "rec_n": (I64, 1),
     "CT": (F64, 3), "ST": (F64, 3), "waiting_g": (I64, 1), "seated": (I64, 2),
-    "vehicles": (I64, 1), "free": (I64, 1),
+    "vehicles": (I64, 1), "free": (I64, 1), "rep_ids": (I64, 1), "dist_terms": (F64, 4),
+    "hour_x": (F64, 1), "hour_y": (F64, 1), "hour_z": (F64, 1), "hour_n": (I64, 1),
+    "hour_call": (types.intp, 1),
 }))  # fmt: skip
 CONSTANTS = ConstantsType(_arrays({
     "group_start": (I64, 1), "cell_group": (I64, 1), "cell_time": (F64, 1), "order": (I64, 1),
     "carriers": (I64, 2), "place_groups": (I64, 1), "window_start": (F64, 1),
     "window_end": (F64, 1), "timed_at": (F64, 1), "counted_after": (I64, 1),
     "cold_x": (F64, 1), "cold_y": (F64, 1), "horizon": F64, "hold_each": types.boolean,
-    "turn_back": types.boolean, "hours": I64,
+    "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "dist_kind": (I64, 2),
+    "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
 }))  # fmt: skip
 
 
@@ -118,6 +121,13 @@ def _state(t):
     st.seated = t.seated
     st.vehicles = t.vehicles
     st.free = t.free
+    st.rep_ids = t.rep_ids
+    st.dist_terms = t.dist_terms
+    st.hour_x = t.hour_x
+    st.hour_y = t.hour_y
+    st.hour_z = t.hour_z
+    st.hour_n = t.hour_n
+    st.hour_call = t.hour_call
     return st
 
 
@@ -140,6 +150,10 @@ def _constants(t):
     k.hold_each = t.hold_each
     k.turn_back = t.turn_back
     k.hours = t.hours
+    k.native = t.native
+    k.dist_kind = t.dist_kind
+    k.key = t.key
+    k.hour_streams = t.hour_streams
     return k
 
 

@@ -16,10 +16,9 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.engines.batch_state import LOADING
 from sim.engines.compiled import books
 from sim.engines.compiled.ceasefire import breach, resume, window, windows_due
-from sim.engines.compiled.convoys import set_timer, step, turn_back
+from sim.engines.compiled.convoys import step, turn_back
 from sim.engines.compiled.layout import (
     ARRIVAL_NEXT,
     BREACH_DUE,
@@ -28,25 +27,22 @@ from sim.engines.compiled.layout import (
     C_NEXT,
     C_NUMBER,
     C_SEQ,
-    C_UNLOAD,
     CLEARED_AT,
     CONVOYS,
     DEADLINE_DUE,
     DECIDE_DUE,
     DONE,
-    HANDED_LOAD,
-    HANDED_UNLOAD,
     NEEDS_HOURS,
     NEEDS_ROOM,
     NEGOTIATED,
     NOW,
-    PENDING_SLOT,
     RESUME_DUE,
     RUNNING,
     STATUS,
     WINDOW_NEXT,
 )
 from sim.engines.compiled.pickup import arrive, decide
+from sim.engines.compiled.slowest import start_loading
 
 INF = math.inf
 LAST = np.iinfo(np.int64).max
@@ -123,9 +119,7 @@ def run_one(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
     """Advance replication ``r`` until its end or until it needs numpy; its status."""
     F, I = st.F, st.I  # noqa: E741
     if I[r, STATUS] == NEEDS_HOURS:  # its decision formed a convoy: the pass ends with it
-        slot = I[r, PENDING_SLOT]
-        st.CF[r, slot, C_UNLOAD] = F[r, HANDED_UNLOAD]
-        set_timer(st, r, slot, F[r, NOW] + F[r, HANDED_LOAD], LOADING)
+        start_loading(st, r)
     while True:
         if needs_room(st, k, r):
             return NEEDS_ROOM

@@ -1,8 +1,9 @@
 """The compiled loop's pickup: arrivals, and the dispatcher that forms convoys.
 
 :mod:`sim.engines.batch_pickup` for one replication. A convoy that forms needs its slowest
-vehicle's loading and unloading hours, which numpy gives: forming stops the replication
-(``NEEDS_HOURS``) with the new convoy's slot pending.
+vehicle's loading and unloading hours: computed here (:mod:`~sim.engines.compiled.slowest`),
+or, where numpy's own functions cannot be called from compiled code, given by numpy:
+forming then stops the replication (``NEEDS_HOURS``) with the new convoy's slot pending.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from sim.engines.compiled.layout import (
     RUNNING,
     WAITING,
 )
+from sim.engines.compiled.slowest import hours, start_loading
 
 INF = math.inf
 
@@ -143,7 +145,11 @@ def seat(st, k, r: int) -> int:
                 F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
             return RUNNING
     form(st, k, r, seated, vehicles)
-    return NEEDS_HOURS
+    if not k.native.size:  # numpy's functions not to be had here: numpy gives the hours
+        return NEEDS_HOURS
+    hours(st, k, r)
+    start_loading(st, r)
+    return RUNNING
 
 
 @njit(cache=True)

@@ -123,10 +123,17 @@ def run_compiled(batch) -> Replications:
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
     from sim.engines.compiled.loop import advance
+    from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
+    from sim.engines.compiled.slowest import all_terms
 
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
+    functions = addresses()
+    if functions is not None:  # a new convoy's hours in the loop, not in rounds of numpy
+        kinds, terms = all_terms(batch)
+        state = state._replace(dist_terms=terms)
+        shared = shared._replace(native=functions, dist_kind=kinds)
     for first in range(0, batch.R, BLOCK):
         end = min(first + BLOCK, batch.R)
         state = _room(batch, state, shared)
