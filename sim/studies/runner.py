@@ -31,7 +31,7 @@ from sim.outputs.folders import atomic_folder, default_folder
 from sim.outputs.hourly_counts import HourlyTally
 from sim.outputs.packed import preload
 from sim.outputs.records import Replications, count_metrics, metric_names
-from sim.outputs.results import large_tables, small_tables
+from sim.outputs.results import checkout_commit, large_tables, small_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, chunk_reps, run_bytes
 from sim.studies.precision import RULE, check_goal, precise, refuse_undefined, rounds
@@ -193,6 +193,7 @@ def run(
     cap = 16 * reps if max_reps is None else max_reps
     most, flag = (reps, "--reps") if precision is None else (cap, "--max-reps")
     check_memory(run_bytes(scenario, most), f"{most:,} replications", flag, "")
+    checkout_commit()  # for the manifest: its git forks while this process is still small
     began = time.perf_counter()
     bar = progress_bar(progress)
     met, parts = precision is None, []

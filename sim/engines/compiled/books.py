@@ -43,19 +43,21 @@ def interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int
     knot at or below ``x`` to search on from: a replication's clock only moves forward."""
     n = len(xp)
     if x > xp[n - 1]:
-        return fp[n - 1], j
-    if x < xp[0]:
-        return fp[0], j
-    while j + 1 < n and xp[j + 1] <= x:
-        j += 1
-    if j == n - 1 or xp[j] == x:
-        return fp[j], j
-    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
-    y = slope * (x - xp[j]) + fp[j]
-    if math.isnan(y):  # numpy tries from the other end, then the flat value
-        y = slope * (x - xp[j + 1]) + fp[j + 1]
-        if math.isnan(y) and fp[j] == fp[j + 1]:
+        y = fp[n - 1]
+    elif x < xp[0]:
+        y = fp[0]
+    else:
+        while j + 1 < n and xp[j + 1] <= x:
+            j += 1
+        if j == n - 1 or xp[j] == x:
             y = fp[j]
+        else:
+            slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+            y = slope * (x - xp[j]) + fp[j]
+            if math.isnan(y):  # numpy tries from the other end, then the flat value
+                y = slope * (x - xp[j + 1]) + fp[j + 1]
+                if math.isnan(y) and fp[j] == fp[j + 1]:
+                    y = fp[j]
     return y, j
 
 
@@ -65,20 +67,19 @@ def accrue(st, k, r: int) -> None:
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     span = now - F[r, SINCE]
-    if not span > 0:
-        return
-    waiting, held, boarded = I[r, WAITING], I[r, HELD], I[r, BOARDED]
-    I[r, PEAK_QUEUE] = max(I[r, PEAK_QUEUE], waiting)
-    F[r, WAIT_PH] += waiting * span
-    F[r, HELD_PH] += held * span
-    F[r, BOARDED_PH] += boarded * span
-    people = waiting + held + boarded
-    # the cold curve: hours cold since 0 (its knot kept, searched on from there next time)
-    cold_now, I[r, COLD_KNOT] = interp(now, k.cold_x, k.cold_y, I[r, COLD_KNOT])
-    if people > 0:
-        F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
-    F[r, SINCE] = now
-    F[r, COLD_SINCE] = cold_now
+    if span > 0:
+        waiting, held, boarded = I[r, WAITING], I[r, HELD], I[r, BOARDED]
+        I[r, PEAK_QUEUE] = max(I[r, PEAK_QUEUE], waiting)
+        F[r, WAIT_PH] += waiting * span
+        F[r, HELD_PH] += held * span
+        F[r, BOARDED_PH] += boarded * span
+        people = waiting + held + boarded
+        # the cold curve: hours cold since 0 (its knot kept, searched on from there next time)
+        cold_now, I[r, COLD_KNOT] = interp(now, k.cold_x, k.cold_y, I[r, COLD_KNOT])
+        if people > 0:
+            F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
+        F[r, SINCE] = now
+        F[r, COLD_SINCE] = cold_now
 
 
 @njit(cache=True)
@@ -114,16 +115,16 @@ def fill(st, k, r: int, t: float) -> None:
     """Hours before ``t`` keep the state they end with: the current one."""
     I = st.I  # noqa: E741
     limit = min(math.ceil(t), k.hours)
-    if limit <= I[r, NEXT_HOUR]:
-        return
-    # local names: a structure's array read once, not once an hour
-    evacuated, waiting, suspended = st.hour_evacuated, st.hour_waiting, st.hour_suspended
-    now_evacuated, now_waiting, now_suspended = I[r, EVACUATED], I[r, WAITING], 1 - I[r, ACTIVE]
-    for h in range(I[r, NEXT_HOUR], limit):
-        evacuated[r, h] = now_evacuated
-        waiting[r, h] = now_waiting
-        suspended[r, h] = now_suspended
-    I[r, NEXT_HOUR] = limit
+    if limit > I[r, NEXT_HOUR]:
+        # local names: a structure's array read once, not once an hour
+        evacuated, waiting, suspended = st.hour_evacuated, st.hour_waiting, st.hour_suspended
+        now_evacuated, now_waiting = I[r, EVACUATED], I[r, WAITING]
+        now_suspended = 1 - I[r, ACTIVE]
+        for h in range(I[r, NEXT_HOUR], limit):
+            evacuated[r, h] = now_evacuated
+            waiting[r, h] = now_waiting
+            suspended[r, h] = now_suspended
+        I[r, NEXT_HOUR] = limit
 
 
 @njit(cache=True)

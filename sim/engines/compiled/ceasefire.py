@@ -83,21 +83,21 @@ def suspend(st, k, r: int, end: float, exclude: int, hits: np.ndarray, n_hits: n
         end = now + st.ST[r, T_NEGOTIATION, j] + st.ST[r, T_GUARANTEE, j]
     if not I[r, ACTIVE]:
         F[r, UNTIL] = max(F[r, UNTIL], end)
-        return
-    I[r, ACTIVE] = 0
-    F[r, UNTIL] = end
-    I[r, SUSPENSIONS] += 1
-    F[r, SUSPENDED_SINCE] = now
-    if math.isfinite(F[r, BREACH_DUE]):
-        F[r, HAZARD_LEFT] -= rate(st, r) * (now - F[r, HAZARD_SINCE])
-        F[r, BREACH_DUE] = INF
-    F[r, RESUME_DUE] = F[r, UNTIL]
-    if k.turn_back:
-        row = n_hits[0]
-        n_hits[0] += 1
-        CI = st.CI
-        for s in range(CI.shape[1]):
-            hits[row, s] = s != exclude and CI[r, s, C_STAGE] in BEFORE_CHECKPOINT
+    else:
+        I[r, ACTIVE] = 0
+        F[r, UNTIL] = end
+        I[r, SUSPENSIONS] += 1
+        F[r, SUSPENDED_SINCE] = now
+        if math.isfinite(F[r, BREACH_DUE]):
+            F[r, HAZARD_LEFT] -= rate(st, r) * (now - F[r, HAZARD_SINCE])
+            F[r, BREACH_DUE] = INF
+        F[r, RESUME_DUE] = F[r, UNTIL]
+        if k.turn_back:
+            row = n_hits[0]
+            n_hits[0] += 1
+            CI = st.CI
+            for s in range(CI.shape[1]):
+                hits[row, s] = s != exclude and CI[r, s, C_STAGE] in BEFORE_CHECKPOINT
 
 
 @njit(cache=True)
@@ -131,25 +131,25 @@ def resume(st, r: int) -> None:
     now = F[r, NOW]
     if now < F[r, UNTIL]:
         F[r, RESUME_DUE] = F[r, UNTIL]
-        return
-    F[r, RESUME_DUE] = INF
-    I[r, ACTIVE] = 1
-    F[r, SUSPENDED_HOURS] += now - F[r, SUSPENDED_SINCE]
-    while True:  # the held convoy that stopped first, of those not yet woken
-        first, order = -1, 0
-        for s in range(CI.shape[1]):
-            stage = CI[r, s, C_STAGE]
-            if (
-                stage in (HELD_PICKUP, HELD_CHECKPOINT)
-                and CF[r, s, C_NEXT] > now
-                and CI[r, s, C_NUMBER] >= 0
-                and (first < 0 or CI[r, s, C_HOLD_SEQ] < order)
-            ):
-                first, order = s, CI[r, s, C_HOLD_SEQ]
-        if first < 0:
-            break
-        CF[r, first, C_NEXT] = now
-        CI[r, first, C_SEQ] = I[r, SEQ]
-        I[r, SEQ] += 1
-    arm_breach(st, r)
-    F[r, DECIDE_DUE] = min(F[r, DECIDE_DUE], now)
+    else:
+        F[r, RESUME_DUE] = INF
+        I[r, ACTIVE] = 1
+        F[r, SUSPENDED_HOURS] += now - F[r, SUSPENDED_SINCE]
+        while True:  # the held convoy that stopped first, of those not yet woken
+            first, order = -1, 0
+            for s in range(CI.shape[1]):
+                stage = CI[r, s, C_STAGE]
+                if (
+                    stage in (HELD_PICKUP, HELD_CHECKPOINT)
+                    and CF[r, s, C_NEXT] > now
+                    and CI[r, s, C_NUMBER] >= 0
+                    and (first < 0 or CI[r, s, C_HOLD_SEQ] < order)
+                ):
+                    first, order = s, CI[r, s, C_HOLD_SEQ]
+            if first < 0:
+                break
+            CF[r, first, C_NEXT] = now
+            CI[r, first, C_SEQ] = I[r, SEQ]
+            I[r, SEQ] += 1
+        arm_breach(st, r)
+        F[r, DECIDE_DUE] = min(F[r, DECIDE_DUE], now)

@@ -114,11 +114,10 @@ def at_pickup(st, k, r: int, slot: int) -> None:
     """Loaded: leave if the ceasefire holds, the headway has passed and the corridor has
     room."""
     F, I, CI = st.F, st.I, st.CI  # noqa: E741
+    ready = F[r, LAST_LEFT] + F[r, HEADWAY]
     if not I[r, ACTIVE]:
         hold(st, k, r, slot, HELD_PICKUP)
-        return
-    ready = F[r, LAST_LEFT] + F[r, HEADWAY]
-    if F[r, NOW] < ready:
+    elif F[r, NOW] < ready:
         CI[r, slot, C_WAITED_FOR] = 1  # LEFT_AFTER: the headway
         set_timer(st, r, slot, ready, LOADING)
     elif I[r, IN_CORRIDOR] >= I[r, MAX_IN_CORRIDOR]:  # woken by leave_corridor
@@ -184,40 +183,39 @@ def released(st, k, r: int, slot: int, stage: int) -> bool:
     CF = st.CF
     now = st.F[r, NOW]
     CF[r, slot, C_HOLD_HOURS] += now - CF[r, slot, C_HOLD_START]
-    if not st.I[r, ACTIVE] and now < CF[r, slot, C_HOLD_UNTIL]:
-        hold_wait(st, r, slot, stage)
-        return False
+    moves = st.I[r, ACTIVE] != 0 or not now < CF[r, slot, C_HOLD_UNTIL]  # NaN: moves
     people = st.CI[r, slot, C_PEOPLE]
-    if stage == HELD_PICKUP:  # boarded again, no longer held
+    if not moves:
+        hold_wait(st, r, slot, stage)
+    elif stage == HELD_PICKUP:  # boarded again, no longer held
         books.boarded_held(st, k, r, -people)
     else:
         books.change_held(st, k, r, -people)
-    return True
+    return moves
 
 
 @njit(cache=True)
 def wakes(st, r: int, slot: int) -> bool:
     """Whether a held convoy acts now, or takes one more scheduling hop first (a wait for
     the resumption or a timer is an event of its own in the reference engine)."""
-    if st.CI[r, slot, C_HOP]:
-        return True
-    st.CI[r, slot, C_HOP] = 1
-    st.CI[r, slot, C_SEQ] = st.I[r, SEQ]
-    st.I[r, SEQ] += 1
-    return False
+    acts = st.CI[r, slot, C_HOP] != 0
+    if not acts:
+        st.CI[r, slot, C_HOP] = 1
+        st.CI[r, slot, C_SEQ] = st.I[r, SEQ]
+        st.I[r, SEQ] += 1
+    return acts
 
 
 @njit(cache=True)
 def held_at(st, k, r: int, slot: int, stage: int) -> None:
     """A convoy held at the pickup or the checkpoint wakes."""
-    if not wakes(st, r, slot) or not released(st, k, r, slot, stage):
-        return
-    if not st.I[r, ACTIVE]:
-        turn_back(st, k, r, slot)
-    elif stage == HELD_PICKUP:
-        at_pickup(st, k, r, slot)
-    else:
-        pass_checkpoint(st, k, r, slot)
+    if wakes(st, r, slot) and released(st, k, r, slot, stage):
+        if not st.I[r, ACTIVE]:
+            turn_back(st, k, r, slot)
+        elif stage == HELD_PICKUP:
+            at_pickup(st, k, r, slot)
+        else:
+            pass_checkpoint(st, k, r, slot)
 
 
 @njit(cache=True)
@@ -323,12 +321,11 @@ def leave_corridor(st, r: int) -> None:
     """A convoy is off the road: the first loaded convoy waiting for room may leave."""
     I, CI = st.I, st.CI  # noqa: E741
     I[r, IN_CORRIDOR] -= 1
-    if min(1, I[r, MAX_IN_CORRIDOR] - I[r, IN_CORRIDOR]) <= 0:
-        return
     first, ticket = -1, 0
-    for s in range(CI.shape[1]):
-        if CI[r, s, C_STAGE] == WAITING_ROOM and (first < 0 or CI[r, s, C_ROOM] < ticket):
-            first, ticket = s, CI[r, s, C_ROOM]
+    if min(1, I[r, MAX_IN_CORRIDOR] - I[r, IN_CORRIDOR]) > 0:
+        for s in range(CI.shape[1]):
+            if CI[r, s, C_STAGE] == WAITING_ROOM and (first < 0 or CI[r, s, C_ROOM] < ticket):
+                first, ticket = s, CI[r, s, C_ROOM]
     if first >= 0:
         CI[r, first, C_STAGE] = LOADING
         st.CF[r, first, C_NEXT] = st.F[r, NOW]

@@ -5,8 +5,9 @@ smallest of the ceasefire's timers (urgent), the arrivals calendar and the convo
 (normal, the oldest timer first), and the dispatcher's decision and deadline (late); after
 it, convoys a suspension interrupted turn back, and a decision asked for at this instant is
 taken at once if nothing else is due now. A replication runs until its end, or until it
-needs numpy (a new convoy's slowest vehicles, more table columns or slots), when it stops with
-its status; :func:`advance` goes through the replications of a block that can go on.
+needs numpy (more table columns or slots, or a new convoy's slowest vehicles where numpy's
+functions cannot be called from here), when it stops with its status; :func:`advance` goes
+through the replications of a block that can go on.
 """
 
 from __future__ import annotations
@@ -64,15 +65,14 @@ def next_times(st, k, r: int) -> tuple[float, float, float]:
 def needs_room(st, k, r: int) -> bool:
     """Whether the replication's next pass could outrun its tables, slots or records."""
     I = st.I  # noqa: E741
-    if I[r, CONVOYS] >= st.CT.shape[2]:
-        return True
-    if I[r, NEGOTIATED] + len(k.window_end) + 2 > st.ST.shape[2]:
-        return True
-    if I[r, BREACHES] + 2 > st.ST.shape[2]:
-        return True
-    if st.rec_n[0] + st.CM.shape[2] > len(st.rec_rep):
-        return True
-    return I[r, BUSY_SLOTS] >= st.CI.shape[1]
+    # one return, no early ones: numba's reference-count pruning keeps the increments
+    # and decrements of the arguments only where a function has several exits
+    full = I[r, CONVOYS] >= st.CT.shape[2]
+    full |= I[r, NEGOTIATED] + len(k.window_end) + 2 > st.ST.shape[2]
+    full |= I[r, BREACHES] + 2 > st.ST.shape[2]
+    full |= st.rec_n[0] + st.CM.shape[2] > len(st.rec_rep)
+    full |= I[r, BUSY_SLOTS] >= st.CI.shape[1]
+    return full
 
 
 @njit(cache=True)
@@ -103,15 +103,13 @@ def run_deferred(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
 @njit(cache=True)
 def decide_in_pass(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
     """Take a decision asked for now if no other event is due at this instant."""
-    now = st.F[r, NOW]
-    if st.F[r, DECIDE_DUE] != now:
-        return RUNNING
-    urgent, _, normal = next_times(st, k, r)
-    if min(urgent, normal) > now:
-        result = decide(st, k, r)
-        run_deferred(st, k, r, hits, n_hits)
-        return result
-    return RUNNING
+    now, result = st.F[r, NOW], RUNNING
+    if st.F[r, DECIDE_DUE] == now:
+        urgent, _, normal = next_times(st, k, r)
+        if min(urgent, normal) > now:
+            result = decide(st, k, r)
+            run_deferred(st, k, r, hits, n_hits)
+    return result
 
 
 @njit(cache=True)

@@ -4,7 +4,8 @@ The same Philox4x64-10 blocks and the same map to (0, 1): integer arithmetic, so
 bits. A batch's tables draw the same indices for every replication (``Batch._table``);
 :class:`CompiledVariates` computes those in one compiled pass, with the 128-bit product of
 a round as one LLVM multiplication, instead of numpy's fifteen array operations on 32-bit
-halves. Any other draw is numpy's.
+halves; the loop draws a new convoy's loading and unloading uniforms with :func:`block`.
+Any other draw is numpy's.
 """
 
 from __future__ import annotations

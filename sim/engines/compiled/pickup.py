@@ -103,17 +103,18 @@ def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: n
 
 @njit(cache=True)
 def decide(st, k, r: int) -> int:
-    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed), else wait for a
-    change or ``max_wait``."""
+    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed, its hours for numpy
+    to give), else wait for a change or ``max_wait``."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     if F[r, DECIDE_DUE] == now:
         F[r, DECIDE_DUE] = INF
     if F[r, DEADLINE_DUE] == now:
         F[r, DEADLINE_DUE] = INF
-    if not (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) or I[r, PLACE_BUSY]:
-        return RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
-    return seat(st, k, r)
+    result = RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
+    if (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) and not I[r, PLACE_BUSY]:
+        result = seat(st, k, r)
+    return result
 
 
 @njit(cache=True)
@@ -128,28 +129,31 @@ def seat(st, k, r: int) -> int:
     for cell in range(queue.shape[1]):
         waiting[cell_group[cell]] += queue[r, cell]
     boarding = allocate(st, k, r, waiting, seated, vehicles)
-    if boarding <= 0:
-        return RUNNING
-    here, taken, since, carried, idle_since = 0, 0, INF, k.place_groups, st.PF
-    for g in range(G):
-        if carried[g]:
-            here += waiting[g]
-    for p in range(P):
-        taken += vehicles[p]
-        if vehicles[p] > 0:
-            since = min(since, idle_since[r, p])
-    if taken < I[r, MIN_VEHICLES] and boarding < here:
-        deadline = since + F[r, MAX_WAIT]
-        if now < deadline:
-            if math.isfinite(deadline):
-                F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
-            return RUNNING
-    form(st, k, r, seated, vehicles)
-    if not k.native.size:  # numpy's functions not to be had here: numpy gives the hours
-        return NEEDS_HOURS
-    hours(st, k, r)
-    start_loading(st, r)
-    return RUNNING
+    result = RUNNING
+    if boarding > 0:
+        here, taken, since, carried, idle_since = 0, 0, INF, k.place_groups, st.PF
+        for g in range(G):
+            if carried[g]:
+                here += waiting[g]
+        for p in range(P):
+            taken += vehicles[p]
+            if vehicles[p] > 0:
+                since = min(since, idle_since[r, p])
+        waits = False  # for more vehicles, until the deadline
+        if taken < I[r, MIN_VEHICLES] and boarding < here:
+            deadline = since + F[r, MAX_WAIT]
+            if now < deadline:
+                if math.isfinite(deadline):
+                    F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
+                waits = True
+        if not waits:
+            form(st, k, r, seated, vehicles)
+            result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
+            if k.native.size:
+                hours(st, k, r)
+                start_loading(st, r)
+                result = RUNNING
+    return result
 
 
 @njit(cache=True)

@@ -5,9 +5,10 @@
 enough replications to repay numba's start in a process, and ``EVACSIM_LOOP`` not set to
 ``numpy``. :func:`run_compiled` runs it by blocks of replications, each in rounds: the
 compiled loop advances every replication of the block until it ends or needs numpy; numpy
-then gives those that formed a convoy its slowest vehicles' loading and unloading hours,
-or more table columns, convoy slots or room for wait records; and so on until every
-replication of the block has ended. The batch then closes its books as usual.
+then gives those more table columns, convoy slots or room for wait records (or, where
+numpy's own functions cannot be called from compiled code, those that formed a convoy its
+slowest vehicles' loading and unloading hours); and so on until every replication of the
+block has ended. The batch then closes its books as usual.
 """
 
 from __future__ import annotations

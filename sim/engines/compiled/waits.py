@@ -32,17 +32,19 @@ def _summary(waits: np.ndarray, people: np.ndarray, n: int) -> tuple[float, floa
     total = 0
     for i in range(n):
         total += people[i]
-    if total == 0:
-        return math.nan, math.nan
-    spent = 0.0
-    for i in range(n):
-        spent += waits[i] * people[i]
-    seen = 0
-    for i in range(n):
-        seen += people[i]
-        if 100 * seen >= 95 * total:
-            return spent / total, waits[i]
-    return spent / total, math.nan  # unreachable: seen reaches total
+    mean, p95 = math.nan, math.nan
+    if total > 0:
+        spent = 0.0
+        for i in range(n):
+            spent += waits[i] * people[i]
+        mean = spent / total
+        seen = 0
+        for i in range(n):
+            seen += people[i]
+            if 100 * seen >= 95 * total:
+                p95 = waits[i]
+                break
+    return mean, p95
 
 
 @njit(cache=True)
