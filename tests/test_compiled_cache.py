@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-MODULE = '''
+MODULE = """
 from numba import njit
 from numba.core import types
 from numba.experimental import structref
@@ -33,7 +33,7 @@ structref.define_proxy(Box, {name}, ["x"])
 @njit(cache=True)
 def read(box):
     return box.x
-'''
+"""
 
 CALL = """
 import sys

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim
+import sim.outputs.npz as npz
 import sim.outputs.results as results
 import sim.studies.runner
 from sim.engines.vector import run_vector
@@ -136,21 +137,21 @@ def parquet_bytes(record: RunRecord) -> bytes:
 
 def test_files_from_packed_replications_are_the_arrays_files(scenario, monkeypatch):
     whole = run_vector(scenario, 30, 2)
-    npz = results.arrays_npz(whole.series)
+    whole_npz = npz.arrays_npz(whole.series)
     monkeypatch.setattr(results, "ROW_GROUP", 8)  # four row groups
     record = RunRecord(scenario, whole, 2, 30, "vector", 0.0)
     parquet = parquet_bytes(record)
     assert pq.ParquetFile(io.BytesIO(parquet)).metadata.num_row_groups == 4
     for size in (7, 10, 30):
         packed = cut(whole, size)
-        assert results.arrays_npz(packed.series) == npz
+        assert npz.arrays_npz(packed.series) == whole_npz
         record = RunRecord(scenario, packed, 2, 30, "vector", 0.0)
         assert parquet_bytes(record) == parquet
     back = pq.read_table(io.BytesIO(parquet))
     for name, values in whole.metrics.items():
         column = back.column(name).to_numpy().astype(float)
         assert np.array_equal(column, values, equal_nan=True), name
-    with np.load(io.BytesIO(npz)) as found:
+    with np.load(io.BytesIO(whole_npz)) as found:
         for name, values in whole.series.items():
             assert np.array_equal(found[name], values)
 

@@ -4,7 +4,8 @@ A run of a million replications of the baseline returns 73 metrics and three hou
 a replication: 0.85 GB as the engine's arrays. A run holds them as the blocks its chunks
 return, packed where each chunk is computed (in the worker process): a whole-number count
 as 32-bit integers, and integer arrays (counts, hourly series) and arrays of one repeated
-value compressed, about 0.2 GB in all (the float metrics, whose bits hardly compress, stay
+value compressed (the series as the deflated pieces of ``series.npz``,
+:mod:`sim.outputs.npz`), about 0.2 GB in all (the float metrics, whose bits hardly compress, stay
 as they are). Reading an array joins its blocks and gives the engine's values bit for bit,
 so every summary and table is unchanged.
 
@@ -44,14 +45,18 @@ class Block:
     dtype : numpy.dtype
     shape : tuple of int
         Rows first.
-    codec : {"", "zlib", "zstd"}
-        How ``data`` is compressed (``""``: it is not).
+    codec : {"", "zlib", "zstd", "deflate"}
+        How ``data`` is compressed (``""``: it is not; ``"deflate"``: a piece of an
+        ``.npz`` entry's stream, :func:`sim.outputs.npz.deflated`).
+    crc : int
+        With ``"deflate"``: the CRC-32 of the values' bytes, which the entry records.
     """
 
     data: bytes
     dtype: np.dtype
     shape: tuple[int, ...]
     codec: str
+    crc: int = 0
 
     @classmethod
     def of(cls, values: np.ndarray) -> Block:
@@ -84,6 +89,8 @@ class Block:
         if self.codec == "zstd":
             size = int(np.prod(self.shape)) * self.dtype.itemsize
             return _zstd().decompress(self.data, size, asbytes=True)
+        if self.codec == "deflate":  # a raw stream with no final block: read what it holds
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(self.data)
         return zlib.decompress(self.data) if self.codec else self.data
 
 

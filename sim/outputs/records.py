@@ -16,6 +16,7 @@ import numpy as np
 from sim.inputs.scenario import Scenario
 from sim.outputs.hourly_counts import HourlyCounts
 from sim.outputs.metrics import HourlyStats
+from sim.outputs.npz import deflated
 from sim.outputs.packed import Packed
 
 #: Event kinds of the trace, in the order a convoy meets them, then pickup and ceasefire events.
@@ -343,17 +344,20 @@ class Replications:
             return self.metrics.length
         return len(next(iter(self.metrics.values())))
 
-    def packed(self, counts: Collection[str] = ()) -> Replications:
+    def packed(self, counts: Collection[str] = (), first: int = 0) -> Replications:
         """These replications held packed (:class:`~sim.outputs.packed.Packed`): the metrics
         named in ``counts`` as 32-bit integers where whole; read, the same values. Each
-        series of whole numbers is counted too (:class:`HourlyCounts`), so that a run's
-        hourly statistics never read its series again."""
+        series is held as the pieces of ``series.npz`` (:func:`sim.outputs.npz.deflated`:
+        these replications are rows ``first ..`` of their run), and each series of whole
+        numbers is counted too (:class:`HourlyCounts`), so that a run's hourly statistics
+        never read its series again."""
         if isinstance(self.metrics, Packed):
             return self
         counted = {k: HourlyCounts.of(v) for k, v in self.series.items()}
+        series = {k: deflated(v, first) for k, v in self.series.items()}
         return Replications(
             Packed.pack(self.metrics, counts),
-            Packed.pack(self.series),
+            Packed({k: v.dtype for k, v in self.series.items()}, series),
             list(self.trace),
             {k: c for k, c in counted.items() if c is not None},
         )

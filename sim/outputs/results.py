@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import subprocess
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,6 +29,7 @@ import sim.version  # the one version lookup, read at each call
 from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.metrics import Summary
+from sim.outputs.npz import write_npz
 from sim.outputs.packed import Packed
 from sim.outputs.records import (
     count_metrics,
@@ -54,9 +54,6 @@ PARQUET = {
     "data_page_size": 1_048_576,
     "version": "2.6",
 }
-#: zlib level of the ``.npz`` files: 2 deflates a run's hourly series at about 1.3 µs a
-#: replication (level 6, zlib's default: 4.4 µs) into about 30 bytes (16).
-NPZ_LEVEL = 2
 #: Rows of a Parquet row group: a group is built whole in memory (about 40 MB for the
 #: baseline's 73 metrics), so a million replications never take a second copy of the table.
 ROW_GROUP = 65_536
@@ -318,44 +315,3 @@ def _write_series(result: RunRecord, folder: Path) -> None:
     """``series.npz``: every replication's hourly series."""
     with open(folder / "series.npz", "wb") as file:
         write_npz(file, result.replications.series)
-
-
-def arrays_npz(arrays: Mapping[str, np.ndarray]) -> bytes:
-    """Arrays as an ``.npz`` file (``numpy.load`` reads it) whose bytes depend only on the
-    arrays: entries in the given order, with a fixed date."""
-    buffer = io.BytesIO()
-    write_npz(buffer, arrays)
-    return buffer.getvalue()
-
-
-def write_npz(file: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write :func:`arrays_npz` 's bytes to ``file``; packed arrays
-    (:class:`~sim.outputs.packed.Packed`) go block by block, never whole in memory."""
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in arrays:
-            if isinstance(arrays, Packed):
-                dtype, shape = (
-                    arrays.dtypes[name],
-                    (arrays.length, *arrays.blocks[name][0].shape[1:]),
-                )
-                pieces: Iterable[bytes] = arrays.pieces(name)
-            else:
-                values = np.ascontiguousarray(arrays[name])
-                dtype, shape, pieces = values.dtype, values.shape, [values.tobytes()]
-            header = io.BytesIO()
-            np.lib.format.write_array_header_1_0(
-                header,
-                {
-                    "descr": np.lib.format.dtype_to_descr(dtype),
-                    "fortran_order": False,
-                    "shape": shape,
-                },
-            )
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info._compresslevel = NPZ_LEVEL  # type: ignore[attr-defined]  # compress_level in 3.13
-            info.file_size = len(header.getvalue()) + int(np.prod(shape)) * dtype.itemsize
-            with archive.open(info, "w") as entry:
-                entry.write(header.getvalue())
-                for piece in pieces:
-                    entry.write(piece)

@@ -39,9 +39,9 @@ from sim.inputs.record import scenario_record
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, fresh_folder
 from sim.outputs.frames import UNITS, html_table, pandas
+from sim.outputs.npz import arrays_npz
 from sim.outputs.records import Replications, metric_names
 from sim.outputs.results import (
-    arrays_npz,
     versions,
 )
 from sim.studies.budget import check_memory, run_bytes

@@ -180,7 +180,7 @@ def run(
             run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
             for a in range(0, n, DES_BLOCK)
         )
-        return _gather_packed(blocks, counts, bar.update)
+        return _gather_packed(blocks, counts, bar.update, first)
 
     if precision is not None:
         check_goal(precision, max_reps, reps)
@@ -317,25 +317,40 @@ def run_chunked(
         return gather(pool.map(task, *args))
 
 
-def _run_packed(counts: frozenset[str], *args) -> Replications:
-    """:func:`~sim.engines.vector.run_vector` on one chunk, packed where it ran (in the
-    worker: its packing costs the parent nothing, and less crosses between processes)."""
-    return run_vector(*args).packed(counts)
+def _run_packed(
+    counts: frozenset[str],
+    scenario: Scenario,
+    reps: int,
+    seed: int,
+    first_rep: int,
+    parameters: dict[str, np.ndarray] | None,
+    rep_ids: np.ndarray,
+    traced: Sequence[int] | None,
+) -> Replications:
+    """:func:`~sim.engines.vector.run_vector` on one chunk of a run, packed where it ran
+    (in the worker: its packing costs the parent nothing, and less crosses between
+    processes); a run's replication numbers are its rows, so the series are deflated in
+    the pieces of ``series.npz`` from row ``rep_ids[0]``."""
+    batch = run_vector(scenario, reps, seed, first_rep, parameters, rep_ids, traced)
+    return batch.packed(counts, int(rep_ids[0]))
 
 
 def _gather_packed(
     parts: Iterable[Replications],
     counts: Collection[str],
     done: Callable[[int], object] | None = None,
+    first: int = 0,
 ) -> Replications:
     """Chunks, in order, joined as packed replications (a chunk not packed yet is packed
-    here, with the metrics named in ``counts`` as integers where whole). The chunks' hourly
-    counts are added up as they arrive (:class:`~sim.outputs.hourly_counts.HourlyTally`):
-    the run holds one count a series, not one a chunk."""
+    here, with the metrics named in ``counts`` as integers where whole, as rows ``first``
+    onwards of their run). The chunks' hourly counts are added up as they arrive
+    (:class:`~sim.outputs.hourly_counts.HourlyTally`): the run holds one count a series,
+    not one a chunk."""
     chunks = []
     tallies: dict[str, HourlyTally] = {}
     for part in parts:
-        chunk = part.packed(counts)
+        chunk = part.packed(counts, first)
+        first += part.reps
         for name, counted in chunk.counted.items():
             tallies.setdefault(name, HourlyTally()).add(counted)
         chunks.append(dataclasses.replace(chunk, counted={}))  # its counts: in the tallies

@@ -5,8 +5,9 @@ smallest of the ceasefire's timers (urgent), the arrivals calendar and the convo
 (normal, the oldest timer first), and the dispatcher's decision and deadline (late); after
 it, convoys a suspension interrupted turn back, and a decision asked for at this instant is
 taken at once if nothing else is due now. A replication runs until its end, or until it
-needs numpy (a new convoy's slowest vehicles, more table columns or slots), when it stops with
-its status; :func:`advance` goes through the replications of a block that can go on.
+needs numpy (more table columns or slots, or a new convoy's slowest vehicles where numpy's
+functions cannot be called from here), when it stops with its status; :func:`advance` goes
+through the replications of a block that can go on.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.engines.batch_state import LOADING
 from sim.engines.compiled import books
 from sim.engines.compiled.ceasefire import breach, resume, window, windows_due
-from sim.engines.compiled.convoys import set_timer, step, turn_back
+from sim.engines.compiled.convoys import step, turn_back
 from sim.engines.compiled.layout import (
     ARRIVAL_NEXT,
     BREACH_DUE,
@@ -28,25 +28,22 @@ from sim.engines.compiled.layout import (
     C_NEXT,
     C_NUMBER,
     C_SEQ,
-    C_UNLOAD,
     CLEARED_AT,
     CONVOYS,
     DEADLINE_DUE,
     DECIDE_DUE,
     DONE,
-    HANDED_LOAD,
-    HANDED_UNLOAD,
     NEEDS_HOURS,
     NEEDS_ROOM,
     NEGOTIATED,
     NOW,
-    PENDING_SLOT,
     RESUME_DUE,
     RUNNING,
     STATUS,
     WINDOW_NEXT,
 )
 from sim.engines.compiled.pickup import arrive, decide
+from sim.engines.compiled.slowest import start_loading
 
 INF = math.inf
 LAST = np.iinfo(np.int64).max
@@ -120,9 +117,7 @@ def run_one(st, r: int) -> int:
     """Advance replication ``r`` until its end or until it needs numpy; its status."""
     F, I = st.F, st.I  # noqa: E741
     if I[r, STATUS] == NEEDS_HOURS:  # its decision formed a convoy: the pass ends with it
-        slot = I[r, PENDING_SLOT]
-        st.CF[r, slot, C_UNLOAD] = F[r, HANDED_UNLOAD]
-        set_timer(st, r, slot, F[r, NOW] + F[r, HANDED_LOAD], LOADING)
+        start_loading(st, r)
     while True:
         if needs_room(st, r):
             return NEEDS_ROOM

@@ -1,8 +1,9 @@
 """The compiled loop's pickup: arrivals, and the dispatcher that forms convoys.
 
 :mod:`sim.engines.batch_pickup` for one replication. A convoy that forms needs its slowest
-vehicle's loading and unloading hours, which numpy gives: forming stops the replication
-(``NEEDS_HOURS``) with the new convoy's slot pending.
+vehicle's loading and unloading hours: computed here (:mod:`~sim.engines.compiled.slowest`),
+or, where numpy's own functions cannot be called from compiled code, given by numpy:
+forming then stops the replication (``NEEDS_HOURS``) with the new convoy's slot pending.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from sim.engines.compiled.layout import (
     RUNNING,
     WAITING,
 )
+from sim.engines.compiled.slowest import hours, start_loading
 
 INF = math.inf
 
@@ -101,8 +103,8 @@ def allocate(st, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.n
 
 @njit(cache=True)
 def decide(st, r: int) -> int:
-    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed), else wait for a
-    change or ``max_wait``."""
+    """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed, its hours for numpy
+    to give), else wait for a change or ``max_wait``."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     if F[r, DECIDE_DUE] == now:
@@ -146,7 +148,11 @@ def seat(st, r: int) -> int:
                 waits = True
         if not waits:
             form(st, r, seated, vehicles)
-            result = NEEDS_HOURS
+            result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
+            if st.native.size:
+                hours(st, r)
+                start_loading(st, r)
+                result = RUNNING
     return result
 
 

@@ -5,9 +5,10 @@
 enough replications to repay numba's start in a process, and ``EVACSIM_LOOP`` not set to
 ``numpy``. :func:`run_compiled` runs it by blocks of replications, each in rounds: the
 compiled loop advances every replication of the block until it ends or needs numpy; numpy
-then gives those that formed a convoy its slowest vehicles' loading and unloading hours,
-or more table columns, convoy slots or room for wait records; and so on until every
-replication of the block has ended. The batch then closes its books as usual.
+then gives those more table columns, convoy slots or room for wait records (or, where
+numpy's own functions cannot be called from compiled code, those that formed a convoy its
+slowest vehicles' loading and unloading hours); and so on until every replication of the
+block has ended. The batch then closes its books as usual.
 """
 
 from __future__ import annotations
@@ -124,11 +125,18 @@ def run_compiled(batch) -> Replications:
     from sim.engines.compiled.boxes import boxed
     from sim.engines.compiled.cache import load
     from sim.engines.compiled.loop import advance
+    from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
+    from sim.engines.compiled.slowest import all_terms
 
     load(batch.scenario)
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
+    functions = addresses()
+    if functions is not None:  # a new convoy's hours in the loop, not in rounds of numpy
+        kinds, terms = all_terms(batch)
+        state = state._replace(dist_terms=terms)
+        shared = shared._replace(native=functions, dist_kind=kinds)
     for first in range(0, batch.R, BLOCK):
         end = min(first + BLOCK, batch.R)
         state = _room(batch, state, shared)

@@ -19,10 +19,10 @@ import numpy as np
 from sim.inputs.record import from_record, record
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, fresh_folder
+from sim.outputs.npz import arrays_npz
 from sim.outputs.reading import read_npz, read_study_manifest
 from sim.outputs.records import Replications
 from sim.outputs.results import (
-    arrays_npz,
     csv_text,
     number,
     versions,

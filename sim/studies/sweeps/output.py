@@ -21,10 +21,10 @@ import numpy as np
 
 from sim.inputs.record import from_record, record
 from sim.outputs.metrics import summarise
+from sim.outputs.npz import arrays_npz
 from sim.outputs.reading import read_npz, read_study_manifest
 from sim.outputs.results import (
     PACKAGES,
-    arrays_npz,
     csv_text,
     number,
     versions,
