@@ -68,7 +68,8 @@ STATE = StateType(_arrays({
     "hour_waiting": (I32, 2), "hour_suspended": (U8, 2), "rec_rep": (I64, 1),
     "rec_cell": (I64, 1), "rec_departed": (F64, 1), "rec_people": (I32, 1), "rec_n": (I64, 1),
     "CT": (F64, 3), "ST": (F64, 3), "waiting_g": (I64, 1), "seated": (I64, 2),
-    "vehicles": (I64, 1), "free": (I64, 1), "rep_ids": (I64, 1), "dist_terms": (F64, 4),
+    "vehicles": (I64, 1), "free": (I64, 1), "rep_ids": (I64, 1), "vehicle_terms": (F64, 4),
+    "leg_terms": (F64, 3),
     "hour_x": (F64, 1), "hour_y": (F64, 1), "hour_z": (F64, 1), "hour_n": (I64, 1),
     "hour_call": (types.intp, 1),
 }))  # fmt: skip
@@ -77,8 +78,9 @@ CONSTANTS = ConstantsType(_arrays({
     "carriers": (I64, 2), "place_groups": (I64, 1), "window_start": (F64, 1),
     "window_end": (F64, 1), "timed_at": (F64, 1), "counted_after": (I64, 1),
     "cold_x": (F64, 1), "cold_y": (F64, 1), "horizon": F64, "hold_each": types.boolean,
-    "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "dist_kind": (I64, 2),
-    "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
+    "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "vehicle_kind": (I64, 2),
+    "leg_kind": (I64, 1), "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
+    "leg_streams": (types.uint64, 1),
 }))  # fmt: skip
 
 
@@ -122,7 +124,8 @@ def _state(t):
     st.vehicles = t.vehicles
     st.free = t.free
     st.rep_ids = t.rep_ids
-    st.dist_terms = t.dist_terms
+    st.vehicle_terms = t.vehicle_terms
+    st.leg_terms = t.leg_terms
     st.hour_x = t.hour_x
     st.hour_y = t.hour_y
     st.hour_z = t.hour_z
@@ -151,9 +154,11 @@ def _constants(t):
     k.turn_back = t.turn_back
     k.hours = t.hours
     k.native = t.native
-    k.dist_kind = t.dist_kind
+    k.vehicle_kind = t.vehicle_kind
+    k.leg_kind = t.leg_kind
     k.key = t.key
     k.hour_streams = t.hour_streams
+    k.leg_streams = t.leg_streams
     return k
 
 
