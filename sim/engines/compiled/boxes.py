@@ -66,15 +66,17 @@ LOOP = LoopType(_arrays({
     "hour_waiting": (I32, 2), "hour_suspended": (U8, 2), "rec_rep": (I64, 1),
     "rec_cell": (I64, 1), "rec_departed": (F64, 1), "rec_people": (I32, 1), "rec_n": (I64, 1),
     "CT": (F64, 3), "ST": (F64, 3), "waiting_g": (I64, 1), "seated": (I64, 2),
-    "vehicles": (I64, 1), "free": (I64, 1), "rep_ids": (I64, 1), "dist_terms": (F64, 4),
+    "vehicles": (I64, 1), "free": (I64, 1), "rep_ids": (I64, 1), "vehicle_terms": (F64, 4),
+    "leg_terms": (F64, 3),
     "hour_x": (F64, 1), "hour_y": (F64, 1), "hour_z": (F64, 1), "hour_n": (I64, 1),
     "hour_call": (types.intp, 1),
     "group_start": (I64, 1), "cell_group": (I64, 1), "cell_time": (F64, 1), "order": (I64, 1),
     "carriers": (I64, 2), "place_groups": (I64, 1), "window_start": (F64, 1),
     "window_end": (F64, 1), "timed_at": (F64, 1), "counted_after": (I64, 1),
     "cold_x": (F64, 1), "cold_y": (F64, 1), "horizon": F64, "hold_each": types.boolean,
-    "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "dist_kind": (I64, 2),
-    "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
+    "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "vehicle_kind": (I64, 2),
+    "leg_kind": (I64, 1), "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
+    "leg_streams": (types.uint64, 1),
     "hits": (types.boolean, 2), "n_hits": (I64, 1),
 }))  # fmt: skip
 
@@ -119,7 +121,8 @@ def _box(t, c):
     st.vehicles = t.vehicles
     st.free = t.free
     st.rep_ids = t.rep_ids
-    st.dist_terms = t.dist_terms
+    st.vehicle_terms = t.vehicle_terms
+    st.leg_terms = t.leg_terms
     st.hour_x = t.hour_x
     st.hour_y = t.hour_y
     st.hour_z = t.hour_z
@@ -142,9 +145,11 @@ def _box(t, c):
     st.turn_back = c.turn_back
     st.hours = c.hours
     st.native = c.native
-    st.dist_kind = c.dist_kind
+    st.vehicle_kind = c.vehicle_kind
+    st.leg_kind = c.leg_kind
     st.key = c.key
     st.hour_streams = c.hour_streams
+    st.leg_streams = c.leg_streams
     st.hits = np.zeros((4 + 2 * len(c.window_end), t.CI.shape[1]), dtype=np.bool_)
     st.n_hits = np.zeros(1, dtype=np.int64)
     return st

@@ -20,6 +20,7 @@ from numba import njit
 from sim.engines.compiled import books
 from sim.engines.compiled.ceasefire import breach, resume, window, windows_due
 from sim.engines.compiled.convoys import step, turn_back
+from sim.engines.compiled.hours import start_loading
 from sim.engines.compiled.layout import (
     ARRIVAL_NEXT,
     BREACH_DUE,
@@ -43,7 +44,6 @@ from sim.engines.compiled.layout import (
     WINDOW_NEXT,
 )
 from sim.engines.compiled.pickup import arrive, decide
-from sim.engines.compiled.slowest import start_loading
 
 INF = math.inf
 LAST = np.iinfo(np.int64).max

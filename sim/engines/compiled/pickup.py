@@ -1,9 +1,10 @@
 """The compiled loop's pickup: arrivals, and the dispatcher that forms convoys.
 
 :mod:`sim.engines.batch_pickup` for one replication. A convoy that forms needs its slowest
-vehicle's loading and unloading hours: computed here (:mod:`~sim.engines.compiled.slowest`),
-or, where numpy's own functions cannot be called from compiled code, given by numpy:
-forming then stops the replication (``NEEDS_HOURS``) with the new convoy's slot pending.
+vehicle's loading and unloading hours: computed here with its legs'
+(:mod:`~sim.engines.compiled.hours`), or, where numpy's own functions cannot be called from
+compiled code, given by numpy: forming then stops the replication (``NEEDS_HOURS``) with
+the new convoy's slot pending.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from numba import njit
 
 from sim.engines.compiled import books
 from sim.engines.compiled.convoys import kick, make_idle
+from sim.engines.compiled.hours import new_convoy
 from sim.engines.compiled.layout import (
     ABOARD,
     ACTIVE,
@@ -46,7 +48,6 @@ from sim.engines.compiled.layout import (
     RUNNING,
     WAITING,
 )
-from sim.engines.compiled.slowest import hours, start_loading
 
 INF = math.inf
 
@@ -150,8 +151,7 @@ def seat(st, r: int) -> int:
             form(st, r, seated, vehicles)
             result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
             if st.native.size:
-                hours(st, r)
-                start_loading(st, r)
+                new_convoy(st, r)
                 result = RUNNING
     return result
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.engines.batch_waits import BatchWaits
-from sim.engines.compiled.layout import CLEARED_AT
+from sim.engines.compiled.layout import CLEARED_AT, TABLED
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
 
@@ -31,8 +31,9 @@ FEWEST = 1_000
 #: Replications advanced together, all their rounds before the next block's: a block's
 #: state stays in the processor's caches from one round to the next.
 BLOCK = 2048
-#: Route legs with a table by convoy, in the order of the layout's ``T_`` rows.
-LEGS = ("to_checkpoint", "inspection", "to_reception", "return_trip")
+#: Convoys a replication's table by convoy has room for at first (then twice as many): the
+#: baseline's replications form 9 on average.
+FIRST_CONVOYS = 16
 
 
 #: The inputs the compiled loop was written for, by the dataclass that holds them. A
@@ -124,19 +125,19 @@ def run_compiled(batch) -> Replications:
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
     from sim.engines.compiled.cache import load
+    from sim.engines.compiled.hours import leg_terms, vehicle_terms
     from sim.engines.compiled.loop import advance
     from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
-    from sim.engines.compiled.slowest import all_terms
 
     load(batch.scenario)
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
     functions = addresses()
-    if functions is not None:  # a new convoy's hours in the loop, not in rounds of numpy
-        kinds, terms = all_terms(batch)
-        state = state._replace(dist_terms=terms)
-        shared = shared._replace(native=functions, dist_kind=kinds)
+    if functions is not None:  # a new convoy's hours in the loop, not numpy's
+        (vehicle_kind, vehicles), (leg_kind, legs) = vehicle_terms(batch), leg_terms(batch)
+        state = state._replace(vehicle_terms=vehicles, leg_terms=legs)
+        shared = shared._replace(native=functions, vehicle_kind=vehicle_kind, leg_kind=leg_kind)
     for first in range(0, batch.R, BLOCK):
         end = min(first + BLOCK, batch.R)
         state = _room(batch, state, shared)
@@ -196,7 +197,12 @@ def _room(batch, state, shared):
 
     I = state.I  # noqa: E741
     convoys = int(I[:, layout.CONVOYS].max()) + 1
-    if convoys > state.CT.shape[2]:
+    if convoys > state.CT.shape[2] and shared.native.size:  # the loop fills a convoy's column
+        width = max(convoys, 2 * state.CT.shape[2], FIRST_CONVOYS)
+        CT = np.full((batch.R, len(TABLED), width), np.nan)
+        CT[:, :, : state.CT.shape[2]] = state.CT
+        state = state._replace(CT=CT)
+    elif convoys > state.CT.shape[2]:
         state = state._replace(CT=_by_convoy(batch, convoys))
     suspensions = max(
         int(I[:, layout.NEGOTIATED].max()) + len(shared.window_end) + 2,
@@ -223,7 +229,7 @@ def _room(batch, state, shared):
 def _by_convoy(batch, width: int) -> np.ndarray:
     """The legs' hours and the incident uniforms by convoy, ``(R, 5, >= width)``."""
     at = np.array([width - 1])
-    tables = [batch._table(batch._durations, leg, at, batch.legs[leg]) for leg in LEGS]
+    tables = [batch._table(batch._durations, leg, at, batch.legs[leg]) for leg in TABLED[:-1]]
     tables.append(batch._table(batch._tables, "incident", at))
     have = min(t.shape[1] for t in tables)
     return np.stack([t[:, :have] for t in tables], axis=1)

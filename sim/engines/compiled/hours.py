@@ -1,17 +1,21 @@
-"""A new convoy's slowest vehicles, in compiled code: its loading and unloading hours.
+"""A new convoy's hours, in compiled code: its slowest vehicles' and its route legs'.
 
-:meth:`sim.engines.vector.Batch.slowest_of` for one convoy, to the bit: the uniforms of the
+The numpy batch engine's, to the bit. Its slowest vehicles' loading and unloading hours
+are :meth:`sim.engines.vector.Batch.slowest_of` for one convoy: the uniforms of the
 ``load`` and ``unload`` streams (``MAX_POOLS`` indices a convoy, one a pool), the slowest of
 each pool's ``n`` vehicles as ``exp(log(u) / n)``
-(:func:`sim.model.distributions.slowest_uniform`), and each pool's distribution's quantile,
-the largest of the pools'. ``exp``, ``log`` and ``log1p`` are numpy's own loops, ``ndtri``
-and ``gammaincinv`` scipy's (:mod:`~sim.engines.compiled.native`), the values of each
-convoy in one call a function.
+(:func:`sim.model.distributions.slowest_uniform`), each pool's distribution's quantile, the
+largest of the pools'. Its legs' hours and its incident uniform are the convoy's column of
+the batch engine's tables by convoy (``Batch._hours``, ``Batch._u``), drawn for the
+convoys a replication forms rather than for 16 convoys of every replication. ``exp``,
+``log`` and ``log1p`` are numpy's own loops, ``ndtri`` and ``gammaincinv`` scipy's
+(:mod:`~sim.engines.compiled.native`), the values of each convoy in one call a function.
 
 A distribution's parameters are folded into ``TERMS`` numbers a replication by numpy first
 (:func:`terms`), with the expressions of its ``ppf``
 (:func:`sim.model.distributions.lognormal_terms`, :func:`~sim.model.distributions.gamma_terms`);
-the compiled transform (:func:`quantile`) does the rest of ``ppf``, in its order.
+the compiled transform (:func:`quantile`, :func:`finish`) does the rest of ``ppf``, in its
+order.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from sim.engines.compiled.layout import (
     HANDED_UNLOAD,
     NOW,
     PENDING_SLOT,
+    T_INCIDENT,
+    TABLED,
     TERMS,
 )
 from sim.engines.compiled.native import EXP, LOG, LOG1P, gammaincinv, ndtri, unary
@@ -39,11 +45,13 @@ from sim.engines.compiled.philox import block, to_unit
 from sim.inputs.scenario import MAX_POOLS
 from sim.model.distributions import CV_FIXED, Distribution, gamma_terms, lognormal_terms
 
-# a distribution's kind (Constants.dist_kind) and its terms (State.dist_terms), by kind:
+# a distribution's kind (Constants.vehicle_kind, leg_kind) and its terms (State.vehicle_terms,
+# leg_terms), by kind:
 # CONSTANT (hours), EXPONENTIAL (mean), UNIFORM (low, high), TRIANGULAR (low, mode, high,
 # cut), LOGNORMAL (mu, sigma, mean, fixed), GAMMA (shape, scale, mean, fixed): ``fixed`` is
 # 1.0 where a replication's cv counts as zero (the duration is its mean)
 CONSTANT, EXPONENTIAL, UNIFORM, TRIANGULAR, LOGNORMAL, GAMMA = range(6)
+LEGS = TABLED[:T_INCIDENT]  # the route's legs, in the order of their tables' rows
 KINDS = {"exponential": EXPONENTIAL, "uniform": UNIFORM, "triangular": TRIANGULAR,
          "lognormal": LOGNORMAL, "gamma": GAMMA}  # fmt: skip
 
@@ -97,14 +105,25 @@ def _scalar_terms(d: Distribution) -> tuple[int, np.ndarray]:
     return KINDS[d.dist], out
 
 
-def all_terms(batch) -> tuple[np.ndarray, np.ndarray]:
+def vehicle_terms(batch) -> tuple[np.ndarray, np.ndarray]:
     """The kinds ``(2, P)`` and terms ``(1 or R, 2, P, TERMS)`` of the batch's loading
     (row 0) and unloading (row 1) distributions."""
-    both = [terms(d, batch.R) for dists in (batch.load_time, batch.unload_time) for d in dists]
-    kinds = np.array([kind for kind, _ in both], dtype=np.int64).reshape(2, batch.P)
-    rows = max(t.shape[0] for _, t in both)
-    table = np.stack([np.broadcast_to(t, (rows, TERMS)) for _, t in both], axis=1)
-    return kinds, np.ascontiguousarray(table.reshape(rows, 2, batch.P, TERMS))
+    dists = [*batch.load_time, *batch.unload_time]
+    kinds, table = _stacked([terms(d, batch.R) for d in dists])
+    return kinds.reshape(2, batch.P), table.reshape(len(table), 2, batch.P, TERMS)
+
+
+def leg_terms(batch) -> tuple[np.ndarray, np.ndarray]:
+    """The kinds ``(4,)`` and terms ``(1 or R, 4, TERMS)`` of the route's legs, in the
+    order of ``LEGS``."""
+    return _stacked([terms(batch.legs[leg], batch.R) for leg in LEGS])
+
+
+def _stacked(folded: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Kinds and terms side by side: ``(n,)`` and ``(1 or R, n, TERMS)``."""
+    rows = max(t.shape[0] for _, t in folded)
+    table = np.stack([np.broadcast_to(t, (rows, TERMS)) for _, t in folded], axis=1)
+    return np.array([kind for kind, _ in folded], dtype=np.int64), table
 
 
 @njit(cache=True)
@@ -141,11 +160,44 @@ def finish(t: np.ndarray, kind: int, partial: float, exp: float, log1p: float) -
 
 
 @njit(cache=True)
-def hours(st, r: int) -> None:
-    """The pending convoy's slowest loading and unloading hours, in ``HANDED_LOAD`` and
-    ``HANDED_UNLOAD`` (where numpy would hand them)."""
+def new_convoy(st, r: int) -> None:
+    """The pending convoy's hours: its legs' in its column of the tables by convoy, and its
+    loading starts, for its slowest vehicle (its unloading's kept for later)."""
     slot = st.I[r, PENDING_SLOT]
-    number, P = st.CI[r, slot, C_NUMBER], st.CV.shape[2]
+    number = st.CI[r, slot, C_NUMBER]
+    legs(st, r, number)
+    slowest(st, r, slot, number)
+    start_loading(st, r)
+
+
+@njit(cache=True)
+def legs(st, r: int, number: int) -> None:
+    """Convoy ``number``'s legs' hours and incident uniform, in ``CT[r, :, number]``."""
+    x, y, z, call = st.hour_x, st.hour_y, st.hour_z, st.hour_call
+    rep, k0, k1, index = np.uint64(st.rep_ids[r]), st.key[0], st.key[1], np.uint64(number >> 2)
+    row = r if st.leg_terms.shape[0] > 1 else 0
+    needs_exp = needs_log1p = False
+    for i in range(len(LEGS)):
+        u = to_unit(block(k0, k1, st.leg_streams[i], rep, index)[number & 3])
+        kind = st.leg_kind[i]
+        y[i] = quantile(st, st.leg_terms[row, i], kind, u)
+        needs_exp = needs_exp or kind == LOGNORMAL
+        needs_log1p = needs_log1p or kind == EXPONENTIAL
+    if needs_exp:
+        unary(st.native, EXP, y, x, len(LEGS), call)
+    if needs_log1p:
+        unary(st.native, LOG1P, y, z, len(LEGS), call)
+    for i in range(len(LEGS)):
+        st.CT[r, i, number] = finish(st.leg_terms[row, i], st.leg_kind[i], y[i], x[i], z[i])
+    incident = block(k0, k1, st.leg_streams[len(LEGS)], rep, index)[number & 3]
+    st.CT[r, T_INCIDENT, number] = to_unit(incident)
+
+
+@njit(cache=True)
+def slowest(st, r: int, slot: int, number: int) -> None:
+    """The slowest loading and unloading hours of convoy ``number`` in ``slot``, in
+    ``HANDED_LOAD`` and ``HANDED_UNLOAD`` (where numpy would hand them)."""
+    P = st.CV.shape[2]
     x, y, z, n, call = st.hour_x, st.hour_y, st.hour_z, st.hour_n, st.hour_call
     rep, k0, k1 = np.uint64(st.rep_ids[r]), st.key[0], st.key[1]
     m, zero = 0, np.uint64(0)
@@ -163,12 +215,12 @@ def hours(st, r: int) -> None:
     for j in range(m):
         y[j] = y[j] / st.CV[r, slot, n[j] % P]
     unary(st.native, EXP, y, x, m, call)  # the slowest vehicles' uniforms
-    row = r if st.dist_terms.shape[0] > 1 else 0
+    row = r if st.vehicle_terms.shape[0] > 1 else 0
     needs_exp = needs_log1p = False
     for j in range(m):
         s, p = n[j] // P, n[j] % P
-        kind = st.dist_kind[s, p]
-        y[j] = quantile(st, st.dist_terms[row, s, p], kind, x[j])
+        kind = st.vehicle_kind[s, p]
+        y[j] = quantile(st, st.vehicle_terms[row, s, p], kind, x[j])
         needs_exp = needs_exp or kind == LOGNORMAL
         needs_log1p = needs_log1p or kind == EXPONENTIAL
     if needs_exp:
@@ -178,7 +230,7 @@ def hours(st, r: int) -> None:
     load = unload = 0.0
     for j in range(m):
         s, p = n[j] // P, n[j] % P
-        h = finish(st.dist_terms[row, s, p], st.dist_kind[s, p], y[j], x[j], z[j])
+        h = finish(st.vehicle_terms[row, s, p], st.vehicle_kind[s, p], y[j], x[j], z[j])
         if s == 0:
             load = _maximum(load, h)
         else:
