@@ -84,48 +84,59 @@ def test_parameters_per_replication_and_replications_in_any_order_are_identical(
     assert_identical(*both(scenario, 40, 5, parameters=parameters, rep_ids=rep_ids))
 
 
-@pytest.mark.parametrize(
-    "overrides",
+#: Scenarios that stretch the loop's room: its tables, convoy slots and records grow.
+HARD_CASES = [
+    # many small convoys: convoy slots and tables by convoy grow many times
     [
-        # many small convoys: convoy slots and tables by convoy grow many times
-        [
-            "fleet.buses.count=60",
-            "fleet.buses.per_convoy=1",
-            "convoy.min_vehicles=1",
-            "convoy.headway=0.0",
-            "convoy.max_in_corridor=50",
-        ],
-        # suspensions every hour: tables by suspension grow, convoys held and sent back
-        [
-            "ceasefire.breach_rate=1.5",
-            "route.incident_probability=0.5",
-            "ceasefire.max_hold=0.5",
-            "ceasefire.max_hold_counts='each'",
-        ],
-        # convoys turned back before the checkpoint, boarding during suspensions
-        [
-            "ceasefire.before_checkpoint='turn_back'",
-            "ceasefire.breach_rate=0.8",
-            "ceasefire.board_while_suspended=true",
-        ],
-        # fixed durations: simultaneous events everywhere
-        [
-            "route.to_checkpoint=0.5",
-            "route.inspection=0.5",
-            "route.to_reception=1.0",
-            "route.return_trip=1.0",
-            "fleet.buses.load_time=0.5",
-            "fleet.buses.unload_time=0.5",
-            "fleet.ambulances.load_time=0.5",
-            "fleet.ambulances.unload_time=0.5",
-            "convoy.headway=1.0",
-            "ceasefire.breach_rate=0.2",
-        ],
-    ],  # fmt: skip
-    ids=["many_convoys", "many_suspensions", "turn_back", "simultaneous"],
-)
+        "fleet.buses.count=60",
+        "fleet.buses.per_convoy=1",
+        "convoy.min_vehicles=1",
+        "convoy.headway=0.0",
+        "convoy.max_in_corridor=50",
+    ],
+    # suspensions every hour: tables by suspension grow, convoys held and sent back
+    [
+        "ceasefire.breach_rate=1.5",
+        "route.incident_probability=0.5",
+        "ceasefire.max_hold=0.5",
+        "ceasefire.max_hold_counts='each'",
+    ],
+    # convoys turned back before the checkpoint, boarding during suspensions
+    [
+        "ceasefire.before_checkpoint='turn_back'",
+        "ceasefire.breach_rate=0.8",
+        "ceasefire.board_while_suspended=true",
+    ],
+    # fixed durations: simultaneous events everywhere
+    [
+        "route.to_checkpoint=0.5",
+        "route.inspection=0.5",
+        "route.to_reception=1.0",
+        "route.return_trip=1.0",
+        "fleet.buses.load_time=0.5",
+        "fleet.buses.unload_time=0.5",
+        "fleet.ambulances.load_time=0.5",
+        "fleet.ambulances.unload_time=0.5",
+        "convoy.headway=1.0",
+        "ceasefire.breach_rate=0.2",
+    ],
+]
+HARD_IDS = ["many_convoys", "many_suspensions", "turn_back", "simultaneous"]
+
+
+@pytest.mark.parametrize("overrides", HARD_CASES, ids=HARD_IDS)
 def test_hard_cases_are_identical(overrides):
     assert_identical(*both(sim.load_scenario(BASELINE, overrides), 200, seed=2016))
+
+
+def test_hard_cases_in_blocks_of_a_few_replications_are_identical(monkeypatch):
+    """The loop grows its tables, slots and records for the block of replications about to
+    run: in blocks of 30, a later block grows what the earlier ones did not need."""
+    from sim.engines.compiled import run
+
+    monkeypatch.setattr(run, "BLOCK", 30)
+    for overrides in HARD_CASES:
+        assert_identical(*both(sim.load_scenario(BASELINE, overrides), 200, seed=2016))
 
 
 #: Loading and unloading times of every kind (hours), each pool's different; with cv 0 a

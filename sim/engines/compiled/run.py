@@ -34,6 +34,9 @@ BLOCK = 2048
 #: Convoys a replication's table by convoy has room for at first (then twice as many): the
 #: baseline's replications form 9 on average.
 FIRST_CONVOYS = 16
+#: Suspensions and breaches the table by suspension has room for at first: the baseline's
+#: windows and breaches need more than 4 in most blocks of replications, so not 4 then 8.
+FIRST_SUSPENSIONS = 8
 
 
 #: The inputs the compiled loop was written for, by the dataclass that holds them. A
@@ -140,7 +143,8 @@ def run_compiled(batch) -> Replications:
         shared = shared._replace(native=functions, vehicle_kind=vehicle_kind, leg_kind=leg_kind)
     for first in range(0, batch.R, BLOCK):
         end = min(first + BLOCK, batch.R)
-        state = _room(batch, state, shared)
+        block = slice(first, end)
+        state = _room(batch, state, shared, block)
         while advance(boxed(state, shared), first, end):
             status = state.I[first:end, layout.STATUS]
             rows = first + np.flatnonzero(status == layout.NEEDS_HOURS)
@@ -154,7 +158,7 @@ def run_compiled(batch) -> Replications:
                     hours = batch.slowest_of(stream, rows, number, vehicles, dists)
                     state.F[rows, column] = hours
             if np.count_nonzero(status == layout.NEEDS_ROOM):
-                state = _room(batch, state, shared)
+                state = _room(batch, state, shared, block)
     layout.unpack(state, batch)
     batch.books.waits = _waits(batch, state, shared)
     batch.books.finish(np.arange(batch.R))
@@ -190,12 +194,13 @@ class SummarisedWaits(BatchWaits):
         return self.named
 
 
-def _room(batch, state, shared):
-    """``state`` with tables, slots and wait records enough for every replication's next
-    pass (the loop stops a replication that would outrun them: ``NEEDS_ROOM``)."""
+def _room(batch, state, shared, block: slice):
+    """``state`` with tables, slots and wait records enough for the next pass of every
+    replication of ``block`` (the loop stops a replication that would outrun them:
+    ``NEEDS_ROOM``); those of the other blocks have ended or not begun."""
     from sim.engines.compiled import layout
 
-    I = state.I  # noqa: E741
+    I = state.I[block]  # noqa: E741
     convoys = int(I[:, layout.CONVOYS].max()) + 1
     if convoys > state.CT.shape[2] and shared.native.size:  # the loop fills a convoy's column
         width = max(convoys, 2 * state.CT.shape[2], FIRST_CONVOYS)
@@ -209,8 +214,9 @@ def _room(batch, state, shared):
         int(I[:, layout.BREACHES].max()) + 2,
     )
     if suspensions > state.ST.shape[2]:
-        state = state._replace(ST=_by_suspension(batch, suspensions))
-    busy = state.CI[:, :, layout.C_NUMBER] >= 0
+        width = max(suspensions, FIRST_SUSPENSIONS)
+        state = state._replace(ST=_by_suspension(batch, width))
+    busy = state.CI[block, :, layout.C_NUMBER] >= 0
     if np.count_nonzero(busy.all(axis=1)):
         state = layout.grow_slots(state, 2 * state.CI.shape[1])
     cells = state.CM.shape[2]
