@@ -84,48 +84,148 @@ def test_parameters_per_replication_and_replications_in_any_order_are_identical(
     assert_identical(*both(scenario, 40, 5, parameters=parameters, rep_ids=rep_ids))
 
 
-@pytest.mark.parametrize(
-    "overrides",
+#: Scenarios that stretch the loop's room: its tables, convoy slots and records grow.
+HARD_CASES = [
+    # many small convoys: convoy slots and tables by convoy grow many times
     [
-        # many small convoys: convoy slots and tables by convoy grow many times
-        [
-            "fleet.buses.count=60",
-            "fleet.buses.per_convoy=1",
-            "convoy.min_vehicles=1",
-            "convoy.headway=0.0",
-            "convoy.max_in_corridor=50",
-        ],
-        # suspensions every hour: tables by suspension grow, convoys held and sent back
-        [
-            "ceasefire.breach_rate=1.5",
-            "route.incident_probability=0.5",
-            "ceasefire.max_hold=0.5",
-            "ceasefire.max_hold_counts='each'",
-        ],
-        # convoys turned back before the checkpoint, boarding during suspensions
-        [
-            "ceasefire.before_checkpoint='turn_back'",
-            "ceasefire.breach_rate=0.8",
-            "ceasefire.board_while_suspended=true",
-        ],
-        # fixed durations: simultaneous events everywhere
-        [
-            "route.to_checkpoint=0.5",
-            "route.inspection=0.5",
-            "route.to_reception=1.0",
-            "route.return_trip=1.0",
-            "fleet.buses.load_time=0.5",
-            "fleet.buses.unload_time=0.5",
-            "fleet.ambulances.load_time=0.5",
-            "fleet.ambulances.unload_time=0.5",
-            "convoy.headway=1.0",
-            "ceasefire.breach_rate=0.2",
-        ],
-    ],  # fmt: skip
-    ids=["many_convoys", "many_suspensions", "turn_back", "simultaneous"],
-)
+        "fleet.buses.count=60",
+        "fleet.buses.per_convoy=1",
+        "convoy.min_vehicles=1",
+        "convoy.headway=0.0",
+        "convoy.max_in_corridor=50",
+    ],
+    # suspensions every hour: tables by suspension grow, convoys held and sent back
+    [
+        "ceasefire.breach_rate=1.5",
+        "route.incident_probability=0.5",
+        "ceasefire.max_hold=0.5",
+        "ceasefire.max_hold_counts='each'",
+    ],
+    # convoys turned back before the checkpoint, boarding during suspensions
+    [
+        "ceasefire.before_checkpoint='turn_back'",
+        "ceasefire.breach_rate=0.8",
+        "ceasefire.board_while_suspended=true",
+    ],
+    # fixed durations: simultaneous events everywhere
+    [
+        "route.to_checkpoint=0.5",
+        "route.inspection=0.5",
+        "route.to_reception=1.0",
+        "route.return_trip=1.0",
+        "fleet.buses.load_time=0.5",
+        "fleet.buses.unload_time=0.5",
+        "fleet.ambulances.load_time=0.5",
+        "fleet.ambulances.unload_time=0.5",
+        "convoy.headway=1.0",
+        "ceasefire.breach_rate=0.2",
+    ],
+]
+HARD_IDS = ["many_convoys", "many_suspensions", "turn_back", "simultaneous"]
+
+
+@pytest.mark.parametrize("overrides", HARD_CASES, ids=HARD_IDS)
 def test_hard_cases_are_identical(overrides):
     assert_identical(*both(sim.load_scenario(BASELINE, overrides), 200, seed=2016))
+
+
+def test_hard_cases_in_blocks_of_a_few_replications_are_identical(monkeypatch):
+    """The loop grows its tables, slots and records for the block of replications about to
+    run: in blocks of 30, a later block grows what the earlier ones did not need."""
+    from sim.engines.compiled import run
+
+    monkeypatch.setattr(run, "BLOCK", 30)
+    for overrides in HARD_CASES:
+        assert_identical(*both(sim.load_scenario(BASELINE, overrides), 200, seed=2016))
+
+
+#: Loading and unloading times of every kind (hours), each pool's different; with cv 0 a
+#: lognormal or gamma duration is fixed at its mean.
+KINDS = {
+    "fixed": ("0.7", "0.3"),
+    "exponential": ("{dist = 'exponential', mean = 0.8}", "{dist = 'exponential', mean = 0.2}"),
+    "uniform": (
+        "{dist = 'uniform', low = 0.2, high = 1.4}",
+        "{dist = 'uniform', low = 0.3, high = 0.3}",
+    ),
+    "triangular": (
+        "{dist = 'triangular', low = 0.1, mode = 0.5, high = 1.9}",
+        "{dist = 'triangular', low = 0.2, mode = 0.2, high = 0.6}",
+    ),
+    "lognormal": (
+        "{dist = 'lognormal', mean = 0.9, cv = 0.4}",
+        "{dist = 'lognormal', mean = 0.4, cv = 0.0}",
+    ),
+    "gamma": ("{dist = 'gamma', mean = 0.9, cv = 0.7}", "{dist = 'gamma', mean = 0.3, cv = 0.0}"),
+}
+
+
+def kind_scenario(kind: str):
+    """The baseline with every loading and unloading time of ``kind``."""
+    bus, ambulance = KINDS[kind]
+    overrides = [
+        f"fleet.{pool}.{what}={spec}"
+        for pool, spec in (("buses", bus), ("ambulances", ambulance))
+        for what in ("load_time", "unload_time")
+    ]
+    return sim.load_scenario(BASELINE, overrides)
+
+
+def test_numpy_s_own_functions_are_called_from_the_loop():
+    """numpy's exp, log and log1p loops and scipy's ndtri and gammaincinv are to be had here
+    and give their bits (native's check): so a new convoy's hours are the loop's, and the
+    tests below test that path, not the numpy rounds it falls back on."""
+    from sim.engines.compiled.native import FUNCTIONS, addresses
+
+    functions = addresses()
+    assert functions is not None and len(functions) == FUNCTIONS
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_distribution_kind_of_the_slowest_vehicles_is_identical(kind):
+    assert_identical(*both(kind_scenario(kind), 300, seed=7))
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_distribution_kind_with_parameters_per_replication_is_identical(kind):
+    """Per-replication loading and unloading parameters, a lognormal's and a gamma's cv
+    zero in some replications (fixed at the mean there)."""
+    scenario = kind_scenario(kind)
+    rng = np.random.default_rng(8)
+    n = 200
+    names = {
+        "fixed": {"value": (0.0, 1.5)},
+        "exponential": {"mean": (0.05, 1.5)},
+        "uniform": {"low": (0.0, 0.4), "high": (0.4, 2.0)},
+        "triangular": {"low": (0.0, 0.2), "mode": (0.2, 0.6), "high": (0.6, 2.0)},
+        "lognormal": {"mean": (0.1, 1.5), "cv": (0.0, 1.2)},
+        "gamma": {"mean": (0.1, 1.5), "cv": (0.0, 1.2)},
+    }[kind]
+    parameters = {}
+    for pool in ("buses", "ambulances"):
+        for what in ("load_time", "unload_time"):
+            for name, (low, high) in names.items():
+                values = rng.uniform(low, high, n)
+                if name == "cv":
+                    values[::3] = 0.0
+                parameters[f"fleet.{pool}.{what}.{name}"] = values
+    if kind == "triangular":  # the same low, mode and high now and then
+        for pool in ("buses", "ambulances"):
+            key = f"fleet.{pool}.load_time"
+            for name in ("low", "mode", "high"):
+                parameters[f"{key}.{name}"][::4] = 0.5
+    assert_identical(*both(scenario, n, 3, parameters=parameters))
+
+
+def test_without_numpy_s_functions_numpy_gives_the_hours_between_rounds(monkeypatch):
+    """Where numpy's and scipy's functions cannot be called (another numpy, another
+    scipy), the loop stops at each new convoy and numpy gives its hours: the same results."""
+    from sim.engines.compiled import native
+
+    monkeypatch.setattr(native, "addresses", lambda: None)
+    for kind in ("gamma", "exponential"):
+        assert_identical(*both(kind_scenario(kind), 200, seed=5))
+    assert_identical(*both(sim.load_scenario(BASELINE), 200, seed=5))
 
 
 def test_the_loop_runs_compiled_only_where_it_can_and_pays():

@@ -22,7 +22,7 @@ from sim.engines.batch_entries import (
 from sim.errors import ScenarioError
 from sim.inputs.scenario import MAX_COLUMN, Period, Scenario
 from sim.inputs.spread import share_out
-from sim.model.distributions import CV_FIXED, Distribution
+from sim.model.distributions import CV_FIXED, Distribution, gamma_terms, lognormal_terms
 from sim.model.periods import SCALAR_RULES
 
 Value = float | np.ndarray
@@ -131,12 +131,11 @@ class BatchDistribution:
             return np.where(u < cut, rising, falling)
         cv, mean = p["cv"], p["mean"]
         if self.dist == "lognormal":
-            sigma2 = np.log1p(cv**2)
-            mu = np.log(mean) - sigma2 / 2
-            return np.where(cv < CV_FIXED, mean, np.exp(mu + np.sqrt(sigma2) * ndtri(u)))
+            mu, sigma = lognormal_terms(mean, cv)
+            return np.where(cv < CV_FIXED, mean, np.exp(mu + sigma * ndtri(u)))
         fixed = cv < CV_FIXED
-        shape = 1 / np.where(fixed, 1.0, cv) ** 2  # gamma
-        return np.where(fixed, mean, gammaincinv(shape, u) * (mean / shape))
+        shape, scale = gamma_terms(mean, np.where(fixed, 1.0, cv))
+        return np.where(fixed, mean, gammaincinv(shape, u) * scale)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.engines.compiled.cache import load
 from sim.engines.compiled.run import compiled_loop
 from sim.engines.des import run_des
 from sim.engines.vector import run_vector
@@ -334,18 +335,11 @@ def run_chunked(
         return gather(map(task, *args))
     # before the workers fork, so that they share it: the compiled loop, the codec's import
     if compiled_loop(scenario, min(sizes), traced=False):
-        warm(scenario)
+        load(scenario)  # the first time ever, it compiles: about a minute of CPU
     if packed:
         preload(size)
     with worker_pool(workers) as pool:
         return gather(pool.map(task, *args))
-
-
-def warm(scenario: Scenario) -> None:
-    """Load the compiled loop in this process (the first time ever, compile it: about a
-    minute of CPU, then kept in numba's cache): processes forked from this one start with
-    it, rather than each loading it on its first batch."""
-    run_vector(scenario, 1, 0, traced=(), loop="compiled")
 
 
 def _run_packed(

@@ -16,6 +16,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from sim.model.variates import STREAMS
+
 # -- a replication's numbers (F: float64, I: int64), by column ---------------------------------
 (
     NOW, DECIDE_DUE, DEADLINE_DUE, UNTIL, RESUME_DUE, BREACH_DUE, HAZARD_SINCE, HAZARD_LEFT,
@@ -46,7 +48,11 @@ C_NUMBER, C_STAGE, C_SEQ, C_HOLD_SEQ, C_HOP, C_WAITED_FOR, C_ROOM, C_PEOPLE = ra
 SLOT_INTS = 8
 # the durations and uniforms by convoy (CT) and by suspension (ST) a replication reads
 T_TO_CHECKPOINT, T_INSPECTION, T_TO_RECEPTION, T_RETURN_TRIP, T_INCIDENT = range(5)
+#: The streams of the table by convoy, in the order of its ``T_`` rows.
+TABLED = ("to_checkpoint", "inspection", "to_reception", "return_trip", "incident")
 T_NEGOTIATION, T_GUARANTEE, T_BREACH_GAP = range(3)
+#: Numbers a duration's distribution is folded into (sim.engines.compiled.hours)
+TERMS = 4
 
 # a replication's status between the loop's rounds (I[:, STATUS])
 RUNNING, DONE, NEEDS_HOURS, NEEDS_ROOM = range(4)
@@ -64,6 +70,8 @@ State = namedtuple(
         "rec_rep", "rec_cell", "rec_departed", "rec_people", "rec_n",  # wait records
         "CT", "ST",  # durations and uniforms by convoy and by suspension
         "waiting_g", "seated", "vehicles", "free",  # a decision's scratch: no allocation
+        "rep_ids", "vehicle_terms", "leg_terms",  # replication numbers; distributions
+        "hour_x", "hour_y", "hour_z", "hour_n", "hour_call",  # a convoy's hours' scratch
     ],
 )  # fmt: skip
 
@@ -73,6 +81,7 @@ Constants = namedtuple(
         "group_start", "cell_group", "cell_time", "order", "carriers", "place_groups",
         "window_start", "window_end", "timed_at", "counted_after", "cold_x", "cold_y",
         "horizon", "hold_each", "turn_back", "hours",
+        "native", "vehicle_kind", "leg_kind", "key", "hour_streams", "leg_streams",
     ],
 )  # fmt: skip
 
@@ -107,6 +116,12 @@ def constants(batch) -> Constants:
         hold_each=s.ceasefire.max_hold_counts == "each",
         turn_back=bool(batch.turn_back_mode),
         hours=len(books.hourly.hours),
+        native=np.zeros(0, dtype=np.int64),  # none: numpy gives a new convoy's hours
+        vehicle_kind=np.zeros((2, batch.P), dtype=np.int64),
+        leg_kind=np.zeros(4, dtype=np.int64),
+        key=np.asarray(batch.variates.key, dtype=np.uint64),
+        hour_streams=np.array([STREAMS["load"], STREAMS["unload"]], dtype=np.uint64),
+        leg_streams=np.array([STREAMS[s] for s in TABLED], dtype=np.uint64),
     )
 
 
@@ -156,6 +171,7 @@ def pack(batch) -> State:
     G, T = batch.G, len(books.timed)
     M = len(books.counted)
     series = books.hourly.series
+    scratch = max(2 * batch.P, 4)  # a convoy's pools' loading and unloading, or its legs
     return State(
         F=F, I=I, PI=PI, PF=_rows(batch.idle_since).astype(float), queue=batch.queue.copy(),
         CF=CF, CI=CI, CV=CV, CG=CG, CM=CM,
@@ -172,6 +188,10 @@ def pack(batch) -> State:
         CT=np.zeros((R, 5, 0)), ST=np.zeros((R, 3, 0)),
         waiting_g=np.zeros(G, np.int64), seated=np.zeros((G, batch.P), np.int64),
         vehicles=np.zeros(batch.P, np.int64), free=np.zeros(batch.P, np.int64),
+        rep_ids=batch.rep.astype(np.int64), vehicle_terms=np.zeros((1, 2, batch.P, TERMS)),
+        leg_terms=np.zeros((1, 4, TERMS)), hour_x=np.zeros(scratch), hour_y=np.zeros(scratch),
+        hour_z=np.zeros(scratch), hour_n=np.zeros(scratch, np.int64),
+        hour_call=np.zeros(5, np.intp),
     )  # fmt: skip
 
 

@@ -4,7 +4,8 @@ The same Philox4x64-10 blocks and the same map to (0, 1): integer arithmetic, so
 bits. A batch's tables draw the same indices for every replication (``Batch._table``);
 :class:`CompiledVariates` computes those in one compiled pass, with the 128-bit product of
 a round as one LLVM multiplication, instead of numpy's fifteen array operations on 32-bit
-halves. Any other draw is numpy's.
+halves; the loop draws a new convoy's loading and unloading uniforms with :func:`block`.
+Any other draw is numpy's.
 """
 
 from __future__ import annotations
@@ -37,6 +38,28 @@ def _mulhilo(typingctx, a, b):
 
 
 @njit(cache=True)
+def block(k0: np.uint64, k1: np.uint64, sid: np.uint64, rep: np.uint64, number: np.uint64):
+    """The four words of Philox block ``number`` of replication ``rep`` in stream ``sid``
+    (the counter ``(number, rep, sid, 0)``, the key ``(k0, k1)``)."""
+    x0, x1, x2, x3 = number, rep, sid, np.uint64(0)
+    a, b = k0, k1
+    for _ in range(10):  # (mypy reads the intrinsic's typing signature)
+        hi0, lo0 = _mulhilo(_M0, x0)  # type: ignore[call-arg,var-annotated]
+        hi1, lo1 = _mulhilo(_M1, x2)
+        x0, x1, x2, x3 = hi1 ^ x1 ^ a, lo1, hi0 ^ x3 ^ b, lo0
+        a, b = a + _W0, b + _W1
+    return x0, x1, x2, x3
+
+
+@njit(cache=True)
+def to_unit(word: np.uint64) -> float:
+    """A block's word as a uniform: the documented map ``((w >> 11) + 0.5) * 2**-53``,
+    capped below 1."""
+    u = np.float64(np.int64(word >> np.uint64(11))) * 2.0**-53
+    return min(u + 2.0**-54, 1.0 - 2.0**-53)
+
+
+@njit(cache=True)
 def _row(k0: np.uint64, k1: np.uint64, sid: np.uint64, reps: np.ndarray, index: np.ndarray):
     """Uniforms ``index`` (non-decreasing) of each replication of ``reps``, shape
     ``(len(reps), len(index))``: each Philox block that holds some computed once a
@@ -44,21 +67,13 @@ def _row(k0: np.uint64, k1: np.uint64, sid: np.uint64, reps: np.ndarray, index: 
     out = np.empty((len(reps), len(index)))
     words = np.empty(4, dtype=np.uint64)
     for i in range(len(reps)):
-        block = -1
+        number = -1
         for j in range(len(index)):
-            if index[j] >> 2 != block:
-                block = index[j] >> 2
-                x0, x1, x2, x3 = np.uint64(block), reps[i], sid, np.uint64(0)
-                a, b = k0, k1
-                for _ in range(10):  # (mypy reads the intrinsic's typing signature)
-                    hi0, lo0 = _mulhilo(_M0, x0)  # type: ignore[call-arg,var-annotated]
-                    hi1, lo1 = _mulhilo(_M1, x2)
-                    x0, x1, x2, x3 = hi1 ^ x1 ^ a, lo1, hi0 ^ x3 ^ b, lo0
-                    a, b = a + _W0, b + _W1
-                words[0], words[1], words[2], words[3] = x0, x1, x2, x3
-            # the documented map: ((w >> 11) + 0.5) * 2**-53, capped below 1
-            u = np.float64(np.int64(words[index[j] & 3] >> np.uint64(11))) * 2.0**-53
-            out[i, j] = min(u + 2.0**-54, 1.0 - 2.0**-53)
+            if index[j] >> 2 != number:
+                number = index[j] >> 2
+                x = block(k0, k1, sid, reps[i], np.uint64(number))
+                words[0], words[1], words[2], words[3] = x
+            out[i, j] = to_unit(words[index[j] & 3])
     return out
 
 

@@ -5,9 +5,10 @@
 enough replications to repay numba's start in a process, and ``EVACSIM_LOOP`` not set to
 ``numpy``. :func:`run_compiled` runs it by blocks of replications, each in rounds: the
 compiled loop advances every replication of the block until it ends or needs numpy; numpy
-then gives those that formed a convoy its slowest vehicles' loading and unloading hours,
-or more table columns, convoy slots or room for wait records; and so on until every
-replication of the block has ended. The batch then closes its books as usual.
+then gives those more table columns, convoy slots or room for wait records (or, where
+numpy's own functions cannot be called from compiled code, those that formed a convoy its
+slowest vehicles' loading and unloading hours); and so on until every replication of the
+block has ended. The batch then closes its books as usual.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.engines.batch_waits import BatchWaits
-from sim.engines.compiled.layout import CLEARED_AT
+from sim.engines.compiled.layout import CLEARED_AT, TABLED
 from sim.inputs.scenario import Scenario
 from sim.outputs.records import Replications
 
@@ -30,8 +31,12 @@ FEWEST = 1_000
 #: Replications advanced together, all their rounds before the next block's: a block's
 #: state stays in the processor's caches from one round to the next.
 BLOCK = 2048
-#: Route legs with a table by convoy, in the order of the layout's ``T_`` rows.
-LEGS = ("to_checkpoint", "inspection", "to_reception", "return_trip")
+#: Convoys a replication's table by convoy has room for at first (then twice as many): the
+#: baseline's replications form 9 on average.
+FIRST_CONVOYS = 16
+#: Suspensions and breaches the table by suspension has room for at first: the baseline's
+#: windows and breaches need more than 4 in most blocks of replications, so not 4 then 8.
+FIRST_SUSPENSIONS = 8
 
 
 #: The inputs the compiled loop was written for, by the dataclass that holds them. A
@@ -122,15 +127,25 @@ def run_compiled(batch) -> Replications:
         )
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
+    from sim.engines.compiled.cache import load
+    from sim.engines.compiled.hours import leg_terms, vehicle_terms
     from sim.engines.compiled.loop import advance
+    from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
 
+    load(batch.scenario)
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
+    functions = addresses()
+    if functions is not None:  # a new convoy's hours in the loop, not numpy's
+        (vehicle_kind, vehicles), (leg_kind, legs) = vehicle_terms(batch), leg_terms(batch)
+        state = state._replace(vehicle_terms=vehicles, leg_terms=legs)
+        shared = shared._replace(native=functions, vehicle_kind=vehicle_kind, leg_kind=leg_kind)
     for first in range(0, batch.R, BLOCK):
         end = min(first + BLOCK, batch.R)
-        state = _room(batch, state, shared)
-        while advance(*boxed(state, shared), first, end):
+        block = slice(first, end)
+        state = _room(batch, state, shared, block)
+        while advance(boxed(state, shared), first, end):
             status = state.I[first:end, layout.STATUS]
             rows = first + np.flatnonzero(status == layout.NEEDS_HOURS)
             if len(rows):
@@ -143,7 +158,7 @@ def run_compiled(batch) -> Replications:
                     hours = batch.slowest_of(stream, rows, number, vehicles, dists)
                     state.F[rows, column] = hours
             if np.count_nonzero(status == layout.NEEDS_ROOM):
-                state = _room(batch, state, shared)
+                state = _room(batch, state, shared, block)
     layout.unpack(state, batch)
     batch.books.waits = _waits(batch, state, shared)
     batch.books.finish(np.arange(batch.R))
@@ -159,7 +174,7 @@ def _waits(batch, state, shared) -> BatchWaits:
     records = state.rec_rep[: int(state.rec_n[0])]
     order = np.argsort(records, kind="stable")
     most = int(np.bincount(records).max()) if len(records) else 0
-    values = summaries(*boxed(state, shared), end, order, most)
+    values = summaries(boxed(state, shared), end, order, most)
     named = {}
     for g, group in enumerate(batch.scenario.groups):
         for i, kind in enumerate(("mean", "p95", "censored_mean", "censored_p95")):
@@ -179,22 +194,29 @@ class SummarisedWaits(BatchWaits):
         return self.named
 
 
-def _room(batch, state, shared):
-    """``state`` with tables, slots and wait records enough for every replication's next
-    pass (the loop stops a replication that would outrun them: ``NEEDS_ROOM``)."""
+def _room(batch, state, shared, block: slice):
+    """``state`` with tables, slots and wait records enough for the next pass of every
+    replication of ``block`` (the loop stops a replication that would outrun them:
+    ``NEEDS_ROOM``); those of the other blocks have ended or not begun."""
     from sim.engines.compiled import layout
 
-    I = state.I  # noqa: E741
+    I = state.I[block]  # noqa: E741
     convoys = int(I[:, layout.CONVOYS].max()) + 1
-    if convoys > state.CT.shape[2]:
+    if convoys > state.CT.shape[2] and shared.native.size:  # the loop fills a convoy's column
+        width = max(convoys, 2 * state.CT.shape[2], FIRST_CONVOYS)
+        CT = np.full((batch.R, len(TABLED), width), np.nan)
+        CT[:, :, : state.CT.shape[2]] = state.CT
+        state = state._replace(CT=CT)
+    elif convoys > state.CT.shape[2]:
         state = state._replace(CT=_by_convoy(batch, convoys))
     suspensions = max(
         int(I[:, layout.NEGOTIATED].max()) + len(shared.window_end) + 2,
         int(I[:, layout.BREACHES].max()) + 2,
     )
     if suspensions > state.ST.shape[2]:
-        state = state._replace(ST=_by_suspension(batch, suspensions))
-    busy = state.CI[:, :, layout.C_NUMBER] >= 0
+        width = max(suspensions, FIRST_SUSPENSIONS)
+        state = state._replace(ST=_by_suspension(batch, width))
+    busy = state.CI[block, :, layout.C_NUMBER] >= 0
     if np.count_nonzero(busy.all(axis=1)):
         state = layout.grow_slots(state, 2 * state.CI.shape[1])
     cells = state.CM.shape[2]
@@ -213,7 +235,7 @@ def _room(batch, state, shared):
 def _by_convoy(batch, width: int) -> np.ndarray:
     """The legs' hours and the incident uniforms by convoy, ``(R, 5, >= width)``."""
     at = np.array([width - 1])
-    tables = [batch._table(batch._durations, leg, at, batch.legs[leg]) for leg in LEGS]
+    tables = [batch._table(batch._durations, leg, at, batch.legs[leg]) for leg in TABLED[:-1]]
     tables.append(batch._table(batch._tables, "incident", at))
     have = min(t.shape[1] for t in tables)
     return np.stack([t[:, :have] for t in tables], axis=1)
