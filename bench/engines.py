@@ -73,7 +73,7 @@ EVACSIM = Path(sys.executable).with_name("evacsim")
 #: The start-up row of reading a scenario: numpy and the scenario layer, on first use.
 READING = "`import sim; sim.load_scenario(aleppo_2016)`"
 #: ... and loading the compiled loop (numba's import and its cache), as a run's first batch.
-LOADING = "the same and the compiled loop loaded (`warm`, from numba's cache)"
+LOADING = "the same and the compiled loop loaded (`load`, from numba's cache)"
 
 
 def tree(pid: int) -> list[int]:
@@ -120,16 +120,17 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     """Run one engine case in this process, on one core; its CPU time."""
     sys.path.insert(0, str(ROOT))
     import sim
+    from sim.engines.compiled.cache import load
     from sim.engines.compiled.run import compiled_loop
     from sim.engines.des import run_des
-    from sim.studies.runner import run_chunked, warm
+    from sim.studies.runner import run_chunked
 
     if engine == "numpy":  # the batch engine with its numpy loop
         os.environ["EVACSIM_LOOP"] = "numpy"
     loaded = sim.load_scenario(SCENARIOS[scenario])
     run_des(loaded, 1, seed=1) if engine == "des" else run_chunked(loaded, 1, seed=1, workers=1)
     if engine == "vector" and compiled_loop(loaded, reps, traced=False):
-        warm(loaded)  # numba's start and the cached loop's loading: in the start-up table
+        load(loaded)  # numba's start and the cached loop's loading: in the start-up table
     began = time.process_time()  # after a first replication: scipy's import is not counted
     if engine == "des":
         run_des(loaded, reps, seed=1)
@@ -347,8 +348,8 @@ def main() -> None:
             [
                 sys.executable,
                 "-c",
-                "import sim; from sim.studies.runner import warm; "
-                f"warm(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
+                "import sim; from sim.engines.compiled.cache import load; "
+                f"load(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
             ]
         ),
     }

@@ -62,7 +62,7 @@ def interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int
 
 
 @njit(cache=True)
-def accrue(st, k, r: int) -> None:
+def accrue(st, r: int) -> None:
     """Add the person-hours since the last change, up to now."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
@@ -75,7 +75,7 @@ def accrue(st, k, r: int) -> None:
         F[r, BOARDED_PH] += boarded * span
         people = waiting + held + boarded
         # the cold curve: hours cold since 0 (its knot kept, searched on from there next time)
-        cold_now, I[r, COLD_KNOT] = interp(now, k.cold_x, k.cold_y, I[r, COLD_KNOT])
+        cold_now, I[r, COLD_KNOT] = interp(now, st.cold_x, st.cold_y, I[r, COLD_KNOT])
         if people > 0:
             F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
         F[r, SINCE] = now
@@ -83,38 +83,38 @@ def accrue(st, k, r: int) -> None:
 
 
 @njit(cache=True)
-def change_waiting(st, k, r: int, delta: int) -> None:
+def change_waiting(st, r: int, delta: int) -> None:
     """People join or leave the queue to or from a convoy."""
-    accrue(st, k, r)
+    accrue(st, r)
     st.I[r, WAITING] += delta
     st.I[r, ABOARD] -= delta
 
 
 @njit(cache=True)
-def change_boarded(st, k, r: int, delta: int) -> None:
-    accrue(st, k, r)
+def change_boarded(st, r: int, delta: int) -> None:
+    accrue(st, r)
     st.I[r, BOARDED] += delta
 
 
 @njit(cache=True)
-def change_held(st, k, r: int, delta: int) -> None:
-    accrue(st, k, r)
+def change_held(st, r: int, delta: int) -> None:
+    accrue(st, r)
     st.I[r, HELD] += delta
 
 
 @njit(cache=True)
-def boarded_held(st, k, r: int, people: int) -> None:
+def boarded_held(st, r: int, people: int) -> None:
     """People aboard at the pickup are held (``people > 0``) or no longer."""
-    accrue(st, k, r)
+    accrue(st, r)
     st.I[r, BOARDED] -= people
     st.I[r, HELD] += people
 
 
 @njit(cache=True)
-def fill(st, k, r: int, t: float) -> None:
+def fill(st, r: int, t: float) -> None:
     """Hours before ``t`` keep the state they end with: the current one."""
     I = st.I  # noqa: E741
-    limit = min(math.ceil(t), k.hours)
+    limit = min(math.ceil(t), st.hours)
     if limit > I[r, NEXT_HOUR]:
         # local names: a structure's array read once, not once an hour
         evacuated, waiting, suspended = st.hour_evacuated, st.hour_waiting, st.hour_suspended
@@ -128,10 +128,10 @@ def fill(st, k, r: int, t: float) -> None:
 
 
 @njit(cache=True)
-def on_the_road(st, k, r: int, people: int, convoys: int) -> None:
+def on_the_road(st, r: int, people: int, convoys: int) -> None:
     """A convoy leaves the pickup (``convoys = 1``) or turns back after leaving (-1)."""
     st.I[r, PEOPLE_DEPARTED] += people
-    now, at, by = st.F[r, NOW], k.timed_at, st.departed_by
+    now, at, by = st.F[r, NOW], st.timed_at, st.departed_by
     for m in range(len(at)):
         if now <= at[m]:
             by[r, m, 0] += people
@@ -139,11 +139,11 @@ def on_the_road(st, k, r: int, people: int, convoys: int) -> None:
 
 
 @njit(cache=True)
-def crossed_checkpoint(st, k, r: int, people: int) -> None:
+def crossed_checkpoint(st, r: int, people: int) -> None:
     """A convoy passes the checkpoint."""
     st.I[r, PEOPLE_CROSSED] += people
     st.I[r, CONVOYS_CROSSED] += 1
-    now, at, by = st.F[r, NOW], k.timed_at, st.crossed_by
+    now, at, by = st.F[r, NOW], st.timed_at, st.crossed_by
     for m in range(len(at)):
         if now <= at[m]:
             by[r, m, 0] += people
@@ -151,7 +151,7 @@ def crossed_checkpoint(st, k, r: int, people: int) -> None:
 
 
 @njit(cache=True)
-def received(st, k, r: int, slot: int) -> int:
+def received(st, r: int, slot: int) -> int:
     """The people of the convoy in ``slot`` are evacuated: the books by group, the
     milestones and one wait record per (group, cohort) cell aboard; their number."""
     now, CG, CM, evacuated = st.F[r, NOW], st.CG, st.CM, st.evacuated
@@ -171,7 +171,7 @@ def received(st, k, r: int, slot: int) -> int:
             rep[at], cells[at], hours[at], counts[at] = r, cell, departed, n
             at += 1
     st.rec_n[0] = at
-    timed, safe_by = k.timed_at, st.safe_by
+    timed, safe_by = st.timed_at, st.safe_by
     for m in range(len(timed)):
         if now <= timed[m]:
             for g in range(G):

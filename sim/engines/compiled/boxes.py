@@ -1,8 +1,11 @@
-"""The compiled loop's state and constants as numba structures passed by reference.
+"""The compiled loop's state and constants as one numba structure passed by reference.
 
 A named tuple of arrays would reach each compiled function as its arrays' every field,
-hundreds of arguments a call; a structure reference is one pointer. :func:`boxed` wraps
-:class:`~sim.engines.compiled.layout.State` and
+hundreds of arguments a call; a structure reference is one pointer. It is one structure,
+not the state and the constants apart: numba counts references to each structure a
+function takes, two atomic operations a call where it cannot prune them (most functions:
+see ``docs/architecture.md``), so each reference taken costs every call. :func:`boxed`
+wraps :class:`~sim.engines.compiled.layout.State` and
 :class:`~sim.engines.compiled.layout.Constants` for :func:`sim.engines.compiled.loop.advance`;
 the arrays are shared, not copied.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numba import njit
 from numba.core import types
 from numba.experimental import structref
@@ -19,31 +23,25 @@ from sim.engines.compiled.layout import Constants, State
 
 
 @structref.register
-class StateType(types.StructRef):
-    """The numba type of a boxed :class:`~sim.engines.compiled.layout.State`."""
+class LoopType(types.StructRef):
+    """The numba type of a boxed :class:`~sim.engines.compiled.layout.State` and its
+    :class:`~sim.engines.compiled.layout.Constants`."""
 
     def preprocess_fields(self, fields):
         return tuple((name, types.unliteral(typ)) for name, typ in fields)
 
 
-@structref.register
-class ConstantsType(types.StructRef):
-    """The numba type of boxed :class:`~sim.engines.compiled.layout.Constants`."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+class LoopBox(structref.StructRefProxy):
+    """A :class:`~sim.engines.compiled.layout.State` and its
+    :class:`~sim.engines.compiled.layout.Constants`, which the compiled loop takes by
+    reference."""
 
 
-class StateBox(structref.StructRefProxy):
-    """A :class:`~sim.engines.compiled.layout.State` the compiled loop takes by reference."""
-
-
-class ConstantsBox(structref.StructRefProxy):
-    """:class:`~sim.engines.compiled.layout.Constants` the compiled loop takes by reference."""
-
-
-structref.define_proxy(StateBox, StateType, list(State._fields))
-structref.define_proxy(ConstantsBox, ConstantsType, list(Constants._fields))
+#: The loop's scratch beyond the state and the constants: the convoys each suspension of a
+#: pass interrupts (a row each, :func:`~sim.engines.compiled.ceasefire.suspend`) and how
+#: many rows; fields, not arguments, as each array a function takes is counted too.
+SCRATCH = ["hits", "n_hits"]
+structref.define_proxy(LoopBox, LoopType, list(State._fields) + list(Constants._fields) + SCRATCH)
 
 
 def _arrays(kinds: dict[str, Any]) -> list[tuple[str, types.Type]]:
@@ -56,9 +54,9 @@ def _arrays(kinds: dict[str, Any]) -> list[tuple[str, types.Type]]:
 
 F64, I64, I32, U8 = types.float64, types.int64, types.int32, types.uint8
 #: The types of the state's and the constants' fields (layout.pack and layout.constants make
-#: them so): known here, the structures are made by compiled functions numba caches, not
-#: by the proxies' constructors, which it would compile anew in every process (~1.4 s).
-STATE = StateType(_arrays({
+#: them so): known here, the structure is made by a compiled function numba caches, not by
+#: the proxy's constructor, which it would compile anew in every process (~1.4 s).
+LOOP = LoopType(_arrays({
     "F": (F64, 2), "I": (I64, 2), "PI": (I64, 3), "PF": (F64, 2), "queue": (I64, 2),
     "CF": (F64, 3), "CI": (I64, 3), "CV": (I64, 3), "CG": (I64, 3), "CM": (I32, 3),
     "cal_times": (F64, 2), "cal_order": (I64, 2), "cal_kind": (I64, 2), "cal_people": (I64, 2),
@@ -72,8 +70,6 @@ STATE = StateType(_arrays({
     "leg_terms": (F64, 3),
     "hour_x": (F64, 1), "hour_y": (F64, 1), "hour_z": (F64, 1), "hour_n": (I64, 1),
     "hour_call": (types.intp, 1),
-}))  # fmt: skip
-CONSTANTS = ConstantsType(_arrays({
     "group_start": (I64, 1), "cell_group": (I64, 1), "cell_time": (F64, 1), "order": (I64, 1),
     "carriers": (I64, 2), "place_groups": (I64, 1), "window_start": (F64, 1),
     "window_end": (F64, 1), "timed_at": (F64, 1), "counted_after": (I64, 1),
@@ -81,12 +77,13 @@ CONSTANTS = ConstantsType(_arrays({
     "turn_back": types.boolean, "hours": I64, "native": (I64, 1), "vehicle_kind": (I64, 2),
     "leg_kind": (I64, 1), "key": (types.uint64, 1), "hour_streams": (types.uint64, 1),
     "leg_streams": (types.uint64, 1),
+    "hits": (types.boolean, 2), "n_hits": (I64, 1),
 }))  # fmt: skip
 
 
 @njit(cache=True)
-def _state(t):
-    st = structref.new(STATE)
+def _box(t, c):
+    st = structref.new(LOOP)
     st.F = t.F
     st.I = t.I
     st.PI = t.PI
@@ -131,37 +128,33 @@ def _state(t):
     st.hour_z = t.hour_z
     st.hour_n = t.hour_n
     st.hour_call = t.hour_call
+    st.group_start = c.group_start
+    st.cell_group = c.cell_group
+    st.cell_time = c.cell_time
+    st.order = c.order
+    st.carriers = c.carriers
+    st.place_groups = c.place_groups
+    st.window_start = c.window_start
+    st.window_end = c.window_end
+    st.timed_at = c.timed_at
+    st.counted_after = c.counted_after
+    st.cold_x = c.cold_x
+    st.cold_y = c.cold_y
+    st.horizon = c.horizon
+    st.hold_each = c.hold_each
+    st.turn_back = c.turn_back
+    st.hours = c.hours
+    st.native = c.native
+    st.vehicle_kind = c.vehicle_kind
+    st.leg_kind = c.leg_kind
+    st.key = c.key
+    st.hour_streams = c.hour_streams
+    st.leg_streams = c.leg_streams
+    st.hits = np.zeros((4 + 2 * len(c.window_end), t.CI.shape[1]), dtype=np.bool_)
+    st.n_hits = np.zeros(1, dtype=np.int64)
     return st
 
 
-@njit(cache=True)
-def _constants(t):
-    k = structref.new(CONSTANTS)
-    k.group_start = t.group_start
-    k.cell_group = t.cell_group
-    k.cell_time = t.cell_time
-    k.order = t.order
-    k.carriers = t.carriers
-    k.place_groups = t.place_groups
-    k.window_start = t.window_start
-    k.window_end = t.window_end
-    k.timed_at = t.timed_at
-    k.counted_after = t.counted_after
-    k.cold_x = t.cold_x
-    k.cold_y = t.cold_y
-    k.horizon = t.horizon
-    k.hold_each = t.hold_each
-    k.turn_back = t.turn_back
-    k.hours = t.hours
-    k.native = t.native
-    k.vehicle_kind = t.vehicle_kind
-    k.leg_kind = t.leg_kind
-    k.key = t.key
-    k.hour_streams = t.hour_streams
-    k.leg_streams = t.leg_streams
-    return k
-
-
-def boxed(state: State, shared: Constants) -> tuple[StateBox, ConstantsBox]:
+def boxed(state: State, shared: Constants) -> LoopBox:
     """``state`` and ``shared`` for the compiled loop (the arrays shared, not copied)."""
-    return _state(state), _constants(shared)
+    return _box(state, shared)

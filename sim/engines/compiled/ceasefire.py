@@ -1,7 +1,7 @@
 """The compiled loop's ceasefire: :mod:`sim.engines.batch_ceasefire` for one replication.
 
 Windows, breaches from a hazard that runs only while active, negotiated resumptions. A
-suspension in ``turn_back`` mode notes the convoys it interrupts (``hits``, a row per
+suspension in ``turn_back`` mode notes the convoys it interrupts (``st.hits``, a row per
 suspension); the loop turns them back after the event, as the batch engine's
 ``_run_deferred`` does.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from sim.engines.batch_state import (
@@ -72,7 +71,7 @@ def arm_breach(st, r: int) -> None:
 
 
 @njit(cache=True)
-def suspend(st, k, r: int, end: float, exclude: int, hits: np.ndarray, n_hits: np.ndarray):
+def suspend(st, r: int, end: float, exclude: int):
     """The ceasefire breaks; ``end`` NaN means negotiated. ``exclude``: a slot whose
     convoy handles the suspension itself (-1: none)."""
     F, I = st.F, st.I  # noqa: E741
@@ -92,35 +91,35 @@ def suspend(st, k, r: int, end: float, exclude: int, hits: np.ndarray, n_hits: n
             F[r, HAZARD_LEFT] -= rate(st, r) * (now - F[r, HAZARD_SINCE])
             F[r, BREACH_DUE] = INF
         F[r, RESUME_DUE] = F[r, UNTIL]
-        if k.turn_back:
-            row = n_hits[0]
-            n_hits[0] += 1
+        if st.turn_back:
+            row = st.n_hits[0]
+            st.n_hits[0] += 1
             CI = st.CI
             for s in range(CI.shape[1]):
-                hits[row, s] = s != exclude and CI[r, s, C_STAGE] in BEFORE_CHECKPOINT
+                st.hits[row, s] = s != exclude and CI[r, s, C_STAGE] in BEFORE_CHECKPOINT
 
 
 @njit(cache=True)
-def window(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def window(st, r: int) -> None:
     w = st.I[r, WINDOW_NEXT]
     st.I[r, WINDOW_NEXT] += 1
-    suspend(st, k, r, k.window_end[w], -1, hits, n_hits)
+    suspend(st, r, st.window_end[w], -1)
 
 
 @njit(cache=True)
-def windows_due(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def windows_due(st, r: int) -> None:
     """Start the windows due at this instant, in file order."""
-    starts = k.window_start
+    starts = st.window_start
     while starts[st.I[r, WINDOW_NEXT]] == st.F[r, NOW]:
-        window(st, k, r, hits, n_hits)
+        window(st, r)
 
 
 @njit(cache=True)
-def breach(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def breach(st, r: int) -> None:
     st.F[r, BREACH_DUE] = INF
     st.I[r, BREACHES] += 1
     st.F[r, HAZARD_LEFT] = st.ST[r, T_BREACH_GAP, st.I[r, BREACHES]]
-    suspend(st, k, r, math.nan, -1, hits, n_hits)
+    suspend(st, r, math.nan, -1)
 
 
 @njit(cache=True)

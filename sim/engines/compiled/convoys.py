@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from sim.engines.batch_state import (
@@ -110,13 +109,13 @@ def make_idle(st, r: int, p: int, n: int) -> None:
 
 
 @njit(cache=True)
-def at_pickup(st, k, r: int, slot: int) -> None:
+def at_pickup(st, r: int, slot: int) -> None:
     """Loaded: leave if the ceasefire holds, the headway has passed and the corridor has
     room."""
     F, I, CI = st.F, st.I, st.CI  # noqa: E741
     ready = F[r, LAST_LEFT] + F[r, HEADWAY]
     if not I[r, ACTIVE]:
-        hold(st, k, r, slot, HELD_PICKUP)
+        hold(st, r, slot, HELD_PICKUP)
     elif F[r, NOW] < ready:
         CI[r, slot, C_WAITED_FOR] = 1  # LEFT_AFTER: the headway
         set_timer(st, r, slot, ready, LOADING)
@@ -127,11 +126,11 @@ def at_pickup(st, k, r: int, slot: int) -> None:
         CI[r, slot, C_ROOM] = I[r, ROOM_TICKETS]
         I[r, ROOM_TICKETS] += 1
     else:
-        depart(st, k, r, slot)
+        depart(st, r, slot)
 
 
 @njit(cache=True)
-def depart(st, k, r: int, slot: int) -> None:
+def depart(st, r: int, slot: int) -> None:
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     st.CF[r, slot, C_DEPARTED] = now
@@ -143,22 +142,22 @@ def depart(st, k, r: int, slot: int) -> None:
         F[r, FIRST_DEPARTURE] = now
     F[r, LAST_DEPARTURE] = now
     people = st.CI[r, slot, C_PEOPLE]
-    books.change_boarded(st, k, r, -people)
-    books.on_the_road(st, k, r, people, 1)
+    books.change_boarded(st, r, -people)
+    books.on_the_road(st, r, people, 1)
     kick(st, r)
     hours = leg(st, r, slot, T_TO_CHECKPOINT, TRAVEL_FACTOR)
     set_timer(st, r, slot, now + hours, TO_CHECKPOINT)
 
 
 @njit(cache=True)
-def hold(st, k, r: int, slot: int, stage: int) -> None:
+def hold(st, r: int, slot: int, stage: int) -> None:
     people = st.CI[r, slot, C_PEOPLE]
     if stage == HELD_PICKUP:  # held, no longer merely boarded
-        books.boarded_held(st, k, r, people)
+        books.boarded_held(st, r, people)
     else:
-        books.change_held(st, k, r, people)
+        books.change_held(st, r, people)
     st.CI[r, slot, C_WAITED_FOR] = 0
-    if k.hold_each:
+    if st.hold_each:
         st.CF[r, slot, C_HOLD_HOURS] = 0.0
     hold_wait(st, r, slot, stage)
 
@@ -178,7 +177,7 @@ def hold_wait(st, r: int, slot: int, stage: int) -> None:
 
 
 @njit(cache=True)
-def released(st, k, r: int, slot: int, stage: int) -> bool:
+def released(st, r: int, slot: int, stage: int) -> bool:
     """A held convoy woke: whether it moves on or turns back (else it waits again)."""
     CF = st.CF
     now = st.F[r, NOW]
@@ -188,9 +187,9 @@ def released(st, k, r: int, slot: int, stage: int) -> bool:
     if not moves:
         hold_wait(st, r, slot, stage)
     elif stage == HELD_PICKUP:  # boarded again, no longer held
-        books.boarded_held(st, k, r, -people)
+        books.boarded_held(st, r, -people)
     else:
-        books.change_held(st, k, r, -people)
+        books.change_held(st, r, -people)
     return moves
 
 
@@ -207,41 +206,41 @@ def wakes(st, r: int, slot: int) -> bool:
 
 
 @njit(cache=True)
-def held_at(st, k, r: int, slot: int, stage: int) -> None:
+def held_at(st, r: int, slot: int, stage: int) -> None:
     """A convoy held at the pickup or the checkpoint wakes."""
-    if wakes(st, r, slot) and released(st, k, r, slot, stage):
+    if wakes(st, r, slot) and released(st, r, slot, stage):
         if not st.I[r, ACTIVE]:
-            turn_back(st, k, r, slot)
+            turn_back(st, r, slot)
         elif stage == HELD_PICKUP:
-            at_pickup(st, k, r, slot)
+            at_pickup(st, r, slot)
         else:
-            pass_checkpoint(st, k, r, slot)
+            pass_checkpoint(st, r, slot)
 
 
 @njit(cache=True)
-def inspected(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def inspected(st, r: int, slot: int) -> None:
     F, I = st.F, st.I  # noqa: E741
     c = st.CI[r, slot, C_NUMBER]
     if I[r, ACTIVE] and st.CT[r, T_INCIDENT, c] < F[r, INCIDENT_P]:
         I[r, INCIDENTS] += 1
-        suspend(st, k, r, math.nan, slot, hits, n_hits)
+        suspend(st, r, math.nan, slot)
     if I[r, ACTIVE]:
-        pass_checkpoint(st, k, r, slot)
-    elif k.turn_back:
-        turn_back(st, k, r, slot)
+        pass_checkpoint(st, r, slot)
+    elif st.turn_back:
+        turn_back(st, r, slot)
     else:
-        hold(st, k, r, slot, HELD_CHECKPOINT)
+        hold(st, r, slot, HELD_CHECKPOINT)
 
 
 @njit(cache=True)
-def pass_checkpoint(st, k, r: int, slot: int) -> None:
-    books.crossed_checkpoint(st, k, r, st.CI[r, slot, C_PEOPLE])
+def pass_checkpoint(st, r: int, slot: int) -> None:
+    books.crossed_checkpoint(st, r, st.CI[r, slot, C_PEOPLE])
     hours = leg(st, r, slot, T_TO_RECEPTION, TRAVEL_FACTOR)
     set_timer(st, r, slot, st.F[r, NOW] + hours, TO_RECEPTION)
 
 
 @njit(cache=True)
-def turn_back(st, k, r: int, slot: int) -> None:
+def turn_back(st, r: int, slot: int) -> None:
     """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
     CF = st.CF
     now = st.F[r, NOW]
@@ -249,33 +248,33 @@ def turn_back(st, k, r: int, slot: int) -> None:
     people = st.CI[r, slot, C_PEOPLE]
     departed, at_checkpoint = CF[r, slot, C_DEPARTED], CF[r, slot, C_AT_CHECKPOINT]
     if math.isnan(departed):
-        books.change_boarded(st, k, r, -people)
+        books.change_boarded(st, r, -people)
         st.I[r, PLACE_BUSY] = 0
         travelled = 0.0
     else:  # its people have not left after all
-        books.on_the_road(st, k, r, -people, -1)
+        books.on_the_road(st, r, -people, -1)
         travelled = now - departed if math.isnan(at_checkpoint) else at_checkpoint - departed
     set_timer(st, r, slot, now + travelled, TURNING_BACK)
 
 
 @njit(cache=True)
-def back_at_pickup(st, k, r: int, slot: int) -> None:
+def back_at_pickup(st, r: int, slot: int) -> None:
     queue, CM = st.queue, st.CM
     for cell in range(queue.shape[1]):
         queue[r, cell] += CM[r, slot, cell]
-    books.change_waiting(st, k, r, st.CI[r, slot, C_PEOPLE])
+    books.change_waiting(st, r, st.CI[r, slot, C_PEOPLE])
     if not math.isnan(st.CF[r, slot, C_DEPARTED]):
         leave_corridor(st, r)
     vehicles_back(st, r, slot)
 
 
 @njit(cache=True)
-def reach_reception(st, k, r: int, slot: int) -> None:
+def reach_reception(st, r: int, slot: int) -> None:
     """The convoy's people are safe; it unloads."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     leave_corridor(st, r)
-    people = books.received(st, k, r, slot)
+    people = books.received(st, r, slot)
     CG, by_convoys = st.CG, st.convoy_evacuated
     G = CG.shape[2]
     for g in range(G):
@@ -283,11 +282,11 @@ def reach_reception(st, k, r: int, slot: int) -> None:
     if I[r, RECEPTIONS] == 0:
         F[r, FIRST_CONVOY_PEOPLE] = people
     I[r, RECEPTIONS] += 1
-    timed, received_by = k.timed_at, st.received_by
+    timed, received_by = st.timed_at, st.received_by
     for m in range(len(timed)):
         if now <= timed[m]:
             received_by[r, m] += 1
-    after, counted_by = k.counted_after, st.counted_by
+    after, counted_by = st.counted_after, st.counted_by
     for m in range(len(after)):
         if I[r, RECEPTIONS] == after[m]:
             for g in range(G):
@@ -334,26 +333,26 @@ def leave_corridor(st, r: int) -> None:
 
 
 @njit(cache=True)
-def step(st, k, r: int, slot: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def step(st, r: int, slot: int) -> None:
     """The convoy in ``slot`` takes its next step."""
     stage = st.CI[r, slot, C_STAGE]
     now = st.F[r, NOW]
     if stage == LOADING:
-        at_pickup(st, k, r, slot)
+        at_pickup(st, r, slot)
     elif stage in (HELD_PICKUP, HELD_CHECKPOINT):
-        held_at(st, k, r, slot, stage)
+        held_at(st, r, slot, stage)
     elif stage == TO_CHECKPOINT:
         st.CF[r, slot, C_AT_CHECKPOINT] = now
         hours = leg(st, r, slot, T_INSPECTION, INSPECTION_FACTOR)
         set_timer(st, r, slot, now + hours, INSPECTION)
     elif stage == INSPECTION:
-        inspected(st, k, r, slot, hits, n_hits)
+        inspected(st, r, slot)
     elif stage == TO_RECEPTION:
-        reach_reception(st, k, r, slot)
+        reach_reception(st, r, slot)
     elif stage == UNLOADING:
         hours = leg(st, r, slot, T_RETURN_TRIP, TRAVEL_FACTOR)
         set_timer(st, r, slot, now + hours, RETURNING)
     elif stage == RETURNING:
         vehicles_back(st, r, slot)
     elif stage == TURNING_BACK:
-        back_at_pickup(st, k, r, slot)
+        back_at_pickup(st, r, slot)

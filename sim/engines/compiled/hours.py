@@ -127,7 +127,7 @@ def _stacked(folded: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, np.ndarr
 
 
 @njit(cache=True)
-def quantile(k, t: np.ndarray, kind: int, u: float) -> float:
+def quantile(st, t: np.ndarray, kind: int, u: float) -> float:
     """A distribution's hours for uniform ``u``, up to its last numpy call: for
     ``EXPONENTIAL`` the argument of its ``log1p``, for ``LOGNORMAL`` of its ``exp``
     (:func:`finish` does the rest)."""
@@ -143,10 +143,10 @@ def quantile(k, t: np.ndarray, kind: int, u: float) -> float:
             return low + math.sqrt(u * (high - low) * (mode - low))
         return high - math.sqrt((1 - u) * (high - low) * (high - mode))
     if kind == LOGNORMAL:
-        return t[0] + t[1] * ndtri(k.native, u)
+        return t[0] + t[1] * ndtri(st.native, u)
     if t[3]:  # GAMMA, its cv zero
         return t[2]
-    return gammaincinv(k.native, t[0], u) * t[1]
+    return gammaincinv(st.native, t[0], u) * t[1]
 
 
 @njit(cache=True)
@@ -160,46 +160,46 @@ def finish(t: np.ndarray, kind: int, partial: float, exp: float, log1p: float) -
 
 
 @njit(cache=True)
-def new_convoy(st, k, r: int) -> None:
+def new_convoy(st, r: int) -> None:
     """The pending convoy's hours: its legs' in its column of the tables by convoy, and its
     loading starts, for its slowest vehicle (its unloading's kept for later)."""
     slot = st.I[r, PENDING_SLOT]
     number = st.CI[r, slot, C_NUMBER]
-    legs(st, k, r, number)
-    slowest(st, k, r, slot, number)
+    legs(st, r, number)
+    slowest(st, r, slot, number)
     start_loading(st, r)
 
 
 @njit(cache=True)
-def legs(st, k, r: int, number: int) -> None:
+def legs(st, r: int, number: int) -> None:
     """Convoy ``number``'s legs' hours and incident uniform, in ``CT[r, :, number]``."""
     x, y, z, call = st.hour_x, st.hour_y, st.hour_z, st.hour_call
-    rep, k0, k1, index = np.uint64(st.rep_ids[r]), k.key[0], k.key[1], np.uint64(number >> 2)
+    rep, k0, k1, index = np.uint64(st.rep_ids[r]), st.key[0], st.key[1], np.uint64(number >> 2)
     row = r if st.leg_terms.shape[0] > 1 else 0
     needs_exp = needs_log1p = False
     for i in range(len(LEGS)):
-        u = to_unit(block(k0, k1, k.leg_streams[i], rep, index)[number & 3])
-        kind = k.leg_kind[i]
-        y[i] = quantile(k, st.leg_terms[row, i], kind, u)
+        u = to_unit(block(k0, k1, st.leg_streams[i], rep, index)[number & 3])
+        kind = st.leg_kind[i]
+        y[i] = quantile(st, st.leg_terms[row, i], kind, u)
         needs_exp = needs_exp or kind == LOGNORMAL
         needs_log1p = needs_log1p or kind == EXPONENTIAL
     if needs_exp:
-        unary(k.native, EXP, y, x, len(LEGS), call)
+        unary(st.native, EXP, y, x, len(LEGS), call)
     if needs_log1p:
-        unary(k.native, LOG1P, y, z, len(LEGS), call)
+        unary(st.native, LOG1P, y, z, len(LEGS), call)
     for i in range(len(LEGS)):
-        st.CT[r, i, number] = finish(st.leg_terms[row, i], k.leg_kind[i], y[i], x[i], z[i])
-    incident = block(k0, k1, k.leg_streams[len(LEGS)], rep, index)[number & 3]
+        st.CT[r, i, number] = finish(st.leg_terms[row, i], st.leg_kind[i], y[i], x[i], z[i])
+    incident = block(k0, k1, st.leg_streams[len(LEGS)], rep, index)[number & 3]
     st.CT[r, T_INCIDENT, number] = to_unit(incident)
 
 
 @njit(cache=True)
-def slowest(st, k, r: int, slot: int, number: int) -> None:
+def slowest(st, r: int, slot: int, number: int) -> None:
     """The slowest loading and unloading hours of convoy ``number`` in ``slot``, in
     ``HANDED_LOAD`` and ``HANDED_UNLOAD`` (where numpy would hand them)."""
     P = st.CV.shape[2]
     x, y, z, n, call = st.hour_x, st.hour_y, st.hour_z, st.hour_n, st.hour_call
-    rep, k0, k1 = np.uint64(st.rep_ids[r]), k.key[0], k.key[1]
+    rep, k0, k1 = np.uint64(st.rep_ids[r]), st.key[0], st.key[1]
     m, zero = 0, np.uint64(0)
     for s in range(2):  # the uniforms of the pools that send vehicles
         words, drawn = (zero, zero, zero, zero), -1
@@ -208,29 +208,29 @@ def slowest(st, k, r: int, slot: int, number: int) -> None:
                 index = number * MAX_POOLS + p
                 if index >> 2 != drawn:
                     drawn = index >> 2
-                    words = block(k0, k1, k.hour_streams[s], rep, np.uint64(drawn))
+                    words = block(k0, k1, st.hour_streams[s], rep, np.uint64(drawn))
                 x[m], n[m] = to_unit(words[index & 3]), s * P + p
                 m += 1
-    unary(k.native, LOG, x, y, m, call)
+    unary(st.native, LOG, x, y, m, call)
     for j in range(m):
         y[j] = y[j] / st.CV[r, slot, n[j] % P]
-    unary(k.native, EXP, y, x, m, call)  # the slowest vehicles' uniforms
+    unary(st.native, EXP, y, x, m, call)  # the slowest vehicles' uniforms
     row = r if st.vehicle_terms.shape[0] > 1 else 0
     needs_exp = needs_log1p = False
     for j in range(m):
         s, p = n[j] // P, n[j] % P
-        kind = k.vehicle_kind[s, p]
-        y[j] = quantile(k, st.vehicle_terms[row, s, p], kind, x[j])
+        kind = st.vehicle_kind[s, p]
+        y[j] = quantile(st, st.vehicle_terms[row, s, p], kind, x[j])
         needs_exp = needs_exp or kind == LOGNORMAL
         needs_log1p = needs_log1p or kind == EXPONENTIAL
     if needs_exp:
-        unary(k.native, EXP, y, x, m, call)
+        unary(st.native, EXP, y, x, m, call)
     if needs_log1p:
-        unary(k.native, LOG1P, y, z, m, call)
+        unary(st.native, LOG1P, y, z, m, call)
     load = unload = 0.0
     for j in range(m):
         s, p = n[j] // P, n[j] % P
-        h = finish(st.vehicle_terms[row, s, p], k.vehicle_kind[s, p], y[j], x[j], z[j])
+        h = finish(st.vehicle_terms[row, s, p], st.vehicle_kind[s, p], y[j], x[j], z[j])
         if s == 0:
             load = _maximum(load, h)
         else:

@@ -50,10 +50,10 @@ LAST = np.iinfo(np.int64).max
 
 
 @njit(cache=True)
-def next_times(st, k, r: int) -> tuple[float, float, float]:
+def next_times(st, r: int) -> tuple[float, float, float]:
     """The next urgent event (the ceasefire's), arrival, and normal event, hours."""
     F, CF = st.F, st.CF
-    urgent = min(min(k.window_start[st.I[r, WINDOW_NEXT]], F[r, BREACH_DUE]), F[r, RESUME_DUE])
+    urgent = min(min(st.window_start[st.I[r, WINDOW_NEXT]], F[r, BREACH_DUE]), F[r, RESUME_DUE])
     arrival = st.cal_times[r, st.I[r, ARRIVAL_NEXT]]
     normal = arrival
     for s in range(CF.shape[1]):
@@ -62,13 +62,13 @@ def next_times(st, k, r: int) -> tuple[float, float, float]:
 
 
 @njit(cache=True)
-def needs_room(st, k, r: int) -> bool:
+def needs_room(st, r: int) -> bool:
     """Whether the replication's next pass could outrun its tables, slots or records."""
     I = st.I  # noqa: E741
     # one return, no early ones: numba's reference-count pruning keeps the increments
     # and decrements of the arguments only where a function has several exits
     full = I[r, CONVOYS] >= st.CT.shape[2]
-    full |= I[r, NEGOTIATED] + len(k.window_end) + 2 > st.ST.shape[2]
+    full |= I[r, NEGOTIATED] + len(st.window_end) + 2 > st.ST.shape[2]
     full |= I[r, BREACHES] + 2 > st.ST.shape[2]
     full |= st.rec_n[0] + st.CM.shape[2] > len(st.rec_rep)
     full |= I[r, BUSY_SLOTS] >= st.CI.shape[1]
@@ -76,96 +76,93 @@ def needs_room(st, k, r: int) -> bool:
 
 
 @njit(cache=True)
-def run_deferred(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> None:
+def run_deferred(st, r: int) -> None:
     """Turn back the convoys each suspension of this pass interrupted, in convoy order,
     after the windows due now and a resumption due now."""
     i = 0
     slots = st.CI.shape[1]
-    while i < n_hits[0]:
+    while i < st.n_hits[0]:
         hit = False
         for s in range(slots):
-            hit = hit or hits[i, s]
+            hit = hit or st.hits[i, s]
         if hit:
-            windows_due(st, k, r, hits, n_hits)
+            windows_due(st, r)
             if st.F[r, RESUME_DUE] == st.F[r, NOW]:
                 resume(st, r)
         number, CI = np.full(slots, LAST), st.CI
         for s in range(slots):
-            if hits[i, s]:
+            if st.hits[i, s]:
                 number[s] = CI[r, s, C_NUMBER]
         for s in np.argsort(number, kind="mergesort"):
-            if hits[i, s]:
-                turn_back(st, k, r, s)
+            if st.hits[i, s]:
+                turn_back(st, r, s)
         i += 1
-    n_hits[0] = 0
+    st.n_hits[0] = 0
 
 
 @njit(cache=True)
-def decide_in_pass(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
+def decide_in_pass(st, r: int) -> int:
     """Take a decision asked for now if no other event is due at this instant."""
     now, result = st.F[r, NOW], RUNNING
     if st.F[r, DECIDE_DUE] == now:
-        urgent, _, normal = next_times(st, k, r)
+        urgent, _, normal = next_times(st, r)
         if min(urgent, normal) > now:
-            result = decide(st, k, r)
-            run_deferred(st, k, r, hits, n_hits)
+            result = decide(st, r)
+            run_deferred(st, r)
     return result
 
 
 @njit(cache=True)
-def run_one(st, k, r: int, hits: np.ndarray, n_hits: np.ndarray) -> int:
+def run_one(st, r: int) -> int:
     """Advance replication ``r`` until its end or until it needs numpy; its status."""
     F, I = st.F, st.I  # noqa: E741
     if I[r, STATUS] == NEEDS_HOURS:  # its decision formed a convoy: the pass ends with it
         start_loading(st, r)
     while True:
-        if needs_room(st, k, r):
+        if needs_room(st, r):
             return NEEDS_ROOM
-        urgent, arrival, normal = next_times(st, k, r)
+        urgent, arrival, normal = next_times(st, r)
         late = min(F[r, DECIDE_DUE], F[r, DEADLINE_DUE])
         t = min(min(urgent, normal), late)
-        if t > k.horizon or t > F[r, CLEARED_AT]:  # the horizon's instant counts
+        if t > st.horizon or t > F[r, CLEARED_AT]:  # the horizon's instant counts
             return DONE
-        books.fill(st, k, r, t)
+        books.fill(st, r, t)
         F[r, NOW] = t
         if urgent == t:
-            if k.window_start[I[r, WINDOW_NEXT]] == t:
-                window(st, k, r, hits, n_hits)
+            if st.window_start[I[r, WINDOW_NEXT]] == t:
+                window(st, r)
             elif F[r, BREACH_DUE] == t:
-                breach(st, k, r, hits, n_hits)
+                breach(st, r)
             else:
                 resume(st, r)
         elif normal == t:
             if arrival == t:
-                arrive(st, k, r)
+                arrive(st, r)
             else:
                 first, order, CF, CI = -1, LAST, st.CF, st.CI
                 for s in range(CF.shape[1]):
                     if CF[r, s, C_NEXT] == t and CI[r, s, C_SEQ] < order:
                         first, order = s, CI[r, s, C_SEQ]
-                step(st, k, r, first, hits, n_hits)
+                step(st, r, first)
         else:
-            if decide(st, k, r) == NEEDS_HOURS:
+            if decide(st, r) == NEEDS_HOURS:
                 return NEEDS_HOURS
-            run_deferred(st, k, r, hits, n_hits)
+            run_deferred(st, r)
             continue
-        run_deferred(st, k, r, hits, n_hits)
-        if decide_in_pass(st, k, r, hits, n_hits) == NEEDS_HOURS:
+        run_deferred(st, r)
+        if decide_in_pass(st, r) == NEEDS_HOURS:
             return NEEDS_HOURS
 
 
 @njit(cache=True)
-def advance(st, k, first: int, end: int) -> int:
+def advance(st, first: int, end: int) -> int:
     """Run every replication of ``first .. end - 1`` that can go on; how many still need
     numpy."""
-    slots = st.CI.shape[1]
-    hits = np.zeros((4 + 2 * len(k.window_end), slots), dtype=np.bool_)
-    n_hits = np.zeros(1, dtype=np.int64)
     waiting = 0
     for r in range(first, end):
         if st.I[r, STATUS] == DONE:
             continue
-        status = run_one(st, k, r, hits, n_hits)
+        status = run_one(st, r)
         st.I[r, STATUS] = status
         if status != DONE:
             waiting += 1

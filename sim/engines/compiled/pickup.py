@@ -53,7 +53,7 @@ INF = math.inf
 
 
 @njit(cache=True)
-def arrive(st, k, r: int) -> None:
+def arrive(st, r: int) -> None:
     """The next entry of the arrivals calendar: a pool's vehicles, or a batch of people."""
     I = st.I  # noqa: E741
     event = st.cal_order[r, I[r, ARRIVAL_NEXT]]
@@ -64,15 +64,15 @@ def arrive(st, k, r: int) -> None:
             make_idle(st, r, who, st.PI[r, COUNT, who])
     else:
         n = st.cal_people[r, event]
-        st.queue[r, k.group_start[who] + cohort] += n
-        books.accrue(st, k, r)
+        st.queue[r, st.group_start[who] + cohort] += n
+        books.accrue(st, r)
         I[r, WAITING] += n
         I[r, ARRIVED] += n
     kick(st, r)
 
 
 @njit(cache=True)
-def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.ndarray):
+def allocate(st, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.ndarray):
     """Seats by group and pool (``seated``) and vehicles by pool (``vehicles``) in the idle
     vehicles (:func:`sim.model.boarding.allocate`); the people seated."""
     PI, free = st.PI, st.free
@@ -80,8 +80,8 @@ def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: n
     for p in range(P):
         free[p] = min(PI[r, IDLE, p], PI[r, PER_CONVOY, p]) * PI[r, CAPACITY, p]
     seated[:, :] = 0
-    carriers = k.carriers
-    for g in k.order:
+    carriers = st.carriers
+    for g in st.order:
         left = waiting[g]
         for i in range(P):
             p = carriers[g, i]
@@ -103,7 +103,7 @@ def allocate(st, k, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: n
 
 
 @njit(cache=True)
-def decide(st, k, r: int) -> int:
+def decide(st, r: int) -> int:
     """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed, its hours for numpy
     to give), else wait for a change or ``max_wait``."""
     F, I = st.F, st.I  # noqa: E741
@@ -114,25 +114,25 @@ def decide(st, k, r: int) -> int:
         F[r, DEADLINE_DUE] = INF
     result = RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
     if (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) and not I[r, PLACE_BUSY]:
-        result = seat(st, k, r)
+        result = seat(st, r)
     return result
 
 
 @njit(cache=True)
-def seat(st, k, r: int) -> int:
+def seat(st, r: int) -> int:
     """Seat the people waiting in the idle vehicles and form a convoy if it may leave."""
     F, I = st.F, st.I  # noqa: E741
     now = F[r, NOW]
     G, P = st.CG.shape[2], st.PI.shape[2]
     waiting, seated, vehicles, queue = st.waiting_g, st.seated, st.vehicles, st.queue
-    cell_group = k.cell_group
+    cell_group = st.cell_group
     waiting[:] = 0
     for cell in range(queue.shape[1]):
         waiting[cell_group[cell]] += queue[r, cell]
-    boarding = allocate(st, k, r, waiting, seated, vehicles)
+    boarding = allocate(st, r, waiting, seated, vehicles)
     result = RUNNING
     if boarding > 0:
-        here, taken, since, carried, idle_since = 0, 0, INF, k.place_groups, st.PF
+        here, taken, since, carried, idle_since = 0, 0, INF, st.place_groups, st.PF
         for g in range(G):
             if carried[g]:
                 here += waiting[g]
@@ -148,23 +148,23 @@ def seat(st, k, r: int) -> int:
                     F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
                 waits = True
         if not waits:
-            form(st, k, r, seated, vehicles)
+            form(st, r, seated, vehicles)
             result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
-            if k.native.size:
-                new_convoy(st, k, r)
+            if st.native.size:
+                new_convoy(st, r)
                 result = RUNNING
     return result
 
 
 @njit(cache=True)
-def form(st, k, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
+def form(st, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
     """A convoy forms in the first free slot: its people first come, first served within
     each group; its loading and unloading hours are asked of numpy."""
     F, I, CI, CF = st.F, st.I, st.CI, st.CF  # noqa: E741
     slot = 0
     while CI[r, slot, C_NUMBER] >= 0:  # the loop made sure one is free
         slot += 1
-    CG, CM, CV, PI, queue, starts = st.CG, st.CM, st.CV, st.PI, st.queue, k.group_start
+    CG, CM, CV, PI, queue, starts = st.CG, st.CM, st.CV, st.PI, st.queue, st.group_start
     G, P, cells = CG.shape[2], PI.shape[2], queue.shape[1]
     people = 0
     for g in range(G):
@@ -193,7 +193,7 @@ def form(st, k, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
     CF[r, slot, C_AT_CHECKPOINT] = math.nan
     CF[r, slot, C_HOLD_HOURS] = 0.0
     CI[r, slot, C_WAITED_FOR] = 0
-    books.accrue(st, k, r)
+    books.accrue(st, r)
     I[r, WAITING] -= people
     I[r, ABOARD] += people
     I[r, BOARDED] += people

@@ -127,11 +127,13 @@ def run_compiled(batch) -> Replications:
         )
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
+    from sim.engines.compiled.cache import load
     from sim.engines.compiled.hours import leg_terms, vehicle_terms
     from sim.engines.compiled.loop import advance
     from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
 
+    load(batch.scenario)
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
     functions = addresses()
@@ -143,7 +145,7 @@ def run_compiled(batch) -> Replications:
         end = min(first + BLOCK, batch.R)
         block = slice(first, end)
         state = _room(batch, state, shared, block)
-        while advance(*boxed(state, shared), first, end):
+        while advance(boxed(state, shared), first, end):
             status = state.I[first:end, layout.STATUS]
             rows = first + np.flatnonzero(status == layout.NEEDS_HOURS)
             if len(rows):
@@ -172,7 +174,7 @@ def _waits(batch, state, shared) -> BatchWaits:
     records = state.rec_rep[: int(state.rec_n[0])]
     order = np.argsort(records, kind="stable")
     most = int(np.bincount(records).max()) if len(records) else 0
-    values = summaries(*boxed(state, shared), end, order, most)
+    values = summaries(boxed(state, shared), end, order, most)
     named = {}
     for g, group in enumerate(batch.scenario.groups):
         for i, kind in enumerate(("mean", "p95", "censored_mean", "censored_p95")):

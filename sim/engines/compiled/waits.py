@@ -48,7 +48,7 @@ def _summary(waits: np.ndarray, people: np.ndarray, n: int) -> tuple[float, floa
 
 
 @njit(cache=True)
-def summaries(st, k, end: np.ndarray, order: np.ndarray, most: int) -> np.ndarray:
+def summaries(st, end: np.ndarray, order: np.ndarray, most: int) -> np.ndarray:
     """Per replication and group: mean and 95th percentile wait of the evacuated, then of
     everyone (censored at ``end``, hours), shape (R, G, 4). ``order``: the wait records
     by replication (a stable sort of ``rec_rep``); ``most``: the most of a replication."""
@@ -58,7 +58,7 @@ def summaries(st, k, end: np.ndarray, order: np.ndarray, most: int) -> np.ndarra
     waits = np.empty(most + cells * (slots + 1))  # a replication's records of a group
     people = np.empty(len(waits), dtype=np.int64)
     rec_rep, rec_cell, rec_departed = st.rec_rep, st.rec_cell, st.rec_departed
-    rec_people, cell_group, cell_time = st.rec_people, k.cell_group, k.cell_time
+    rec_people, cell_group, cell_time = st.rec_people, st.cell_group, st.cell_time
     CI, CF, CM, queue = st.CI, st.CF, st.CM, st.queue
     at = 0
     for r in range(R):
