@@ -109,3 +109,26 @@ def test_writing_the_parquet_table_does_not_load_pandas():
     )
     loaded = loaded_after(code)
     assert "pyarrow" in loaded and "pandas" not in loaded
+
+
+@pytest.mark.parametrize("chunk", [10, 15, 30, 40])
+def test_a_run_of_several_chunks_imports_what_its_save_uses_as_its_last_chunk_runs(chunk):
+    """While the last chunk runs, a core idles: the run imports what ``save`` draws and
+    writes with then (a run of one chunk has nothing running beside it: a run it does not
+    save pays nothing)."""
+    code = (
+        "import sys, sim, sim.studies.runner as runner\n"
+        f"runner.CHUNK = {chunk}\n"
+        f"scenario = sim.load_scenario({str(BASELINE)!r})\n"
+        "real = runner.run_vector\n"
+        "def chunk(scenario, reps, seed, first, parameters, numbers, traced):\n"
+        "    if numbers[-1] == 39:  # the last chunk: what has been imported by then\n"
+        "        print('matplotlib' in sys.modules and 'sim.views.report' in sys.modules)\n"
+        "    return real(scenario, reps, seed, first, parameters, numbers, traced)\n"
+        "runner.run_vector = chunk\n"
+        "sim.run(scenario, reps=40, seed=1, workers=1)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == [str(chunk < 40)]
