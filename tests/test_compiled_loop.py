@@ -181,6 +181,28 @@ def test_numpy_s_own_functions_are_called_from_the_loop():
     assert functions is not None and len(functions) == FUNCTIONS
 
 
+def test_numpy_s_functions_giving_other_bits_are_refused(monkeypatch):
+    """A function that does not give numpy's bits on native's sample is not called (here
+    log's loop in exp's place), and neither is one of another signature: the loop falls
+    back on numpy's hours."""
+    from sim.engines.compiled import native
+
+    real = native._loop
+    swapped = {np.exp: real(np.log)}
+    for patch in (
+        lambda: monkeypatch.setattr(native, "_loop", lambda f: swapped.get(f) or real(f)),
+        lambda: monkeypatch.setitem(native.SIGNATURES, "ndtri", b"double (double)"),
+    ):
+        patch()
+        native.addresses.cache_clear()
+        try:
+            assert native.addresses() is None
+        finally:
+            monkeypatch.undo()
+            native.addresses.cache_clear()
+    assert native.addresses() is not None
+
+
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_distribution_kind_of_the_slowest_vehicles_is_identical(kind):
     assert_identical(*both(kind_scenario(kind), 300, seed=7))

@@ -36,7 +36,7 @@ from sim.engines.compiled.layout import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # in its callers: no call, no counted arrays
 def interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int]:
     """``numpy.interp(x, xp, fp)`` for one ``x``, as numpy's C code computes it: the last
     knot at or below ``x``, then ``slope * (x - xp[j]) + fp[j]``; and that knot. ``j`` is a
@@ -64,22 +64,21 @@ def interp(x: float, xp: np.ndarray, fp: np.ndarray, j: int) -> tuple[float, int
 @njit(cache=True)
 def accrue(st, r: int) -> None:
     """Add the person-hours since the last change, up to now."""
-    F, I = st.F, st.I  # noqa: E741
-    now = F[r, NOW]
-    span = now - F[r, SINCE]
+    now = st.F[r, NOW]
+    span = now - st.F[r, SINCE]
     if span > 0:
-        waiting, held, boarded = I[r, WAITING], I[r, HELD], I[r, BOARDED]
-        I[r, PEAK_QUEUE] = max(I[r, PEAK_QUEUE], waiting)
-        F[r, WAIT_PH] += waiting * span
-        F[r, HELD_PH] += held * span
-        F[r, BOARDED_PH] += boarded * span
+        waiting, held, boarded = st.I[r, WAITING], st.I[r, HELD], st.I[r, BOARDED]
+        st.I[r, PEAK_QUEUE] = max(st.I[r, PEAK_QUEUE], waiting)
+        st.F[r, WAIT_PH] += waiting * span
+        st.F[r, HELD_PH] += held * span
+        st.F[r, BOARDED_PH] += boarded * span
         people = waiting + held + boarded
         # the cold curve: hours cold since 0 (its knot kept, searched on from there next time)
-        cold_now, I[r, COLD_KNOT] = interp(now, st.cold_x, st.cold_y, I[r, COLD_KNOT])
+        cold_now, st.I[r, COLD_KNOT] = interp(now, st.cold_x, st.cold_y, st.I[r, COLD_KNOT])
         if people > 0:
-            F[r, COLD_PH] += people * (cold_now - F[r, COLD_SINCE])
-        F[r, SINCE] = now
-        F[r, COLD_SINCE] = cold_now
+            st.F[r, COLD_PH] += people * (cold_now - st.F[r, COLD_SINCE])
+        st.F[r, SINCE] = now
+        st.F[r, COLD_SINCE] = cold_now
 
 
 @njit(cache=True)

@@ -112,35 +112,33 @@ def make_idle(st, r: int, p: int, n: int) -> None:
 def at_pickup(st, r: int, slot: int) -> None:
     """Loaded: leave if the ceasefire holds, the headway has passed and the corridor has
     room."""
-    F, I, CI = st.F, st.I, st.CI  # noqa: E741
-    ready = F[r, LAST_LEFT] + F[r, HEADWAY]
-    if not I[r, ACTIVE]:
+    ready = st.F[r, LAST_LEFT] + st.F[r, HEADWAY]
+    if not st.I[r, ACTIVE]:
         hold(st, r, slot, HELD_PICKUP)
-    elif F[r, NOW] < ready:
-        CI[r, slot, C_WAITED_FOR] = 1  # LEFT_AFTER: the headway
+    elif st.F[r, NOW] < ready:
+        st.CI[r, slot, C_WAITED_FOR] = 1  # LEFT_AFTER: the headway
         set_timer(st, r, slot, ready, LOADING)
-    elif I[r, IN_CORRIDOR] >= I[r, MAX_IN_CORRIDOR]:  # woken by leave_corridor
-        CI[r, slot, C_WAITED_FOR] = 2  # LEFT_AFTER: room on the road
-        CI[r, slot, C_STAGE] = WAITING_ROOM
+    elif st.I[r, IN_CORRIDOR] >= st.I[r, MAX_IN_CORRIDOR]:  # woken by leave_corridor
+        st.CI[r, slot, C_WAITED_FOR] = 2  # LEFT_AFTER: room on the road
+        st.CI[r, slot, C_STAGE] = WAITING_ROOM
         st.CF[r, slot, C_NEXT] = INF
-        CI[r, slot, C_ROOM] = I[r, ROOM_TICKETS]
-        I[r, ROOM_TICKETS] += 1
+        st.CI[r, slot, C_ROOM] = st.I[r, ROOM_TICKETS]
+        st.I[r, ROOM_TICKETS] += 1
     else:
         depart(st, r, slot)
 
 
 @njit(cache=True)
 def depart(st, r: int, slot: int) -> None:
-    F, I = st.F, st.I  # noqa: E741
-    now = F[r, NOW]
+    now = st.F[r, NOW]
     st.CF[r, slot, C_DEPARTED] = now
-    F[r, LAST_LEFT] = now
-    I[r, PLACE_BUSY] = 0
-    I[r, IN_CORRIDOR] += 1
-    I[r, DEPARTURES] += 1
-    if math.isnan(F[r, FIRST_DEPARTURE]):
-        F[r, FIRST_DEPARTURE] = now
-    F[r, LAST_DEPARTURE] = now
+    st.F[r, LAST_LEFT] = now
+    st.I[r, PLACE_BUSY] = 0
+    st.I[r, IN_CORRIDOR] += 1
+    st.I[r, DEPARTURES] += 1
+    if math.isnan(st.F[r, FIRST_DEPARTURE]):
+        st.F[r, FIRST_DEPARTURE] = now
+    st.F[r, LAST_DEPARTURE] = now
     people = st.CI[r, slot, C_PEOPLE]
     books.change_boarded(st, r, -people)
     books.on_the_road(st, r, people, 1)
@@ -165,11 +163,10 @@ def hold(st, r: int, slot: int, stage: int) -> None:
 @njit(cache=True)
 def hold_wait(st, r: int, slot: int, stage: int) -> None:
     """Wait for the resumption, or until the convoy's ``max_hold`` is spent."""
-    CF = st.CF
     now, limit = st.F[r, NOW], st.F[r, MAX_HOLD]
-    until = now + (limit - CF[r, slot, C_HOLD_HOURS])
-    CF[r, slot, C_HOLD_START] = now
-    CF[r, slot, C_HOLD_UNTIL] = until
+    until = now + (limit - st.CF[r, slot, C_HOLD_HOURS])
+    st.CF[r, slot, C_HOLD_START] = now
+    st.CF[r, slot, C_HOLD_UNTIL] = until
     set_timer(st, r, slot, max(until, now), stage)
     st.CI[r, slot, C_HOLD_SEQ] = st.CI[r, slot, C_SEQ]
     # with no limit it waits for the resumption alone: no scheduling hop to take
@@ -179,10 +176,9 @@ def hold_wait(st, r: int, slot: int, stage: int) -> None:
 @njit(cache=True)
 def released(st, r: int, slot: int, stage: int) -> bool:
     """A held convoy woke: whether it moves on or turns back (else it waits again)."""
-    CF = st.CF
     now = st.F[r, NOW]
-    CF[r, slot, C_HOLD_HOURS] += now - CF[r, slot, C_HOLD_START]
-    moves = st.I[r, ACTIVE] != 0 or not now < CF[r, slot, C_HOLD_UNTIL]  # NaN: moves
+    st.CF[r, slot, C_HOLD_HOURS] += now - st.CF[r, slot, C_HOLD_START]
+    moves = st.I[r, ACTIVE] != 0 or not now < st.CF[r, slot, C_HOLD_UNTIL]  # NaN: moves
     people = st.CI[r, slot, C_PEOPLE]
     if not moves:
         hold_wait(st, r, slot, stage)
@@ -219,12 +215,11 @@ def held_at(st, r: int, slot: int, stage: int) -> None:
 
 @njit(cache=True)
 def inspected(st, r: int, slot: int) -> None:
-    F, I = st.F, st.I  # noqa: E741
     c = st.CI[r, slot, C_NUMBER]
-    if I[r, ACTIVE] and st.CT[r, T_INCIDENT, c] < F[r, INCIDENT_P]:
-        I[r, INCIDENTS] += 1
+    if st.I[r, ACTIVE] and st.CT[r, T_INCIDENT, c] < st.F[r, INCIDENT_P]:
+        st.I[r, INCIDENTS] += 1
         suspend(st, r, math.nan, slot)
-    if I[r, ACTIVE]:
+    if st.I[r, ACTIVE]:
         pass_checkpoint(st, r, slot)
     elif st.turn_back:
         turn_back(st, r, slot)
@@ -242,11 +237,10 @@ def pass_checkpoint(st, r: int, slot: int) -> None:
 @njit(cache=True)
 def turn_back(st, r: int, slot: int) -> None:
     """Drive back as far as the convoy came; its people rejoin the queue on arrival."""
-    CF = st.CF
     now = st.F[r, NOW]
     st.I[r, TURNED_BACK] += 1
     people = st.CI[r, slot, C_PEOPLE]
-    departed, at_checkpoint = CF[r, slot, C_DEPARTED], CF[r, slot, C_AT_CHECKPOINT]
+    departed, at_checkpoint = st.CF[r, slot, C_DEPARTED], st.CF[r, slot, C_AT_CHECKPOINT]
     if math.isnan(departed):
         books.change_boarded(st, r, -people)
         st.I[r, PLACE_BUSY] = 0
@@ -271,30 +265,29 @@ def back_at_pickup(st, r: int, slot: int) -> None:
 @njit(cache=True)
 def reach_reception(st, r: int, slot: int) -> None:
     """The convoy's people are safe; it unloads."""
-    F, I = st.F, st.I  # noqa: E741
-    now = F[r, NOW]
+    now = st.F[r, NOW]
     leave_corridor(st, r)
     people = books.received(st, r, slot)
     CG, by_convoys = st.CG, st.convoy_evacuated
     G = CG.shape[2]
     for g in range(G):
         by_convoys[r, g] += CG[r, slot, g]
-    if I[r, RECEPTIONS] == 0:
-        F[r, FIRST_CONVOY_PEOPLE] = people
-    I[r, RECEPTIONS] += 1
+    if st.I[r, RECEPTIONS] == 0:
+        st.F[r, FIRST_CONVOY_PEOPLE] = people
+    st.I[r, RECEPTIONS] += 1
     timed, received_by = st.timed_at, st.received_by
     for m in range(len(timed)):
         if now <= timed[m]:
             received_by[r, m] += 1
     after, counted_by = st.counted_after, st.counted_by
     for m in range(len(after)):
-        if I[r, RECEPTIONS] == after[m]:
+        if st.I[r, RECEPTIONS] == after[m]:
             for g in range(G):
                 counted_by[r, m, g] = by_convoys[r, g]
             st.counted_at[r, m] = now
-    I[r, EVACUATED] += st.CI[r, slot, C_PEOPLE]
-    if I[r, EVACUATED] + I[r, LEFT] == I[r, PEOPLE]:
-        F[r, CLEARED_AT] = now
+    st.I[r, EVACUATED] += st.CI[r, slot, C_PEOPLE]
+    if st.I[r, EVACUATED] + st.I[r, LEFT] == st.I[r, PEOPLE]:
+        st.F[r, CLEARED_AT] = now
     kick(st, r)
     set_timer(st, r, slot, now + st.CF[r, slot, C_UNLOAD], UNLOADING)
 

@@ -126,12 +126,21 @@ def _loop(ufunc: np.ufunc) -> tuple[int, int, int]:
     return loop or 0, context or 0, auxdata or 0
 
 
+#: The C signatures of the ``cython_special`` functions called (their capsules' names).
+SIGNATURES = {
+    "ndtri": b"double (double, int __pyx_skip_dispatch)",
+    "gammaincinv": b"double (double, double, int __pyx_skip_dispatch)",
+}
+
+
 def _cython(name: str) -> int:
-    """The address of scipy's ``cython_special`` C function ``name``."""
+    """The address of scipy's ``cython_special`` C function ``name``, 0 if its signature
+    is not the one called."""
     from scipy.special import cython_special
 
     capsule = cython_special.__pyx_capi__[name]
-    return _pointer(capsule, _name(capsule)) or 0
+    signature = _name(capsule)
+    return (_pointer(capsule, signature) or 0) if signature == SIGNATURES[name] else 0
 
 
 @cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 from sim.engines.compiled import books
@@ -55,9 +54,8 @@ INF = math.inf
 @njit(cache=True)
 def arrive(st, r: int) -> None:
     """The next entry of the arrivals calendar: a pool's vehicles, or a batch of people."""
-    I = st.I  # noqa: E741
-    event = st.cal_order[r, I[r, ARRIVAL_NEXT]]
-    I[r, ARRIVAL_NEXT] += 1
+    event = st.cal_order[r, st.I[r, ARRIVAL_NEXT]]
+    st.I[r, ARRIVAL_NEXT] += 1
     kind, who, cohort = st.cal_kind[event, 0], st.cal_kind[event, 1], st.cal_kind[event, 2]
     if kind == 0:
         if st.PI[r, COUNT, who] > 0:  # an empty pool never arrives
@@ -66,15 +64,17 @@ def arrive(st, r: int) -> None:
         n = st.cal_people[r, event]
         st.queue[r, st.group_start[who] + cohort] += n
         books.accrue(st, r)
-        I[r, WAITING] += n
-        I[r, ARRIVED] += n
+        st.I[r, WAITING] += n
+        st.I[r, ARRIVED] += n
     kick(st, r)
 
 
 @njit(cache=True)
-def allocate(st, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.ndarray):
-    """Seats by group and pool (``seated``) and vehicles by pool (``vehicles``) in the idle
-    vehicles (:func:`sim.model.boarding.allocate`); the people seated."""
+def allocate(st, r: int) -> int:
+    """Seats by group and pool (``st.seated``) and vehicles by pool (``st.vehicles``) for
+    the people waiting by group (``st.waiting_g``) in the idle vehicles
+    (:func:`sim.model.boarding.allocate`); the people seated."""
+    waiting, seated, vehicles = st.waiting_g, st.seated, st.vehicles
     PI, free = st.PI, st.free
     P = PI.shape[2]
     for p in range(P):
@@ -106,14 +106,13 @@ def allocate(st, r: int, waiting: np.ndarray, seated: np.ndarray, vehicles: np.n
 def decide(st, r: int) -> int:
     """Form a convoy if the rules allow it (``NEEDS_HOURS``: one formed, its hours for numpy
     to give), else wait for a change or ``max_wait``."""
-    F, I = st.F, st.I  # noqa: E741
-    now = F[r, NOW]
-    if F[r, DECIDE_DUE] == now:
-        F[r, DECIDE_DUE] = INF
-    if F[r, DEADLINE_DUE] == now:
-        F[r, DEADLINE_DUE] = INF
+    now = st.F[r, NOW]
+    if st.F[r, DECIDE_DUE] == now:
+        st.F[r, DECIDE_DUE] = INF
+    if st.F[r, DEADLINE_DUE] == now:
+        st.F[r, DEADLINE_DUE] = INF
     result = RUNNING  # most decisions: a convoy is loading, or the ceasefire is off
-    if (I[r, ACTIVE] or I[r, BOARD_SUSPENDED]) and not I[r, PLACE_BUSY]:
+    if (st.I[r, ACTIVE] or st.I[r, BOARD_SUSPENDED]) and not st.I[r, PLACE_BUSY]:
         result = seat(st, r)
     return result
 
@@ -121,46 +120,52 @@ def decide(st, r: int) -> int:
 @njit(cache=True)
 def seat(st, r: int) -> int:
     """Seat the people waiting in the idle vehicles and form a convoy if it may leave."""
-    F, I = st.F, st.I  # noqa: E741
-    now = F[r, NOW]
-    G, P = st.CG.shape[2], st.PI.shape[2]
-    waiting, seated, vehicles, queue = st.waiting_g, st.seated, st.vehicles, st.queue
-    cell_group = st.cell_group
+    waiting, queue, cell_group = st.waiting_g, st.queue, st.cell_group
     waiting[:] = 0
     for cell in range(queue.shape[1]):
         waiting[cell_group[cell]] += queue[r, cell]
-    boarding = allocate(st, r, waiting, seated, vehicles)
+    boarding = allocate(st, r)
     result = RUNNING
-    if boarding > 0:
-        here, taken, since, carried, idle_since = 0, 0, INF, st.place_groups, st.PF
-        for g in range(G):
-            if carried[g]:
-                here += waiting[g]
-        for p in range(P):
-            taken += vehicles[p]
-            if vehicles[p] > 0:
-                since = min(since, idle_since[r, p])
-        waits = False  # for more vehicles, until the deadline
-        if taken < I[r, MIN_VEHICLES] and boarding < here:
-            deadline = since + F[r, MAX_WAIT]
-            if now < deadline:
-                if math.isfinite(deadline):
-                    F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
-                waits = True
-        if not waits:
-            form(st, r, seated, vehicles)
-            result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
-            if st.native.size:
-                new_convoy(st, r)
-                result = RUNNING
+    if boarding > 0 and not waits_for_more(st, r, boarding):
+        form(st, r)
+        result = NEEDS_HOURS  # numpy gives the hours, unless its functions are at hand
+        if st.native.size:
+            new_convoy(st, r)
+            result = RUNNING
     return result
 
 
 @njit(cache=True)
-def form(st, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
-    """A convoy forms in the first free slot: its people first come, first served within
-    each group; its loading and unloading hours are asked of numpy."""
+def waits_for_more(st, r: int, boarding: int) -> bool:
+    """Whether the convoy the idle vehicles could form waits for more vehicles, until its
+    deadline (``max_wait`` after the first of them was idle), which it then keeps."""
+    F, I, waiting, vehicles = st.F, st.I, st.waiting_g, st.vehicles  # noqa: E741
+    here, taken, since, carried, idle_since = 0, 0, INF, st.place_groups, st.PF
+    for g in range(st.CG.shape[2]):
+        if carried[g]:
+            here += waiting[g]
+    for p in range(st.PI.shape[2]):
+        taken += vehicles[p]
+        if vehicles[p] > 0:
+            since = min(since, idle_since[r, p])
+    waits = False
+    if taken < I[r, MIN_VEHICLES] and boarding < here:
+        deadline = since + F[r, MAX_WAIT]
+        if F[r, NOW] < deadline:
+            if math.isfinite(deadline):
+                F[r, DEADLINE_DUE] = min(F[r, DEADLINE_DUE], deadline)
+            waits = True
+    return waits
+
+
+@njit(cache=True)
+def form(st, r: int) -> None:
+    """A convoy forms in the first free slot with the people and vehicles ``seat`` counted
+    (``st.seated``, ``st.vehicles``): its people first come, first served within each
+    group; its loading and unloading hours are asked of numpy."""
+    books.accrue(st, r)  # first: nothing below is in the books' person-hours
     F, I, CI, CF = st.F, st.I, st.CI, st.CF  # noqa: E741
+    seated, vehicles = st.seated, st.vehicles
     slot = 0
     while CI[r, slot, C_NUMBER] >= 0:  # the loop made sure one is free
         slot += 1
@@ -193,7 +198,6 @@ def form(st, r: int, seated: np.ndarray, vehicles: np.ndarray) -> None:
     CF[r, slot, C_AT_CHECKPOINT] = math.nan
     CF[r, slot, C_HOLD_HOURS] = 0.0
     CI[r, slot, C_WAITED_FOR] = 0
-    books.accrue(st, r)
     I[r, WAITING] -= people
     I[r, ABOARD] += people
     I[r, BOARDED] += people
