@@ -123,6 +123,7 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     from sim.engines.compiled.cache import load
     from sim.engines.compiled.run import compiled_loop
     from sim.engines.des import run_des
+    from sim.engines.vector import run_vector
     from sim.studies.runner import run_chunked
 
     if engine == "numpy":  # the batch engine with its numpy loop
@@ -130,7 +131,9 @@ def case(scenario: str, engine: str, reps: int) -> dict:
     loaded = sim.load_scenario(SCENARIOS[scenario])
     run_des(loaded, 1, seed=1) if engine == "des" else run_chunked(loaded, 1, seed=1, workers=1)
     if engine == "vector" and compiled_loop(loaded, reps, traced=False):
-        load(loaded)  # numba's start and the cached loop's loading: in the start-up table
+        load(
+            lambda: run_vector(loaded, 1, 0, traced=(), loop="compiled")
+        )  # numba's start and the cached loop's loading: in the start-up table
     began = time.process_time()  # after a first replication: scipy's import is not counted
     if engine == "des":
         run_des(loaded, reps, seed=1)
@@ -349,7 +352,9 @@ def main() -> None:
                 sys.executable,
                 "-c",
                 "import sim; from sim.engines.compiled.cache import load; "
-                f"load(sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}))",
+                "from sim.engines.vector import run_vector; "
+                f"s = sim.load_scenario({str(SCENARIOS['aleppo_2016'])!r}); "
+                "load(lambda: run_vector(s, 1, 0, traced=(), loop='compiled'))",
             ]
         ),
     }

@@ -336,7 +336,8 @@ def run_chunked(
         return gather(map(task, *args))
     # before the workers fork, so that they share it: the compiled loop, the codec's import
     if compiled_loop(scenario, min(sizes), traced=False):
-        load(scenario)  # the first time ever, it compiles: about a minute of CPU
+        # the first time ever, it compiles: about a minute of CPU
+        load(lambda: run_vector(scenario, 1, 0, traced=(), loop="compiled"))
     if packed:
         preload(size)
     with worker_pool(workers) as pool:

@@ -12,9 +12,8 @@ first compiled batch; if numba fails so, the cache is removed and the loop compi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-
-from sim.inputs.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -22,24 +21,24 @@ log = logging.getLogger(__name__)
 _loaded = False
 
 
-def load(scenario: Scenario) -> None:
-    """Load the compiled loop for ``scenario``'s batches, once a process (a forked worker
-    finds it loaded); a cache numba cannot read is removed and the loop compiled."""
+def load(replicate: Callable[[], object]) -> None:
+    """Load the compiled loop, once a process (a forked worker finds it loaded), by
+    ``replicate``: a run of one replication in the compiled loop. A cache numba cannot read
+    is removed and ``replicate`` run again, compiling the loop."""
     global _loaded
     if _loaded:
         return
     _loaded = True  # the replication below runs the compiled loop, which loads no further
     from sim.engines.compiled.loop import advance
-    from sim.engines.vector import run_vector
 
     try:
-        run_vector(scenario, 1, 0, traced=(), loop="compiled")
+        replicate()
     except (AttributeError, ImportError) as error:
         if not read_by_numba(error):
             raise
         removed = forget(advance)
         log.warning("numba's cache of an earlier evacsim removed (%d files): compiling", removed)
-        run_vector(scenario, 1, 0, traced=(), loop="compiled")
+        replicate()
 
 
 def read_by_numba(error: BaseException) -> bool:

@@ -125,6 +125,7 @@ def run_compiled(batch) -> Replications:
         raise ModuleNotFoundError(
             "the compiled loop needs numba: pip install 'evacsim[fast]'", name="numba"
         )
+    from sim.engines.batch_params import batch_parameters
     from sim.engines.compiled import layout
     from sim.engines.compiled.boxes import boxed
     from sim.engines.compiled.cache import load
@@ -133,7 +134,13 @@ def run_compiled(batch) -> Replications:
     from sim.engines.compiled.native import addresses
     from sim.engines.compiled.philox import CompiledVariates
 
-    load(batch.scenario)
+    load(
+        lambda: run_compiled(
+            type(batch)(
+                batch.scenario, batch_parameters(batch.scenario, 1, None), 0, np.arange(1), ()
+            )
+        )
+    )
     batch.variates = CompiledVariates(batch.variates.seed)  # the same uniforms, compiled
     state, shared = layout.pack(batch), layout.constants(batch)
     functions = addresses()
