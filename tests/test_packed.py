@@ -18,7 +18,8 @@ from sim.outputs.metrics import HourlyStats, percentiles
 from sim.outputs.packed import ZSTD_FROM, Block, Packed, whole_int32
 from sim.outputs.records import Replications, count_metrics
 from sim.outputs.run import RunRecord
-from sim.studies.runner import _gather_packed, run
+from sim.studies.gathering import gather_packed
+from sim.studies.runner import run
 
 BASELINE = "scenarios/aleppo_2016.toml"
 
@@ -57,15 +58,15 @@ def part(values: list[float]) -> Replications:
 
 
 def test_a_count_undefined_in_a_later_chunk_is_held_as_floats_there_only():
-    gathered = _gather_packed([part([1.0, 2.0]), part([np.nan, 4.0])], {"n"})
+    gathered = gather_packed([part([1.0, 2.0]), part([np.nan, 4.0])], {"n"})
     assert [b.dtype for b in gathered.metrics.blocks["n"]] == [np.int32, np.float64]
     assert np.array_equal(gathered.metrics["n"], [1.0, 2.0, np.nan, 4.0], equal_nan=True)
     assert gathered.metrics.rows("n", 0, 2).dtype == np.int32  # as held
     assert np.array_equal(gathered.metrics.rows("n", 1, 3), [2.0, np.nan], equal_nan=True)
-    big = _gather_packed([part([1.0, 2.0]), part([3.0, 2.0**31])], {"n"})
+    big = gather_packed([part([1.0, 2.0]), part([3.0, 2.0**31])], {"n"})
     assert [b.dtype for b in big.metrics.blocks["n"]] == [np.int32, np.float64]
     assert np.array_equal(big.metrics["n"], [1.0, 2.0, 3.0, 2.0**31])
-    floats = _gather_packed([part([1.0, 2.0])], ())  # not a count: as it is
+    floats = gather_packed([part([1.0, 2.0])], ())  # not a count: as it is
     assert floats.metrics.blocks["n"][0].dtype == np.float64
 
 

@@ -10,12 +10,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,12 +28,12 @@ from sim.errors import ScenarioError
 from sim.inputs.loader import load_scenario
 from sim.inputs.scenario import Scenario
 from sim.outputs.folders import atomic_folder, default_folder
-from sim.outputs.hourly_counts import HourlyTally
 from sim.outputs.packed import preload
 from sim.outputs.records import Replications, count_metrics, metric_names
 from sim.outputs.results import CSV_UP_TO, checkout_commit, large_tables, small_tables
 from sim.outputs.run import RunRecord
 from sim.studies.budget import check_memory, chunk_reps, run_bytes
+from sim.studies.gathering import gather_filled, gather_packed
 from sim.studies.precision import RULE, check_goal, precise, refuse_undefined, rounds
 from sim.studies.processes import worker_pool
 from sim.views.progress import progress_bar
@@ -205,7 +204,7 @@ def run(
             run_des(scenario, min(DES_BLOCK, n - a), seed, first_rep=first + a, traced=trace)
             for a in range(0, n, DES_BLOCK)
         )
-        return _gather_packed(blocks, counts, bar.update, first)
+        return gather_packed(blocks, counts, bar.update, first)
 
     if precision is not None:
         check_goal(precision, max_reps, reps)
@@ -327,8 +326,8 @@ def run_chunked(
 
     def gather(chunks: Iterable[Replications]) -> Replications:
         if packed:
-            return _gather_packed(chunks, (), done)
-        return _gather(chunks, starts, reps, done)
+            return gather_packed(chunks, (), done)
+        return gather_filled(chunks, starts, reps, done)
 
     if executor is not None:
         return gather(executor.map(task, *args))
@@ -360,54 +359,3 @@ def _run_packed(
     the pieces of ``series.npz`` from row ``rep_ids[0]``."""
     batch = run_vector(scenario, reps, seed, first_rep, parameters, rep_ids, traced)
     return batch.packed(counts, int(rep_ids[0]))
-
-
-def _gather_packed(
-    parts: Iterable[Replications],
-    counts: Collection[str],
-    done: Callable[[int], object] | None = None,
-    first: int = 0,
-) -> Replications:
-    """Chunks, in order, joined as packed replications (a chunk not packed yet is packed
-    here, with the metrics named in ``counts`` as integers where whole, as rows ``first``
-    onwards of their run). The chunks' hourly counts are added up as they arrive
-    (:class:`~sim.outputs.hourly_counts.HourlyTally`): the run holds one count a series,
-    not one a chunk."""
-    chunks = []
-    tallies: dict[str, HourlyTally] = {}
-    for part in parts:
-        chunk = part.packed(counts, first)
-        first += part.reps
-        for name, counted in chunk.counted.items():
-            tallies.setdefault(name, HourlyTally()).add(counted)
-        chunks.append(dataclasses.replace(chunk, counted={}))  # its counts: in the tallies
-        if done is not None:
-            done(part.reps)
-    joined = Replications.joined(chunks)
-    totals = {name: tally.counts for name, tally in tallies.items()}
-    everywhere = {k: c for k, c in totals.items() if c is not None and c.reps == joined.reps}
-    return dataclasses.replace(joined, counted=everywhere)
-
-
-def _gather(
-    parts: Iterable[Replications],
-    starts: Sequence[int],
-    reps: int,
-    done: Callable[[int], object] | None = None,
-) -> Replications:
-    """Chunks into one set of arrays, filled as they arrive (never two copies of it all)."""
-    metrics: dict[str, np.ndarray] = {}
-    series: dict[str, np.ndarray] = {}
-    trace = []
-    for first, part in zip(starts, parts, strict=True):
-        if not metrics:
-            metrics = {k: np.empty(reps, v.dtype) for k, v in part.metrics.items()}
-            series = {k: np.empty((reps, v.shape[1]), v.dtype) for k, v in part.series.items()}
-        for k, v in part.metrics.items():
-            metrics[k][first : first + len(v)] = v
-        for k, v in part.series.items():
-            series[k][first : first + len(v)] = v
-        trace.extend(part.trace)
-        if done is not None:
-            done(part.reps)
-    return Replications(metrics, series, trace)
