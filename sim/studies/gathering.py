@@ -1,6 +1,7 @@
 """A run's chunks, as they arrive from the workers, joined into the run's replications:
-packed (what a run keeps, :func:`gather_packed`) or as the engine returned them
-(:func:`gather_filled`, for the reference engine and callers asking for floats)."""
+packed (what ``sim.run`` keeps, with either engine: :func:`gather_packed`) or as the batch
+engine returned them (:func:`gather_filled`: the studies and the page, which take the
+arrays as they are)."""
 
 from __future__ import annotations
 
