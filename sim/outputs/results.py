@@ -46,9 +46,9 @@ PACKAGES = ("evacsim", "simpy", "numpy", "scipy", "matplotlib", "pyarrow")
 CSV_UP_TO = 10_000
 
 #: Parquet writer settings, fixed so that the same table always gives the same bytes.
-#: Snappy, Parquet's default codec, which every reader has: for 10**6 replications of the
-#: baseline it writes the table in ~1.5 s of CPU where Zstandard (level 3) took ~2.3 s, the
-#: longest step after a large run's last chunk, for 208 MB of file instead of 158.
+#: Snappy, Parquet's default codec, which every reader has. Writing this table is the longest
+#: step after a large run's last chunk: for 10**6 replications of the baseline, ~1.5 s of
+#: CPU in Snappy against ~2.3 s in Zstandard (level 3), for 208 MB of file instead of 158.
 PARQUET = {
     "compression": "snappy",
     "use_dictionary": False,
